@@ -1,0 +1,106 @@
+import type { Headers } from "./headers.js";
+
+/** The API version of riff resources, compatible with Project riff's CRDs. */
+export const API_VERSION = "projectriff.io/v1alpha1";
+
+/** @default 10000 ms: a replica stops after this long without a message. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 10_000;
+/** @default 1 partition per topic. */
+export const DEFAULT_PARTITIONS = 1;
+/** @default 7 days of retention per topic. */
+export const DEFAULT_RETENTION_MS = 7 * 86_400_000;
+/** @default 1 GiB of retention per topic. */
+export const DEFAULT_RETENTION_BYTES = 1024 ** 3;
+/** @default 16 messages in flight per replica for runtimes that can overlap them. */
+export const DEFAULT_CONCURRENCY = 16;
+
+/** Broker durability: `process` survives a crash of any riff process, `fsync` also power loss. */
+export type Durability = "process" | "fsync";
+
+/** Common resource metadata. */
+export interface Metadata {
+  name: string;
+}
+
+/** `spec` of a Function as written in YAML (durations may be strings). */
+export interface FunctionSpec {
+  invoker: string;
+  input: string;
+  output?: string | undefined;
+  handler?: string | undefined;
+  /** File or folder, relative to the YAML file that declares it. */
+  artifact: string;
+  maxReplicas?: number | undefined;
+  idleTimeoutMs?: number | undefined;
+  concurrency?: number | undefined;
+}
+
+/** A Function document. */
+export interface FunctionResource {
+  apiVersion: typeof API_VERSION;
+  kind: "Function";
+  metadata: Metadata;
+  spec: FunctionSpec;
+}
+
+/** `spec` of a Topic. */
+export interface TopicSpec {
+  partitions?: number | undefined;
+  retentionMs?: number | undefined;
+  retentionBytes?: number | undefined;
+  durability?: Durability | undefined;
+}
+
+/** A Topic document. */
+export interface TopicResource {
+  apiVersion: typeof API_VERSION;
+  kind: "Topic";
+  metadata: Metadata;
+  spec: TopicSpec;
+}
+
+/** Any resource riff understands. */
+export type Resource = FunctionResource | TopicResource;
+
+/** A Function after defaults: what the daemon stores and runs. */
+export interface ResolvedFunction {
+  name: string;
+  invoker: string;
+  input: string;
+  output: string | undefined;
+  handler: string | undefined;
+  /** Absolute path of the artifact, resolved against the YAML file's folder. */
+  artifact: string;
+  maxReplicas: number | undefined;
+  idleTimeoutMs: number;
+  concurrency: number;
+  /** Absolute path of the YAML this came from, so `riff update` can re-read it. */
+  source: string | undefined;
+}
+
+/** A Topic after defaults. */
+export interface ResolvedTopic {
+  name: string;
+  partitions: number;
+  retentionMs: number;
+  retentionBytes: number;
+  durability: Durability;
+}
+
+/** Applies the Topic defaults. Pure. */
+export function resolveTopic(resource: TopicResource): ResolvedTopic {
+  const spec = resource.spec;
+  return {
+    name: resource.metadata.name,
+    partitions: spec.partitions ?? DEFAULT_PARTITIONS,
+    retentionMs: spec.retentionMs ?? DEFAULT_RETENTION_MS,
+    retentionBytes: spec.retentionBytes ?? DEFAULT_RETENTION_BYTES,
+    durability: spec.durability ?? "process",
+  };
+}
+
+/** A message as functions and the gateway see it. */
+export interface Message {
+  headers: Headers;
+  payload: Uint8Array;
+}

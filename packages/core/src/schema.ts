@@ -1,0 +1,63 @@
+import { z } from "zod";
+import { parseDuration, parseSize } from "./duration.js";
+import { isValidName } from "./names.js";
+import { API_VERSION } from "./resources.js";
+
+const name = z
+  .string()
+  .refine(isValidName, "must be a DNS-1123 label: lower-case letters, digits and '-', at most 63");
+
+const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  try {
+    return parseDuration(value, "value");
+  } catch {
+    ctx.addIssue({ code: "custom", message: `'${value}' is not a duration (write 10000 or 10s)` });
+    return z.NEVER;
+  }
+});
+
+const size = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  try {
+    return parseSize(value, "value");
+  } catch {
+    ctx.addIssue({ code: "custom", message: `'${value}' is not a size (write 1048576 or 1MiB)` });
+    return z.NEVER;
+  }
+});
+
+const metadata = z.strictObject({ name, labels: z.record(z.string(), z.string()).optional() });
+
+/** The schema of a Function document. */
+export const functionSchema = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal("Function"),
+  metadata,
+  spec: z.strictObject({
+    invoker: name,
+    input: name,
+    output: name.optional(),
+    handler: z.string().min(1).optional(),
+    artifact: z.string().min(1),
+    maxReplicas: z.number().int().min(1).optional(),
+    idleTimeoutMs: duration.optional(),
+    concurrency: z.number().int().min(1).max(1024).optional(),
+  }),
+});
+
+/** The schema of a Topic document. */
+export const topicSchema = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal("Topic"),
+  metadata,
+  spec: z
+    .strictObject({
+      partitions: z.number().int().min(1).max(1024).optional(),
+      retentionMs: duration.optional(),
+      retentionBytes: size.optional(),
+      durability: z.enum(["process", "fsync"]).optional(),
+    })
+    .default({}),
+});
+
+/** One schema for every resource, chosen by `kind`. */
+export const resourceSchema = z.discriminatedUnion("kind", [functionSchema, topicSchema]);
