@@ -1,0 +1,154 @@
+import type { Durability, Headers } from "@riff/core";
+
+/** A message to publish. */
+export interface PublishMessage {
+  payload: Uint8Array;
+  headers?: Headers;
+  /** Messages with the same key always go to the same partition. No key: round-robin. */
+  key?: string;
+  /** Forces a partition; overrides `key`. */
+  partition?: number;
+}
+
+/** Where a published message landed. */
+export interface Position {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+/** A message read from a topic. */
+export interface StoredMessage extends Position {
+  payload: Uint8Array;
+  headers: Headers;
+  key: string | undefined;
+  /** Milliseconds since the epoch, set by the broker when the message was written. */
+  timestamp: number;
+}
+
+/** Topic settings; every field optional, defaults from @riff/core. */
+export interface TopicConfig {
+  /** @default 1 */
+  partitions?: number;
+  /** @default 7 days */
+  retentionMs?: number;
+  /** @default 1 GiB */
+  retentionBytes?: number;
+  /** @default "process" */
+  durability?: Durability;
+}
+
+/** A topic and its resolved settings. */
+export interface TopicInfo {
+  name: string;
+  partitions: number;
+  retentionMs: number;
+  retentionBytes: number;
+  durability: Durability;
+}
+
+/** One partition's offsets: `start` is the oldest retained offset, `end` the next to be written. */
+export interface PartitionOffsets {
+  partition: number;
+  start: number;
+  end: number;
+}
+
+/** A consumer group's position on one partition. */
+export interface PartitionLag {
+  partition: number;
+  /** Next offset the group will read. */
+  committed: number;
+  end: number;
+  lag: number;
+}
+
+/** A group's positions on a topic. */
+export interface GroupLag {
+  group: string;
+  partitions: PartitionLag[];
+  /** Sum of the partitions' lag. */
+  lag: number;
+}
+
+/** Everything `riff topics describe` shows. */
+export interface TopicDescription extends TopicInfo {
+  offsets: PartitionOffsets[];
+  sizeBytes: number;
+  groups: GroupLag[];
+}
+
+/** Where a group starts, or is moved to by {@link Broker.seek}. */
+export type SeekTarget = "earliest" | "latest" | { timestamp: number };
+
+/** Options of {@link Broker.consume}. */
+export interface ConsumeOptions {
+  /** Ends the iteration and leaves the group. */
+  signal?: AbortSignal;
+  /** Most messages per batch. @default 256 */
+  maxBatch?: number;
+  /** Where a group with no committed offset starts. @default "earliest" */
+  startAt?: "earliest" | "latest";
+}
+
+/**
+ * One member of a consumer group on one topic. Iterate it for batches of messages from the
+ * partitions currently assigned to it; each batch is in offset order per partition. A partition is
+ * assigned to at most one member of a group at a time; when members come and go the partitions are
+ * reassigned, and a partition moves only once its old owner has committed what it was given or has
+ * left, so no message is processed by two members at once.
+ */
+export interface GroupConsumer extends AsyncIterable<StoredMessage[]> {
+  readonly topic: string;
+  readonly group: string;
+  /**
+   * Records that every message of `partition` up to and including `offset` is handled. Commits are
+   * monotonic per partition: a lower offset is ignored. Resolves once the commit is durable.
+   */
+  commit(partition: number, offset: number): Promise<void>;
+  /** The partitions this member holds now. */
+  assignment(): number[];
+  /** Leaves the group; uncommitted messages are redelivered to the remaining members. */
+  close(): Promise<void>;
+}
+
+/**
+ * riff's log. The embedded SQLite broker implements it; a NATS JetStream one will too, and both
+ * must pass the conformance suite in `conformance.ts`.
+ */
+export interface Broker {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+
+  createTopic(name: string, config?: TopicConfig): Promise<TopicInfo>;
+  /** Creates the topic unless it exists; an existing one keeps its settings unless they grow. */
+  ensureTopic(name: string, config?: TopicConfig): Promise<TopicInfo>;
+  listTopics(): Promise<TopicInfo[]>;
+  getTopic(name: string): Promise<TopicInfo | undefined>;
+  describeTopic(name: string): Promise<TopicDescription>;
+  /** Deletes the topic, its messages, its groups, and gives the disk space back. */
+  deleteTopic(name: string): Promise<void>;
+  /** Raises the partition count; lowering it fails with RIFF_PARTITIONS_DECREASE. */
+  setPartitions(name: string, partitions: number): Promise<TopicInfo>;
+
+  /** Resolves once the message is durable per the topic's durability mode. */
+  publish(topic: string, message: PublishMessage): Promise<Position>;
+  publishBatch(topic: string, messages: PublishMessage[]): Promise<Position[]>;
+
+  /** Joins `group` on `topic`. */
+  consume(topic: string, group: string, options?: ConsumeOptions): GroupConsumer;
+  /** Reads without a group, from a position; for `riff topics tail`. */
+  read(
+    topic: string,
+    partition: number,
+    fromOffset: number,
+    limit: number,
+  ): Promise<StoredMessage[]>;
+
+  endOffsets(topic: string): Promise<PartitionOffsets[]>;
+  lag(topic: string, group: string): Promise<GroupLag>;
+  /** Moves a group's committed offsets. */
+  seek(topic: string, group: string, target: SeekTarget): Promise<void>;
+  /** Calls `listener` after messages are appended to `topic`; returns an unsubscribe function. */
+  onAppend(topic: string, listener: (positions: Position[]) => void): () => void;
+}
