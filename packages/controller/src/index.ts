@@ -1,1 +1,1 @@
-export {};
+export * from "./autoscaler.js";

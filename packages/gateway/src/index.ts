@@ -1,1 +1,3 @@
-export {};
+export * from "./gateway.js";
+export * from "./reply-hub.js";
+export * from "./http-util.js";

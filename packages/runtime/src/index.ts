@@ -1,1 +1,6 @@
-export {};
+export * from "./content.js";
+export * from "./replica.js";
+export * from "./invoker.js";
+export * from "./offset-tracker.js";
+export * from "./function-runner.js";
+export { builtinInvokers } from "./invokers/index.js";

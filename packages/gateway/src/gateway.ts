@@ -1,0 +1,119 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { HeaderNames, parseDuration, RiffError, type Headers, type Logger, silentLogger } from "@riff/core";
+import type { Broker } from "@riff/broker";
+import { readBody, sendError, sendJson } from "./http-util.js";
+import type { ReplyHub } from "./reply-hub.js";
+
+/** @default 1 MiB: the largest body `/messages` and `/requests` take. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/** @default 60000 ms: how long `/requests` waits for the reply. */
+export const DEFAULT_REPLY_TIMEOUT_MS = 60_000;
+/** The request header that sets the reply timeout per request. */
+export const TIMEOUT_HEADER = "x-riff-timeout";
+
+/** Options of {@link createGateway}. */
+export interface GatewayOptions {
+  broker: Broker;
+  replies: ReplyHub;
+  logger?: Logger;
+  /** @default DEFAULT_MAX_BODY_BYTES */
+  maxBodyBytes?: number;
+  /** @default DEFAULT_REPLY_TIMEOUT_MS */
+  replyTimeoutMs?: number;
+}
+
+/** Handles one HTTP request; returns false when the path is not the gateway's. */
+export type GatewayHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+const MESSAGES = "/messages/";
+const REQUESTS = "/requests/";
+
+/**
+ * The HTTP gateway: `POST /messages/<topic>` publishes and answers 202 with the position once the
+ * message is durable; `POST /requests/<topic>` publishes with a correlation id and answers with
+ * the function's reply.
+ */
+export function createGateway(options: GatewayOptions): GatewayHandler {
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const defaultTimeout = options.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS;
+  const logger = options.logger ?? silentLogger;
+  const { broker, replies } = options;
+
+  return (req, res) => {
+    const url = req.url ?? "/";
+    const reply = url.startsWith(REQUESTS);
+    if (!reply && !url.startsWith(MESSAGES)) return false;
+    const rest = url.slice(reply ? REQUESTS.length : MESSAGES.length);
+    const q = rest.indexOf("?");
+    const topic = decodeURIComponent(q === -1 ? rest : rest.slice(0, q));
+    handle(reply, topic, req, res).catch((err: unknown) => {
+      if (!(err instanceof RiffError) || err.kind === "system") logger.error("gateway request failed", { err: String(err) });
+      sendError(res, err);
+    });
+    return true;
+  };
+
+  async function handle(reply: boolean, topic: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== "POST") {
+      res.setHeader("allow", "POST");
+      throw new RiffError("RIFF_METHOD_NOT_ALLOWED", `${req.method ?? "?"} is not allowed here; use POST`, {
+        hint: `curl -X POST --data 10 http://HOST:PORT${reply ? REQUESTS : MESSAGES}${topic}`,
+      });
+    }
+    if ((await broker.getTopic(topic)) === undefined) {
+      req.resume();
+      throw new RiffError("RIFF_TOPIC_NOT_FOUND", `topic '${topic}' does not exist`, {
+        hint: `create it with \`riff topics create ${topic}\`, or deploy a function that reads it`,
+      });
+    }
+    const timeoutMs = reply ? replyTimeout(req) : 0;
+    const payload = await readBody(req, maxBody);
+    const headers = messageHeaders(req);
+    if (!reply) {
+      const position = await broker.publish(topic, { headers, payload });
+      sendJson(res, 202, position);
+      return;
+    }
+    const correlationId = randomUUID();
+    headers[HeaderNames.correlationId] = [correlationId];
+    const waiter = replies.wait(correlationId, timeoutMs);
+    res.on("close", waiter.cancel);
+    try {
+      await broker.publish(topic, { headers, payload });
+    } catch (err) {
+      waiter.cancel();
+      throw err;
+    }
+    const outcome = await waiter.reply;
+    if (outcome instanceof RiffError) throw outcome;
+    const type = outcome.headers["content-type"]?.[0] ?? "application/octet-stream";
+    res.writeHead(200, { "content-type": type, "content-length": outcome.payload.byteLength });
+    res.end(outcome.payload);
+  }
+
+  function replyTimeout(req: IncomingMessage): number {
+    const value = req.headers[TIMEOUT_HEADER];
+    if (value === undefined) return defaultTimeout;
+    return parseDuration(Array.isArray(value) ? value[0] : value, "X-Riff-Timeout header");
+  }
+}
+
+/**
+ * Content-Type and Accept travel with the message, as do `traceparent` and the caller's `x-*`
+ * headers; everything else (cookies, authorization) stays at the edge.
+ */
+function messageHeaders(req: IncomingMessage): Headers {
+  const contentType = req.headers["content-type"] ?? "text/plain";
+  const headers: Headers = { "content-type": [contentType] };
+  const accept = req.headers["accept"];
+  if (accept !== undefined && accept !== "*/*") headers["accept"] = [accept];
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    if ((name.startsWith("x-") && name !== TIMEOUT_HEADER) || name === "traceparent") {
+      (headers[name] ??= []).push(raw[i + 1] as string);
+    }
+  }
+  return headers;
+}

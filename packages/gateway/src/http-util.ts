@@ -1,0 +1,50 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { RiffError, toRiffError } from "@riff/core";
+
+/** Writes `{error: {code, message, hint?}}` with the code's status. */
+export function sendError(res: ServerResponse, error: unknown): void {
+  const err = toRiffError(error);
+  const body = JSON.stringify({ error: err.toJSON() });
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(err.status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** Writes a JSON body. */
+export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** Reads a request body, failing with RIFF_MESSAGE_TOO_LARGE (413) past `limit` bytes. */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const tooLarge = () =>
+    new RiffError("RIFF_MESSAGE_TOO_LARGE", `the body is larger than the limit of ${limit} bytes`, {
+      hint: "send a smaller message, or raise the limit with `riff system start --max-body-bytes`",
+    });
+  const declared = Number(req.headers["content-length"] ?? -1);
+  if (declared > limit) {
+    req.resume();
+    return Promise.reject(tooLarge());
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners("data");
+        req.resume();
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)));
+    req.on("error", reject);
+  });
+}

@@ -1,0 +1,18 @@
+import { fileURLToPath } from "node:url";
+import { baseEnv, type Invoker } from "../../invoker.js";
+
+const SHIM = fileURLToPath(new URL("./shim.js", import.meta.url));
+
+/** Node.js: CommonJS or ESM files, sync, promise or async functions. */
+export const nodeInvoker: Invoker = {
+  name: "node",
+  description: "Node.js functions: module.exports = fn or export default fn",
+  matchers: ["package.json", "*.js", "*.mjs", "*.cjs"],
+  defaultConcurrency: 16,
+  launch(fn) {
+    const env = baseEnv(fn);
+    env["RIFF_FUNCTION_ARTIFACT"] = fn.artifact;
+    if (fn.handler !== undefined) env["RIFF_FUNCTION_HANDLER"] = fn.handler;
+    return { command: process.execPath, args: [SHIM], env, cwd: fn.dir };
+  },
+};
