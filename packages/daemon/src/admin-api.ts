@@ -1,0 +1,135 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { assertValidName, RiffError, type Logger } from "@riff/core";
+import type { Broker } from "@riff/broker";
+import { readBody, sendError, sendJson } from "@riff/gateway";
+import type { Deployments, SourceDocument } from "./deployments.js";
+import type { FunctionLogs } from "./function-logs.js";
+import { checkBearer } from "./token.js";
+
+const PREFIX = "/api/v1/";
+const MAX_ADMIN_BODY = 16 * 1024 * 1024;
+
+/** What the admin API serves from. */
+export interface AdminApiOptions {
+  token: string;
+  broker: Broker;
+  deployments: Deployments;
+  logs: FunctionLogs;
+  logger: Logger;
+  status: () => Record<string, unknown>;
+  shutdown: () => void;
+}
+
+type Route = (req: IncomingMessage, res: ServerResponse, params: string[], query: URLSearchParams) => Promise<void>;
+
+/**
+ * The admin API under `/api/v1/`: JSON in and out, bearer token required. The CLI uses nothing
+ * else to talk to the daemon.
+ */
+export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const json = async <T>(req: IncomingMessage): Promise<T> => {
+    const body = await readBody(req, MAX_ADMIN_BODY);
+    try {
+      return JSON.parse(body.toString("utf8") || "{}") as T;
+    } catch {
+      throw new RiffError("RIFF_INVALID_ARGUMENT", "the request body is not valid JSON");
+    }
+  };
+
+  const listFunctions = async () =>
+    Promise.all(
+      [...o.deployments.runners.values()].map(async ({ fn, runner }) => {
+        const snap = runner.snapshot();
+        const lag = await o.broker.lag(fn.input, fn.name).then((l) => l.lag, () => 0);
+        return { ...fn, ...snap, lag };
+      }),
+    );
+
+  const routes: [string, RegExp, Route][] = [
+    ["GET", /^status$/, async (_q, res) => sendJson(res, 200, o.status())],
+    ["POST", /^apply$/, async (req, res) => {
+      const body = await json<{ documents?: SourceDocument[]; dryRun?: boolean }>(req);
+      if (!Array.isArray(body.documents)) throw new RiffError("RIFF_INVALID_ARGUMENT", "body.documents must be a list of {file, text}");
+      sendJson(res, 200, { results: await o.deployments.apply(body.documents, body.dryRun === true) });
+    }],
+    ["GET", /^functions$/, async (_q, res) => sendJson(res, 200, { functions: await listFunctions() })],
+    ["GET", /^functions\/([^/]+)$/, async (_q, res, [name]) => {
+      o.deployments.require(name ?? "");
+      const all = await listFunctions();
+      sendJson(res, 200, all.find((f) => f.name === name));
+    }],
+    ["POST", /^functions\/([^/]+)\/update$/, async (_q, res, [name]) => {
+      sendJson(res, 200, { results: await o.deployments.update(name ?? "") });
+    }],
+    ["DELETE", /^functions\/([^/]+)$/, async (_q, res, [name], query) => {
+      sendJson(res, 200, { deleted: await o.deployments.delete(name ?? "", query.get("all") === "true") });
+    }],
+    ["GET", /^functions\/([^/]+)\/logs$/, async (req, res, [name], query) => {
+      const fn = name ?? "";
+      o.deployments.require(fn);
+      res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+      res.write(o.logs.read(fn, Number(query.get("tail") ?? 200)));
+      if (query.get("follow") !== "true") {
+        res.end();
+        return;
+      }
+      const off = o.logs.follow(fn, (text) => res.write(text));
+      req.on("close", off);
+    }],
+    ["GET", /^topics$/, async (_q, res) => sendJson(res, 200, { topics: await o.broker.listTopics() })],
+    ["POST", /^topics$/, async (req, res) => {
+      const body = await json<{ name?: string; partitions?: number }>(req);
+      assertValidName(body.name, "topic name");
+      const partitions = body.partitions ?? 1;
+      if (!Number.isInteger(partitions) || partitions < 1) {
+        throw new RiffError("RIFF_INVALID_ARGUMENT", `partitions must be a whole number of at least 1, not ${String(partitions)}`);
+      }
+      const existing = await o.broker.getTopic(body.name);
+      const topic = existing === undefined ? await o.broker.createTopic(body.name, { partitions }) : await o.broker.setPartitions(body.name, partitions);
+      sendJson(res, existing === undefined ? 201 : 200, topic);
+    }],
+    ["GET", /^topics\/([^/]+)$/, async (_q, res, [name]) => sendJson(res, 200, await o.broker.describeTopic(name ?? ""))],
+    ["DELETE", /^topics\/([^/]+)$/, async (_q, res, [name]) => {
+      const topic = name ?? "";
+      const users = o.deployments.usedBy(topic);
+      if (users.length > 0) {
+        throw new RiffError("RIFF_TOPIC_IN_USE", `topic '${topic}' is used by function ${users.map((u) => `'${u}'`).join(", ")}`, {
+          hint: `delete the function first (\`riff delete ${users[0] ?? ""}\`), or both with \`riff delete --all ${users[0] ?? ""}\``,
+        });
+      }
+      await o.broker.deleteTopic(topic);
+      sendJson(res, 200, { deleted: [`topic/${topic}`] });
+    }],
+    ["POST", /^shutdown$/, async (_q, res) => {
+      sendJson(res, 202, { stopping: true });
+      o.shutdown();
+    }],
+  ];
+
+  return (req, res) => {
+    const url = new URL(req.url ?? "/", "http://riff");
+    if (!url.pathname.startsWith(PREFIX)) return false;
+    const path = url.pathname.slice(PREFIX.length);
+    const run = async () => {
+      if (!checkBearer(req.headers.authorization, o.token)) {
+        throw new RiffError("RIFF_UNAUTHORIZED", "the admin API needs the bearer token", {
+          hint: "the riff CLI reads it from the token file in the riff home; send it as 'Authorization: Bearer TOKEN'",
+        });
+      }
+      const matching = routes.filter(([, re]) => re.test(path));
+      if (matching.length === 0) throw new RiffError("RIFF_NOT_FOUND", `no admin endpoint ${url.pathname}`);
+      const route = matching.find(([method]) => method === req.method);
+      if (route === undefined) {
+        res.setHeader("allow", matching.map(([m]) => m).join(", "));
+        throw new RiffError("RIFF_METHOD_NOT_ALLOWED", `${req.method ?? "?"} is not allowed on ${url.pathname}`);
+      }
+      const params = (route[1].exec(path) ?? []).slice(1).map((p) => decodeURIComponent(p));
+      await route[2](req, res, params, url.searchParams);
+    };
+    run().catch((err: unknown) => {
+      if (!(err instanceof RiffError) || err.kind === "system") o.logger.error("admin request failed", { err: String(err), stack: (err as Error).stack });
+      sendError(res, err);
+    });
+    return true;
+  };
+}

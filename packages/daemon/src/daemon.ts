@@ -1,0 +1,174 @@
+import { createServer, type Server } from "node:http";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { RiffError, type Logger } from "@riff/core";
+import { createSqliteBroker, type Broker } from "@riff/broker";
+import { decide } from "@riff/controller";
+import { createGateway, ReplyHub, sendJson } from "@riff/gateway";
+import { builtinInvokers } from "@riff/runtime";
+import { createAdminApi } from "./admin-api.js";
+import { Deployments } from "./deployments.js";
+import { FunctionLogs } from "./function-logs.js";
+import { FunctionStore } from "./function-store.js";
+import { homePaths, resolveDaemonOptions, type DaemonOptions, type HomePaths, type ResolvedDaemonOptions } from "./options.js";
+import { ensureToken } from "./token.js";
+
+/** What `daemon.json` in the home says about a running daemon; the CLI reads it. */
+export interface DaemonInfo {
+  pid: number;
+  port: number;
+  host: string;
+  url: string;
+  home: string;
+  startedAt: string;
+  version: string;
+}
+
+/** `created` -> `starting` -> `running` -> `stopping` -> `stopped`. */
+export type DaemonState = "created" | "starting" | "running" | "stopping" | "stopped";
+
+export const VERSION = "0.1.0";
+
+/**
+ * The composition root: the broker, the deployments, the gateway and the admin API on one
+ * loopback port, and the scaling loop.
+ */
+export class Daemon {
+  state: DaemonState = "created";
+  readonly options: ResolvedDaemonOptions;
+  readonly paths: HomePaths;
+  private broker: Broker | undefined;
+  private deployments: Deployments | undefined;
+  private server: Server | undefined;
+  private logs: FunctionLogs | undefined;
+  private scaleTimer: NodeJS.Timeout | undefined;
+  private readonly replies = new ReplyHub();
+  private info: DaemonInfo | undefined;
+  private readonly stopped: Promise<void>;
+  private resolveStopped: () => void = () => {};
+
+  constructor(options: DaemonOptions, private readonly logger: Logger) {
+    this.options = resolveDaemonOptions(options);
+    this.paths = homePaths(this.options.home);
+    this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
+  }
+
+  /** Resolves once the daemon has stopped (after {@link stop} or an admin shutdown). */
+  get done(): Promise<void> {
+    return this.stopped;
+  }
+
+  async start(): Promise<DaemonInfo> {
+    this.state = "starting";
+    const { home, port, host } = this.options;
+    mkdirSync(home, { recursive: true, mode: 0o700 });
+    const token = ensureToken(this.paths.token);
+    this.broker = createSqliteBroker({ dir: this.paths.broker, logger: this.logger.child({ component: "broker" }) });
+    await this.broker.start();
+    this.logs = new FunctionLogs(this.paths.logs);
+    this.deployments = new Deployments({
+      broker: this.broker,
+      store: new FunctionStore(this.paths.functions),
+      logs: this.logs,
+      replies: this.replies,
+      invokers: builtinInvokers,
+      logger: this.logger.child({ component: "deployments" }),
+    });
+    const gateway = createGateway({
+      broker: this.broker,
+      replies: this.replies,
+      logger: this.logger.child({ component: "gateway" }),
+      ...(this.options.maxBodyBytes !== undefined ? { maxBodyBytes: this.options.maxBodyBytes } : {}),
+      ...(this.options.replyTimeoutMs !== undefined ? { replyTimeoutMs: this.options.replyTimeoutMs } : {}),
+    });
+    const admin = createAdminApi({
+      token,
+      broker: this.broker,
+      deployments: this.deployments,
+      logs: this.logs,
+      logger: this.logger.child({ component: "admin" }),
+      status: () => ({ ...this.info, state: this.state, uptimeMs: process.uptime() * 1000 }),
+      shutdown: () => void this.stop(),
+    });
+    const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+      if (gateway(req, res) || admin(req, res)) return;
+      if (req.url === "/healthz") return sendJson(res, 200, { status: "ok" });
+      sendJson(res, 404, { error: { code: "RIFF_NOT_FOUND", message: `nothing at ${req.url ?? "/"}`, hint: "POST to /messages/TOPIC or /requests/TOPIC" } });
+    });
+    this.server = server;
+    await listen(server, port, host);
+    await this.deployments.restore();
+    const bound = (server.address() as AddressInfo).port;
+    this.info = {
+      pid: process.pid,
+      port: bound,
+      host,
+      url: `http://${host}:${bound}`,
+      home,
+      startedAt: new Date().toISOString(),
+      version: VERSION,
+    };
+    writeFileSync(this.paths.daemonInfo, `${JSON.stringify(this.info, null, 2)}\n`);
+    this.scaleTimer = setInterval(() => this.scale(), this.options.scaleIntervalMs);
+    this.state = "running";
+    this.logger.info("riff daemon running", { url: this.info.url, home });
+    return this.info;
+  }
+
+  /** Stops intake, drains the functions, closes the broker. */
+  async stop(): Promise<void> {
+    if (this.state === "stopping" || this.state === "stopped") return this.stopped;
+    this.state = "stopping";
+    clearInterval(this.scaleTimer);
+    this.server?.close();
+    this.server?.closeIdleConnections();
+    await this.deployments?.stop();
+    this.replies.rejectAll(new RiffError("RIFF_SHUTTING_DOWN", "the riff daemon is stopping"));
+    await this.broker?.stop();
+    this.logs?.close();
+    this.server?.closeAllConnections();
+    rmSync(this.paths.daemonInfo, { force: true });
+    this.state = "stopped";
+    this.logger.info("riff daemon stopped");
+    this.resolveStopped();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  private scale(): void {
+    const now = Date.now();
+    for (const { fn, runner } of this.deployments?.runners.values() ?? []) {
+      const snap = runner.snapshot();
+      const decision = decide(
+        {
+          current: snap.replicas.length,
+          inFlight: snap.inFlight,
+          lag: 0,
+          lastActivityAt: snap.lastActivityAt,
+          idleTimeoutMs: fn.idleTimeoutMs,
+          maxReplicas: fn.maxReplicas ?? 1,
+        },
+        now,
+      );
+      if (decision.desired < snap.replicas.length) {
+        this.logger.info("scaling", { fn: fn.name, from: snap.replicas.length, to: decision.desired, reason: decision.reason });
+        void runner.scaleTo(decision.desired);
+      }
+    }
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "EADDRINUSE") {
+        reject(new RiffError("RIFF_PORT_IN_USE", `port ${port} on ${host} is already in use`, {
+          hint: "stop what uses it, or start riff on another port: riff system start --port 8081",
+        }));
+      } else reject(err);
+    });
+    server.listen(port, host, () => resolve());
+  });
+}

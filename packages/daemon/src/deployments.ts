@@ -1,0 +1,260 @@
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import {
+  RiffError,
+  resolveTopic,
+  type FunctionResource,
+  type Logger,
+  type ResolvedFunction,
+  type TopicResource,
+} from "@riff/core";
+import { parseResources } from "@riff/core/validation";
+import type { Broker } from "@riff/broker";
+import { FunctionRunner, type Invoker, type ReplySink } from "@riff/runtime";
+import type { FunctionLogs } from "./function-logs.js";
+import type { FunctionStore, StoredFunction } from "./function-store.js";
+
+/** One YAML file sent by the CLI: its absolute path (artifacts resolve against it) and text. */
+export interface SourceDocument {
+  file: string;
+  text: string;
+}
+
+/** What applying one resource did. */
+export interface ApplyResult {
+  kind: "Function" | "Topic";
+  name: string;
+  action: "created" | "updated" | "unchanged";
+  revision?: number;
+}
+
+/** What {@link Deployments} needs. */
+export interface DeploymentsOptions {
+  broker: Broker;
+  store: FunctionStore;
+  logs: FunctionLogs;
+  replies: ReplySink;
+  invokers: ReadonlyMap<string, Invoker>;
+  logger: Logger;
+}
+
+/**
+ * Turns applied resources into running things: topics in the broker, functions as runners with
+ * their code copied into a revision. Everything is persisted first, so a restart restores it.
+ */
+export class Deployments {
+  readonly runners = new Map<string, { fn: StoredFunction; runner: FunctionRunner }>();
+
+  constructor(private readonly o: DeploymentsOptions) {}
+
+  /** Starts a runner for every stored function (after a restart). */
+  async restore(): Promise<void> {
+    for (const fn of this.o.store.list()) {
+      try {
+        await this.ensureTopics(fn);
+        this.startRunner(fn);
+      } catch (err) {
+        this.o.logger.error("could not restore function", { fn: fn.name, err: String(err) });
+      }
+    }
+  }
+
+  /** Validates every document first, then applies topics before functions. */
+  async apply(documents: SourceDocument[], dryRun = false): Promise<ApplyResult[]> {
+    const topics: TopicResource[] = [];
+    const functions: ResolvedFunction[] = [];
+    for (const doc of documents) {
+      for (const { resource } of parseResources(doc.text, doc.file)) {
+        if (resource.kind === "Topic") topics.push(resource);
+        else functions.push(this.resolveFunction(resource, doc.file));
+      }
+    }
+    if (dryRun) {
+      return [
+        ...topics.map((t) => ({ kind: "Topic" as const, name: t.metadata.name, action: "unchanged" as const })),
+        ...functions.map((f) => ({ kind: "Function" as const, name: f.name, action: "unchanged" as const })),
+      ];
+    }
+    const results: ApplyResult[] = [];
+    for (const t of topics) results.push(await this.applyTopic(t));
+    for (const f of functions) results.push(await this.applyFunction(f));
+    return results;
+  }
+
+  /** Re-reads a function's YAML and artifact, and rolls out a new revision if they changed. */
+  async update(name: string): Promise<ApplyResult[]> {
+    const current = this.require(name);
+    if (current.fn.source === undefined) return [await this.applyFunction({ ...current.fn })];
+    let text: string;
+    try {
+      text = readFileSync(current.fn.source, "utf8");
+    } catch {
+      throw new RiffError("RIFF_ARTIFACT_NOT_FOUND", `cannot read ${current.fn.source}, the file function '${name}' was created from`, {
+        hint: "restore the file, or apply a new one with `riff apply -f FILE`",
+      });
+    }
+    const results = await this.apply([{ file: current.fn.source, text }]);
+    if (!results.some((r) => r.kind === "Function" && r.name === name)) {
+      throw new RiffError("RIFF_FUNCTION_NOT_FOUND", `${current.fn.source} no longer declares function '${name}'`);
+    }
+    return results;
+  }
+
+  /** Deletes a function; with `all`, also the topics it names. */
+  async delete(name: string, all: boolean): Promise<string[]> {
+    const { fn, runner } = this.require(name);
+    await runner.stop();
+    this.runners.delete(name);
+    this.o.store.remove(name);
+    this.o.logs.remove(name);
+    const deleted = [`function/${name}`];
+    if (all) {
+      for (const topic of [fn.input, fn.output]) {
+        if (topic === undefined || this.usedBy(topic).length > 0) continue;
+        if ((await this.o.broker.getTopic(topic)) === undefined) continue;
+        await this.o.broker.deleteTopic(topic);
+        deleted.push(`topic/${topic}`);
+      }
+    }
+    return deleted;
+  }
+
+  /** Functions reading or writing `topic`. */
+  usedBy(topic: string): string[] {
+    return [...this.runners.values()].filter(({ fn }) => fn.input === topic || fn.output === topic).map(({ fn }) => fn.name);
+  }
+
+  require(name: string): { fn: StoredFunction; runner: FunctionRunner } {
+    const entry = this.runners.get(name);
+    if (entry === undefined) {
+      throw new RiffError("RIFF_FUNCTION_NOT_FOUND", `function '${name}' does not exist`, {
+        hint: "see the deployed functions with `riff list`",
+      });
+    }
+    return entry;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.runners.values()].map(({ runner }) => runner.stop()));
+    this.runners.clear();
+  }
+
+  private resolveFunction(resource: FunctionResource, file: string): ResolvedFunction {
+    const { spec, metadata } = resource;
+    const invoker = this.o.invokers.get(spec.invoker);
+    if (invoker === undefined) {
+      throw new RiffError("RIFF_INVOKER_NOT_FOUND", `${file}: spec.invoker: unknown invoker '${spec.invoker}'`, {
+        hint: `use one of: ${[...this.o.invokers.keys()].join(", ")}`,
+      });
+    }
+    if (spec.output !== undefined && spec.output === spec.input) {
+      throw new RiffError(
+        "RIFF_TOPOLOGY_LOOP",
+        `function '${metadata.name}' reads and writes topic '${spec.input}': each result would come back as its input, forever (${spec.input} -> ${metadata.name} -> ${spec.input})`,
+        { hint: "give spec.output (--output) another topic" },
+      );
+    }
+    return {
+      name: metadata.name,
+      invoker: spec.invoker,
+      input: spec.input,
+      output: spec.output,
+      handler: spec.handler,
+      artifact: resolve(dirname(file), spec.artifact),
+      maxReplicas: spec.maxReplicas,
+      idleTimeoutMs: spec.idleTimeoutMs ?? 10_000,
+      concurrency: spec.concurrency ?? invoker.defaultConcurrency,
+      source: file,
+    };
+  }
+
+  private async applyTopic(t: TopicResource): Promise<ApplyResult> {
+    const spec = resolveTopic(t);
+    const existing = await this.o.broker.getTopic(spec.name);
+    if (existing === undefined) {
+      await this.o.broker.createTopic(spec.name, spec);
+      return { kind: "Topic", name: spec.name, action: "created" };
+    }
+    if (spec.partitions > existing.partitions) {
+      await this.o.broker.setPartitions(spec.name, spec.partitions);
+      return { kind: "Topic", name: spec.name, action: "updated" };
+    }
+    if (spec.partitions < existing.partitions) {
+      throw new RiffError("RIFF_PARTITIONS_DECREASE", `topic '${spec.name}' has ${existing.partitions} partitions; they cannot go down to ${spec.partitions}`, {
+        hint: "keep spec.partitions at least as high, or delete the topic and create it again",
+      });
+    }
+    return { kind: "Topic", name: spec.name, action: "unchanged" };
+  }
+
+  private async applyFunction(spec: ResolvedFunction): Promise<ApplyResult> {
+    const digest = this.o.store.digest(spec.artifact);
+    const existing = this.runners.get(spec.name);
+    const now = new Date().toISOString();
+    if (existing !== undefined && existing.fn.digest === digest && sameSpec(existing.fn, spec)) {
+      return { kind: "Function", name: spec.name, action: "unchanged", revision: existing.fn.revision };
+    }
+    await this.ensureTopics(spec);
+    const revision = (existing?.fn.revision ?? 0) + 1;
+    const code = this.o.store.prepare(spec, revision);
+    const fn: StoredFunction = {
+      ...spec,
+      revision,
+      digest,
+      entry: code.artifact.slice(code.dir.length + 1),
+      createdAt: existing?.fn.createdAt ?? now,
+      updatedAt: now,
+    };
+    this.o.store.save(fn);
+    let runner: FunctionRunner;
+    if (existing === undefined || existing.fn.input !== fn.input || existing.fn.output !== fn.output) {
+      await existing?.runner.stop();
+      runner = this.startRunner(fn);
+    } else {
+      runner = existing.runner;
+      this.runners.set(fn.name, { fn, runner });
+      await runner.update(code, fn.concurrency);
+    }
+    this.o.store.pruneRevisions(fn.name, revision);
+    // Start one replica now: a function that cannot load fails `riff create` with the runtime's
+    // own message instead of a timeout later. The replica then serves the first messages.
+    try {
+      await runner.warm();
+    } catch (err) {
+      throw new RiffError("RIFF_FUNCTION_STARTUP_FAILED", `function '${fn.name}' failed to start:\n${(err as Error).message}`, {
+        hint: `fix the code, then run \`riff update -n ${fn.name}\`; see \`riff logs -n ${fn.name}\``,
+      });
+    }
+    return { kind: "Function", name: fn.name, action: existing === undefined ? "created" : "updated", revision };
+  }
+
+  private startRunner(fn: StoredFunction): FunctionRunner {
+    const invoker = this.o.invokers.get(fn.invoker);
+    if (invoker === undefined) throw new RiffError("RIFF_INVOKER_NOT_FOUND", `unknown invoker '${fn.invoker}'`);
+    const runner = new FunctionRunner({
+      name: fn.name,
+      input: fn.input,
+      output: fn.output,
+      concurrency: fn.concurrency,
+      code: this.o.store.prepared(fn),
+      invoker,
+      broker: this.o.broker,
+      replies: this.o.replies,
+      logger: this.o.logger.child({ fn: fn.name }),
+      onLog: (line) => this.o.logs.write(fn.name, line),
+    });
+    this.runners.set(fn.name, { fn, runner });
+    runner.start();
+    return runner;
+  }
+
+  private async ensureTopics(fn: ResolvedFunction): Promise<void> {
+    await this.o.broker.ensureTopic(fn.input);
+    if (fn.output !== undefined) await this.o.broker.ensureTopic(fn.output);
+  }
+}
+
+function sameSpec(a: ResolvedFunction, b: ResolvedFunction): boolean {
+  const keys = ["invoker", "input", "output", "handler", "artifact", "maxReplicas", "idleTimeoutMs", "concurrency"] as const;
+  return keys.every((k) => a[k] === b[k]);
+}

@@ -1,0 +1,75 @@
+/**
+ * The daemon's process entry: `node main.js --home DIR --port N`. `riff system start` runs it in
+ * the background and reads one JSON line from the fd named by RIFF_READY_FD: the daemon's info
+ * when it is ready, or the error that stopped it.
+ */
+import { readFileSync, writeSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { parseSize, RiffError, toRiffError } from "@riff/core";
+import { Daemon, type DaemonInfo } from "./daemon.js";
+import { createJsonLogger } from "./logger.js";
+import { homePaths, resolveDaemonOptions } from "./options.js";
+
+function report(message: { ok: true; info: DaemonInfo } | { ok: false; error: unknown }): void {
+  const fd = Number(process.env["RIFF_READY_FD"] ?? NaN);
+  if (!Number.isInteger(fd)) return;
+  try {
+    writeSync(fd, `${JSON.stringify(message)}\n`);
+  } catch {
+    // the starter went away; the log says what happened
+  }
+}
+
+/** A live daemon on the same home, if `daemon.json` names a process that still runs. */
+function runningDaemon(home: string): DaemonInfo | undefined {
+  try {
+    const info = JSON.parse(readFileSync(homePaths(home).daemonInfo, "utf8")) as DaemonInfo;
+    process.kill(info.pid, 0);
+    return info.pid === process.pid ? undefined : info;
+  } catch {
+    return undefined;
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      home: { type: "string" },
+      port: { type: "string" },
+      host: { type: "string" },
+      "max-body-bytes": { type: "string" },
+      "log-level": { type: "string" },
+    },
+  });
+  const logger = createJsonLogger(values["log-level"] === "debug" ? "debug" : "info");
+  const options = resolveDaemonOptions({
+    ...(values.home !== undefined ? { home: values.home } : {}),
+    ...(values.port !== undefined ? { port: Number(values.port) } : {}),
+    ...(values.host !== undefined ? { host: values.host } : {}),
+    ...(values["max-body-bytes"] !== undefined ? { maxBodyBytes: parseSize(values["max-body-bytes"], "--max-body-bytes") } : {}),
+  });
+  const running = runningDaemon(options.home);
+  if (running !== undefined) {
+    throw new RiffError("RIFF_DAEMON_ALREADY_RUNNING", `riff is already running at ${running.url} (pid ${running.pid})`, {
+      hint: "stop it with `riff system stop`, or use another home with --home or RIFF_HOME",
+    });
+  }
+  const daemon = new Daemon(options, logger);
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, () => {
+      logger.info("signal received, stopping", { signal });
+      void daemon.stop();
+    });
+  }
+  const info = await daemon.start();
+  report({ ok: true, info });
+  await daemon.done;
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  const e = toRiffError(err);
+  report({ ok: false, error: e.toJSON() });
+  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: "error", msg: e.message, code: e.code, stack: e.stack })}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,69 @@
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+
+/** @default 8080: the one port of gateway, admin API and /healthz. */
+export const DEFAULT_PORT = 8080;
+/** @default "127.0.0.1": loopback only, unless asked otherwise. */
+export const DEFAULT_HOST = "127.0.0.1";
+/** @default 100 ms between scaling decisions. */
+export const DEFAULT_SCALE_INTERVAL_MS = 100;
+
+/** Options of the daemon; every field optional. */
+export interface DaemonOptions {
+  /** @default $RIFF_HOME or ~/.riff */
+  home?: string;
+  /** @default DEFAULT_PORT; 0 picks a free port. */
+  port?: number;
+  /** @default DEFAULT_HOST */
+  host?: string;
+  /** @default 1 MiB */
+  maxBodyBytes?: number;
+  /** @default 60000 */
+  replyTimeoutMs?: number;
+  /** @default DEFAULT_SCALE_INTERVAL_MS */
+  scaleIntervalMs?: number;
+}
+
+/** Options after defaults. */
+export interface ResolvedDaemonOptions {
+  home: string;
+  port: number;
+  host: string;
+  maxBodyBytes: number | undefined;
+  replyTimeoutMs: number | undefined;
+  scaleIntervalMs: number;
+}
+
+/** The riff home: `RIFF_HOME`, else `~/.riff`. */
+export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env["RIFF_HOME"];
+  return fromEnv !== undefined && fromEnv !== "" ? resolve(fromEnv) : join(homedir(), ".riff");
+}
+
+/** Applies defaults once; never mutates its input. */
+export function resolveDaemonOptions(options: DaemonOptions): ResolvedDaemonOptions {
+  return {
+    home: resolve(options.home ?? defaultHome()),
+    port: options.port ?? DEFAULT_PORT,
+    host: options.host ?? DEFAULT_HOST,
+    maxBodyBytes: options.maxBodyBytes,
+    replyTimeoutMs: options.replyTimeoutMs,
+    scaleIntervalMs: options.scaleIntervalMs ?? DEFAULT_SCALE_INTERVAL_MS,
+  };
+}
+
+/** Where things live in the home. The CLI reads `daemon.json` and `token` too. */
+export function homePaths(home: string) {
+  return {
+    home,
+    token: join(home, "token"),
+    daemonInfo: join(home, "daemon.json"),
+    daemonLog: join(home, "daemon.log"),
+    broker: join(home, "topics"),
+    functions: join(home, "functions"),
+    logs: join(home, "logs"),
+  };
+}
+
+/** Paths of a home, as {@link homePaths} returns them. */
+export type HomePaths = ReturnType<typeof homePaths>;
