@@ -1,0 +1,94 @@
+import { RiffError } from "@riff/core";
+import type { GroupConsumer, StoredMessage } from "./broker.js";
+import type { ConsumerGroup, GroupMember } from "./consumer-group.js";
+
+/** Where members park while there is nothing for them; the topic wakes them all on any change. */
+export type WaiterSet = Set<() => void>;
+
+/** Wakes every consumer parked on a topic; each re-checks what it may take. */
+export function wake(waiters: WaiterSet): void {
+  if (waiters.size === 0) return;
+  for (const resolve of waiters) resolve();
+  waiters.clear();
+}
+
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/**
+ * One member of a group, in the broker's process. Batches come from the group's log (memory for
+ * recent messages, SQLite otherwise); with nothing to deliver, the iterator waits for the topic
+ * to signal an append or a rebalance, without timers.
+ */
+export class SqliteGroupConsumer implements GroupConsumer, GroupMember {
+  cursor = 0;
+  private closed = false;
+  private iterating = false;
+  private readonly onAbort = (): void => void this.close();
+
+  constructor(
+    readonly topic: string,
+    readonly group: string,
+    private readonly state: ConsumerGroup,
+    private readonly waiters: WaiterSet,
+    private readonly maxBatch: number,
+    private readonly signal: AbortSignal | undefined,
+    private readonly onClose: (consumer: SqliteGroupConsumer) => void,
+  ) {
+    if (signal?.aborted) {
+      this.closed = true;
+      return;
+    }
+    signal?.addEventListener("abort", this.onAbort, { once: true });
+    state.join(this);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<StoredMessage[]> {
+    if (this.iterating) {
+      throw new RiffError("RIFF_INVALID_ARGUMENT", `consumer of group '${this.group}' on topic '${this.topic}' is already being iterated`, {
+        hint: "iterate each consumer once; call consume() again for another member",
+      });
+    }
+    this.iterating = true;
+    return {
+      next: () => this.next(),
+      return: async () => {
+        await this.close();
+        return DONE;
+      },
+    };
+  }
+
+  commit(partition: number, offset: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return this.state.commit(this, partition, offset);
+  }
+
+  assignment(): number[] {
+    return this.closed ? [] : this.state.assignment(this);
+  }
+
+  /** Leaves the group; a pending `next()` resolves as done. Idempotent. */
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    this.signal?.removeEventListener("abort", this.onAbort);
+    this.state.leave(this);
+    this.onClose(this);
+    // The leave woke every waiter of the topic, including this one's pending next().
+    return Promise.resolve();
+  }
+
+  /** Whether close() ran (or the signal fired). */
+  isClosed(): boolean {
+    return this.closed;
+  }
+
+  private async next(): Promise<IteratorResult<StoredMessage[]>> {
+    for (;;) {
+      if (this.closed) return DONE;
+      const batch = this.state.take(this, this.maxBatch);
+      if (batch.length > 0) return { done: false, value: batch };
+      await new Promise<void>((resolve) => this.waiters.add(resolve));
+    }
+  }
+}

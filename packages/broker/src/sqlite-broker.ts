@@ -1,0 +1,334 @@
+import { mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Logger } from "@riff/core";
+import { RiffError, isValidName } from "@riff/core";
+import type {
+  Broker, ConsumeOptions, GroupConsumer, GroupLag, PartitionOffsets, Position, PublishMessage, SeekTarget,
+  StoredMessage, TopicConfig, TopicDescription, TopicInfo,
+} from "./broker.js";
+import { invalidArgument, notRunning, topicExists, topicNotFound, writeFailed } from "./broker-errors.js";
+import { ConsumerGroup, groupLag } from "./consumer-group.js";
+import { SqliteGroupConsumer, type WaiterSet, wake } from "./group-consumer.js";
+import { type ResolvedSqliteBrokerOptions, type SqliteBrokerOptions, resolveSqliteBrokerOptions } from "./options.js";
+import { checkPartitions, checkReadArgs, prepareMessage, resolveConsumeOptions, resolveTopicConfig } from "./topic-config.js";
+import { SqliteTopicLog, removeTopicFiles } from "./topic-log.js";
+import { WriteQueue } from "./write-queue.js";
+
+/** `created` → `starting` → `running` → `stopping` → `stopped`; calls succeed only when running. */
+export type SqliteBrokerState = "created" | "starting" | "running" | "stopping" | "stopped";
+
+type AppendListener = (positions: Position[]) => void;
+
+/** A topic that is open: its log, its write queue, its groups and their members. */
+interface OpenTopic {
+  log: SqliteTopicLog;
+  queue: WriteQueue;
+  groups: Map<string, ConsumerGroup>;
+  consumers: Set<SqliteGroupConsumer>;
+  waiters: WaiterSet;
+  roundRobin: () => number;
+}
+
+/**
+ * The embedded broker: one SQLite file per topic under `dir`, group commit of publishes per
+ * event-loop turn, and consumer groups served from memory when caught up. See docs/broker.md.
+ */
+export class SqliteBroker implements Broker, AsyncDisposable {
+  private current: SqliteBrokerState = "created";
+  private readonly options: ResolvedSqliteBrokerOptions;
+  private readonly logger: Logger;
+  private readonly topics = new Map<string, OpenTopic>();
+  /** Topic files that exist but could not be opened, with why; never overwritten. */
+  private readonly unreadable = new Map<string, string>();
+  private readonly listeners = new Map<string, Set<AppendListener>>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: SqliteBrokerOptions) {
+    this.options = resolveSqliteBrokerOptions(options);
+    this.logger = this.options.logger.child({ component: "broker" });
+  }
+
+  get state(): SqliteBrokerState {
+    return this.current;
+  }
+
+  /** Opens every topic file in `dir`, checks it, applies retention, and starts the sweep timer. */
+  async start(): Promise<void> {
+    if (this.current !== "created") throw new RiffError("RIFF_INTERNAL", `cannot start a broker that is ${this.current}`);
+    this.current = "starting";
+    const { dir } = this.options;
+    mkdirSync(dir, { recursive: true });
+    for (const file of readdirSync(dir).sort()) {
+      const name = file.slice(0, -".db".length);
+      if (!file.endsWith(".db") || !isValidName(name)) continue;
+      try {
+        this.register(SqliteTopicLog.open(join(dir, file), name, this.options));
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        this.unreadable.set(name, reason);
+        this.logger.error("cannot open topic file; the topic is unavailable", { topic: name, file, error: reason });
+      }
+    }
+    this.current = "running";
+    this.logger.info("broker started", { dir, topics: this.topics.size });
+    await this.enforceRetention();
+    const every = this.options.retentionCheckIntervalMs;
+    if (every > 0) this.sweepTimer = setInterval(() => void this.enforceRetention(), every).unref();
+  }
+
+  /** Writes what is queued, ends every consumer's iteration, and closes the files. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.current === "stopping" || this.current === "stopped") return;
+    this.current = "stopping";
+    clearInterval(this.sweepTimer);
+    for (const t of this.topics.values()) this.closeTopic(t, undefined);
+    this.topics.clear();
+    this.current = "stopped";
+    this.logger.info("broker stopped");
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
+  async createTopic(name: string, config?: TopicConfig): Promise<TopicInfo> {
+    this.ensureRunning();
+    const info = resolveTopicConfig(name, config);
+    if (this.topics.has(name)) throw topicExists(name);
+    const broken = this.unreadable.get(name);
+    if (broken !== undefined) {
+      throw new RiffError("RIFF_INTERNAL", `topic '${name}' has a file that could not be opened: ${broken}`, {
+        hint: `move ${join(this.options.dir, `${name}.db`)} away, then create the topic again`,
+      });
+    }
+    let log: SqliteTopicLog;
+    try {
+      log = SqliteTopicLog.create(this.options.dir, info, this.options);
+    } catch (err) {
+      throw writeFailed(name, err);
+    }
+    this.register(log);
+    this.logger.info("topic created", { ...info });
+    return { ...info };
+  }
+
+  async ensureTopic(name: string, config: TopicConfig = {}): Promise<TopicInfo> {
+    this.ensureRunning();
+    const t = this.topics.get(name);
+    if (t === undefined) return this.createTopic(name, config);
+    resolveTopicConfig(name, config);
+    if (config.partitions !== undefined && config.partitions > t.log.info.partitions) {
+      await this.setPartitions(name, config.partitions);
+    }
+    const { retentionMs, retentionBytes } = t.log.info;
+    const grown = {
+      ...t.log.info,
+      retentionMs: Math.max(retentionMs, config.retentionMs ?? 0),
+      retentionBytes: Math.max(retentionBytes, config.retentionBytes ?? 0),
+    };
+    if (grown.retentionMs !== retentionMs || grown.retentionBytes !== retentionBytes) t.log.updateConfig(grown);
+    return { ...t.log.info };
+  }
+
+  async listTopics(): Promise<TopicInfo[]> {
+    this.ensureRunning();
+    return [...this.topics.values()].map((t) => ({ ...t.log.info })).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async getTopic(name: string): Promise<TopicInfo | undefined> {
+    this.ensureRunning();
+    const t = this.topics.get(name);
+    return t === undefined ? undefined : { ...t.log.info };
+  }
+
+  async describeTopic(name: string): Promise<TopicDescription> {
+    const t = this.topic(name);
+    const groups = [...t.groups.values()].map((g) => groupLag(g));
+    return { ...t.log.info, offsets: t.log.offsets(), sizeBytes: t.log.sizeBytes(), groups };
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    const t = this.topic(name);
+    this.topics.delete(name);
+    this.closeTopic(t, topicNotFound(name));
+    removeTopicFiles(t.log.path);
+    this.logger.info("topic deleted", { topic: name });
+  }
+
+  async setPartitions(name: string, partitions: number): Promise<TopicInfo> {
+    const t = this.topic(name);
+    checkPartitions(name, partitions);
+    const current = t.log.info.partitions;
+    if (partitions < current) {
+      throw new RiffError("RIFF_PARTITIONS_DECREASE", `topic '${name}' has ${current} partitions; they cannot be lowered to ${partitions}`, {
+        hint: "keys map to partitions by hash, so lowering would reorder them; create a new topic instead",
+        details: { topic: name, current, requested: partitions },
+      });
+    }
+    if (partitions > current) {
+      t.log.setPartitions(partitions);
+      for (const g of t.groups.values()) g.partitionsChanged();
+      this.logger.info("partitions raised", { topic: name, from: current, to: partitions });
+    }
+    return { ...t.log.info };
+  }
+
+  publish(topic: string, message: PublishMessage): Promise<Position> {
+    try {
+      const t = this.topic(topic);
+      return t.queue.publish(prepareMessage(t.log.info, message, t.roundRobin, this.options.maxMessageBytes));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  publishBatch(topic: string, messages: PublishMessage[]): Promise<Position[]> {
+    try {
+      const t = this.topic(topic);
+      if (!Array.isArray(messages)) throw invalidArgument(`publishBatch to topic '${topic}' needs an array of messages`);
+      if (messages.length === 0) return Promise.resolve([]);
+      const max = this.options.maxMessageBytes;
+      return t.queue.publishBatch(messages.map((m) => prepareMessage(t.log.info, m, t.roundRobin, max)));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  consume(topic: string, group: string, options: ConsumeOptions = {}): GroupConsumer {
+    const t = this.topic(topic);
+    const { maxBatch, startAt } = resolveConsumeOptions(topic, group, options);
+    let g = t.groups.get(group);
+    if (g === undefined) {
+      const committed = startAt === "latest" ? [...t.log.end] : [...t.log.start];
+      g = this.addGroup(t, group, committed);
+      // Record where the group starts, so a restart does not move a 'latest' group forward.
+      g.seek(committed).forEach((w) => w.catch((err: unknown) => this.logger.warn("could not record new group", { topic, group, error: String(err) })));
+    }
+    const consumer = new SqliteGroupConsumer(topic, group, g, t.waiters, maxBatch, options.signal, (c) => t.consumers.delete(c));
+    if (!consumer.isClosed()) t.consumers.add(consumer);
+    return consumer;
+  }
+
+  async read(topic: string, partition: number, fromOffset: number, limit: number): Promise<StoredMessage[]> {
+    const t = this.topic(topic);
+    checkReadArgs(t.log.info, partition, fromOffset, limit);
+    return t.log.read(partition, fromOffset, limit);
+  }
+
+  async endOffsets(topic: string): Promise<PartitionOffsets[]> {
+    return this.topic(topic).log.offsets();
+  }
+
+  async lag(topic: string, group: string): Promise<GroupLag> {
+    const t = this.topic(topic);
+    const g = t.groups.get(group);
+    if (g !== undefined) return groupLag(g);
+    const partitions = t.log.offsets().map(({ partition, start, end }) => ({ partition, committed: start, end, lag: end - start }));
+    return { group, partitions, lag: partitions.reduce((sum, p) => sum + p.lag, 0) };
+  }
+
+  async seek(topic: string, group: string, target: SeekTarget): Promise<void> {
+    const t = this.topic(topic);
+    const { start, end } = t.log;
+    let offsets: number[];
+    if (target === "earliest") offsets = [...start];
+    else if (target === "latest") offsets = [...end];
+    else if (typeof target === "object" && target !== null && Number.isFinite(target.timestamp)) {
+      offsets = start.map((_, p) => t.log.offsetForTimestamp(p, target.timestamp));
+    } else throw invalidArgument(`seek target must be 'earliest', 'latest' or { timestamp }, got ${JSON.stringify(target)}`);
+    const g = t.groups.get(group) ?? this.addGroup(t, group, [...offsets]);
+    await Promise.all(g.seek(offsets));
+  }
+
+  onAppend(topic: string, listener: AppendListener): () => void {
+    const set = this.listeners.get(topic) ?? new Set<AppendListener>();
+    this.listeners.set(topic, set);
+    set.add(listener);
+    return () => void set.delete(listener);
+  }
+
+  /**
+   * Deletes what each topic's retention no longer covers; `now` lets tests age messages without
+   * waiting. Returns how many messages were deleted. The sweep timer calls it too.
+   */
+  async enforceRetention(now: number = Date.now()): Promise<number> {
+    if (this.current !== "running") return 0;
+    let deleted = 0;
+    for (const t of this.topics.values()) {
+      try {
+        deleted += t.log.enforceRetention(now);
+      } catch (err) {
+        this.logger.error("retention sweep failed", { topic: t.log.info.name, error: String(err) });
+      }
+    }
+    if (deleted > 0) this.logger.debug("retention deleted messages", { deleted });
+    return deleted;
+  }
+
+  private register(log: SqliteTopicLog): void {
+    let next = 0;
+    const t: OpenTopic = {
+      log,
+      queue: new WriteQueue(log, this.logger, (_stored, positions) => this.appended(t, positions)),
+      groups: new Map(),
+      consumers: new Set(),
+      waiters: new Set(),
+      roundRobin: () => next++,
+    };
+    for (const [group, committed] of log.storedGroups) this.addGroup(t, group, committed);
+    this.topics.set(log.info.name, t);
+  }
+
+  private addGroup(t: OpenTopic, name: string, committed: number[]): ConsumerGroup {
+    const g = new ConsumerGroup(name, t.log, committed, {
+      persist: (group, partition, offset) => t.queue.commit(group, partition, offset),
+      wake: () => wake(t.waiters),
+      logger: this.logger,
+    });
+    t.groups.set(name, g);
+    return g;
+  }
+
+  private appended(t: OpenTopic, positions: Position[]): void {
+    wake(t.waiters);
+    const listeners = this.listeners.get(t.log.info.name);
+    if (listeners === undefined) return;
+    for (const listener of listeners) {
+      try {
+        listener(positions);
+      } catch (err) {
+        this.logger.error("onAppend listener threw", { topic: t.log.info.name, error: String(err) });
+      }
+    }
+  }
+
+  /** Settles the queue (written, or failed with `failQueue`), ends consumers, closes the file. */
+  private closeTopic(t: OpenTopic, failQueue: RiffError | undefined): void {
+    if (failQueue === undefined) t.queue.flush();
+    else t.queue.fail(failQueue);
+    for (const c of [...t.consumers]) void c.close();
+    wake(t.waiters);
+    try {
+      t.log.close();
+    } catch (err) {
+      this.logger.error("closing topic file failed", { topic: t.log.info.name, error: String(err) });
+    }
+  }
+
+  private topic(name: string): OpenTopic {
+    this.ensureRunning();
+    const t = this.topics.get(name);
+    if (t === undefined) throw topicNotFound(name);
+    return t;
+  }
+
+  private ensureRunning(): void {
+    if (this.current !== "running") throw notRunning(this.current);
+  }
+}
+
+
+/** Creates the embedded SQLite broker; call `start()` before use. */
+export function createSqliteBroker(options: SqliteBrokerOptions): SqliteBroker {
+  return new SqliteBroker(options);
+}

@@ -1,0 +1,286 @@
+import { rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type Database from "better-sqlite3";
+import type { Logger } from "@riff/core";
+import type { PartitionOffsets, StoredMessage, TopicInfo } from "./broker.js";
+import { decodeHeaders } from "./encoding.js";
+import { TailCache } from "./tail-cache.js";
+import {
+  addPartitionTables, applyDurability, markClean, openTopicDb, partitionTable, quickCheck, readTopicState,
+} from "./topic-schema.js";
+
+/** A message waiting in the write queue, already validated and encoded. */
+export interface PendingMessage {
+  partition: number;
+  key: string | null;
+  headers: string | null;
+  payload: Uint8Array;
+  size: number;
+}
+
+/** A group's new committed offset (the next offset it will read) on one partition. */
+export interface PendingCommit {
+  group: string;
+  partition: number;
+  committed: number;
+}
+
+/** What the log needs from the broker's options. */
+export interface TopicLogOptions {
+  logger: Logger;
+  tailCacheMessages: number;
+  tailCacheBytes: number;
+  quickCheckMaxBytes: number;
+}
+
+const SIZE_EXPR = "length(payload) + ifnull(length(key), 0) + ifnull(length(headers), 0)";
+
+/** The path of a topic's SQLite file. Topic names are DNS labels, so they are safe file names. */
+export function topicFile(dir: string, name: string): string {
+  return join(dir, `${name}.db`);
+}
+
+/**
+ * One topic's log in its own SQLite file: a table per partition keyed by offset, the committed
+ * offsets of its groups, and its settings. All calls are synchronous; the broker serialises them
+ * on the event loop, so one connection serves both writes and reads.
+ */
+export class SqliteTopicLog {
+  /** Oldest retained offset, next offset to write, and retained bytes, per partition. */
+  readonly start: number[];
+  readonly end: number[];
+  private readonly bytes: number[];
+  /** Durable committed offsets per group, as loaded at open. */
+  readonly storedGroups: Map<string, number[]>;
+  private readonly caches: TailCache[] = [];
+  private inserts: Database.Statement[] = [];
+  private selects: Database.Statement[] = [];
+  private readonly upsertGroup: Database.Statement;
+  private readonly setBytes: Database.Statement;
+  private readonly writeTxn: (messages: PendingMessage[], commits: PendingCommit[], ts: number) => void;
+
+  private constructor(
+    private readonly db: Database.Database,
+    readonly path: string,
+    public info: TopicInfo,
+    state: { start: number[]; end: number[]; bytes: number[]; groups: Map<string, number[]> },
+    private readonly options: TopicLogOptions,
+  ) {
+    this.start = state.start;
+    this.end = state.end;
+    this.bytes = state.bytes;
+    this.storedGroups = state.groups;
+    applyDurability(db, info);
+    this.upsertGroup = db.prepare(
+      "INSERT INTO groups (grp, partition, committed) VALUES (?, ?, ?) " +
+        "ON CONFLICT (grp, partition) DO UPDATE SET committed = excluded.committed",
+    );
+    this.setBytes = db.prepare("UPDATE partitions SET bytes = ? WHERE partition = ?");
+    this.preparePartitions();
+    this.writeTxn = db.transaction(this.writeRows.bind(this));
+  }
+
+  /** Creates the file of a new topic. */
+  static create(dir: string, info: TopicInfo, options: TopicLogOptions): SqliteTopicLog {
+    const path = topicFile(dir, info.name);
+    // A file left by a crash between creating and committing a topic, or deleting one, holds
+    // nothing committed under this name's catalog; start clean.
+    removeTopicFiles(path);
+    const db = openTopicDb(path, info);
+    const zeros = new Array<number>(info.partitions).fill(0);
+    return new SqliteTopicLog(db, path, info, { start: zeros, end: [...zeros], bytes: [...zeros], groups: new Map() }, options);
+  }
+
+  /** Opens an existing topic file, checking it on the way (see docs/broker.md, Recovery). */
+  static open(path: string, name: string, options: TopicLogOptions): SqliteTopicLog {
+    const db = openTopicDb(path, undefined);
+    try {
+      const state = readTopicState(db, name, options.logger);
+      if (!state.clean) {
+        const size = fileSize(path);
+        if (size <= options.quickCheckMaxBytes) {
+          const problems = quickCheck(db);
+          if (problems.length > 0) options.logger.error("topic file failed quick_check", { topic: name, problems });
+          else options.logger.info("topic was not closed cleanly; WAL recovered, quick_check ok", { topic: name });
+        } else {
+          options.logger.warn("topic was not closed cleanly; WAL recovered, file too large for quick_check", { topic: name, size });
+        }
+      }
+      markClean(db, false);
+      return new SqliteTopicLog(db, path, state.info, state, options);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Appends `messages` and records `commits` in one transaction, then fills in the offsets.
+   * On failure nothing is written and the in-memory offsets are unchanged.
+   */
+  append(messages: PendingMessage[], commits: PendingCommit[], ts: number): StoredMessage[] {
+    this.writeTxn(messages, commits, ts);
+    const out = new Array<StoredMessage>(messages.length);
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i] as PendingMessage;
+      const offset = this.end[m.partition] as number;
+      this.end[m.partition] = offset + 1;
+      this.bytes[m.partition] = (this.bytes[m.partition] as number) + m.size;
+      const stored = storedMessage(this.info.name, m.partition, offset, m.payload, decodeHeaders(m.headers), m.key, ts);
+      this.caches[m.partition]?.push(stored);
+      out[i] = stored;
+    }
+    return out;
+  }
+
+  /** Up to `limit` messages of `partition` from `from` (moved up to the start if retention passed it). */
+  read(partition: number, from: number, limit: number): StoredMessage[] {
+    const offset = Math.max(from, this.start[partition] ?? 0);
+    const cache = this.caches[partition];
+    if (cache?.has(offset)) return cache.slice(offset, limit);
+    const rows = (this.selects[partition] as Database.Statement).all(offset, limit) as [
+      number, number, string | null, string | null, Uint8Array,
+    ][];
+    const out = new Array<StoredMessage>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i] as [number, number, string | null, string | null, Uint8Array];
+      out[i] = storedMessage(this.info.name, partition, r[0], r[4], decodeHeaders(r[3]), r[2], r[1]);
+    }
+    return out;
+  }
+
+  offsets(): PartitionOffsets[] {
+    return this.start.map((start, partition) => ({ partition, start, end: this.end[partition] ?? start }));
+  }
+
+  /** The first offset of `partition` written at or after `timestamp`, or the end. */
+  offsetForTimestamp(partition: number, timestamp: number): number {
+    const row = this.db
+      .prepare(`SELECT off FROM ${partitionTable(partition)} WHERE ts >= ? ORDER BY off LIMIT 1`)
+      .get(timestamp) as { off: number } | undefined;
+    return row?.off ?? (this.end[partition] as number);
+  }
+
+  /** Adds partitions up to `partitions` and stores the new settings. */
+  setPartitions(partitions: number): void {
+    const from = this.info.partitions;
+    const info = { ...this.info, partitions };
+    this.db.transaction(() => {
+      addPartitionTables(this.db, from, partitions);
+      this.db.prepare("UPDATE meta SET value = ? WHERE key = 'config'").run(JSON.stringify(info));
+    })();
+    this.info = info;
+    for (let p = from; p < partitions; p++) {
+      this.start.push(0);
+      this.end.push(0);
+      this.bytes.push(0);
+    }
+    this.preparePartitions();
+  }
+
+  /** Stores new retention settings. */
+  updateConfig(info: TopicInfo): void {
+    this.db.prepare("UPDATE meta SET value = ? WHERE key = 'config'").run(JSON.stringify(info));
+    this.info = info;
+  }
+
+  /**
+   * Deletes the oldest messages of each partition that are older than `retentionMs` or beyond
+   * the partition's share of `retentionBytes`, moves the start offsets, and returns pages to the
+   * file system. Returns the number of messages deleted.
+   */
+  enforceRetention(now: number): number {
+    const { retentionMs, retentionBytes, partitions } = this.info;
+    const budget = retentionBytes / partitions;
+    let deleted = 0;
+    for (let p = 0; p < partitions; p++) {
+      const table = partitionTable(p);
+      const start = this.start[p] as number;
+      const end = this.end[p] as number;
+      const firstYoung = this.db
+        .prepare(`SELECT off FROM ${table} WHERE off >= ? AND ts >= ? ORDER BY off LIMIT 1`)
+        .get(start, now - retentionMs) as { off: number } | undefined;
+      let cut = firstYoung?.off ?? end;
+      const aged = this.db.prepare(`SELECT ifnull(sum(${SIZE_EXPR}), 0) AS n FROM ${table} WHERE off < ?`).get(cut) as { n: number };
+      let remaining = Math.max(0, (this.bytes[p] as number) - aged.n);
+      if (remaining > budget) {
+        for (const row of this.db.prepare(`SELECT off, ${SIZE_EXPR} AS n FROM ${table} WHERE off >= ? ORDER BY off`).iterate(cut) as IterableIterator<{ off: number; n: number }>) {
+          if (remaining <= budget) break;
+          remaining -= row.n;
+          cut = row.off + 1;
+        }
+      }
+      if (cut <= start) continue;
+      this.db.transaction(() => {
+        deleted += this.db.prepare(`DELETE FROM ${table} WHERE off < ?`).run(cut).changes;
+        this.db.prepare("UPDATE partitions SET start = ?, bytes = ? WHERE partition = ?").run(cut, remaining, p);
+      })();
+      this.start[p] = cut;
+      this.bytes[p] = Math.max(0, remaining);
+      this.caches[p]?.dropBefore(cut);
+    }
+    if (deleted > 0) this.db.pragma("incremental_vacuum");
+    return deleted;
+  }
+
+  /** Bytes on disk: the database file and its WAL. */
+  sizeBytes(): number {
+    return fileSize(this.path) + fileSize(`${this.path}-wal`);
+  }
+
+  /** Closes the file; `clean` records an orderly shutdown for the next start. */
+  close(): void {
+    if (!this.db.open) return;
+    try {
+      markClean(this.db, true);
+    } finally {
+      this.db.close();
+    }
+  }
+
+  private writeRows(messages: PendingMessage[], commits: PendingCommit[], ts: number): void {
+    const next = [...this.end];
+    const bytes = [...this.bytes];
+    const touched = new Array<boolean>(next.length).fill(false);
+    for (const m of messages) {
+      const p = m.partition;
+      const offset = next[p] as number;
+      next[p] = offset + 1;
+      bytes[p] = (bytes[p] as number) + m.size;
+      (this.inserts[p] as Database.Statement).run(offset, ts, m.key, m.headers, m.payload);
+      touched[p] = true;
+    }
+    for (let p = 0; p < touched.length; p++) if (touched[p]) this.setBytes.run(bytes[p], p);
+    for (const c of commits) this.upsertGroup.run(c.group, c.partition, c.committed);
+  }
+
+  private preparePartitions(): void {
+    for (let p = this.inserts.length; p < this.info.partitions; p++) {
+      const table = partitionTable(p);
+      this.inserts.push(this.db.prepare(`INSERT INTO ${table} (off, ts, key, headers, payload) VALUES (?, ?, ?, ?, ?)`));
+      this.selects.push(this.db.prepare(`SELECT off, ts, key, headers, payload FROM ${table} WHERE off >= ? ORDER BY off LIMIT ?`).raw(true));
+      this.caches.push(new TailCache(this.options.tailCacheMessages, this.options.tailCacheBytes));
+    }
+  }
+}
+
+/** Builds a StoredMessage; one literal so every message shares one hidden class. */
+function storedMessage(
+  topic: string, partition: number, offset: number, payload: Uint8Array,
+  headers: StoredMessage["headers"], key: string | null, timestamp: number,
+): StoredMessage {
+  return { topic, partition, offset, payload, headers, key: key ?? undefined, timestamp };
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Deletes a topic's database, WAL and shared-memory files, whichever exist. */
+export function removeTopicFiles(path: string): void {
+  for (const suffix of ["", "-wal", "-shm"]) rmSync(`${path}${suffix}`, { force: true });
+}

@@ -1,0 +1,164 @@
+import Database from "better-sqlite3";
+import type { Logger } from "@riff/core";
+import type { TopicInfo } from "./broker.js";
+
+/** Bumped when the layout of a topic file changes; a file of another version is refused. */
+export const TOPIC_FILE_FORMAT = "1";
+/** WAL files are truncated back to this size after a checkpoint, so a burst does not keep disk. */
+const JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/** The table holding partition `p`'s messages. */
+export function partitionTable(p: number): string {
+  return `p${p}`;
+}
+
+/** Opens a topic file with riff's pragmas. `create` also lays out a new, empty topic. */
+export function openTopicDb(path: string, info: TopicInfo | undefined): Database.Database {
+  const db = new Database(path);
+  try {
+    if (info !== undefined) {
+      // auto_vacuum must be chosen before the first table exists; INCREMENTAL lets retention
+      // give pages back to the file system without rewriting the whole file.
+      db.pragma("auto_vacuum = INCREMENTAL");
+    }
+    db.pragma("journal_mode = WAL");
+    db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`);
+    if (info !== undefined) createSchema(db, info);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+/** Sets `synchronous` for the topic's durability mode. */
+export function applyDurability(db: Database.Database, info: TopicInfo): void {
+  // In WAL mode NORMAL makes each COMMIT a write() into the WAL: it survives the process being
+  // killed but not a power loss. FULL adds an fsync of the WAL per COMMIT.
+  db.pragma(`synchronous = ${info.durability === "fsync" ? "FULL" : "NORMAL"}`);
+}
+
+function createSchema(db: Database.Database, info: TopicInfo): void {
+  db.transaction(() => {
+    db.exec(`
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE partitions (
+        partition INTEGER PRIMARY KEY,
+        start INTEGER NOT NULL,
+        bytes INTEGER NOT NULL
+      );
+      CREATE TABLE groups (
+        grp TEXT NOT NULL,
+        partition INTEGER NOT NULL,
+        committed INTEGER NOT NULL,
+        PRIMARY KEY (grp, partition)
+      ) WITHOUT ROWID;
+    `);
+    const put = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
+    put.run("format", TOPIC_FILE_FORMAT);
+    put.run("clean", "1");
+    put.run("config", JSON.stringify(info));
+    addPartitionTables(db, 0, info.partitions);
+  })();
+}
+
+/** Creates the tables of partitions `from` to `to - 1`; call inside a transaction. */
+export function addPartitionTables(db: Database.Database, from: number, to: number): void {
+  const row = db.prepare("INSERT INTO partitions (partition, start, bytes) VALUES (?, 0, 0)");
+  for (let p = from; p < to; p++) {
+    // `off` is the rowid: appends are B-tree appends, and reads by offset are rowid seeks.
+    db.exec(`CREATE TABLE ${partitionTable(p)} (
+      off INTEGER PRIMARY KEY,
+      ts INTEGER NOT NULL,
+      key TEXT,
+      headers TEXT,
+      payload BLOB NOT NULL
+    )`);
+    row.run(p);
+  }
+}
+
+/** What {@link readTopicState} recovers from a topic file. */
+export interface StoredTopicState {
+  info: TopicInfo;
+  start: number[];
+  end: number[];
+  bytes: number[];
+  groups: Map<string, number[]>;
+  /** False when the previous run did not close the file (crash or kill). */
+  clean: boolean;
+}
+
+/**
+ * Reads a topic's settings, offsets and groups, and checks what is cheap to check: the format,
+ * one table per partition, offsets that agree with the stored start, committed offsets that are
+ * not past the end. Problems that can be repaired are repaired and logged; others throw.
+ */
+export function readTopicState(db: Database.Database, name: string, logger: Logger): StoredTopicState {
+  const meta = new Map(
+    (db.prepare("SELECT key, value FROM meta").all() as { key: string; value: string }[]).map((r) => [r.key, r.value]),
+  );
+  if (meta.get("format") !== TOPIC_FILE_FORMAT) {
+    throw new Error(`unsupported topic file format ${String(meta.get("format"))} (expected ${TOPIC_FILE_FORMAT})`);
+  }
+  const info = JSON.parse(meta.get("config") ?? "null") as TopicInfo | null;
+  if (info === null || info.name !== name) throw new Error("the topic file has no settings for this topic");
+  const rows = db.prepare("SELECT partition, start, bytes FROM partitions ORDER BY partition").all() as {
+    partition: number;
+    start: number;
+    bytes: number;
+  }[];
+  if (rows.length !== info.partitions || rows.some((r, i) => r.partition !== i)) {
+    throw new Error(`the topic file lists ${rows.length} partitions, its settings say ${info.partitions}`);
+  }
+  const start: number[] = [];
+  const end: number[] = [];
+  const bytes: number[] = [];
+  for (const row of rows) {
+    const table = partitionTable(row.partition);
+    const range = db.prepare(`SELECT min(off) AS lo, max(off) AS hi FROM ${table}`).get() as {
+      lo: number | null;
+      hi: number | null;
+    };
+    let first = row.start;
+    if (range.lo !== null && range.lo < row.start) {
+      logger.warn("partition holds messages below its recorded start; keeping them", {
+        topic: name, partition: row.partition, start: row.start, lowest: range.lo,
+      });
+      first = range.lo;
+    }
+    start.push(first);
+    end.push(range.hi === null ? first : Math.max(first, range.hi + 1));
+    bytes.push(Math.max(0, row.bytes));
+  }
+  const groups = new Map<string, number[]>();
+  for (const g of db.prepare("SELECT grp, partition, committed FROM groups").all() as {
+    grp: string; partition: number; committed: number;
+  }[]) {
+    const end_ = end[g.partition];
+    if (end_ === undefined) continue;
+    let committed = g.committed;
+    if (committed > end_) {
+      logger.warn("group committed past the end of the partition; moving it back to the end", {
+        topic: name, group: g.grp, partition: g.partition, committed, end: end_,
+      });
+      committed = end_;
+    }
+    // A partition the group never committed on (added later) is read from its start.
+    const list = groups.get(g.grp) ?? [...start];
+    list[g.partition] = committed;
+    groups.set(g.grp, list);
+  }
+  return { info, start, end, bytes, groups, clean: meta.get("clean") !== "0" };
+}
+
+/** Runs `PRAGMA quick_check`; returns the problems found (empty when the file is sound). */
+export function quickCheck(db: Database.Database): string[] {
+  const rows = db.pragma("quick_check(20)") as { quick_check: string }[];
+  return rows.map((r) => r.quick_check).filter((r) => r !== "ok");
+}
+
+/** Records whether the file is open (`false`) or was closed cleanly (`true`). */
+export function markClean(db: Database.Database, clean: boolean): void {
+  db.prepare("UPDATE meta SET value = ? WHERE key = 'clean'").run(clean ? "1" : "0");
+}
