@@ -17,6 +17,7 @@ export interface AdminApiOptions {
   logs: FunctionLogs;
   logger: Logger;
   status: () => Record<string, unknown>;
+  invokers: ReadonlyMap<string, { name: string; description: string; matchers: string[] }>;
   shutdown: () => void;
 }
 
@@ -51,6 +52,10 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
       const body = await json<{ documents?: SourceDocument[]; dryRun?: boolean }>(req);
       if (!Array.isArray(body.documents)) throw new RiffError("RIFF_INVALID_ARGUMENT", "body.documents must be a list of {file, text}");
       sendJson(res, 200, { results: await o.deployments.apply(body.documents, body.dryRun === true) });
+    }],
+    ["GET", /^invokers$/, async (_q, res) => {
+      const invokers = [...o.invokers.values()].map(({ name, description, matchers }) => ({ name, description, matchers }));
+      sendJson(res, 200, { invokers });
     }],
     ["GET", /^functions$/, async (_q, res) => sendJson(res, 200, { functions: await listFunctions() })],
     ["GET", /^functions\/([^/]+)$/, async (_q, res, [name]) => {

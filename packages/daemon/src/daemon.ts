@@ -89,6 +89,7 @@ export class Daemon {
       logger: this.logger.child({ component: "admin" }),
       status: () => ({ ...this.info, state: this.state, uptimeMs: process.uptime() * 1000 }),
       shutdown: () => void this.stop(),
+      invokers: builtinInvokers,
     });
     const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
       if (gateway(req, res) || admin(req, res)) return;

@@ -1,0 +1,90 @@
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { homedir } from "node:os";
+import { fromErrorBody, RiffError, type ErrorBody } from "@riff/core";
+
+/** What the daemon writes to `<home>/daemon.json`. */
+export interface DaemonInfo {
+  pid: number;
+  port: number;
+  url: string;
+  home: string;
+  startedAt: string;
+  version: string;
+}
+
+/** The riff home: --home, else RIFF_HOME, else ~/.riff. */
+export function resolveHome(flag: string | undefined): string {
+  const env = process.env["RIFF_HOME"];
+  return resolve(flag ?? (env !== undefined && env !== "" ? env : join(homedir(), ".riff")));
+}
+
+function notRunning(home: string): RiffError {
+  return new RiffError("RIFF_DAEMON_NOT_RUNNING", `riff is not running (home ${home})`, {
+    hint: "start it with `riff system start`",
+  });
+}
+
+/** Reads `daemon.json`, or undefined when no daemon was started in this home. */
+export function readDaemonInfo(home: string): DaemonInfo | undefined {
+  try {
+    return JSON.parse(readFileSync(join(home, "daemon.json"), "utf8")) as DaemonInfo;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Talks to the daemon of one home over its HTTP API, with the token from the home. */
+export class DaemonClient {
+  readonly info: DaemonInfo;
+  private readonly token: string;
+
+  constructor(readonly home: string) {
+    const info = readDaemonInfo(home);
+    if (info === undefined) throw notRunning(home);
+    this.info = info;
+    try {
+      this.token = readFileSync(join(home, "token"), "utf8").trim();
+    } catch {
+      throw new RiffError("RIFF_UNAUTHORIZED", `cannot read the admin token in ${home}`, {
+        hint: "run riff as the user that started the daemon",
+      });
+    }
+  }
+
+  /** Calls `/api/v1/<path>` and returns the parsed JSON, or throws the daemon's error. */
+  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.fetch(`/api/v1/${path}`, {
+      method,
+      headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json" },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    if (!res.ok) throw errorFrom(res.status, text);
+    return JSON.parse(text) as T;
+  }
+
+  /** A raw request to the daemon (the gateway, or a streaming admin call). */
+  async fetch(path: string, init: RequestInit & { auth?: boolean } = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (init.auth === true) headers.set("authorization", `Bearer ${this.token}`);
+    try {
+      return await fetch(`${this.info.url}${path}`, { ...init, headers });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause;
+      if (cause?.code === "ECONNREFUSED") throw notRunning(this.home);
+      throw err;
+    }
+  }
+}
+
+/** Turns a non-2xx answer into the daemon's RiffError, or a plain one with the status. */
+export function errorFrom(status: number, text: string): RiffError {
+  try {
+    const body = JSON.parse(text) as { error?: ErrorBody };
+    if (body.error !== undefined) return fromErrorBody(body.error);
+  } catch {
+    // not JSON
+  }
+  return new RiffError(status >= 500 ? "RIFF_INTERNAL" : "RIFF_INVALID_ARGUMENT", `HTTP ${status}: ${text}`);
+}

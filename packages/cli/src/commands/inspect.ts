@@ -1,0 +1,111 @@
+import { formatDuration } from "@riff/core";
+import { DaemonClient, errorFrom } from "../client.js";
+import { printTable } from "../output.js";
+
+interface FunctionRow {
+  name: string;
+  invoker: string;
+  input: string;
+  output?: string;
+  status: string;
+  error?: string;
+  revision: number;
+  replicas: { pid: number; startedAt: number; handled: number }[];
+  inFlight: number;
+  lag: number;
+  idleTimeoutMs: number;
+}
+
+/** `riff list`. */
+export async function list(home: string, output: string | undefined): Promise<void> {
+  const { functions } = await new DaemonClient(home).call<{ functions: FunctionRow[] }>("GET", "functions");
+  if (output === "json") {
+    process.stdout.write(`${JSON.stringify(functions, null, 2)}\n`);
+    return;
+  }
+  if (functions.length === 0) {
+    process.stdout.write("No functions. Create one with: riff create node --name square --input numbers --filepath .\n");
+    return;
+  }
+  printTable(
+    ["NAME", "INVOKER", "INPUT", "OUTPUT", "STATUS", "REPLICAS", "LAG", "REVISION"],
+    functions.map((f) => [
+      f.name,
+      f.invoker,
+      f.input,
+      f.output ?? "-",
+      f.status,
+      String(f.replicas.length),
+      String(f.lag),
+      String(f.revision),
+    ]),
+  );
+  for (const f of functions.filter((x) => x.error !== undefined)) {
+    process.stdout.write(`\n${f.name} failed to start:\n${f.error ?? ""}\n`);
+  }
+}
+
+/** `riff logs -n NAME [-f]`. */
+export async function logs(home: string, name: string, follow: boolean, tail: string): Promise<void> {
+  const client = new DaemonClient(home);
+  const res = await client.fetch(
+    `/api/v1/functions/${encodeURIComponent(name)}/logs?tail=${encodeURIComponent(tail)}&follow=${String(follow)}`,
+    { auth: true },
+  );
+  if (!res.ok) throw errorFrom(res.status, await res.text());
+  if (res.body === null) return;
+  for await (const chunk of res.body) process.stdout.write(chunk);
+}
+
+interface TopicDescription {
+  name: string;
+  partitions: number;
+  retentionMs: number;
+  retentionBytes: number;
+  durability: string;
+  sizeBytes: number;
+  offsets: { partition: number; start: number; end: number }[];
+  groups: { group: string; lag: number; partitions: { partition: number; committed: number; lag: number }[] }[];
+}
+
+/** `riff topics create|list|describe|delete`. */
+export const topics = {
+  async create(home: string, name: string, partitions: string): Promise<void> {
+    const t = await new DaemonClient(home).call<{ name: string; partitions: number }>("POST", "topics", {
+      name,
+      partitions: Number(partitions),
+    });
+    process.stdout.write(`topic/${t.name} ready with ${t.partitions} partition(s)\n`);
+  },
+  async list(home: string, output: string | undefined): Promise<void> {
+    const { topics: all } = await new DaemonClient(home).call<{ topics: TopicDescription[] }>("GET", "topics");
+    if (output === "json") {
+      process.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
+      return;
+    }
+    printTable(["NAME", "PARTITIONS", "DURABILITY", "RETENTION"], all.map((t) => [t.name, String(t.partitions), t.durability, formatDuration(t.retentionMs)]));
+  },
+  async describe(home: string, name: string, output: string | undefined): Promise<void> {
+    const t = await new DaemonClient(home).call<TopicDescription>("GET", `topics/${encodeURIComponent(name)}`);
+    if (output === "json") {
+      process.stdout.write(`${JSON.stringify(t, null, 2)}\n`);
+      return;
+    }
+    process.stdout.write(
+      `topic ${t.name}: ${t.partitions} partition(s), ${t.durability} durability, ${t.sizeBytes} bytes on disk\n` +
+        `retention: ${formatDuration(t.retentionMs)} or ${t.retentionBytes} bytes\n\n`,
+    );
+    printTable(["PARTITION", "START", "END"], t.offsets.map((o) => [String(o.partition), String(o.start), String(o.end)]));
+    if (t.groups.length > 0) {
+      process.stdout.write("\n");
+      printTable(
+        ["GROUP", "PARTITION", "COMMITTED", "LAG"],
+        t.groups.flatMap((g) => g.partitions.map((p) => [g.group, String(p.partition), String(p.committed), String(p.lag)])),
+      );
+    }
+  },
+  async delete(home: string, name: string): Promise<void> {
+    const { deleted } = await new DaemonClient(home).call<{ deleted: string[] }>("DELETE", `topics/${encodeURIComponent(name)}`);
+    for (const d of deleted) process.stdout.write(`${d} deleted\n`);
+  },
+};

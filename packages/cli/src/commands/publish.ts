@@ -1,0 +1,41 @@
+import { DaemonClient, errorFrom } from "../client.js";
+import { badArgument, info } from "../output.js";
+
+/** Options of `riff publish`. */
+export interface PublishOptions {
+  input: string;
+  data: string;
+  reply?: boolean;
+  contentType: string;
+  header: string[];
+  count: string;
+  timeout?: string;
+}
+
+/** `riff publish`: posts to the gateway; the reply body alone goes to stdout. */
+export async function publish(home: string, o: PublishOptions): Promise<void> {
+  const count = Number(o.count);
+  if (!Number.isInteger(count) || count < 1) throw badArgument(`--count ${o.count}: must be a whole number of at least 1`);
+  const headers: Record<string, string> = { "content-type": o.contentType };
+  for (const h of o.header) {
+    const colon = h.indexOf(":");
+    if (colon <= 0) throw badArgument(`--header ${h}: write it as name:value`, "for example --header x-tenant:acme");
+    headers[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim();
+  }
+  if (o.timeout !== undefined) headers["x-riff-timeout"] = o.timeout;
+  const client = new DaemonClient(home);
+  const path = `/${o.reply === true ? "requests" : "messages"}/${encodeURIComponent(o.input)}`;
+  info(`Posting to ${client.info.url}${path}`);
+  for (let i = 0; i < count; i++) {
+    const res = await client.fetch(path, { method: "POST", headers, body: o.data });
+    const body = Buffer.from(await res.arrayBuffer());
+    if (!res.ok) throw errorFrom(res.status, body.toString("utf8"));
+    if (o.reply === true) {
+      process.stdout.write(body);
+      if (body.length === 0 || body[body.length - 1] !== 0x0a) process.stdout.write("\n");
+    } else {
+      const p = JSON.parse(body.toString("utf8")) as { topic: string; partition: number; offset: number };
+      process.stdout.write(`published to topic ${p.topic}, partition ${p.partition}, offset ${p.offset}\n`);
+    }
+  }
+}

@@ -1,0 +1,150 @@
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { basename, extname, join, relative, resolve } from "node:path";
+import { assertValidName, API_VERSION, parseDuration } from "@riff/core";
+import { DaemonClient } from "../client.js";
+import { badArgument, info } from "../output.js";
+
+interface ApplyResult {
+  kind: string;
+  name: string;
+  action: string;
+  revision?: number;
+}
+
+/** Sends YAML files to the daemon, which validates and applies them. */
+async function applyFiles(client: DaemonClient, files: string[], dryRun: boolean): Promise<ApplyResult[]> {
+  const documents = files.map((file) => ({ file, text: readFileSync(file, "utf8") }));
+  const { results } = await client.call<{ results: ApplyResult[] }>("POST", "apply", { documents, dryRun });
+  return results;
+}
+
+function report(results: ApplyResult[]): void {
+  for (const r of results) {
+    const rev = r.revision !== undefined && r.action !== "unchanged" ? ` (revision ${r.revision})` : "";
+    process.stdout.write(`${r.kind.toLowerCase()}/${r.name} ${r.action}${rev}\n`);
+  }
+}
+
+/** `riff apply -f FILE|DIR`. */
+export async function apply(home: string, target: string, dryRun: boolean): Promise<void> {
+  const path = resolve(target);
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (st === undefined) throw badArgument(`-f ${target}: no such file or folder`);
+  const files = st.isDirectory()
+    ? readdirSync(path).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(path, f))
+    : [path];
+  if (files.length === 0) throw badArgument(`-f ${target}: the folder has no .yaml or .yml file`);
+  const results = await applyFiles(new DaemonClient(home), files, dryRun);
+  if (dryRun) info("dry run: nothing was changed; the files are valid");
+  report(results);
+}
+
+/** Options of `riff create`. */
+export interface CreateOptions {
+  name: string;
+  input: string;
+  output?: string;
+  filepath: string;
+  handler?: string;
+  artifact?: string;
+  idleTimeout?: string;
+  maxReplicas?: string;
+  partitions?: string;
+  force?: boolean;
+  dryRun?: boolean;
+}
+
+/** `riff create <invoker>`: writes the function and topic YAML next to the code, then applies them. */
+export async function create(home: string, invoker: string, o: CreateOptions): Promise<void> {
+  assertValidName(o.name, "--name");
+  assertValidName(o.input, "--input");
+  if (o.output !== undefined) assertValidName(o.output, "--output");
+  if (o.output === o.input) {
+    throw badArgument(
+      `--input and --output are both '${o.input}': each result would come back as the function's input, forever (a loop)`,
+      "give --output another topic, or leave it out",
+    );
+  }
+  const dir = resolve(o.filepath);
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw badArgument(`--filepath ${o.filepath}: no such folder`);
+  const client = o.dryRun === true ? undefined : new DaemonClient(home);
+  const matchers = await invokerMatchers(client, invoker);
+  const artifact = o.artifact ?? detectArtifact(dir, o.name, matchers);
+  if (!existsSync(resolve(dir, artifact))) throw badArgument(`--artifact ${artifact}: not found in ${dir}`);
+  const partitions = o.partitions === undefined ? undefined : Number(o.partitions);
+  if (partitions !== undefined && !(Number.isInteger(partitions) && partitions >= 1)) {
+    throw badArgument(`--partitions ${o.partitions}: must be a whole number of at least 1`);
+  }
+  const maxReplicas = o.maxReplicas === undefined ? undefined : Number(o.maxReplicas);
+  if (maxReplicas !== undefined && !(Number.isInteger(maxReplicas) && maxReplicas >= 1)) {
+    throw badArgument(`--max-replicas ${o.maxReplicas}: must be a whole number of at least 1`);
+  }
+  const { stringify } = await import("yaml");
+  const spec: Record<string, unknown> = { invoker, input: o.input };
+  if (o.output !== undefined) spec["output"] = o.output;
+  if (o.handler !== undefined) spec["handler"] = o.handler;
+  spec["artifact"] = relative(dir, resolve(dir, artifact)) || ".";
+  if (maxReplicas !== undefined) spec["maxReplicas"] = maxReplicas;
+  if (o.idleTimeout !== undefined) spec["idleTimeoutMs"] = parseDuration(o.idleTimeout, "--idle-timeout");
+  const fnYaml = stringify({ apiVersion: API_VERSION, kind: "Function", metadata: { name: o.name }, spec });
+  const topicSpec = partitions === undefined ? {} : { partitions };
+  const topicsYaml = [o.input, ...(o.output === undefined ? [] : [o.output])]
+    .map((t) => stringify({ apiVersion: API_VERSION, kind: "Topic", metadata: { name: t }, spec: topicSpec }))
+    .join("---\n");
+  const fnFile = join(dir, `${o.name}-function.yaml`);
+  const topicsFile = join(dir, `${o.name}-topics.yaml`);
+  if (o.dryRun === true) {
+    process.stdout.write(`# ${fnFile}\n${fnYaml}---\n# ${topicsFile}\n${topicsYaml}`);
+    return;
+  }
+  for (const [file, text] of [[topicsFile, topicsYaml], [fnFile, fnYaml]] as const) {
+    if (existsSync(file) && o.force !== true) info(`kept the existing ${basename(file)} (--force overwrites it)`);
+    else writeFileSync(file, text);
+  }
+  report(await applyFiles(client as DaemonClient, [topicsFile, fnFile], false));
+  info(`try it: riff publish --input ${o.input} --data 10 --reply`);
+}
+
+async function invokerMatchers(client: DaemonClient | undefined, invoker: string): Promise<string[]> {
+  if (client === undefined) return ["*"];
+  const { invokers } = await client.call<{ invokers: { name: string; matchers: string[] }[] }>("GET", "invokers");
+  const found = invokers.find((i) => i.name === invoker);
+  if (found === undefined) {
+    throw badArgument(`unknown invoker '${invoker}'`, `use one of: ${invokers.map((i) => i.name).join(", ")}`);
+  }
+  return found.matchers;
+}
+
+/** Finds the artifact by the invoker's matchers; a file named after the function wins a tie. */
+function detectArtifact(dir: string, name: string, matchers: string[]): string {
+  const files = readdirSync(dir).filter((f) => !/\.ya?ml$/.test(f) && statSync(join(dir, f)).isFile());
+  for (const m of matchers) {
+    if (m === "package.json") {
+      if (files.includes(m)) return ".";
+      continue;
+    }
+    const hits = files.filter((f) => (m.startsWith("*.") ? extname(f) === m.slice(1) : f === m || m === "*"));
+    if (hits.length === 1) return hits[0] as string;
+    const named = hits.find((f) => basename(f, extname(f)) === name);
+    if (named !== undefined) return named;
+    if (hits.length > 1) {
+      throw badArgument(`several files in ${dir} could be the function: ${hits.join(", ")}`, "pick one with --artifact FILE");
+    }
+  }
+  throw badArgument(`no file in ${dir} matches ${matchers.join(", ")}`, "write the function there, or pass --artifact FILE");
+}
+
+/** `riff update -n NAME`. */
+export async function update(home: string, name: string): Promise<void> {
+  const { results } = await new DaemonClient(home).call<{ results: ApplyResult[] }>("POST", `functions/${encodeURIComponent(name)}/update`);
+  report(results);
+}
+
+/** `riff delete [--all] NAME`. */
+export async function remove(home: string, name: string, all: boolean): Promise<void> {
+  const { deleted } = await new DaemonClient(home).call<{ deleted: string[] }>(
+    "DELETE",
+    `functions/${encodeURIComponent(name)}${all ? "?all=true" : ""}`,
+  );
+  for (const d of deleted) process.stdout.write(`${d} deleted\n`);
+}

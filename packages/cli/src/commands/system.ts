@@ -1,0 +1,98 @@
+import { spawn } from "node:child_process";
+import { mkdirSync, openSync, closeSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { fromErrorBody, RiffError, formatDuration, type ErrorBody } from "@riff/core";
+import { DaemonClient, readDaemonInfo, type DaemonInfo } from "../client.js";
+import { info } from "../output.js";
+
+/** Options of `riff system start`. */
+export interface StartOptions {
+  port: string;
+  host: string;
+  maxBodyBytes?: string;
+}
+
+async function alive(info: DaemonInfo): Promise<boolean> {
+  try {
+    process.kill(info.pid, 0);
+    const res = await fetch(`${info.url}/healthz`);
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** `riff system start`: runs the daemon in the background and returns once it is ready. */
+export async function start(home: string, options: StartOptions): Promise<void> {
+  const existing = readDaemonInfo(home);
+  if (existing !== undefined && (await alive(existing))) {
+    info(`riff is already running at ${existing.url} (pid ${existing.pid}, home ${home})`);
+    process.stdout.write(`${existing.url}\n`);
+    return;
+  }
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  const main = fileURLToPath(import.meta.resolve("@riff/daemon/main"));
+  const log = openSync(join(home, "daemon.log"), "a");
+  const args = [main, "--home", home, "--port", options.port, "--host", options.host];
+  if (options.maxBodyBytes !== undefined) args.push("--max-body-bytes", options.maxBodyBytes);
+  const child = spawn(process.execPath, args, {
+    detached: true,
+    stdio: ["ignore", log, log, "pipe"],
+    env: { ...process.env, RIFF_READY_FD: "3" },
+  });
+  closeSync(log);
+  const ready = child.stdio[3] as Readable;
+  const outcome = await new Promise<{ ok: true; info: DaemonInfo } | { ok: false; error: ErrorBody }>((resolve) => {
+    let text = "";
+    ready.setEncoding("utf8");
+    ready.on("data", (chunk: string) => {
+      text += chunk;
+      const nl = text.indexOf("\n");
+      if (nl !== -1) resolve(JSON.parse(text.slice(0, nl)) as { ok: true; info: DaemonInfo });
+    });
+    child.once("exit", (code) =>
+      resolve({ ok: false, error: { code: "RIFF_INTERNAL", message: `the daemon exited (code ${String(code)}) before it was ready; see ${join(home, "daemon.log")}` } }),
+    );
+  });
+  ready.destroy();
+  child.unref();
+  if (!outcome.ok) throw fromErrorBody(outcome.error);
+  info(`riff is running (pid ${outcome.info.pid}, home ${home})`);
+  info(`gateway: POST ${outcome.info.url}/messages/TOPIC or ${outcome.info.url}/requests/TOPIC`);
+  process.stdout.write(`${outcome.info.url}\n`);
+}
+
+/** `riff system stop`: asks the daemon to drain and stop, and waits until its process is gone. */
+export async function stop(home: string): Promise<void> {
+  const client = new DaemonClient(home);
+  const pid = client.info.pid;
+  await client.call("POST", "shutdown");
+  // Another process's exit cannot be awaited as an event; poll it briefly.
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      info(`riff stopped (pid ${pid})`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new RiffError("RIFF_INTERNAL", `the daemon (pid ${pid}) did not stop within 60 s`, { hint: `kill it with: kill ${pid}` });
+}
+
+/** `riff system status`. */
+export async function status(home: string, output: string | undefined): Promise<void> {
+  const client = new DaemonClient(home);
+  const s = await client.call<{ url: string; pid: number; uptimeMs: number; version: string; state: string }>("GET", "status");
+  const { functions } = await client.call<{ functions: unknown[] }>("GET", "functions");
+  if (output === "json") {
+    process.stdout.write(`${JSON.stringify({ ...s, functions: functions.length })}\n`);
+    return;
+  }
+  process.stdout.write(
+    `riff ${s.version} is ${s.state} at ${s.url}\n  pid ${s.pid}, up ${formatDuration(s.uptimeMs)}, home ${home}\n  ${functions.length} function(s)\n`,
+  );
+}

@@ -1,0 +1,195 @@
+/**
+ * The `riff` command line. Only argument parsing and output live here; every command talks to the
+ * daemon over its HTTP API. Command modules are imported when a command runs, so `riff --help`
+ * loads nothing but commander.
+ */
+import { Command, Option } from "commander";
+import { printError } from "./output.js";
+
+const program = new Command("riff")
+  .description("riff: functions on topics. Write a function, riff runs it on every message.")
+  .version("0.1.0", "-v, --version")
+  .option("--home <dir>", "riff home: state, topics, token (default $RIFF_HOME or ~/.riff)")
+  .showHelpAfterError("(run with --help for usage)")
+  .addHelpText(
+    "after",
+    `
+Example:
+  riff system start
+  echo 'module.exports = (x) => x ** 2' > square.js
+  riff create node --name square --input numbers --filepath .
+  riff publish --input numbers --data 10 --reply      # prints 100`,
+  );
+
+type Action = (home: string, ...args: never[]) => Promise<void>;
+
+/** Runs a command with the resolved home, printing errors the riff way. */
+function run<A extends unknown[]>(load: () => Promise<(home: string, ...args: A) => Promise<void>>) {
+  return async (...args: unknown[]) => {
+    const command = args.at(-1) as Command;
+    const { resolveHome } = await import("./client.js");
+    const home = resolveHome(command.optsWithGlobals<{ home?: string }>().home);
+    const fn = await load();
+    await (fn as unknown as Action)(home, ...(args.slice(0, -1) as never[]));
+  };
+}
+
+function example(cmd: Command, text: string): Command {
+  return cmd.addHelpText("after", `\nExample:\n  ${text}`);
+}
+
+const output = () => new Option("-o, --output <format>", "output format").choices(["text", "json"]);
+
+const system = program.command("system").description("start, stop and inspect the riff daemon");
+example(
+  system
+    .command("start")
+    .description("start the daemon in the background; prints the gateway URL when ready")
+    .option("--port <port>", "port for the gateway and the API (0 picks a free one)", "8080")
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--max-body-bytes <size>", "largest message body the gateway takes (e.g. 1MiB)")
+    .action(run(async () => (await import("./commands/system.js")).start)),
+  "riff system start --port 8080",
+);
+example(system.command("stop").description("stop the daemon after draining functions").action(run(async () => (await import("./commands/system.js")).stop)), "riff system stop");
+example(
+  system
+    .command("status")
+    .description("show whether the daemon runs, where, and since when")
+    .addOption(output())
+    .action(run(async () => async (home: string, o: { output?: string }) => (await import("./commands/system.js")).status(home, o.output))),
+  "riff system status",
+);
+
+example(
+  program
+    .command("create")
+    .description("write <name>-function.yaml and <name>-topics.yaml next to the code, and deploy them")
+    .argument("<invoker>", "language of the function: node")
+    .requiredOption("-n, --name <name>", "function name (DNS-1123 label)")
+    .requiredOption("-i, --input <topic>", "topic the function reads")
+    .option("-o, --output <topic>", "topic the function's results go to")
+    .option("-f, --filepath <dir>", "folder holding the code; the YAML is written there", ".")
+    .option("--handler <name>", "function to call inside the artifact")
+    .option("-a, --artifact <path>", "the code, relative to --filepath (found by the invoker's patterns otherwise)")
+    .option("--idle-timeout <duration>", "stop replicas after this long without messages (e.g. 10s)")
+    .option("--max-replicas <n>", "most replicas to run")
+    .option("--partitions <n>", "partitions of the topics it creates")
+    .option("--force", "overwrite existing YAML files")
+    .option("--dry-run", "print the YAML instead of writing and deploying it")
+    .action(run(async () => async (home: string, invoker: string, o: import("./commands/resources.js").CreateOptions) =>
+      (await import("./commands/resources.js")).create(home, invoker, o))),
+  "riff create node --name square --input numbers --filepath .",
+);
+
+example(
+  program
+    .command("apply")
+    .description("apply Function and Topic YAML from a file or a folder")
+    .requiredOption("-f, --file <path>", "YAML file, or folder of .yaml files")
+    .option("--dry-run", "validate only")
+    .action(run(async () => async (home: string, o: { file: string; dryRun?: boolean }) =>
+      (await import("./commands/resources.js")).apply(home, o.file, o.dryRun === true))),
+  "riff apply -f examples/square",
+);
+
+example(
+  program
+    .command("update")
+    .description("re-read a function's YAML and code and roll out a new revision")
+    .argument("[name]", "function name")
+    .option("-n, --name <name>", "function name")
+    .action(run(async () => async (home: string, name: string | undefined, o: { name?: string }) => {
+      const { update } = await import("./commands/resources.js");
+      const { badArgument } = await import("./output.js");
+      const fn = o.name ?? name;
+      if (fn === undefined) throw badArgument("name the function to update", "riff update -n square");
+      await update(home, fn);
+    })),
+  "riff update -n square",
+);
+
+example(
+  program
+    .command("delete")
+    .description("delete a function (with --all, also the topics it names)")
+    .argument("[name]", "function name")
+    .option("-n, --name <name>", "function name")
+    .option("--all", "also delete its input and output topics")
+    .action(run(async () => async (home: string, name: string | undefined, o: { name?: string; all?: boolean }) => {
+      const { remove } = await import("./commands/resources.js");
+      const { badArgument } = await import("./output.js");
+      const fn = o.name ?? name;
+      if (fn === undefined) throw badArgument("name the function to delete", "riff delete --all square");
+      await remove(home, fn, o.all === true);
+    })),
+  "riff delete --all square",
+);
+
+example(
+  program
+    .command("publish")
+    .description("send a message to a topic through the gateway; with --reply, print the function's reply")
+    .requiredOption("-i, --input <topic>", "topic to publish to")
+    .requiredOption("-d, --data <data>", "message body")
+    .option("-r, --reply", "wait for the reply and print it")
+    .option("--content-type <type>", "Content-Type of the body", "text/plain")
+    .option("-H, --header <name:value>", "extra header (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option("-c, --count <n>", "publish this many times", "1")
+    .option("--timeout <duration>", "how long to wait for the reply (e.g. 5s)")
+    .action(run(async () => (await import("./commands/publish.js")).publish)),
+  "riff publish --input numbers --data 10 --reply",
+);
+
+example(
+  program
+    .command("list")
+    .description("list functions with their topics, status, replicas and lag")
+    .addOption(output())
+    .action(run(async () => async (home: string, o: { output?: string }) => (await import("./commands/inspect.js")).list(home, o.output))),
+  "riff list -o json",
+);
+
+example(
+  program
+    .command("logs")
+    .description("print a function's logs (stdout and stderr of its replicas)")
+    .requiredOption("-n, --name <name>", "function name")
+    .option("-f, --follow", "keep printing new lines")
+    .option("--tail <n>", "lines of history to print", "200")
+    .action(run(async () => async (home: string, o: { name: string; follow?: boolean; tail: string }) =>
+      (await import("./commands/inspect.js")).logs(home, o.name, o.follow === true, o.tail))),
+  "riff logs -n square -f",
+);
+
+const topics = program.command("topics").description("create, list, describe and delete topics");
+example(
+  topics
+    .command("create")
+    .description("create a topic, or raise its partition count")
+    .argument("<name>", "topic name")
+    .option("-p, --partitions <n>", "number of partitions", "1")
+    .action(run(async () => async (home: string, name: string, o: { partitions: string }) =>
+      (await import("./commands/inspect.js")).topics.create(home, name, o.partitions))),
+  "riff topics create numbers --partitions 4",
+);
+example(
+  topics.command("list").description("list topics").addOption(output())
+    .action(run(async () => async (home: string, o: { output?: string }) => (await import("./commands/inspect.js")).topics.list(home, o.output))),
+  "riff topics list",
+);
+example(
+  topics.command("describe").description("show partitions, offsets, size and consumer groups").argument("<name>", "topic name").addOption(output())
+    .action(run(async () => async (home: string, name: string, o: { output?: string }) =>
+      (await import("./commands/inspect.js")).topics.describe(home, name, o.output))),
+  "riff topics describe numbers",
+);
+example(
+  topics.command("delete").description("delete a topic and its messages").argument("<name>", "topic name")
+    .action(run(async () => async (home: string, name: string) => (await import("./commands/inspect.js")).topics.delete(home, name))),
+  "riff topics delete numbers",
+);
+
+program.parseAsync().catch((err: unknown) => {
+  process.exitCode = printError(err);
+});

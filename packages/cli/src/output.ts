@@ -1,0 +1,31 @@
+import { RiffError, toRiffError } from "@riff/core";
+
+/** Prints an error for people: message and hint for user errors, stack and "a bug" for ours. */
+export function printError(error: unknown): number {
+  const err = toRiffError(error);
+  process.stderr.write(`Error: ${err.message}\n`);
+  if (err.kind === "user") {
+    if (err.hint !== undefined) process.stderr.write(`  ${err.hint}\n`);
+    return 1;
+  }
+  if (err.stack !== undefined) process.stderr.write(`${err.stack}\n`);
+  process.stderr.write("This is a bug in riff; please report it with the lines above.\n");
+  return 2;
+}
+
+/** Informational lines go to stderr so stdout carries only results. */
+export function info(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+/** Prints rows as an aligned table. */
+export function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("   ").trimEnd();
+  process.stdout.write(`${[line(header), ...rows.map(line)].join("\n")}\n`);
+}
+
+/** An error for a bad flag or argument. */
+export function badArgument(message: string, hint?: string): RiffError {
+  return new RiffError("RIFF_INVALID_ARGUMENT", message, hint === undefined ? {} : { hint });
+}
