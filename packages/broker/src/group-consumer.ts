@@ -1,4 +1,3 @@
-import { RiffError } from "@riff/core";
 import type { GroupConsumer, StoredMessage } from "./broker.js";
 import type { ConsumerGroup, GroupMember } from "./consumer-group.js";
 
@@ -22,7 +21,14 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 export class SqliteGroupConsumer implements GroupConsumer, GroupMember {
   cursor = 0;
   private closed = false;
-  private iterating = false;
+  private readonly iterator: AsyncIterator<StoredMessage[]> = {
+    next: () => this.next(),
+    // `break` out of `for await` leaves the group, so the partitions go to the other members.
+    return: async () => {
+      await this.close();
+      return DONE;
+    },
+  };
   private readonly onAbort = (): void => void this.close();
 
   constructor(
@@ -42,20 +48,9 @@ export class SqliteGroupConsumer implements GroupConsumer, GroupMember {
     state.join(this);
   }
 
+  /** Every call returns the same iterator: a member is one stream, however often it is iterated. */
   [Symbol.asyncIterator](): AsyncIterator<StoredMessage[]> {
-    if (this.iterating) {
-      throw new RiffError("RIFF_INVALID_ARGUMENT", `consumer of group '${this.group}' on topic '${this.topic}' is already being iterated`, {
-        hint: "iterate each consumer once; call consume() again for another member",
-      });
-    }
-    this.iterating = true;
-    return {
-      next: () => this.next(),
-      return: async () => {
-        await this.close();
-        return DONE;
-      },
-    };
+    return this.iterator;
   }
 
   commit(partition: number, offset: number): Promise<void> {

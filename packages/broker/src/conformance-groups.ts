@@ -1,0 +1,156 @@
+import { describe, expect, it } from "vitest";
+import type { Broker, GroupConsumer } from "./broker.js";
+import { byPartition, bytes, iterate, range, str, take } from "./conformance-helpers.js";
+
+/** Publishes `count` messages to `partition`, payloads `p<partition>-<i>`. */
+async function fill(broker: Broker, topic: string, partition: number, from: number, count: number): Promise<void> {
+  await broker.publishBatch(topic, range(from, from + count).map((i) => ({ payload: bytes(`p${partition}-${i}`), partition })));
+}
+
+function expectDisjoint(...consumers: GroupConsumer[]): void {
+  const all = consumers.flatMap((c) => c.assignment());
+  expect(new Set(all).size).toBe(all.length);
+}
+
+/** Consumer-group behaviour; part of describeBrokerConformance. */
+export function describeGroupConformance(get: () => Broker): void {
+  describe("consumer groups", () => {
+    it("delivers every message to each of two groups (fan-out)", async () => {
+      const broker = get();
+      await broker.createTopic("numbers", { partitions: 3 });
+      const sent = range(0, 30).map((i) => `m${i}`);
+      await broker.publishBatch("numbers", sent.map((s) => ({ payload: bytes(s) })));
+      for (const group of ["first", "second"]) {
+        const consumer = broker.consume("numbers", group);
+        const got = await take(iterate(consumer), sent.length);
+        expect(got.map((m) => str(m.payload)).sort()).toEqual([...sent].sort());
+        for (const [partition, offsets] of byPartition(got)) {
+          expect(offsets).toEqual(range(0, offsets.length));
+          await consumer.commit(partition, offsets.at(-1) ?? 0);
+        }
+        expect((await broker.lag("numbers", group)).lag).toBe(0);
+        await consumer.close();
+      }
+    });
+
+    it("delivers messages published while a consumer waits, and startAt latest skips older ones", async () => {
+      const broker = get();
+      await broker.createTopic("numbers");
+      await fill(broker, "numbers", 0, 0, 3);
+      const consumer = broker.consume("numbers", "late", { startAt: "latest" });
+      const it = iterate(consumer);
+      const pending = it.next();
+      await fill(broker, "numbers", 0, 3, 2);
+      const first = await pending;
+      const got = first.done === true ? [] : [...first.value];
+      if (got.length < 2) got.push(...(await take(it, 2 - got.length)));
+      expect(got.map((m) => str(m.payload))).toEqual(["p0-3", "p0-4"]);
+      await consumer.close();
+    });
+
+    it("splits partitions between members and hands over uncommitted messages when one closes", async () => {
+      const broker = get();
+      await broker.createTopic("numbers", { partitions: 2 });
+      const a = broker.consume("numbers", "g");
+      const b = broker.consume("numbers", "g");
+      expect(a.assignment().length).toBe(1);
+      expect(b.assignment().length).toBe(1);
+      expectDisjoint(a, b);
+      const pa = a.assignment()[0] as number;
+      const pb = b.assignment()[0] as number;
+      await fill(broker, "numbers", pa, 0, 4);
+      await fill(broker, "numbers", pb, 0, 4);
+      const gotA = await take(iterate(a), 4);
+      const itB = iterate(b);
+      const gotB = await take(itB, 4);
+      expect(gotA.every((m) => m.partition === pa)).toBe(true);
+      expect(gotB.every((m) => m.partition === pb)).toBe(true);
+      await a.commit(pa, 3);
+      await b.commit(pb, 1);
+      await b.close();
+      expect((await itB.next()).done).toBe(true);
+      expect(a.assignment().sort()).toEqual([0, 1]);
+      const redelivered = await take(iterate(a), 2);
+      expect(gotA.length + gotB.length).toBe(8);
+      expect(redelivered.map((m) => [m.partition, m.offset])).toEqual([[pb, 2], [pb, 3]]);
+      await a.close();
+    });
+
+    it("moves a partition to a new member only once its owner committed what it was given", async () => {
+      const broker = get();
+      await broker.createTopic("numbers", { partitions: 2 });
+      const a = broker.consume("numbers", "g");
+      const itA = iterate(a);
+      await fill(broker, "numbers", 0, 0, 3);
+      await fill(broker, "numbers", 1, 0, 3);
+      expect((await take(itA, 6)).length).toBe(6);
+      const b = broker.consume("numbers", "g");
+      // b should get one partition, but a holds both until it commits what it was given.
+      expect(b.assignment()).toEqual([]);
+      expect(a.assignment().sort()).toEqual([0, 1]);
+      await a.commit(0, 2);
+      await a.commit(1, 2);
+      expectDisjoint(a, b);
+      expect(a.assignment().length).toBe(1);
+      expect(b.assignment().length).toBe(1);
+      const pb = b.assignment()[0] as number;
+      const pa = a.assignment()[0] as number;
+      await fill(broker, "numbers", pb, 3, 2);
+      await fill(broker, "numbers", pa, 3, 1);
+      const gotB = await take(iterate(b), 2);
+      expect(gotB.map((m) => [m.partition, m.offset])).toEqual([[pb, 3], [pb, 4]]);
+      const gotA = await take(itA, 1);
+      expect(gotA.map((m) => [m.partition, m.offset])).toEqual([[pa, 3]]);
+      await a.close();
+      await b.close();
+    });
+
+    it("never redelivers what was committed, to a later member of the group", async () => {
+      const broker = get();
+      await broker.createTopic("numbers");
+      await fill(broker, "numbers", 0, 0, 10);
+      const a = broker.consume("numbers", "g", { maxBatch: 4 });
+      const batch = await take(iterate(a), 1);
+      expect(batch.length).toBeLessThanOrEqual(4);
+      await a.commit(0, (batch.at(-1)?.offset ?? 0));
+      await a.close();
+      const b = broker.consume("numbers", "g");
+      const rest = await take(iterate(b), 10 - batch.length);
+      expect(rest.map((m) => m.offset)).toEqual(range(batch.length, 10));
+      await b.close();
+    });
+
+    it("ends the iteration when the signal aborts or the consumer closes", async () => {
+      const broker = get();
+      await broker.createTopic("numbers");
+      const controller = new AbortController();
+      const consumer = broker.consume("numbers", "g", { signal: controller.signal });
+      const loop = (async () => {
+        let batches = 0;
+        for await (const batch of consumer) batches += batch.length > 0 ? 1 : 0;
+        return batches;
+      })();
+      await fill(broker, "numbers", 0, 0, 1);
+      controller.abort();
+      expect(await loop).toBeLessThanOrEqual(1);
+      expect(consumer.assignment()).toEqual([]);
+      const other = broker.consume("numbers", "h", { startAt: "latest" });
+      const pending = iterate(other).next();
+      await other.close();
+      expect((await pending).done).toBe(true);
+    });
+
+    it("gives a stopped broker's callers a clear error and ends its consumers", async () => {
+      const broker = get();
+      await broker.createTopic("numbers");
+      const consumer = broker.consume("numbers", "g");
+      const pending = iterate(consumer).next();
+      const published = broker.publish("numbers", { payload: bytes("last") });
+      await broker.stop();
+      expect((await published).offset).toBe(0);
+      expect((await pending).done).toBe(true);
+      await expect(broker.publish("numbers", { payload: bytes("x") })).rejects.toMatchObject({ name: "RiffError" });
+      await expect(broker.listTopics()).rejects.toMatchObject({ name: "RiffError" });
+    });
+  });
+}
