@@ -5,6 +5,8 @@ import type { LogLine } from "@riff/runtime";
 
 /** Bytes per function log before it is rotated to `<name>.log.1`. */
 const MAX_LOG_BYTES = 8 * 1024 * 1024;
+/** Lines per function kept in memory for `riff logs`. */
+const RECENT_LINES = 2000;
 
 /**
  * Every replica's stdout and stderr, one file per function in `<home>/logs`, each line stamped
@@ -13,6 +15,8 @@ const MAX_LOG_BYTES = 8 * 1024 * 1024;
 export class FunctionLogs {
   private readonly streams = new Map<string, { out: WriteStream; bytes: number }>();
   private readonly events = new EventEmitter();
+  /** Recent lines in memory: a read followed by a follow in the same tick then misses nothing. */
+  private readonly recent = new Map<string, string[]>();
 
   constructor(private readonly dir: string) {
     mkdirSync(dir, { recursive: true });
@@ -38,22 +42,31 @@ export class FunctionLogs {
       entry = { out: createWriteStream(path, { flags: "a" }), bytes };
       this.streams.set(fn, entry);
     }
+    const recent = this.recent.get(fn) ?? this.loadRecent(fn);
+    recent.push(text);
+    if (recent.length > RECENT_LINES) recent.splice(0, recent.length - RECENT_LINES);
     entry.bytes += text.length;
     entry.out.write(text);
     this.events.emit(fn, text);
   }
 
-  /** The last `tail` lines of a function's log. */
+  /** The last `tail` lines of a function's log (at most the lines kept in memory). */
   read(fn: string, tail: number): string {
-    let text: string;
+    if (tail <= 0) return "";
+    return (this.recent.get(fn) ?? this.loadRecent(fn)).slice(-tail).join("");
+  }
+
+  private loadRecent(fn: string): string[] {
+    let lines: string[] = [];
     try {
-      text = readFileSync(this.path(fn), "utf8");
+      lines = readFileSync(this.path(fn), "utf8").split("\n");
+      if (lines.at(-1) === "") lines.pop();
     } catch {
-      return "";
+      // no log yet
     }
-    const lines = text.split("\n");
-    if (lines.at(-1) === "") lines.pop();
-    return lines.slice(-tail).map((l) => `${l}\n`).join("");
+    const recent = lines.slice(-RECENT_LINES).map((l) => `${l}\n`);
+    this.recent.set(fn, recent);
+    return recent;
   }
 
   /** Calls `listener` with each new line; returns the unsubscribe function. */
@@ -66,6 +79,7 @@ export class FunctionLogs {
   remove(fn: string): void {
     this.streams.get(fn)?.out.end();
     this.streams.delete(fn);
+    this.recent.delete(fn);
     rmSync(this.path(fn), { force: true });
     rmSync(`${this.path(fn)}.1`, { force: true });
   }

@@ -57,6 +57,7 @@ export class FunctionRunner {
   private starting: Promise<void> | undefined;
   private loop: Promise<void> | undefined;
   private inFlight = 0;
+  private waiting = 0;
   private replicaSeq = 0;
   private failures = 0;
   private lastError: string | undefined;
@@ -127,17 +128,22 @@ export class FunctionRunner {
         handled: r.handled,
         inFlight: r.inFlight,
       })),
-      inFlight: this.inFlight,
+      inFlight: this.inFlight + this.waiting,
       lastActivityAt: this.lastActivityAt,
     };
   }
 
   private async run(consumer: GroupConsumer): Promise<void> {
     for await (const batch of consumer) {
+      // Received but not yet dispatched counts as in flight, so the scaler never stops a
+      // replica that a message is about to need.
+      this.waiting += batch.length;
+      this.lastActivityAt = Date.now();
       for (const message of batch) {
         if (this.abort.signal.aborted) return;
         const replica = await this.acquire(message);
         if (replica === undefined) return;
+        this.waiting--;
         this.dispatch(replica, message);
       }
     }

@@ -110,9 +110,9 @@ export class Replica {
       const parser = new FrameParser();
       this.channel?.on("data", (chunk: Buffer) => {
         for (const frame of parser.push(chunk)) {
-          if (frame.type === FrameType.READY && this.state === "starting") {
+          if (frame.type === FrameType.READY) {
             clearTimeout(timer);
-            this.state = "ready";
+            if (this.state === "starting") this.state = "ready";
             resolve();
           } else if (frame.type === FrameType.INIT_FAILED) {
             const err = decodeError(frame.payload);

@@ -1,0 +1,103 @@
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+/** The built CLI, run the way a user runs it. */
+export const RIFF_BIN = resolve(import.meta.dirname, "../../packages/cli/bin/riff.js");
+
+/** What one CLI run printed. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `riff ...args` against `home`, in `cwd`. */
+export function cli(home: string, args: string[], cwd?: string): Promise<CliResult> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [RIFF_BIN, ...args],
+      { cwd: cwd ?? home, env: { ...process.env, RIFF_HOME: home }, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err === null ? 0 : typeof err.code === "number" ? err.code : 1;
+        done({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** A daemon on a free port with a temporary home, stopped and removed by `dispose`. */
+export interface RiffFixture {
+  home: string;
+  url: string;
+  token: string;
+  pid(): number;
+  cli(args: string[], cwd?: string): Promise<CliResult>;
+  /** Starts the daemon again on the same home (after a stop or a kill). */
+  restart(): Promise<void>;
+  /** SIGKILL, as a crash would. */
+  kill(): void;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Starts riff with `riff system start --port 0` in a fresh home. */
+export async function startRiff(extraArgs: string[] = []): Promise<RiffFixture> {
+  const home = mkdtempSync(join(tmpdir(), "riff-test-"));
+  let url = "";
+  const start = async () => {
+    const r = await cli(home, ["system", "start", "--port", "0", ...extraArgs]);
+    if (r.code !== 0) throw new Error(`riff system start failed (${r.code}): ${r.stderr}`);
+    url = r.stdout.trim();
+  };
+  await start();
+  const info = () => JSON.parse(readFileSync(join(home, "daemon.json"), "utf8")) as { pid: number };
+  let lastPid = info().pid;
+  const fixture: RiffFixture = {
+    home,
+    get url() {
+      return url;
+    },
+    token: readFileSync(join(home, "token"), "utf8").trim(),
+    pid: () => lastPid,
+    cli: (args, cwd) => cli(home, args, cwd),
+    restart: async () => {
+      await start();
+      lastPid = info().pid;
+    },
+    kill: () => process.kill(lastPid, "SIGKILL"),
+    async [Symbol.asyncDispose]() {
+      await cli(home, ["system", "stop"]);
+      try {
+        process.kill(lastPid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+  return fixture;
+}
+
+/** Reads `riff logs -n NAME -f` (history, then new lines) until a line matches: waits on the log, not on time. */
+export function waitForLog(home: string, name: string, pattern: RegExp): { found: Promise<string>; child: ChildProcess } {
+  const child = spawn(process.execPath, [RIFF_BIN, "logs", "-n", name, "-f", "--tail", "2000"], {
+    env: { ...process.env, RIFF_HOME: home },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const found = new Promise<string>((resolveFound, reject) => {
+    let text = "";
+    child.stdout?.setEncoding("utf8");
+    child.stdout?.on("data", (chunk: string) => {
+      text += chunk;
+      const line = text.split("\n").find((l) => pattern.test(l));
+      if (line !== undefined) {
+        child.kill();
+        resolveFound(line);
+      }
+    });
+    child.once("exit", () => reject(new Error(`logs of ${name} ended before a line matched ${String(pattern)}`)));
+  });
+  return { found, child };
+}
