@@ -93,7 +93,7 @@ export class Daemon {
     });
     const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
       if (gateway(req, res) || admin(req, res)) return;
-      if (req.url === "/healthz") return sendJson(res, 200, { status: "ok" });
+      if (req.url === "/healthz") return sendJson(res, 200, { status: "ok", pid: process.pid });
       sendJson(res, 404, { error: { code: "RIFF_NOT_FOUND", message: `nothing at ${req.url ?? "/"}`, hint: "POST to /messages/TOPIC or /requests/TOPIC" } });
     });
     this.server = server;

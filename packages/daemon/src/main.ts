@@ -20,12 +20,17 @@ function report(message: { ok: true; info: DaemonInfo } | { ok: false; error: un
   }
 }
 
-/** A live daemon on the same home, if `daemon.json` names a process that still runs. */
-function runningDaemon(home: string): DaemonInfo | undefined {
+/**
+ * A live daemon on the same home: `daemon.json` names it and it answers /healthz with its pid.
+ * Asking it, rather than probing the pid, also sees through a stale file left by a kill -9 and
+ * through a zombie pid that a container's init never reaped.
+ */
+async function runningDaemon(home: string): Promise<DaemonInfo | undefined> {
   try {
     const info = JSON.parse(readFileSync(homePaths(home).daemonInfo, "utf8")) as DaemonInfo;
-    process.kill(info.pid, 0);
-    return info.pid === process.pid ? undefined : info;
+    const res = await fetch(`${info.url}/healthz`, { signal: AbortSignal.timeout(2000) });
+    const body = (await res.json()) as { pid?: number };
+    return body.pid === info.pid ? info : undefined;
   } catch {
     return undefined;
   }
@@ -48,7 +53,7 @@ async function main(): Promise<void> {
     ...(values.host !== undefined ? { host: values.host } : {}),
     ...(values["max-body-bytes"] !== undefined ? { maxBodyBytes: parseSize(values["max-body-bytes"], "--max-body-bytes") } : {}),
   });
-  const running = runningDaemon(options.home);
+  const running = await runningDaemon(options.home);
   if (running !== undefined) {
     throw new RiffError("RIFF_DAEMON_ALREADY_RUNNING", `riff is already running at ${running.url} (pid ${running.pid})`, {
       hint: "stop it with `riff system stop`, or use another home with --home or RIFF_HOME",

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, openSync, closeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -14,11 +14,11 @@ export interface StartOptions {
   maxBodyBytes?: string;
 }
 
+/** True when the daemon `daemon.json` names answers /healthz with its own pid (a crash leaves the file behind). */
 async function alive(info: DaemonInfo): Promise<boolean> {
   try {
-    process.kill(info.pid, 0);
-    const res = await fetch(`${info.url}/healthz`);
-    return res.ok;
+    const res = await fetch(`${info.url}/healthz`, { signal: AbortSignal.timeout(2000) });
+    return ((await res.json()) as { pid?: number }).pid === info.pid;
   } catch {
     return false;
   }
@@ -72,15 +72,28 @@ export async function stop(home: string): Promise<void> {
   // Another process's exit cannot be awaited as an event; poll it briefly.
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    try {
-      process.kill(pid, 0);
-    } catch {
+    if (processGone(pid)) {
       info(`riff stopped (pid ${pid})`);
       return;
     }
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new RiffError("RIFF_INTERNAL", `the daemon (pid ${pid}) did not stop within 60 s`, { hint: `kill it with: kill ${pid}` });
+}
+
+/** True once `pid` has exited. A zombie counts as gone: a container's init may never reap it. */
+function processGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return true;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
+  } catch {
+    return false;
+  }
 }
 
 /** `riff system status`. */

@@ -1,0 +1,75 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { deployNode } from "./helpers/functions.js";
+import { startRiff } from "./helpers/riff.js";
+
+/** Resolves once `file` holds every line of `expected` (duplicates allowed: at-least-once). */
+function waitForLines(file: string, expected: Set<string>): Promise<Set<string>> {
+  return new Promise((resolve) => {
+    const dir = join(file, "..");
+    const check = () => {
+      const seen = new Set(existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : []);
+      if ([...expected].every((e) => seen.has(e))) {
+        watcher.close();
+        resolve(seen);
+      }
+    };
+    const watcher = watch(dir, check);
+    check();
+  });
+}
+
+describe("durability", () => {
+  it("every message answered 2xx survives kill -9 of the daemon and reaches the function", async () => {
+    await using riff = await startRiff();
+    const out = mkdtempSync(join(tmpdir(), "riff-seen-"));
+    const seenFile = join(out, "seen.txt");
+    const gate = join(out, "open");
+    // The function holds every message until the gate file exists, so none is handled (or
+    // committed) before the kill, whatever the timing.
+    const source = `const fs = require("node:fs");
+module.exports = async (x) => {
+  while (!fs.existsSync(${JSON.stringify(gate)})) await new Promise((r) => setTimeout(r, 5));
+  fs.appendFileSync(${JSON.stringify(seenFile)}, x + "\\n");
+  return x;
+};
+`;
+    const d = await deployNode(riff, "recorder", source, ["--input", "events"]);
+    expect(d.code).toBe(0);
+    const n = 300;
+    const sent = new Set<string>();
+    await Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        const res = await fetch(`${riff.url}/messages/events`, { method: "POST", body: `m${i}` });
+        expect(res.status).toBe(202);
+        sent.add(`m${i}`);
+      }),
+    );
+    riff.kill();
+    expect(existsSync(seenFile)).toBe(false);
+    await riff.restart();
+    writeFileSync(gate, "");
+    const seen = await waitForLines(seenFile, sent);
+    expect([...sent].filter((m) => !seen.has(m))).toEqual([]);
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  it("a restart keeps deployed functions and topics", async () => {
+    await using riff = await startRiff();
+    const d = await deployNode(riff, "square", "module.exports = (x) => x ** 2\n", ["--input", "numbers", "--output", "squares", "--partitions", "3"]);
+    expect(d.code).toBe(0);
+    expect((await riff.cli(["system", "stop"])).code).toBe(0);
+    await riff.restart();
+    const list = JSON.parse((await riff.cli(["list", "-o", "json"])).stdout) as { name: string; input: string; output: string }[];
+    expect(list.map((f) => [f.name, f.input, f.output])).toEqual([["square", "numbers", "squares"]]);
+    const topics = JSON.parse((await riff.cli(["topics", "list", "-o", "json"])).stdout) as { name: string; partitions: number }[];
+    expect(topics.map((t) => [t.name, t.partitions]).sort()).toEqual([["numbers", 3], ["squares", 3]]);
+    expect((await riff.cli(["publish", "--input", "numbers", "--data", "7", "--reply"])).stdout).toBe("49\n");
+    // and after a crash too
+    riff.kill();
+    await riff.restart();
+    expect((await riff.cli(["publish", "--input", "numbers", "--data", "8", "--reply"])).stdout).toBe("64\n");
+  });
+});
