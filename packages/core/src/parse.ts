@@ -29,7 +29,9 @@ export function parseResources(text: string, file: string): SourcedResource[] {
     }
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) continue;
-    const docLine = lineCounter.linePos(doc.range[0]).line;
+    // The contents' line, not the document's: a document's range starts at its `---`.
+    const start = isNode(doc.contents) && doc.contents.range ? doc.contents.range[0] : doc.range[0];
+    const docLine = lineCounter.linePos(start).line;
     const result = resourceSchema.safeParse(value);
     if (!result.success) {
       const issue = result.error.issues[0];

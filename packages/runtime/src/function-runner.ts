@@ -170,7 +170,6 @@ export class FunctionRunner {
   }
 
   private async onStartFailure(message: StoredMessage, err: RiffError): Promise<void> {
-    this.lastError = err.message;
     // A caller waiting on this message learns why now, instead of at its timeout. The message
     // stays uncommitted and runs once the function is fixed with `riff update`.
     const cid = message.headers[HeaderNames.correlationId]?.[0];
@@ -205,6 +204,7 @@ export class FunctionRunner {
       await replica.start();
     } catch (err) {
       this.replicas.splice(this.replicas.indexOf(replica), 1);
+      this.lastError = (err as Error).message;
       onLog({ replica: id, stream: "stderr", line: `riff: replica failed to start: ${(err as Error).message}` });
       throw err;
     }

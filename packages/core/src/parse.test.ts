@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import { RiffError } from "./errors.js";
+import { parseResources } from "./parse.js";
+
+const fn = (spec: string) => `apiVersion: projectriff.io/v1alpha1
+kind: Function
+metadata:
+  name: square
+spec:
+${spec}`;
+
+function errorOf(text: string): RiffError {
+  try {
+    parseResources(text, "square-function.yaml");
+  } catch (err) {
+    if (err instanceof RiffError) return err;
+    throw err;
+  }
+  throw new Error("no error");
+}
+
+describe("parseResources", () => {
+  it("parses a Function and applies duration strings", () => {
+    const [r] = parseResources(fn("  invoker: node\n  input: numbers\n  artifact: square.js\n  idleTimeoutMs: 10s\n"), "f.yaml");
+    expect(r?.resource).toMatchObject({ kind: "Function", spec: { input: "numbers", idleTimeoutMs: 10_000 } });
+  });
+
+  it("reads several documents, and a Topic's partitions default later", () => {
+    const text = "apiVersion: projectriff.io/v1alpha1\nkind: Topic\nmetadata:\n  name: a\n---\napiVersion: projectriff.io/v1alpha1\nkind: Topic\nmetadata:\n  name: b\nspec:\n  partitions: 4\n";
+    const docs = parseResources(text, "t.yaml");
+    expect(docs.map((d) => [d.resource.metadata.name, d.line])).toEqual([["a", 1], ["b", 6]]);
+  });
+
+  it("names the file, the field path and the line of a bad field", () => {
+    const err = errorOf(fn("  invoker: node\n  input: Numbers!\n  artifact: square.js\n"));
+    expect(err.code).toBe("RIFF_INVALID_RESOURCE");
+    expect(err.message).toMatch(/^square-function\.yaml:7: spec\.input: /);
+    expect(err.message).toContain("DNS-1123");
+  });
+
+  it("points a missing field at its parent", () => {
+    const err = errorOf(fn("  invoker: node\n  artifact: square.js\n"));
+    expect(err.message).toMatch(/^square-function\.yaml:6: spec\.input: /);
+  });
+
+  it("refuses unknown fields and bad durations", () => {
+    expect(errorOf(fn("  invoker: node\n  input: n\n  artifact: a.js\n  colour: red\n")).message).toMatch(/:6: spec: .*colour/);
+    expect(errorOf(fn("  invoker: node\n  input: n\n  artifact: a.js\n  idleTimeoutMs: soon\n")).message).toMatch(/:9: spec\.idleTimeoutMs: 'soon' is not a duration/);
+  });
+
+  it("reports YAML syntax errors with their line", () => {
+    expect(errorOf("kind: Function\nmetadata: [\n").message).toMatch(/^square-function\.yaml:\d+:/);
+  });
+});
