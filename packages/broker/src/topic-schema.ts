@@ -56,7 +56,7 @@ function createSchema(db: Database.Database, info: TopicInfo): void {
     `);
     const put = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
     put.run("format", TOPIC_FILE_FORMAT);
-    put.run("clean", "1");
+    put.run("clean", "0");
     put.run("config", JSON.stringify(info));
     addPartitionTables(db, 0, info.partitions);
   })();
