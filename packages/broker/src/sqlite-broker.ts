@@ -7,27 +7,13 @@ import type {
   StoredMessage, TopicConfig, TopicDescription, TopicInfo,
 } from "./broker.js";
 import { invalidArgument, notRunning, topicExists, topicNotFound, writeFailed } from "./broker-errors.js";
-import { ConsumerGroup, groupLag } from "./consumer-group.js";
-import { SqliteGroupConsumer, type WaiterSet, wake } from "./group-consumer.js";
+import { type AppendListener, OpenTopic } from "./open-topic.js";
 import { type ResolvedSqliteBrokerOptions, type SqliteBrokerOptions, resolveSqliteBrokerOptions } from "./options.js";
-import { checkPartitions, checkReadArgs, prepareMessage, resolveConsumeOptions, resolveTopicConfig } from "./topic-config.js";
+import { checkPartitions, checkReadArgs, prepareMessage, resolveTopicConfig } from "./topic-config.js";
 import { SqliteTopicLog, removeTopicFiles } from "./topic-log.js";
-import { WriteQueue } from "./write-queue.js";
 
 /** `created` → `starting` → `running` → `stopping` → `stopped`; calls succeed only when running. */
 export type SqliteBrokerState = "created" | "starting" | "running" | "stopping" | "stopped";
-
-type AppendListener = (positions: Position[]) => void;
-
-/** A topic that is open: its log, its write queue, its groups and their members. */
-interface OpenTopic {
-  log: SqliteTopicLog;
-  queue: WriteQueue;
-  groups: Map<string, ConsumerGroup>;
-  consumers: Set<SqliteGroupConsumer>;
-  waiters: WaiterSet;
-  roundRobin: () => number;
-}
 
 /**
  * The embedded broker: one SQLite file per topic under `dir`, group commit of publishes per
@@ -81,7 +67,7 @@ export class SqliteBroker implements Broker, AsyncDisposable {
     if (this.current === "stopping" || this.current === "stopped") return;
     this.current = "stopping";
     clearInterval(this.sweepTimer);
-    for (const t of this.topics.values()) this.closeTopic(t, undefined);
+    for (const t of this.topics.values()) t.close(undefined);
     this.topics.clear();
     this.current = "stopped";
     this.logger.info("broker stopped");
@@ -143,14 +129,14 @@ export class SqliteBroker implements Broker, AsyncDisposable {
 
   async describeTopic(name: string): Promise<TopicDescription> {
     const t = this.topic(name);
-    const groups = [...t.groups.values()].map((g) => groupLag(g));
+    const groups = [...t.groups.keys()].map((g) => t.lag(g));
     return { ...t.log.info, offsets: t.log.offsets(), sizeBytes: t.log.sizeBytes(), groups };
   }
 
   async deleteTopic(name: string): Promise<void> {
     const t = this.topic(name);
     this.topics.delete(name);
-    this.closeTopic(t, topicNotFound(name));
+    t.close(topicNotFound(name));
     removeTopicFiles(t.log.path);
     this.logger.info("topic deleted", { topic: name });
   }
@@ -166,8 +152,7 @@ export class SqliteBroker implements Broker, AsyncDisposable {
       });
     }
     if (partitions > current) {
-      t.log.setPartitions(partitions);
-      for (const g of t.groups.values()) g.partitionsChanged();
+      t.setPartitions(partitions);
       this.logger.info("partitions raised", { topic: name, from: current, to: partitions });
     }
     return { ...t.log.info };
@@ -195,18 +180,7 @@ export class SqliteBroker implements Broker, AsyncDisposable {
   }
 
   consume(topic: string, group: string, options: ConsumeOptions = {}): GroupConsumer {
-    const t = this.topic(topic);
-    const { maxBatch, startAt } = resolveConsumeOptions(topic, group, options);
-    let g = t.groups.get(group);
-    if (g === undefined) {
-      const committed = startAt === "latest" ? [...t.log.end] : [...t.log.start];
-      g = this.addGroup(t, group, committed);
-      // Record where the group starts, so a restart does not move a 'latest' group forward.
-      g.seek(committed).forEach((w) => w.catch((err: unknown) => this.logger.warn("could not record new group", { topic, group, error: String(err) })));
-    }
-    const consumer = new SqliteGroupConsumer(topic, group, g, t.waiters, maxBatch, options.signal, (c) => t.consumers.delete(c));
-    if (!consumer.isClosed()) t.consumers.add(consumer);
-    return consumer;
+    return this.topic(topic).consume(group, options);
   }
 
   async read(topic: string, partition: number, fromOffset: number, limit: number): Promise<StoredMessage[]> {
@@ -220,24 +194,11 @@ export class SqliteBroker implements Broker, AsyncDisposable {
   }
 
   async lag(topic: string, group: string): Promise<GroupLag> {
-    const t = this.topic(topic);
-    const g = t.groups.get(group);
-    if (g !== undefined) return groupLag(g);
-    const partitions = t.log.offsets().map(({ partition, start, end }) => ({ partition, committed: start, end, lag: end - start }));
-    return { group, partitions, lag: partitions.reduce((sum, p) => sum + p.lag, 0) };
+    return this.topic(topic).lag(group);
   }
 
   async seek(topic: string, group: string, target: SeekTarget): Promise<void> {
-    const t = this.topic(topic);
-    const { start, end } = t.log;
-    let offsets: number[];
-    if (target === "earliest") offsets = [...start];
-    else if (target === "latest") offsets = [...end];
-    else if (typeof target === "object" && target !== null && Number.isFinite(target.timestamp)) {
-      offsets = start.map((_, p) => t.log.offsetForTimestamp(p, target.timestamp));
-    } else throw invalidArgument(`seek target must be 'earliest', 'latest' or { timestamp }, got ${JSON.stringify(target)}`);
-    const g = t.groups.get(group) ?? this.addGroup(t, group, [...offsets]);
-    await Promise.all(g.seek(offsets));
+    await this.topic(topic).seek(group, target);
   }
 
   onAppend(topic: string, listener: AppendListener): () => void {
@@ -266,53 +227,7 @@ export class SqliteBroker implements Broker, AsyncDisposable {
   }
 
   private register(log: SqliteTopicLog): void {
-    let next = 0;
-    const t: OpenTopic = {
-      log,
-      queue: new WriteQueue(log, this.logger, (_stored, positions) => this.appended(t, positions)),
-      groups: new Map(),
-      consumers: new Set(),
-      waiters: new Set(),
-      roundRobin: () => next++,
-    };
-    for (const [group, committed] of log.storedGroups) this.addGroup(t, group, committed);
-    this.topics.set(log.info.name, t);
-  }
-
-  private addGroup(t: OpenTopic, name: string, committed: number[]): ConsumerGroup {
-    const g = new ConsumerGroup(name, t.log, committed, {
-      persist: (group, partition, offset) => t.queue.commit(group, partition, offset),
-      wake: () => wake(t.waiters),
-      logger: this.logger,
-    });
-    t.groups.set(name, g);
-    return g;
-  }
-
-  private appended(t: OpenTopic, positions: Position[]): void {
-    wake(t.waiters);
-    const listeners = this.listeners.get(t.log.info.name);
-    if (listeners === undefined) return;
-    for (const listener of listeners) {
-      try {
-        listener(positions);
-      } catch (err) {
-        this.logger.error("onAppend listener threw", { topic: t.log.info.name, error: String(err) });
-      }
-    }
-  }
-
-  /** Settles the queue (written, or failed with `failQueue`), ends consumers, closes the file. */
-  private closeTopic(t: OpenTopic, failQueue: RiffError | undefined): void {
-    if (failQueue === undefined) t.queue.flush();
-    else t.queue.fail(failQueue);
-    for (const c of [...t.consumers]) void c.close();
-    wake(t.waiters);
-    try {
-      t.log.close();
-    } catch (err) {
-      this.logger.error("closing topic file failed", { topic: t.log.info.name, error: String(err) });
-    }
+    this.topics.set(log.info.name, new OpenTopic(log, this.logger, () => this.listeners.get(log.info.name)));
   }
 
   private topic(name: string): OpenTopic {
@@ -326,7 +241,6 @@ export class SqliteBroker implements Broker, AsyncDisposable {
     if (this.current !== "running") throw notRunning(this.current);
   }
 }
-
 
 /** Creates the embedded SQLite broker; call `start()` before use. */
 export function createSqliteBroker(options: SqliteBrokerOptions): SqliteBroker {

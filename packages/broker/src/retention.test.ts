@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { bytes, iterate, nextMillisecond, range, str, take } from "./conformance-helpers.js";
+import { SqliteBroker, createSqliteBroker } from "./index.js";
+
+describe("SqliteBroker retention", () => {
+  let dir: string;
+  const open: SqliteBroker[] = [];
+  async function startBroker(): Promise<SqliteBroker> {
+    const broker = createSqliteBroker({ dir, retentionCheckIntervalMs: 0 });
+    open.push(broker);
+    await broker.start();
+    return broker;
+  }
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "riff-retention-"));
+  });
+  afterEach(async () => {
+    for (const b of open.splice(0)) await b.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("deletes messages older than retentionMs and moves the start offset", async () => {
+    const broker = await startBroker();
+    await broker.createTopic("aging", { retentionMs: 60_000 });
+    await broker.publishBatch("aging", range(0, 5).map((i) => ({ payload: bytes(`old${i}`) })));
+    const oldTs = (await broker.read("aging", 0, 0, 1))[0]?.timestamp ?? 0;
+    await nextMillisecond(oldTs);
+    await broker.publishBatch("aging", range(0, 3).map((i) => ({ payload: bytes(`new${i}`) })));
+    expect(await broker.enforceRetention(oldTs + 60_000)).toBe(0);
+    expect(await broker.enforceRetention(oldTs + 60_001)).toBe(5);
+    expect((await broker.endOffsets("aging"))[0]).toEqual({ partition: 0, start: 5, end: 8 });
+    const rest = await broker.read("aging", 0, 0, 100);
+    expect(rest.map((m) => str(m.payload))).toEqual(["new0", "new1", "new2"]);
+    // A group that had read nothing lags by what is left, and resumes at the new start.
+    expect((await broker.lag("aging", "g")).lag).toBe(3);
+    const consumer = broker.consume("aging", "g");
+    expect((await take(iterate(consumer), 3)).map((m) => m.offset)).toEqual([5, 6, 7]);
+    await consumer.close();
+    // Everything can age out; offsets keep counting from where they were, also after a restart.
+    expect(await broker.enforceRetention(Date.now() + 120_000)).toBe(3);
+    await broker.stop();
+    const again = await startBroker();
+    expect((await again.endOffsets("aging"))[0]).toEqual({ partition: 0, start: 8, end: 8 });
+    expect((await again.publish("aging", { payload: bytes("next") })).offset).toBe(8);
+  });
+
+  it("keeps each partition within its share of retentionBytes, oldest first", async () => {
+    const broker = await startBroker();
+    await broker.createTopic("sized", { partitions: 2, retentionBytes: 2000 });
+    const payload = new Uint8Array(100);
+    for (const partition of [0, 1]) {
+      await broker.publishBatch("sized", range(0, 30).map(() => ({ payload, partition })));
+    }
+    expect(await broker.enforceRetention()).toBe(40);
+    const offsets = await broker.endOffsets("sized");
+    expect(offsets).toEqual([
+      { partition: 0, start: 20, end: 30 },
+      { partition: 1, start: 20, end: 30 },
+    ]);
+    expect(await broker.enforceRetention()).toBe(0);
+    await broker.publishBatch("sized", range(0, 5).map(() => ({ payload, partition: 0 })));
+    expect(await broker.enforceRetention()).toBe(5);
+    expect((await broker.endOffsets("sized"))[0]).toEqual({ partition: 0, start: 25, end: 35 });
+  });
+
+  it("gives disk space back when retention deletes", async () => {
+    const broker = await startBroker();
+    await broker.createTopic("big", { retentionBytes: 64 * 1024 });
+    const payload = new Uint8Array(64 * 1024);
+    for (let i = 0; i < 64; i++) await broker.publish("big", { payload });
+    await broker.stop();
+    const reopened = await startBroker();
+    const before = (await reopened.describeTopic("big")).sizeBytes;
+    expect(before).toBeGreaterThan(4 * 1024 * 1024);
+    await reopened.enforceRetention();
+    await reopened.stop();
+    const last = await startBroker();
+    expect((await last.describeTopic("big")).sizeBytes).toBeLessThan(before / 4);
+  });
+});
