@@ -1,0 +1,72 @@
+// Shared by the benchmarks: run wrk, start riff in a temporary home, print tables.
+import { execFile, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+export const ROOT = resolve(import.meta.dirname, "..");
+export const RIFF = join(ROOT, "packages/cli/bin/riff.js");
+
+/** Fails early, with the fix, when wrk is missing. */
+export async function requireWrk() {
+  try {
+    await run("wrk", ["--version"]).catch((e) => {
+      if (e.code === "ENOENT") throw e;
+    });
+  } catch {
+    console.error("The benchmarks need wrk (a load generator): apt-get install wrk");
+    process.exit(1);
+  }
+}
+
+/** Runs wrk against `url` and returns {rps, min_us, p50_us, p99_us, max_us, errors}. */
+export async function wrk(url, { connections, seconds }) {
+  const { stdout } = await run(
+    "wrk",
+    ["-t1", `-c${connections}`, `-d${seconds}s`, "--timeout", "10s", "-s", join(ROOT, "bench/wrk-post.lua"), url],
+    { maxBuffer: 1 << 20 },
+  );
+  const line = stdout.trim().split("\n").reverse().find((l) => l.startsWith("{"));
+  return JSON.parse(line);
+}
+
+/** Starts a process that prints its port on the first line of stdout. */
+export async function startServer(command, args, env = process.env) {
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "inherit"], env });
+  const port = await new Promise((res, rej) => {
+    child.stdout.once("data", (d) => res(Number(String(d).trim())));
+    child.once("exit", (code) => rej(new Error(`${command} exited with ${code}`)));
+  });
+  return { port, stop: () => child.kill("SIGTERM") };
+}
+
+/** Starts riff on a free port in a temporary home; returns {url, home, cli, stop}. */
+export async function startRiff() {
+  const home = mkdtempSync(join(tmpdir(), "riff-bench-"));
+  const env = { ...process.env, RIFF_HOME: home };
+  const cli = async (...args) => (await run(process.execPath, [RIFF, ...args], { env, cwd: home })).stdout;
+  const url = (await cli("system", "start", "--port", "0")).trim();
+  return {
+    url,
+    home,
+    cli,
+    stop: async () => {
+      await cli("system", "stop").catch(() => {});
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+export const ms = (us) => (us / 1000).toFixed(2);
+
+/** Prints one row per case: req/s and latency min / p50 / p99 / max in ms. */
+export function printTable(rows) {
+  console.log("case                          req/s      min ms   p50 ms   p99 ms   max ms");
+  for (const [name, r] of rows) {
+    console.log(
+      `${name.padEnd(28)} ${r.rps.toFixed(0).padStart(7)}   ${ms(r.min_us).padStart(7)}  ${ms(r.p50_us).padStart(7)}  ${ms(r.p99_us).padStart(7)}  ${ms(r.max_us).padStart(7)}`,
+    );
+  }
+}

@@ -1,0 +1,14 @@
+-- POSTs a number and prints the latency summary as one JSON line (microseconds).
+wrk.method = "POST"
+wrk.body = "12345"
+wrk.headers["Content-Type"] = "text/plain"
+
+done = function(summary, latency, requests)
+  local secs = summary.duration / 1e6
+  io.write(string.format(
+    '{"requests":%d,"errors":%d,"rps":%.1f,"min_us":%d,"p50_us":%d,"p99_us":%d,"max_us":%d}\n',
+    summary.requests,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout,
+    summary.requests / secs,
+    latency.min, latency:percentile(50), latency:percentile(99), latency.max))
+end
