@@ -2,7 +2,7 @@ import { HeaderNames, RiffError, toRiffError, type Headers, type Logger } from "
 import type { Broker, GroupConsumer, StoredMessage } from "@riff/broker";
 import type { Invoker, PreparedFunction } from "./invoker.js";
 import { OffsetTracker } from "./offset-tracker.js";
-import { Replica, type InvokeResult, type LogLine } from "./replica.js";
+import type { InvokeResult, LogLine, Replica } from "./replica.js";
 
 /** Where replies to `/requests` callers go: the gateway's waiters, by correlation id. */
 export interface ReplySink {
@@ -198,7 +198,7 @@ export class FunctionRunner {
   private async spawnReplica(): Promise<void> {
     const { code, invoker, name, logger, onLog } = this.options;
     const id = `${name}-${code.revision}-${++this.replicaSeq}`;
-    const replica = new Replica({ id, launch: invoker.launch(code), onLog, logger });
+    const replica = invoker.createReplica(code, { id, onLog, logger });
     this.replicas.push(replica);
     try {
       await replica.start();

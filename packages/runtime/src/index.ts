@@ -1,5 +1,6 @@
 export * from "./content.js";
 export * from "./replica.js";
+export * from "./framed-replica.js";
 export * from "./invoker.js";
 export * from "./offset-tracker.js";
 export * from "./function-runner.js";

@@ -1,4 +1,4 @@
-import type { LaunchSpec } from "./replica.js";
+import type { Replica, ReplicaOptions } from "./replica.js";
 
 /** A function's code as a replica runs it: a private copy of the artifact, per revision. */
 export interface PreparedFunction {
@@ -19,7 +19,8 @@ export interface Invoker {
   matchers: string[];
   /** Messages one replica may hold at once. */
   defaultConcurrency: number;
-  launch(fn: PreparedFunction): LaunchSpec;
+  /** A replica of `fn`, not yet started. */
+  createReplica(fn: PreparedFunction, options: Omit<ReplicaOptions, "launch">): Replica;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import { FramedReplica } from "../../framed-replica.js";
 import { baseEnv, type Invoker } from "../../invoker.js";
 
 const SHIM = fileURLToPath(new URL("./shim.js", import.meta.url));
@@ -9,10 +10,10 @@ export const nodeInvoker: Invoker = {
   description: "Node.js functions: module.exports = fn or export default fn",
   matchers: ["package.json", "*.js", "*.mjs", "*.cjs"],
   defaultConcurrency: 16,
-  launch(fn) {
+  createReplica(fn, options) {
     const env = baseEnv(fn);
     env["RIFF_FUNCTION_ARTIFACT"] = fn.artifact;
     if (fn.handler !== undefined) env["RIFF_FUNCTION_HANDLER"] = fn.handler;
-    return { command: process.execPath, args: [SHIM], env, cwd: fn.dir };
+    return new FramedReplica({ ...options, launch: { command: process.execPath, args: [SHIM], env, cwd: fn.dir } });
   },
 };

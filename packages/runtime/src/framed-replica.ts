@@ -1,0 +1,228 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import type { Socket } from "node:net";
+import { isErrorCode, RiffError, type Headers, type Logger, silentLogger } from "@riff/core";
+import { decodeError, encodeFrame, FrameParser, FrameType, type Frame } from "@riff/protocol";
+import {
+  DEFAULT_START_TIMEOUT_MS,
+  type InvokeResult,
+  type Replica,
+  type ReplicaOptions,
+  type ReplicaState,
+} from "./replica.js";
+
+/** Options of a {@link FramedReplica}. */
+export interface FramedReplicaOptions extends ReplicaOptions {
+  /**
+   * `fd3`: frames on a socketpair at fd 3, stdout and stderr are logs (the default).
+   * `stdio`: frames on stdin/stdout, for runtimes that cannot open fd 3 (the JVM); stderr is logs.
+   * @default "fd3"
+   */
+  transport?: "fd3" | "stdio";
+}
+
+interface Pending {
+  resolve(result: InvokeResult): void;
+  reject(err: RiffError): void;
+}
+
+const STDERR_TAIL_LINES = 20;
+
+/**
+ * One function process and the framed channel to it (fd 3, a Unix socketpair). Requests are
+ * multiplexed by id; every pending request is rejected at once if the process dies.
+ */
+export class FramedReplica implements Replica {
+  readonly id: string;
+  state: ReplicaState = "starting";
+  startedAt = 0;
+  handled = 0;
+  private child: ChildProcess | undefined;
+  private channel: Channel | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private corked = false;
+  private readonly stderrTail: string[] = [];
+  private readonly logger: Logger;
+  /** Resolves with the exit code (or signal) once the process is gone. */
+  exited: Promise<string> = Promise.resolve("not started");
+
+  constructor(private readonly options: FramedReplicaOptions) {
+    this.id = options.id;
+    this.logger = (options.logger ?? silentLogger).child({ replica: options.id });
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Messages sent and not yet answered. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Starts the process; resolves when the function is loaded, rejects with its own message. */
+  start(): Promise<void> {
+    const { launch } = this.options;
+    this.startedAt = Date.now();
+    const stdio = this.options.transport === "stdio";
+    const child = spawn(launch.command, launch.args, {
+      cwd: launch.cwd,
+      env: launch.env,
+      stdio: stdio ? ["pipe", "pipe", "pipe"] : ["ignore", "pipe", "pipe", "pipe"],
+    });
+    this.child = child;
+    this.channel = stdio ? new DuplexChannel(child) : (child.stdio[3] as Socket);
+    this.pipeLogs(child, stdio ? ["stderr"] : ["stdout", "stderr"]);
+    this.exited = new Promise((resolve) => {
+      child.once("exit", (code, signal) => resolve(signal ?? `exit code ${String(code)}`));
+      child.once("error", (err) => resolve(err.message));
+    });
+    return new Promise<void>((resolve, reject) => {
+      const timeout = this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+      const timer = setTimeout(() => {
+        fail(`did not report ready within ${timeout} ms`);
+        this.kill();
+      }, timeout);
+      const fail = (message: string) => {
+        clearTimeout(timer);
+        if (this.state === "starting") this.state = "failed";
+        reject(new RiffError("RIFF_FUNCTION_STARTUP_FAILED", message, { details: { replica: this.id } }));
+      };
+      const parser = new FrameParser();
+      this.channel?.on("data", (chunk: Buffer) => {
+        for (const frame of parser.push(chunk)) {
+          if (frame.type === FrameType.READY) {
+            clearTimeout(timer);
+            if (this.state === "starting") this.state = "ready";
+            resolve();
+          } else if (frame.type === FrameType.INIT_FAILED) {
+            const err = decodeError(frame.payload);
+            fail(err.stack ?? err.message);
+          } else this.onFrame(frame);
+        }
+      });
+      this.channel?.on("error", () => {});
+      void this.exited.then((how) => {
+        this.state = this.state === "failed" ? "failed" : "stopped";
+        const tail = this.stderrTail.join("\n");
+        fail(`the function process exited (${how}) before it was ready${tail ? `:\n${tail}` : ""}`);
+        this.rejectAll(`the function process exited (${how})${tail ? `: ${this.stderrTail.at(-1)}` : ""}`);
+      });
+    });
+  }
+
+  /** Sends one message to the function. */
+  invoke(headers: Headers, payload: Uint8Array): Promise<InvokeResult> {
+    if (this.state !== "ready" || this.channel === undefined) {
+      return Promise.reject(new RiffError("RIFF_SHUTTING_DOWN", `replica ${this.id} is ${this.state}`));
+    }
+    const id = this.nextId++;
+    if (this.nextId > 0x7fffffff) this.nextId = 1;
+    const channel = this.channel;
+    return new Promise<InvokeResult>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      // Frames written in one tick go out in one write.
+      if (!this.corked) {
+        this.corked = true;
+        channel.cork();
+        process.nextTick(() => {
+          this.corked = false;
+          channel.uncork();
+        });
+      }
+      channel.write(encodeFrame({ type: FrameType.INVOKE, id, headers, payload }));
+    });
+  }
+
+  /** Asks the function to finish what it holds and exit; kills it after `graceMs`. */
+  async stop(graceMs: number): Promise<void> {
+    if (this.child === undefined || this.state === "stopped" || this.state === "failed") return;
+    this.state = "stopping";
+    this.channel?.write(encodeFrame({ type: FrameType.SHUTDOWN, id: 0, headers: {}, payload: new Uint8Array(0) }));
+    const timer = setTimeout(() => this.kill(), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+    this.state = "stopped";
+  }
+
+  /** SIGKILL, for a replica that does not stop by itself. */
+  kill(): void {
+    if (this.child?.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
+  }
+
+  private onFrame(frame: Frame): void {
+    const pending = this.pending.get(frame.id);
+    if (pending === undefined) {
+      this.logger.warn("reply for an unknown request", { id: frame.id, type: frame.type });
+      return;
+    }
+    this.pending.delete(frame.id);
+    this.handled++;
+    if (frame.type === FrameType.REPLY) pending.resolve({ headers: frame.headers, payload: frame.payload });
+    else if (frame.type === FrameType.ERROR) {
+      const wire = decodeError(frame.payload);
+      const code = isErrorCode(wire.code) ? wire.code : "RIFF_FUNCTION_ERROR";
+      pending.reject(new RiffError(code, wire.message, { details: { name: wire.name, stack: wire.stack } }));
+    } else {
+      pending.reject(new RiffError("RIFF_PROTOCOL_ERROR", `unexpected frame type ${frame.type} from the function`));
+    }
+  }
+
+  private rejectAll(message: string): void {
+    for (const p of this.pending.values()) p.reject(new RiffError("RIFF_FUNCTION_ERROR", message));
+    this.pending.clear();
+  }
+
+  private pipeLogs(child: ChildProcess, streams: ("stdout" | "stderr")[]): void {
+    for (const stream of streams) {
+      let rest = "";
+      child[stream]?.setEncoding("utf8");
+      child[stream]?.on("data", (chunk: string) => {
+        const lines = (rest + chunk).split("\n");
+        rest = lines.pop() ?? "";
+        for (const line of lines) this.emitLog(stream, line);
+      });
+      child[stream]?.on("end", () => {
+        if (rest !== "") this.emitLog(stream, rest);
+      });
+    }
+  }
+
+  private emitLog(stream: "stdout" | "stderr", line: string): void {
+    if (stream === "stderr") {
+      this.stderrTail.push(line);
+      if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
+    }
+    this.options.onLog?.({ replica: this.id, stream, line });
+  }
+}
+
+/** The part of a socket the replica uses, so stdin+stdout can stand in for fd 3. */
+interface Channel {
+  write(chunk: Uint8Array): boolean;
+  cork(): void;
+  uncork(): void;
+  on(event: "data", listener: (chunk: Buffer) => void): unknown;
+  on(event: "error", listener: (err: Error) => void): unknown;
+}
+
+/** stdin and stdout of a child as one channel (the `stdio` transport). */
+class DuplexChannel implements Channel {
+  constructor(private readonly child: ChildProcess) {}
+  write(chunk: Uint8Array): boolean {
+    return this.child.stdin?.write(chunk) ?? false;
+  }
+  cork(): void {
+    this.child.stdin?.cork();
+  }
+  uncork(): void {
+    this.child.stdin?.uncork();
+  }
+  on(event: "data", listener: (chunk: Buffer) => void): this;
+  on(event: "error", listener: (err: Error) => void): this;
+  on(event: "data" | "error", listener: ((chunk: Buffer) => void) | ((err: Error) => void)): this {
+    if (event === "data") this.child.stdout?.on("data", listener as (chunk: Buffer) => void);
+    else this.child.stdin?.on("error", listener as (err: Error) => void);
+    return this;
+  }
+}
