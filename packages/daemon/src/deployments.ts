@@ -197,6 +197,11 @@ export class Deployments {
     await this.ensureTopics(spec);
     const revision = (existing?.fn.revision ?? 0) + 1;
     const code = this.o.store.prepare(spec, revision);
+    const invoker = this.o.invokers.get(spec.invoker);
+    if (invoker?.prepare !== undefined) {
+      const log = (line: string) => this.o.logs.write(spec.name, { replica: `build-${revision}`, stream: "stderr", line });
+      await invoker.prepare(code, log);
+    }
     const fn: StoredFunction = {
       ...spec,
       revision,

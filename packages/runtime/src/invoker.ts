@@ -19,6 +19,12 @@ export interface Invoker {
   matchers: string[];
   /** Messages one replica may hold at once. */
   defaultConcurrency: number;
+  /**
+   * Builds a new revision once, at create/update time, in its folder: compile Java sources,
+   * install a package's dependencies. Lines of progress go to `log`; a failure rejects with a
+   * RiffError whose message is the tool's own output, and fails the deployment.
+   */
+  prepare?(fn: PreparedFunction, log: (line: string) => void, signal?: AbortSignal): Promise<void>;
   /** A replica of `fn`, not yet started. */
   createReplica(fn: PreparedFunction, options: Omit<ReplicaOptions, "launch">): Replica;
 }
