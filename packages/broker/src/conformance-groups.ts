@@ -120,6 +120,19 @@ export function describeGroupConformance(get: () => Broker): void {
       await b.close();
     });
 
+    it("gives the partitions added to a topic to the group's members", async () => {
+      const broker = get();
+      await broker.createTopic("numbers");
+      const consumer = broker.consume("numbers", "g");
+      const it = iterate(consumer);
+      await broker.setPartitions("numbers", 3);
+      expect(consumer.assignment()).toEqual([0, 1, 2]);
+      await fill(broker, "numbers", 2, 0, 2);
+      const got = await take(it, 2);
+      expect(got.map((m) => [m.partition, m.offset])).toEqual([[2, 0], [2, 1]]);
+      await consumer.close();
+    });
+
     it("ends the iteration when the signal aborts or the consumer closes", async () => {
       const broker = get();
       await broker.createTopic("numbers");

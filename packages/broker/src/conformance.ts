@@ -137,6 +137,16 @@ export function describeBrokerConformance(label: string, factory: BrokerFactory)
         await expectCode(broker.publish("numbers", { payload: bytes("x"), partition: 9 }), "RIFF_INVALID_ARGUMENT");
       });
 
+      it("rejects malformed calls without harm", async () => {
+        const bad = { payload: "not bytes" } as unknown as { payload: Uint8Array };
+        await expectCode(broker.publish("numbers", bad), "RIFF_INVALID_ARGUMENT");
+        await expectCode(broker.publishBatch("numbers", [{ payload: bytes("ok") }, bad]), "RIFF_INVALID_ARGUMENT");
+        await expectCode(broker.read("numbers", 0, -1, 10), "RIFF_INVALID_ARGUMENT");
+        await expectCode(broker.read("numbers", 7, 0, 10), "RIFF_INVALID_ARGUMENT");
+        // A rejected batch wrote nothing.
+        expect((await broker.endOffsets("numbers")).every((o) => o.end === 0)).toBe(true);
+      });
+
       it("reports end offsets, and calls onAppend listeners with new positions", async () => {
         const seen: Position[] = [];
         const got = new Promise<void>((resolve) => {

@@ -1,26 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { bytes, iterate, nextMillisecond, range, str, take } from "./conformance-helpers.js";
-import { SqliteBroker, createSqliteBroker } from "./index.js";
+import type { SqliteBroker } from "./index.js";
+import { useTempBrokers } from "./temp-brokers.test-util.js";
 
 describe("SqliteBroker retention", () => {
-  let dir: string;
-  const open: SqliteBroker[] = [];
-  async function startBroker(): Promise<SqliteBroker> {
-    const broker = createSqliteBroker({ dir, retentionCheckIntervalMs: 0 });
-    open.push(broker);
-    await broker.start();
-    return broker;
-  }
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), "riff-retention-"));
-  });
-  afterEach(async () => {
-    for (const b of open.splice(0)) await b.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const brokers = useTempBrokers("retention");
+  const startBroker = (): Promise<SqliteBroker> => brokers.start();
 
   it("deletes messages older than retentionMs and moves the start offset", async () => {
     const broker = await startBroker();

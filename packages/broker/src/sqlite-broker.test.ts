@@ -1,10 +1,11 @@
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { describeBrokerConformance } from "./conformance.js";
 import { bytes, iterate, str, take } from "./conformance-helpers.js";
-import { SqliteBroker, createSqliteBroker } from "./index.js";
+import { type SqliteBroker, createSqliteBroker } from "./index.js";
+import { useTempBrokers } from "./temp-brokers.test-util.js";
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), "riff-broker-"));
@@ -24,21 +25,8 @@ describeBrokerConformance("SqliteBroker", async () => {
 });
 
 describe("SqliteBroker storage", () => {
-  let dir: string;
-  const open: SqliteBroker[] = [];
-  async function startBroker(): Promise<SqliteBroker> {
-    const broker = createSqliteBroker({ dir, retentionCheckIntervalMs: 0 });
-    open.push(broker);
-    await broker.start();
-    return broker;
-  }
-  beforeEach(() => {
-    dir = tempDir();
-  });
-  afterEach(async () => {
-    for (const b of open.splice(0)) await b.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const brokers = useTempBrokers("storage");
+  const startBroker = (): Promise<SqliteBroker> => brokers.start();
 
   it("restores topics, messages and group offsets after a restart", async () => {
     const first = await startBroker();
@@ -69,8 +57,27 @@ describe("SqliteBroker storage", () => {
     await broker.publish("numbers", { payload: new Uint8Array(10_000) });
     expect((await broker.describeTopic("numbers")).sizeBytes).toBeGreaterThan(10_000);
     await broker.deleteTopic("numbers");
-    expect(readdirSync(dir).filter((f) => f.startsWith("numbers"))).toEqual([]);
+    expect(readdirSync(brokers.dir()).filter((f) => f.startsWith("numbers"))).toEqual([]);
     await broker.createTopic("numbers");
     expect((await broker.endOffsets("numbers"))[0]?.end).toBe(0);
+  });
+
+  it("keeps publishing when an onAppend listener throws", async () => {
+    const broker = await startBroker();
+    await broker.createTopic("numbers");
+    const seen: number[] = [];
+    broker.onAppend("numbers", () => {
+      throw new Error("listener bug");
+    });
+    broker.onAppend("numbers", (positions) => seen.push(...positions.map((p) => p.offset)));
+    expect((await broker.publish("numbers", { payload: bytes("a") })).offset).toBe(0);
+    expect((await broker.publish("numbers", { payload: bytes("b") })).offset).toBe(1);
+    expect(seen).toEqual([0, 1]);
+  });
+
+  it("refuses calls before start with a clear error", async () => {
+    const broker = createSqliteBroker({ dir: brokers.dir() });
+    await expect(broker.listTopics()).rejects.toMatchObject({ code: "RIFF_INTERNAL", message: "the broker is not started yet" });
+    await broker.stop();
   });
 });
