@@ -17,7 +17,10 @@ export interface Position {
   offset: number;
 }
 
-/** A message read from a topic. */
+/**
+ * A message read from a topic. Implementations may hand the same object (payload and headers
+ * included) to several consumers and groups: treat it as read-only, and copy before changing.
+ */
 export interface StoredMessage extends Position {
   payload: Uint8Array;
   headers: Headers;
@@ -149,6 +152,9 @@ export interface Broker {
   lag(topic: string, group: string): Promise<GroupLag>;
   /** Moves a group's committed offsets. */
   seek(topic: string, group: string, target: SeekTarget): Promise<void>;
-  /** Calls `listener` after messages are appended to `topic`; returns an unsubscribe function. */
+  /**
+   * Calls `listener` after messages are appended to `topic` (which need not exist yet), with the
+   * new positions, read-only; returns an unsubscribe function. A throwing listener is logged.
+   */
   onAppend(topic: string, listener: (positions: Position[]) => void): () => void;
 }

@@ -43,8 +43,18 @@ export class SqliteBroker implements Broker, AsyncDisposable {
     if (this.current !== "created") throw new RiffError("RIFF_INTERNAL", `cannot start a broker that is ${this.current}`);
     this.current = "starting";
     const { dir } = this.options;
-    mkdirSync(dir, { recursive: true });
-    for (const file of readdirSync(dir).sort()) {
+    let files: string[];
+    try {
+      mkdirSync(dir, { recursive: true });
+      files = readdirSync(dir).sort();
+    } catch (err) {
+      this.current = "stopped";
+      throw new RiffError("RIFF_INTERNAL", `cannot use the broker data folder ${dir}: ${String(err)}`, {
+        hint: "check that the folder exists or can be created, and that riff may write to it",
+        cause: err,
+      });
+    }
+    for (const file of files) {
       const name = file.slice(0, -".db".length);
       if (!file.endsWith(".db") || !isValidName(name)) continue;
       try {
