@@ -34,7 +34,8 @@ async function round(step) {
 /** Rounds of `steps` (name → step), interleaved. */
 async function rounds(steps) {
   const rates = Object.fromEntries(Object.keys(steps).map((k) => [k, []]));
-  for (let r = 0; r < ROUNDS; r++) for (const [k, step] of Object.entries(steps)) rates[k].push(await round(step));
+  for (let r = 0; r < ROUNDS; r++)
+    for (const [k, step] of Object.entries(steps)) rates[k].push(await round(step));
   return rates;
 }
 
@@ -168,17 +169,25 @@ async function latency() {
     // Light load: one publish at a time, with the loop idle in between.
     await new Promise((resolve) => setImmediate(resolve));
   }
-  return { samples: samples.length, p50: percentile(samples, 0.5), p99: percentile(samples, 0.99), max: Math.max(...samples) };
+  return {
+    samples: samples.length,
+    p50: percentile(samples, 0.5),
+    p99: percentile(samples, 0.99),
+    max: Math.max(...samples),
+  };
 }
 
 const fmt = (n) => Math.round(n).toLocaleString("en-US");
 const show = (name, rates) => {
   const s = summary(rates);
-  console.log(`${name.padEnd(46)} median ${fmt(s.median).padStart(9)} msg/s  (min ${fmt(s.min)}, max ${fmt(s.max)})`);
+  console.log(
+    `${name.padEnd(46)} median ${fmt(s.median).padStart(9)} msg/s  (min ${fmt(s.min)}, max ${fmt(s.max)})`,
+  );
   return s;
 };
 const ratios = (ours, base) => summary(ours.map((r, i) => r / base[i]));
-const pct = (s) => `${(s.median * 100).toFixed(0)} % (min ${(s.min * 100).toFixed(0)}, max ${(s.max * 100).toFixed(0)})`;
+const pct = (s) =>
+  `${(s.median * 100).toFixed(0)} % (min ${(s.min * 100).toFixed(0)}, max ${(s.max * 100).toFixed(0)})`;
 
 try {
   const pub = await rounds({ base: sqliteInsertStep(), ours: await publishBatchStep() });
@@ -197,25 +206,37 @@ try {
     consumeCommitBacklog: show("consume + commit, one group, backlog (SQLite)", read.ours),
     consumeCommitCaughtUp: show("publish + consume + commit, caught up (memory)", live.ours),
   };
-  console.log(`${"publish latency, light load".padEnd(46)} p50 ${lat.p50.toFixed(3)} ms, p99 ${lat.p99.toFixed(3)} ms, max ${lat.max.toFixed(2)} ms (${fmt(lat.samples)} publishes)`);
+  console.log(
+    `${"publish latency, light load".padEnd(46)} p50 ${lat.p50.toFixed(3)} ms, p99 ${lat.p99.toFixed(3)} ms, max ${lat.max.toFixed(2)} ms (${fmt(lat.samples)} publishes)`,
+  );
   const pubRatio = ratios(pub.ours, pub.base);
   const readRatio = ratios(read.ours, read.base);
   console.log(`publishBatch / SQLite insert baseline:        ${pct(pubRatio)}  target >= 60 %`);
-  console.log(`publishBatch / file + fdatasync baseline:     ${((r.publishBatch.median / r.fileBaseline.median) * 100).toFixed(0)} %`);
+  console.log(
+    `publishBatch / file + fdatasync baseline:     ${((r.publishBatch.median / r.fileBaseline.median) * 100).toFixed(0)} %`,
+  );
   console.log(`consume backlog / SQLite read baseline:       ${pct(readRatio)}`);
-  const round3 = (o) => JSON.parse(JSON.stringify(o, (_, v) => (typeof v === "number" ? Math.round(v * 1000) / 1000 : v)));
-  console.log(JSON.stringify(round3({
-    ...r,
-    latencyMs: lat,
-    publishRatioToSqlite: pubRatio,
-    consumeRatioToSqliteRead: readRatio,
-    targets: {
-      publishRatioToSqlite: pubRatio.median >= 0.6,
-      publishConcurrent64: r.publishConcurrent64.median >= 100_000,
-      consumeCommit: Math.max(r.consumeCommitBacklog.median, r.consumeCommitCaughtUp.median) >= 500_000,
-      latencyP99: lat.p99 <= 2,
-    },
-  })));
+  const round3 = (o) =>
+    JSON.parse(
+      JSON.stringify(o, (_, v) => (typeof v === "number" ? Math.round(v * 1000) / 1000 : v)),
+    );
+  console.log(
+    JSON.stringify(
+      round3({
+        ...r,
+        latencyMs: lat,
+        publishRatioToSqlite: pubRatio,
+        consumeRatioToSqliteRead: readRatio,
+        targets: {
+          publishRatioToSqlite: pubRatio.median >= 0.6,
+          publishConcurrent64: r.publishConcurrent64.median >= 100_000,
+          consumeCommit:
+            Math.max(r.consumeCommitBacklog.median, r.consumeCommitCaughtUp.median) >= 500_000,
+          latencyP99: lat.p99 <= 2,
+        },
+      }),
+    ),
+  );
 } finally {
   for (const cleanup of cleanups) await cleanup();
 }

@@ -16,6 +16,18 @@ export function topicExists(topic: string): RiffError {
   });
 }
 
+/** RIFF_PARTITIONS_DECREASE: keys are hashed over the count, so it may only grow. */
+export function partitionsDecrease(topic: string, current: number, requested: number): RiffError {
+  return new RiffError(
+    "RIFF_PARTITIONS_DECREASE",
+    `topic '${topic}' has ${current} partitions; they cannot be lowered to ${requested}`,
+    {
+      hint: "keys map to partitions by hash, so lowering would reorder them; create a new topic instead",
+      details: { topic, current, requested },
+    },
+  );
+}
+
 /** RIFF_INVALID_ARGUMENT with the topic in the details. */
 export function invalidArgument(message: string, hint?: string): RiffError {
   return new RiffError("RIFF_INVALID_ARGUMENT", message, hint === undefined ? {} : { hint });
@@ -38,7 +50,11 @@ export function isDiskFull(err: unknown): boolean {
   if (typeof err !== "object" || err === null) return false;
   const code = (err as { code?: unknown }).code;
   if (code === "SQLITE_FULL" || code === "ENOSPC") return true;
-  return typeof code === "string" && code.startsWith("SQLITE_IOERR") && /disk|space/i.test(String((err as Error).message));
+  return (
+    typeof code === "string" &&
+    code.startsWith("SQLITE_IOERR") &&
+    /disk|space/i.test(String((err as Error).message))
+  );
 }
 
 /**

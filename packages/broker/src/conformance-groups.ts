@@ -3,8 +3,17 @@ import type { Broker, GroupConsumer } from "./broker.js";
 import { byPartition, bytes, iterate, range, str, take } from "./conformance-helpers.js";
 
 /** Publishes `count` messages to `partition`, payloads `p<partition>-<i>`. */
-async function fill(broker: Broker, topic: string, partition: number, from: number, count: number): Promise<void> {
-  await broker.publishBatch(topic, range(from, from + count).map((i) => ({ payload: bytes(`p${partition}-${i}`), partition })));
+async function fill(
+  broker: Broker,
+  topic: string,
+  partition: number,
+  from: number,
+  count: number,
+): Promise<void> {
+  await broker.publishBatch(
+    topic,
+    range(from, from + count).map((i) => ({ payload: bytes(`p${partition}-${i}`), partition })),
+  );
 }
 
 function expectDisjoint(...consumers: GroupConsumer[]): void {
@@ -19,7 +28,10 @@ export function describeGroupConformance(get: () => Broker): void {
       const broker = get();
       await broker.createTopic("numbers", { partitions: 3 });
       const sent = range(0, 30).map((i) => `m${i}`);
-      await broker.publishBatch("numbers", sent.map((s) => ({ payload: bytes(s) })));
+      await broker.publishBatch(
+        "numbers",
+        sent.map((s) => ({ payload: bytes(s) })),
+      );
       for (const group of ["first", "second"]) {
         const consumer = broker.consume("numbers", group);
         const got = await take(iterate(consumer), sent.length);
@@ -72,7 +84,10 @@ export function describeGroupConformance(get: () => Broker): void {
       expect(a.assignment().sort()).toEqual([0, 1]);
       const redelivered = await take(iterate(a), 2);
       expect(gotA.length + gotB.length).toBe(8);
-      expect(redelivered.map((m) => [m.partition, m.offset])).toEqual([[pb, 2], [pb, 3]]);
+      expect(redelivered.map((m) => [m.partition, m.offset])).toEqual([
+        [pb, 2],
+        [pb, 3],
+      ]);
       await a.close();
     });
 
@@ -98,7 +113,10 @@ export function describeGroupConformance(get: () => Broker): void {
       await fill(broker, "numbers", pb, 3, 2);
       await fill(broker, "numbers", pa, 3, 1);
       const gotB = await take(iterate(b), 2);
-      expect(gotB.map((m) => [m.partition, m.offset])).toEqual([[pb, 3], [pb, 4]]);
+      expect(gotB.map((m) => [m.partition, m.offset])).toEqual([
+        [pb, 3],
+        [pb, 4],
+      ]);
       const gotA = await take(itA, 1);
       expect(gotA.map((m) => [m.partition, m.offset])).toEqual([[pa, 3]]);
       await a.close();
@@ -112,7 +130,7 @@ export function describeGroupConformance(get: () => Broker): void {
       const a = broker.consume("numbers", "g", { maxBatch: 4 });
       const batch = await take(iterate(a), 1);
       expect(batch.length).toBeLessThanOrEqual(4);
-      await a.commit(0, (batch.at(-1)?.offset ?? 0));
+      await a.commit(0, batch.at(-1)?.offset ?? 0);
       await a.close();
       const b = broker.consume("numbers", "g");
       const rest = await take(iterate(b), 10 - batch.length);
@@ -129,7 +147,10 @@ export function describeGroupConformance(get: () => Broker): void {
       expect(consumer.assignment()).toEqual([0, 1, 2]);
       await fill(broker, "numbers", 2, 0, 2);
       const got = await take(it, 2);
-      expect(got.map((m) => [m.partition, m.offset])).toEqual([[2, 0], [2, 1]]);
+      expect(got.map((m) => [m.partition, m.offset])).toEqual([
+        [2, 0],
+        [2, 1],
+      ]);
       await consumer.close();
     });
 
@@ -162,7 +183,9 @@ export function describeGroupConformance(get: () => Broker): void {
       await broker.stop();
       expect((await published).offset).toBe(0);
       expect((await pending).done).toBe(true);
-      await expect(broker.publish("numbers", { payload: bytes("x") })).rejects.toMatchObject({ name: "RiffError" });
+      await expect(broker.publish("numbers", { payload: bytes("x") })).rejects.toMatchObject({
+        name: "RiffError",
+      });
       await expect(broker.listTopics()).rejects.toMatchObject({ name: "RiffError" });
     });
   });

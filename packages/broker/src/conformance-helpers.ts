@@ -25,7 +25,10 @@ export function str(payload: Uint8Array): string {
 }
 
 /** Iterates `consumer` until it has delivered at least `n` messages; returns them in order. */
-export async function take(it: AsyncIterator<StoredMessage[]>, n: number): Promise<StoredMessage[]> {
+export async function take(
+  it: AsyncIterator<StoredMessage[]>,
+  n: number,
+): Promise<StoredMessage[]> {
   const out: StoredMessage[] = [];
   while (out.length < n) {
     const r = await it.next();

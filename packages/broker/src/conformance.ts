@@ -7,7 +7,15 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Broker, Position } from "./broker.js";
 import {
-  type BrokerFactory, type BrokerFixture, bytes, expectCode, expectCodeSync, iterate, nextMillisecond, str, take,
+  type BrokerFactory,
+  type BrokerFixture,
+  bytes,
+  expectCode,
+  expectCodeSync,
+  iterate,
+  nextMillisecond,
+  str,
+  take,
 } from "./conformance-helpers.js";
 import { describeGroupConformance } from "./conformance-groups.js";
 
@@ -59,16 +67,25 @@ export function describeBrokerConformance(label: string, factory: BrokerFactory)
       });
 
       it("names the unknown topic in errors and says how to create it", async () => {
-        const err = await expectCode(broker.publish("nope", { payload: bytes("x") }), "RIFF_TOPIC_NOT_FOUND");
+        const err = await expectCode(
+          broker.publish("nope", { payload: bytes("x") }),
+          "RIFF_TOPIC_NOT_FOUND",
+        );
         expect(err.message).toContain("'nope'");
         expect(err.hint).toContain("riff topics create nope");
-        await expectCode(broker.publishBatch("nope", [{ payload: bytes("x") }]), "RIFF_TOPIC_NOT_FOUND");
+        await expectCode(
+          broker.publishBatch("nope", [{ payload: bytes("x") }]),
+          "RIFF_TOPIC_NOT_FOUND",
+        );
         await expectCode(broker.describeTopic("nope"), "RIFF_TOPIC_NOT_FOUND");
         await expectCode(broker.deleteTopic("nope"), "RIFF_TOPIC_NOT_FOUND");
         await expectCode(broker.read("nope", 0, 0, 10), "RIFF_TOPIC_NOT_FOUND");
         await expectCode(broker.lag("nope", "g"), "RIFF_TOPIC_NOT_FOUND");
         await expectCode(broker.seek("nope", "g", "earliest"), "RIFF_TOPIC_NOT_FOUND");
-        await expectCodeSync(() => iterate(broker.consume("nope", "g")).next(), "RIFF_TOPIC_NOT_FOUND");
+        await expectCodeSync(
+          () => iterate(broker.consume("nope", "g")).next(),
+          "RIFF_TOPIC_NOT_FOUND",
+        );
       });
 
       it("refuses invalid topic names", async () => {
@@ -84,7 +101,10 @@ export function describeBrokerConformance(label: string, factory: BrokerFactory)
       it("returns the position of single and batched publishes", async () => {
         const first = await broker.publish("numbers", { payload: bytes("a"), partition: 2 });
         expect(first).toEqual({ topic: "numbers", partition: 2, offset: 0 });
-        const batch = await broker.publishBatch("numbers", ["b", "c", "d"].map((s) => ({ payload: bytes(s), partition: 2 })));
+        const batch = await broker.publishBatch(
+          "numbers",
+          ["b", "c", "d"].map((s) => ({ payload: bytes(s), partition: 2 })),
+        );
         expect(batch.map((p) => p.offset)).toEqual([1, 2, 3]);
         expect(await broker.publishBatch("numbers", [])).toEqual([]);
         const read = await broker.read("numbers", 2, 0, 10);
@@ -92,15 +112,24 @@ export function describeBrokerConformance(label: string, factory: BrokerFactory)
       });
 
       it("sends one key to one partition, and spreads messages without a key", async () => {
-        const keyed = await Promise.all(Array.from({ length: 20 }, (_, i) => broker.publish("numbers", { payload: bytes(`${i}`), key: "user-42" })));
+        const keyed = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            broker.publish("numbers", { payload: bytes(`${i}`), key: "user-42" }),
+          ),
+        );
         expect(new Set(keyed.map((p) => p.partition)).size).toBe(1);
-        const loose = await broker.publishBatch("numbers", Array.from({ length: 8 }, (_, i) => ({ payload: bytes(`${i}`) })));
+        const loose = await broker.publishBatch(
+          "numbers",
+          Array.from({ length: 8 }, (_, i) => ({ payload: bytes(`${i}`) })),
+        );
         expect(new Set(loose.map((p) => p.partition))).toEqual(new Set([0, 1, 2, 3]));
       });
 
       it("keeps the order of publishes within a partition", async () => {
         const sent = Array.from({ length: 100 }, (_, i) => `m${i}`);
-        const positions = await Promise.all(sent.map((s) => broker.publish("numbers", { payload: bytes(s), key: "k" })));
+        const positions = await Promise.all(
+          sent.map((s) => broker.publish("numbers", { payload: bytes(s), key: "k" })),
+        );
         const offsets = positions.map((p) => p.offset);
         expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
         const partition = (positions[0] as Position).partition;
@@ -112,13 +141,18 @@ export function describeBrokerConformance(label: string, factory: BrokerFactory)
       it("round-trips multi-valued headers with case-insensitive names, keys and timestamps", async () => {
         const before = Date.now();
         await broker.publish("numbers", {
-          payload: bytes("h"), partition: 1, key: "k1",
+          payload: bytes("h"),
+          partition: 1,
+          key: "k1",
           headers: { "Content-Type": ["text/plain"], "x-multi": ["1", "2", "3"] },
         });
         await broker.publish("numbers", { payload: bytes("none"), partition: 1 });
         const after = Date.now();
         const [withHeaders, without] = await broker.read("numbers", 1, 0, 10);
-        expect(withHeaders?.headers).toEqual({ "content-type": ["text/plain"], "x-multi": ["1", "2", "3"] });
+        expect(withHeaders?.headers).toEqual({
+          "content-type": ["text/plain"],
+          "x-multi": ["1", "2", "3"],
+        });
         expect(withHeaders?.key).toBe("k1");
         expect(without?.headers).toEqual({});
         expect(without?.key).toBeUndefined();
@@ -131,16 +165,31 @@ export function describeBrokerConformance(label: string, factory: BrokerFactory)
 
       it("accepts a 1 MiB payload and refuses a much larger one", async () => {
         const big = new Uint8Array(1024 * 1024).fill(7);
-        const pos = await broker.publish("numbers", { payload: big, partition: 0, headers: { "content-type": ["application/octet-stream"] } });
-        expect((await broker.read("numbers", 0, pos.offset, 1))[0]?.payload.byteLength).toBe(big.byteLength);
-        await expectCode(broker.publish("numbers", { payload: new Uint8Array(2 * 1024 * 1024) }), "RIFF_MESSAGE_TOO_LARGE");
-        await expectCode(broker.publish("numbers", { payload: bytes("x"), partition: 9 }), "RIFF_INVALID_ARGUMENT");
+        const pos = await broker.publish("numbers", {
+          payload: big,
+          partition: 0,
+          headers: { "content-type": ["application/octet-stream"] },
+        });
+        expect((await broker.read("numbers", 0, pos.offset, 1))[0]?.payload.byteLength).toBe(
+          big.byteLength,
+        );
+        await expectCode(
+          broker.publish("numbers", { payload: new Uint8Array(2 * 1024 * 1024) }),
+          "RIFF_MESSAGE_TOO_LARGE",
+        );
+        await expectCode(
+          broker.publish("numbers", { payload: bytes("x"), partition: 9 }),
+          "RIFF_INVALID_ARGUMENT",
+        );
       });
 
       it("rejects malformed calls without harm", async () => {
         const bad = { payload: "not bytes" } as unknown as { payload: Uint8Array };
         await expectCode(broker.publish("numbers", bad), "RIFF_INVALID_ARGUMENT");
-        await expectCode(broker.publishBatch("numbers", [{ payload: bytes("ok") }, bad]), "RIFF_INVALID_ARGUMENT");
+        await expectCode(
+          broker.publishBatch("numbers", [{ payload: bytes("ok") }, bad]),
+          "RIFF_INVALID_ARGUMENT",
+        );
         await expectCode(broker.read("numbers", 0, -1, 10), "RIFF_INVALID_ARGUMENT");
         await expectCode(broker.read("numbers", 7, 0, 10), "RIFF_INVALID_ARGUMENT");
         // A rejected batch wrote nothing.
@@ -158,7 +207,10 @@ export function describeBrokerConformance(label: string, factory: BrokerFactory)
             }
           });
         });
-        const positions = await broker.publishBatch("numbers", [0, 0, 3].map((partition) => ({ payload: bytes("x"), partition })));
+        const positions = await broker.publishBatch(
+          "numbers",
+          [0, 0, 3].map((partition) => ({ payload: bytes("x"), partition })),
+        );
         await got;
         expect(seen).toEqual(positions);
         const ends = await broker.endOffsets("numbers");
@@ -170,14 +222,24 @@ export function describeBrokerConformance(label: string, factory: BrokerFactory)
     describe("lag and seek", () => {
       it("reports lag per group and moves a group to earliest, latest or a timestamp", async () => {
         await broker.createTopic("numbers");
-        const early = await broker.publishBatch("numbers", ["a", "b", "c"].map((s) => ({ payload: bytes(s) })));
+        const early = await broker.publishBatch(
+          "numbers",
+          ["a", "b", "c"].map((s) => ({ payload: bytes(s) })),
+        );
         const lastEarly = (await broker.read("numbers", 0, 0, 10)).at(-1);
         await nextMillisecond(lastEarly?.timestamp ?? Date.now());
-        await broker.publishBatch("numbers", ["d", "e"].map((s) => ({ payload: bytes(s) })));
+        await broker.publishBatch(
+          "numbers",
+          ["d", "e"].map((s) => ({ payload: bytes(s) })),
+        );
         const consumer = broker.consume("numbers", "g");
         const got = await take(iterate(consumer), 2);
         await consumer.commit(0, (got[1] as Position).offset);
-        expect(await broker.lag("numbers", "g")).toEqual({ group: "g", lag: 3, partitions: [{ partition: 0, committed: 2, end: 5, lag: 3 }] });
+        expect(await broker.lag("numbers", "g")).toEqual({
+          group: "g",
+          lag: 3,
+          partitions: [{ partition: 0, committed: 2, end: 5, lag: 3 }],
+        });
         await consumer.close();
         await broker.seek("numbers", "g", "latest");
         expect((await broker.lag("numbers", "g")).lag).toBe(0);
@@ -186,7 +248,9 @@ export function describeBrokerConformance(label: string, factory: BrokerFactory)
         await broker.seek("numbers", "g", { timestamp: (lastEarly?.timestamp ?? 0) + 1 });
         expect((await broker.lag("numbers", "g")).partitions[0]?.committed).toBe(early.length);
         const d = await broker.describeTopic("numbers");
-        expect(d.groups).toEqual([{ group: "g", lag: 2, partitions: [{ partition: 0, committed: 3, end: 5, lag: 2 }] }]);
+        expect(d.groups).toEqual([
+          { group: "g", lag: 2, partitions: [{ partition: 0, committed: 3, end: 5, lag: 2 }] },
+        ]);
         const again = broker.consume("numbers", "g");
         expect((await take(iterate(again), 2)).map((m) => str(m.payload))).toEqual(["d", "e"]);
         await again.close();

@@ -89,7 +89,10 @@ export class ConsumerGroup {
       if (last === undefined) continue;
       if (messages[0] !== undefined && messages[0].offset > from) {
         this.hooks.logger.warn("retention deleted messages the group had not read", {
-          group: this.name, partition: p, from, resumedAt: messages[0].offset,
+          group: this.name,
+          partition: p,
+          from,
+          resumedAt: messages[0].offset,
         });
       }
       this.delivered[p] = last.offset + 1;
@@ -106,19 +109,24 @@ export class ConsumerGroup {
   /** Records that `member` handled `partition` up to and including `offset`. */
   commit(member: GroupMember, partition: number, offset: number): Promise<void> {
     if (!Number.isInteger(partition) || partition < 0 || partition >= this.owner.length) {
-      return Promise.reject(invalidArgument(
-        `partition ${String(partition)} does not exist in topic '${this.log.info.name}' (it has ${this.owner.length})`,
-      ));
+      return Promise.reject(
+        invalidArgument(
+          `partition ${String(partition)} does not exist in topic '${this.log.info.name}' (it has ${this.owner.length})`,
+        ),
+      );
     }
     if (!Number.isInteger(offset) || offset < 0 || offset >= (this.log.end[partition] as number)) {
-      return Promise.reject(invalidArgument(
-        `cannot commit offset ${String(offset)} of partition ${partition} of topic '${this.log.info.name}': no such message`,
-      ));
+      return Promise.reject(
+        invalidArgument(
+          `cannot commit offset ${String(offset)} of partition ${partition} of topic '${this.log.info.name}': no such message`,
+        ),
+      );
     }
     const next = offset + 1;
     // Stale commits (a partition that moved away, or a seek since the delivery) and lower ones
     // are ignored: committing past what this member was given would skip messages.
-    if (this.owner[partition] !== member || next > (this.delivered[partition] as number)) return Promise.resolve();
+    if (this.owner[partition] !== member || next > (this.delivered[partition] as number))
+      return Promise.resolve();
     if (next <= (this.committed[partition] as number)) return Promise.resolve();
     this.committed[partition] = next;
     const durable = this.hooks.persist(this.name, partition, next);

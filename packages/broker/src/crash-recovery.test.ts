@@ -57,7 +57,8 @@ describe("crash recovery", () => {
   let dir: string | undefined;
   let child: ChildProcess | undefined;
   afterEach(() => {
-    if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    if (child !== undefined && child.exitCode === null && child.signalCode === null)
+      child.kill("SIGKILL");
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -79,7 +80,11 @@ describe("crash recovery", () => {
       for (const [, last] of log.processed) processedMax = Math.max(processedMax, last);
 
       const logged: string[] = [];
-      const broker = createSqliteBroker({ dir, retentionCheckIntervalMs: 0, logger: recordingLogger(logged) });
+      const broker = createSqliteBroker({
+        dir,
+        retentionCheckIntervalMs: 0,
+        logger: recordingLogger(logged),
+      });
       await broker.start();
       try {
         expect(logged).toContain("topic was not closed cleanly; WAL recovered, quick_check ok");

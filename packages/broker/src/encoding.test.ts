@@ -8,7 +8,9 @@ describe("hashKey", () => {
     expect(hashKey("a")).toBe(0xe40c292c);
     expect(hashKey("foobar")).toBe(0xbf9cf968);
     // Non-ASCII keys hash their UTF-8 encoding, as other languages' clients would.
-    expect(hashKey("é")).toBe(Math.imul(Math.imul(0x811c9dc5 ^ 0xc3, 0x01000193) ^ 0xa9, 0x01000193) >>> 0);
+    expect(hashKey("é")).toBe(
+      Math.imul(Math.imul(0x811c9dc5 ^ 0xc3, 0x01000193) ^ 0xa9, 0x01000193) >>> 0,
+    );
   });
 
   it("maps a key into the partition range", () => {

@@ -71,6 +71,12 @@ export function isValidHeaders(headers: unknown): headers is Headers {
  * characters of the key and of the encoded headers (characters, not bytes, because that is what
  * SQLite's length() returns for text, and retention must agree with what was counted on write).
  */
-export function storedSize(payload: Uint8Array, key: string | null, headers: string | null): number {
-  return payload.byteLength + (key === null ? 0 : key.length) + (headers === null ? 0 : headers.length);
+export function storedSize(
+  payload: Uint8Array,
+  key: string | null,
+  headers: string | null,
+): number {
+  return (
+    payload.byteLength + (key === null ? 0 : key.length) + (headers === null ? 0 : headers.length)
+  );
 }

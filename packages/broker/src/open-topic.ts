@@ -45,10 +45,24 @@ export class OpenTopic {
       g = this.addGroup(group, committed);
       // Record where the group starts, so a restart does not move a 'latest' group forward.
       for (const write of g.seek(committed)) {
-        write.catch((err: unknown) => this.logger.warn("could not record a new group", { topic: this.name, group, error: String(err) }));
+        write.catch((err: unknown) =>
+          this.logger.warn("could not record a new group", {
+            topic: this.name,
+            group,
+            error: String(err),
+          }),
+        );
       }
     }
-    const consumer = new SqliteGroupConsumer(this.name, group, g, this.waiters, maxBatch, options.signal, (c) => this.consumers.delete(c));
+    const consumer = new SqliteGroupConsumer(
+      this.name,
+      group,
+      g,
+      this.waiters,
+      maxBatch,
+      options.signal,
+      (c) => this.consumers.delete(c),
+    );
     if (!consumer.isClosed()) this.consumers.add(consumer);
     return consumer;
   }
@@ -62,7 +76,9 @@ export class OpenTopic {
     else if (typeof target === "object" && target !== null && Number.isFinite(target.timestamp)) {
       offsets = start.map((_, p) => this.log.offsetForTimestamp(p, target.timestamp));
     } else {
-      throw invalidArgument(`seek target must be 'earliest', 'latest' or { timestamp }, got ${JSON.stringify(target)}`);
+      throw invalidArgument(
+        `seek target must be 'earliest', 'latest' or { timestamp }, got ${JSON.stringify(target)}`,
+      );
     }
     const g = this.groups.get(group) ?? this.addGroup(group, [...offsets]);
     await Promise.all(g.seek(offsets));
@@ -72,7 +88,9 @@ export class OpenTopic {
   lag(group: string): GroupLag {
     const g = this.groups.get(group);
     if (g !== undefined) return groupLag(g);
-    const partitions = this.log.offsets().map(({ partition, start, end }) => ({ partition, committed: start, end, lag: end - start }));
+    const partitions = this.log
+      .offsets()
+      .map(({ partition, start, end }) => ({ partition, committed: start, end, lag: end - start }));
     return { group, partitions, lag: partitions.reduce((sum, p) => sum + p.lag, 0) };
   }
 

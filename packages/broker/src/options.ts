@@ -62,23 +62,50 @@ export function resolveSqliteBrokerOptions(
   return {
     dir: options.dir,
     logger: options.logger ?? silentLogger,
-    maxMessageBytes: positive("maxMessageBytes", options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES),
+    maxMessageBytes: positive(
+      "maxMessageBytes",
+      options.maxMessageBytes,
+      DEFAULT_MAX_MESSAGE_BYTES,
+    ),
     retentionCheckIntervalMs: positive(
       "retentionCheckIntervalMs",
       options.retentionCheckIntervalMs,
       DEFAULT_RETENTION_CHECK_INTERVAL_MS,
       true,
     ),
-    tailCacheMessages: positive("tailCacheMessages", options.tailCacheMessages, DEFAULT_TAIL_CACHE_MESSAGES, true),
-    tailCacheBytes: positive("tailCacheBytes", options.tailCacheBytes, DEFAULT_TAIL_CACHE_BYTES, true),
-    quickCheckMaxBytes: positive("quickCheckMaxBytes", options.quickCheckMaxBytes, DEFAULT_QUICK_CHECK_MAX_BYTES, true),
+    tailCacheMessages: positive(
+      "tailCacheMessages",
+      options.tailCacheMessages,
+      DEFAULT_TAIL_CACHE_MESSAGES,
+      true,
+    ),
+    tailCacheBytes: positive(
+      "tailCacheBytes",
+      options.tailCacheBytes,
+      DEFAULT_TAIL_CACHE_BYTES,
+      true,
+    ),
+    quickCheckMaxBytes: positive(
+      "quickCheckMaxBytes",
+      options.quickCheckMaxBytes,
+      DEFAULT_QUICK_CHECK_MAX_BYTES,
+      true,
+    ),
   };
 }
 
-function positive(name: string, value: number | undefined, fallback: number, zeroOk = false): number {
+function positive(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  zeroOk = false,
+): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value < 0 || (!zeroOk && value === 0)) {
-    throw new RiffError("RIFF_INVALID_ARGUMENT", `broker option ${name} must be a ${zeroOk ? "non-negative" : "positive"} number, got ${String(value)}`);
+    throw new RiffError(
+      "RIFF_INVALID_ARGUMENT",
+      `broker option ${name} must be a ${zeroOk ? "non-negative" : "positive"} number, got ${String(value)}`,
+    );
   }
   return value;
 }

@@ -10,10 +10,16 @@ describe("SqliteBroker retention", () => {
   it("deletes messages older than retentionMs and moves the start offset", async () => {
     const broker = await startBroker();
     await broker.createTopic("aging", { retentionMs: 60_000 });
-    await broker.publishBatch("aging", range(0, 5).map((i) => ({ payload: bytes(`old${i}`) })));
+    await broker.publishBatch(
+      "aging",
+      range(0, 5).map((i) => ({ payload: bytes(`old${i}`) })),
+    );
     const oldTs = (await broker.read("aging", 0, 0, 1))[0]?.timestamp ?? 0;
     await nextMillisecond(oldTs);
-    await broker.publishBatch("aging", range(0, 3).map((i) => ({ payload: bytes(`new${i}`) })));
+    await broker.publishBatch(
+      "aging",
+      range(0, 3).map((i) => ({ payload: bytes(`new${i}`) })),
+    );
     expect(await broker.enforceRetention(oldTs + 60_000)).toBe(0);
     expect(await broker.enforceRetention(oldTs + 60_001)).toBe(5);
     expect((await broker.endOffsets("aging"))[0]).toEqual({ partition: 0, start: 5, end: 8 });
@@ -37,7 +43,10 @@ describe("SqliteBroker retention", () => {
     await broker.createTopic("sized", { partitions: 2, retentionBytes: 2000 });
     const payload = new Uint8Array(100);
     for (const partition of [0, 1]) {
-      await broker.publishBatch("sized", range(0, 30).map(() => ({ payload, partition })));
+      await broker.publishBatch(
+        "sized",
+        range(0, 30).map(() => ({ payload, partition })),
+      );
     }
     expect(await broker.enforceRetention()).toBe(40);
     const offsets = await broker.endOffsets("sized");
@@ -46,7 +55,10 @@ describe("SqliteBroker retention", () => {
       { partition: 1, start: 20, end: 30 },
     ]);
     expect(await broker.enforceRetention()).toBe(0);
-    await broker.publishBatch("sized", range(0, 5).map(() => ({ payload, partition: 0 })));
+    await broker.publishBatch(
+      "sized",
+      range(0, 5).map(() => ({ payload, partition: 0 })),
+    );
     expect(await broker.enforceRetention()).toBe(5);
     expect((await broker.endOffsets("sized"))[0]).toEqual({ partition: 0, start: 25, end: 35 });
   });

@@ -32,20 +32,39 @@ describe("SqliteBroker storage", () => {
     const first = await startBroker();
     await first.createTopic("numbers", { partitions: 2, retentionMs: 60_000, durability: "fsync" });
     await first.createTopic("words");
-    await first.publishBatch("numbers", ["a", "b", "c", "d"].map((s) => ({ payload: bytes(s), partition: 0, headers: { "x-n": [s, s] } })));
+    await first.publishBatch(
+      "numbers",
+      ["a", "b", "c", "d"].map((s) => ({
+        payload: bytes(s),
+        partition: 0,
+        headers: { "x-n": [s, s] },
+      })),
+    );
     const consumer = first.consume("numbers", "g");
     const got = await take(iterate(consumer), 4);
-    await consumer.commit(0, (got[1]?.offset ?? 0));
+    await consumer.commit(0, got[1]?.offset ?? 0);
     await first.stop();
 
     const second = await startBroker();
     expect((await second.listTopics()).map((t) => t.name)).toEqual(["numbers", "words"]);
-    expect(await second.getTopic("numbers")).toMatchObject({ partitions: 2, retentionMs: 60_000, durability: "fsync" });
+    expect(await second.getTopic("numbers")).toMatchObject({
+      partitions: 2,
+      retentionMs: 60_000,
+      durability: "fsync",
+    });
     expect((await second.endOffsets("numbers"))[0]).toEqual({ partition: 0, start: 0, end: 4 });
-    expect((await second.lag("numbers", "g")).partitions[0]).toEqual({ partition: 0, committed: 2, end: 4, lag: 2 });
+    expect((await second.lag("numbers", "g")).partitions[0]).toEqual({
+      partition: 0,
+      committed: 2,
+      end: 4,
+      lag: 2,
+    });
     const again = second.consume("numbers", "g");
     const rest = await take(iterate(again), 2);
-    expect(rest.map((m) => [str(m.payload), m.headers])).toEqual([["c", { "x-n": ["c", "c"] }], ["d", { "x-n": ["d", "d"] }]]);
+    expect(rest.map((m) => [str(m.payload), m.headers])).toEqual([
+      ["c", { "x-n": ["c", "c"] }],
+      ["d", { "x-n": ["d", "d"] }],
+    ]);
     const next = await second.publish("numbers", { payload: bytes("e"), partition: 0 });
     expect(next.offset).toBe(4);
   });
@@ -77,7 +96,10 @@ describe("SqliteBroker storage", () => {
 
   it("refuses calls before start with a clear error", async () => {
     const broker = createSqliteBroker({ dir: brokers.dir() });
-    await expect(broker.listTopics()).rejects.toMatchObject({ code: "RIFF_INTERNAL", message: "the broker is not started yet" });
+    await expect(broker.listTopics()).rejects.toMatchObject({
+      code: "RIFF_INTERNAL",
+      message: "the broker is not started yet",
+    });
     await broker.stop();
   });
 });

@@ -1,16 +1,43 @@
-import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "@riff/core";
-import { RiffError, isValidName } from "@riff/core";
+import { RiffError } from "@riff/core";
 import type {
-  Broker, ConsumeOptions, GroupConsumer, GroupLag, PartitionOffsets, Position, PublishMessage, SeekTarget,
-  StoredMessage, TopicConfig, TopicDescription, TopicInfo,
+  Broker,
+  ConsumeOptions,
+  GroupConsumer,
+  GroupLag,
+  PartitionOffsets,
+  Position,
+  PublishMessage,
+  SeekTarget,
+  StoredMessage,
+  TopicConfig,
+  TopicDescription,
+  TopicInfo,
 } from "./broker.js";
-import { invalidArgument, notRunning, topicExists, topicNotFound, writeFailed } from "./broker-errors.js";
+import {
+  invalidArgument,
+  notRunning,
+  partitionsDecrease,
+  topicExists,
+  topicNotFound,
+  writeFailed,
+} from "./broker-errors.js";
 import { type AppendListener, OpenTopic } from "./open-topic.js";
-import { type ResolvedSqliteBrokerOptions, type SqliteBrokerOptions, resolveSqliteBrokerOptions } from "./options.js";
-import { checkPartitions, checkReadArgs, prepareMessage, resolveTopicConfig } from "./topic-config.js";
-import { SqliteTopicLog, removeTopicFiles } from "./topic-log.js";
+import {
+  type ResolvedSqliteBrokerOptions,
+  type SqliteBrokerOptions,
+  resolveSqliteBrokerOptions,
+} from "./options.js";
+import {
+  checkPartitions,
+  checkReadArgs,
+  prepareMessage,
+  resolveTopicConfig,
+} from "./topic-config.js";
+import { openTopicFiles } from "./topic-files.js";
+import { SqliteTopicLog } from "./topic-log.js";
+import { removeTopicFiles } from "./topic-schema.js";
 
 /** `created` → `starting` → `running` → `stopping` → `stopped`; calls succeed only when running. */
 export type SqliteBrokerState = "created" | "starting" | "running" | "stopping" | "stopped";
@@ -40,30 +67,24 @@ export class SqliteBroker implements Broker, AsyncDisposable {
 
   /** Opens every topic file in `dir`, checks it, applies retention, and starts the sweep timer. */
   async start(): Promise<void> {
-    if (this.current !== "created") throw new RiffError("RIFF_INTERNAL", `cannot start a broker that is ${this.current}`);
+    if (this.current !== "created")
+      throw new RiffError("RIFF_INTERNAL", `cannot start a broker that is ${this.current}`);
     this.current = "starting";
     const { dir } = this.options;
-    let files: string[];
+    let opened: ReturnType<typeof openTopicFiles>;
     try {
-      mkdirSync(dir, { recursive: true });
-      files = readdirSync(dir).sort();
+      opened = openTopicFiles(dir, this.options);
     } catch (err) {
       this.current = "stopped";
-      throw new RiffError("RIFF_INTERNAL", `cannot use the broker data folder ${dir}: ${String(err)}`, {
-        hint: "check that the folder exists or can be created, and that riff may write to it",
-        cause: err,
-      });
+      throw err;
     }
-    for (const file of files) {
-      const name = file.slice(0, -".db".length);
-      if (!file.endsWith(".db") || !isValidName(name)) continue;
-      try {
-        this.register(SqliteTopicLog.open(join(dir, file), name, this.options));
-      } catch (err) {
-        const reason = err instanceof Error ? err.message : String(err);
-        this.unreadable.set(name, reason);
-        this.logger.error("cannot open topic file; the topic is unavailable", { topic: name, file, error: reason });
-      }
+    for (const log of opened.logs) this.register(log);
+    for (const [name, reason] of opened.failures) {
+      this.unreadable.set(name, reason);
+      this.logger.error("cannot open topic file; the topic is unavailable", {
+        topic: name,
+        error: reason,
+      });
     }
     this.current = "running";
     this.logger.info("broker started", { dir, topics: this.topics.size });
@@ -93,9 +114,13 @@ export class SqliteBroker implements Broker, AsyncDisposable {
     if (this.topics.has(name)) throw topicExists(name);
     const broken = this.unreadable.get(name);
     if (broken !== undefined) {
-      throw new RiffError("RIFF_INTERNAL", `topic '${name}' has a file that could not be opened: ${broken}`, {
-        hint: `move ${join(this.options.dir, `${name}.db`)} away, then create the topic again`,
-      });
+      throw new RiffError(
+        "RIFF_INTERNAL",
+        `topic '${name}' has a file that could not be opened: ${broken}`,
+        {
+          hint: `move ${join(this.options.dir, `${name}.db`)} away, then create the topic again`,
+        },
+      );
     }
     let log: SqliteTopicLog;
     try {
@@ -122,13 +147,16 @@ export class SqliteBroker implements Broker, AsyncDisposable {
       retentionMs: Math.max(retentionMs, config.retentionMs ?? 0),
       retentionBytes: Math.max(retentionBytes, config.retentionBytes ?? 0),
     };
-    if (grown.retentionMs !== retentionMs || grown.retentionBytes !== retentionBytes) t.log.updateConfig(grown);
+    if (grown.retentionMs !== retentionMs || grown.retentionBytes !== retentionBytes)
+      t.log.updateConfig(grown);
     return { ...t.log.info };
   }
 
   async listTopics(): Promise<TopicInfo[]> {
     this.ensureRunning();
-    return [...this.topics.values()].map((t) => ({ ...t.log.info })).sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.topics.values()]
+      .map((t) => ({ ...t.log.info }))
+      .sort((a, b) => a.name.localeCompare(b.name));
   }
 
   async getTopic(name: string): Promise<TopicInfo | undefined> {
@@ -156,10 +184,7 @@ export class SqliteBroker implements Broker, AsyncDisposable {
     checkPartitions(name, partitions);
     const current = t.log.info.partitions;
     if (partitions < current) {
-      throw new RiffError("RIFF_PARTITIONS_DECREASE", `topic '${name}' has ${current} partitions; they cannot be lowered to ${partitions}`, {
-        hint: "keys map to partitions by hash, so lowering would reorder them; create a new topic instead",
-        details: { topic: name, current, requested: partitions },
-      });
+      throw partitionsDecrease(name, current, partitions);
     }
     if (partitions > current) {
       t.setPartitions(partitions);
@@ -171,7 +196,9 @@ export class SqliteBroker implements Broker, AsyncDisposable {
   publish(topic: string, message: PublishMessage): Promise<Position> {
     try {
       const t = this.topic(topic);
-      return t.queue.publish(prepareMessage(t.log.info, message, t.roundRobin, this.options.maxMessageBytes));
+      return t.queue.publish(
+        prepareMessage(t.log.info, message, t.roundRobin, this.options.maxMessageBytes),
+      );
     } catch (err) {
       return Promise.reject(err);
     }
@@ -180,10 +207,13 @@ export class SqliteBroker implements Broker, AsyncDisposable {
   publishBatch(topic: string, messages: PublishMessage[]): Promise<Position[]> {
     try {
       const t = this.topic(topic);
-      if (!Array.isArray(messages)) throw invalidArgument(`publishBatch to topic '${topic}' needs an array of messages`);
+      if (!Array.isArray(messages))
+        throw invalidArgument(`publishBatch to topic '${topic}' needs an array of messages`);
       if (messages.length === 0) return Promise.resolve([]);
       const max = this.options.maxMessageBytes;
-      return t.queue.publishBatch(messages.map((m) => prepareMessage(t.log.info, m, t.roundRobin, max)));
+      return t.queue.publishBatch(
+        messages.map((m) => prepareMessage(t.log.info, m, t.roundRobin, max)),
+      );
     } catch (err) {
       return Promise.reject(err);
     }
@@ -193,7 +223,12 @@ export class SqliteBroker implements Broker, AsyncDisposable {
     return this.topic(topic).consume(group, options);
   }
 
-  async read(topic: string, partition: number, fromOffset: number, limit: number): Promise<StoredMessage[]> {
+  async read(
+    topic: string,
+    partition: number,
+    fromOffset: number,
+    limit: number,
+  ): Promise<StoredMessage[]> {
     const t = this.topic(topic);
     checkReadArgs(t.log.info, partition, fromOffset, limit);
     return t.log.read(partition, fromOffset, limit);
@@ -237,7 +272,10 @@ export class SqliteBroker implements Broker, AsyncDisposable {
   }
 
   private register(log: SqliteTopicLog): void {
-    this.topics.set(log.info.name, new OpenTopic(log, this.logger, () => this.listeners.get(log.info.name)));
+    this.topics.set(
+      log.info.name,
+      new OpenTopic(log, this.logger, () => this.listeners.get(log.info.name)),
+    );
   }
 
   private topic(name: string): OpenTopic {

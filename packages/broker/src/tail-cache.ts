@@ -49,7 +49,10 @@ export class TailCache {
   slice(offset: number, limit: number): StoredMessage[] {
     const start = this.head + (offset - this.first);
     // Only indexes from `head` on are filled, and `start` is at or past it.
-    return this.messages.slice(start, Math.min(this.messages.length, start + limit)) as StoredMessage[];
+    return this.messages.slice(
+      start,
+      Math.min(this.messages.length, start + limit),
+    ) as StoredMessage[];
   }
 
   /** Forgets messages below `offset` (retention moved the partition's start). */

@@ -25,7 +25,11 @@ export function useTempBrokers(prefix: string): TempBrokers {
   });
   return {
     async start(logger?: Logger) {
-      const broker = createSqliteBroker(logger === undefined ? { dir, retentionCheckIntervalMs: 0 } : { dir, retentionCheckIntervalMs: 0, logger });
+      const broker = createSqliteBroker(
+        logger === undefined
+          ? { dir, retentionCheckIntervalMs: 0 }
+          : { dir, retentionCheckIntervalMs: 0, logger },
+      );
       open.push(broker);
       await broker.start();
       return broker;

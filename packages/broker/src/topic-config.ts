@@ -1,5 +1,8 @@
 import {
-  DEFAULT_PARTITIONS, DEFAULT_RETENTION_BYTES, DEFAULT_RETENTION_MS, assertValidName,
+  DEFAULT_PARTITIONS,
+  DEFAULT_RETENTION_BYTES,
+  DEFAULT_RETENTION_MS,
+  assertValidName,
 } from "@riff/core";
 import type { ConsumeOptions, PublishMessage, TopicConfig, TopicInfo } from "./broker.js";
 import { invalidArgument } from "./broker-errors.js";
@@ -20,22 +23,35 @@ export function resolveTopicConfig(name: string, config: TopicConfig = {}): Topi
   checkPartitions(name, partitions);
   const retentionMs = config.retentionMs ?? DEFAULT_RETENTION_MS;
   const retentionBytes = config.retentionBytes ?? DEFAULT_RETENTION_BYTES;
-  for (const [field, value] of [["retentionMs", retentionMs], ["retentionBytes", retentionBytes]] as const) {
+  for (const [field, value] of [
+    ["retentionMs", retentionMs],
+    ["retentionBytes", retentionBytes],
+  ] as const) {
     if (typeof value !== "number" || !(value > 0)) {
-      throw invalidArgument(`topic '${name}': ${field} must be a positive number, got ${String(value)}`);
+      throw invalidArgument(
+        `topic '${name}': ${field} must be a positive number, got ${String(value)}`,
+      );
     }
   }
   const durability = config.durability ?? "process";
   if (durability !== "process" && durability !== "fsync") {
-    throw invalidArgument(`topic '${name}': durability must be 'process' or 'fsync', got '${String(durability)}'`);
+    throw invalidArgument(
+      `topic '${name}': durability must be 'process' or 'fsync', got '${String(durability)}'`,
+    );
   }
   return { name, partitions, retentionMs, retentionBytes, durability };
 }
 
 /** Throws unless `partitions` is an integer from 1 to {@link MAX_PARTITIONS}. */
 export function checkPartitions(name: string, partitions: unknown): asserts partitions is number {
-  if (!Number.isInteger(partitions) || (partitions as number) < 1 || (partitions as number) > MAX_PARTITIONS) {
-    throw invalidArgument(`topic '${name}': partitions must be an integer from 1 to ${MAX_PARTITIONS}, got ${String(partitions)}`);
+  if (
+    !Number.isInteger(partitions) ||
+    (partitions as number) < 1 ||
+    (partitions as number) > MAX_PARTITIONS
+  ) {
+    throw invalidArgument(
+      `topic '${name}': partitions must be an integer from 1 to ${MAX_PARTITIONS}, got ${String(partitions)}`,
+    );
   }
 }
 
@@ -45,7 +61,10 @@ export function checkPartitions(name: string, partitions: unknown): asserts part
  * may reuse its buffer once publish() returns and the write happens on the next turn.
  */
 export function prepareMessage(
-  info: TopicInfo, message: PublishMessage, roundRobin: () => number, maxBytes: number,
+  info: TopicInfo,
+  message: PublishMessage,
+  roundRobin: () => number,
+  maxBytes: number,
 ): PendingMessage {
   const topic = info.name;
   if (message === null || typeof message !== "object" || !(message.payload instanceof Uint8Array)) {
@@ -56,7 +75,9 @@ export function prepareMessage(
     throw invalidArgument(`a message key for topic '${topic}' must be a string`);
   }
   if (headers !== undefined && !isValidHeaders(headers)) {
-    throw invalidArgument(`message headers for topic '${topic}' must map names to arrays of strings`);
+    throw invalidArgument(
+      `message headers for topic '${topic}' must map names to arrays of strings`,
+    );
   }
   let p: number;
   if (partition !== undefined) {
@@ -76,23 +97,30 @@ export function prepareMessage(
   const k = key ?? null;
   const size = storedSize(message.payload, k, encoded);
   if (size > maxBytes) {
-    throw new RiffError("RIFF_MESSAGE_TOO_LARGE", `message of ${size} bytes is larger than the ${maxBytes} allowed on topic '${topic}'`, {
-      hint: "send a smaller payload, or store the data elsewhere and publish a reference to it",
-      details: { topic, size, max: maxBytes },
-    });
+    throw new RiffError(
+      "RIFF_MESSAGE_TOO_LARGE",
+      `message of ${size} bytes is larger than the ${maxBytes} allowed on topic '${topic}'`,
+      {
+        hint: "send a smaller payload, or store the data elsewhere and publish a reference to it",
+        details: { topic, size, max: maxBytes },
+      },
+    );
   }
   return { partition: p, key: k, headers: encoded, payload: Buffer.from(message.payload), size };
 }
 
 /** Checks the arguments of consume() and applies its defaults. */
 export function resolveConsumeOptions(
-  topic: string, group: string, options: ConsumeOptions,
+  topic: string,
+  group: string,
+  options: ConsumeOptions,
 ): { maxBatch: number; startAt: "earliest" | "latest" } {
   if (typeof group !== "string" || group === "" || group.includes("\u0000")) {
     throw invalidArgument(`consumer group name for topic '${topic}' must be a non-empty string`);
   }
   const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
-  if (!Number.isInteger(maxBatch) || maxBatch < 1) throw invalidArgument(`maxBatch must be a positive integer, got ${String(maxBatch)}`);
+  if (!Number.isInteger(maxBatch) || maxBatch < 1)
+    throw invalidArgument(`maxBatch must be a positive integer, got ${String(maxBatch)}`);
   const startAt = options.startAt ?? "earliest";
   if (startAt !== "earliest" && startAt !== "latest") {
     throw invalidArgument(`startAt must be 'earliest' or 'latest', got '${String(startAt)}'`);
@@ -101,12 +129,20 @@ export function resolveConsumeOptions(
 }
 
 /** Checks the arguments of read(). */
-export function checkReadArgs(info: TopicInfo, partition: number, fromOffset: number, limit: number): void {
+export function checkReadArgs(
+  info: TopicInfo,
+  partition: number,
+  fromOffset: number,
+  limit: number,
+): void {
   if (!Number.isInteger(partition) || partition < 0 || partition >= info.partitions) {
-    throw invalidArgument(`partition ${String(partition)} does not exist in topic '${info.name}' (it has ${info.partitions})`);
+    throw invalidArgument(
+      `partition ${String(partition)} does not exist in topic '${info.name}' (it has ${info.partitions})`,
+    );
   }
   if (!Number.isInteger(fromOffset) || fromOffset < 0) {
     throw invalidArgument(`fromOffset must be a non-negative integer, got ${String(fromOffset)}`);
   }
-  if (!Number.isInteger(limit) || limit < 1) throw invalidArgument(`limit must be a positive integer, got ${String(limit)}`);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw invalidArgument(`limit must be a positive integer, got ${String(limit)}`);
 }

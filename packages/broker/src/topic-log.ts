@@ -1,12 +1,20 @@
-import { rmSync, statSync } from "node:fs";
-import { join } from "node:path";
 import type Database from "better-sqlite3";
 import type { Logger } from "@riff/core";
 import type { PartitionOffsets, StoredMessage, TopicInfo } from "./broker.js";
 import { decodeHeaders } from "./encoding.js";
+import { applyRetention, planRetention } from "./retention.js";
 import { TailCache } from "./tail-cache.js";
 import {
-  addPartitionTables, applyDurability, markClean, openTopicDb, partitionTable, quickCheck, readTopicState,
+  addPartitionTables,
+  applyDurability,
+  markClean,
+  openTopicDb,
+  fileSize,
+  partitionTable,
+  readTopicState,
+  removeTopicFiles,
+  reportUncleanShutdown,
+  topicFile,
 } from "./topic-schema.js";
 
 /** A message waiting in the write queue, already validated and encoded. */
@@ -33,13 +41,6 @@ export interface TopicLogOptions {
   quickCheckMaxBytes: number;
 }
 
-const SIZE_EXPR = "length(payload) + ifnull(length(key), 0) + ifnull(length(headers), 0)";
-
-/** The path of a topic's SQLite file. Topic names are DNS labels, so they are safe file names. */
-export function topicFile(dir: string, name: string): string {
-  return join(dir, `${name}.db`);
-}
-
 /**
  * One topic's log in its own SQLite file: a table per partition keyed by offset, the committed
  * offsets of its groups, and its settings. All calls are synchronous; the broker serialises them
@@ -57,7 +58,11 @@ export class SqliteTopicLog {
   private selects: Database.Statement[] = [];
   private readonly upsertGroup: Database.Statement;
   private readonly setBytes: Database.Statement;
-  private readonly writeTxn: (messages: PendingMessage[], commits: PendingCommit[], ts: number) => void;
+  private readonly writeTxn: (
+    messages: PendingMessage[],
+    commits: PendingCommit[],
+    ts: number,
+  ) => void;
 
   private constructor(
     private readonly db: Database.Database,
@@ -88,7 +93,13 @@ export class SqliteTopicLog {
     removeTopicFiles(path);
     const db = openTopicDb(path, info);
     const zeros = new Array<number>(info.partitions).fill(0);
-    return new SqliteTopicLog(db, path, info, { start: zeros, end: [...zeros], bytes: [...zeros], groups: new Map() }, options);
+    return new SqliteTopicLog(
+      db,
+      path,
+      info,
+      { start: zeros, end: [...zeros], bytes: [...zeros], groups: new Map() },
+      options,
+    );
   }
 
   /** Opens an existing topic file, checking it on the way (see docs/broker.md, Recovery). */
@@ -96,16 +107,7 @@ export class SqliteTopicLog {
     const db = openTopicDb(path, undefined);
     try {
       const state = readTopicState(db, name, options.logger);
-      if (!state.clean) {
-        const size = fileSize(path);
-        if (size <= options.quickCheckMaxBytes) {
-          const problems = quickCheck(db);
-          if (problems.length > 0) options.logger.error("topic file failed quick_check", { topic: name, problems });
-          else options.logger.info("topic was not closed cleanly; WAL recovered, quick_check ok", { topic: name });
-        } else {
-          options.logger.warn("topic was not closed cleanly; WAL recovered, file too large for quick_check", { topic: name, size });
-        }
-      }
+      if (!state.clean) reportUncleanShutdown(db, path, name, options);
       markClean(db, false);
       return new SqliteTopicLog(db, path, state.info, state, options);
     } catch (err) {
@@ -126,7 +128,15 @@ export class SqliteTopicLog {
       const offset = this.end[m.partition] as number;
       this.end[m.partition] = offset + 1;
       this.bytes[m.partition] = (this.bytes[m.partition] as number) + m.size;
-      const stored = storedMessage(this.info.name, m.partition, offset, m.payload, decodeHeaders(m.headers), m.key, ts);
+      const stored = storedMessage(
+        this.info.name,
+        m.partition,
+        offset,
+        m.payload,
+        decodeHeaders(m.headers),
+        m.key,
+        ts,
+      );
       this.caches[m.partition]?.push(stored);
       out[i] = stored;
     }
@@ -139,18 +149,34 @@ export class SqliteTopicLog {
     const cache = this.caches[partition];
     if (cache?.has(offset)) return cache.slice(offset, limit);
     const rows = (this.selects[partition] as Database.Statement).all(offset, limit) as [
-      number, number, string | null, string | null, Uint8Array,
+      number,
+      number,
+      string | null,
+      string | null,
+      Uint8Array,
     ][];
     const out = new Array<StoredMessage>(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i] as [number, number, string | null, string | null, Uint8Array];
-      out[i] = storedMessage(this.info.name, partition, r[0], r[4], decodeHeaders(r[3]), r[2], r[1]);
+      out[i] = storedMessage(
+        this.info.name,
+        partition,
+        r[0],
+        r[4],
+        decodeHeaders(r[3]),
+        r[2],
+        r[1],
+      );
     }
     return out;
   }
 
   offsets(): PartitionOffsets[] {
-    return this.start.map((start, partition) => ({ partition, start, end: this.end[partition] ?? start }));
+    return this.start.map((start, partition) => ({
+      partition,
+      start,
+      end: this.end[partition] ?? start,
+    }));
   }
 
   /** The first offset of `partition` written at or after `timestamp`, or the end. */
@@ -191,33 +217,21 @@ export class SqliteTopicLog {
    */
   enforceRetention(now: number): number {
     const { retentionMs, retentionBytes, partitions } = this.info;
-    const budget = retentionBytes / partitions;
     let deleted = 0;
     for (let p = 0; p < partitions; p++) {
-      const table = partitionTable(p);
       const start = this.start[p] as number;
-      const end = this.end[p] as number;
-      const firstYoung = this.db
-        .prepare(`SELECT off FROM ${table} WHERE off >= ? AND ts >= ? ORDER BY off LIMIT 1`)
-        .get(start, now - retentionMs) as { off: number } | undefined;
-      let cut = firstYoung?.off ?? end;
-      const aged = this.db.prepare(`SELECT ifnull(sum(${SIZE_EXPR}), 0) AS n FROM ${table} WHERE off < ?`).get(cut) as { n: number };
-      let remaining = Math.max(0, (this.bytes[p] as number) - aged.n);
-      if (remaining > budget) {
-        for (const row of this.db.prepare(`SELECT off, ${SIZE_EXPR} AS n FROM ${table} WHERE off >= ? ORDER BY off`).iterate(cut) as IterableIterator<{ off: number; n: number }>) {
-          if (remaining <= budget) break;
-          remaining -= row.n;
-          cut = row.off + 1;
-        }
-      }
-      if (cut <= start) continue;
-      this.db.transaction(() => {
-        deleted += this.db.prepare(`DELETE FROM ${table} WHERE off < ?`).run(cut).changes;
-        this.db.prepare("UPDATE partitions SET start = ?, bytes = ? WHERE partition = ?").run(cut, remaining, p);
-      })();
-      this.start[p] = cut;
-      this.bytes[p] = Math.max(0, remaining);
-      this.caches[p]?.dropBefore(cut);
+      const plan = planRetention(this.db, p, {
+        start,
+        end: this.end[p] as number,
+        bytes: this.bytes[p] as number,
+        oldestKept: now - retentionMs,
+        maxBytes: retentionBytes / partitions,
+      });
+      if (plan.cut <= start) continue;
+      deleted += applyRetention(this.db, p, plan);
+      this.start[p] = plan.cut;
+      this.bytes[p] = plan.remaining;
+      this.caches[p]?.dropBefore(plan.cut);
     }
     if (deleted > 0) this.db.pragma("incremental_vacuum");
     return deleted;
@@ -257,8 +271,18 @@ export class SqliteTopicLog {
   private preparePartitions(): void {
     for (let p = this.inserts.length; p < this.info.partitions; p++) {
       const table = partitionTable(p);
-      this.inserts.push(this.db.prepare(`INSERT INTO ${table} (off, ts, key, headers, payload) VALUES (?, ?, ?, ?, ?)`));
-      this.selects.push(this.db.prepare(`SELECT off, ts, key, headers, payload FROM ${table} WHERE off >= ? ORDER BY off LIMIT ?`).raw(true));
+      this.inserts.push(
+        this.db.prepare(
+          `INSERT INTO ${table} (off, ts, key, headers, payload) VALUES (?, ?, ?, ?, ?)`,
+        ),
+      );
+      this.selects.push(
+        this.db
+          .prepare(
+            `SELECT off, ts, key, headers, payload FROM ${table} WHERE off >= ? ORDER BY off LIMIT ?`,
+          )
+          .raw(true),
+      );
       this.caches.push(new TailCache(this.options.tailCacheMessages, this.options.tailCacheBytes));
     }
   }
@@ -266,21 +290,13 @@ export class SqliteTopicLog {
 
 /** Builds a StoredMessage; one literal so every message shares one hidden class. */
 function storedMessage(
-  topic: string, partition: number, offset: number, payload: Uint8Array,
-  headers: StoredMessage["headers"], key: string | null, timestamp: number,
+  topic: string,
+  partition: number,
+  offset: number,
+  payload: Uint8Array,
+  headers: StoredMessage["headers"],
+  key: string | null,
+  timestamp: number,
 ): StoredMessage {
   return { topic, partition, offset, payload, headers, key: key ?? undefined, timestamp };
-}
-
-function fileSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
-}
-
-/** Deletes a topic's database, WAL and shared-memory files, whichever exist. */
-export function removeTopicFiles(path: string): void {
-  for (const suffix of ["", "-wal", "-shm"]) rmSync(`${path}${suffix}`, { force: true });
 }

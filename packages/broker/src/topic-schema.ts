@@ -1,3 +1,5 @@
+import { rmSync, statSync } from "node:fs";
+import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { Logger } from "@riff/core";
 import type { TopicInfo } from "./broker.js";
@@ -94,22 +96,35 @@ export interface StoredTopicState {
  * one table per partition, offsets that agree with the stored start, committed offsets that are
  * not past the end. Problems that can be repaired are repaired and logged; others throw.
  */
-export function readTopicState(db: Database.Database, name: string, logger: Logger): StoredTopicState {
+export function readTopicState(
+  db: Database.Database,
+  name: string,
+  logger: Logger,
+): StoredTopicState {
   const meta = new Map(
-    (db.prepare("SELECT key, value FROM meta").all() as { key: string; value: string }[]).map((r) => [r.key, r.value]),
+    (db.prepare("SELECT key, value FROM meta").all() as { key: string; value: string }[]).map(
+      (r) => [r.key, r.value],
+    ),
   );
   if (meta.get("format") !== TOPIC_FILE_FORMAT) {
-    throw new Error(`unsupported topic file format ${String(meta.get("format"))} (expected ${TOPIC_FILE_FORMAT})`);
+    throw new Error(
+      `unsupported topic file format ${String(meta.get("format"))} (expected ${TOPIC_FILE_FORMAT})`,
+    );
   }
   const info = JSON.parse(meta.get("config") ?? "null") as TopicInfo | null;
-  if (info === null || info.name !== name) throw new Error("the topic file has no settings for this topic");
-  const rows = db.prepare("SELECT partition, start, bytes FROM partitions ORDER BY partition").all() as {
+  if (info === null || info.name !== name)
+    throw new Error("the topic file has no settings for this topic");
+  const rows = db
+    .prepare("SELECT partition, start, bytes FROM partitions ORDER BY partition")
+    .all() as {
     partition: number;
     start: number;
     bytes: number;
   }[];
   if (rows.length !== info.partitions || rows.some((r, i) => r.partition !== i)) {
-    throw new Error(`the topic file lists ${rows.length} partitions, its settings say ${info.partitions}`);
+    throw new Error(
+      `the topic file lists ${rows.length} partitions, its settings say ${info.partitions}`,
+    );
   }
   const start: number[] = [];
   const end: number[] = [];
@@ -123,7 +138,10 @@ export function readTopicState(db: Database.Database, name: string, logger: Logg
     let first = row.start;
     if (range.lo !== null && range.lo < row.start) {
       logger.warn("partition holds messages below its recorded start; keeping them", {
-        topic: name, partition: row.partition, start: row.start, lowest: range.lo,
+        topic: name,
+        partition: row.partition,
+        start: row.start,
+        lowest: range.lo,
       });
       first = range.lo;
     }
@@ -133,14 +151,20 @@ export function readTopicState(db: Database.Database, name: string, logger: Logg
   }
   const groups = new Map<string, number[]>();
   for (const g of db.prepare("SELECT grp, partition, committed FROM groups").all() as {
-    grp: string; partition: number; committed: number;
+    grp: string;
+    partition: number;
+    committed: number;
   }[]) {
     const end_ = end[g.partition];
     if (end_ === undefined) continue;
     let committed = g.committed;
     if (committed > end_) {
       logger.warn("group committed past the end of the partition; moving it back to the end", {
-        topic: name, group: g.grp, partition: g.partition, committed, end: end_,
+        topic: name,
+        group: g.grp,
+        partition: g.partition,
+        committed,
+        end: end_,
       });
       committed = end_;
     }
@@ -161,4 +185,51 @@ export function quickCheck(db: Database.Database): string[] {
 /** Records whether the file is open (`false`) or was closed cleanly (`true`). */
 export function markClean(db: Database.Database, clean: boolean): void {
   db.prepare("UPDATE meta SET value = ? WHERE key = 'clean'").run(clean ? "1" : "0");
+}
+
+/** The path of a topic's SQLite file. Topic names are DNS labels, so they are safe file names. */
+export function topicFile(dir: string, name: string): string {
+  return join(dir, `${name}.db`);
+}
+
+/** Deletes a topic's database, WAL and shared-memory files, whichever exist. */
+export function removeTopicFiles(path: string): void {
+  for (const suffix of ["", "-wal", "-shm"]) rmSync(`${path}${suffix}`, { force: true });
+}
+
+/** Size of a file, 0 when it does not exist. */
+export function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Logs that a topic file was not closed cleanly (the WAL was recovered on open) and, when the
+ * file is small enough for it to be quick, runs `PRAGMA quick_check` and logs what it finds.
+ */
+export function reportUncleanShutdown(
+  db: Database.Database,
+  path: string,
+  name: string,
+  options: { logger: Logger; quickCheckMaxBytes: number },
+): void {
+  const size = fileSize(path);
+  if (size > options.quickCheckMaxBytes) {
+    options.logger.warn(
+      "topic was not closed cleanly; WAL recovered, file too large for quick_check",
+      { topic: name, size },
+    );
+    return;
+  }
+  const problems = quickCheck(db);
+  if (problems.length > 0) {
+    options.logger.error("topic file failed quick_check", { topic: name, problems });
+  } else {
+    options.logger.info("topic was not closed cleanly; WAL recovered, quick_check ok", {
+      topic: name,
+    });
+  }
 }

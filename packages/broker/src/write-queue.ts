@@ -48,7 +48,12 @@ export class WriteQueue {
   publish(message: PendingMessage): Promise<Position> {
     return new Promise<Position>((resolve, reject) => {
       this.messages.push(message);
-      this.requests.push({ count: 1, single: true, resolve: resolve as (v: never) => void, reject });
+      this.requests.push({
+        count: 1,
+        single: true,
+        resolve: resolve as (v: never) => void,
+        reject,
+      });
       this.schedule();
     });
   }
@@ -57,7 +62,12 @@ export class WriteQueue {
   publishBatch(messages: PendingMessage[]): Promise<Position[]> {
     return new Promise<Position[]>((resolve, reject) => {
       for (const m of messages) this.messages.push(m);
-      this.requests.push({ count: messages.length, single: false, resolve: resolve as (v: never) => void, reject });
+      this.requests.push({
+        count: messages.length,
+        single: false,
+        resolve: resolve as (v: never) => void,
+        reject,
+      });
       this.schedule();
     });
   }
@@ -91,7 +101,11 @@ export class WriteQueue {
       stored = this.log.append(messages, commits, Date.now());
     } catch (err) {
       const error = writeFailed(this.log.info.name, err);
-      this.logger.error("write failed", { topic: this.log.info.name, code: error.code, error: error.message });
+      this.logger.error("write failed", {
+        topic: this.log.info.name,
+        code: error.code,
+        error: error.message,
+      });
       for (const r of requests) r.reject(error);
       for (const r of commitRequests) r.reject(error);
       return;
