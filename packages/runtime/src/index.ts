@@ -5,3 +5,4 @@ export * from "./invoker.js";
 export * from "./offset-tracker.js";
 export * from "./function-runner.js";
 export { builtinInvokers } from "./invokers/index.js";
+export * from "./replicas/index.js";

@@ -1,5 +1,10 @@
 import type { Invoker } from "../invoker.js";
+import { commandInvoker, commandLinesInvoker } from "./command/invoker.js";
+import { javaInvoker } from "./java/invoker.js";
 import { nodeInvoker } from "./node/invoker.js";
+import { pythonInvoker } from "./python/invoker.js";
 
 /** The invokers riff ships with, by name. */
-export const builtinInvokers: ReadonlyMap<string, Invoker> = new Map([[nodeInvoker.name, nodeInvoker]]);
+export const builtinInvokers: ReadonlyMap<string, Invoker> = new Map(
+  [nodeInvoker, pythonInvoker, javaInvoker, commandInvoker, commandLinesInvoker].map((i) => [i.name, i]),
+);

@@ -1,0 +1,86 @@
+import { readFileSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
+import { RiffError } from "@riff/core";
+import { FramedReplica } from "../../framed-replica.js";
+import { baseEnv, type Invoker, type PreparedFunction } from "../../invoker.js";
+import { DeferredReplica } from "../../replicas/deferred-replica.js";
+import { compiledShim, filesEndingWith, javac } from "./javac.js";
+
+/** Where `prepare` puts the classes compiled from a function's .java sources, inside its revision. */
+const CLASSES_DIR = "riff-classes";
+
+/**
+ * JVM flags, measured on a tiny Function (bench/coldstart.mjs): a function replica lives short
+ * and answers small messages, so C1 only (`TieredStopAtLevel=1`) and the serial collector start
+ * fastest; `-Xshare:auto` uses the JDK's class-data archive when there is one; no perf-data
+ * file in /tmp. A heavy, long-running function may prefer C2: that is a later option.
+ */
+export const JVM_FLAGS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto", "-XX:-UsePerfData"];
+
+function titleCase(name: string): string {
+  return name
+    .split("-")
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join("");
+}
+
+/**
+ * The class to run: `--handler`, else the class of a single .java artifact (its package plus
+ * the file's name), else Project riff's default `functions.<TitleCase name>`.
+ */
+export function handlerClass(fn: PreparedFunction): string {
+  if (fn.handler !== undefined) return fn.handler;
+  if (fn.artifact.endsWith(".java")) {
+    const pkg = /^\s*package\s+([\w.]+)\s*;/m.exec(readFileSync(fn.artifact, "utf8"))?.[1];
+    const cls = basename(fn.artifact, ".java");
+    return pkg === undefined ? cls : `${pkg}.${cls}`;
+  }
+  return `functions.${titleCase(fn.name)}`;
+}
+
+function isDirectory(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
+}
+
+/** The function's class path: compiled sources, then the artifact jar, then any jar in a folder artifact. */
+async function classPath(fn: PreparedFunction): Promise<string[]> {
+  const paths: string[] = [];
+  if (isDirectory(join(fn.dir, CLASSES_DIR))) paths.push(join(fn.dir, CLASSES_DIR));
+  if (fn.artifact.endsWith(".jar")) paths.push(fn.artifact);
+  if (isDirectory(fn.artifact)) {
+    for (const jar of await filesEndingWith(fn.artifact, ".jar")) paths.push(join(fn.artifact, jar));
+  }
+  return paths;
+}
+
+/** Java: a java.util.function Function, Supplier or Consumer, from a jar or from .java sources. */
+export const javaInvoker: Invoker = {
+  name: "java",
+  description: "Java: a Function, Supplier or Consumer class, from a jar or .java sources (compiled at create)",
+  matchers: ["*.jar", "*.java"],
+  defaultConcurrency: 16,
+  async prepare(fn, log) {
+    const shim = compiledShim();
+    const root = isDirectory(fn.artifact) ? fn.artifact : fn.dir;
+    const sources = (await filesEndingWith(root, ".java", [CLASSES_DIR])).map((s) => join(root, s));
+    if (sources.length > 0) {
+      const cp = (await classPath(fn)).join(":");
+      log(`riff: javac ${sources.length} source file(s)`);
+      const output = await javac(["-d", join(fn.dir, CLASSES_DIR), ...(cp ? ["-cp", cp] : []), ...sources], fn.dir);
+      for (const line of output.split("\n")) if (line !== "") log(line);
+    } else if (!fn.artifact.endsWith(".jar") && !isDirectory(fn.artifact)) {
+      throw new RiffError("RIFF_INVALID_ARGUMENT", `${fn.artifact} is neither a .jar nor a .java file`, {
+        hint: "pass --artifact with a jar, a .java file, or a folder of them",
+      });
+    }
+    await shim;
+  },
+  createReplica(fn, options) {
+    return new DeferredReplica(options.id, async () => {
+      const cp = [await compiledShim(), ...(await classPath(fn))].join(":");
+      const env = baseEnv(fn);
+      const args = [...JVM_FLAGS, "-cp", cp, "RiffShim", handlerClass(fn)];
+      return new FramedReplica({ ...options, transport: "stdio", launch: { command: "java", args, env, cwd: fn.dir } });
+    });
+  },
+};
