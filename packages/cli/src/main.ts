@@ -185,6 +185,21 @@ example(
   "riff topics describe numbers",
 );
 example(
+  topics
+    .command("tail")
+    .description("print a topic's messages with their partition, offset and headers (the last 10 per partition by default)")
+    .argument("<name>", "topic name")
+    .option("--from-beginning", "start at the oldest retained message")
+    .option("--from-offset <partition:offset>", "start at this offset of one partition")
+    .option("--since <duration>", "start at messages written in the last DURATION (e.g. 10m)")
+    .option("-n, --count <n>", "most messages per partition")
+    .option("-f, --follow", "keep printing new messages")
+    .addOption(output())
+    .action(run(async () => async (home: string, name: string, o: import("./commands/tail.js").TailOptions) =>
+      (await import("./commands/tail.js")).tail(home, name, o))),
+  "riff topics tail squares --from-beginning -f",
+);
+example(
   topics.command("delete").description("delete a topic and its messages").argument("<name>", "topic name")
     .action(run(async () => async (home: string, name: string) => (await import("./commands/inspect.js")).topics.delete(home, name))),
   "riff topics delete numbers",

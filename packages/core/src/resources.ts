@@ -31,9 +31,14 @@ export interface FunctionSpec {
   /** File or folder, relative to the YAML file that declares it. */
   artifact: string;
   maxReplicas?: number | undefined;
+  minReplicas?: number | undefined;
   idleTimeoutMs?: number | undefined;
   concurrency?: number | undefined;
+  ordering?: Ordering | undefined;
 }
+
+/** `partition`: each partition's messages are handled one at a time, in order. `none`: in parallel. */
+export type Ordering = "partition" | "none";
 
 /** A Function document. */
 export interface FunctionResource {
@@ -72,8 +77,10 @@ export interface ResolvedFunction {
   /** Absolute path of the artifact, resolved against the YAML file's folder. */
   artifact: string;
   maxReplicas: number | undefined;
+  minReplicas: number;
   idleTimeoutMs: number;
   concurrency: number;
+  ordering: Ordering;
   /** Absolute path of the YAML this came from, so `riff update` can re-read it. */
   source: string | undefined;
 }

@@ -39,8 +39,10 @@ export const functionSchema = z.strictObject({
     handler: z.string().min(1).optional(),
     artifact: z.string().min(1),
     maxReplicas: z.number().int().min(1).optional(),
+    minReplicas: z.number().int().min(0).optional(),
     idleTimeoutMs: duration.optional(),
     concurrency: z.number().int().min(1).max(1024).optional(),
+    ordering: z.enum(["partition", "none"]).optional(),
   }),
 });
 

@@ -5,6 +5,7 @@ import { readBody, sendError, sendJson } from "@riff/gateway";
 import type { Deployments, SourceDocument } from "./deployments.js";
 import type { FunctionLogs } from "./function-logs.js";
 import { checkBearer } from "./token.js";
+import { DEFAULT_TAIL_COUNT, parseTailFrom, tailTopic } from "./topic-tail.js";
 
 const PREFIX = "/api/v1/";
 const MAX_ADMIN_BODY = 16 * 1024 * 1024;
@@ -92,6 +93,14 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
       const existing = await o.broker.getTopic(body.name);
       const topic = existing === undefined ? await o.broker.createTopic(body.name, { partitions }) : await o.broker.setPartitions(body.name, partitions);
       sendJson(res, existing === undefined ? 201 : 200, topic);
+    }],
+    ["GET", /^topics\/([^/]+)\/messages$/, async (req, res, [name], query) => {
+      const topic = name ?? "";
+      await o.broker.describeTopic(topic);
+      const count = Number(query.get("count") ?? DEFAULT_TAIL_COUNT);
+      const closed = new AbortController();
+      req.on("close", () => closed.abort());
+      await tailTopic(o.broker, topic, { from: parseTailFrom(query.get("from")), count: Number.isFinite(count) ? count : DEFAULT_TAIL_COUNT, follow: query.get("follow") === "true" }, res, closed.signal);
     }],
     ["GET", /^topics\/([^/]+)$/, async (_q, res, [name]) => sendJson(res, 200, await o.broker.describeTopic(name ?? ""))],
     ["DELETE", /^topics\/([^/]+)$/, async (_q, res, [name]) => {

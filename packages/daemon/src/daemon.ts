@@ -3,7 +3,6 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { RiffError, type Logger } from "@riff/core";
 import { createSqliteBroker, type Broker } from "@riff/broker";
-import { decide } from "@riff/controller";
 import { createGateway, ReplyHub, sendJson } from "@riff/gateway";
 import { builtinInvokers } from "@riff/runtime";
 import { createAdminApi } from "./admin-api.js";
@@ -11,6 +10,7 @@ import { Deployments } from "./deployments.js";
 import { FunctionLogs } from "./function-logs.js";
 import { FunctionStore } from "./function-store.js";
 import { homePaths, resolveDaemonOptions, type DaemonOptions, type HomePaths, type ResolvedDaemonOptions } from "./options.js";
+import { Scaler } from "./scaler.js";
 import { ensureToken } from "./token.js";
 
 /** What `daemon.json` in the home says about a running daemon; the CLI reads it. */
@@ -42,6 +42,8 @@ export class Daemon {
   private server: Server | undefined;
   private logs: FunctionLogs | undefined;
   private scaleTimer: NodeJS.Timeout | undefined;
+  private scaler: Scaler | undefined;
+  private scaling = false;
   private readonly replies = new ReplyHub();
   private info: DaemonInfo | undefined;
   private readonly stopped: Promise<void>;
@@ -110,7 +112,8 @@ export class Daemon {
       version: VERSION,
     };
     writeFileSync(this.paths.daemonInfo, `${JSON.stringify(this.info, null, 2)}\n`);
-    this.scaleTimer = setInterval(() => this.scale(), this.options.scaleIntervalMs);
+    this.scaler = new Scaler(this.broker, this.logger.child({ component: "scaler" }));
+    this.scaleTimer = setInterval(() => void this.scale(), this.options.scaleIntervalMs);
     this.state = "running";
     this.logger.info("riff daemon running", { url: this.info.url, home });
     return this.info;
@@ -138,25 +141,13 @@ export class Daemon {
     await this.stop();
   }
 
-  private scale(): void {
-    const now = Date.now();
-    for (const { fn, runner } of this.deployments?.runners.values() ?? []) {
-      const snap = runner.snapshot();
-      const decision = decide(
-        {
-          current: snap.replicas.length,
-          inFlight: snap.inFlight,
-          lag: 0,
-          lastActivityAt: snap.lastActivityAt,
-          idleTimeoutMs: fn.idleTimeoutMs,
-          maxReplicas: fn.maxReplicas ?? 1,
-        },
-        now,
-      );
-      if (decision.desired < snap.replicas.length) {
-        this.logger.info("scaling", { fn: fn.name, from: snap.replicas.length, to: decision.desired, reason: decision.reason });
-        void runner.scaleTo(decision.desired);
-      }
+  private async scale(): Promise<void> {
+    if (this.scaling || this.deployments === undefined) return;
+    this.scaling = true;
+    try {
+      await this.scaler?.tick(this.deployments.runners.values());
+    } finally {
+      this.scaling = false;
     }
   }
 }

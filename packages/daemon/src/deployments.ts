@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import {
+  DEFAULT_IDLE_TIMEOUT_MS,
   RiffError,
   resolveTopic,
   type FunctionResource,
@@ -162,8 +163,10 @@ export class Deployments {
       handler: spec.handler,
       artifact: resolve(dirname(file), spec.artifact),
       maxReplicas: spec.maxReplicas,
-      idleTimeoutMs: spec.idleTimeoutMs ?? 10_000,
+      minReplicas: spec.minReplicas ?? 0,
+      idleTimeoutMs: spec.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
       concurrency: spec.concurrency ?? invoker.defaultConcurrency,
+      ordering: spec.ordering ?? "partition",
       source: file,
     };
   }
@@ -212,7 +215,7 @@ export class Deployments {
     };
     this.o.store.save(fn);
     let runner: FunctionRunner;
-    if (existing === undefined || existing.fn.input !== fn.input || existing.fn.output !== fn.output) {
+    if (existing === undefined || existing.fn.input !== fn.input || existing.fn.output !== fn.output || existing.fn.ordering !== fn.ordering) {
       await existing?.runner.stop();
       runner = this.startRunner(fn);
     } else {
@@ -241,6 +244,7 @@ export class Deployments {
       input: fn.input,
       output: fn.output,
       concurrency: fn.concurrency,
+      ordered: fn.ordering !== "none",
       code: this.o.store.prepared(fn),
       invoker,
       broker: this.o.broker,
@@ -260,6 +264,6 @@ export class Deployments {
 }
 
 function sameSpec(a: ResolvedFunction, b: ResolvedFunction): boolean {
-  const keys = ["invoker", "input", "output", "handler", "artifact", "maxReplicas", "idleTimeoutMs", "concurrency"] as const;
+  const keys = ["invoker", "input", "output", "handler", "artifact", "maxReplicas", "minReplicas", "idleTimeoutMs", "concurrency", "ordering"] as const;
   return keys.every((k) => a[k] === b[k]);
 }

@@ -8,6 +8,8 @@ import {
   type Replica,
   type ReplicaOptions,
   type ReplicaState,
+  type StreamHandle,
+  type StreamListener,
 } from "./replica.js";
 
 /** Options of a {@link FramedReplica}. */
@@ -34,6 +36,8 @@ const STDERR_TAIL_LINES = 20;
 export class FramedReplica implements Replica {
   readonly id: string;
   state: ReplicaState = "starting";
+  shape: "request-reply" | "stream" = "request-reply";
+  private readonly streams = new Map<number, StreamListener>();
   startedAt = 0;
   handled = 0;
   private child: ChildProcess | undefined;
@@ -93,6 +97,7 @@ export class FramedReplica implements Replica {
         for (const frame of parser.push(chunk)) {
           if (frame.type === FrameType.READY) {
             clearTimeout(timer);
+            if (frame.headers["riff-shape"]?.[0] === "stream") this.shape = "stream";
             if (this.state === "starting") this.state = "ready";
             resolve();
           } else if (frame.type === FrameType.INIT_FAILED) {
@@ -150,7 +155,33 @@ export class FramedReplica implements Replica {
     if (this.child?.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
   }
 
+  /** Opens a stream: inputs go out as STREAM_INPUT, outputs come back to `listener`. */
+  openStream(headers: Headers, listener: StreamListener): StreamHandle {
+    const id = this.nextId++;
+    this.streams.set(id, listener);
+    const write = (type: number, h: Headers, payload: Uint8Array) => {
+      if (this.state === "ready" || this.state === "stopping") this.channel?.write(encodeFrame({ type, id, headers: h, payload }));
+    };
+    write(FrameType.STREAM_OPEN, headers, new Uint8Array(0));
+    return {
+      send: (h, payload) => write(FrameType.STREAM_INPUT, h, payload),
+      end: () => write(FrameType.STREAM_END, {}, new Uint8Array(0)),
+    };
+  }
+
   private onFrame(frame: Frame): void {
+    const stream = this.streams.get(frame.id);
+    if (stream !== undefined) {
+      if (frame.type === FrameType.STREAM_OUTPUT) stream.output(frame.headers, frame.payload);
+      else {
+        this.streams.delete(frame.id);
+        if (frame.type === FrameType.ERROR) {
+          const wire = decodeError(frame.payload);
+          stream.end(new RiffError("RIFF_FUNCTION_ERROR", wire.message, { details: { stack: wire.stack } }));
+        } else stream.end();
+      }
+      return;
+    }
     const pending = this.pending.get(frame.id);
     if (pending === undefined) {
       this.logger.warn("reply for an unknown request", { id: frame.id, type: frame.type });
@@ -169,6 +200,8 @@ export class FramedReplica implements Replica {
   }
 
   private rejectAll(message: string): void {
+    for (const s of this.streams.values()) s.end(new RiffError("RIFF_FUNCTION_ERROR", message));
+    this.streams.clear();
     for (const p of this.pending.values()) p.reject(new RiffError("RIFF_FUNCTION_ERROR", message));
     this.pending.clear();
   }

@@ -2,7 +2,8 @@ import { HeaderNames, RiffError, toRiffError, type Headers, type Logger } from "
 import type { Broker, GroupConsumer, StoredMessage } from "@riff/broker";
 import type { Invoker, PreparedFunction } from "./invoker.js";
 import { OffsetTracker } from "./offset-tracker.js";
-import type { InvokeResult, LogLine, Replica } from "./replica.js";
+import { PartitionDispatcher } from "./partition-dispatcher.js";
+import type { InvokeResult, LogLine, Replica, StreamHandle } from "./replica.js";
 
 /** Where replies to `/requests` callers go: the gateway's waiters, by correlation id. */
 export interface ReplySink {
@@ -11,6 +12,12 @@ export interface ReplySink {
 
 /** @default 10000 ms for a stopping replica to finish what it holds before it is killed. */
 export const DEFAULT_GRACE_MS = 10_000;
+/** The frame header that asks a replica to run messages with the same value one at a time, in order. */
+export const SERIAL_KEY_HEADER = "riff-serial-key";
+/** The frame header carrying the message's broker timestamp (ms since the epoch). */
+export const TIMESTAMP_HEADER = "riff-timestamp";
+/** Messages held in memory per function before the runner stops reading its topic. */
+const MAX_QUEUED = 4096;
 const START_BACKOFF_MS = [250, 1000, 2000, 5000, 10_000, 30_000] as const;
 
 /** What a runner is given; the daemon builds one per deployed function. */
@@ -19,6 +26,8 @@ export interface FunctionRunnerOptions {
   input: string;
   output: string | undefined;
   concurrency: number;
+  /** Keep each partition's order (the default) or not (`ordering: none`). */
+  ordered: boolean;
   code: PreparedFunction;
   invoker: Invoker;
   broker: Broker;
@@ -32,38 +41,58 @@ export interface FunctionRunnerOptions {
 /** `idle`: no replicas; `running`: serving; `failed`: the function could not start. */
 export type RunnerStatus = "idle" | "running" | "failed";
 
-/** A snapshot for `riff list` and the scaler. */
+/** One replica as `riff describe` shows it. */
+export interface ReplicaSnapshot {
+  id: string;
+  pid: number | undefined;
+  state: string;
+  startedAt: number;
+  handled: number;
+  inFlight: number;
+  partitions: number[];
+}
+
+/** A snapshot for `riff list`, `riff describe` and the autoscaler. */
 export interface RunnerSnapshot {
   status: RunnerStatus;
   error: string | undefined;
   revision: number;
-  replicas: { id: string; pid: number | undefined; state: string; startedAt: number; handled: number; inFlight: number }[];
+  replicas: ReplicaSnapshot[];
+  /** Dispatched and unanswered, plus received and waiting for a replica. */
   inFlight: number;
   lastActivityAt: number;
 }
 
 /**
  * The sidecar of one function: reads its input topic as consumer group `<name>`, starts replicas
- * on demand, dispatches messages to them, publishes results to the output topic, answers
- * `/requests` callers, and commits each offset only after the message was handled, so a crash
- * anywhere means redelivery, never loss.
+ * on demand, dispatches messages to them by partition, publishes results to the output topic,
+ * answers `/requests` callers, and commits each offset only after the message was handled, so
+ * a crash anywhere means redelivery, never loss.
  */
 export class FunctionRunner {
   private consumer: GroupConsumer | undefined;
   private readonly abort = new AbortController();
   private readonly replicas: Replica[] = [];
   private readonly trackers = new Map<number, OffsetTracker>();
-  private readonly slotWaiters: (() => void)[] = [];
-  private starting: Promise<void> | undefined;
+  private readonly streams = new Map<Replica, StreamHandle>();
+  private readonly dispatcher: PartitionDispatcher;
+  private roomWaiter: (() => void) | undefined;
+  private starting = 0;
   private loop: Promise<void> | undefined;
   private inFlight = 0;
-  private waiting = 0;
   private replicaSeq = 0;
   private failures = 0;
   private lastError: string | undefined;
   private lastActivityAt = Date.now();
+  private backoffUntil = 0;
 
-  constructor(private options: FunctionRunnerOptions) {}
+  constructor(private options: FunctionRunnerOptions) {
+    this.dispatcher = new PartitionDispatcher({
+      ordered: options.ordered,
+      concurrency: () => this.options.concurrency,
+      send: (replica, message) => this.dispatch(replica, message),
+    });
+  }
 
   get name(): string {
     return this.options.name;
@@ -80,7 +109,7 @@ export class FunctionRunner {
 
   /** Starts one replica now and waits until it is ready; `riff create` uses it to surface load errors. */
   async warm(): Promise<void> {
-    if (this.readyReplicas().length === 0) await this.startReplica();
+    if (this.readyReplicas().length === 0) await this.spawnReplica();
   }
 
   /** Switches to new code: new replicas run it, old ones finish what they hold and stop. */
@@ -88,6 +117,7 @@ export class FunctionRunner {
     this.options = { ...this.options, code, concurrency };
     this.lastError = undefined;
     this.failures = 0;
+    this.backoffUntil = 0;
     const old = this.replicas.splice(0);
     await Promise.all(old.map((r) => r.stop(this.options.graceMs ?? DEFAULT_GRACE_MS)));
   }
@@ -95,27 +125,33 @@ export class FunctionRunner {
   /** Stops intake, lets replicas drain, then stops them. */
   async stop(): Promise<void> {
     this.abort.abort();
-    this.wakeAll();
+    this.roomWaiter?.();
     await this.consumer?.close();
     await this.loop;
     await this.scaleTo(0);
   }
 
-  /** Starts or stops replicas until `desired` are running (the scaler calls this). */
+  /** Starts or stops replicas until `desired` run (the autoscaler calls this). Starts run in parallel. */
   async scaleTo(desired: number): Promise<void> {
-    while (this.replicas.length > desired) {
-      // Stop the least busy; it finishes what it holds first.
-      const victim = [...this.replicas].sort((a, b) => a.inFlight - b.inFlight)[0];
-      if (victim === undefined) break;
+    const stops: Promise<void>[] = [];
+    while (this.replicas.length + this.starting > desired && this.replicas.length > 0) {
+      // Stop the least busy; it finishes what it holds first, and its partitions move on.
+      const victim = [...this.replicas].sort((a, b) => a.inFlight - b.inFlight)[0] as Replica;
       this.replicas.splice(this.replicas.indexOf(victim), 1);
-      this.options.onLog({ replica: victim.id, stream: "stderr", line: `riff: stopping replica (pid ${String(victim.pid)})` });
-      await victim.stop(this.options.graceMs ?? DEFAULT_GRACE_MS);
+      this.log(victim.id, `stopping replica (pid ${String(victim.pid)})`);
+      stops.push(victim.stop(this.options.graceMs ?? DEFAULT_GRACE_MS));
     }
-    while (this.replicas.length < desired && !this.abort.signal.aborted) await this.startReplica();
+    const starts: Promise<void>[] = [];
+    const missing = desired - this.replicas.length - this.starting;
+    if (!this.abort.signal.aborted && Date.now() >= this.backoffUntil) {
+      for (let i = 0; i < missing; i++) starts.push(this.spawnReplica().catch(() => {}));
+    }
+    await Promise.all([...stops, ...starts]);
   }
 
   snapshot(): RunnerSnapshot {
     const status: RunnerStatus = this.lastError !== undefined ? "failed" : this.replicas.length > 0 ? "running" : "idle";
+    const assigned = this.dispatcher.assignments();
     return {
       status,
       error: this.lastError,
@@ -127,97 +163,88 @@ export class FunctionRunner {
         startedAt: r.startedAt,
         handled: r.handled,
         inFlight: r.inFlight,
+        partitions: assigned.get(r.id) ?? [],
       })),
-      inFlight: this.inFlight + this.waiting,
+      inFlight: this.inFlight + this.dispatcher.queued,
       lastActivityAt: this.lastActivityAt,
     };
   }
 
   private async run(consumer: GroupConsumer): Promise<void> {
     for await (const batch of consumer) {
-      // Received but not yet dispatched counts as in flight, so the scaler never stops a
-      // replica that a message is about to need.
-      this.waiting += batch.length;
       this.lastActivityAt = Date.now();
-      for (const message of batch) {
-        if (this.abort.signal.aborted) return;
-        const replica = await this.acquire(message);
-        if (replica === undefined) return;
-        this.waiting--;
-        this.dispatch(replica, message);
+      this.dispatcher.enqueue(batch);
+      this.pump();
+      // Backpressure: stop reading while enough is waiting for replicas.
+      while (this.dispatcher.queued >= MAX_QUEUED && !this.abort.signal.aborted) {
+        await new Promise<void>((resolve) => (this.roomWaiter = resolve));
       }
     }
   }
 
-  /** Waits for a ready replica with room, starting one if there is none. */
-  private async acquire(message: StoredMessage): Promise<Replica | undefined> {
-    for (;;) {
-      if (this.abort.signal.aborted) return undefined;
-      const ready = this.readyReplicas();
-      if (ready.length === 0) {
-        try {
-          await this.startReplica();
-        } catch (err) {
-          await this.onStartFailure(message, toRiffError(err));
-        }
-        continue;
-      }
-      let best: Replica | undefined;
-      for (const r of ready) if (best === undefined || r.inFlight < best.inFlight) best = r;
-      if (best !== undefined && best.inFlight < this.options.concurrency) return best;
-      await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+  /** Dispatches what fits; starts the first replica when messages wait and none runs (0 -> 1). */
+  private pump(): void {
+    this.dispatcher.pump(this.readyReplicas());
+    if (this.dispatcher.queued < MAX_QUEUED) {
+      const wake = this.roomWaiter;
+      this.roomWaiter = undefined;
+      wake?.();
     }
-  }
-
-  private async onStartFailure(message: StoredMessage, err: RiffError): Promise<void> {
-    // A caller waiting on this message learns why now, instead of at its timeout. The message
-    // stays uncommitted and runs once the function is fixed with `riff update`.
-    const cid = message.headers[HeaderNames.correlationId]?.[0];
-    if (cid !== undefined) this.options.replies.deliver(cid, err);
-    const delay = START_BACKOFF_MS[Math.min(this.failures++, START_BACKOFF_MS.length - 1)] ?? 30_000;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, delay);
-      this.abort.signal.addEventListener("abort", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    if (this.dispatcher.queued > 0 && this.replicas.length === 0 && this.starting === 0 && !this.abort.signal.aborted) {
+      const wait = this.backoffUntil - Date.now();
+      if (wait > 0) setTimeout(() => this.pump(), wait).unref();
+      else this.spawnReplica().catch(() => {});
+    }
   }
 
   private readyReplicas(): Replica[] {
     return this.replicas.filter((r) => r.state === "ready");
   }
 
-  private startReplica(): Promise<void> {
-    this.starting ??= this.spawnReplica().finally(() => {
-      this.starting = undefined;
-    });
-    return this.starting;
-  }
-
   private async spawnReplica(): Promise<void> {
     const { code, invoker, name, logger, onLog } = this.options;
     const id = `${name}-${code.revision}-${++this.replicaSeq}`;
     const replica = invoker.createReplica(code, { id, onLog, logger });
-    this.replicas.push(replica);
+    this.starting++;
     try {
       await replica.start();
     } catch (err) {
-      this.replicas.splice(this.replicas.indexOf(replica), 1);
-      this.lastError = (err as Error).message;
-      onLog({ replica: id, stream: "stderr", line: `riff: replica failed to start: ${(err as Error).message}` });
+      this.onStartFailure(toRiffError(err));
+      this.log(id, `replica failed to start: ${(err as Error).message}`);
       throw err;
+    } finally {
+      this.starting--;
+    }
+    if (this.abort.signal.aborted || code !== this.options.code) {
+      // Stopped or updated while it was starting: it is not wanted any more.
+      void replica.stop(0);
+      return;
     }
     this.failures = 0;
     this.lastError = undefined;
-    onLog({ replica: id, stream: "stderr", line: `riff: replica started (pid ${String(replica.pid)}, revision ${code.revision})` });
+    this.replicas.push(replica);
+    this.log(id, `replica started (pid ${String(replica.pid)}, revision ${code.revision})`);
     void replica.exited.then((how) => {
       const i = this.replicas.indexOf(replica);
       if (i !== -1) {
         this.replicas.splice(i, 1);
-        onLog({ replica: id, stream: "stderr", line: `riff: replica exited unexpectedly (${how})` });
+        this.log(id, `replica exited unexpectedly (${how})`);
       }
-      this.wakeAll();
+      this.pump();
+    });
+    this.pump();
+  }
+
+  private onStartFailure(err: RiffError): void {
+    this.lastError = err.message;
+    const delay = START_BACKOFF_MS[Math.min(this.failures++, START_BACKOFF_MS.length - 1)] ?? 30_000;
+    this.backoffUntil = Date.now() + delay;
+    setTimeout(() => this.pump(), delay).unref();
+    // Callers waiting on queued messages learn why now, instead of at their timeout. The
+    // messages stay uncommitted and run once the function is fixed with `riff update`.
+    this.dispatcher.forEachQueued((m) => {
+      const cid = m.headers[HeaderNames.correlationId]?.[0];
+      if (cid !== undefined) this.options.replies.deliver(cid, err);
     });
   }
 
@@ -226,8 +253,10 @@ export class FunctionRunner {
     tracker.begin(message.offset);
     this.inFlight++;
     this.lastActivityAt = Date.now();
-    replica
-      .invoke(message.headers, message.payload)
+    const headers: Headers = { ...message.headers, [TIMESTAMP_HEADER]: [String(message.timestamp)] };
+    if (this.options.ordered) headers[SERIAL_KEY_HEADER] = [String(message.partition)];
+    const work = replica.shape === "stream" ? this.feedStream(replica, message, headers) : replica.invoke(headers, message.payload);
+    work
       .then(
         (result) => this.onResult(message, result),
         (err: unknown) => this.onError(message, toRiffError(err)),
@@ -236,17 +265,61 @@ export class FunctionRunner {
       .finally(() => {
         this.inFlight--;
         this.lastActivityAt = Date.now();
+        this.dispatcher.finished(message.partition);
         const commitTo = tracker.complete(message.offset);
         if (commitTo !== undefined) {
           this.consumer?.commit(message.partition, commitTo).catch((err: unknown) => {
-            this.options.logger.error("commit failed", { err: String(err) });
+            if (!this.abort.signal.aborted) this.options.logger.error("commit failed", { err: String(err) });
           });
         }
-        this.slotWaiters.shift()?.();
+        this.pump();
       });
   }
 
-  private async onResult(message: StoredMessage, result: InvokeResult): Promise<void> {
+  /**
+   * A stream function gets the message on its replica's open stream. The message counts as
+   * handled once it is handed over: what the function keeps in memory (an open window) is its
+   * own state, and outputs come later, unrelated to any one input.
+   */
+  private feedStream(replica: Replica, message: StoredMessage, headers: Headers): Promise<InvokeResult | undefined> {
+    let stream = this.streams.get(replica);
+    if (stream === undefined && replica.openStream !== undefined) {
+      stream = replica.openStream({}, {
+        output: (h, payload) => this.onStreamOutput(h, payload),
+        end: (err) => {
+          this.streams.delete(replica);
+          if (err !== undefined) this.log(replica.id, `stream failed: ${err.message}`);
+        },
+      });
+      this.streams.set(replica, stream);
+    }
+    stream?.send(headers, message.payload);
+    const cid = message.headers[HeaderNames.correlationId]?.[0];
+    if (cid !== undefined) {
+      this.options.replies.deliver(
+        cid,
+        new RiffError("RIFF_INVALID_ARGUMENT", `function '${this.options.name}' is a stream function and sends no replies`, {
+          hint: this.options.output === undefined ? "give it an output topic and read that" : `read its output topic: riff topics tail ${this.options.output}`,
+        }),
+      );
+    }
+    return Promise.resolve(undefined);
+  }
+
+  private onStreamOutput(headers: Headers, payload: Uint8Array): void {
+    this.lastActivityAt = Date.now();
+    const output = this.options.output;
+    if (output === undefined) {
+      this.log(this.options.name, "a stream output was dropped: the function has no output topic");
+      return;
+    }
+    this.options.broker.publish(output, { headers, payload }).catch((err: unknown) => {
+      this.log(this.options.name, `publishing a stream output to '${output}' failed: ${String(err)}`);
+    });
+  }
+
+  private async onResult(message: StoredMessage, result: InvokeResult | undefined): Promise<void> {
+    if (result === undefined) return;
     const cid = message.headers[HeaderNames.correlationId]?.[0];
     if (cid !== undefined) this.options.replies.deliver(cid, result);
     const output = this.options.output;
@@ -261,11 +334,11 @@ export class FunctionRunner {
   private onError(message: StoredMessage, err: RiffError): void {
     const cid = message.headers[HeaderNames.correlationId]?.[0];
     if (cid !== undefined) this.options.replies.deliver(cid, err);
-    this.options.onLog({
-      replica: this.options.name,
-      stream: "stderr",
-      line: `riff: ${message.topic}/${message.partition}@${message.offset} failed: ${err.code}: ${err.message}`,
-    });
+    this.log(this.options.name, `${message.topic}/${message.partition}@${message.offset} failed: ${err.code}: ${err.message}`);
+  }
+
+  private log(replica: string, line: string): void {
+    this.options.onLog({ replica, stream: "stderr", line: `riff: ${line}` });
   }
 
   private trackerFor(partition: number): OffsetTracker {
@@ -273,13 +346,9 @@ export class FunctionRunner {
     if (t === undefined) this.trackers.set(partition, (t = new OffsetTracker()));
     return t;
   }
-
-  private wakeAll(): void {
-    for (const w of this.slotWaiters.splice(0)) w();
-  }
 }
 
-/** The output message keeps the input's headers (correlation id, trace, user headers) but the reply's content type. */
+/** The output keeps the input's headers (correlation id, trace, user headers) but the reply's content type. */
 function carryHeaders(input: Headers, reply: Headers): Headers {
   const out: Headers = { ...input, ...reply };
   delete out[HeaderNames.accept];

@@ -37,6 +37,20 @@ export interface InvokeResult {
 /** `starting` -> `ready` -> `stopping` -> `stopped`; `failed` when it could not start. */
 export type ReplicaState = "starting" | "ready" | "stopping" | "stopped" | "failed";
 
+/** Callbacks of an open stream (stream functions only). */
+export interface StreamListener {
+  output(headers: Headers, payload: Uint8Array): void;
+  /** The function finished the stream, or failed it (`error`). */
+  end(error?: Error): void;
+}
+
+/** The daemon's end of one open stream. */
+export interface StreamHandle {
+  send(headers: Headers, payload: Uint8Array): void;
+  /** No more input. */
+  end(): void;
+}
+
 /**
  * One running copy of a function, whatever the protocol behind it (frames on fd 3 or stdio, a
  * process per message, one line per message, HTTP). The sidecar sees only this.
@@ -50,6 +64,10 @@ export interface Replica {
   readonly handled: number;
   /** Messages sent and not yet answered. */
   readonly inFlight: number;
+  /** What the function is, as it reported when ready: one reply per message (the default), or a stream. */
+  readonly shape?: "request-reply" | "stream";
+  /** Opens a stream on a stream function; undefined for replicas that cannot stream. */
+  openStream?(headers: Headers, listener: StreamListener): StreamHandle;
   /** Resolves with how the process ended (exit code or signal). */
   readonly exited: Promise<string>;
   /** Resolves once the function is loaded; rejects with the runtime's own message. */

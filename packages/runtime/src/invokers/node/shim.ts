@@ -1,19 +1,14 @@
 /**
- * Runs inside every Node replica: loads the user's function, then answers INVOKE frames from the
+ * Runs inside every Node replica: loads the user's function, then answers frames from the
  * daemon on fd 3 (a Unix socketpair). Kept small and free of heavy imports: its load time is
  * part of every cold start.
  */
-import { statSync } from "node:fs";
-import { createRequire } from "node:module";
 import { Socket } from "node:net";
-import { pathToFileURL } from "node:url";
 import { encodeError, encodeFrame, FrameParser, FrameType, type Frame } from "@riff/protocol";
-import { checkAccept, ContentError, decodePayload, encodeResult } from "./codec.js";
-
-type UserFunction = ((input: unknown) => unknown) & {
-  $init?: () => unknown;
-  $destroy?: () => unknown;
-};
+import { checkAccept, ContentError } from "./codec.js";
+import { isStreamFunction, loadFunction, type UserFunction } from "./function-module.js";
+import { argumentFor, replyFor } from "./message-shape.js";
+import { StreamSessions } from "./stream.js";
 
 /** @default 10000 ms for `$init` and `$destroy` each, as riff's node invoker allowed. */
 const HOOK_TIMEOUT_MS = 10_000;
@@ -22,9 +17,14 @@ const channel = new Socket({ fd: 3, readable: true, writable: true });
 let corked = false;
 let inFlight = 0;
 let shuttingDown = false;
+let finishing = false;
+let fnRef: UserFunction | undefined;
+let streams: StreamSessions | undefined;
+/** The tail of each serial key's chain: messages with one key run one after another, in order. */
+const chains = new Map<string, Promise<void>>();
 
 function send(frame: Frame): void {
-  // Replies produced in the same tick leave in one write: fewer syscalls under load.
+  // Frames produced in the same tick leave in one write: fewer syscalls under load.
   if (!corked) {
     corked = true;
     channel.cork();
@@ -39,11 +39,7 @@ function send(frame: Frame): void {
 function errorBody(err: unknown, fallbackCode: string) {
   if (err instanceof ContentError) return { name: "ContentError", code: err.code, message: err.message };
   if (err instanceof Error) {
-    const body: { name: string; code: string; message: string; stack?: string } = {
-      name: err.name,
-      code: fallbackCode,
-      message: err.message,
-    };
+    const body: { name: string; code: string; message: string; stack?: string } = { name: err.name, code: fallbackCode, message: err.message };
     if (err.stack !== undefined) body.stack = err.stack;
     return body;
   }
@@ -62,53 +58,44 @@ async function withTimeout<T>(work: () => T | Promise<T>, what: string): Promise
   }
 }
 
-async function load(): Promise<UserFunction> {
-  const artifact = process.env["RIFF_FUNCTION_ARTIFACT"];
-  const handler = process.env["RIFF_FUNCTION_HANDLER"] || undefined;
-  if (artifact === undefined) throw new Error("RIFF_FUNCTION_ARTIFACT is not set");
-  // A folder is a package: its package.json "main" (or index.js) is the function.
-  const entry = statSync(artifact).isDirectory() ? createRequire(`${artifact}/`).resolve(artifact) : artifact;
-  const mod = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
-  // CommonJS arrives as `default`; an ESM module may export default or a named handler.
-  const exports = (mod["default"] ?? mod) as Record<string, unknown> | UserFunction;
-  let fn: unknown;
-  if (handler !== undefined) fn = (mod[handler] ?? (exports as Record<string, unknown>)[handler]);
-  else fn = typeof exports === "function" ? exports : (exports as Record<string, unknown>)["default"];
-  if (typeof fn !== "function") {
-    const what = handler === undefined ? "a default export (module.exports = fn or export default fn)" : `an export named '${handler}'`;
-    throw new Error(`${artifact} does not export a function: expected ${what}`);
-  }
-  return fn as UserFunction;
-}
-
 async function invoke(fn: UserFunction, frame: Frame): Promise<void> {
-  inFlight++;
   try {
     const contentType = frame.headers["content-type"]?.[0];
     const accept = frame.headers["accept"]?.[0];
     checkAccept(accept, contentType);
-    const input = decodePayload(contentType, Buffer.from(frame.payload.buffer, frame.payload.byteOffset, frame.payload.byteLength));
-    const result = await fn(input);
-    const { type, body } = encodeResult(result, accept, contentType);
-    send({ type: FrameType.REPLY, id: frame.id, headers: { "content-type": [type] }, payload: body });
+    const result = await fn(argumentFor(fn, frame.headers, frame.payload));
+    const reply = replyFor(result, accept, contentType);
+    send({ type: FrameType.REPLY, id: frame.id, headers: reply.headers, payload: reply.payload });
   } catch (err) {
     const code = err instanceof ContentError ? err.code : "RIFF_FUNCTION_ERROR";
     send({ type: FrameType.ERROR, id: frame.id, headers: {}, payload: encodeError(errorBody(err, code)) });
-  } finally {
-    inFlight--;
-    if (shuttingDown && inFlight === 0) void finish(fnRef);
   }
 }
 
-let fnRef: UserFunction | undefined;
-let finishing = false;
+function onInvoke(fn: UserFunction, frame: Frame): void {
+  inFlight++;
+  const done = () => {
+    inFlight--;
+    if (shuttingDown && inFlight === 0) void finish();
+  };
+  const key = frame.headers["riff-serial-key"]?.[0];
+  if (key === undefined) {
+    void invoke(fn, frame).finally(done);
+    return;
+  }
+  const tail = (chains.get(key) ?? Promise.resolve()).then(() => invoke(fn, frame)).finally(done);
+  chains.set(key, tail);
+  void tail.then(() => {
+    if (chains.get(key) === tail) chains.delete(key);
+  });
+}
 
-async function finish(fn: UserFunction | undefined): Promise<void> {
-  if (finishing) return;
+async function finish(): Promise<void> {
+  if (finishing || (streams?.active ?? 0) > 0) return;
   finishing = true;
   let code = 0;
   try {
-    if (fn?.$destroy !== undefined) await withTimeout(() => fn.$destroy?.(), "$destroy");
+    if (fnRef?.$destroy !== undefined) await withTimeout(() => fnRef?.$destroy?.(), "$destroy");
   } catch (err) {
     process.stderr.write(`riff: $destroy failed: ${(err as Error).stack ?? String(err)}\n`);
     code = 2;
@@ -116,40 +103,39 @@ async function finish(fn: UserFunction | undefined): Promise<void> {
   channel.end(() => process.exit(code));
 }
 
+function shutdown(): void {
+  shuttingDown = true;
+  streams?.endAll();
+  if (inFlight === 0) void finish();
+}
+
 async function main(): Promise<void> {
   let fn: UserFunction;
   try {
-    fn = await load();
+    fn = await loadFunction(process.env["RIFF_FUNCTION_ARTIFACT"] ?? "", process.env["RIFF_FUNCTION_HANDLER"] || undefined);
     if (fn.$init !== undefined) await withTimeout(() => fn.$init?.(), "$init");
   } catch (err) {
     const body = errorBody(err, "RIFF_FUNCTION_STARTUP_FAILED");
-    channel.write(encodeFrame({ type: FrameType.INIT_FAILED, id: 0, headers: {}, payload: encodeError(body) }), () =>
-      process.exit(1),
-    );
+    channel.write(encodeFrame({ type: FrameType.INIT_FAILED, id: 0, headers: {}, payload: encodeError(body) }), () => process.exit(1));
     return;
   }
   fnRef = fn;
+  const stream = isStreamFunction(fn);
+  if (stream) streams = new StreamSessions(fn, send, () => shuttingDown && inFlight === 0 && void finish());
   const parser = new FrameParser();
   channel.on("data", (chunk: Buffer) => {
     for (const frame of parser.push(chunk)) {
-      if (frame.type === FrameType.INVOKE) void invoke(fn, frame);
-      else if (frame.type === FrameType.SHUTDOWN) {
-        shuttingDown = true;
-        if (inFlight === 0) void finish(fn);
-      }
+      if (frame.type === FrameType.INVOKE) onInvoke(fn, frame);
+      else if (frame.type === FrameType.SHUTDOWN) shutdown();
+      else streams?.handle(frame);
     }
   });
   // The daemon went away: nothing more can arrive and no reply can be delivered.
   channel.on("end", () => process.exit(0));
   channel.on("error", () => process.exit(1));
-  send({ type: FrameType.READY, id: 0, headers: { "riff-shape": ["request-reply"] }, payload: new Uint8Array(0) });
+  send({ type: FrameType.READY, id: 0, headers: { "riff-shape": [stream ? "stream" : "request-reply"] }, payload: new Uint8Array(0) });
 }
 
-for (const signal of ["SIGTERM", "SIGINT"] as const) {
-  process.on(signal, () => {
-    shuttingDown = true;
-    if (inFlight === 0) void finish(fnRef);
-  });
-}
+for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, shutdown);
 
 void main();

@@ -1,0 +1,127 @@
+import { decide, type ScaleDecision } from "@riff/controller";
+import type { Broker } from "@riff/broker";
+import type { Logger } from "@riff/core";
+import type { FunctionRunner } from "@riff/runtime";
+import type { StoredFunction } from "./function-store.js";
+
+/** Scaling decisions kept per function for `riff describe`. */
+const DECISIONS_KEPT = 20;
+/** Weight of the newest sample in the rate averages. */
+const RATE_SMOOTHING = 0.3;
+
+/** A decision as `riff describe` shows it. */
+export interface ScalingEvent {
+  at: string;
+  from: number;
+  to: number;
+  reason: string;
+}
+
+interface Memory {
+  downSince: number | undefined;
+  lastTick: number;
+  handled: Map<string, number>;
+  rates: Map<string, number>;
+  endTotal: number | undefined;
+  arrivalRate: number;
+  decisions: ScalingEvent[];
+}
+
+/**
+ * Runs the autoscaler: every tick it observes each function (lag per partition from the
+ * broker, per-replica rates from handled counts, arrival rate from end offsets), asks the pure
+ * `decide()`, and starts or stops replicas. Every change is logged and kept for `riff describe`.
+ */
+export class Scaler {
+  private readonly memory = new Map<string, Memory>();
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly logger: Logger,
+  ) {}
+
+  /** One round over every function. */
+  async tick(functions: Iterable<{ fn: StoredFunction; runner: FunctionRunner }>, now = Date.now()): Promise<void> {
+    for (const { fn, runner } of functions) {
+      try {
+        await this.scaleOne(fn, runner, now);
+      } catch (err) {
+        this.logger.warn("scaling failed", { fn: fn.name, err: String(err) });
+      }
+    }
+  }
+
+  /** The last decisions that changed something, newest last. */
+  decisions(name: string): ScalingEvent[] {
+    return this.memory.get(name)?.decisions ?? [];
+  }
+
+  /** Smoothed messages per second: per replica, and arriving on the input. */
+  rates(name: string): { replicas: Record<string, number>; arrival: number } {
+    const m = this.memory.get(name);
+    return { replicas: Object.fromEntries(m?.rates ?? []), arrival: m?.arrivalRate ?? 0 };
+  }
+
+  forget(name: string): void {
+    this.memory.delete(name);
+  }
+
+  private async scaleOne(fn: StoredFunction, runner: FunctionRunner, now: number): Promise<void> {
+    const snap = runner.snapshot();
+    if (snap.status === "failed" && snap.replicas.length === 0) return;
+    const lag = await this.broker.lag(fn.input, fn.name);
+    const m = this.remember(fn.name, now);
+    const seconds = Math.max(0.001, (now - m.lastTick) / 1000);
+    for (const r of snap.replicas) {
+      const before = m.handled.get(r.id);
+      m.handled.set(r.id, r.handled);
+      if (before === undefined || r.state !== "ready") continue;
+      const sample = (r.handled - before) / seconds;
+      const old = m.rates.get(r.id);
+      // A replica that handled nothing while nothing was waiting says nothing about its speed.
+      if (sample > 0 || (lag.lag > 0 && r.inFlight > 0)) m.rates.set(r.id, old === undefined ? sample : old + RATE_SMOOTHING * (sample - old));
+    }
+    for (const id of m.rates.keys()) if (!snap.replicas.some((r) => r.id === id)) m.rates.delete(id);
+    const endTotal = lag.partitions.reduce((s, p) => s + p.end, 0);
+    if (m.endTotal !== undefined) m.arrivalRate += RATE_SMOOTHING * ((endTotal - m.endTotal) / seconds - m.arrivalRate);
+    m.endTotal = endTotal;
+    m.lastTick = now;
+
+    const current = snap.replicas.length;
+    const decision = decide(
+      {
+        current,
+        partitionLag: lag.partitions.map((p) => p.lag),
+        replicaRates: [...m.rates.values()],
+        inFlight: snap.inFlight,
+        arrivalRate: m.arrivalRate,
+        lastActivityAt: snap.lastActivityAt,
+        downSince: m.downSince,
+        spec: {
+          minReplicas: fn.minReplicas ?? 0,
+          maxReplicas: Math.min(fn.maxReplicas ?? lag.partitions.length, lag.partitions.length),
+          idleTimeoutMs: fn.idleTimeoutMs,
+        },
+      },
+      now,
+    );
+    m.downSince = decision.downSince;
+    if (decision.desired !== current) this.act(fn.name, runner, current, decision, m);
+  }
+
+  private act(name: string, runner: FunctionRunner, from: number, d: ScaleDecision, m: Memory): void {
+    m.decisions.push({ at: new Date().toISOString(), from, to: d.desired, reason: d.reason });
+    if (m.decisions.length > DECISIONS_KEPT) m.decisions.shift();
+    this.logger.info("scaling", { fn: name, from, to: d.desired, reason: d.reason });
+    void runner.scaleTo(d.desired);
+  }
+
+  private remember(name: string, now: number): Memory {
+    let m = this.memory.get(name);
+    if (m === undefined) {
+      m = { downSince: undefined, lastTick: now, handled: new Map(), rates: new Map(), endTotal: undefined, arrivalRate: 0, decisions: [] };
+      this.memory.set(name, m);
+    }
+    return m;
+  }
+}

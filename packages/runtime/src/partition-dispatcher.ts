@@ -1,0 +1,98 @@
+import type { StoredMessage } from "@riff/broker";
+import type { Replica } from "./replica.js";
+
+/** What the dispatcher needs from the runner. */
+export interface PartitionDispatcherOptions {
+  /**
+   * `true` (the default for functions): each partition is handled in offset order. All of a
+   * partition's messages in flight go to one replica, tagged so that the replica runs them one
+   * after another; a partition moves to another replica only when nothing of it is in flight.
+   * `false` (`ordering: none`): any message goes to the least busy replica.
+   */
+  ordered: boolean;
+  /** Messages one replica may hold at once. */
+  concurrency(): number;
+  /** Hands one message to a replica; the runner calls {@link PartitionDispatcher.finished} later. */
+  send(replica: Replica, message: StoredMessage): void;
+}
+
+/**
+ * Holds received messages per partition and hands them to ready replicas as they have room,
+ * keeping each partition's order and never letting two replicas hold the same partition.
+ */
+export class PartitionDispatcher {
+  private readonly queues = new Map<number, StoredMessage[]>();
+  private readonly owners = new Map<number, Replica>();
+  private readonly inFlightByPartition = new Map<number, number>();
+  private waiting = 0;
+
+  constructor(private readonly o: PartitionDispatcherOptions) {}
+
+  /** Messages received and not yet handed to a replica. */
+  get queued(): number {
+    return this.waiting;
+  }
+
+  enqueue(messages: StoredMessage[]): void {
+    for (const m of messages) {
+      let q = this.queues.get(m.partition);
+      if (q === undefined) this.queues.set(m.partition, (q = []));
+      q.push(m);
+    }
+    this.waiting += messages.length;
+  }
+
+  /** Dispatches what the ready replicas have room for. */
+  pump(ready: Replica[]): void {
+    if (ready.length === 0 || this.waiting === 0) return;
+    const limit = this.o.concurrency();
+    for (const [partition, queue] of this.queues) {
+      while (queue.length > 0) {
+        const replica = this.o.ordered ? this.ownerOf(partition, ready) : leastBusy(ready);
+        if (replica === undefined || replica.inFlight >= limit) break;
+        const message = queue.shift() as StoredMessage;
+        this.waiting--;
+        this.inFlightByPartition.set(partition, (this.inFlightByPartition.get(partition) ?? 0) + 1);
+        this.o.send(replica, message);
+      }
+    }
+  }
+
+  /** Calls `fn` for every message waiting for a replica. */
+  forEachQueued(fn: (message: StoredMessage) => void): void {
+    for (const q of this.queues.values()) q.forEach(fn);
+  }
+
+  /** Records that a message of `partition` is done (replied, failed, or its replica died). */
+  finished(partition: number): void {
+    const n = (this.inFlightByPartition.get(partition) ?? 1) - 1;
+    this.inFlightByPartition.set(partition, n);
+    if (n === 0) this.owners.delete(partition);
+  }
+
+  /** Partitions each replica holds now, for `riff describe`. */
+  assignments(): Map<string, number[]> {
+    const out = new Map<string, number[]>();
+    for (const [p, r] of this.owners) out.set(r.id, [...(out.get(r.id) ?? []), p].sort((a, b) => a - b));
+    return out;
+  }
+
+  /**
+   * The replica that handles `partition`: its current owner while any of its messages are in
+   * flight (even if that replica is stopping: the partition waits), otherwise spread by
+   * partition number over the ready replicas so each gets its share.
+   */
+  private ownerOf(partition: number, ready: Replica[]): Replica | undefined {
+    const owner = this.owners.get(partition);
+    if (owner !== undefined) return ready.includes(owner) ? owner : undefined;
+    const next = ready[partition % ready.length];
+    if (next !== undefined) this.owners.set(partition, next);
+    return next;
+  }
+}
+
+function leastBusy(ready: Replica[]): Replica | undefined {
+  let best: Replica | undefined;
+  for (const r of ready) if (best === undefined || r.inFlight < best.inFlight) best = r;
+  return best;
+}
