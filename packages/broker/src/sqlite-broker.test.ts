@@ -1,6 +1,8 @@
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { describeBrokerConformance } from "./conformance.js";
 import { bytes, iterate, str, take } from "./conformance-helpers.js";
@@ -92,6 +94,22 @@ describe("SqliteBroker storage", () => {
     expect((await broker.publish("numbers", { payload: bytes("a") })).offset).toBe(0);
     expect((await broker.publish("numbers", { payload: bytes("b") })).offset).toBe(1);
     expect(seen).toEqual([0, 1]);
+  });
+
+  it("refuses to open a folder that a broker in another process holds", async () => {
+    // An empty folder is protected too: the lock is the folder's, not only each topic file's.
+    const broker = await startBroker();
+    const script = [
+      `import { createSqliteBroker } from "@riff/broker";`,
+      `const b = createSqliteBroker({ dir: ${JSON.stringify(brokers.dir())} });`,
+      `await b.start().then(() => console.log("started"), (e) => console.log(e.code));`,
+    ].join("\n");
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: fileURLToPath(new URL("..", import.meta.url)),
+    });
+    expect(out.toString().trim()).toBe("RIFF_DAEMON_ALREADY_RUNNING");
+    await broker.createTopic("numbers");
+    expect((await broker.publish("numbers", { payload: bytes("still mine") })).offset).toBe(0);
   });
 
   it("refuses calls before start with a clear error", async () => {

@@ -35,7 +35,7 @@ import {
   prepareMessage,
   resolveTopicConfig,
 } from "./topic-config.js";
-import { openTopicFiles } from "./topic-files.js";
+import { type OpenedFolder, openFolder } from "./topic-files.js";
 import { SqliteTopicLog } from "./topic-log.js";
 import { removeTopicFiles } from "./topic-schema.js";
 
@@ -55,6 +55,7 @@ export class SqliteBroker implements Broker, AsyncDisposable {
   private readonly unreadable = new Map<string, string>();
   private readonly listeners = new Map<string, Set<AppendListener>>();
   private sweepTimer: NodeJS.Timeout | undefined;
+  private folderLock: OpenedFolder["lock"] | undefined;
 
   constructor(options: SqliteBrokerOptions) {
     this.options = resolveSqliteBrokerOptions(options);
@@ -71,13 +72,14 @@ export class SqliteBroker implements Broker, AsyncDisposable {
       throw new RiffError("RIFF_INTERNAL", `cannot start a broker that is ${this.current}`);
     this.current = "starting";
     const { dir } = this.options;
-    let opened: ReturnType<typeof openTopicFiles>;
+    let opened: OpenedFolder;
     try {
-      opened = openTopicFiles(dir, this.options);
+      opened = openFolder(dir, this.options);
     } catch (err) {
       this.current = "stopped";
       throw err;
     }
+    this.folderLock = opened.lock;
     for (const log of opened.logs) this.register(log);
     for (const [name, reason] of opened.failures) {
       this.unreadable.set(name, reason);
@@ -100,6 +102,7 @@ export class SqliteBroker implements Broker, AsyncDisposable {
     clearInterval(this.sweepTimer);
     for (const t of this.topics.values()) t.close(undefined);
     this.topics.clear();
+    this.folderLock?.close();
     this.current = "stopped";
     this.logger.info("broker stopped");
   }

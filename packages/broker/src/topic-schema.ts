@@ -14,15 +14,21 @@ export function partitionTable(p: number): string {
   return `p${p}`;
 }
 
-/** Opens a topic file with riff's pragmas. `create` also lays out a new, empty topic. */
+/** Opens a topic file with riff's pragmas; with `info`, also lays out a new, empty topic. */
 export function openTopicDb(path: string, info: TopicInfo | undefined): Database.Database {
-  const db = new Database(path);
+  // No busy wait: the broker is the only user of its files, so a lock held elsewhere means
+  // another process runs a broker on this folder, which must fail at once, not after 5 s.
+  const db = new Database(path, { timeout: 0 });
   try {
     if (info !== undefined) {
       // auto_vacuum must be chosen before the first table exists; INCREMENTAL lets retention
       // give pages back to the file system without rewriting the whole file.
       db.pragma("auto_vacuum = INCREMENTAL");
     }
+    // Offsets are assigned in this process's memory, so a second writer would corrupt the log:
+    // hold the file exclusively from the first access on (in WAL mode this also drops the -shm
+    // file). A crash releases the lock with the process.
+    db.pragma("locking_mode = EXCLUSIVE");
     db.pragma("journal_mode = WAL");
     db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`);
     if (info !== undefined) createSchema(db, info);
