@@ -101,3 +101,28 @@ export function waitForLog(home: string, name: string, pattern: RegExp): { found
   });
   return { found, child };
 }
+
+/** Reads `riff logs -n NAME -f` until `count` lines match `pattern`. */
+export function waitForLogCount(home: string, name: string, pattern: RegExp, count: number): Promise<string[]> {
+  return new Promise((resolveFound, reject) => {
+    const child = spawn(process.execPath, [RIFF_BIN, "logs", "-n", name, "-f", "--tail", "2000"], {
+      env: { ...process.env, RIFF_HOME: home },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let text = "";
+    let done = false;
+    child.stdout?.setEncoding("utf8");
+    child.stdout?.on("data", (chunk: string) => {
+      text += chunk;
+      const lines = text.split("\n").filter((l) => pattern.test(l));
+      if (lines.length >= count && !done) {
+        done = true;
+        child.kill();
+        resolveFound(lines);
+      }
+    });
+    child.once("exit", () => {
+      if (!done) reject(new Error(`logs of ${name} ended before ${count} lines matched ${String(pattern)}`));
+    });
+  });
+}

@@ -73,7 +73,10 @@ example(
     .option("--handler <name>", "function to call inside the artifact")
     .option("-a, --artifact <path>", "the code, relative to --filepath (found by the invoker's patterns otherwise)")
     .option("--idle-timeout <duration>", "stop replicas after this long without messages (e.g. 10s)")
-    .option("--max-replicas <n>", "most replicas to run")
+    .option("--max-replicas <n>", "most replicas to run (at most the input's partitions)")
+    .option("--min-replicas <n>", "replicas kept even when idle (default 0: scale to zero)")
+    .option("--concurrency <n>", "messages in flight per replica")
+    .addOption(new Option("--ordering <ordering>", "keep each partition's order, or run its messages in parallel").choices(["partition", "none"]))
     .option("--partitions <n>", "partitions of the topics it creates")
     .option("--force", "overwrite existing YAML files")
     .option("--dry-run", "print the YAML instead of writing and deploying it")
@@ -148,6 +151,28 @@ example(
     .addOption(output())
     .action(run(async () => async (home: string, o: { output?: string }) => (await import("./commands/inspect.js")).list(home, o.output))),
   "riff list -o json",
+);
+
+const describeCmd = program.command("describe").description("show one resource in detail");
+example(
+  describeCmd
+    .command("function")
+    .description("spec, replicas (pid, uptime, handled), lag per partition, rates and the last 20 scaling decisions")
+    .argument("<name>", "function name")
+    .addOption(output())
+    .action(run(async () => async (home: string, name: string, o: { output?: string }) =>
+      (await import("./commands/inspect.js")).describeFunction(home, name, o.output))),
+  "riff describe function square",
+);
+example(
+  describeCmd
+    .command("topic")
+    .description("partitions, offsets, size on disk, retention, and each group's offset and lag")
+    .argument("<name>", "topic name")
+    .addOption(output())
+    .action(run(async () => async (home: string, name: string, o: { output?: string }) =>
+      (await import("./commands/inspect.js")).topics.describe(home, name, o.output))),
+  "riff describe topic numbers",
 );
 
 example(

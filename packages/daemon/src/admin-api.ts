@@ -4,6 +4,7 @@ import type { Broker } from "@riff/broker";
 import { readBody, sendError, sendJson } from "@riff/gateway";
 import type { Deployments, SourceDocument } from "./deployments.js";
 import type { FunctionLogs } from "./function-logs.js";
+import type { Scaler } from "./scaler.js";
 import { checkBearer } from "./token.js";
 import { DEFAULT_TAIL_COUNT, parseTailFrom, tailTopic } from "./topic-tail.js";
 
@@ -19,6 +20,7 @@ export interface AdminApiOptions {
   logger: Logger;
   status: () => Record<string, unknown>;
   invokers: ReadonlyMap<string, { name: string; description: string; matchers: string[] }>;
+  scaler: Scaler;
   shutdown: () => void;
 }
 
@@ -42,8 +44,16 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
     Promise.all(
       [...o.deployments.runners.values()].map(async ({ fn, runner }) => {
         const snap = runner.snapshot();
-        const lag = await o.broker.lag(fn.input, fn.name).then((l) => l.lag, () => 0);
-        return { ...fn, ...snap, lag };
+        const lag = await o.broker.lag(fn.input, fn.name).catch(() => undefined);
+        const desired = o.scaler.decisions(fn.name).at(-1)?.to ?? snap.replicas.length;
+        return {
+          ...fn,
+          ...snap,
+          desired,
+          ready: snap.replicas.filter((r) => r.state === "ready").length,
+          lag: lag?.lag ?? 0,
+          partitionLag: lag?.partitions ?? [],
+        };
       }),
     );
 
@@ -62,13 +72,16 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
     ["GET", /^functions\/([^/]+)$/, async (_q, res, [name]) => {
       o.deployments.require(name ?? "");
       const all = await listFunctions();
-      sendJson(res, 200, all.find((f) => f.name === name));
+      const fn = all.find((f) => f.name === name);
+      sendJson(res, 200, { ...fn, rates: o.scaler.rates(name ?? ""), decisions: o.scaler.decisions(name ?? "") });
     }],
     ["POST", /^functions\/([^/]+)\/update$/, async (_q, res, [name]) => {
       sendJson(res, 200, { results: await o.deployments.update(name ?? "") });
     }],
     ["DELETE", /^functions\/([^/]+)$/, async (_q, res, [name], query) => {
-      sendJson(res, 200, { deleted: await o.deployments.delete(name ?? "", query.get("all") === "true") });
+      const deleted = await o.deployments.delete(name ?? "", query.get("all") === "true");
+      o.scaler.forget(name ?? "");
+      sendJson(res, 200, { deleted });
     }],
     ["GET", /^functions\/([^/]+)\/logs$/, async (req, res, [name], query) => {
       const fn = name ?? "";

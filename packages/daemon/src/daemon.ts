@@ -76,6 +76,7 @@ export class Daemon {
       invokers: builtinInvokers,
       logger: this.logger.child({ component: "deployments" }),
     });
+    this.scaler = new Scaler(this.broker, this.logger.child({ component: "scaler" }));
     const gateway = createGateway({
       broker: this.broker,
       replies: this.replies,
@@ -92,6 +93,7 @@ export class Daemon {
       status: () => ({ ...this.info, state: this.state, uptimeMs: process.uptime() * 1000 }),
       shutdown: () => void this.stop(),
       invokers: builtinInvokers,
+      scaler: this.scaler,
     });
     const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
       if (gateway(req, res) || admin(req, res)) return;
@@ -112,7 +114,6 @@ export class Daemon {
       version: VERSION,
     };
     writeFileSync(this.paths.daemonInfo, `${JSON.stringify(this.info, null, 2)}\n`);
-    this.scaler = new Scaler(this.broker, this.logger.child({ component: "scaler" }));
     this.scaleTimer = setInterval(() => void this.scale(), this.options.scaleIntervalMs);
     this.state = "running";
     this.logger.info("riff daemon running", { url: this.info.url, home });

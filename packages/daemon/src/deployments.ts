@@ -182,7 +182,8 @@ export class Deployments {
       await this.o.broker.setPartitions(spec.name, spec.partitions);
       return { kind: "Topic", name: spec.name, action: "updated" };
     }
-    if (spec.partitions < existing.partitions) {
+    // A document that does not name a partition count leaves an existing topic's alone.
+    if (spec.partitions < existing.partitions && t.spec.partitions !== undefined) {
       throw new RiffError("RIFF_PARTITIONS_DECREASE", `topic '${spec.name}' has ${existing.partitions} partitions; they cannot go down to ${spec.partitions}`, {
         hint: "keep spec.partitions at least as high, or delete the topic and create it again",
       });

@@ -78,16 +78,18 @@ export class PartitionDispatcher {
   }
 
   /**
-   * The replica that handles `partition`: its current owner while any of its messages are in
-   * flight (even if that replica is stopping: the partition waits), otherwise spread by
-   * partition number over the ready replicas so each gets its share.
+   * The replica that handles `partition`. Partitions are spread by number over the ready
+   * replicas. When that spread names another replica than the current owner (replicas came or
+   * went), the partition waits until nothing of it is in flight on the old owner, then moves:
+   * never two replicas on one partition, and order kept across the move.
    */
   private ownerOf(partition: number, ready: Replica[]): Replica | undefined {
+    const wanted = ready[partition % ready.length];
     const owner = this.owners.get(partition);
-    if (owner !== undefined) return ready.includes(owner) ? owner : undefined;
-    const next = ready[partition % ready.length];
-    if (next !== undefined) this.owners.set(partition, next);
-    return next;
+    if (owner === wanted) return owner;
+    if (owner !== undefined && (this.inFlightByPartition.get(partition) ?? 0) > 0) return undefined;
+    if (wanted !== undefined) this.owners.set(partition, wanted);
+    return wanted;
   }
 }
 

@@ -10,10 +10,24 @@ interface FunctionRow {
   status: string;
   error?: string;
   revision: number;
-  replicas: { pid: number; startedAt: number; handled: number }[];
+  replicas: { id: string; pid: number; state: string; startedAt: number; handled: number; inFlight: number; partitions: number[] }[];
+  ready: number;
+  desired: number;
   inFlight: number;
   lag: number;
+  partitionLag: { partition: number; committed: number; end: number; lag: number }[];
   idleTimeoutMs: number;
+  minReplicas: number;
+  maxReplicas?: number;
+  concurrency: number;
+  ordering: string;
+  artifact: string;
+  handler?: string;
+}
+
+interface FunctionDetail extends FunctionRow {
+  rates: { replicas: Record<string, number>; arrival: number };
+  decisions: { at: string; from: number; to: number; reason: string }[];
 }
 
 /** `riff list`. */
@@ -28,14 +42,15 @@ export async function list(home: string, output: string | undefined): Promise<vo
     return;
   }
   printTable(
-    ["NAME", "INVOKER", "INPUT", "OUTPUT", "STATUS", "REPLICAS", "LAG", "REVISION"],
+    ["NAME", "INVOKER", "INPUT", "OUTPUT", "STATUS", "READY", "DESIRED", "LAG", "REVISION"],
     functions.map((f) => [
       f.name,
       f.invoker,
       f.input,
       f.output ?? "-",
       f.status,
-      String(f.replicas.length),
+      String(f.ready),
+      String(f.desired),
       String(f.lag),
       String(f.revision),
     ]),
@@ -109,3 +124,29 @@ export const topics = {
     for (const d of deleted) process.stdout.write(`${d} deleted\n`);
   },
 };
+
+/** `riff describe function NAME`: spec, replicas, lag per partition, rates and the last scaling decisions. */
+export async function describeFunction(home: string, name: string, output: string | undefined): Promise<void> {
+  const f = await new DaemonClient(home).call<FunctionDetail>("GET", `functions/${encodeURIComponent(name)}`);
+  if (output === "json") {
+    process.stdout.write(`${JSON.stringify(f, null, 2)}\n`);
+    return;
+  }
+  const w = (s: string) => process.stdout.write(`${s}\n`);
+  w(`function ${f.name} (revision ${f.revision}): ${f.status}${f.error === undefined ? "" : `\n  ${f.error}`}`);
+  w(`  invoker ${f.invoker}, artifact ${f.artifact}${f.handler === undefined ? "" : `, handler ${f.handler}`}`);
+  w(`  input ${f.input}${f.output === undefined ? "" : `, output ${f.output}`}, ordering ${f.ordering}, concurrency ${f.concurrency}`);
+  w(`  replicas: min ${f.minReplicas}, max ${f.maxReplicas ?? "partitions"}, idle timeout ${formatDuration(f.idleTimeoutMs)}`);
+  w(`  ${f.ready} ready of ${f.desired} desired, ${f.inFlight} in flight, lag ${f.lag}, arriving ${f.rates.arrival.toFixed(1)} msg/s\n`);
+  if (f.replicas.length > 0) {
+    printTable(
+      ["REPLICA", "PID", "STATE", "UPTIME", "HANDLED", "IN FLIGHT", "MSG/S", "PARTITIONS"],
+      f.replicas.map((r) => [r.id, String(r.pid), r.state, formatDuration(Date.now() - r.startedAt), String(r.handled), String(r.inFlight), (f.rates.replicas[r.id] ?? 0).toFixed(1), r.partitions.join(",") || "-"]),
+    );
+    w("");
+  }
+  printTable(["PARTITION", "COMMITTED", "END", "LAG"], f.partitionLag.map((p) => [String(p.partition), String(p.committed), String(p.end), String(p.lag)]));
+  w("\nscaling decisions (newest last):");
+  if (f.decisions.length === 0) w("  none yet");
+  for (const d of f.decisions) w(`  ${d.at}  ${d.from} -> ${d.to}  ${d.reason}`);
+}

@@ -49,6 +49,9 @@ export interface CreateOptions {
   artifact?: string;
   idleTimeout?: string;
   maxReplicas?: string;
+  minReplicas?: string;
+  concurrency?: string;
+  ordering?: string;
   partitions?: string;
   force?: boolean;
   dryRun?: boolean;
@@ -75,16 +78,18 @@ export async function create(home: string, invoker: string, o: CreateOptions): P
   if (partitions !== undefined && !(Number.isInteger(partitions) && partitions >= 1)) {
     throw badArgument(`--partitions ${o.partitions}: must be a whole number of at least 1`);
   }
-  const maxReplicas = o.maxReplicas === undefined ? undefined : Number(o.maxReplicas);
-  if (maxReplicas !== undefined && !(Number.isInteger(maxReplicas) && maxReplicas >= 1)) {
-    throw badArgument(`--max-replicas ${o.maxReplicas}: must be a whole number of at least 1`);
-  }
+  const maxReplicas = wholeNumber(o.maxReplicas, "--max-replicas", 1);
+  const minReplicas = wholeNumber(o.minReplicas, "--min-replicas", 0);
+  const concurrency = wholeNumber(o.concurrency, "--concurrency", 1);
   const { stringify } = await import("yaml");
   const spec: Record<string, unknown> = { invoker, input: o.input };
   if (o.output !== undefined) spec["output"] = o.output;
   if (o.handler !== undefined) spec["handler"] = o.handler;
   spec["artifact"] = relative(dir, resolve(dir, artifact)) || ".";
   if (maxReplicas !== undefined) spec["maxReplicas"] = maxReplicas;
+  if (minReplicas !== undefined) spec["minReplicas"] = minReplicas;
+  if (concurrency !== undefined) spec["concurrency"] = concurrency;
+  if (o.ordering !== undefined) spec["ordering"] = o.ordering;
   if (o.idleTimeout !== undefined) spec["idleTimeoutMs"] = parseDuration(o.idleTimeout, "--idle-timeout");
   const fnYaml = stringify({ apiVersion: API_VERSION, kind: "Function", metadata: { name: o.name }, spec });
   const topicSpec = partitions === undefined ? {} : { partitions };
@@ -103,6 +108,13 @@ export async function create(home: string, invoker: string, o: CreateOptions): P
   }
   report(await applyFiles(client as DaemonClient, [topicsFile, fnFile], false));
   info(`try it: riff publish --input ${o.input} --data 10 --reply`);
+}
+
+function wholeNumber(value: string | undefined, flag: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw badArgument(`${flag} ${value}: must be a whole number of at least ${min}`);
+  return n;
 }
 
 async function invokerMatchers(client: DaemonClient | undefined, invoker: string): Promise<string[]> {
