@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRiff, waitForLog, type RiffFixture } from "./helpers/riff.js";
+import { deploy, errorOf, expectContentRefusals, publishHello, replicaPids, request } from "./invokers-shared.js";
+
+// The python3 invoker through a real daemon, the CLI and real Python replicas.
+describe("the python3 invoker", () => {
+  let riff: RiffFixture;
+
+  beforeAll(async () => {
+    riff = await startRiff();
+    const deploys = await Promise.all([
+      deploy(riff, "python3", "upper", { "upper.py": "def upper(x):\n    return x.upper()\n" }),
+      deploy(riff, "python3", "shape", {
+        "shape.py": [
+          "calls = 0",
+          "def shape(x):",
+          "    global calls",
+          "    calls += 1",
+          "    print('shape called with', type(x).__name__, flush=True)",
+          "    return {'type': type(x).__name__, 'value': x.hex() if isinstance(x, bytes) else x, 'calls': calls}",
+          "",
+        ].join("\n"),
+      }),
+      deploy(riff, "python3", "echo", { "echo.py": "def echo(x):\n    return x\n" }),
+      deploy(riff, "python3", "hello", { "greet.py": "async def hello(name):\n    return 'hello ' + name\n" }, ["--handler", "hello"]),
+      deploy(riff, "python3", "boom", { "boom.py": "def boom(x):\n    raise ValueError('kaboom ' + x)\n" }),
+      deploy(riff, "python3", "raw", { "raw.py": "def raw(x):\n    return bytes([1, 2, 3])\n" }),
+    ]);
+    for (const d of deploys) expect(d.stderr + d.stdout).toContain("created");
+  });
+  afterAll(async () => riff[Symbol.asyncDispose]());
+
+  it("passes riff's conformance check: publish hello --reply prints HELLO", async () => {
+    const r = await publishHello(riff, "upper-in");
+    expect(r.stdout).toBe("HELLO\n");
+    expect(r.code).toBe(0);
+  });
+
+  it("runs async def functions, named by --handler", async () => {
+    const r = await request(riff, "hello-in", "riff");
+    expect(r).toMatchObject({ status: 200, type: "text/plain", text: "hello riff" });
+  });
+
+  it("decodes by Content-Type: str, dict, bytes, form dict; a dict result is JSON", async () => {
+    const text = await request(riff, "shape-in", "hi", { "content-type": "text/plain; charset=utf-8" });
+    expect(text.type).toBe("application/json");
+    expect(JSON.parse(text.text)).toMatchObject({ type: "str", value: "hi" });
+    const json = await request(riff, "shape-in", '{"a":1}', { "content-type": "application/json" });
+    expect(JSON.parse(json.text)).toMatchObject({ type: "dict", value: { a: 1 } });
+    const bytes = await request(riff, "shape-in", new Uint8Array([1, 2, 255]), { "content-type": "application/octet-stream", accept: "application/json" });
+    expect(JSON.parse(bytes.text)).toMatchObject({ type: "bytes", value: "0102ff" });
+    const form = await request(riff, "shape-in", "a=1&b=two", { "content-type": "application/x-www-form-urlencoded", accept: "application/json" });
+    expect(JSON.parse(form.text)).toMatchObject({ type: "dict", value: { a: "1", b: "two" } });
+  });
+
+  it("encodes for Accept with q-values; bytes stay bytes", async () => {
+    const asText = await request(riff, "echo-in", '"v"', { "content-type": "application/json", accept: "application/json;q=0.5, text/plain;q=0.9" });
+    expect(asText).toMatchObject({ status: 200, type: "text/plain", text: "v" });
+    const asJson = await request(riff, "echo-in", "v", { accept: "application/*" });
+    expect(asJson).toMatchObject({ type: "application/json", text: '"v"' });
+    const raw = await request(riff, "raw-in", "x");
+    expect(raw.type).toBe("application/octet-stream");
+    expect([...raw.bytes]).toEqual([1, 2, 3]);
+  });
+
+  it("refuses an unsupported Content-Type or Accept without calling the function", async () => {
+    const before = JSON.parse((await request(riff, "shape-in", "x", { accept: "application/json" })).text) as { calls: number };
+    await expectContentRefusals(riff, "shape-in");
+    const after = JSON.parse((await request(riff, "shape-in", "x", { accept: "application/json" })).text) as { calls: number };
+    expect(after.calls).toBe(before.calls + 1);
+  });
+
+  it("a raised exception is a 500 with the message and the traceback, and the replica survives", async () => {
+    const pids = await replicaPids(riff, "boom");
+    const r = await request(riff, "boom-in", "now");
+    expect(r.status).toBe(500);
+    const err = errorOf(r.text);
+    expect(err).toMatchObject({ code: "RIFF_FUNCTION_ERROR", message: "kaboom now" });
+    expect(err.details?.name).toBe("ValueError");
+    expect(err.details?.stack).toContain('boom.py", line 2, in boom');
+    expect(err.details?.stack).not.toContain("_riff_shim");
+    expect((await request(riff, "boom-in", "again")).status).toBe(500);
+    expect(await replicaPids(riff, "boom")).toEqual(pids);
+  });
+
+  it("print() goes to riff logs", async () => {
+    const log = waitForLog(riff.home, "shape", /shape called with str/);
+    await request(riff, "shape-in", "logged");
+    expect(await log.found).toContain("stdout");
+  });
+
+  it("a syntax error fails riff create with Python's own message", async () => {
+    const r = await deploy(riff, "python3", "broken", { "broken.py": "def broken(x)\n    return x\n" });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("SyntaxError");
+    expect(r.stderr).toContain("broken.py");
+  });
+
+  it("a missing handler fails riff create, naming what the module defines", async () => {
+    const r = await deploy(riff, "python3", "nohandler", { "nohandler.py": "def other(x):\n    return x\n" });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("has no function 'nohandler'");
+    expect(r.stderr).toContain("other");
+  });
+
+  it("an import error fails riff create with the traceback", async () => {
+    const r = await deploy(riff, "python3", "noimport", { "noimport.py": "import not_a_module_anywhere\ndef noimport(x):\n    return x\n" });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("No module named 'not_a_module_anywhere'");
+  });
+});
