@@ -9,11 +9,12 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024 + 64 * 1024;
 /** @default 30 s between retention sweeps. */
 export const DEFAULT_RETENTION_CHECK_INTERVAL_MS = 30_000;
 /**
- * Recent messages kept in memory per partition so that caught-up consumers are served without
- * reading SQLite back. Bounded by count and by bytes, whichever is hit first.
+ * Recent messages kept in memory per topic (split evenly among its partitions) so that caught-up
+ * consumers are served without reading SQLite back. Bounded by count and by payload bytes,
+ * whichever is hit first; a consumer further behind reads SQLite.
  */
 export const DEFAULT_TAIL_CACHE_MESSAGES = 8192;
-/** @default 8 MiB of recent payloads kept in memory per partition. */
+/** @default 8 MiB of recent payloads kept in memory per topic. */
 export const DEFAULT_TAIL_CACHE_BYTES = 8 * 1024 * 1024;
 /**
  * After an unclean shutdown, topic files up to this size get `PRAGMA quick_check` at start; larger
@@ -31,9 +32,9 @@ export interface SqliteBrokerOptions {
   maxMessageBytes?: number;
   /** Period of the retention sweep; 0 disables the timer. @default DEFAULT_RETENTION_CHECK_INTERVAL_MS */
   retentionCheckIntervalMs?: number;
-  /** @default DEFAULT_TAIL_CACHE_MESSAGES */
+  /** Recent messages kept in memory per topic; 0 disables. @default DEFAULT_TAIL_CACHE_MESSAGES */
   tailCacheMessages?: number;
-  /** @default DEFAULT_TAIL_CACHE_BYTES */
+  /** Recent payload bytes kept in memory per topic. @default DEFAULT_TAIL_CACHE_BYTES */
   tailCacheBytes?: number;
   /** @default DEFAULT_QUICK_CHECK_MAX_BYTES */
   quickCheckMaxBytes?: number;

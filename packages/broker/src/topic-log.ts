@@ -283,7 +283,12 @@ export class SqliteTopicLog {
           )
           .raw(true),
       );
-      this.caches.push(new TailCache(this.options.tailCacheMessages, this.options.tailCacheBytes));
+      // The topic's budget is shared, so many partitions do not multiply the memory held.
+      const { tailCacheMessages, tailCacheBytes } = this.options;
+      const share = this.info.partitions;
+      this.caches.push(
+        new TailCache(Math.ceil(tailCacheMessages / share), Math.ceil(tailCacheBytes / share)),
+      );
     }
   }
 }
