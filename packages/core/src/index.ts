@@ -6,3 +6,4 @@ export * from "./duration.js";
 export * from "./logger.js";
 export * from "./names.js";
 export * from "./resources.js";
+export * from "./topology.js";

@@ -25,7 +25,8 @@ export interface Metadata {
 /** `spec` of a Function as written in YAML (durations may be strings). */
 export interface FunctionSpec {
   invoker: string;
-  input: string;
+  /** One topic, or several: the function gets every message of each. */
+  input: string | string[];
   output?: string | undefined;
   handler?: string | undefined;
   /** File or folder, relative to the YAML file that declares it. */
@@ -35,6 +36,8 @@ export interface FunctionSpec {
   idleTimeoutMs?: number | undefined;
   concurrency?: number | undefined;
   ordering?: Ordering | undefined;
+  /** Permits a cycle in the topic graph through this function, on purpose. */
+  allowCycle?: boolean | undefined;
 }
 
 /** `partition`: each partition's messages are handled one at a time, in order. `none`: in parallel. */
@@ -71,7 +74,7 @@ export type Resource = FunctionResource | TopicResource;
 export interface ResolvedFunction {
   name: string;
   invoker: string;
-  input: string;
+  inputs: string[];
   output: string | undefined;
   handler: string | undefined;
   /** Absolute path of the artifact, resolved against the YAML file's folder. */
@@ -81,6 +84,7 @@ export interface ResolvedFunction {
   idleTimeoutMs: number;
   concurrency: number;
   ordering: Ordering;
+  allowCycle: boolean;
   /** Absolute path of the YAML this came from, so `riff update` can re-read it. */
   source: string | undefined;
 }

@@ -34,7 +34,7 @@ export const functionSchema = z.strictObject({
   metadata,
   spec: z.strictObject({
     invoker: name,
-    input: name,
+    input: z.union([name, z.array(name).min(1)]),
     output: name.optional(),
     handler: z.string().min(1).optional(),
     artifact: z.string().min(1),
@@ -43,6 +43,7 @@ export const functionSchema = z.strictObject({
     idleTimeoutMs: duration.optional(),
     concurrency: z.number().int().min(1).max(1024).optional(),
     ordering: z.enum(["partition", "none"]).optional(),
+    allowCycle: z.boolean().optional(),
   }),
 });
 

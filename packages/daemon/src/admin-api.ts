@@ -44,15 +44,16 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
     Promise.all(
       [...o.deployments.runners.values()].map(async ({ fn, runner }) => {
         const snap = runner.snapshot();
-        const lag = await o.broker.lag(fn.input, fn.name).catch(() => undefined);
+        const lags = await Promise.all(fn.inputs.map((t) => o.broker.lag(t, fn.name).catch(() => undefined)));
+        const partitionLag = lags.flatMap((l, i) => (l?.partitions ?? []).map((p) => ({ topic: fn.inputs[i], ...p })));
         const desired = o.scaler.decisions(fn.name).at(-1)?.to ?? snap.replicas.length;
         return {
           ...fn,
           ...snap,
           desired,
           ready: snap.replicas.filter((r) => r.state === "ready").length,
-          lag: lag?.lag ?? 0,
-          partitionLag: lag?.partitions ?? [],
+          lag: partitionLag.reduce((sum, p) => sum + p.lag, 0),
+          partitionLag,
         };
       }),
     );

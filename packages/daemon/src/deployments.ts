@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import {
   DEFAULT_IDLE_TIMEOUT_MS,
+  findCycle,
   RiffError,
   resolveTopic,
   type FunctionResource,
@@ -70,6 +71,7 @@ export class Deployments {
         else functions.push(this.resolveFunction(resource, doc.file));
       }
     }
+    this.checkCycles(functions);
     if (dryRun) {
       return [
         ...topics.map((t) => ({ kind: "Topic" as const, name: t.metadata.name, action: "unchanged" as const })),
@@ -110,7 +112,7 @@ export class Deployments {
     this.o.logs.remove(name);
     const deleted = [`function/${name}`];
     if (all) {
-      for (const topic of [fn.input, fn.output]) {
+      for (const topic of [...fn.inputs, fn.output]) {
         if (topic === undefined || this.usedBy(topic).length > 0) continue;
         if ((await this.o.broker.getTopic(topic)) === undefined) continue;
         await this.o.broker.deleteTopic(topic);
@@ -122,7 +124,7 @@ export class Deployments {
 
   /** Functions reading or writing `topic`. */
   usedBy(topic: string): string[] {
-    return [...this.runners.values()].filter(({ fn }) => fn.input === topic || fn.output === topic).map(({ fn }) => fn.name);
+    return [...this.runners.values()].filter(({ fn }) => fn.inputs.includes(topic) || fn.output === topic).map(({ fn }) => fn.name);
   }
 
   require(name: string): { fn: StoredFunction; runner: FunctionRunner } {
@@ -140,6 +142,26 @@ export class Deployments {
     this.runners.clear();
   }
 
+  /**
+   * Refuses functions that close a cycle in the topic graph (with what is deployed and what
+   * else is applied), unless they say `allowCycle: true`: every message would go round forever.
+   */
+  private checkCycles(applied: ResolvedFunction[]): void {
+    const graph = new Map<string, { name: string; inputs: string[]; output: string | undefined }>();
+    for (const { fn } of this.runners.values()) graph.set(fn.name, fn);
+    for (const fn of applied) graph.set(fn.name, fn);
+    for (const fn of applied) {
+      if (fn.allowCycle) continue;
+      const cycle = findCycle([...graph.values()], fn.name);
+      if (cycle === undefined) continue;
+      throw new RiffError(
+        "RIFF_TOPOLOGY_LOOP",
+        `function '${fn.name}' would close a loop: ${cycle.join(" -> ")}; every message on it would go round forever`,
+        { hint: "give the function another output topic, or set spec.allowCycle: true (riff create --allow-cycle) if the loop is on purpose; riff stops runaway messages at the hop limit either way" },
+      );
+    }
+  }
+
   private resolveFunction(resource: FunctionResource, file: string): ResolvedFunction {
     const { spec, metadata } = resource;
     const invoker = this.o.invokers.get(spec.invoker);
@@ -148,17 +170,10 @@ export class Deployments {
         hint: `use one of: ${[...this.o.invokers.keys()].join(", ")}`,
       });
     }
-    if (spec.output !== undefined && spec.output === spec.input) {
-      throw new RiffError(
-        "RIFF_TOPOLOGY_LOOP",
-        `function '${metadata.name}' reads and writes topic '${spec.input}': each result would come back as its input, forever (${spec.input} -> ${metadata.name} -> ${spec.input})`,
-        { hint: "give spec.output (--output) another topic" },
-      );
-    }
     return {
       name: metadata.name,
       invoker: spec.invoker,
-      input: spec.input,
+      inputs: Array.isArray(spec.input) ? spec.input : [spec.input],
       output: spec.output,
       handler: spec.handler,
       artifact: resolve(dirname(file), spec.artifact),
@@ -167,6 +182,7 @@ export class Deployments {
       idleTimeoutMs: spec.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
       concurrency: spec.concurrency ?? invoker.defaultConcurrency,
       ordering: spec.ordering ?? "partition",
+      allowCycle: spec.allowCycle ?? false,
       source: file,
     };
   }
@@ -216,7 +232,7 @@ export class Deployments {
     };
     this.o.store.save(fn);
     let runner: FunctionRunner;
-    if (existing === undefined || existing.fn.input !== fn.input || existing.fn.output !== fn.output || existing.fn.ordering !== fn.ordering) {
+    if (existing === undefined || existing.fn.inputs.join() !== fn.inputs.join() || existing.fn.output !== fn.output || existing.fn.ordering !== fn.ordering) {
       await existing?.runner.stop();
       runner = this.startRunner(fn);
     } else {
@@ -242,7 +258,7 @@ export class Deployments {
     if (invoker === undefined) throw new RiffError("RIFF_INVOKER_NOT_FOUND", `unknown invoker '${fn.invoker}'`);
     const runner = new FunctionRunner({
       name: fn.name,
-      input: fn.input,
+      inputs: fn.inputs,
       output: fn.output,
       concurrency: fn.concurrency,
       ordered: fn.ordering !== "none",
@@ -259,12 +275,13 @@ export class Deployments {
   }
 
   private async ensureTopics(fn: ResolvedFunction): Promise<void> {
-    await this.o.broker.ensureTopic(fn.input);
+    for (const input of fn.inputs) await this.o.broker.ensureTopic(input);
     if (fn.output !== undefined) await this.o.broker.ensureTopic(fn.output);
   }
 }
 
 function sameSpec(a: ResolvedFunction, b: ResolvedFunction): boolean {
-  const keys = ["invoker", "input", "output", "handler", "artifact", "maxReplicas", "minReplicas", "idleTimeoutMs", "concurrency", "ordering"] as const;
+  if (a.inputs.join() !== b.inputs.join()) return false;
+  const keys = ["invoker", "output", "allowCycle", "handler", "artifact", "maxReplicas", "minReplicas", "idleTimeoutMs", "concurrency", "ordering"] as const;
   return keys.every((k) => a[k] === b[k]);
 }

@@ -69,7 +69,8 @@ export class Scaler {
   private async scaleOne(fn: StoredFunction, runner: FunctionRunner, now: number): Promise<void> {
     const snap = runner.snapshot();
     if (snap.status === "failed" && snap.replicas.length === 0) return;
-    const lag = await this.broker.lag(fn.input, fn.name);
+    const lags = await Promise.all(fn.inputs.map((t) => this.broker.lag(t, fn.name)));
+    const lag = { lag: lags.reduce((s, l) => s + l.lag, 0), partitions: lags.flatMap((l) => l.partitions) };
     const m = this.remember(fn.name, now);
     const seconds = Math.max(0.001, (now - m.lastTick) / 1000);
     for (const r of snap.replicas) {

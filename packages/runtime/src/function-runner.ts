@@ -2,7 +2,7 @@ import { HeaderNames, RiffError, toRiffError, type Headers, type Logger } from "
 import type { Broker, GroupConsumer, StoredMessage } from "@riff/broker";
 import type { Invoker, PreparedFunction } from "./invoker.js";
 import { OffsetTracker } from "./offset-tracker.js";
-import { PartitionDispatcher } from "./partition-dispatcher.js";
+import { PartitionDispatcher, partitionKey } from "./partition-dispatcher.js";
 import type { InvokeResult, LogLine, Replica, StreamHandle } from "./replica.js";
 
 /** Where replies to `/requests` callers go: the gateway's waiters, by correlation id. */
@@ -23,7 +23,8 @@ const START_BACKOFF_MS = [250, 1000, 2000, 5000, 10_000, 30_000] as const;
 /** What a runner is given; the daemon builds one per deployed function. */
 export interface FunctionRunnerOptions {
   name: string;
-  input: string;
+  /** Topics the function reads; each message keeps its own topic's order. */
+  inputs: string[];
   output: string | undefined;
   concurrency: number;
   /** Keep each partition's order (the default) or not (`ordering: none`). */
@@ -49,7 +50,8 @@ export interface ReplicaSnapshot {
   startedAt: number;
   handled: number;
   inFlight: number;
-  partitions: number[];
+  /** `topic/partition` keys this replica holds now. */
+  partitions: string[];
 }
 
 /** A snapshot for `riff list`, `riff describe` and the autoscaler. */
@@ -70,15 +72,15 @@ export interface RunnerSnapshot {
  * a crash anywhere means redelivery, never loss.
  */
 export class FunctionRunner {
-  private consumer: GroupConsumer | undefined;
+  private readonly consumers = new Map<string, GroupConsumer>();
   private readonly abort = new AbortController();
   private readonly replicas: Replica[] = [];
-  private readonly trackers = new Map<number, OffsetTracker>();
+  private readonly trackers = new Map<string, OffsetTracker>();
   private readonly streams = new Map<Replica, StreamHandle>();
   private readonly dispatcher: PartitionDispatcher;
   private roomWaiter: (() => void) | undefined;
   private starting = 0;
-  private loop: Promise<void> | undefined;
+  private loops: Promise<void>[] = [];
   private inFlight = 0;
   private replicaSeq = 0;
   private failures = 0;
@@ -98,13 +100,18 @@ export class FunctionRunner {
     return this.options.name;
   }
 
-  /** Joins the input topic's group and starts dispatching. */
+  /** Joins each input topic's group `<name>` and starts dispatching. */
   start(): void {
-    const { broker, input, name } = this.options;
-    this.consumer = broker.consume(input, name, { signal: this.abort.signal });
-    this.loop = this.run(this.consumer).catch((err: unknown) => {
-      if (!this.abort.signal.aborted) this.options.logger.error("dispatch loop failed", { err: String(err) });
-    });
+    const { broker, inputs, name } = this.options;
+    for (const input of inputs) {
+      const consumer = broker.consume(input, name, { signal: this.abort.signal });
+      this.consumers.set(input, consumer);
+      this.loops.push(
+        this.run(consumer).catch((err: unknown) => {
+          if (!this.abort.signal.aborted) this.options.logger.error("dispatch loop failed", { input, err: String(err) });
+        }),
+      );
+    }
   }
 
   /** Starts one replica now and waits until it is ready; `riff create` uses it to surface load errors. */
@@ -126,8 +133,8 @@ export class FunctionRunner {
   async stop(): Promise<void> {
     this.abort.abort();
     this.roomWaiter?.();
-    await this.consumer?.close();
-    await this.loop;
+    await Promise.all([...this.consumers.values()].map((c) => c.close()));
+    await Promise.all(this.loops);
     await this.scaleTo(0);
   }
 
@@ -249,12 +256,13 @@ export class FunctionRunner {
   }
 
   private dispatch(replica: Replica, message: StoredMessage): void {
-    const tracker = this.trackerFor(message.partition);
+    const key = partitionKey(message);
+    const tracker = this.trackerFor(key);
     tracker.begin(message.offset);
     this.inFlight++;
     this.lastActivityAt = Date.now();
     const headers: Headers = { ...message.headers, [TIMESTAMP_HEADER]: [String(message.timestamp)] };
-    if (this.options.ordered) headers[SERIAL_KEY_HEADER] = [String(message.partition)];
+    if (this.options.ordered) headers[SERIAL_KEY_HEADER] = [key];
     const work = replica.shape === "stream" ? this.feedStream(replica, message, headers) : replica.invoke(headers, message.payload);
     work
       .then(
@@ -265,10 +273,10 @@ export class FunctionRunner {
       .finally(() => {
         this.inFlight--;
         this.lastActivityAt = Date.now();
-        this.dispatcher.finished(message.partition);
+        this.dispatcher.finished(key);
         const commitTo = tracker.complete(message.offset);
         if (commitTo !== undefined) {
-          this.consumer?.commit(message.partition, commitTo).catch((err: unknown) => {
+          this.consumers.get(message.topic)?.commit(message.partition, commitTo).catch((err: unknown) => {
             if (!this.abort.signal.aborted) this.options.logger.error("commit failed", { err: String(err) });
           });
         }
@@ -341,7 +349,7 @@ export class FunctionRunner {
     this.options.onLog({ replica, stream: "stderr", line: `riff: ${line}` });
   }
 
-  private trackerFor(partition: number): OffsetTracker {
+  private trackerFor(partition: string): OffsetTracker {
     let t = this.trackers.get(partition);
     if (t === undefined) this.trackers.set(partition, (t = new OffsetTracker()));
     return t;

@@ -21,9 +21,12 @@ export interface PartitionDispatcherOptions {
  * keeping each partition's order and never letting two replicas hold the same partition.
  */
 export class PartitionDispatcher {
-  private readonly queues = new Map<number, StoredMessage[]>();
-  private readonly owners = new Map<number, Replica>();
-  private readonly inFlightByPartition = new Map<number, number>();
+  /** Keyed by `topic/partition`: a function may read several topics. */
+  private readonly queues = new Map<string, StoredMessage[]>();
+  private readonly owners = new Map<string, Replica>();
+  private readonly inFlightByPartition = new Map<string, number>();
+  /** A stable number per partition key, to spread partitions evenly over replicas. */
+  private readonly ordinals = new Map<string, number>();
   private waiting = 0;
 
   constructor(private readonly o: PartitionDispatcherOptions) {}
@@ -35,8 +38,12 @@ export class PartitionDispatcher {
 
   enqueue(messages: StoredMessage[]): void {
     for (const m of messages) {
-      let q = this.queues.get(m.partition);
-      if (q === undefined) this.queues.set(m.partition, (q = []));
+      const key = partitionKey(m);
+      let q = this.queues.get(key);
+      if (q === undefined) {
+        this.queues.set(key, (q = []));
+        if (!this.ordinals.has(key)) this.ordinals.set(key, this.ordinals.size);
+      }
       q.push(m);
     }
     this.waiting += messages.length;
@@ -64,16 +71,16 @@ export class PartitionDispatcher {
   }
 
   /** Records that a message of `partition` is done (replied, failed, or its replica died). */
-  finished(partition: number): void {
+  finished(partition: string): void {
     const n = (this.inFlightByPartition.get(partition) ?? 1) - 1;
     this.inFlightByPartition.set(partition, n);
     if (n === 0) this.owners.delete(partition);
   }
 
   /** Partitions each replica holds now, for `riff describe`. */
-  assignments(): Map<string, number[]> {
-    const out = new Map<string, number[]>();
-    for (const [p, r] of this.owners) out.set(r.id, [...(out.get(r.id) ?? []), p].sort((a, b) => a - b));
+  assignments(): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    for (const [p, r] of this.owners) out.set(r.id, [...(out.get(r.id) ?? []), p].sort());
     return out;
   }
 
@@ -83,14 +90,19 @@ export class PartitionDispatcher {
    * went), the partition waits until nothing of it is in flight on the old owner, then moves:
    * never two replicas on one partition, and order kept across the move.
    */
-  private ownerOf(partition: number, ready: Replica[]): Replica | undefined {
-    const wanted = ready[partition % ready.length];
+  private ownerOf(partition: string, ready: Replica[]): Replica | undefined {
+    const wanted = ready[(this.ordinals.get(partition) ?? 0) % ready.length];
     const owner = this.owners.get(partition);
     if (owner === wanted) return owner;
     if (owner !== undefined && (this.inFlightByPartition.get(partition) ?? 0) > 0) return undefined;
     if (wanted !== undefined) this.owners.set(partition, wanted);
     return wanted;
   }
+}
+
+/** `topic/partition`: the unit of order and of assignment. */
+export function partitionKey(m: { topic: string; partition: number }): string {
+  return `${m.topic}/${m.partition}`;
 }
 
 function leastBusy(ready: Replica[]): Replica | undefined {

@@ -5,7 +5,7 @@ import { printTable } from "../output.js";
 interface FunctionRow {
   name: string;
   invoker: string;
-  input: string;
+  inputs: string[];
   output?: string;
   status: string;
   error?: string;
@@ -15,7 +15,7 @@ interface FunctionRow {
   desired: number;
   inFlight: number;
   lag: number;
-  partitionLag: { partition: number; committed: number; end: number; lag: number }[];
+  partitionLag: { topic: string; partition: number; committed: number; end: number; lag: number }[];
   idleTimeoutMs: number;
   minReplicas: number;
   maxReplicas?: number;
@@ -46,7 +46,7 @@ export async function list(home: string, output: string | undefined): Promise<vo
     functions.map((f) => [
       f.name,
       f.invoker,
-      f.input,
+      f.inputs.join(","),
       f.output ?? "-",
       f.status,
       String(f.ready),
@@ -135,7 +135,7 @@ export async function describeFunction(home: string, name: string, output: strin
   const w = (s: string) => process.stdout.write(`${s}\n`);
   w(`function ${f.name} (revision ${f.revision}): ${f.status}${f.error === undefined ? "" : `\n  ${f.error}`}`);
   w(`  invoker ${f.invoker}, artifact ${f.artifact}${f.handler === undefined ? "" : `, handler ${f.handler}`}`);
-  w(`  input ${f.input}${f.output === undefined ? "" : `, output ${f.output}`}, ordering ${f.ordering}, concurrency ${f.concurrency}`);
+  w(`  input ${f.inputs.join(", ")}${f.output === undefined ? "" : `, output ${f.output}`}, ordering ${f.ordering}, concurrency ${f.concurrency}`);
   w(`  replicas: min ${f.minReplicas}, max ${f.maxReplicas ?? "partitions"}, idle timeout ${formatDuration(f.idleTimeoutMs)}`);
   w(`  ${f.ready} ready of ${f.desired} desired, ${f.inFlight} in flight, lag ${f.lag}, arriving ${f.rates.arrival.toFixed(1)} msg/s\n`);
   if (f.replicas.length > 0) {
@@ -145,7 +145,7 @@ export async function describeFunction(home: string, name: string, output: strin
     );
     w("");
   }
-  printTable(["PARTITION", "COMMITTED", "END", "LAG"], f.partitionLag.map((p) => [String(p.partition), String(p.committed), String(p.end), String(p.lag)]));
+  printTable(["TOPIC", "PARTITION", "COMMITTED", "END", "LAG"], f.partitionLag.map((p) => [p.topic, String(p.partition), String(p.committed), String(p.end), String(p.lag)]));
   w("\nscaling decisions (newest last):");
   if (f.decisions.length === 0) w("  none yet");
   for (const d of f.decisions) w(`  ${d.at}  ${d.from} -> ${d.to}  ${d.reason}`);

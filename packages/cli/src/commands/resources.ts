@@ -52,6 +52,7 @@ export interface CreateOptions {
   minReplicas?: string;
   concurrency?: string;
   ordering?: string;
+  allowCycle?: boolean;
   partitions?: string;
   force?: boolean;
   dryRun?: boolean;
@@ -60,12 +61,13 @@ export interface CreateOptions {
 /** `riff create <invoker>`: writes the function and topic YAML next to the code, then applies them. */
 export async function create(home: string, invoker: string, o: CreateOptions): Promise<void> {
   assertValidName(o.name, "--name");
-  assertValidName(o.input, "--input");
+  const inputs = o.input.split(",").map((t) => t.trim());
+  for (const t of inputs) assertValidName(t, "--input");
   if (o.output !== undefined) assertValidName(o.output, "--output");
-  if (o.output === o.input) {
+  if (o.output !== undefined && inputs.includes(o.output) && o.allowCycle !== true) {
     throw badArgument(
-      `--input and --output are both '${o.input}': each result would come back as the function's input, forever (a loop)`,
-      "give --output another topic, or leave it out",
+      `--input and --output are both '${o.output}': each result would come back as the function's input, forever (a loop: ${o.output} -> ${o.name} -> ${o.output})`,
+      "give --output another topic, or pass --allow-cycle if the loop is on purpose",
     );
   }
   const dir = resolve(o.filepath);
@@ -82,7 +84,7 @@ export async function create(home: string, invoker: string, o: CreateOptions): P
   const minReplicas = wholeNumber(o.minReplicas, "--min-replicas", 0);
   const concurrency = wholeNumber(o.concurrency, "--concurrency", 1);
   const { stringify } = await import("yaml");
-  const spec: Record<string, unknown> = { invoker, input: o.input };
+  const spec: Record<string, unknown> = { invoker, input: inputs.length === 1 ? inputs[0] : inputs };
   if (o.output !== undefined) spec["output"] = o.output;
   if (o.handler !== undefined) spec["handler"] = o.handler;
   spec["artifact"] = relative(dir, resolve(dir, artifact)) || ".";
@@ -90,10 +92,11 @@ export async function create(home: string, invoker: string, o: CreateOptions): P
   if (minReplicas !== undefined) spec["minReplicas"] = minReplicas;
   if (concurrency !== undefined) spec["concurrency"] = concurrency;
   if (o.ordering !== undefined) spec["ordering"] = o.ordering;
+  if (o.allowCycle === true) spec["allowCycle"] = true;
   if (o.idleTimeout !== undefined) spec["idleTimeoutMs"] = parseDuration(o.idleTimeout, "--idle-timeout");
   const fnYaml = stringify({ apiVersion: API_VERSION, kind: "Function", metadata: { name: o.name }, spec });
   const topicSpec = partitions === undefined ? {} : { partitions };
-  const topicsYaml = [o.input, ...(o.output === undefined ? [] : [o.output])]
+  const topicsYaml = [...inputs, ...(o.output === undefined || inputs.includes(o.output) ? [] : [o.output])]
     .map((t) => stringify({ apiVersion: API_VERSION, kind: "Topic", metadata: { name: t }, spec: topicSpec }))
     .join("---\n");
   const fnFile = join(dir, `${o.name}-function.yaml`);
@@ -107,7 +110,7 @@ export async function create(home: string, invoker: string, o: CreateOptions): P
     else writeFileSync(file, text);
   }
   report(await applyFiles(client as DaemonClient, [topicsFile, fnFile], false));
-  info(`try it: riff publish --input ${o.input} --data 10 --reply`);
+  info(`try it: riff publish --input ${inputs[0] ?? ""} --data 10 --reply`);
 }
 
 function wholeNumber(value: string | undefined, flag: string, min: number): number | undefined {
