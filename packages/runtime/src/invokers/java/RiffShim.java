@@ -14,12 +14,14 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -51,6 +53,44 @@ public final class RiffShim {
     }
   }
 
+  // No lambdas or method references anywhere in this file: the first one bootstraps
+  // invokedynamic, which costs tens of milliseconds of every cold start.
+
+  /** Daemon worker threads, so a stuck function cannot keep the JVM alive after SHUTDOWN's grace. */
+  static final class WorkerThreads implements ThreadFactory {
+    public Thread newThread(Runnable r) {
+      Thread t = new Thread(r, "riff-worker");
+      t.setDaemon(true);
+      return t;
+    }
+  }
+
+  /** One INVOKE, run on a worker. */
+  static final class Invocation implements Runnable {
+    private final Call call;
+    private final int id;
+    private final Map<String, List<String>> headers;
+    private final byte[] payload;
+
+    Invocation(Call call, int id, Map<String, List<String>> headers, byte[] payload) {
+      this.call = call;
+      this.id = id;
+      this.headers = headers;
+      this.payload = payload;
+    }
+
+    public void run() {
+      invoke(call, id, headers, payload);
+    }
+  }
+
+  /** Accept ranges by descending q, then by their order in the header. */
+  static final class ByQuality implements Comparator<double[]> {
+    public int compare(double[] a, double[] b) {
+      return a[0] != b[0] ? Double.compare(b[0], a[0]) : Double.compare(a[1], b[1]);
+    }
+  }
+
   /** One user function, whatever its interface, as bytes in and a value out. */
   interface Call {
     Object call(byte[] payload) throws Exception;
@@ -70,11 +110,7 @@ public final class RiffShim {
       System.exit(1);
       return;
     }
-    ExecutorService pool = Executors.newFixedThreadPool(WORKERS, r -> {
-      Thread t = new Thread(r, "riff-worker");
-      t.setDaemon(true);
-      return t;
-    });
+    ExecutorService pool = Executors.newFixedThreadPool(WORKERS, new WorkerThreads());
     send(READY, 0, Map.of("riff-shape", List.of("request-reply")), new byte[0]);
     for (;;) {
       int length;
@@ -96,7 +132,7 @@ public final class RiffShim {
       } else if (type == INVOKE) {
         Map<String, List<String>> headers = new LinkedHashMap<>();
         byte[] payload = parse(frame, headers);
-        pool.execute(() -> invoke(call, id, headers, payload));
+        pool.execute(new Invocation(call, id, headers, payload));
       } else {
         System.err.println("riff: unexpected frame type " + type);
       }
@@ -120,7 +156,9 @@ public final class RiffShim {
       o += 2 + n;
       long v = ((long) (f[o] & 0xff) << 24) | ((f[o + 1] & 0xff) << 16) | ((f[o + 2] & 0xff) << 8) | (f[o + 3] & 0xff);
       if (o + 4 + v > f.length) fatal("header runs past the frame");
-      headers.computeIfAbsent(name, k -> new ArrayList<>()).add(new String(f, o + 4, (int) v, StandardCharsets.UTF_8));
+      List<String> values = headers.get(name);
+      if (values == null) headers.put(name, values = new ArrayList<>(1));
+      values.add(new String(f, o + 4, (int) v, StandardCharsets.UTF_8));
       o += 4 + (int) v;
     }
     byte[] payload = new byte[f.length - o];
@@ -179,18 +217,28 @@ public final class RiffShim {
     if (instance instanceof Function) {
       Function<Object, Object> fn = (Function<Object, Object>) instance;
       boolean bytes = takesBytes(cls, "apply");
-      return payload -> fn.apply(bytes ? payload : new String(payload, StandardCharsets.UTF_8));
+      return new Call() {
+        public Object call(byte[] payload) {
+          return fn.apply(bytes ? payload : new String(payload, StandardCharsets.UTF_8));
+        }
+      };
     }
     if (instance instanceof Supplier) {
       Supplier<Object> fn = (Supplier<Object>) instance;
-      return payload -> fn.get();
+      return new Call() {
+        public Object call(byte[] payload) {
+          return fn.get();
+        }
+      };
     }
     if (instance instanceof Consumer) {
       Consumer<Object> fn = (Consumer<Object>) instance;
       boolean bytes = takesBytes(cls, "accept");
-      return payload -> {
-        fn.accept(bytes ? payload : new String(payload, StandardCharsets.UTF_8));
-        return null;
+      return new Call() {
+        public Object call(byte[] payload) {
+          fn.accept(bytes ? payload : new String(payload, StandardCharsets.UTF_8));
+          return null;
+        }
       };
     }
     throw new IllegalArgumentException(handler + " implements none of java.util.function.Function, Supplier, Consumer");
@@ -286,7 +334,7 @@ public final class RiffShim {
         types.add(t);
       }
     }
-    order.sort((a, b) -> a[0] != b[0] ? Double.compare(b[0], a[0]) : Double.compare(a[1], b[1]));
+    order.sort(new ByQuality());
     for (double[] o : order) {
       String range = types.get((int) o[2]);
       if (matches(range, preferred)) return preferred;

@@ -24,6 +24,12 @@ export function javac(args: string[], cwd: string): Promise<string> {
   });
 }
 
+/**
+ * `-XDstringConcat=inline`: string `+` as StringBuilder calls instead of invokedynamic, whose
+ * first use bootstraps StringConcatFactory at a cost of milliseconds per cold start.
+ */
+const SHIM_JAVAC_FLAGS = ["-XDstringConcat=inline"];
+
 let shim: Promise<string> | undefined;
 
 /**
@@ -33,12 +39,12 @@ let shim: Promise<string> | undefined;
 export function compiledShim(): Promise<string> {
   shim ??= (async () => {
     const source = readFileSync(SHIM_SOURCE);
-    const dir = join(SHIM_CACHE, createHash("sha256").update(source).digest("hex").slice(0, 16));
+    const dir = join(SHIM_CACHE, createHash("sha256").update(source).update(SHIM_JAVAC_FLAGS.join(" ")).digest("hex").slice(0, 16));
     if (existsSync(join(dir, "RiffShim.class"))) return dir;
     await mkdir(SHIM_CACHE, { recursive: true });
     const tmp = await mkdtemp(join(SHIM_CACHE, "tmp-"));
     try {
-      await javac(["-d", tmp, SHIM_SOURCE], tmp);
+      await javac([...SHIM_JAVAC_FLAGS, "-d", tmp, SHIM_SOURCE], tmp);
       await rename(tmp, dir).catch(async (err: NodeJS.ErrnoException) => {
         // Another daemon compiled the same version meanwhile: use theirs.
         if (!existsSync(join(dir, "RiffShim.class"))) throw err;

@@ -7,7 +7,6 @@ on sys.path, so that this module is byte-compiled once instead of on every start
   RIFF_FUNCTION_HANDLER   the function's name, or module.function; default: the file's name
   RIFF_PYTHON_SITE        site-packages folders, os.pathsep-separated (the interpreter runs with -S)
 """
-import json
 import os
 import sys
 import threading
@@ -43,6 +42,7 @@ def user_traceback(err):
 
 
 def error_body(err, code):
+    import json
     if isinstance(err, ContentError):
         return json.dumps({"name": "ContentError", "code": err.code, "message": str(err)}).encode("utf-8")
     return json.dumps({"name": type(err).__name__, "code": code, "message": str(err) or type(err).__name__,
