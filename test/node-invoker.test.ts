@@ -1,30 +1,6 @@
-import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deployNode } from "./helpers/functions.js";
-import { RIFF_BIN, startRiff, type RiffFixture } from "./helpers/riff.js";
-
-/** Reads `riff topics tail -f -o json` until `n` messages arrived. */
-function tailN(home: string, topic: string, n: number): Promise<{ payload: string; headers: Record<string, string[]> }[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [RIFF_BIN, "topics", "tail", topic, "--from-beginning", "-f", "-o", "json"], {
-      env: { ...process.env, RIFF_HOME: home },
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    const got: { payload: string; headers: Record<string, string[]> }[] = [];
-    let rest = "";
-    child.stdout.setEncoding("utf8");
-    child.stdout.on("data", (chunk: string) => {
-      const lines = (rest + chunk).split("\n");
-      rest = lines.pop() ?? "";
-      for (const l of lines) if (l) got.push(JSON.parse(l) as { payload: string; headers: Record<string, string[]> });
-      if (got.length >= n) {
-        child.kill();
-        resolve(got);
-      }
-    });
-    child.once("exit", () => reject(new Error(`tail of ${topic} ended with ${got.length} of ${n} messages`)));
-  });
-}
+import { startRiff, tailN, type RiffFixture } from "./helpers/riff.js";
 
 describe("the node invoker", () => {
   let riff: RiffFixture;
@@ -68,7 +44,7 @@ module.exports = fn;
 `;
     expect((await deployNode(riff, "hdrs", source, ["--input", "hdrs-in"])).code).toBe(0);
     const res = await post("hdrs-in", "x", { "x-a": "1" });
-    expect(await res.text()).toBe("content-type,riff-correlation-id,x-a");
+    expect(await res.text()).toBe("content-type,riff-correlation-id,traceparent,x-a,x-riff-hops");
   });
 
   it("returning a message sets the output headers", async () => {

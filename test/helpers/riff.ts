@@ -126,3 +126,35 @@ export function waitForLogCount(home: string, name: string, pattern: RegExp, cou
     });
   });
 }
+
+/** Reads `riff topics tail -f -o json` until `n` messages arrived. */
+export function tailN(home: string, topic: string, n: number): Promise<TailedMessage[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [RIFF_BIN, "topics", "tail", topic, "--from-beginning", "-f", "-o", "json"], {
+      env: { ...process.env, RIFF_HOME: home },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const got: TailedMessage[] = [];
+    let rest = "";
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (chunk: string) => {
+      const lines = (rest + chunk).split("\n");
+      rest = lines.pop() ?? "";
+      for (const l of lines) if (l) got.push(JSON.parse(l) as TailedMessage);
+      if (got.length >= n) {
+        child.kill();
+        resolve(got);
+      }
+    });
+    child.once("exit", () => reject(new Error(`tail of ${topic} ended with ${got.length} of ${n} messages`)));
+  });
+}
+
+
+/** One message as `riff topics tail -o json` prints it. */
+export interface TailedMessage {
+  partition: number;
+  offset: number;
+  payload: string;
+  headers: Record<string, string[]>;
+}

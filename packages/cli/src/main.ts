@@ -48,6 +48,7 @@ example(
     .option("--port <port>", "port for the gateway and the API (0 picks a free one)", "8080")
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--max-body-bytes <size>", "largest message body the gateway takes (e.g. 1MiB)")
+    .option("--max-hops <n>", "functions a message may pass through before it is taken for a loop", "16")
     .action(run(async () => (await import("./commands/system.js")).start)),
   "riff system start --port 8080",
 );
@@ -152,6 +153,15 @@ example(
     .addOption(output())
     .action(run(async () => async (home: string, o: { output?: string }) => (await import("./commands/inspect.js")).list(home, o.output))),
   "riff list -o json",
+);
+
+example(
+  program
+    .command("graph")
+    .description("print topics and functions as a graph: in the terminal, or as Graphviz dot or Mermaid")
+    .addOption(new Option("-o, --output <format>", "output format").choices(["text", "dot", "mermaid", "json"]))
+    .action(run(async () => async (home: string, o: { output?: string }) => (await import("./commands/graph.js")).graph(home, o.output))),
+  "riff graph -o mermaid",
 );
 
 const describeCmd = program.command("describe").description("show one resource in detail");

@@ -16,6 +16,7 @@ export const ErrorCodes = {
   RIFF_INVALID_ARGUMENT: { kind: "user", status: 400 },
   RIFF_INVALID_NAME: { kind: "user", status: 400 },
   RIFF_TOPOLOGY_LOOP: { kind: "user", status: 400 },
+  RIFF_HOP_LIMIT: { kind: "user", status: 508 },
   RIFF_TOPIC_NOT_FOUND: { kind: "user", status: 404 },
   RIFF_TOPIC_EXISTS: { kind: "user", status: 409 },
   RIFF_TOPIC_IN_USE: { kind: "user", status: 409 },

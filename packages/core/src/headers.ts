@@ -11,7 +11,17 @@ export const HeaderNames = {
   correlationId: "riff-correlation-id",
   error: "riff-error",
   timestamp: "riff-timestamp",
+  /** How many functions a message has passed through; `x-` so it survives a trip through HTTP. */
+  hops: "x-riff-hops",
+  /** `end`: a `/requests` caller wants the reply of the last function of a pipeline. */
+  replyFrom: "x-riff-reply-from",
+  traceparent: "traceparent",
 } as const;
+
+/** @default 16: a message that has passed through this many functions is taken for a loop. */
+export const DEFAULT_MAX_HOPS = 16;
+/** The topic where messages riff will not deliver go, with the reason in their headers. */
+export const DEAD_LETTER_TOPIC = "riff-dead-letters";
 
 /** Builds headers from any mix of shapes, lower-casing names and keeping every value. */
 export function createHeaders(

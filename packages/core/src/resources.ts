@@ -38,6 +38,8 @@ export interface FunctionSpec {
   ordering?: Ordering | undefined;
   /** Permits a cycle in the topic graph through this function, on purpose. */
   allowCycle?: boolean | undefined;
+  /** `end`: `/requests` callers get the reply of the pipeline's last function, not this one's. */
+  replyFrom?: "self" | "end" | undefined;
 }
 
 /** `partition`: each partition's messages are handled one at a time, in order. `none`: in parallel. */
@@ -85,6 +87,7 @@ export interface ResolvedFunction {
   concurrency: number;
   ordering: Ordering;
   allowCycle: boolean;
+  replyFrom: "self" | "end";
   /** Absolute path of the YAML this came from, so `riff update` can re-read it. */
   source: string | undefined;
 }

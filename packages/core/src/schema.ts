@@ -44,6 +44,7 @@ export const functionSchema = z.strictObject({
     concurrency: z.number().int().min(1).max(1024).optional(),
     ordering: z.enum(["partition", "none"]).optional(),
     allowCycle: z.boolean().optional(),
+    replyFrom: z.enum(["self", "end"]).optional(),
   }),
 });
 

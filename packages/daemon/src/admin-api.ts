@@ -96,6 +96,11 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
       const off = o.logs.follow(fn, (text) => res.write(text));
       req.on("close", off);
     }],
+    ["GET", /^graph$/, async (_q, res) => {
+      const topics = (await o.broker.listTopics()).map((t) => t.name);
+      const functions = [...o.deployments.runners.values()].map(({ fn, runner }) => ({ name: fn.name, inputs: fn.inputs, output: fn.output, status: runner.snapshot().status }));
+      sendJson(res, 200, { topics, functions });
+    }],
     ["GET", /^topics$/, async (_q, res) => sendJson(res, 200, { topics: await o.broker.listTopics() })],
     ["POST", /^topics$/, async (req, res) => {
       const body = await json<{ name?: string; partitions?: number }>(req);

@@ -75,6 +75,7 @@ export class Daemon {
       replies: this.replies,
       invokers: builtinInvokers,
       logger: this.logger.child({ component: "deployments" }),
+      maxHops: this.options.maxHops,
     });
     this.scaler = new Scaler(this.broker, this.logger.child({ component: "scaler" }));
     const gateway = createGateway({
@@ -102,6 +103,7 @@ export class Daemon {
     });
     this.server = server;
     await listen(server, port, host);
+    process.env["RIFF_GATEWAY_URL"] = `http://${host}:${(server.address() as AddressInfo).port}`;
     await this.deployments.restore();
     const bound = (server.address() as AddressInfo).port;
     this.info = {

@@ -38,6 +38,8 @@ export interface DeploymentsOptions {
   replies: ReplySink;
   invokers: ReadonlyMap<string, Invoker>;
   logger: Logger;
+  /** Messages past this many functions go to the dead-letter topic. */
+  maxHops: number;
 }
 
 /**
@@ -183,6 +185,7 @@ export class Deployments {
       concurrency: spec.concurrency ?? invoker.defaultConcurrency,
       ordering: spec.ordering ?? "partition",
       allowCycle: spec.allowCycle ?? false,
+      replyFrom: spec.replyFrom ?? "self",
       source: file,
     };
   }
@@ -262,6 +265,8 @@ export class Deployments {
       output: fn.output,
       concurrency: fn.concurrency,
       ordered: fn.ordering !== "none",
+      replyFromEnd: fn.replyFrom === "end",
+      maxHops: this.o.maxHops,
       code: this.o.store.prepared(fn),
       invoker,
       broker: this.o.broker,
@@ -282,6 +287,6 @@ export class Deployments {
 
 function sameSpec(a: ResolvedFunction, b: ResolvedFunction): boolean {
   if (a.inputs.join() !== b.inputs.join()) return false;
-  const keys = ["invoker", "output", "allowCycle", "handler", "artifact", "maxReplicas", "minReplicas", "idleTimeoutMs", "concurrency", "ordering"] as const;
+  const keys = ["invoker", "output", "allowCycle", "replyFrom", "handler", "artifact", "maxReplicas", "minReplicas", "idleTimeoutMs", "concurrency", "ordering"] as const;
   return keys.every((k) => a[k] === b[k]);
 }

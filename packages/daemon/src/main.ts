@@ -44,6 +44,7 @@ async function main(): Promise<void> {
       host: { type: "string" },
       "max-body-bytes": { type: "string" },
       "log-level": { type: "string" },
+      "max-hops": { type: "string" },
     },
   });
   const logger = createJsonLogger(values["log-level"] === "debug" ? "debug" : "info");
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
     ...(values.home !== undefined ? { home: values.home } : {}),
     ...(values.port !== undefined ? { port: Number(values.port) } : {}),
     ...(values.host !== undefined ? { host: values.host } : {}),
+    ...(values["max-hops"] !== undefined ? { maxHops: Number(values["max-hops"]) } : {}),
     ...(values["max-body-bytes"] !== undefined ? { maxBodyBytes: parseSize(values["max-body-bytes"], "--max-body-bytes") } : {}),
   });
   const running = await runningDaemon(options.home);

@@ -1,5 +1,6 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
+import { DEFAULT_MAX_HOPS } from "@riff/core";
 
 /** @default 8080: the one port of gateway, admin API and /healthz. */
 export const DEFAULT_PORT = 8080;
@@ -22,6 +23,8 @@ export interface DaemonOptions {
   replyTimeoutMs?: number;
   /** @default DEFAULT_SCALE_INTERVAL_MS */
   scaleIntervalMs?: number;
+  /** @default DEFAULT_MAX_HOPS (16) */
+  maxHops?: number;
 }
 
 /** Options after defaults. */
@@ -32,6 +35,7 @@ export interface ResolvedDaemonOptions {
   maxBodyBytes: number | undefined;
   replyTimeoutMs: number | undefined;
   scaleIntervalMs: number;
+  maxHops: number;
 }
 
 /** The riff home: `RIFF_HOME`, else `~/.riff`. */
@@ -49,6 +53,7 @@ export function resolveDaemonOptions(options: DaemonOptions): ResolvedDaemonOpti
     maxBodyBytes: options.maxBodyBytes,
     replyTimeoutMs: options.replyTimeoutMs,
     scaleIntervalMs: options.scaleIntervalMs ?? DEFAULT_SCALE_INTERVAL_MS,
+    maxHops: options.maxHops ?? DEFAULT_MAX_HOPS,
   };
 }
 

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { HeaderNames, parseDuration, RiffError, type Headers, type Logger, silentLogger } from "@riff/core";
 import type { Broker } from "@riff/broker";
@@ -11,6 +11,8 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_REPLY_TIMEOUT_MS = 60_000;
 /** The request header that sets the reply timeout per request. */
 export const TIMEOUT_HEADER = "x-riff-timeout";
+/** The request header whose value is the message key: one key, one partition, one order. */
+export const KEY_HEADER = "x-riff-key";
 
 /** Options of {@link createGateway}. */
 export interface GatewayOptions {
@@ -70,8 +72,10 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
     const timeoutMs = reply ? replyTimeout(req) : 0;
     const payload = await readBody(req, maxBody);
     const headers = messageHeaders(req);
+    const key = headerValue(req, KEY_HEADER);
+    const message = key === undefined ? { headers, payload } : { headers, payload, key };
     if (!reply) {
-      const position = await broker.publish(topic, { headers, payload });
+      const position = await broker.publish(topic, message);
       sendJson(res, 202, position);
       return;
     }
@@ -80,7 +84,7 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
     const waiter = replies.wait(correlationId, timeoutMs);
     res.on("close", waiter.cancel);
     try {
-      await broker.publish(topic, { headers, payload });
+      await broker.publish(topic, message);
     } catch (err) {
       waiter.cancel();
       throw err;
@@ -93,10 +97,14 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
   }
 
   function replyTimeout(req: IncomingMessage): number {
-    const value = req.headers[TIMEOUT_HEADER];
-    if (value === undefined) return defaultTimeout;
-    return parseDuration(Array.isArray(value) ? value[0] : value, "X-Riff-Timeout header");
+    const value = headerValue(req, TIMEOUT_HEADER);
+    return value === undefined ? defaultTimeout : parseDuration(value, "X-Riff-Timeout header");
   }
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /**
@@ -106,6 +114,8 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
 function messageHeaders(req: IncomingMessage): Headers {
   const contentType = req.headers["content-type"] ?? "text/plain";
   const headers: Headers = { "content-type": [contentType] };
+  // Every message gets a W3C trace id at the edge, which the functions carry along.
+  if (req.headers.traceparent === undefined) headers["traceparent"] = [`00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-01`];
   const accept = req.headers["accept"];
   if (accept !== undefined && accept !== "*/*") headers["accept"] = [accept];
   const raw = req.rawHeaders;

@@ -1,4 +1,4 @@
-import { HeaderNames, RiffError, toRiffError, type Headers, type Logger } from "@riff/core";
+import { DEAD_LETTER_TOPIC, HeaderNames, RiffError, toRiffError, type Headers, type Logger } from "@riff/core";
 import type { Broker, GroupConsumer, StoredMessage } from "@riff/broker";
 import type { Invoker, PreparedFunction } from "./invoker.js";
 import { OffsetTracker } from "./offset-tracker.js";
@@ -29,6 +29,10 @@ export interface FunctionRunnerOptions {
   concurrency: number;
   /** Keep each partition's order (the default) or not (`ordering: none`). */
   ordered: boolean;
+  /** `/requests` callers get the reply of the pipeline's end, not this function's. */
+  replyFromEnd: boolean;
+  /** A message that has passed through this many functions goes to the dead-letter topic. */
+  maxHops: number;
   code: PreparedFunction;
   invoker: Invoker;
   broker: Broker;
@@ -39,8 +43,14 @@ export interface FunctionRunnerOptions {
   graceMs?: number;
 }
 
-/** `idle`: no replicas; `running`: serving; `failed`: the function could not start. */
-export type RunnerStatus = "idle" | "running" | "failed";
+/**
+ * `idle`: no replicas; `running`: serving; `failed`: the function could not start; `looping`:
+ * messages reached the hop limit here recently.
+ */
+export type RunnerStatus = "idle" | "running" | "failed" | "looping";
+
+/** How long a function shows as `looping` after a message hit the hop limit. */
+const LOOPING_SHOWN_MS = 60_000;
 
 /** One replica as `riff describe` shows it. */
 export interface ReplicaSnapshot {
@@ -87,6 +97,7 @@ export class FunctionRunner {
   private lastError: string | undefined;
   private lastActivityAt = Date.now();
   private backoffUntil = 0;
+  private loopedAt = 0;
 
   constructor(private options: FunctionRunnerOptions) {
     this.dispatcher = new PartitionDispatcher({
@@ -157,7 +168,9 @@ export class FunctionRunner {
   }
 
   snapshot(): RunnerSnapshot {
-    const status: RunnerStatus = this.lastError !== undefined ? "failed" : this.replicas.length > 0 ? "running" : "idle";
+    let status: RunnerStatus = this.replicas.length > 0 ? "running" : "idle";
+    if (Date.now() - this.loopedAt < LOOPING_SHOWN_MS) status = "looping";
+    if (this.lastError !== undefined) status = "failed";
     const assigned = this.dispatcher.assignments();
     return {
       status,
@@ -261,12 +274,20 @@ export class FunctionRunner {
     tracker.begin(message.offset);
     this.inFlight++;
     this.lastActivityAt = Date.now();
-    const headers: Headers = { ...message.headers, [TIMESTAMP_HEADER]: [String(message.timestamp)] };
+    // Each delivery is one more hop; the function sees the count and passes it on, even
+    // through the gateway, so a loop the topic graph cannot show is still caught.
+    const hops = (Number(message.headers[HeaderNames.hops]?.[0]) || 0) + 1;
+    const carried: Headers = { ...message.headers, [HeaderNames.hops]: [String(hops)] };
+    if (this.options.replyFromEnd) carried[HeaderNames.replyFrom] = ["end"];
+    const headers: Headers = { ...carried, [TIMESTAMP_HEADER]: [String(message.timestamp)] };
     if (this.options.ordered) headers[SERIAL_KEY_HEADER] = [key];
-    const work = replica.shape === "stream" ? this.feedStream(replica, message, headers) : replica.invoke(headers, message.payload);
+    let work: Promise<InvokeResult | undefined>;
+    if (hops > this.options.maxHops) work = this.deadLetter(message, hops);
+    else if (replica.shape === "stream") work = this.feedStream(replica, message, headers);
+    else work = replica.invoke(headers, message.payload);
     work
       .then(
-        (result) => this.onResult(message, result),
+        (result) => this.onResult(message, carried, result),
         (err: unknown) => this.onError(message, toRiffError(err)),
       )
       .catch((err: unknown) => this.options.logger.error("handling a result failed", { err: String(err) }))
@@ -326,17 +347,44 @@ export class FunctionRunner {
     });
   }
 
-  private async onResult(message: StoredMessage, result: InvokeResult | undefined): Promise<void> {
+  private async onResult(message: StoredMessage, carried: Headers, result: InvokeResult | undefined): Promise<void> {
     if (result === undefined) return;
-    const cid = message.headers[HeaderNames.correlationId]?.[0];
-    if (cid !== undefined) this.options.replies.deliver(cid, result);
     const output = this.options.output;
+    const cid = message.headers[HeaderNames.correlationId]?.[0];
+    // A caller who asked for the pipeline's reply gets it from the last function, the one
+    // without an output topic; every other function answers the caller itself.
+    const fromEnd = carried[HeaderNames.replyFrom]?.[0] === "end" && output !== undefined;
+    if (cid !== undefined && !fromEnd) this.options.replies.deliver(cid, result);
     if (output !== undefined) {
-      await this.options.broker.publish(output, {
-        headers: carryHeaders(message.headers, result.headers),
-        payload: result.payload,
-      });
+      // The key goes along, so a key's messages keep their order through every stage.
+      const next = { headers: carryHeaders(carried, result.headers), payload: result.payload };
+      await this.options.broker.publish(output, message.key === undefined ? next : { ...next, key: message.key });
     }
+  }
+
+  /** A message past the hop limit is not delivered: it goes to the dead-letter topic with the reason. */
+  private async deadLetter(message: StoredMessage, hops: number): Promise<undefined> {
+    this.loopedAt = Date.now();
+    const reason = `passed through ${hops - 1} functions, over the hop limit of ${this.options.maxHops}: a loop?`;
+    this.log(this.options.name, `${message.topic}/${message.partition}@${message.offset} not delivered: ${reason}; sent to topic '${DEAD_LETTER_TOPIC}'`);
+    this.options.logger.warn("message over the hop limit sent to the dead-letter topic", { topic: message.topic, partition: message.partition, offset: message.offset, hops });
+    await this.options.broker.ensureTopic(DEAD_LETTER_TOPIC);
+    await this.options.broker.publish(DEAD_LETTER_TOPIC, {
+      headers: {
+        ...message.headers,
+        "riff-dead-letter-reason": [reason],
+        "riff-dead-letter-function": [this.options.name],
+        "riff-dead-letter-source": [`${message.topic}/${message.partition}@${message.offset}`],
+      },
+      payload: message.payload,
+    });
+    const cid = message.headers[HeaderNames.correlationId]?.[0];
+    if (cid !== undefined) {
+      this.options.replies.deliver(cid, new RiffError("RIFF_HOP_LIMIT", `the message was stopped at function '${this.options.name}': it ${reason}`, {
+        hint: `see it with \`riff topics tail ${DEAD_LETTER_TOPIC}\`; check the topic graph with \`riff graph\``,
+      }));
+    }
+    return undefined;
   }
 
   private onError(message: StoredMessage, err: RiffError): void {

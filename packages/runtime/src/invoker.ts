@@ -44,5 +44,8 @@ export function baseEnv(fn: PreparedFunction): Record<string, string> {
   };
   const tz = process.env["TZ"];
   if (tz !== undefined) env["TZ"] = tz;
+  // So a function can publish through the gateway (the daemon sets it once it listens).
+  const gateway = process.env["RIFF_GATEWAY_URL"];
+  if (gateway !== undefined) env["RIFF_GATEWAY_URL"] = gateway;
   return env;
 }

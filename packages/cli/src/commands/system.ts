@@ -12,6 +12,7 @@ export interface StartOptions {
   port: string;
   host: string;
   maxBodyBytes?: string;
+  maxHops?: string;
 }
 
 /** True when the daemon `daemon.json` names answers /healthz with its own pid (a crash leaves the file behind). */
@@ -37,6 +38,11 @@ export async function start(home: string, options: StartOptions): Promise<void> 
   const log = openSync(join(home, "daemon.log"), "a");
   const args = [main, "--home", home, "--port", options.port, "--host", options.host];
   if (options.maxBodyBytes !== undefined) args.push("--max-body-bytes", options.maxBodyBytes);
+  if (options.maxHops !== undefined) {
+    const n = Number(options.maxHops);
+    if (!Number.isInteger(n) || n < 1) throw new RiffError("RIFF_INVALID_ARGUMENT", `--max-hops ${options.maxHops}: must be a whole number of at least 1`);
+    args.push("--max-hops", options.maxHops);
+  }
   const child = spawn(process.execPath, args, {
     detached: true,
     stdio: ["ignore", log, log, "pipe"],

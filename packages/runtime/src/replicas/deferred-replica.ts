@@ -18,6 +18,7 @@ interface StreamCapable {
 export class DeferredReplica implements Replica {
   private inner: (Replica & StreamCapable) | undefined;
   private failed = false;
+  private stopped = false;
   private readonly startedAtCreation = Date.now();
 
   constructor(
@@ -26,7 +27,7 @@ export class DeferredReplica implements Replica {
   ) {}
 
   get state(): ReplicaState {
-    return this.inner?.state ?? (this.failed ? "failed" : "starting");
+    return this.inner?.state ?? (this.failed ? "failed" : this.stopped ? "stopped" : "starting");
   }
   get pid(): number | undefined {
     return this.inner?.pid;
@@ -48,13 +49,17 @@ export class DeferredReplica implements Replica {
   }
 
   async start(): Promise<void> {
+    let inner: Replica;
     try {
-      this.inner = await this.build();
+      inner = await this.build();
     } catch (err) {
       this.failed = true;
       throw err;
     }
-    await this.inner.start();
+    // Stopped while the launch was being worked out: start nothing that no one would stop.
+    if (this.stopped) throw new RiffError("RIFF_SHUTTING_DOWN", `replica ${this.id} was stopped before it started`);
+    this.inner = inner;
+    await inner.start();
   }
 
   invoke(headers: Headers, payload: Uint8Array): Promise<InvokeResult> {
@@ -72,6 +77,7 @@ export class DeferredReplica implements Replica {
   }
 
   async stop(graceMs: number): Promise<void> {
+    this.stopped = true;
     await this.inner?.stop(graceMs);
   }
 

@@ -63,8 +63,10 @@ def load():
             sys.path.append(site)
     if "." in handler:
         module_name, _, fn_name = handler.rpartition(".")
+    elif os.path.isdir(artifact):
+        raise LookupError("the artifact is a folder: pass --handler module.function to say which function to run")
     else:
-        module_name = None if not os.path.isdir(artifact) else "main"
+        module_name = None
         fn_name = handler or os.path.splitext(os.path.basename(artifact))[0]
     try:
         module = _import(artifact, module_name)
