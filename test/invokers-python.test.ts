@@ -89,6 +89,12 @@ describe("the python3 invoker", () => {
     expect(await log.found).toContain("stdout");
   });
 
+  it("--handler module.function runs a function of another module when the artifact is a folder", async () => {
+    const d = await deploy(riff, "python3", "lib", { "lib.py": "def shout(x):\n    return x.upper() + '!'\n", "main.py": "" }, ["--artifact", ".", "--handler", "lib.shout"]);
+    expect(d.stderr + d.stdout).toContain("created");
+    expect((await request(riff, "lib-in", "hey")).text).toBe("HEY!");
+  });
+
   it("a syntax error fails riff create with Python's own message", async () => {
     const r = await deploy(riff, "python3", "broken", { "broken.py": "def broken(x)\n    return x\n" });
     expect(r.code).not.toBe(0);

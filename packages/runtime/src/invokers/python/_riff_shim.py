@@ -105,6 +105,35 @@ def _import(artifact, module_name):
 
 # ---- running ------------------------------------------------------------------------------
 
+class WorkerPool:
+    """Up to `size` daemon threads, started as work needs them. Not concurrent.futures: it
+    imports logging and more, tens of milliseconds of a cold start."""
+
+    def __init__(self, size):
+        from _queue import SimpleQueue
+        self.size = size
+        self.queue = SimpleQueue()
+        self.lock = threading.Lock()
+        self.threads = 0
+        self.idle = 0
+
+    def submit(self, fn, *args):
+        with self.lock:
+            if self.idle <= 0 and self.threads < self.size:
+                self.threads += 1
+                threading.Thread(target=self._work, name="riff-worker-%d" % self.threads, daemon=True).start()
+            else:
+                self.idle -= 1
+        self.queue.put((fn, args))
+
+    def _work(self):
+        while True:
+            fn, args = self.queue.get()
+            fn(*args)
+            with self.lock:
+                self.idle += 1
+
+
 class Runner:
     def __init__(self, channel, module, fn):
         self.channel = channel
@@ -158,21 +187,26 @@ class Runner:
         if self.is_async:
             import asyncio
             future = asyncio.run_coroutine_threadsafe(self.fn(value), self._asyncio())
-            future.add_done_callback(lambda f: self._finish(fid, f, accept, content_type))
+            future.add_done_callback(lambda f: self._reply(fid, f.exception(), f.result, accept, content_type))
         else:
             if self.pool is None:
-                from concurrent.futures import ThreadPoolExecutor
-                self.pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="riff")
-            future = self.pool.submit(self.fn, value)
-            future.add_done_callback(lambda f: self._finish(fid, f, accept, content_type))
+                self.pool = WorkerPool(WORKERS)
+            self.pool.submit(self._call, fid, value, accept, content_type)
 
-    def _finish(self, fid, future, accept, content_type):
+    def _call(self, fid, value, accept, content_type):
         try:
-            err = future.exception()
+            result = self.fn(value)
+        except Exception as e:
+            self._reply(fid, e, None, accept, content_type)
+            return
+        self._reply(fid, None, lambda: result, accept, content_type)
+
+    def _reply(self, fid, err, result, accept, content_type):
+        try:
             if err is not None:
                 self._fail(fid, err, "RIFF_FUNCTION_ERROR")
                 return
-            t, body = encode(future.result(), accept, content_type)
+            t, body = encode(result(), accept, content_type)
             self.channel.send(REPLY, fid, {"content-type": t}, body)
         except Exception as e:
             self._fail(fid, e, "RIFF_FUNCTION_ERROR")
