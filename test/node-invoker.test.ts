@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deployNode } from "./helpers/functions.js";
 import { startRiff, tailN, type RiffFixture } from "./helpers/riff.js";
@@ -71,6 +74,36 @@ module.exports = fn;
     const res = await post("upper-in", "x", { "content-type": "image/png" });
     expect(res.status).toBe(415);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("RIFF_CONTENT_TYPE_UNSUPPORTED");
+  });
+
+  it("runs TypeScript without a build step", async () => {
+    const source = "export default function greet(name: string): string {\n  const greeting: string = `Hello ${name}!`;\n  return greeting;\n}\n";
+    const dir = mkdtempSync(join(tmpdir(), "riff-ts-"));
+    writeFileSync(join(dir, "greet.ts"), source);
+    const r = await riff.cli(["create", "node", "--name", "greet", "--input", "greet-in", "--filepath", dir]);
+    expect(r.code).toBe(0);
+    expect(await (await post("greet-in", "riff")).text()).toBe("Hello riff!");
+  });
+
+  it("installs a package's dependencies at create, with progress, from a local file: dependency", async () => {
+    const root = mkdtempSync(join(tmpdir(), "riff-pkg-"));
+    mkdirSync(join(root, "shout-lib"));
+    writeFileSync(join(root, "shout-lib", "package.json"), JSON.stringify({ name: "shout-lib", version: "1.0.0", main: "index.js" }));
+    writeFileSync(join(root, "shout-lib", "index.js"), "module.exports = (s) => String(s).toUpperCase() + '!';\n");
+    mkdirSync(join(root, "fn"));
+    writeFileSync(join(root, "fn", "package.json"), JSON.stringify({ name: "shouter", version: "1.0.0", main: "main.js", dependencies: { "shout-lib": "file:../shout-lib" } }));
+    writeFileSync(join(root, "fn", "main.js"), "const shout = require('shout-lib');\nmodule.exports = (x) => shout(x);\n");
+    const r = await riff.cli(["create", "node", "--name", "shouter", "--input", "shouter-in", "--filepath", join(root, "fn")]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("shouter: installing dependencies: shout-lib");
+    expect(r.stderr).toContain("shouter: dependencies installed");
+    expect(await (await post("shouter-in", "hey")).text()).toBe("HEY!");
+  });
+
+  it("imports @riff/sdk from a function file", async () => {
+    const source = `const { countBy } = require("@riff/sdk");\nmodule.exports = (x) => countBy(String(x).split(" "), (w) => w);\n`;
+    expect((await deployNode(riff, "counter", source, ["--input", "counter-in"])).code).toBe(0);
+    expect(await (await post("counter-in", "a b a")).json()).toEqual({ a: 2, b: 1 });
   });
 
   it("keeps each partition's order: messages run one at a time even when async", async () => {

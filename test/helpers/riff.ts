@@ -155,6 +155,7 @@ export function tailN(home: string, topic: string, n: number): Promise<TailedMes
 export interface TailedMessage {
   partition: number;
   offset: number;
+  timestamp: number;
   payload: string;
   headers: Record<string, string[]>;
 }

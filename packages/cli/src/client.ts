@@ -64,6 +64,34 @@ export class DaemonClient {
     return JSON.parse(text) as T;
   }
 
+  /**
+   * Calls an admin endpoint that streams progress (`?progress=true`): progress lines go to
+   * stderr as they come, and the final `{results}` is returned.
+   */
+  async callWithProgress<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const sep = path.includes("?") ? "&" : "?";
+    const res = await this.fetch(`/api/v1/${path}${sep}progress=true`, {
+      method,
+      auth: true,
+      headers: { "content-type": "application/json" },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    if (!res.ok || res.body === null) throw errorFrom(res.status, await res.text());
+    const decoder = new TextDecoder();
+    let rest = "";
+    for await (const chunk of res.body) {
+      const lines = (rest + decoder.decode(chunk, { stream: true })).split("\n");
+      rest = lines.pop() ?? "";
+      for (const line of lines.filter(Boolean)) {
+        const event = JSON.parse(line) as { progress?: string; results?: T; error?: ErrorBody };
+        if (event.progress !== undefined) process.stderr.write(`  ${event.progress}\n`);
+        if (event.error !== undefined) throw fromErrorBody(event.error);
+        if (event.results !== undefined) return event.results;
+      }
+    }
+    throw new RiffError("RIFF_INTERNAL", "the daemon ended the answer without a result");
+  }
+
   /** A raw request to the daemon (the gateway, or a streaming admin call). */
   async fetch(path: string, init: RequestInit & { auth?: boolean } = {}): Promise<Response> {
     const headers = new Headers(init.headers);

@@ -40,6 +40,8 @@ export interface FunctionSpec {
   allowCycle?: boolean | undefined;
   /** `end`: `/requests` callers get the reply of the pipeline's last function, not this one's. */
   replyFrom?: "self" | "end" | undefined;
+  /** Environment variables for the function's replicas (settings, not secrets: they are stored in plain text). */
+  env?: Record<string, string> | undefined;
 }
 
 /** `partition`: each partition's messages are handled one at a time, in order. `none`: in parallel. */
@@ -88,6 +90,7 @@ export interface ResolvedFunction {
   ordering: Ordering;
   allowCycle: boolean;
   replyFrom: "self" | "end";
+  env: Record<string, string>;
   /** Absolute path of the YAML this came from, so `riff update` can re-read it. */
   source: string | undefined;
 }

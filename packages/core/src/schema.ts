@@ -45,6 +45,7 @@ export const functionSchema = z.strictObject({
     ordering: z.enum(["partition", "none"]).optional(),
     allowCycle: z.boolean().optional(),
     replyFrom: z.enum(["self", "end"]).optional(),
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name"), z.string()).optional(),
   }),
 });
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { assertValidName, RiffError, type Logger } from "@riff/core";
+import { assertValidName, RiffError, toRiffError, type Logger } from "@riff/core";
 import type { Broker } from "@riff/broker";
 import { readBody, sendError, sendJson } from "@riff/gateway";
 import type { Deployments, SourceDocument } from "./deployments.js";
@@ -22,6 +22,24 @@ export interface AdminApiOptions {
   invokers: ReadonlyMap<string, { name: string; description: string; matchers: string[] }>;
   scaler: Scaler;
   shutdown: () => void;
+}
+
+/**
+ * Answers `{results}`; with `?progress=true`, streams NDJSON instead: `{progress: line}` while
+ * builds run (npm install, javac), then `{results}` or `{error}`, so the CLI can show progress.
+ */
+async function withProgress(res: ServerResponse, query: URLSearchParams, work: (progress?: (line: string) => void) => Promise<unknown>): Promise<void> {
+  if (query.get("progress") !== "true") {
+    sendJson(res, 200, { results: await work() });
+    return;
+  }
+  res.writeHead(200, { "content-type": "application/x-ndjson" });
+  try {
+    const results = await work((line) => res.write(`${JSON.stringify({ progress: line })}\n`));
+    res.end(`${JSON.stringify({ results })}\n`);
+  } catch (err) {
+    res.end(`${JSON.stringify({ error: toRiffError(err).toJSON() })}\n`);
+  }
 }
 
 type Route = (req: IncomingMessage, res: ServerResponse, params: string[], query: URLSearchParams) => Promise<void>;
@@ -60,10 +78,11 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
 
   const routes: [string, RegExp, Route][] = [
     ["GET", /^status$/, async (_q, res) => sendJson(res, 200, o.status())],
-    ["POST", /^apply$/, async (req, res) => {
+    ["POST", /^apply$/, async (req, res, _p, query) => {
       const body = await json<{ documents?: SourceDocument[]; dryRun?: boolean }>(req);
-      if (!Array.isArray(body.documents)) throw new RiffError("RIFF_INVALID_ARGUMENT", "body.documents must be a list of {file, text}");
-      sendJson(res, 200, { results: await o.deployments.apply(body.documents, body.dryRun === true) });
+      const documents = body.documents;
+      if (!Array.isArray(documents)) throw new RiffError("RIFF_INVALID_ARGUMENT", "body.documents must be a list of {file, text}");
+      await withProgress(res, query, (progress) => o.deployments.apply(documents, body.dryRun === true, progress));
     }],
     ["GET", /^invokers$/, async (_q, res) => {
       const invokers = [...o.invokers.values()].map(({ name, description, matchers }) => ({ name, description, matchers }));
@@ -76,8 +95,8 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
       const fn = all.find((f) => f.name === name);
       sendJson(res, 200, { ...fn, rates: o.scaler.rates(name ?? ""), decisions: o.scaler.decisions(name ?? "") });
     }],
-    ["POST", /^functions\/([^/]+)\/update$/, async (_q, res, [name]) => {
-      sendJson(res, 200, { results: await o.deployments.update(name ?? "") });
+    ["POST", /^functions\/([^/]+)\/update$/, async (_q, res, [name], query) => {
+      await withProgress(res, query, (progress) => o.deployments.update(name ?? "", progress));
     }],
     ["DELETE", /^functions\/([^/]+)$/, async (_q, res, [name], query) => {
       const deleted = await o.deployments.delete(name ?? "", query.get("all") === "true");

@@ -64,7 +64,7 @@ export class Deployments {
   }
 
   /** Validates every document first, then applies topics before functions. */
-  async apply(documents: SourceDocument[], dryRun = false): Promise<ApplyResult[]> {
+  async apply(documents: SourceDocument[], dryRun = false, progress?: (line: string) => void): Promise<ApplyResult[]> {
     const topics: TopicResource[] = [];
     const functions: ResolvedFunction[] = [];
     for (const doc of documents) {
@@ -82,12 +82,12 @@ export class Deployments {
     }
     const results: ApplyResult[] = [];
     for (const t of topics) results.push(await this.applyTopic(t));
-    for (const f of functions) results.push(await this.applyFunction(f));
+    for (const f of functions) results.push(await this.applyFunction(f, progress));
     return results;
   }
 
   /** Re-reads a function's YAML and artifact, and rolls out a new revision if they changed. */
-  async update(name: string): Promise<ApplyResult[]> {
+  async update(name: string, progress?: (line: string) => void): Promise<ApplyResult[]> {
     const current = this.require(name);
     if (current.fn.source === undefined) return [await this.applyFunction({ ...current.fn })];
     let text: string;
@@ -98,7 +98,7 @@ export class Deployments {
         hint: "restore the file, or apply a new one with `riff apply -f FILE`",
       });
     }
-    const results = await this.apply([{ file: current.fn.source, text }]);
+    const results = await this.apply([{ file: current.fn.source, text }], false, progress);
     if (!results.some((r) => r.kind === "Function" && r.name === name)) {
       throw new RiffError("RIFF_FUNCTION_NOT_FOUND", `${current.fn.source} no longer declares function '${name}'`);
     }
@@ -186,6 +186,7 @@ export class Deployments {
       ordering: spec.ordering ?? "partition",
       allowCycle: spec.allowCycle ?? false,
       replyFrom: spec.replyFrom ?? "self",
+      env: spec.env ?? {},
       source: file,
     };
   }
@@ -210,7 +211,7 @@ export class Deployments {
     return { kind: "Topic", name: spec.name, action: "unchanged" };
   }
 
-  private async applyFunction(spec: ResolvedFunction): Promise<ApplyResult> {
+  private async applyFunction(spec: ResolvedFunction, progress?: (line: string) => void): Promise<ApplyResult> {
     const digest = this.o.store.digest(spec.artifact);
     const existing = this.runners.get(spec.name);
     const now = new Date().toISOString();
@@ -222,7 +223,10 @@ export class Deployments {
     const code = this.o.store.prepare(spec, revision);
     const invoker = this.o.invokers.get(spec.invoker);
     if (invoker?.prepare !== undefined) {
-      const log = (line: string) => this.o.logs.write(spec.name, { replica: `build-${revision}`, stream: "stderr", line });
+      const log = (line: string) => {
+        this.o.logs.write(spec.name, { replica: `build-${revision}`, stream: "stderr", line });
+        progress?.(`${spec.name}: ${line}`);
+      };
       await invoker.prepare(code, log);
     }
     const fn: StoredFunction = {
@@ -288,5 +292,5 @@ export class Deployments {
 function sameSpec(a: ResolvedFunction, b: ResolvedFunction): boolean {
   if (a.inputs.join() !== b.inputs.join()) return false;
   const keys = ["invoker", "output", "allowCycle", "replyFrom", "handler", "artifact", "maxReplicas", "minReplicas", "idleTimeoutMs", "concurrency", "ordering"] as const;
-  return keys.every((k) => a[k] === b[k]);
+  return keys.every((k) => a[k] === b[k]) && JSON.stringify(a.env) === JSON.stringify(b.env);
 }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { cpSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { basename, join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { RiffError, type ResolvedFunction } from "@riff/core";
 import type { PreparedFunction } from "@riff/runtime";
 
@@ -84,13 +84,13 @@ export class FunctionStore {
       recursive: true,
       filter: (src) => !SKIP.has(basename(src)) || src === fn.artifact,
     });
-    return { name: fn.name, revision, dir, artifact: target, handler: fn.handler };
+    return { name: fn.name, revision, dir, artifact: target, handler: fn.handler, env: fn.env, source: isDir ? fn.artifact : dirname(fn.artifact) };
   }
 
   /** The prepared code of a stored revision. */
   prepared(fn: StoredFunction): PreparedFunction {
     const dir = join(this.dir, fn.name, `rev-${fn.revision}`);
-    return { name: fn.name, revision: fn.revision, dir, artifact: join(dir, fn.entry), handler: fn.handler };
+    return { name: fn.name, revision: fn.revision, dir, artifact: join(dir, fn.entry), handler: fn.handler, env: fn.env ?? {} };
   }
 
   /** Deletes revision folders other than `keep`. */

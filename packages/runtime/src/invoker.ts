@@ -9,6 +9,10 @@ export interface PreparedFunction {
   /** Absolute path of the artifact inside `dir` (a file, or `dir` itself for a folder). */
   artifact: string;
   handler: string | undefined;
+  /** The user's original artifact folder (or file), for paths written relative to it. */
+  source?: string;
+  /** The function's own environment variables (spec.env). */
+  env?: Record<string, string>;
 }
 
 /** A language riff can run: how to find its artifact and how to start a replica. */
@@ -36,6 +40,7 @@ export interface Invoker {
  */
 export function baseEnv(fn: PreparedFunction): Record<string, string> {
   const env: Record<string, string> = {
+    ...fn.env,
     PATH: process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
     HOME: fn.dir,
     LANG: process.env["LANG"] ?? "C.UTF-8",

@@ -31,3 +31,4 @@ export {
   type WindowOptions,
   type WindowSource,
 } from "./window.js";
+export { message, type OutgoingMessage } from "./message.js";

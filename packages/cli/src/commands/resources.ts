@@ -14,8 +14,7 @@ interface ApplyResult {
 /** Sends YAML files to the daemon, which validates and applies them. */
 async function applyFiles(client: DaemonClient, files: string[], dryRun: boolean): Promise<ApplyResult[]> {
   const documents = files.map((file) => ({ file, text: readFileSync(file, "utf8") }));
-  const { results } = await client.call<{ results: ApplyResult[] }>("POST", "apply", { documents, dryRun });
-  return results;
+  return client.callWithProgress<ApplyResult[]>("POST", "apply", { documents, dryRun });
 }
 
 function report(results: ApplyResult[]): void {
@@ -151,8 +150,7 @@ function detectArtifact(dir: string, name: string, matchers: string[]): string {
 
 /** `riff update -n NAME`. */
 export async function update(home: string, name: string): Promise<void> {
-  const { results } = await new DaemonClient(home).call<{ results: ApplyResult[] }>("POST", `functions/${encodeURIComponent(name)}/update`);
-  report(results);
+  report(await new DaemonClient(home).callWithProgress<ApplyResult[]>("POST", `functions/${encodeURIComponent(name)}/update`));
 }
 
 /** `riff delete [--all] NAME`. */

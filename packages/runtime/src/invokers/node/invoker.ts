@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { FramedReplica } from "../../framed-replica.js";
 import { baseEnv, type Invoker } from "../../invoker.js";
+import { compiledPath, prepareNode } from "./prepare.js";
 
 const SHIM = fileURLToPath(new URL("./shim.js", import.meta.url));
 
@@ -8,11 +9,12 @@ const SHIM = fileURLToPath(new URL("./shim.js", import.meta.url));
 export const nodeInvoker: Invoker = {
   name: "node",
   description: "Node.js functions: module.exports = fn or export default fn",
-  matchers: ["package.json", "*.js", "*.mjs", "*.cjs"],
+  matchers: ["package.json", "*.js", "*.mjs", "*.cjs", "*.ts"],
   defaultConcurrency: 16,
+  prepare: prepareNode,
   createReplica(fn, options) {
     const env = baseEnv(fn);
-    env["RIFF_FUNCTION_ARTIFACT"] = fn.artifact;
+    env["RIFF_FUNCTION_ARTIFACT"] = compiledPath(fn.artifact);
     if (fn.handler !== undefined) env["RIFF_FUNCTION_HANDLER"] = fn.handler;
     return new FramedReplica({ ...options, launch: { command: process.execPath, args: [SHIM], env, cwd: fn.dir } });
   },

@@ -1,0 +1,101 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { RiffError } from "@riff/core";
+import type { PreparedFunction } from "../../invoker.js";
+
+/**
+ * Builds a Node revision: installs a package's dependencies, compiles TypeScript, and makes
+ * `@riff/sdk` importable from the function's folder.
+ */
+export async function prepareNode(fn: PreparedFunction, log: (line: string) => void, signal?: AbortSignal): Promise<void> {
+  const isDir = statSync(fn.artifact).isDirectory();
+  if (isDir && existsSync(join(fn.dir, "package.json"))) await installDependencies(fn, log, signal);
+  linkSdk(fn.dir);
+  if (!isDir && fn.artifact.endsWith(".ts")) await compileTypeScript(fn.artifact, log);
+}
+
+/** Where a TypeScript function's compiled file is: next to it, `.mjs` for ESM or `.cjs`. */
+export function compiledPath(artifact: string): string {
+  if (!artifact.endsWith(".ts")) return artifact;
+  const base = artifact.slice(0, -3);
+  return existsSync(`${base}.riff.mjs`) ? `${base}.riff.mjs` : `${base}.riff.cjs`;
+}
+
+async function compileTypeScript(file: string, log: (line: string) => void): Promise<void> {
+  log(`compiling ${file} with TypeScript`);
+  // Loaded only here: typescript takes a few hundred ms to load, once per revision.
+  const mod = (await import("typescript")) as typeof import("typescript") & { default?: typeof import("typescript") };
+  const ts = mod.default ?? mod;
+  const source = readFileSync(file, "utf8");
+  const esm = /^\s*(import|export)\s/m.test(source);
+  const out = ts.transpileModule(source, {
+    fileName: file,
+    reportDiagnostics: true,
+    compilerOptions: {
+      module: esm ? ts.ModuleKind.ESNext : ts.ModuleKind.CommonJS,
+      target: ts.ScriptTarget.ES2022,
+      esModuleInterop: true,
+      sourceMap: false,
+    },
+  });
+  const errors = (out.diagnostics ?? []).filter((d) => d.category === ts.DiagnosticCategory.Error);
+  if (errors.length > 0) {
+    const text = errors.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")).join("\n");
+    throw new RiffError("RIFF_FUNCTION_STARTUP_FAILED", `${file} does not compile:\n${text}`);
+  }
+  writeFileSync(`${file.slice(0, -3)}.riff.${esm ? "mjs" : "cjs"}`, out.outputText);
+}
+
+/** `@riff/sdk` resolves from the revision folder unless the package brings its own. */
+function linkSdk(dir: string): void {
+  const target = join(dir, "node_modules", "@riff", "sdk");
+  if (existsSync(target)) return;
+  const sdk = resolve(dirname(fileURLToPath(import.meta.resolve("@riff/sdk"))), "..");
+  mkdirSync(dirname(target), { recursive: true });
+  symlinkSync(sdk, target, "dir");
+}
+
+/**
+ * `npm install --omit=dev` in the revision folder, with its output as progress. Relative
+ * `file:` dependencies are made absolute first: they were written relative to the user's
+ * folder, not to riff's copy of it.
+ */
+async function installDependencies(fn: PreparedFunction, log: (line: string) => void, signal?: AbortSignal): Promise<void> {
+  const pkgPath = join(fn.dir, "package.json");
+  const pkg = JSON.parse(readFileSync(pkgPath, "utf8")) as Record<string, Record<string, string> | undefined>;
+  const deps = pkg["dependencies"] ?? {};
+  if (Object.keys(deps).length === 0) return;
+  if (fn.source !== undefined) {
+    for (const [name, spec] of Object.entries(deps)) {
+      if (spec.startsWith("file:") && !isAbsolute(spec.slice(5))) deps[name] = `file:${resolve(fn.source, spec.slice(5))}`;
+    }
+    writeFileSync(pkgPath, `${JSON.stringify(pkg, null, 2)}\n`);
+  }
+  log(`installing dependencies: ${Object.keys(deps).join(", ")}`);
+  await new Promise<void>((done, fail) => {
+    const child = spawn("npm", ["install", "--omit=dev", "--no-audit", "--no-fund", "--no-package-lock"], {
+      cwd: fn.dir,
+      stdio: ["ignore", "pipe", "pipe"],
+      ...(signal === undefined ? {} : { signal }),
+    });
+    const tail: string[] = [];
+    for (const stream of [child.stdout, child.stderr]) {
+      stream.setEncoding("utf8");
+      stream.on("data", (chunk: string) => {
+        for (const line of chunk.split("\n").filter((l) => l.trim() !== "")) {
+          log(`npm: ${line}`);
+          tail.push(line);
+          if (tail.length > 20) tail.shift();
+        }
+      });
+    }
+    child.once("error", (err) => fail(new RiffError("RIFF_FUNCTION_STARTUP_FAILED", `npm could not run: ${err.message}`)));
+    child.once("exit", (code) => {
+      if (code === 0) done();
+      else fail(new RiffError("RIFF_FUNCTION_STARTUP_FAILED", `npm install failed (exit code ${String(code)}):\n${tail.join("\n")}`));
+    });
+  });
+  log("dependencies installed");
+}
