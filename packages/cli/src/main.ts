@@ -66,7 +66,7 @@ example(
   program
     .command("create")
     .description("write <name>-function.yaml and <name>-topics.yaml next to the code, and deploy them")
-    .argument("<invoker>", "language of the function: node")
+    .argument("<invoker>", "language of the function: node, python, java, command, command-lines, or one from `riff invokers list`")
     .requiredOption("-n, --name <name>", "function name (DNS-1123 label)")
     .requiredOption("-i, --input <topics>", "topic the function reads (several: a,b)")
     .option("-o, --output <topic>", "topic the function's results go to")
@@ -196,6 +196,28 @@ example(
     .action(run(async () => async (home: string, o: { name: string; follow?: boolean; tail: string }) =>
       (await import("./commands/inspect.js")).logs(home, o.name, o.follow === true, o.tail))),
   "riff logs -n square -f",
+);
+
+const invokersCmd = program.command("invokers").description("list the languages riff runs, and declare new ones in YAML");
+example(
+  invokersCmd
+    .command("apply")
+    .description("declare (or change) an invoker from an Invoker YAML file")
+    .requiredOption("-f, --file <path>", "Invoker YAML file, or folder of YAML files")
+    .option("--dry-run", "validate only")
+    .action(run(async () => async (home: string, o: { file: string; dryRun?: boolean }) =>
+      (await import("./commands/invokers.js")).invokers.apply(home, o.file, o.dryRun === true))),
+  "riff invokers apply -f examples/perl/perl-invoker.yaml",
+);
+example(
+  invokersCmd.command("list").description("list built-in and user-defined invokers").addOption(output())
+    .action(run(async () => async (home: string, o: { output?: string }) => (await import("./commands/invokers.js")).invokers.list(home, o.output))),
+  "riff invokers list",
+);
+example(
+  invokersCmd.command("delete").description("delete a user-defined invoker no function uses").argument("<name>", "invoker name")
+    .action(run(async () => async (home: string, name: string) => (await import("./commands/invokers.js")).invokers.delete(home, name))),
+  "riff invokers delete perl",
 );
 
 const topics = program.command("topics").description("create, list, describe and delete topics");

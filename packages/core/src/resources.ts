@@ -71,8 +71,23 @@ export interface TopicResource {
   spec: TopicSpec;
 }
 
+/** An Invoker document: how to run functions of a language riff does not ship. */
+export interface InvokerResource {
+  apiVersion: typeof API_VERSION;
+  kind: "Invoker";
+  metadata: Metadata;
+  spec: {
+    description?: string | undefined;
+    command: string[];
+    protocol: "frames" | "http" | "lines" | "exec";
+    matchers?: string[] | undefined;
+    handler?: { default?: string | undefined; description?: string | undefined } | undefined;
+    concurrency?: number | undefined;
+  };
+}
+
 /** Any resource riff understands. */
-export type Resource = FunctionResource | TopicResource;
+export type Resource = FunctionResource | TopicResource | InvokerResource;
 
 /** A Function after defaults: what the daemon stores and runs. */
 export interface ResolvedFunction {

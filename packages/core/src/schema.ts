@@ -64,5 +64,20 @@ export const topicSchema = z.strictObject({
     .default({}),
 });
 
+/** The schema of an Invoker document: a language declared in YAML. */
+export const invokerSchema = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal("Invoker"),
+  metadata,
+  spec: z.strictObject({
+    description: z.string().optional(),
+    command: z.array(z.string().min(1)).min(1),
+    protocol: z.enum(["frames", "http", "lines", "exec"]),
+    matchers: z.array(z.string().min(1)).min(1).optional(),
+    handler: z.strictObject({ default: z.string().min(1).optional(), description: z.string().optional() }).optional(),
+    concurrency: z.number().int().min(1).max(1024).optional(),
+  }),
+});
+
 /** One schema for every resource, chosen by `kind`. */
-export const resourceSchema = z.discriminatedUnion("kind", [functionSchema, topicSchema]);
+export const resourceSchema = z.discriminatedUnion("kind", [functionSchema, topicSchema, invokerSchema]);

@@ -4,6 +4,7 @@ import type { Broker } from "@riff/broker";
 import { readBody, sendError, sendJson } from "@riff/gateway";
 import type { Deployments, SourceDocument } from "./deployments.js";
 import type { FunctionLogs } from "./function-logs.js";
+import type { InvokerRegistry } from "./invoker-registry.js";
 import type { Scaler } from "./scaler.js";
 import { checkBearer } from "./token.js";
 import { DEFAULT_TAIL_COUNT, parseTailFrom, tailTopic } from "./topic-tail.js";
@@ -19,7 +20,7 @@ export interface AdminApiOptions {
   logs: FunctionLogs;
   logger: Logger;
   status: () => Record<string, unknown>;
-  invokers: ReadonlyMap<string, { name: string; description: string; matchers: string[] }>;
+  invokers: InvokerRegistry;
   scaler: Scaler;
   shutdown: () => void;
 }
@@ -84,9 +85,11 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
       if (!Array.isArray(documents)) throw new RiffError("RIFF_INVALID_ARGUMENT", "body.documents must be a list of {file, text}");
       await withProgress(res, query, (progress) => o.deployments.apply(documents, body.dryRun === true, progress));
     }],
-    ["GET", /^invokers$/, async (_q, res) => {
-      const invokers = [...o.invokers.values()].map(({ name, description, matchers }) => ({ name, description, matchers }));
-      sendJson(res, 200, { invokers });
+    ["GET", /^invokers$/, async (_q, res) => sendJson(res, 200, { invokers: o.invokers.list() })],
+    ["DELETE", /^invokers\/([^/]+)$/, async (_q, res, [name]) => {
+      const users = [...o.deployments.runners.values()].filter(({ fn }) => fn.invoker === name).map(({ fn }) => fn.name);
+      o.invokers.delete(name ?? "", users);
+      sendJson(res, 200, { deleted: [`invoker/${name ?? ""}`] });
     }],
     ["GET", /^functions$/, async (_q, res) => sendJson(res, 200, { functions: await listFunctions() })],
     ["GET", /^functions\/([^/]+)$/, async (_q, res, [name]) => {

@@ -9,6 +9,7 @@ import { createAdminApi } from "./admin-api.js";
 import { Deployments } from "./deployments.js";
 import { FunctionLogs } from "./function-logs.js";
 import { FunctionStore } from "./function-store.js";
+import { InvokerRegistry } from "./invoker-registry.js";
 import { homePaths, resolveDaemonOptions, type DaemonOptions, type HomePaths, type ResolvedDaemonOptions } from "./options.js";
 import { Scaler } from "./scaler.js";
 import { ensureToken } from "./token.js";
@@ -68,12 +69,13 @@ export class Daemon {
     this.broker = createSqliteBroker({ dir: this.paths.broker, logger: this.logger.child({ component: "broker" }) });
     await this.broker.start();
     this.logs = new FunctionLogs(this.paths.logs);
+    const invokers = new InvokerRegistry(this.paths.invokers, builtinInvokers);
     this.deployments = new Deployments({
       broker: this.broker,
       store: new FunctionStore(this.paths.functions),
       logs: this.logs,
       replies: this.replies,
-      invokers: builtinInvokers,
+      invokers,
       logger: this.logger.child({ component: "deployments" }),
       maxHops: this.options.maxHops,
     });
@@ -93,7 +95,7 @@ export class Daemon {
       logger: this.logger.child({ component: "admin" }),
       status: () => ({ ...this.info, state: this.state, uptimeMs: process.uptime() * 1000 }),
       shutdown: () => void this.stop(),
-      invokers: builtinInvokers,
+      invokers,
       scaler: this.scaler,
     });
     const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {

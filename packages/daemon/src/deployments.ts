@@ -6,15 +6,17 @@ import {
   RiffError,
   resolveTopic,
   type FunctionResource,
+  type InvokerResource,
   type Logger,
   type ResolvedFunction,
   type TopicResource,
 } from "@riff/core";
 import { parseResources } from "@riff/core/validation";
 import type { Broker } from "@riff/broker";
-import { FunctionRunner, type Invoker, type ReplySink } from "@riff/runtime";
+import { FunctionRunner, type ReplySink } from "@riff/runtime";
 import type { FunctionLogs } from "./function-logs.js";
 import type { FunctionStore, StoredFunction } from "./function-store.js";
+import type { InvokerRegistry } from "./invoker-registry.js";
 
 /** One YAML file sent by the CLI: its absolute path (artifacts resolve against it) and text. */
 export interface SourceDocument {
@@ -24,7 +26,7 @@ export interface SourceDocument {
 
 /** What applying one resource did. */
 export interface ApplyResult {
-  kind: "Function" | "Topic";
+  kind: "Function" | "Topic" | "Invoker";
   name: string;
   action: "created" | "updated" | "unchanged";
   revision?: number;
@@ -36,7 +38,7 @@ export interface DeploymentsOptions {
   store: FunctionStore;
   logs: FunctionLogs;
   replies: ReplySink;
-  invokers: ReadonlyMap<string, Invoker>;
+  invokers: InvokerRegistry;
   logger: Logger;
   /** Messages past this many functions go to the dead-letter topic. */
   maxHops: number;
@@ -66,21 +68,26 @@ export class Deployments {
   /** Validates every document first, then applies topics before functions. */
   async apply(documents: SourceDocument[], dryRun = false, progress?: (line: string) => void): Promise<ApplyResult[]> {
     const topics: TopicResource[] = [];
-    const functions: ResolvedFunction[] = [];
+    const invokers: InvokerResource[] = [];
+    const functionDocs: { resource: FunctionResource; file: string }[] = [];
     for (const doc of documents) {
       for (const { resource } of parseResources(doc.text, doc.file)) {
         if (resource.kind === "Topic") topics.push(resource);
-        else functions.push(this.resolveFunction(resource, doc.file));
+        else if (resource.kind === "Invoker") invokers.push(resource);
+        else functionDocs.push({ resource, file: doc.file });
       }
     }
+    // Invokers first: a function in the same apply may use one.
+    const results: ApplyResult[] = invokers.map((i) => ({ kind: "Invoker", name: i.metadata.name, action: this.o.invokers.apply(i, dryRun) }));
+    const functions = functionDocs.map(({ resource, file }) => this.resolveFunction(resource, file));
     this.checkCycles(functions);
     if (dryRun) {
       return [
+        ...results,
         ...topics.map((t) => ({ kind: "Topic" as const, name: t.metadata.name, action: "unchanged" as const })),
         ...functions.map((f) => ({ kind: "Function" as const, name: f.name, action: "unchanged" as const })),
       ];
     }
-    const results: ApplyResult[] = [];
     for (const t of topics) results.push(await this.applyTopic(t));
     for (const f of functions) results.push(await this.applyFunction(f, progress));
     return results;
@@ -169,7 +176,7 @@ export class Deployments {
     const invoker = this.o.invokers.get(spec.invoker);
     if (invoker === undefined) {
       throw new RiffError("RIFF_INVOKER_NOT_FOUND", `${file}: spec.invoker: unknown invoker '${spec.invoker}'`, {
-        hint: `use one of: ${[...this.o.invokers.keys()].join(", ")}`,
+        hint: `use one of: ${this.o.invokers.names().join(", ")}, or declare one with \`riff invokers apply -f FILE\``,
       });
     }
     return {

@@ -66,6 +66,7 @@ export function homePaths(home: string) {
     daemonLog: join(home, "daemon.log"),
     broker: join(home, "topics"),
     functions: join(home, "functions"),
+    invokers: join(home, "invokers"),
     logs: join(home, "logs"),
   };
 }

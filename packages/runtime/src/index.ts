@@ -7,3 +7,4 @@ export * from "./function-runner.js";
 export * from "./partition-dispatcher.js";
 export { builtinInvokers } from "./invokers/index.js";
 export * from "./replicas/index.js";
+export * from "./invokers/defined/defined-invoker.js";
