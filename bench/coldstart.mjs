@@ -69,7 +69,7 @@ const functions = {
     text: "package functions;\npublic class Upper implements java.util.function.Function<String, String> {\n  public String apply(String s) { return s.toUpperCase(); }\n}\n",
   },
   command: { file: "upper.sh", text: "#!/bin/sh\ntr a-z A-Z\n", mode: 0o755 },
-  "command-lines": { file: "upper.sh", text: '#!/bin/sh\nwhile IFS= read -r l; do printf "%s\\n" "$l" | tr a-z A-Z; done\n', mode: 0o755 },
+  "command-lines": { file: "upper.sh", text: "#!/bin/sh\nexec sed -u 's/.*/\\U&/'\n", mode: 0o755 },
 };
 const bareOf = { node: "node", python3: "python3", java: "java", command: "sh", "command-lines": "sh" };
 

@@ -76,6 +76,7 @@ describe("the java invoker", () => {
     expect(err).toMatchObject({ code: "RIFF_FUNCTION_ERROR", message: "kaboom now" });
     expect(err.details?.name).toBe("IllegalStateException");
     expect(err.details?.stack).toContain("at functions.Boom.apply(Boom.java:");
+    expect(err.details?.stack).not.toContain("RiffShim");
     expect((await request(riff, "boom-in", "again")).status).toBe(500);
   });
 

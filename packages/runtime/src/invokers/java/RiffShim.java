@@ -56,6 +56,13 @@ public final class RiffShim {
   // No lambdas or method references anywhere in this file: the first one bootstraps
   // invokedynamic, which costs tens of milliseconds of every cold start.
 
+  /** A startup failure the shim itself explains (no class, wrong interface): no stack trace needed. */
+  static final class StartupError extends Exception {
+    StartupError(String message) {
+      super(message);
+    }
+  }
+
   /** Daemon worker threads, so a stuck function cannot keep the JVM alive after SHUTDOWN's grace. */
   static final class WorkerThreads implements ThreadFactory {
     public Thread newThread(Runnable r) {
@@ -210,7 +217,7 @@ public final class RiffShim {
     try {
       cls = Class.forName(handler, true, RiffShim.class.getClassLoader());
     } catch (ClassNotFoundException e) {
-      throw new ClassNotFoundException("class " + handler + " is not in the function's jar or sources; "
+      throw new StartupError("class " + handler + " is not in the function's jar or sources; "
           + "--handler takes the class's full name, package included (e.g. functions.Greeter)");
     }
     Object instance = cls.getDeclaredConstructor().newInstance();
@@ -241,7 +248,7 @@ public final class RiffShim {
         }
       };
     }
-    throw new IllegalArgumentException(handler + " implements none of java.util.function.Function, Supplier, Consumer");
+    throw new StartupError(handler + " implements none of java.util.function.Function, Supplier, Consumer");
   }
 
   /** True when the class's own one-argument `name` method takes byte[] (String otherwise). */
@@ -352,13 +359,27 @@ public final class RiffShim {
     field(json, "code", code).append(',');
     String message = e.getMessage() == null ? e.getClass().getName() : e.getMessage();
     field(json, "message", message);
-    if (!(e instanceof ContentError)) {
+    if (!(e instanceof ContentError) && !(e instanceof StartupError)) {
+      trimShimFrames(e);
       StringWriter stack = new StringWriter();
       e.printStackTrace(new PrintWriter(stack));
       json.append(',');
       field(json, "stack", stack.toString());
     }
     return json.append('}').toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** Cuts the stack where the shim called the function: the user's frames are what matter. */
+  private static void trimShimFrames(Throwable e) {
+    StackTraceElement[] frames = e.getStackTrace();
+    for (int i = 0; i < frames.length; i++) {
+      if (frames[i].getClassName().startsWith("RiffShim")) {
+        StackTraceElement[] kept = new StackTraceElement[i];
+        System.arraycopy(frames, 0, kept, 0, i);
+        e.setStackTrace(kept);
+        return;
+      }
+    }
   }
 
   private static StringBuilder field(StringBuilder json, String name, String value) {
