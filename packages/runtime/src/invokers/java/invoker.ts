@@ -67,7 +67,6 @@ export const javaInvoker: Invoker = {
     const sources = (await filesEndingWith(root, ".java", [CLASSES_DIR])).map((s) => join(root, s));
     if (sources.length > 0) {
       const cp = (await classPath(fn)).join(":");
-      log(`riff: javac ${sources.length} source file(s)`);
       const output = await javac(["-d", join(fn.dir, CLASSES_DIR), ...(cp ? ["-cp", cp] : []), ...sources], fn.dir);
       for (const line of output.split("\n")) if (line !== "") log(line);
     } else if (!fn.artifact.endsWith(".jar") && !isDirectory(fn.artifact)) {

@@ -23,9 +23,9 @@ export const pythonInvoker: Invoker = {
   description: "Python 3 functions: def fn(x), async def fn(x), or a generator for streams",
   matchers: ["*.py"],
   defaultConcurrency: 16,
-  async prepare(_fn, log) {
-    const python = await findPython();
-    log(`riff: python ${python.version} at ${python.executable}`);
+  /** Locates the interpreter now, so a missing Python fails create and the first replica starts sooner. */
+  async prepare() {
+    await findPython();
   },
   createReplica(fn, options) {
     return new DeferredReplica(options.id, async () => {
