@@ -95,6 +95,12 @@ describe("the python3 invoker", () => {
     expect((await request(riff, "lib-in", "hey")).text).toBe("HEY!");
   });
 
+  it("imports installed packages although the interpreter runs without site (-S)", async () => {
+    const d = await deploy(riff, "python3", "sitepkg", { "sitepkg.py": "import pip\ndef sitepkg(x):\n    return pip.__name__\n" });
+    expect(d.stderr + d.stdout).toContain("created");
+    expect((await request(riff, "sitepkg-in", "x")).text).toBe("pip");
+  });
+
   it("a syntax error fails riff create with Python's own message", async () => {
     const r = await deploy(riff, "python3", "broken", { "broken.py": "def broken(x)\n    return x\n" });
     expect(r.code).not.toBe(0);
