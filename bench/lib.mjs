@@ -22,10 +22,10 @@ export async function requireWrk() {
 }
 
 /** Runs wrk against `url` and returns {rps, min_us, p50_us, p99_us, max_us, errors}. */
-export async function wrk(url, { connections, seconds }) {
+export async function wrk(url, { connections, seconds, script = "wrk-post.lua" }) {
   const { stdout } = await run(
     "wrk",
-    ["-t1", `-c${connections}`, `-d${seconds}s`, "--timeout", "10s", "-s", join(ROOT, "bench/wrk-post.lua"), url],
+    ["-t1", `-c${connections}`, `-d${seconds}s`, "--timeout", "10s", "-s", join(ROOT, "bench", script), url],
     { maxBuffer: 1 << 20 },
   );
   const line = stdout.trim().split("\n").reverse().find((l) => l.startsWith("{"));
@@ -69,4 +69,40 @@ export function printTable(rows) {
       `${name.padEnd(28)} ${r.rps.toFixed(0).padStart(7)}   ${ms(r.min_us).padStart(7)}  ${ms(r.p50_us).padStart(7)}  ${ms(r.p99_us).padStart(7)}  ${ms(r.max_us).padStart(7)}`,
     );
   }
+}
+
+/** Median, min and max of a list of numbers. */
+export function stats(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { n: sorted.length, min: sorted[0], p50: at(0.5), p99: at(0.99), max: sorted.at(-1) };
+}
+
+/** Calls the admin API of a riff started by {@link startRiff}. */
+export async function admin(riff, path, init = {}) {
+  const { readFileSync } = await import("node:fs");
+  const token = readFileSync(join(riff.home, "token"), "utf8").trim();
+  const res = await fetch(`${riff.url}/api/v1/${path}`, { ...init, headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...(init.headers ?? {}) } });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+/** Polls `check` every `everyMs` until it returns a value (benchmarks only: tests wait on events). */
+export async function until(check, { everyMs = 10, timeoutMs = 120_000 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Every message of a topic, through the admin API's tail (NDJSON). */
+export async function readTopic(riff, topic) {
+  const { readFileSync } = await import("node:fs");
+  const token = readFileSync(join(riff.home, "token"), "utf8").trim();
+  const res = await fetch(`${riff.url}/api/v1/topics/${topic}/messages?from=beginning&count=100000000`, { headers: { authorization: `Bearer ${token}` } });
+  const text = await res.text();
+  return text.split("\n").filter(Boolean).map((l) => JSON.parse(l));
 }

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { deployNode } from "./helpers/functions.js";
-import { startRiff } from "./helpers/riff.js";
+import { startRiff, tailN } from "./helpers/riff.js";
 
 /** Resolves once `file` holds every line of `expected` (duplicates allowed: at-least-once). */
 function waitForLines(file: string, expected: Set<string>): Promise<Set<string>> {
@@ -54,6 +54,27 @@ module.exports = async (x) => {
     const seen = await waitForLines(seenFile, sent);
     expect([...sent].filter((m) => !seen.has(m))).toEqual([]);
     rmSync(out, { recursive: true, force: true });
+  });
+
+  it("a message whose replica dies under it is delivered again; one that always kills it is dead-lettered", async () => {
+    await using riff = await startRiff();
+    // Dies the first time it sees "once" (a marker in its own folder remembers), and always on "poison".
+    const source = `const fs = require("node:fs");
+module.exports = (x) => {
+  if (x === "poison") process.exit(3);
+  if (x === "once" && !fs.existsSync("seen-once")) { fs.writeFileSync("seen-once", ""); process.exit(4); }
+  return "ok:" + x;
+};
+`;
+    expect((await deployNode(riff, "fragile", source, ["--input", "fragile-in", "--output", "fragile-out"])).code).toBe(0);
+    for (const body of ["a", "once", "poison", "b"]) {
+      expect((await fetch(`${riff.url}/messages/fragile-in`, { method: "POST", body })).status).toBe(202);
+    }
+    const out = await tailN(riff.home, "fragile-out", 3);
+    expect(out.map((m) => m.payload)).toEqual(["ok:a", "ok:once", "ok:b"]);
+    const [dead] = await tailN(riff.home, "riff-dead-letters", 1);
+    expect(dead?.payload).toBe("poison");
+    expect(dead?.headers["riff-dead-letter-reason"]?.[0]).toContain("died while handling it, 3 times");
   });
 
   it("a restart keeps deployed functions and topics", async () => {

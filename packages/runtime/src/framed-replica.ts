@@ -202,7 +202,8 @@ export class FramedReplica implements Replica {
   private rejectAll(message: string): void {
     for (const s of this.streams.values()) s.end(new RiffError("RIFF_FUNCTION_ERROR", message));
     this.streams.clear();
-    for (const p of this.pending.values()) p.reject(new RiffError("RIFF_FUNCTION_ERROR", message));
+    // Lost, not failed: the runner delivers these messages again.
+    for (const p of this.pending.values()) p.reject(new RiffError("RIFF_REPLICA_LOST", message));
     this.pending.clear();
   }
 

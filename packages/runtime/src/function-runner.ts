@@ -19,6 +19,8 @@ export const TIMESTAMP_HEADER = "riff-timestamp";
 /** Messages held in memory per function before the runner stops reading its topic. */
 const MAX_QUEUED = 4096;
 const START_BACKOFF_MS = [250, 1000, 2000, 5000, 10_000, 30_000] as const;
+/** @default 3: deliveries of a message whose replica died under it, before it is dead-lettered. */
+export const MAX_DELIVERY_ATTEMPTS = 3;
 
 /** What a runner is given; the daemon builds one per deployed function. */
 export interface FunctionRunnerOptions {
@@ -87,6 +89,8 @@ export class FunctionRunner {
   private readonly replicas: Replica[] = [];
   private readonly trackers = new Map<string, OffsetTracker>();
   private readonly streams = new Map<Replica, StreamHandle>();
+  /** Deliveries so far of messages whose replica died under them, by `topic/partition@offset`. */
+  private readonly attempts = new Map<string, number>();
   private readonly dispatcher: PartitionDispatcher;
   private roomWaiter: (() => void) | undefined;
   private starting = 0;
@@ -271,7 +275,9 @@ export class FunctionRunner {
   private dispatch(replica: Replica, message: StoredMessage): void {
     const key = partitionKey(message);
     const tracker = this.trackerFor(key);
-    tracker.begin(message.offset);
+    const id = `${key}@${message.offset}`;
+    const attempt = (this.attempts.get(id) ?? 0) + 1;
+    if (!this.attempts.has(id)) tracker.begin(message.offset);
     this.inFlight++;
     this.lastActivityAt = Date.now();
     // Each delivery is one more hop; the function sees the count and passes it on, even
@@ -282,19 +288,40 @@ export class FunctionRunner {
     const headers: Headers = { ...carried, [TIMESTAMP_HEADER]: [String(message.timestamp)] };
     if (this.options.ordered) headers[SERIAL_KEY_HEADER] = [key];
     let work: Promise<InvokeResult | undefined>;
-    if (hops > this.options.maxHops) work = this.deadLetter(message, hops);
+    if (hops > this.options.maxHops) work = this.deadLetter(message, `passed through ${hops - 1} functions, over the hop limit of ${this.options.maxHops}: a loop?`, "RIFF_HOP_LIMIT");
+    else if (attempt > MAX_DELIVERY_ATTEMPTS) work = this.deadLetter(message, `the function's process died while handling it, ${MAX_DELIVERY_ATTEMPTS} times`, "RIFF_REPLICA_LOST");
     else if (replica.shape === "stream") work = this.feedStream(replica, message, headers);
     else work = replica.invoke(headers, message.payload);
+    let retry = false;
     work
       .then(
         (result) => this.onResult(message, carried, result),
-        (err: unknown) => this.onError(message, toRiffError(err)),
+        (err: unknown) => {
+          const e = toRiffError(err);
+          // The process died under the message: it was not handled, so it goes again, in order.
+          if (e.code === "RIFF_REPLICA_LOST" && !this.abort.signal.aborted) {
+            retry = true;
+            this.log(replica.id, `${id} will be delivered again: ${e.message}`);
+            return;
+          }
+          this.onError(message, e);
+        },
       )
       .catch((err: unknown) => this.options.logger.error("handling a result failed", { err: String(err) }))
       .finally(() => {
         this.inFlight--;
         this.lastActivityAt = Date.now();
         this.dispatcher.finished(key);
+        if (retry) {
+          // Only the message the replica was working on counts an attempt; with order kept,
+          // that is the partition's oldest. The others were only waiting behind it.
+          const culprit = !this.options.ordered || tracker.oldest() === message.offset;
+          this.attempts.set(id, culprit ? attempt : attempt - 1);
+          this.dispatcher.requeue(message);
+          this.pump();
+          return;
+        }
+        this.attempts.delete(id);
         const commitTo = tracker.complete(message.offset);
         if (commitTo !== undefined) {
           this.consumers.get(message.topic)?.commit(message.partition, commitTo).catch((err: unknown) => {
@@ -362,12 +389,11 @@ export class FunctionRunner {
     }
   }
 
-  /** A message past the hop limit is not delivered: it goes to the dead-letter topic with the reason. */
-  private async deadLetter(message: StoredMessage, hops: number): Promise<undefined> {
-    this.loopedAt = Date.now();
-    const reason = `passed through ${hops - 1} functions, over the hop limit of ${this.options.maxHops}: a loop?`;
+  /** A message riff will not deliver (a loop, or one that kills its replica) goes to the dead-letter topic with the reason. */
+  private async deadLetter(message: StoredMessage, reason: string, code: "RIFF_HOP_LIMIT" | "RIFF_REPLICA_LOST"): Promise<undefined> {
+    if (code === "RIFF_HOP_LIMIT") this.loopedAt = Date.now();
     this.log(this.options.name, `${message.topic}/${message.partition}@${message.offset} not delivered: ${reason}; sent to topic '${DEAD_LETTER_TOPIC}'`);
-    this.options.logger.warn("message over the hop limit sent to the dead-letter topic", { topic: message.topic, partition: message.partition, offset: message.offset, hops });
+    this.options.logger.warn("message sent to the dead-letter topic", { topic: message.topic, partition: message.partition, offset: message.offset, reason });
     await this.options.broker.ensureTopic(DEAD_LETTER_TOPIC);
     await this.options.broker.publish(DEAD_LETTER_TOPIC, {
       headers: {
@@ -380,7 +406,7 @@ export class FunctionRunner {
     });
     const cid = message.headers[HeaderNames.correlationId]?.[0];
     if (cid !== undefined) {
-      this.options.replies.deliver(cid, new RiffError("RIFF_HOP_LIMIT", `the message was stopped at function '${this.options.name}': it ${reason}`, {
+      this.options.replies.deliver(cid, new RiffError(code, `the message was stopped at function '${this.options.name}': it ${reason}`, {
         hint: `see it with \`riff topics tail ${DEAD_LETTER_TOPIC}\`; check the topic graph with \`riff graph\``,
       }));
     }

@@ -32,6 +32,15 @@ export class OffsetTracker {
     return advanced;
   }
 
+  /** The oldest offset dispatched and not finished. */
+  oldest(): number | undefined {
+    for (let i = this.head; i < this.queue.length; i++) {
+      const o = this.queue[i] as number;
+      if (!this.done.has(o)) return o;
+    }
+    return undefined;
+  }
+
   /** Messages dispatched and not yet finished. */
   get pending(): number {
     return this.queue.length - this.head;

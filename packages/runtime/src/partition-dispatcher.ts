@@ -65,6 +65,17 @@ export class PartitionDispatcher {
     }
   }
 
+  /** Puts a message back in its partition's queue, in offset order, to be dispatched again. */
+  requeue(message: StoredMessage): void {
+    const key = partitionKey(message);
+    let q = this.queues.get(key);
+    if (q === undefined) this.queues.set(key, (q = []));
+    let i = 0;
+    while (i < q.length && (q[i] as StoredMessage).offset < message.offset) i++;
+    q.splice(i, 0, message);
+    this.waiting++;
+  }
+
   /** Calls `fn` for every message waiting for a replica. */
   forEachQueued(fn: (message: StoredMessage) => void): void {
     for (const q of this.queues.values()) q.forEach(fn);

@@ -137,5 +137,10 @@ async function main(): Promise<void> {
 }
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, shutdown);
+// A function that calls process.exit must not take the replies already made with it: flush
+// the corked writes (libuv writes to a socket at once when nothing is queued).
+process.on("exit", () => {
+  if (corked) channel.uncork();
+});
 
 void main();
