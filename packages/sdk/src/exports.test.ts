@@ -11,6 +11,7 @@ const API = [
   "countBy",
   "createFakeClock",
   "groupBy",
+  "message",
   "sessionWindow",
   "slidingCountWindow",
   "slidingWindow",
