@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRiff, waitForLog, type RiffFixture } from "./helpers/riff.js";
+import { startRiff, tailN, waitForLog, type RiffFixture } from "./helpers/riff.js";
 import { deploy, errorOf, expectContentRefusals, publishHello, replicaPids, request } from "./invokers-shared.js";
 
 // The python3 invoker through a real daemon, the CLI and real Python replicas.
@@ -119,5 +119,25 @@ describe("the python3 invoker", () => {
     const r = await deploy(riff, "python3", "noimport", { "noimport.py": "import not_a_module_anywhere\ndef noimport(x):\n    return x\n" });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("No module named 'not_a_module_anywhere'");
+  });
+});
+
+describe("python stream functions through the daemon", () => {
+  it("a running mean over 100, 200, 0, 300 gives 100, 150, 100, 150 on the output topic", async () => {
+    await using riff = await startRiff();
+    const source = `def mean(inputs):
+    total, n = 0, 0
+    for x in inputs:
+        total += float(x)
+        n += 1
+        yield str(total / n)
+`;
+    const d = await deploy(riff, "python3", "mean", { "mean.py": source }, ["--output", "py-means"]);
+    expect(d.code).toBe(0);
+    for (const x of ["100", "200", "0", "300"]) {
+      expect((await fetch(`${riff.url}/messages/${d.input}`, { method: "POST", body: x })).status).toBe(202);
+    }
+    const out = await tailN(riff.home, "py-means", 4);
+    expect(out.map((m) => m.payload)).toEqual(["100.0", "150.0", "100.0", "150.0"]);
   });
 });
