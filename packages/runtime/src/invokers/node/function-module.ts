@@ -35,12 +35,28 @@ export function isStreamFunction(fn: UserFunction): boolean {
 }
 
 /**
+ * `require` first: it skips the ESM loader's start-up, a good part of a cold start. Node 20.19+
+ * can require ES modules too; only one with top-level await, or an older Node, needs `import()`.
+ */
+async function loadModule(require: NodeJS.Require, entry: string): Promise<Record<string, unknown>> {
+  try {
+    const mod = require(entry) as unknown;
+    return (typeof mod === "function" ? { default: mod } : mod) as Record<string, unknown>;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code !== "ERR_REQUIRE_ESM" && code !== "ERR_REQUIRE_ASYNC_MODULE") throw err;
+    return (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
+  }
+}
+
+/**
  * Loads the function: CommonJS (`module.exports = fn`), ESM (`export default fn`), or a named
  * export picked by the handler. A folder is a package: its package.json `main` (or index.js).
  */
 export async function loadFunction(artifact: string, handler: string | undefined): Promise<UserFunction> {
-  const entry = statSync(artifact).isDirectory() ? createRequire(`${artifact}/`).resolve(artifact) : artifact;
-  const mod = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
+  const require = createRequire(`${artifact}/`);
+  const entry = statSync(artifact).isDirectory() ? require.resolve(artifact) : artifact;
+  const mod = await loadModule(require, entry);
   // CommonJS arrives as `default`; an ESM module may export default or a named handler.
   const exports = (mod["default"] ?? mod) as Record<string, unknown> | UserFunction;
   let fn: unknown;

@@ -1,9 +1,12 @@
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { FramedReplica } from "../../framed-replica.js";
 import { baseEnv, type Invoker } from "../../invoker.js";
 import { compiledPath, prepareNode } from "./prepare.js";
 
-const SHIM = fileURLToPath(new URL("./shim.js", import.meta.url));
+// The bundle (scripts/bundle.mjs) starts faster; the plain build works too, for development.
+const BUNDLE = fileURLToPath(new URL("./shim.bundle.cjs", import.meta.url));
+const SHIM = existsSync(BUNDLE) ? BUNDLE : fileURLToPath(new URL("./shim.js", import.meta.url));
 
 /** Node.js: CommonJS or ESM files, sync, promise or async functions. */
 export const nodeInvoker: Invoker = {
