@@ -43,11 +43,11 @@ export async function startServer(command, args, env = process.env) {
 }
 
 /** Starts riff on a free port in a temporary home; returns {url, home, cli, stop}. */
-export async function startRiff() {
+export async function startRiff(extraArgs = []) {
   const home = mkdtempSync(join(tmpdir(), "riff-bench-"));
   const env = { ...process.env, RIFF_HOME: home };
   const cli = async (...args) => (await run(process.execPath, [RIFF, ...args], { env, cwd: home })).stdout;
-  const url = (await cli("system", "start", "--port", "0")).trim();
+  const url = (await cli("system", "start", "--port", "0", ...extraArgs)).trim();
   return {
     url,
     home,

@@ -49,6 +49,7 @@ example(
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--max-body-bytes <size>", "largest message body the gateway takes (e.g. 1MiB)")
     .option("--max-hops <n>", "functions a message may pass through before it is taken for a loop", "16")
+    .option("--pool-size <n>", "pre-started Node processes that make cold starts cheap (0 turns the pool off)", "1")
     .action(run(async () => (await import("./commands/system.js")).start)),
   "riff system start --port 8080",
 );

@@ -106,6 +106,7 @@ export class Daemon {
     this.server = server;
     await listen(server, port, host);
     process.env["RIFF_GATEWAY_URL"] = `http://${host}:${(server.address() as AddressInfo).port}`;
+    for (const invoker of builtinInvokers.values()) invoker.start?.({ poolSize: this.options.poolSize, logger: this.logger.child({ component: "pool", invoker: invoker.name }) });
     await this.deployments.restore();
     const bound = (server.address() as AddressInfo).port;
     this.info = {
@@ -132,6 +133,7 @@ export class Daemon {
     this.server?.close();
     this.server?.closeIdleConnections();
     await this.deployments?.stop();
+    await Promise.all([...builtinInvokers.values()].map((i) => i.stop?.()));
     this.replies.rejectAll(new RiffError("RIFF_SHUTTING_DOWN", "the riff daemon is stopping"));
     await this.broker?.stop();
     this.logs?.close();

@@ -45,6 +45,7 @@ async function main(): Promise<void> {
       "max-body-bytes": { type: "string" },
       "log-level": { type: "string" },
       "max-hops": { type: "string" },
+      "pool-size": { type: "string" },
     },
   });
   const logger = createJsonLogger(values["log-level"] === "debug" ? "debug" : "info");
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
     ...(values.port !== undefined ? { port: Number(values.port) } : {}),
     ...(values.host !== undefined ? { host: values.host } : {}),
     ...(values["max-hops"] !== undefined ? { maxHops: Number(values["max-hops"]) } : {}),
+    ...(values["pool-size"] !== undefined ? { poolSize: Number(values["pool-size"]) } : {}),
     ...(values["max-body-bytes"] !== undefined ? { maxBodyBytes: parseSize(values["max-body-bytes"], "--max-body-bytes") } : {}),
   });
   const running = await runningDaemon(options.home);

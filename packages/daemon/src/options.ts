@@ -1,6 +1,7 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { DEFAULT_MAX_HOPS } from "@riff/core";
+import { DEFAULT_POOL_SIZE } from "@riff/runtime";
 
 /** @default 8080: the one port of gateway, admin API and /healthz. */
 export const DEFAULT_PORT = 8080;
@@ -25,6 +26,8 @@ export interface DaemonOptions {
   scaleIntervalMs?: number;
   /** @default DEFAULT_MAX_HOPS (16) */
   maxHops?: number;
+  /** Pre-started generic runtime processes per pooled runtime (node). @default DEFAULT_POOL_SIZE (1) */
+  poolSize?: number;
 }
 
 /** Options after defaults. */
@@ -36,6 +39,7 @@ export interface ResolvedDaemonOptions {
   replyTimeoutMs: number | undefined;
   scaleIntervalMs: number;
   maxHops: number;
+  poolSize: number;
 }
 
 /** The riff home: `RIFF_HOME`, else `~/.riff`. */
@@ -54,6 +58,7 @@ export function resolveDaemonOptions(options: DaemonOptions): ResolvedDaemonOpti
     replyTimeoutMs: options.replyTimeoutMs,
     scaleIntervalMs: options.scaleIntervalMs ?? DEFAULT_SCALE_INTERVAL_MS,
     maxHops: options.maxHops ?? DEFAULT_MAX_HOPS,
+    poolSize: options.poolSize ?? DEFAULT_POOL_SIZE,
   };
 }
 

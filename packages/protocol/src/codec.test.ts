@@ -127,5 +127,6 @@ it("exports the documented constants", () => {
     STREAM_OUTPUT: 8,
     STREAM_END: 9,
     SHUTDOWN: 10,
+    LOAD: 11,
   });
 });

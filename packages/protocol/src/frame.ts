@@ -29,6 +29,13 @@ export const FrameType = {
   STREAM_END: 9,
   /** daemon -> replica, id 0: stop taking work, finish in-flight work, run destroy hook, exit. */
   SHUTDOWN: 10,
+  /**
+   * daemon -> replica, id 0, to a pre-started generic replica (warm pool) that reported READY
+   * with `riff-pool: ready`: become this function. Headers: `riff-dir` (working directory);
+   * payload: the JSON object of the function's environment (RIFF_FUNCTION_ARTIFACT, ...). The
+   * replica answers READY or INIT_FAILED as after a normal start.
+   */
+  LOAD: 11,
 } as const;
 
 /** One of the known frame types. A parsed {@link Frame} may still carry any other u8. */

@@ -11,6 +11,7 @@ import {
   type StreamHandle,
   type StreamListener,
 } from "./replica.js";
+import type { PooledProcess } from "./warm-pool.js";
 
 /** Options of a {@link FramedReplica}. */
 export interface FramedReplicaOptions extends ReplicaOptions {
@@ -20,6 +21,8 @@ export interface FramedReplicaOptions extends ReplicaOptions {
    * @default "fd3"
    */
   transport?: "fd3" | "stdio";
+  /** A pre-started process from a {@link WarmPool} to load the function into, instead of spawning. */
+  adopt?: PooledProcess;
 }
 
 interface Pending {
@@ -69,14 +72,22 @@ export class FramedReplica implements Replica {
     const { launch } = this.options;
     this.startedAt = Date.now();
     const stdio = this.options.transport === "stdio";
-    const child = spawn(launch.command, launch.args, {
-      cwd: launch.cwd,
-      env: launch.env,
-      stdio: stdio ? ["pipe", "pipe", "pipe"] : ["ignore", "pipe", "pipe", "pipe"],
-    });
+    const adopted = this.options.adopt;
+    const child =
+      adopted?.child ??
+      spawn(launch.command, launch.args, {
+        cwd: launch.cwd,
+        env: launch.env,
+        stdio: stdio ? ["pipe", "pipe", "pipe"] : ["ignore", "pipe", "pipe", "pipe"],
+      });
     this.child = child;
-    this.channel = stdio ? new DuplexChannel(child) : (child.stdio[3] as Socket);
+    this.channel = adopted?.channel ?? (stdio ? new DuplexChannel(child) : (child.stdio[3] as Socket));
     this.pipeLogs(child, stdio ? ["stderr"] : ["stdout", "stderr"]);
+    // A warm-pool process is already running: it becomes this function on LOAD.
+    if (adopted !== undefined) {
+      const env = new TextEncoder().encode(JSON.stringify(launch.env));
+      this.channel.write(encodeFrame({ type: FrameType.LOAD, id: 0, headers: { "riff-dir": [launch.cwd] }, payload: env }));
+    }
     this.exited = new Promise((resolve) => {
       child.once("exit", (code, signal) => resolve(signal ?? `exit code ${String(code)}`));
       child.once("error", (err) => resolve(err.message));

@@ -8,3 +8,4 @@ export * from "./partition-dispatcher.js";
 export { builtinInvokers } from "./invokers/index.js";
 export * from "./replicas/index.js";
 export * from "./invokers/defined/defined-invoker.js";
+export * from "./warm-pool.js";

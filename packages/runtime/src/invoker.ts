@@ -1,3 +1,4 @@
+import type { Logger } from "@riff/core";
 import type { Replica, ReplicaOptions } from "./replica.js";
 
 /** A function's code as a replica runs it: a private copy of the artifact, per revision. */
@@ -29,6 +30,10 @@ export interface Invoker {
    * RiffError whose message is the tool's own output, and fails the deployment.
    */
   prepare?(fn: PreparedFunction, log: (line: string) => void, signal?: AbortSignal): Promise<void>;
+  /** Starts what the invoker keeps running between functions (a warm pool). */
+  start?(options: { poolSize: number; logger: Logger }): void;
+  /** Stops it. */
+  stop?(): Promise<void>;
   /** A replica of `fn`, not yet started. */
   createReplica(fn: PreparedFunction, options: Omit<ReplicaOptions, "launch">): Replica;
 }

@@ -13,6 +13,7 @@ export interface StartOptions {
   host: string;
   maxBodyBytes?: string;
   maxHops?: string;
+  poolSize?: string;
 }
 
 /** True when the daemon `daemon.json` names answers /healthz with its own pid (a crash leaves the file behind). */
@@ -42,6 +43,11 @@ export async function start(home: string, options: StartOptions): Promise<void> 
     const n = Number(options.maxHops);
     if (!Number.isInteger(n) || n < 1) throw new RiffError("RIFF_INVALID_ARGUMENT", `--max-hops ${options.maxHops}: must be a whole number of at least 1`);
     args.push("--max-hops", options.maxHops);
+  }
+  if (options.poolSize !== undefined) {
+    const n = Number(options.poolSize);
+    if (!Number.isInteger(n) || n < 0) throw new RiffError("RIFF_INVALID_ARGUMENT", `--pool-size ${options.poolSize}: must be a whole number (0 turns the pool off)`);
+    args.push("--pool-size", options.poolSize);
   }
   const child = spawn(process.execPath, args, {
     detached: true,

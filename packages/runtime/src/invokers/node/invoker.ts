@@ -2,11 +2,21 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { FramedReplica } from "../../framed-replica.js";
 import { baseEnv, type Invoker } from "../../invoker.js";
+import type { LaunchSpec } from "../../replica.js";
+import { WarmPool } from "../../warm-pool.js";
 import { compiledPath, prepareNode } from "./prepare.js";
 
 // The bundle (scripts/bundle.mjs) starts faster; the plain build works too, for development.
 const BUNDLE = fileURLToPath(new URL("./shim.bundle.cjs", import.meta.url));
 const SHIM = existsSync(BUNDLE) ? BUNDLE : fileURLToPath(new URL("./shim.js", import.meta.url));
+
+let pool: WarmPool | undefined;
+
+/** A generic Node replica for the pool: the shim, waiting for LOAD, with no function's environment yet. */
+function poolLaunch(): LaunchSpec {
+  const env: Record<string, string> = { PATH: process.env["PATH"] ?? "/usr/bin:/bin", RIFF_POOL: "1" };
+  return { command: process.execPath, args: [SHIM], env, cwd: "/" };
+}
 
 /** Node.js: CommonJS or ESM files, sync, promise or async functions. */
 export const nodeInvoker: Invoker = {
@@ -19,6 +29,16 @@ export const nodeInvoker: Invoker = {
     const env = baseEnv(fn);
     env["RIFF_FUNCTION_ARTIFACT"] = compiledPath(fn.artifact);
     if (fn.handler !== undefined) env["RIFF_FUNCTION_HANDLER"] = fn.handler;
-    return new FramedReplica({ ...options, launch: { command: process.execPath, args: [SHIM], env, cwd: fn.dir } });
+    const adopt = pool?.take();
+    return new FramedReplica({ ...options, launch: { command: process.execPath, args: [SHIM], env, cwd: fn.dir }, ...(adopt === undefined ? {} : { adopt }) });
+  },
+  start({ poolSize, logger }) {
+    if (poolSize <= 0 || pool !== undefined) return;
+    pool = new WarmPool(poolLaunch, poolSize, logger);
+    pool.start();
+  },
+  async stop() {
+    await pool?.stop();
+    pool = undefined;
   },
 };

@@ -109,8 +109,34 @@ function shutdown(): void {
   if (inFlight === 0) void finish();
 }
 
+/**
+ * A warm-pool replica starts without a function: it reports READY with `riff-pool: ready` and
+ * waits for LOAD, which gives it the working directory and environment a fresh replica of the
+ * function would have had. Only then does it load the function, as below.
+ */
+function waitForLoad(): Promise<void> {
+  send({ type: FrameType.READY, id: 0, headers: { "riff-pool": ["ready"] }, payload: new Uint8Array(0) });
+  const parser = new FrameParser();
+  return new Promise((resolve) => {
+    const onData = (chunk: Buffer) => {
+      for (const frame of parser.push(chunk)) {
+        if (frame.type !== FrameType.LOAD) continue;
+        channel.off("data", onData);
+        const env = JSON.parse(Buffer.from(frame.payload).toString("utf8")) as Record<string, string>;
+        for (const k of Object.keys(process.env)) delete process.env[k];
+        Object.assign(process.env, env);
+        process.chdir(frame.headers["riff-dir"]?.[0] ?? process.cwd());
+        resolve();
+      }
+    };
+    channel.on("data", onData);
+    channel.on("end", () => process.exit(0));
+  });
+}
+
 async function main(): Promise<void> {
   let fn: UserFunction;
+  if (process.env["RIFF_POOL"] === "1") await waitForLoad();
   try {
     fn = await loadFunction(process.env["RIFF_FUNCTION_ARTIFACT"] ?? "", process.env["RIFF_FUNCTION_HANDLER"] || undefined);
     if (fn.$init !== undefined) await withTimeout(() => fn.$init?.(), "$init");

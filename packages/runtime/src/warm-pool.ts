@@ -1,0 +1,95 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import type { Socket } from "node:net";
+import { type Logger, silentLogger } from "@riff/core";
+import { FrameParser, FrameType } from "@riff/protocol";
+import type { LaunchSpec } from "./replica.js";
+
+/** A generic runtime process, started and waiting for LOAD. */
+export interface PooledProcess {
+  child: ChildProcess;
+  channel: Socket;
+}
+
+/** @default 1 pre-started process per pooled runtime. */
+export const DEFAULT_POOL_SIZE = 1;
+
+/**
+ * Keeps `size` generic runtime processes started and idle, so a cold start costs loading the
+ * function, not starting a runtime (what Fission's pool manager does with containers). A taken
+ * process is replaced at once. Processes that die while waiting are replaced too.
+ */
+export class WarmPool {
+  private readonly ready: PooledProcess[] = [];
+  private starting = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly launch: () => LaunchSpec,
+    private readonly size: number,
+    private readonly logger: Logger = silentLogger,
+  ) {}
+
+  start(): void {
+    this.fill();
+  }
+
+  /** A ready process, or undefined when the pool is empty (the caller then starts one as usual). */
+  take(): PooledProcess | undefined {
+    const p = this.ready.shift();
+    if (p !== undefined) {
+      p.child.removeAllListeners("exit");
+      p.channel.removeAllListeners("data");
+      this.fill();
+    }
+    return p;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const p of this.ready.splice(0)) p.child.kill("SIGKILL");
+  }
+
+  get available(): number {
+    return this.ready.length;
+  }
+
+  private fill(): void {
+    while (!this.stopped && this.ready.length + this.starting < this.size) {
+      this.starting++;
+      this.spawnOne()
+        .then((p) => {
+          if (this.stopped) p.child.kill("SIGKILL");
+          else this.ready.push(p);
+        })
+        .catch((err: unknown) => this.logger.warn("a warm pool process failed to start", { err: String(err) }))
+        .finally(() => this.starting--);
+    }
+  }
+
+  private spawnOne(): Promise<PooledProcess> {
+    const launch = this.launch();
+    const child = spawn(launch.command, launch.args, { cwd: launch.cwd, env: launch.env, stdio: ["ignore", "pipe", "pipe", "pipe"] });
+    const channel = child.stdio[3] as Socket;
+    // Until a function owns it, anything it prints is the runtime's, not a function's.
+    child.stdout?.resume();
+    child.stderr?.resume();
+    return new Promise((resolve, reject) => {
+      const parser = new FrameParser();
+      channel.on("data", (chunk: Buffer) => {
+        for (const frame of parser.push(chunk)) {
+          if (frame.type === FrameType.READY && frame.headers["riff-pool"]?.[0] === "ready") {
+            channel.removeAllListeners("data");
+            child.once("exit", () => {
+              const i = this.ready.findIndex((p) => p.child === child);
+              if (i !== -1) this.ready.splice(i, 1);
+              this.fill();
+            });
+            resolve({ child, channel });
+          }
+        }
+      });
+      child.once("exit", (code, signal) => reject(new Error(`exited (${signal ?? String(code)}) before it was ready`)));
+      child.once("error", reject);
+    });
+  }
+}
