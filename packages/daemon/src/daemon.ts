@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { RiffError, type Logger } from "@riff/core";
 import { createSqliteBroker, type Broker } from "@riff/broker";
 import { createGateway, ReplyHub, sendJson } from "@riff/gateway";
-import { builtinInvokers } from "@riff/runtime";
+import { builtinInvokers, detectSandbox } from "@riff/runtime";
 import { createAdminApi } from "./admin-api.js";
 import { Deployments } from "./deployments.js";
 import { FunctionLogs } from "./function-logs.js";
@@ -45,6 +45,7 @@ export class Daemon {
   private scaleTimer: NodeJS.Timeout | undefined;
   private scaler: Scaler | undefined;
   private scaling = false;
+  private sandboxKind = "none";
   private readonly replies = new ReplyHub();
   private info: DaemonInfo | undefined;
   private readonly stopped: Promise<void>;
@@ -70,6 +71,17 @@ export class Daemon {
     await this.broker.start();
     this.logs = new FunctionLogs(this.paths.logs);
     const invokers = new InvokerRegistry(this.paths.invokers, builtinInvokers);
+    const sandbox = await detectSandbox(this.options.sandbox, home).catch((err: unknown) => {
+      throw new RiffError("RIFF_INVALID_ARGUMENT", `--sandbox bwrap: bubblewrap cannot run here: ${(err as Error).message}`, {
+        hint: "install it (apt-get install bubblewrap), or start with --sandbox auto or none",
+      });
+    });
+    // Pool folders of a previous run (a crash leaves them behind).
+    rmSync(this.paths.pool, { recursive: true, force: true });
+    this.sandboxKind = sandbox?.kind ?? "none";
+    if (sandbox === undefined && this.options.sandbox === "auto") {
+      this.logger.warn("functions run without a sandbox: bubblewrap is missing or cannot run here; they can read what the daemon's user can (apt-get install bubblewrap)");
+    }
     this.deployments = new Deployments({
       broker: this.broker,
       store: new FunctionStore(this.paths.functions),
@@ -78,6 +90,7 @@ export class Daemon {
       invokers,
       logger: this.logger.child({ component: "deployments" }),
       maxHops: this.options.maxHops,
+      sandbox,
     });
     this.scaler = new Scaler(this.broker, this.logger.child({ component: "scaler" }));
     const gateway = createGateway({
@@ -93,7 +106,7 @@ export class Daemon {
       deployments: this.deployments,
       logs: this.logs,
       logger: this.logger.child({ component: "admin" }),
-      status: () => ({ ...this.info, state: this.state, uptimeMs: process.uptime() * 1000 }),
+      status: () => ({ ...this.info, state: this.state, uptimeMs: process.uptime() * 1000, sandbox: this.sandboxKind }),
       shutdown: () => void this.stop(),
       invokers,
       scaler: this.scaler,
@@ -106,7 +119,9 @@ export class Daemon {
     this.server = server;
     await listen(server, port, host);
     process.env["RIFF_GATEWAY_URL"] = `http://${host}:${(server.address() as AddressInfo).port}`;
-    for (const invoker of builtinInvokers.values()) invoker.start?.({ poolSize: this.options.poolSize, logger: this.logger.child({ component: "pool", invoker: invoker.name }) });
+    for (const invoker of builtinInvokers.values()) {
+      invoker.start?.({ poolSize: this.options.poolSize, logger: this.logger.child({ component: "pool", invoker: invoker.name }), sandbox, poolDir: this.paths.pool });
+    }
     await this.deployments.restore();
     const bound = (server.address() as AddressInfo).port;
     this.info = {

@@ -13,7 +13,7 @@ import {
 } from "@riff/core";
 import { parseResources } from "@riff/core/validation";
 import type { Broker } from "@riff/broker";
-import { FunctionRunner, type ReplySink } from "@riff/runtime";
+import { FunctionRunner, type ReplySink, type Sandbox } from "@riff/runtime";
 import type { FunctionLogs } from "./function-logs.js";
 import type { FunctionStore, StoredFunction } from "./function-store.js";
 import type { InvokerRegistry } from "./invoker-registry.js";
@@ -42,6 +42,7 @@ export interface DeploymentsOptions {
   logger: Logger;
   /** Messages past this many functions go to the dead-letter topic. */
   maxHops: number;
+  sandbox: Sandbox | undefined;
 }
 
 /**
@@ -278,6 +279,7 @@ export class Deployments {
       ordered: fn.ordering !== "none",
       replyFromEnd: fn.replyFrom === "end",
       maxHops: this.o.maxHops,
+      sandbox: this.o.sandbox,
       code: this.o.store.prepared(fn),
       invoker,
       broker: this.o.broker,

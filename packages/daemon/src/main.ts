@@ -6,6 +6,7 @@
 import { readFileSync, writeSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parseSize, RiffError, toRiffError } from "@riff/core";
+import type { SandboxMode } from "@riff/runtime";
 import { Daemon, type DaemonInfo } from "./daemon.js";
 import { createJsonLogger } from "./logger.js";
 import { homePaths, resolveDaemonOptions } from "./options.js";
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
       "log-level": { type: "string" },
       "max-hops": { type: "string" },
       "pool-size": { type: "string" },
+      sandbox: { type: "string" },
     },
   });
   const logger = createJsonLogger(values["log-level"] === "debug" ? "debug" : "info");
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
     ...(values.host !== undefined ? { host: values.host } : {}),
     ...(values["max-hops"] !== undefined ? { maxHops: Number(values["max-hops"]) } : {}),
     ...(values["pool-size"] !== undefined ? { poolSize: Number(values["pool-size"]) } : {}),
+    ...(values.sandbox !== undefined ? { sandbox: values.sandbox as SandboxMode } : {}),
     ...(values["max-body-bytes"] !== undefined ? { maxBodyBytes: parseSize(values["max-body-bytes"], "--max-body-bytes") } : {}),
   });
   const running = await runningDaemon(options.home);

@@ -1,7 +1,7 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { DEFAULT_MAX_HOPS } from "@riff/core";
-import { DEFAULT_POOL_SIZE } from "@riff/runtime";
+import { DEFAULT_POOL_SIZE, type SandboxMode } from "@riff/runtime";
 
 /** @default 8080: the one port of gateway, admin API and /healthz. */
 export const DEFAULT_PORT = 8080;
@@ -28,6 +28,8 @@ export interface DaemonOptions {
   maxHops?: number;
   /** Pre-started generic runtime processes per pooled runtime (node). @default DEFAULT_POOL_SIZE (1) */
   poolSize?: number;
+  /** @default "auto": bubblewrap when it works here. */
+  sandbox?: SandboxMode;
 }
 
 /** Options after defaults. */
@@ -40,6 +42,7 @@ export interface ResolvedDaemonOptions {
   scaleIntervalMs: number;
   maxHops: number;
   poolSize: number;
+  sandbox: SandboxMode;
 }
 
 /** The riff home: `RIFF_HOME`, else `~/.riff`. */
@@ -59,6 +62,7 @@ export function resolveDaemonOptions(options: DaemonOptions): ResolvedDaemonOpti
     scaleIntervalMs: options.scaleIntervalMs ?? DEFAULT_SCALE_INTERVAL_MS,
     maxHops: options.maxHops ?? DEFAULT_MAX_HOPS,
     poolSize: options.poolSize ?? DEFAULT_POOL_SIZE,
+    sandbox: options.sandbox ?? "auto",
   };
 }
 
@@ -72,6 +76,7 @@ export function homePaths(home: string) {
     broker: join(home, "topics"),
     functions: join(home, "functions"),
     invokers: join(home, "invokers"),
+    pool: join(home, "pool"),
     logs: join(home, "logs"),
   };
 }

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import type { Socket } from "node:net";
 import { isErrorCode, RiffError, type Headers, type Logger, silentLogger } from "@riff/core";
 import { decodeError, encodeFrame, FrameParser, FrameType, type Frame } from "@riff/protocol";
@@ -11,6 +11,7 @@ import {
   type StreamHandle,
   type StreamListener,
 } from "./replica.js";
+import { spawnInSandbox } from "./sandbox.js";
 import type { PooledProcess } from "./warm-pool.js";
 
 /** Options of a {@link FramedReplica}. */
@@ -75,7 +76,7 @@ export class FramedReplica implements Replica {
     const adopted = this.options.adopt;
     const child =
       adopted?.child ??
-      spawn(launch.command, launch.args, {
+      spawnInSandbox(this.options.sandbox, launch.command, launch.args, {
         cwd: launch.cwd,
         env: launch.env,
         stdio: stdio ? ["pipe", "pipe", "pipe"] : ["ignore", "pipe", "pipe", "pipe"],
@@ -105,7 +106,19 @@ export class FramedReplica implements Replica {
       };
       const parser = new FrameParser();
       this.channel?.on("data", (chunk: Buffer) => {
-        for (const frame of parser.push(chunk)) {
+        let frames: Frame[];
+        try {
+          frames = parser.push(chunk);
+        } catch (err) {
+          // The replica broke the protocol (say, a runtime that printed to the frame stream):
+          // it is killed, never the daemon.
+          const message = `the function process broke the frame protocol: ${(err as Error).message}; a runtime writing to its stdout on the stdio transport does this`;
+          this.options.onLog?.({ replica: this.id, stream: "stderr", line: `riff: ${message}` });
+          fail(message);
+          this.kill();
+          return;
+        }
+        for (const frame of frames) {
           if (frame.type === FrameType.READY) {
             clearTimeout(timer);
             if (frame.headers["riff-shape"]?.[0] === "stream") this.shape = "stream";

@@ -4,6 +4,7 @@ import type { Invoker, PreparedFunction } from "./invoker.js";
 import { OffsetTracker } from "./offset-tracker.js";
 import { PartitionDispatcher, partitionKey } from "./partition-dispatcher.js";
 import type { InvokeResult, LogLine, Replica, StreamHandle } from "./replica.js";
+import type { Sandbox } from "./sandbox.js";
 
 /** Where replies to `/requests` callers go: the gateway's waiters, by correlation id. */
 export interface ReplySink {
@@ -43,6 +44,8 @@ export interface FunctionRunnerOptions {
   onLog: (line: LogLine) => void;
   /** @default DEFAULT_GRACE_MS */
   graceMs?: number;
+  /** Runs replicas where they cannot see riff's data; undefined: no sandbox. */
+  sandbox?: Sandbox | undefined;
 }
 
 /**
@@ -228,7 +231,7 @@ export class FunctionRunner {
   private async spawnReplica(): Promise<void> {
     const { code, invoker, name, logger, onLog } = this.options;
     const id = `${name}-${code.revision}-${++this.replicaSeq}`;
-    const replica = invoker.createReplica(code, { id, onLog, logger });
+    const replica = invoker.createReplica(code, { id, onLog, logger, sandbox: this.options.sandbox });
     this.starting++;
     try {
       await replica.start();

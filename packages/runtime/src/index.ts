@@ -9,3 +9,4 @@ export { builtinInvokers } from "./invokers/index.js";
 export * from "./replicas/index.js";
 export * from "./invokers/defined/defined-invoker.js";
 export * from "./warm-pool.js";
+export * from "./sandbox.js";

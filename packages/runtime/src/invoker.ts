@@ -1,5 +1,6 @@
 import type { Logger } from "@riff/core";
 import type { Replica, ReplicaOptions } from "./replica.js";
+import type { Sandbox } from "./sandbox.js";
 
 /** A function's code as a replica runs it: a private copy of the artifact, per revision. */
 export interface PreparedFunction {
@@ -31,7 +32,7 @@ export interface Invoker {
    */
   prepare?(fn: PreparedFunction, log: (line: string) => void, signal?: AbortSignal): Promise<void>;
   /** Starts what the invoker keeps running between functions (a warm pool). */
-  start?(options: { poolSize: number; logger: Logger }): void;
+  start?(options: { poolSize: number; logger: Logger; sandbox: Sandbox | undefined; poolDir: string }): void;
   /** Stops it. */
   stop?(): Promise<void>;
   /** A replica of `fn`, not yet started. */

@@ -1,4 +1,5 @@
 import type { Headers, Logger } from "@riff/core";
+import type { Sandbox } from "./sandbox.js";
 
 /** How to start one replica process. */
 export interface LaunchSpec {
@@ -26,6 +27,8 @@ export interface ReplicaOptions {
   logger?: Logger;
   /** @default DEFAULT_START_TIMEOUT_MS */
   startTimeoutMs?: number;
+  /** Where the process runs: in a sandbox that hides riff's data, or not (undefined). */
+  sandbox?: Sandbox | undefined;
 }
 
 /** A reply from the function. */

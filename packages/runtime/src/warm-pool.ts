@@ -1,13 +1,18 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import type { Socket } from "node:net";
 import { type Logger, silentLogger } from "@riff/core";
 import { FrameParser, FrameType } from "@riff/protocol";
 import type { LaunchSpec } from "./replica.js";
+import { spawnInSandbox, type Sandbox } from "./sandbox.js";
 
 /** A generic runtime process, started and waiting for LOAD. */
 export interface PooledProcess {
   child: ChildProcess;
   channel: Socket;
+  /** Its own folder: the only one it can write in a sandbox, so a function's code is copied there. */
+  dir: string;
 }
 
 /** @default 1 pre-started process per pooled runtime. */
@@ -23,9 +28,13 @@ export class WarmPool {
   private starting = 0;
   private stopped = false;
 
+  private seq = 0;
+
   constructor(
-    private readonly launch: () => LaunchSpec,
+    private readonly launch: (dir: string) => LaunchSpec,
     private readonly size: number,
+    private readonly dir: string,
+    private readonly sandbox: Sandbox | undefined,
     private readonly logger: Logger = silentLogger,
   ) {}
 
@@ -38,6 +47,7 @@ export class WarmPool {
     const p = this.ready.shift();
     if (p !== undefined) {
       p.child.removeAllListeners("exit");
+      p.child.once("exit", () => rmSync(p.dir, { recursive: true, force: true }));
       p.channel.removeAllListeners("data");
       this.fill();
     }
@@ -67,8 +77,11 @@ export class WarmPool {
   }
 
   private spawnOne(): Promise<PooledProcess> {
-    const launch = this.launch();
-    const child = spawn(launch.command, launch.args, { cwd: launch.cwd, env: launch.env, stdio: ["ignore", "pipe", "pipe", "pipe"] });
+    const dir = join(this.dir, `${process.pid}-${++this.seq}`);
+    mkdirSync(dir, { recursive: true });
+    const launch = this.launch(dir);
+    const child = spawnInSandbox(this.sandbox, launch.command, launch.args, { cwd: dir, env: launch.env, stdio: ["ignore", "pipe", "pipe", "pipe"] });
+    child.once("exit", () => rmSync(dir, { recursive: true, force: true }));
     const channel = child.stdio[3] as Socket;
     // Until a function owns it, anything it prints is the runtime's, not a function's.
     child.stdout?.resume();
@@ -76,7 +89,15 @@ export class WarmPool {
     return new Promise((resolve, reject) => {
       const parser = new FrameParser();
       channel.on("data", (chunk: Buffer) => {
-        for (const frame of parser.push(chunk)) {
+        let frames;
+        try {
+          frames = parser.push(chunk);
+        } catch (err) {
+          child.kill("SIGKILL");
+          reject(err as Error);
+          return;
+        }
+        for (const frame of frames) {
           if (frame.type === FrameType.READY && frame.headers["riff-pool"]?.[0] === "ready") {
             channel.removeAllListeners("data");
             child.once("exit", () => {
@@ -84,7 +105,7 @@ export class WarmPool {
               if (i !== -1) this.ready.splice(i, 1);
               this.fill();
             });
-            resolve({ child, channel });
+            resolve({ child, channel, dir });
           }
         }
       });

@@ -14,6 +14,7 @@ export interface StartOptions {
   maxBodyBytes?: string;
   maxHops?: string;
   poolSize?: string;
+  sandbox?: string;
 }
 
 /** True when the daemon `daemon.json` names answers /healthz with its own pid (a crash leaves the file behind). */
@@ -49,6 +50,7 @@ export async function start(home: string, options: StartOptions): Promise<void> 
     if (!Number.isInteger(n) || n < 0) throw new RiffError("RIFF_INVALID_ARGUMENT", `--pool-size ${options.poolSize}: must be a whole number (0 turns the pool off)`);
     args.push("--pool-size", options.poolSize);
   }
+  if (options.sandbox !== undefined) args.push("--sandbox", options.sandbox);
   const child = spawn(process.execPath, args, {
     detached: true,
     stdio: ["ignore", log, log, "pipe"],
@@ -111,13 +113,13 @@ function processGone(pid: number): boolean {
 /** `riff system status`. */
 export async function status(home: string, output: string | undefined): Promise<void> {
   const client = new DaemonClient(home);
-  const s = await client.call<{ url: string; pid: number; uptimeMs: number; version: string; state: string }>("GET", "status");
+  const s = await client.call<{ url: string; pid: number; uptimeMs: number; version: string; state: string; sandbox: string }>("GET", "status");
   const { functions } = await client.call<{ functions: unknown[] }>("GET", "functions");
   if (output === "json") {
     process.stdout.write(`${JSON.stringify({ ...s, functions: functions.length })}\n`);
     return;
   }
   process.stdout.write(
-    `riff ${s.version} is ${s.state} at ${s.url}\n  pid ${s.pid}, up ${formatDuration(s.uptimeMs)}, home ${home}\n  ${functions.length} function(s)\n`,
+    `riff ${s.version} is ${s.state} at ${s.url}\n  pid ${s.pid}, up ${formatDuration(s.uptimeMs)}, home ${home}\n  ${functions.length} function(s), sandbox: ${s.sandbox}\n`,
   );
 }

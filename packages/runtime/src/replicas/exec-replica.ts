@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess, ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawnInSandbox } from "../sandbox.js";
 import { RiffError, silentLogger, type Headers, type Logger } from "@riff/core";
 import { DEFAULT_MAX_FRAME_BYTES } from "@riff/protocol";
 import type { InvokeResult, Replica, ReplicaOptions, ReplicaState } from "../replica.js";
@@ -82,7 +83,7 @@ export class ExecReplica implements Replica {
   private run(payload: Uint8Array): Promise<Uint8Array> {
     const { launch, onLog } = this.options;
     const max = this.options.maxReplyBytes ?? DEFAULT_MAX_FRAME_BYTES;
-    const child = spawn(this.executable, launch.args, {
+    const child = spawnInSandbox<ChildProcessWithoutNullStreams>(this.options.sandbox, this.executable, launch.args, {
       cwd: launch.cwd,
       env: launch.env,
       stdio: ["pipe", "pipe", "pipe"],

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess, ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawnInSandbox } from "../sandbox.js";
 import { RiffError, silentLogger, type Headers, type Logger } from "@riff/core";
 import type { InvokeResult, Replica, ReplicaOptions, ReplicaState } from "../replica.js";
 import { admitMessage } from "./content-check.js";
@@ -59,7 +60,7 @@ export class LineReplica implements Replica {
       this.state = "failed";
       throw err;
     }
-    const child = spawn(executable, launch.args, { cwd: launch.cwd, env: launch.env, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawnInSandbox<ChildProcessWithoutNullStreams>(this.options.sandbox, executable, launch.args, { cwd: launch.cwd, env: launch.env, stdio: ["pipe", "pipe", "pipe"] });
     this.child = child;
     pipeToLogs(child.stderr, "stderr", this.id, onLog, this.tail);
     forEachLine(child.stdout, (line) => this.onLine(line));

@@ -17,7 +17,9 @@ const CLASSES_DIR = "riff-classes";
  * class-data archive) is the default and stated only to make it explicit. An AppCDS archive of
  * shim + function saved another ~5-10 ms but needs jars and a training run per revision: not yet.
  */
-export const JVM_FLAGS = ["-XX:TieredStopAtLevel=1", "-Xshare:auto"];
+// The JVM's own warnings (unified logging) go to stdout by default, where they would corrupt
+// the frame stream: send them to stderr, that is, to the function's logs.
+export const JVM_FLAGS = ["-XX:TieredStopAtLevel=1", "-Xshare:auto", "-Xlog:disable", "-Xlog:all=warning:stderr"];
 
 function titleCase(name: string): string {
   return name
