@@ -46,6 +46,18 @@ describe("invokers users define", () => {
     expect((await riff.cli(["publish", "--input", "perl-words", "--data", "hello", "--reply"])).stdout).toBe("HELLO\n");
   });
 
+  it("a replica that breaks the frame protocol fails create, and the daemon keeps running", async () => {
+    await using riff = await startRiff();
+    const dir = mkdtempSync(join(tmpdir(), "riff-noisy-"));
+    writeFileSync(join(dir, "noisy.yaml"), "apiVersion: projectriff.io/v1alpha1\nkind: Invoker\nmetadata:\n  name: noisy\nspec:\n  protocol: frames\n  command: [sh, -c, 'echo this is not a frame; exec sleep 30']\n");
+    expect((await riff.cli(["invokers", "apply", "-f", join(dir, "noisy.yaml")])).code).toBe(0);
+    writeFileSync(join(dir, "fn.txt"), "");
+    const r = await riff.cli(["create", "noisy", "--name", "noisy", "--input", "noisy-in", "--filepath", dir, "--artifact", "fn.txt"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("broke the frame protocol");
+    expect((await riff.cli(["list"])).code).toBe(0);
+  });
+
   it("refuses to redefine a built-in, and names a bad field", async () => {
     await using riff = await startRiff();
     const dir = mkdtempSync(join(tmpdir(), "riff-inv-"));

@@ -61,7 +61,7 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
 
   const listFunctions = async () =>
     Promise.all(
-      [...o.deployments.runners.values()].map(async ({ fn, runner }) => {
+      [...o.deployments.runners.values()].sort((a, b) => a.fn.name.localeCompare(b.fn.name)).map(async ({ fn, runner }) => {
         const snap = runner.snapshot();
         const lags = await Promise.all(fn.inputs.map((t) => o.broker.lag(t, fn.name).catch(() => undefined)));
         const partitionLag = lags.flatMap((l, i) => (l?.partitions ?? []).map((p) => ({ topic: fn.inputs[i], ...p })));
