@@ -36,8 +36,9 @@ import {
   resolveTopicConfig,
 } from "./topic-config.js";
 import { type OpenedFolder, openFolder } from "./topic-files.js";
-import { SqliteTopicLog } from "./topic-log.js";
+import { SqliteTopicLog, type TopicLogOptions } from "./topic-log.js";
 import { removeTopicFiles } from "./topic-schema.js";
+import { Checkpointer } from "./checkpointer.js";
 
 /** `created` → `starting` → `running` → `stopping` → `stopped`; calls succeed only when running. */
 export type SqliteBrokerState = "created" | "starting" | "running" | "stopping" | "stopped";
@@ -50,6 +51,8 @@ export class SqliteBroker implements Broker, AsyncDisposable {
   private current: SqliteBrokerState = "created";
   private readonly options: ResolvedSqliteBrokerOptions;
   private readonly logger: Logger;
+  private readonly checkpointer: Checkpointer;
+  private readonly logOptions: TopicLogOptions;
   private readonly topics = new Map<string, OpenTopic>();
   /** Topic files that exist but could not be opened, with why; never overwritten. */
   private readonly unreadable = new Map<string, string>();
@@ -60,6 +63,8 @@ export class SqliteBroker implements Broker, AsyncDisposable {
   constructor(options: SqliteBrokerOptions) {
     this.options = resolveSqliteBrokerOptions(options);
     this.logger = this.options.logger.child({ component: "broker" });
+    this.checkpointer = new Checkpointer(this.logger);
+    this.logOptions = { ...this.options, checkpointer: this.checkpointer };
   }
 
   get state(): SqliteBrokerState {
@@ -74,7 +79,7 @@ export class SqliteBroker implements Broker, AsyncDisposable {
     const { dir } = this.options;
     let opened: OpenedFolder;
     try {
-      opened = openFolder(dir, this.options);
+      opened = openFolder(dir, this.logOptions);
     } catch (err) {
       this.current = "stopped";
       throw err;
@@ -103,6 +108,7 @@ export class SqliteBroker implements Broker, AsyncDisposable {
     for (const t of this.topics.values()) t.close(undefined);
     this.topics.clear();
     this.folderLock?.close();
+    await this.checkpointer.stop();
     this.current = "stopped";
     this.logger.info("broker stopped");
   }
@@ -127,7 +133,7 @@ export class SqliteBroker implements Broker, AsyncDisposable {
     }
     let log: SqliteTopicLog;
     try {
-      log = SqliteTopicLog.create(this.options.dir, info, this.options);
+      log = SqliteTopicLog.create(this.options.dir, info, this.logOptions);
     } catch (err) {
       throw writeFailed(name, err);
     }

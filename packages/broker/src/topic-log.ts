@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import type { Checkpointer } from "./checkpointer.js";
 import type { Logger } from "@riff/core";
 import type { PartitionOffsets, StoredMessage, TopicInfo } from "./broker.js";
 import { decodeHeaders } from "./encoding.js";
@@ -34,11 +35,16 @@ export interface PendingCommit {
 }
 
 /** What the log needs from the broker's options. */
+/** A rough per-row cost in the WAL (page headers, index entries), for the checkpoint trigger. */
+const ROW_OVERHEAD_BYTES = 64;
+
 export interface TopicLogOptions {
   logger: Logger;
   tailCacheMessages: number;
   tailCacheBytes: number;
   quickCheckMaxBytes: number;
+  /** Runs WAL checkpoints off the event loop; without it SQLite's are off and the WAL grows. */
+  checkpointer?: Checkpointer;
 }
 
 /**
@@ -122,6 +128,18 @@ export class SqliteTopicLog {
    */
   append(messages: PendingMessage[], commits: PendingCommit[], ts: number): StoredMessage[] {
     this.writeTxn(messages, commits, ts);
+    let written = ROW_OVERHEAD_BYTES * (messages.length + commits.length);
+    for (const m of messages) written += m.size;
+    const cp = this.options.checkpointer;
+    cp?.wrote(this.path, written);
+    if (cp?.needsReset(this.path) === true) {
+      try {
+        this.db.pragma("wal_checkpoint(TRUNCATE)");
+        cp.reset(this.path);
+      } catch {
+        // busy with a background checkpoint: the next append tries again
+      }
+    }
     const out = new Array<StoredMessage>(messages.length);
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i] as PendingMessage;

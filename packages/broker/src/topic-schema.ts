@@ -25,12 +25,13 @@ export function openTopicDb(path: string, info: TopicInfo | undefined): Database
       // give pages back to the file system without rewriting the whole file.
       db.pragma("auto_vacuum = INCREMENTAL");
     }
-    // Offsets are assigned in this process's memory, so a second writer would corrupt the log:
-    // hold the file exclusively from the first access on (in WAL mode this also drops the -shm
-    // file). A crash releases the lock with the process.
-    db.pragma("locking_mode = EXCLUSIVE");
+    // Offsets are assigned in this process's memory, so a second writer would corrupt the log;
+    // the folder lock (topic-files.ts) keeps other brokers out. The files stay in shared mode
+    // so that the checkpoint thread can open them (checkpointer.ts).
     db.pragma("journal_mode = WAL");
     db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`);
+    // Checkpoints run on the checkpoint thread; here they would stall the event loop.
+    db.pragma("wal_autocheckpoint = 0");
     if (info !== undefined) createSchema(db, info);
     return db;
   } catch (err) {
