@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomFillSync, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { HeaderNames, parseDuration, RiffError, type Headers, type Logger, silentLogger } from "@riff/core";
 import type { Broker } from "@riff/broker";
@@ -102,6 +102,20 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
   }
 }
 
+/** Random bytes fetched 4 KiB at a time: one getrandom() per ~170 trace ids instead of two each. */
+const randomPool = Buffer.alloc(4096);
+let randomAt = randomPool.length;
+
+function randomHex(chars: number): string {
+  const bytes = chars / 2;
+  if (randomAt + bytes > randomPool.length) {
+    randomFillSync(randomPool);
+    randomAt = 0;
+  }
+  randomAt += bytes;
+  return randomPool.toString("hex", randomAt - bytes, randomAt);
+}
+
 function headerValue(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -115,7 +129,7 @@ function messageHeaders(req: IncomingMessage): Headers {
   const contentType = req.headers["content-type"] ?? "text/plain";
   const headers: Headers = { "content-type": [contentType] };
   // Every message gets a W3C trace id at the edge, which the functions carry along.
-  if (req.headers.traceparent === undefined) headers["traceparent"] = [`00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-01`];
+  if (req.headers.traceparent === undefined) headers["traceparent"] = [`00-${randomHex(32)}-${randomHex(16)}-01`];
   const accept = req.headers["accept"];
   if (accept !== undefined && accept !== "*/*") headers["accept"] = [accept];
   const raw = req.rawHeaders;
