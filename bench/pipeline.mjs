@@ -30,9 +30,13 @@ async function measure(stages) {
     const latencies = outputs.map((m) => m.timestamp - (sentAt.get(m.payload) ?? m.timestamp));
     const first = Math.min(...inputs.map((m) => m.timestamp));
     const lastOut = Math.max(...outputs.map((m) => m.timestamp));
+    const outSet = new Set(outputs.map((m) => m.payload));
     return {
       stages,
-      published: load.requests,
+      // wrk's count leaves out the requests still open when it stops; the topic has them all.
+      published: inputs.length,
+      lost: inputs.filter((m) => !outSet.has(m.payload)).length,
+      duplicates: outputs.length - outSet.size,
       publish_rps: load.rps,
       out: outputs.length,
       out_rps: outputs.length / ((lastOut - first) / 1000),
@@ -62,5 +66,6 @@ console.log(JSON.stringify({
   single_p99_ms: single.latency_ms.p99,
   pipeline_p50_ms: pipeline.latency_ms.p50,
   pipeline_p99_ms: pipeline.latency_ms.p99,
-  lost: single.published - single.out + (pipeline.published - pipeline.out),
+  lost: single.lost + pipeline.lost,
+  duplicates: single.duplicates + pipeline.duplicates,
 }));

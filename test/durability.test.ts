@@ -1,5 +1,4 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { deployNode } from "./helpers/functions.js";
@@ -24,7 +23,7 @@ function waitForLines(file: string, expected: Set<string>): Promise<Set<string>>
 describe("durability", () => {
   it("every message answered 2xx survives kill -9 of the daemon and reaches the function", async () => {
     await using riff = await startRiff();
-    const out = mkdtempSync(join(tmpdir(), "riff-seen-"));
+    const out = mkdtempSync(join(riff.work, "seen-"));
     const seenFile = join(out, "seen.txt");
     const gate = join(out, "open");
     // The function holds every message until the gate file exists, so none is handled (or

@@ -1,5 +1,4 @@
 import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { startRiff } from "./helpers/riff.js";
@@ -15,7 +14,7 @@ describe("invokers users define", () => {
     expect(list.stdout).toMatch(/perl\s+user \(lines\)\s+\*\.pl/);
     expect(list.stdout).toMatch(/node\s+built-in/);
 
-    const dir = mkdtempSync(join(tmpdir(), "riff-perl-"));
+    const dir = mkdtempSync(join(riff.work, "perl-"));
     copyFileSync(join(PERL, "upper.pl"), join(dir, "upper.pl"));
     const created = await riff.cli(["create", "perl", "--name", "upper", "--input", "words", "--filepath", dir]);
     expect(created.code).toBe(0);
@@ -48,7 +47,7 @@ describe("invokers users define", () => {
 
   it("a replica that breaks the frame protocol fails create, and the daemon keeps running", async () => {
     await using riff = await startRiff();
-    const dir = mkdtempSync(join(tmpdir(), "riff-noisy-"));
+    const dir = mkdtempSync(join(riff.work, "noisy-"));
     writeFileSync(join(dir, "noisy.yaml"), "apiVersion: projectriff.io/v1alpha1\nkind: Invoker\nmetadata:\n  name: noisy\nspec:\n  protocol: frames\n  command: [sh, -c, 'echo this is not a frame; exec sleep 30']\n");
     expect((await riff.cli(["invokers", "apply", "-f", join(dir, "noisy.yaml")])).code).toBe(0);
     writeFileSync(join(dir, "fn.txt"), "");
@@ -60,7 +59,7 @@ describe("invokers users define", () => {
 
   it("refuses to redefine a built-in, and names a bad field", async () => {
     await using riff = await startRiff();
-    const dir = mkdtempSync(join(tmpdir(), "riff-inv-"));
+    const dir = mkdtempSync(join(riff.work, "inv-"));
     writeFileSync(join(dir, "node.yaml"), "apiVersion: projectriff.io/v1alpha1\nkind: Invoker\nmetadata:\n  name: node\nspec:\n  protocol: lines\n  command: [cat]\n");
     const builtin = await riff.cli(["invokers", "apply", "-f", join(dir, "node.yaml")]);
     expect(builtin.code).toBe(1);

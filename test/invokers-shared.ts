@@ -1,6 +1,5 @@
 // Shared by the invokers-*.test.ts suites: deploy a function from files and call it.
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { CliResult, RiffFixture } from "./helpers/riff.js";
 
@@ -15,7 +14,7 @@ export async function deploy(
   files: Record<string, FileSpec>,
   flags: string[] = [],
 ): Promise<CliResult & { dir: string; input: string }> {
-  const dir = mkdtempSync(join(tmpdir(), `riff-fn-${name}-`));
+  const dir = mkdtempSync(join(riff.work, `${name}-`));
   for (const [path, spec] of Object.entries(files)) {
     const file = join(dir, path);
     mkdirSync(dirname(file), { recursive: true });

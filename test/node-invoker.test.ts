@@ -1,5 +1,4 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deployNode } from "./helpers/functions.js";
@@ -78,7 +77,7 @@ module.exports = fn;
 
   it("runs TypeScript without a build step", async () => {
     const source = "export default function greet(name: string): string {\n  const greeting: string = `Hello ${name}!`;\n  return greeting;\n}\n";
-    const dir = mkdtempSync(join(tmpdir(), "riff-ts-"));
+    const dir = mkdtempSync(join(riff.work, "ts-"));
     writeFileSync(join(dir, "greet.ts"), source);
     const r = await riff.cli(["create", "node", "--name", "greet", "--input", "greet-in", "--filepath", dir]);
     expect(r.code).toBe(0);
@@ -86,7 +85,7 @@ module.exports = fn;
   });
 
   it("installs a package's dependencies at create, with progress, from a local file: dependency", async () => {
-    const root = mkdtempSync(join(tmpdir(), "riff-pkg-"));
+    const root = mkdtempSync(join(riff.work, "pkg-"));
     mkdirSync(join(root, "shout-lib"));
     writeFileSync(join(root, "shout-lib", "package.json"), JSON.stringify({ name: "shout-lib", version: "1.0.0", main: "index.js" }));
     writeFileSync(join(root, "shout-lib", "index.js"), "module.exports = (s) => String(s).toUpperCase() + '!';\n");

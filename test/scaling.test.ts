@@ -1,5 +1,4 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, watch } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { deployNode } from "./helpers/functions.js";
@@ -44,7 +43,7 @@ const describeFn = async (riff: RiffFixture, name: string) =>
 describe("autoscaling", () => {
   it("a backlog of 2,000 on 4 partitions scales to 4, drains with nothing lost or doubled, and returns to 0", async () => {
     await using riff = await startRiff();
-    const out = mkdtempSync(join(tmpdir(), "riff-scale-"));
+    const out = mkdtempSync(join(riff.work, "scale-"));
     const seen = join(out, "seen.txt");
     const source = `const fs = require("node:fs");
 module.exports = async (x) => {

@@ -1,6 +1,5 @@
 import { spawn } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { RIFF_BIN, startRiff, type TailedMessage } from "./helpers/riff.js";
@@ -42,7 +41,7 @@ interface Tally {
 describe("the votes example", () => {
   it("counts over a sliding window equal the counts computed from the published votes", async () => {
     await using riff = await startRiff();
-    const dir = mkdtempSync(join(tmpdir(), "riff-votes-"));
+    const dir = mkdtempSync(join(riff.work, "votes-"));
     cpSync(resolve(import.meta.dirname, "../examples/votes"), dir, { recursive: true });
     // Short durations for the test: 400 ms windows every 200 ms.
     const yaml = readFileSync(join(dir, "votes-function.yaml"), "utf8")

@@ -91,7 +91,7 @@ describe("the walkthrough", () => {
 describe("scaling to zero", () => {
   it("stops the replica after the idle timeout and starts one on the next message", async () => {
     await using riff = await startRiff();
-    const work = mkdtempSync(join(tmpdir(), "riff-work-"));
+    const work = mkdtempSync(join(riff.work, "square-"));
     writeFileSync(join(work, "square.js"), "module.exports = (x) => x ** 2\n");
     const c = await riff.cli(["create", "node", "--name", "square", "--input", "numbers", "--idle-timeout", "300ms"], work);
     expect(c.code).toBe(0);

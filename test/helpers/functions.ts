@@ -1,5 +1,4 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RiffFixture } from "./riff.js";
 
@@ -10,7 +9,7 @@ export async function deployNode(
   source: string,
   flags: string[] = [],
 ): Promise<{ dir: string; code: number; stdout: string; stderr: string }> {
-  const dir = mkdtempSync(join(tmpdir(), `riff-fn-${name}-`));
+  const dir = mkdtempSync(join(riff.work, `${name}-`));
   writeFileSync(join(dir, `${name}.js`), source);
   const r = await riff.cli(["create", "node", "--name", name, "--filepath", dir, ...flags], dir);
   return { dir, ...r };

@@ -31,6 +31,8 @@ export function cli(home: string, args: string[], cwd?: string): Promise<CliResu
 /** A daemon on a free port with a temporary home, stopped and removed by `dispose`. */
 export interface RiffFixture {
   home: string;
+  /** A scratch folder for function sources, removed with the fixture. */
+  work: string;
   url: string;
   token: string;
   pid(): number;
@@ -45,6 +47,7 @@ export interface RiffFixture {
 /** Starts riff with `riff system start --port 0` in a fresh home. */
 export async function startRiff(extraArgs: string[] = []): Promise<RiffFixture> {
   const home = mkdtempSync(join(tmpdir(), "riff-test-"));
+  const work = mkdtempSync(join(tmpdir(), "riff-work-"));
   let url = "";
   const start = async () => {
     const r = await cli(home, ["system", "start", "--port", "0", ...extraArgs]);
@@ -56,6 +59,7 @@ export async function startRiff(extraArgs: string[] = []): Promise<RiffFixture> 
   let lastPid = info().pid;
   const fixture: RiffFixture = {
     home,
+    work,
     get url() {
       return url;
     },
@@ -75,6 +79,7 @@ export async function startRiff(extraArgs: string[] = []): Promise<RiffFixture> 
         // already gone
       }
       rmSync(home, { recursive: true, force: true });
+      rmSync(work, { recursive: true, force: true });
     },
   };
   return fixture;
