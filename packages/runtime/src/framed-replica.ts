@@ -11,6 +11,7 @@ import {
   type StreamHandle,
   type StreamListener,
 } from "./replica.js";
+import { LineTail, pipeToLogs } from "./replicas/process-output.js";
 import { spawnInSandbox } from "./sandbox.js";
 import type { PooledProcess } from "./warm-pool.js";
 
@@ -31,7 +32,6 @@ interface Pending {
   reject(err: RiffError): void;
 }
 
-const STDERR_TAIL_LINES = 20;
 
 /**
  * One function process and the framed channel to it (fd 3, a Unix socketpair). Requests are
@@ -49,7 +49,7 @@ export class FramedReplica implements Replica {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private corked = false;
-  private readonly stderrTail: string[] = [];
+  private readonly stderrTail = new LineTail();
   private readonly logger: Logger;
   /** Resolves with the exit code (or signal) once the process is gone. */
   exited: Promise<string> = Promise.resolve("not started");
@@ -83,7 +83,8 @@ export class FramedReplica implements Replica {
       });
     this.child = child;
     this.channel = adopted?.channel ?? (stdio ? new DuplexChannel(child) : (child.stdio[3] as Socket));
-    this.pipeLogs(child, stdio ? ["stderr"] : ["stdout", "stderr"]);
+    if (!stdio) pipeToLogs(child.stdout, "stdout", this.id, this.options.onLog);
+    pipeToLogs(child.stderr, "stderr", this.id, this.options.onLog, this.stderrTail);
     // A warm-pool process is already running: it becomes this function on LOAD.
     if (adopted !== undefined) {
       const env = new TextEncoder().encode(JSON.stringify(launch.env));
@@ -133,9 +134,9 @@ export class FramedReplica implements Replica {
       this.channel?.on("error", () => {});
       void this.exited.then((how) => {
         this.state = this.state === "failed" ? "failed" : "stopped";
-        const tail = this.stderrTail.join("\n");
+        const tail = this.stderrTail.text();
         fail(`the function process exited (${how}) before it was ready${tail ? `:\n${tail}` : ""}`);
-        this.rejectAll(`the function process exited (${how})${tail ? `: ${this.stderrTail.at(-1)}` : ""}`);
+        this.rejectAll(`the function process exited (${how})${tail ? `: ${this.stderrTail.last ?? ""}` : ""}`);
       });
     });
   }
@@ -231,28 +232,7 @@ export class FramedReplica implements Replica {
     this.pending.clear();
   }
 
-  private pipeLogs(child: ChildProcess, streams: ("stdout" | "stderr")[]): void {
-    for (const stream of streams) {
-      let rest = "";
-      child[stream]?.setEncoding("utf8");
-      child[stream]?.on("data", (chunk: string) => {
-        const lines = (rest + chunk).split("\n");
-        rest = lines.pop() ?? "";
-        for (const line of lines) this.emitLog(stream, line);
-      });
-      child[stream]?.on("end", () => {
-        if (rest !== "") this.emitLog(stream, rest);
-      });
-    }
-  }
 
-  private emitLog(stream: "stdout" | "stderr", line: string): void {
-    if (stream === "stderr") {
-      this.stderrTail.push(line);
-      if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
-    }
-    this.options.onLog?.({ replica: this.id, stream, line });
-  }
 }
 
 /** The part of a socket the replica uses, so stdin+stdout can stand in for fd 3. */
