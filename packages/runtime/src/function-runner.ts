@@ -1,15 +1,11 @@
-import { DEAD_LETTER_TOPIC, HeaderNames, RiffError, toRiffError, type Headers, type Logger } from "@riff/core";
+import { HeaderNames, toRiffError, type Headers, type Logger, type RiffError } from "@riff/core";
 import type { Broker, GroupConsumer, StoredMessage } from "@riff/broker";
 import type { Invoker, PreparedFunction } from "./invoker.js";
 import { OffsetTracker } from "./offset-tracker.js";
 import { PartitionDispatcher, partitionKey } from "./partition-dispatcher.js";
-import type { InvokeResult, LogLine, Replica, StreamHandle } from "./replica.js";
+import { correlationOf, MessageOutlets, type ReplySink } from "./message-outlets.js";
+import type { InvokeResult, LogLine, Replica } from "./replica.js";
 import type { Sandbox } from "./sandbox.js";
-
-/** Where replies to `/requests` callers go: the gateway's waiters, by correlation id. */
-export interface ReplySink {
-  deliver(correlationId: string, outcome: InvokeResult | RiffError): void;
-}
 
 /** @default 10000 ms for a stopping replica to finish what it holds before it is killed. */
 export const DEFAULT_GRACE_MS = 10_000;
@@ -91,7 +87,7 @@ export class FunctionRunner {
   private readonly abort = new AbortController();
   private readonly replicas: Replica[] = [];
   private readonly trackers = new Map<string, OffsetTracker>();
-  private readonly streams = new Map<Replica, StreamHandle>();
+  private readonly outlets: MessageOutlets;
   /** Deliveries so far of messages whose replica died under them, by `topic/partition@offset`. */
   private readonly attempts = new Map<string, number>();
   private readonly dispatcher: PartitionDispatcher;
@@ -107,6 +103,15 @@ export class FunctionRunner {
   private loopedAt = 0;
 
   constructor(private options: FunctionRunnerOptions) {
+    this.outlets = new MessageOutlets({
+      name: options.name,
+      output: options.output,
+      broker: options.broker,
+      replies: options.replies,
+      logger: options.logger,
+      log: (replica, line) => this.log(replica, line),
+      touch: () => (this.lastActivityAt = Date.now()),
+    });
     this.dispatcher = new PartitionDispatcher({
       ordered: options.ordered,
       concurrency: () => this.options.concurrency,
@@ -270,7 +275,7 @@ export class FunctionRunner {
     // Callers waiting on queued messages learn why now, instead of at their timeout. The
     // messages stay uncommitted and run once the function is fixed with `riff update`.
     this.dispatcher.forEachQueued((m) => {
-      const cid = m.headers[HeaderNames.correlationId]?.[0];
+      const cid = correlationOf(m);
       if (cid !== undefined) this.options.replies.deliver(cid, err);
     });
   }
@@ -291,9 +296,12 @@ export class FunctionRunner {
     const headers: Headers = { ...carried, [TIMESTAMP_HEADER]: [String(message.timestamp)] };
     if (this.options.ordered) headers[SERIAL_KEY_HEADER] = [key];
     let work: Promise<InvokeResult | undefined>;
-    if (hops > this.options.maxHops) work = this.deadLetter(message, `passed through ${hops - 1} functions, over the hop limit of ${this.options.maxHops}: a loop?`, "RIFF_HOP_LIMIT");
-    else if (attempt > MAX_DELIVERY_ATTEMPTS) work = this.deadLetter(message, `the function's process died while handling it, ${MAX_DELIVERY_ATTEMPTS} times`, "RIFF_REPLICA_LOST");
-    else if (replica.shape === "stream") work = this.feedStream(replica, message, headers);
+    if (hops > this.options.maxHops) {
+      this.loopedAt = Date.now();
+      work = this.outlets.deadLetter(message, `passed through ${hops - 1} functions, over the hop limit of ${this.options.maxHops}: a loop?`, "RIFF_HOP_LIMIT");
+    } else if (attempt > MAX_DELIVERY_ATTEMPTS) {
+      work = this.outlets.deadLetter(message, `the function's process died while handling it, ${MAX_DELIVERY_ATTEMPTS} times`, "RIFF_REPLICA_LOST");
+    } else if (replica.shape === "stream") work = this.outlets.feedStream(replica, message, headers);
     else work = replica.invoke(headers, message.payload);
     let retry = false;
     work
@@ -335,52 +343,10 @@ export class FunctionRunner {
       });
   }
 
-  /**
-   * A stream function gets the message on its replica's open stream. The message counts as
-   * handled once it is handed over: what the function keeps in memory (an open window) is its
-   * own state, and outputs come later, unrelated to any one input.
-   */
-  private feedStream(replica: Replica, message: StoredMessage, headers: Headers): Promise<InvokeResult | undefined> {
-    let stream = this.streams.get(replica);
-    if (stream === undefined && replica.openStream !== undefined) {
-      stream = replica.openStream({}, {
-        output: (h, payload) => this.onStreamOutput(h, payload),
-        end: (err) => {
-          this.streams.delete(replica);
-          if (err !== undefined) this.log(replica.id, `stream failed: ${err.message}`);
-        },
-      });
-      this.streams.set(replica, stream);
-    }
-    stream?.send(headers, message.payload);
-    const cid = message.headers[HeaderNames.correlationId]?.[0];
-    if (cid !== undefined) {
-      this.options.replies.deliver(
-        cid,
-        new RiffError("RIFF_INVALID_ARGUMENT", `function '${this.options.name}' is a stream function and sends no replies`, {
-          hint: this.options.output === undefined ? "give it an output topic and read that" : `read its output topic: riff topics tail ${this.options.output}`,
-        }),
-      );
-    }
-    return Promise.resolve(undefined);
-  }
-
-  private onStreamOutput(headers: Headers, payload: Uint8Array): void {
-    this.lastActivityAt = Date.now();
-    const output = this.options.output;
-    if (output === undefined) {
-      this.log(this.options.name, "a stream output was dropped: the function has no output topic");
-      return;
-    }
-    this.options.broker.publish(output, { headers, payload }).catch((err: unknown) => {
-      this.log(this.options.name, `publishing a stream output to '${output}' failed: ${String(err)}`);
-    });
-  }
-
   private async onResult(message: StoredMessage, carried: Headers, result: InvokeResult | undefined): Promise<void> {
     if (result === undefined) return;
     const output = this.options.output;
-    const cid = message.headers[HeaderNames.correlationId]?.[0];
+    const cid = correlationOf(message);
     // A caller who asked for the pipeline's reply gets it from the last function, the one
     // without an output topic; every other function answers the caller itself.
     const fromEnd = carried[HeaderNames.replyFrom]?.[0] === "end" && output !== undefined;
@@ -392,32 +358,8 @@ export class FunctionRunner {
     }
   }
 
-  /** A message riff will not deliver (a loop, or one that kills its replica) goes to the dead-letter topic with the reason. */
-  private async deadLetter(message: StoredMessage, reason: string, code: "RIFF_HOP_LIMIT" | "RIFF_REPLICA_LOST"): Promise<undefined> {
-    if (code === "RIFF_HOP_LIMIT") this.loopedAt = Date.now();
-    this.log(this.options.name, `${message.topic}/${message.partition}@${message.offset} not delivered: ${reason}; sent to topic '${DEAD_LETTER_TOPIC}'`);
-    this.options.logger.warn("message sent to the dead-letter topic", { topic: message.topic, partition: message.partition, offset: message.offset, reason });
-    await this.options.broker.ensureTopic(DEAD_LETTER_TOPIC);
-    await this.options.broker.publish(DEAD_LETTER_TOPIC, {
-      headers: {
-        ...message.headers,
-        "riff-dead-letter-reason": [reason],
-        "riff-dead-letter-function": [this.options.name],
-        "riff-dead-letter-source": [`${message.topic}/${message.partition}@${message.offset}`],
-      },
-      payload: message.payload,
-    });
-    const cid = message.headers[HeaderNames.correlationId]?.[0];
-    if (cid !== undefined) {
-      this.options.replies.deliver(cid, new RiffError(code, `the message was stopped at function '${this.options.name}': it ${reason}`, {
-        hint: `see it with \`riff topics tail ${DEAD_LETTER_TOPIC}\`; check the topic graph with \`riff graph\``,
-      }));
-    }
-    return undefined;
-  }
-
   private onError(message: StoredMessage, err: RiffError): void {
-    const cid = message.headers[HeaderNames.correlationId]?.[0];
+    const cid = correlationOf(message);
     if (cid !== undefined) this.options.replies.deliver(cid, err);
     this.log(this.options.name, `${message.topic}/${message.partition}@${message.offset} failed: ${err.code}: ${err.message}`);
   }

@@ -4,6 +4,7 @@ export * from "./framed-replica.js";
 export * from "./invoker.js";
 export * from "./offset-tracker.js";
 export * from "./function-runner.js";
+export * from "./message-outlets.js";
 export * from "./partition-dispatcher.js";
 export { builtinInvokers } from "./invokers/index.js";
 export * from "./replicas/index.js";

@@ -1,0 +1,105 @@
+import { DEAD_LETTER_TOPIC, HeaderNames, RiffError, type Headers, type Logger } from "@riff/core";
+import type { Broker, StoredMessage } from "@riff/broker";
+import type { Replica, StreamHandle } from "./replica.js";
+
+/** Where replies to `/requests` callers go: the gateway's waiters, by correlation id. */
+export interface ReplySink {
+  deliver(correlationId: string, outcome: { headers: Headers; payload: Uint8Array } | RiffError): void;
+}
+
+/** What the outlets need from their function's runner. */
+export interface OutletOptions {
+  name: string;
+  output: string | undefined;
+  broker: Broker;
+  replies: ReplySink;
+  logger: Logger;
+  /** A line in the function's log. */
+  log: (replica: string, line: string) => void;
+  /** Something happened (a stream output): the function is not idle. */
+  touch: () => void;
+}
+
+/** The correlation id of a `/requests` message, if it has one. */
+export function correlationOf(message: StoredMessage): string | undefined {
+  return message.headers[HeaderNames.correlationId]?.[0];
+}
+
+/**
+ * The two ways out of a runner besides replies: the dead-letter topic, for messages riff will
+ * not deliver, and the open streams of stream functions, whose outputs are not tied to inputs.
+ */
+export class MessageOutlets {
+  private readonly streams = new Map<Replica, StreamHandle>();
+
+  constructor(private readonly o: OutletOptions) {}
+
+  /** Sends a message to the dead-letter topic with the reason, and tells a waiting caller why. */
+  async deadLetter(message: StoredMessage, reason: string, code: "RIFF_HOP_LIMIT" | "RIFF_REPLICA_LOST"): Promise<undefined> {
+    const source = `${message.topic}/${message.partition}@${message.offset}`;
+    this.o.log(this.o.name, `${source} not delivered: ${reason}; sent to topic '${DEAD_LETTER_TOPIC}'`);
+    this.o.logger.warn("message sent to the dead-letter topic", { source, reason });
+    await this.o.broker.ensureTopic(DEAD_LETTER_TOPIC);
+    await this.o.broker.publish(DEAD_LETTER_TOPIC, {
+      headers: {
+        ...message.headers,
+        "riff-dead-letter-reason": [reason],
+        "riff-dead-letter-function": [this.o.name],
+        "riff-dead-letter-source": [source],
+      },
+      payload: message.payload,
+    });
+    const cid = correlationOf(message);
+    if (cid !== undefined) {
+      this.o.replies.deliver(
+        cid,
+        new RiffError(code, `the message was stopped at function '${this.o.name}': it ${reason}`, {
+          hint: `see it with \`riff topics tail ${DEAD_LETTER_TOPIC}\`; check the topic graph with \`riff graph\``,
+        }),
+      );
+    }
+    return undefined;
+  }
+
+  /**
+   * A stream function gets the message on its replica's open stream. The message counts as
+   * handled once it is handed over: what the function keeps in memory (an open window) is its
+   * own state, and outputs come later, unrelated to any one input.
+   */
+  feedStream(replica: Replica, message: StoredMessage, headers: Headers): Promise<undefined> {
+    let stream = this.streams.get(replica);
+    if (stream === undefined && replica.openStream !== undefined) {
+      stream = replica.openStream({}, {
+        output: (h, payload) => this.onStreamOutput(h, payload),
+        end: (err) => {
+          this.streams.delete(replica);
+          if (err !== undefined) this.o.log(replica.id, `stream failed: ${err.message}`);
+        },
+      });
+      this.streams.set(replica, stream);
+    }
+    stream?.send(headers, message.payload);
+    const cid = correlationOf(message);
+    if (cid !== undefined) {
+      this.o.replies.deliver(
+        cid,
+        new RiffError("RIFF_INVALID_ARGUMENT", `function '${this.o.name}' is a stream function and sends no replies`, {
+          hint: this.o.output === undefined ? "give it an output topic and read that" : `read its output topic: riff topics tail ${this.o.output}`,
+        }),
+      );
+    }
+    return Promise.resolve(undefined);
+  }
+
+  private onStreamOutput(headers: Headers, payload: Uint8Array): void {
+    this.o.touch();
+    const output = this.o.output;
+    if (output === undefined) {
+      this.o.log(this.o.name, "a stream output was dropped: the function has no output topic");
+      return;
+    }
+    this.o.broker.publish(output, { headers, payload }).catch((err: unknown) => {
+      this.o.log(this.o.name, `publishing a stream output to '${output}' failed: ${String(err)}`);
+    });
+  }
+}
