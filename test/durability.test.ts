@@ -57,11 +57,13 @@ module.exports = async (x) => {
 
   it("a message whose replica dies under it is delivered again; one that always kills it is dead-lettered", async () => {
     await using riff = await startRiff();
-    // Dies the first time it sees "once" (a marker in its own folder remembers), and always on "poison".
+    // Dies the first time it sees "once", and always on "poison". The marker lives outside the
+    // function's folder: that folder may be a private copy per replica (warm pool in a sandbox).
+    const marker = join(riff.work, "seen-once");
     const source = `const fs = require("node:fs");
 module.exports = (x) => {
   if (x === "poison") process.exit(3);
-  if (x === "once" && !fs.existsSync("seen-once")) { fs.writeFileSync("seen-once", ""); process.exit(4); }
+  if (x === "once" && !fs.existsSync(${JSON.stringify(marker)})) { fs.writeFileSync(${JSON.stringify(marker)}, ""); process.exit(4); }
   return "ok:" + x;
 };
 `;

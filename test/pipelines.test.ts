@@ -52,6 +52,18 @@ describe("pipelines", () => {
     }
   });
 
+  it("a function may read several topics and gets every message of each", async () => {
+    expect((await deployNode(riff, "merge", "module.exports = (x) => 'merged:' + x;\n", ["--input", "m-left,m-right", "--output", "m-out"])).code).toBe(0);
+    for (let i = 0; i < 5; i++) {
+      expect((await publish("m-left", `l${i}`)).status).toBe(202);
+      expect((await publish("m-right", `r${i}`)).status).toBe(202);
+    }
+    const got = await tailN(riff.home, "m-out", 10);
+    expect(got.map((m) => m.payload).sort()).toEqual([0, 1, 2, 3, 4].flatMap((i) => [`merged:l${i}`, `merged:r${i}`]).sort());
+    const list = JSON.parse((await riff.cli(["list", "-o", "json"])).stdout) as { name: string; inputs: string[] }[];
+    expect(list.find((f) => f.name === "merge")?.inputs).toEqual(["m-left", "m-right"]);
+  });
+
   it("a /requests caller can wait for the reply from the end of the pipeline", async () => {
     expect((await deployNode(riff, "r-add", "module.exports = (x) => Number(x) + 1;\n", ["--input", "r-in", "--output", "r-mid"])).code).toBe(0);
     expect((await deployNode(riff, "r-double", "module.exports = (x) => Number(x) * 2;\n", ["--input", "r-mid"])).code).toBe(0);

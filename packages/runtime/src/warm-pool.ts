@@ -1,5 +1,5 @@
 import type { ChildProcess } from "node:child_process";
-import { mkdirSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Socket } from "node:net";
 import { type Logger, silentLogger } from "@riff/core";
@@ -40,6 +40,24 @@ export class WarmPool {
 
   start(): void {
     this.fill();
+  }
+
+  /**
+   * Takes a pooled process for `fn`, if there is one, and returns the launch it is to LOAD. In a
+   * sandbox the process can only reach its own folder, so the revision is copied there and the
+   * paths follow; a package with its own dependencies is too big to copy on a cold start and
+   * gets a fresh process instead.
+   */
+  adopt(fn: { dir: string }, launch: LaunchSpec): { adopt?: PooledProcess; launch: LaunchSpec } {
+    const sandboxed = this.sandbox !== undefined;
+    if (sandboxed && existsSync(join(fn.dir, "package.json"))) return { launch };
+    const adopt = this.take();
+    if (adopt === undefined) return { launch };
+    if (!sandboxed) return { adopt, launch };
+    cpSync(fn.dir, adopt.dir, { recursive: true, verbatimSymlinks: true });
+    const move = (p: string) => (p === fn.dir || p.startsWith(`${fn.dir}/`) ? adopt.dir + p.slice(fn.dir.length) : p);
+    const env = Object.fromEntries(Object.entries(launch.env).map(([k, v]) => [k, move(v)]));
+    return { adopt, launch: { ...launch, env, cwd: adopt.dir } };
   }
 
   /** A ready process, or undefined when the pool is empty (the caller then starts one as usual). */

@@ -12,7 +12,7 @@ import sys
 import threading
 
 from _riff_content import ContentError, check, decode, encode
-from _riff_frames import (ERROR, INIT_FAILED, INVOKE, READY, REPLY, SHUTDOWN, STREAM_END, STREAM_INPUT,
+from _riff_frames import (ERROR, INIT_FAILED, INVOKE, LOAD, READY, REPLY, SHUTDOWN, STREAM_END, STREAM_INPUT,
                           STREAM_OPEN, STREAM_OUTPUT, Channel)
 
 WORKERS = 16
@@ -325,10 +325,34 @@ class Stream:
             err = e
         self._close(err)
 
+def wait_for_load(channel):
+    """A warm-pool replica: report READY with riff-pool, then become the function LOAD names.
+
+    LOAD carries the environment and working directory a fresh replica would have had; after it
+    everything goes as after a normal start, so a cold start costs importing the function only.
+    """
+    channel.send(READY, 0, {"riff-pool": "ready"})
+    while True:
+        frame = channel.receive()
+        if frame is None:
+            os._exit(0)
+        ftype, _fid, headers, payload = frame
+        if ftype != LOAD:
+            continue
+        import json
+        env = json.loads(payload.decode("utf-8"))
+        os.environ.clear()
+        os.environ.update(env)
+        os.chdir(headers.get("riff-dir", [os.getcwd()])[0])
+        return
+
+
 def main():
     # Replies go over fd 3; print() goes to stdout, which riff logs: flush it line by line.
     sys.stdout.reconfigure(line_buffering=True)
     channel = Channel(3)
+    if os.environ.get("RIFF_POOL") == "1":
+        wait_for_load(channel)
     try:
         module, fn = load()
         runner = Runner(channel, module, fn)

@@ -1,7 +1,10 @@
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FramedReplica } from "../../framed-replica.js";
 import { baseEnv, type Invoker } from "../../invoker.js";
+import type { LaunchSpec } from "../../replica.js";
 import { DeferredReplica } from "../../replicas/deferred-replica.js";
+import { WarmPool } from "../../warm-pool.js";
 import { findPython } from "./interpreter.js";
 
 /** The shim's folder: the .py files ship in src/ (tsc does not copy them to dist/). */
@@ -34,7 +37,36 @@ export const pythonInvoker: Invoker = {
       env["RIFF_FUNCTION_ARTIFACT"] = fn.artifact;
       if (fn.handler !== undefined) env["RIFF_FUNCTION_HANDLER"] = fn.handler;
       env["RIFF_PYTHON_SITE"] = python.sitePackages.join(":");
-      return new FramedReplica({ ...options, launch: { command: python.executable, args: PYTHON_FLAGS, env, cwd: fn.dir } });
+      const fresh: LaunchSpec = { command: python.executable, args: PYTHON_FLAGS, env, cwd: fn.dir };
+      const { adopt, launch } = pool?.adopt(fn, fresh) ?? { launch: fresh };
+      return new FramedReplica({ ...options, launch, ...(adopt === undefined ? {} : { adopt }) });
     });
   },
+  start({ poolSize, logger, sandbox, poolDir }) {
+    if (poolSize <= 0 || pool !== undefined) return;
+    stopped = false;
+    // The pool needs the interpreter; without Python there is simply no pool.
+    findPython().then(
+      (python) => {
+        const launch = (dir: string): LaunchSpec => ({
+          command: python.executable,
+          args: PYTHON_FLAGS,
+          env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", RIFF_POOL: "1", RIFF_PYTHON_SITE: python.sitePackages.join(":") },
+          cwd: dir,
+        });
+        if (stopped) return;
+        pool = new WarmPool(launch, poolSize, join(poolDir, "python3"), sandbox, logger);
+        pool.start();
+      },
+      (err: unknown) => logger.info("no Python warm pool: python3 was not found", { err: String(err) }),
+    );
+  },
+  async stop() {
+    stopped = true;
+    await pool?.stop();
+    pool = undefined;
+  },
 };
+
+let pool: WarmPool | undefined;
+let stopped = false;
