@@ -235,7 +235,8 @@ example(
 );
 example(
   topics.command("list").description("list topics").addOption(output())
-    .action(run(async () => async (home: string, o: { output?: string }) => (await import("./commands/inspect.js")).topics.list(home, o.output))),
+    .option("--all", "also riff's own topics (riff-dead-letters)")
+    .action(run(async () => async (home: string, o: { output?: string; all?: boolean }) => (await import("./commands/inspect.js")).topics.list(home, o.output, o.all === true))),
   "riff topics list",
 );
 example(

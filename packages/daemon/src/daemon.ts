@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { RiffError, type Logger } from "@riff/core";
+import { DEAD_LETTER_TOPIC, RiffError, type Logger } from "@riff/core";
 import { createSqliteBroker, type Broker } from "@riff/broker";
 import { createGateway, ReplyHub, sendJson } from "@riff/gateway";
 import { builtinInvokers, detectSandbox } from "@riff/runtime";
@@ -69,6 +69,8 @@ export class Daemon {
     const token = ensureToken(this.paths.token);
     this.broker = createSqliteBroker({ dir: this.paths.broker, logger: this.logger.child({ component: "broker" }) });
     await this.broker.start();
+    // The dead-letter topic always exists, so it can be watched before anything lands in it.
+    await this.broker.ensureTopic(DEAD_LETTER_TOPIC);
     this.logs = new FunctionLogs(this.paths.logs);
     const invokers = new InvokerRegistry(this.paths.invokers, builtinInvokers);
     const sandbox = await detectSandbox(this.options.sandbox, home).catch((err: unknown) => {

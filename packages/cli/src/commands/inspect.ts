@@ -92,8 +92,10 @@ export const topics = {
     });
     process.stdout.write(`topic/${t.name} ready with ${t.partitions} partition(s)\n`);
   },
-  async list(home: string, output: string | undefined): Promise<void> {
-    const { topics: all } = await new DaemonClient(home).call<{ topics: TopicDescription[] }>("GET", "topics");
+  async list(home: string, output: string | undefined, showAll = false): Promise<void> {
+    const { topics: every } = await new DaemonClient(home).call<{ topics: TopicDescription[] }>("GET", "topics");
+    // riff's own topics (riff-dead-letters) only with --all.
+    const all = showAll ? every : every.filter((t) => !t.name.startsWith("riff-"));
     if (output === "json") {
       process.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
       return;
