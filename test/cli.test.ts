@@ -83,6 +83,8 @@ describe("the CLI's errors", () => {
     const commands = [
       [], ["system", "start"], ["system", "stop"], ["system", "status"], ["create"], ["apply"], ["update"], ["delete"],
       ["publish"], ["list"], ["logs"], ["topics", "create"], ["topics", "list"], ["topics", "describe"], ["topics", "delete"],
+      ["topics", "tail"], ["graph"], ["describe", "function"], ["describe", "topic"],
+      ["invokers", "apply"], ["invokers", "list"], ["invokers", "delete"],
     ];
     for (const c of commands) {
       const r = await cli(work, [...c, "--help"]);
