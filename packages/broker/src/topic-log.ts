@@ -35,8 +35,8 @@ export interface PendingCommit {
 }
 
 /** What the log needs from the broker's options. */
-/** A rough per-row cost in the WAL (page headers, index entries), for the checkpoint trigger. */
-const ROW_OVERHEAD_BYTES = 64;
+/** A writer-side checkpoint slower than this is logged: it held up every publish of the topic. */
+const SLOW_CHECKPOINT_MS = 100;
 
 export interface TopicLogOptions {
   logger: Logger;
@@ -128,18 +128,7 @@ export class SqliteTopicLog {
    */
   append(messages: PendingMessage[], commits: PendingCommit[], ts: number): StoredMessage[] {
     this.writeTxn(messages, commits, ts);
-    let written = ROW_OVERHEAD_BYTES * (messages.length + commits.length);
-    for (const m of messages) written += m.size;
-    const cp = this.options.checkpointer;
-    cp?.wrote(this.path, written);
-    if (cp?.needsReset(this.path) === true) {
-      try {
-        this.db.pragma("wal_checkpoint(TRUNCATE)");
-        cp.reset(this.path);
-      } catch {
-        // busy with a background checkpoint: the next append tries again
-      }
-    }
+    this.options.checkpointer?.wrote(this.path, this.finishCheckpoint);
     const out = new Array<StoredMessage>(messages.length);
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i] as PendingMessage;
@@ -255,6 +244,22 @@ export class SqliteTopicLog {
     return deleted;
   }
 
+  /**
+   * After the checkpoint thread copied the WAL, copies the frames written meanwhile (few), so
+   * that the next write starts the WAL over (see checkpointer.ts).
+   */
+  private readonly finishCheckpoint = (): void => {
+    if (!this.db.open) return;
+    const started = performance.now();
+    try {
+      this.db.pragma("wal_checkpoint(PASSIVE)");
+    } catch {
+      // the next round will do
+    }
+    const ms = performance.now() - started;
+    if (ms > SLOW_CHECKPOINT_MS) this.options.logger.warn("slow WAL checkpoint on the writer", { topic: this.info.name, ms: Math.round(ms) });
+  };
+
   /** Bytes on disk: the database file and its WAL. */
   sizeBytes(): number {
     return fileSize(this.path) + fileSize(`${this.path}-wal`);
@@ -262,6 +267,7 @@ export class SqliteTopicLog {
 
   /** Closes the file; `clean` records an orderly shutdown for the next start. */
   close(): void {
+    this.options.checkpointer?.forget(this.path);
     if (!this.db.open) return;
     try {
       markClean(this.db, true);
