@@ -114,6 +114,13 @@ describe("the gateway", () => {
     expect(ok.status).toBe(200);
   });
 
+  it("a malformed topic in the URL is a 400, and the daemon keeps running", async () => {
+    const res = await post("/messages/%E0%A4%A", "1");
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("RIFF_INVALID_ARGUMENT");
+    expect((await fetch(`${riff.url}/healthz`)).status).toBe(200);
+  });
+
   it("/healthz answers without a token", async () => {
     expect((await fetch(`${riff.url}/healthz`)).status).toBe(200);
   });

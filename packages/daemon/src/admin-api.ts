@@ -162,8 +162,8 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
   ];
 
   return (req, res) => {
+    if (!(req.url ?? "/").startsWith(PREFIX)) return false;
     const url = new URL(req.url ?? "/", "http://riff");
-    if (!url.pathname.startsWith(PREFIX)) return false;
     const path = url.pathname.slice(PREFIX.length);
     const run = async () => {
       if (!checkBearer(req.headers.authorization, o.token)) {

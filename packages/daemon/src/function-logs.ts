@@ -39,7 +39,10 @@ export class FunctionLogs {
       } catch {
         // a new file
       }
-      entry = { out: createWriteStream(path, { flags: "a" }), bytes };
+      const out = createWriteStream(path, { flags: "a" });
+      // Logs are best effort: a full disk must not take the daemon down with them.
+      out.on("error", () => {});
+      entry = { out, bytes };
       this.streams.set(fn, entry);
     }
     const recent = this.recent.get(fn) ?? this.loadRecent(fn);

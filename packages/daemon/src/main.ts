@@ -66,6 +66,10 @@ async function main(): Promise<void> {
       hint: "stop it with `riff system stop`, or use another home with --home or RIFF_HOME",
     });
   }
+  // A bug in one function's handling must not take every function down: log it loudly and
+  // keep serving. The log and the offsets are transactional, so no half-done write survives.
+  process.on("unhandledRejection", (err) => logger.error("unhandled rejection (a bug in riff)", { err: String(err), stack: (err as Error | undefined)?.stack }));
+  process.on("uncaughtException", (err) => logger.error("uncaught exception (a bug in riff)", { err: String(err), stack: err.stack }));
   const daemon = new Daemon(options, logger);
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     process.once(signal, () => {

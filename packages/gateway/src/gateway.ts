@@ -48,15 +48,15 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
     if (!reply && !url.startsWith(MESSAGES)) return false;
     const rest = url.slice(reply ? REQUESTS.length : MESSAGES.length);
     const q = rest.indexOf("?");
-    const topic = decodeURIComponent(q === -1 ? rest : rest.slice(0, q));
-    handle(reply, topic, req, res).catch((err: unknown) => {
+    handle(reply, q === -1 ? rest : rest.slice(0, q), req, res).catch((err: unknown) => {
       if (!(err instanceof RiffError) || err.kind === "system") logger.error("gateway request failed", { err: String(err) });
       sendError(res, err);
     });
     return true;
   };
 
-  async function handle(reply: boolean, topic: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(reply: boolean, rawTopic: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const topic = decodeTopic(rawTopic);
     if (req.method !== "POST") {
       res.setHeader("allow", "POST");
       throw new RiffError("RIFF_METHOD_NOT_ALLOWED", `${req.method ?? "?"} is not allowed here; use POST`, {
@@ -114,6 +114,17 @@ function randomHex(chars: number): string {
   }
   randomAt += bytes;
   return randomPool.toString("hex", randomAt - bytes, randomAt);
+}
+
+/** The topic from the path; a malformed escape is the caller's mistake, not a crash. */
+function decodeTopic(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new RiffError("RIFF_INVALID_ARGUMENT", `'${raw}' is not a valid topic in a URL`, {
+      hint: "topic names are lower-case letters, digits and '-': POST /messages/numbers",
+    });
+  }
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {
