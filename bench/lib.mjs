@@ -22,11 +22,11 @@ export async function requireWrk() {
 }
 
 /** Runs wrk against `url` and returns {rps, min_us, p50_us, p99_us, max_us, errors}. */
-export async function wrk(url, { connections, seconds, script = "wrk-post.lua" }) {
+export async function wrk(url, { connections, seconds, unique = false }) {
   const { stdout } = await run(
     "wrk",
-    ["-t1", `-c${connections}`, `-d${seconds}s`, "--timeout", "10s", "-s", join(ROOT, "bench", script), url],
-    { maxBuffer: 1 << 20 },
+    ["-t1", `-c${connections}`, `-d${seconds}s`, "--timeout", "10s", "-s", join(ROOT, "bench/wrk-post.lua"), url],
+    { maxBuffer: 1 << 20, env: { ...process.env, WRK_UNIQUE: unique ? "1" : "0" } },
   );
   const line = stdout.trim().split("\n").reverse().find((l) => l.startsWith("{"));
   return JSON.parse(line);

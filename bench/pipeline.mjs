@@ -17,7 +17,7 @@ async function measure(stages) {
     for (let i = 0; i < stages; i++) {
       await riff.cli("create", "node", "--name", `stage${i}`, "--input", topics[i], "--output", topics[i + 1], "--filepath", riff.home, "--artifact", "id.js", "--idle-timeout", "5m");
     }
-    const load = await wrk(`${riff.url}/messages/${topics[0]}`, { connections: 16, seconds, script: "wrk-unique.lua" });
+    const load = await wrk(`${riff.url}/messages/${topics[0]}`, { connections: 16, seconds, unique: true });
     const last = topics.at(-1);
     // Wait for the pipeline to drain: every stage's group has no lag left.
     await until(async () => {
