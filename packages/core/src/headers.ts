@@ -22,36 +22,3 @@ export const HeaderNames = {
 export const DEFAULT_MAX_HOPS = 16;
 /** The topic where messages riff will not deliver go, with the reason in their headers. */
 export const DEAD_LETTER_TOPIC = "riff-dead-letters";
-
-/** Builds headers from any mix of shapes, lower-casing names and keeping every value. */
-export function createHeaders(
-  init?: Headers | Record<string, string | string[] | undefined> | Iterable<[string, string]>,
-): Headers {
-  const out: Headers = {};
-  if (init === undefined) return out;
-  const entries: Iterable<[string, string | string[] | undefined]> =
-    Symbol.iterator in init ? (init as Iterable<[string, string]>) : Object.entries(init);
-  for (const [name, value] of entries) {
-    if (value === undefined) continue;
-    const key = name.toLowerCase();
-    const list = (out[key] ??= []);
-    if (Array.isArray(value)) list.push(...value);
-    else list.push(value);
-  }
-  return out;
-}
-
-/** The first value of a header, or undefined. */
-export function getHeader(headers: Headers, name: string): string | undefined {
-  return headers[name.toLowerCase()]?.[0];
-}
-
-/** Replaces every value of a header. */
-export function setHeader(headers: Headers, name: string, value: string): void {
-  headers[name.toLowerCase()] = [value];
-}
-
-/** Appends a value to a header. */
-export function appendHeader(headers: Headers, name: string, value: string): void {
-  (headers[name.toLowerCase()] ??= []).push(value);
-}

@@ -1,4 +1,3 @@
-import type { Headers } from "./headers.js";
 
 /** The API version of riff resources, compatible with Project riff's CRDs. */
 export const API_VERSION = "projectriff.io/v1alpha1";
@@ -11,8 +10,6 @@ export const DEFAULT_PARTITIONS = 1;
 export const DEFAULT_RETENTION_MS = 7 * 86_400_000;
 /** @default 1 GiB of retention per topic. */
 export const DEFAULT_RETENTION_BYTES = 1024 ** 3;
-/** @default 16 messages in flight per replica for runtimes that can overlap them. */
-export const DEFAULT_CONCURRENCY = 16;
 
 /** Broker durability: `process` survives a crash of any riff process, `fsync` also power loss. */
 export type Durability = "process" | "fsync";
@@ -129,10 +126,4 @@ export function resolveTopic(resource: TopicResource): ResolvedTopic {
     retentionBytes: spec.retentionBytes ?? DEFAULT_RETENTION_BYTES,
     durability: spec.durability ?? "process",
   };
-}
-
-/** A message as functions and the gateway see it. */
-export interface Message {
-  headers: Headers;
-  payload: Uint8Array;
 }
