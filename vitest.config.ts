@@ -5,6 +5,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["packages/*/src/**/*.test.ts", "test/**/*.test.ts"],
+    setupFiles: ["test/helpers/cleanup.ts"],
     pool: "forks",
     retry: 0,
     testTimeout: 60_000,

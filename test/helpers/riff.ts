@@ -44,6 +44,13 @@ export interface RiffFixture {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/**
+ * Fixtures not yet disposed. A test that times out never reaches its `await using` disposal,
+ * and the daemon, detached by `riff system start`, would outlive the run: the setup file
+ * disposes whatever is left here after each test file.
+ */
+export const liveFixtures = new Set<RiffFixture>();
+
 /** Starts riff with `riff system start --port 0` in a fresh home. */
 export async function startRiff(extraArgs: string[] = []): Promise<RiffFixture> {
   const home = mkdtempSync(join(tmpdir(), "riff-test-"));
@@ -72,6 +79,7 @@ export async function startRiff(extraArgs: string[] = []): Promise<RiffFixture> 
     },
     kill: () => process.kill(lastPid, "SIGKILL"),
     async [Symbol.asyncDispose]() {
+      liveFixtures.delete(fixture);
       await cli(home, ["system", "stop"]);
       try {
         process.kill(lastPid, "SIGKILL");
@@ -82,6 +90,7 @@ export async function startRiff(extraArgs: string[] = []): Promise<RiffFixture> 
       rmSync(work, { recursive: true, force: true });
     },
   };
+  liveFixtures.add(fixture);
   return fixture;
 }
 
