@@ -120,12 +120,12 @@ export class Daemon {
     });
     this.server = server;
     await listen(server, port, host);
-    process.env["RIFF_GATEWAY_URL"] = `http://${host}:${(server.address() as AddressInfo).port}`;
+    const bound = (server.address() as AddressInfo).port;
+    process.env["RIFF_GATEWAY_URL"] = `http://${host}:${bound}`;
     for (const invoker of builtinInvokers.values()) {
       invoker.start?.({ poolSize: this.options.poolSize, logger: this.logger.child({ component: "pool", invoker: invoker.name }), sandbox, poolDir: this.paths.pool });
     }
     await this.deployments.restore();
-    const bound = (server.address() as AddressInfo).port;
     this.info = {
       pid: process.pid,
       port: bound,
