@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRiff, waitForLog, type RiffFixture } from "./helpers/riff.js";
+import { startRiff, waitForLogCount, type RiffFixture } from "./helpers/riff.js";
 
 // The README's walkthrough, step by step, through the built CLI.
 describe("the walkthrough", () => {
@@ -95,9 +95,12 @@ describe("scaling to zero", () => {
     writeFileSync(join(work, "square.js"), "module.exports = (x) => x ** 2\n");
     const c = await riff.cli(["create", "node", "--name", "square", "--input", "numbers", "--idle-timeout", "300ms"], work);
     expect(c.code).toBe(0);
-    const idle = waitForLog(riff.home, "square", /stopping replica/);
     expect((await riff.cli(["publish", "--input", "numbers", "--data", "4", "--reply"])).stdout).toBe("16\n");
-    await idle.found;
+    // The replica started by create may already have been stopped for idleness before the
+    // publish came, and another started for it: wait until every replica started has stopped.
+    const started = (await riff.cli(["logs", "-n", "square"])).stdout.match(/replica started/g)?.length ?? 0;
+    expect(started).toBeGreaterThan(0);
+    await waitForLogCount(riff.home, "square", /stopping replica/, started);
     const json = JSON.parse((await riff.cli(["list", "-o", "json"])).stdout) as { replicas: unknown[] }[];
     expect(json[0]?.replicas).toEqual([]);
     expect((await riff.cli(["publish", "--input", "numbers", "--data", "5", "--reply"])).stdout).toBe("25\n");

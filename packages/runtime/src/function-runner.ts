@@ -5,17 +5,16 @@ import { OffsetTracker } from "./offset-tracker.js";
 import { PartitionDispatcher, partitionKey } from "./partition-dispatcher.js";
 import { correlationOf, MessageOutlets, type ReplySink } from "./message-outlets.js";
 import type { InvokeResult, LogLine, Replica } from "./replica.js";
+import { ReplicaSet } from "./replica-set.js";
 import type { Sandbox } from "./sandbox.js";
 
-/** @default 10000 ms for a stopping replica to finish what it holds before it is killed. */
-export const DEFAULT_GRACE_MS = 10_000;
+export { DEFAULT_GRACE_MS } from "./replica-set.js";
 /** The frame header that asks a replica to run messages with the same value one at a time, in order. */
 export const SERIAL_KEY_HEADER = "riff-serial-key";
 /** The frame header carrying the message's broker timestamp (ms since the epoch). */
 export const TIMESTAMP_HEADER = "riff-timestamp";
 /** Messages held in memory per function before the runner stops reading its topic. */
 const MAX_QUEUED = 4096;
-const START_BACKOFF_MS = [250, 1000, 2000, 5000, 10_000, 30_000] as const;
 /** @default 3: deliveries of a message whose replica died under it, before it is dead-lettered. */
 export const MAX_DELIVERY_ATTEMPTS = 3;
 
@@ -85,24 +84,26 @@ export interface RunnerSnapshot {
 export class FunctionRunner {
   private readonly consumers = new Map<string, GroupConsumer>();
   private readonly abort = new AbortController();
-  private readonly replicas: Replica[] = [];
+  private readonly replicas: ReplicaSet;
   private readonly trackers = new Map<string, OffsetTracker>();
   private readonly outlets: MessageOutlets;
   /** Deliveries so far of messages whose replica died under them, by `topic/partition@offset`. */
   private readonly attempts = new Map<string, number>();
   private readonly dispatcher: PartitionDispatcher;
   private roomWaiter: (() => void) | undefined;
-  private starting = 0;
   private loops: Promise<void>[] = [];
   private inFlight = 0;
-  private replicaSeq = 0;
-  private failures = 0;
-  private lastError: string | undefined;
   private lastActivityAt = Date.now();
-  private backoffUntil = 0;
   private loopedAt = 0;
 
   constructor(private options: FunctionRunnerOptions) {
+    this.replicas = new ReplicaSet({
+      ...options,
+      signal: this.abort.signal,
+      changed: () => this.pump(),
+      startFailed: (err) => this.failQueued(err),
+      log: (replica, line) => this.log(replica, line),
+    });
     this.outlets = new MessageOutlets({
       name: options.name,
       output: options.output,
@@ -139,17 +140,13 @@ export class FunctionRunner {
 
   /** Starts one replica now and waits until it is ready; `riff create` uses it to surface load errors. */
   async warm(): Promise<void> {
-    if (this.readyReplicas().length === 0) await this.spawnReplica();
+    if (this.replicas.ready().length === 0) await this.replicas.spawn();
   }
 
   /** Switches to new code: new replicas run it, old ones finish what they hold and stop. */
   async update(code: PreparedFunction, concurrency: number): Promise<void> {
     this.options = { ...this.options, code, concurrency };
-    this.lastError = undefined;
-    this.failures = 0;
-    this.backoffUntil = 0;
-    const old = this.replicas.splice(0);
-    await Promise.all(old.map((r) => r.stop(this.options.graceMs ?? DEFAULT_GRACE_MS)));
+    await this.replicas.update(code);
   }
 
   /** Stops intake, lets replicas drain, then stops them. */
@@ -162,33 +159,22 @@ export class FunctionRunner {
   }
 
   /** Starts or stops replicas until `desired` run (the autoscaler calls this). Starts run in parallel. */
-  async scaleTo(desired: number): Promise<void> {
-    const stops: Promise<void>[] = [];
-    while (this.replicas.length + this.starting > desired && this.replicas.length > 0) {
-      // Stop the least busy; it finishes what it holds first, and its partitions move on.
-      const victim = [...this.replicas].sort((a, b) => a.inFlight - b.inFlight)[0] as Replica;
-      this.replicas.splice(this.replicas.indexOf(victim), 1);
-      this.log(victim.id, `stopping replica (pid ${String(victim.pid)})`);
-      stops.push(victim.stop(this.options.graceMs ?? DEFAULT_GRACE_MS));
-    }
-    const starts: Promise<void>[] = [];
-    const missing = desired - this.replicas.length - this.starting;
-    if (!this.abort.signal.aborted && Date.now() >= this.backoffUntil) {
-      for (let i = 0; i < missing; i++) starts.push(this.spawnReplica().catch(() => {}));
-    }
-    await Promise.all([...stops, ...starts]);
+  scaleTo(desired: number): Promise<void> {
+    return this.replicas.scaleTo(desired);
   }
 
   snapshot(): RunnerSnapshot {
-    let status: RunnerStatus = this.replicas.length > 0 ? "running" : "idle";
+    const replicas = this.replicas.all;
+    let status: RunnerStatus = replicas.length > 0 ? "running" : "idle";
     if (Date.now() - this.loopedAt < LOOPING_SHOWN_MS) status = "looping";
-    if (this.lastError !== undefined) status = "failed";
+    const error = this.replicas.lastError;
+    if (error !== undefined) status = "failed";
     const assigned = this.dispatcher.assignments();
     return {
       status,
-      error: this.lastError,
-      revision: this.options.code.revision,
-      replicas: this.replicas.map((r) => ({
+      error,
+      revision: this.replicas.revision,
+      replicas: replicas.map((r) => ({
         id: r.id,
         pid: r.pid,
         state: r.state,
@@ -216,64 +202,24 @@ export class FunctionRunner {
 
   /** Dispatches what fits; starts the first replica when messages wait and none runs (0 -> 1). */
   private pump(): void {
-    this.dispatcher.pump(this.readyReplicas());
+    this.dispatcher.pump(this.replicas.ready());
     if (this.dispatcher.queued < MAX_QUEUED) {
       const wake = this.roomWaiter;
       this.roomWaiter = undefined;
       wake?.();
     }
-    if (this.dispatcher.queued > 0 && this.replicas.length === 0 && this.starting === 0 && !this.abort.signal.aborted) {
-      const wait = this.backoffUntil - Date.now();
-      if (wait > 0) setTimeout(() => this.pump(), wait).unref();
-      else this.spawnReplica().catch(() => {});
+    // After failed starts the set calls back here once its wait is over.
+    if (this.dispatcher.queued > 0 && this.replicas.empty && this.replicas.backoffLeft() === 0 && !this.abort.signal.aborted) {
+      this.replicas.spawn().catch(() => {});
     }
   }
 
-  private readyReplicas(): Replica[] {
-    return this.replicas.filter((r) => r.state === "ready");
-  }
-
-  private async spawnReplica(): Promise<void> {
-    const { code, invoker, name, logger, onLog } = this.options;
-    const id = `${name}-${code.revision}-${++this.replicaSeq}`;
-    const replica = invoker.createReplica(code, { id, onLog, logger, sandbox: this.options.sandbox });
-    this.starting++;
-    try {
-      await replica.start();
-    } catch (err) {
-      this.onStartFailure(toRiffError(err));
-      this.log(id, `replica failed to start: ${(err as Error).message}`);
-      throw err;
-    } finally {
-      this.starting--;
-    }
-    if (this.abort.signal.aborted || code !== this.options.code) {
-      // Stopped or updated while it was starting: it is not wanted any more.
-      void replica.stop(0);
-      return;
-    }
-    this.failures = 0;
-    this.lastError = undefined;
-    this.replicas.push(replica);
-    this.log(id, `replica started (pid ${String(replica.pid)}, revision ${code.revision})`);
-    void replica.exited.then((how) => {
-      const i = this.replicas.indexOf(replica);
-      if (i !== -1) {
-        this.replicas.splice(i, 1);
-        this.log(id, `replica exited unexpectedly (${how})`);
-      }
-      this.pump();
-    });
-    this.pump();
-  }
-
-  private onStartFailure(err: RiffError): void {
-    this.lastError = err.message;
-    const delay = START_BACKOFF_MS[Math.min(this.failures++, START_BACKOFF_MS.length - 1)] ?? 30_000;
-    this.backoffUntil = Date.now() + delay;
-    setTimeout(() => this.pump(), delay).unref();
-    // Callers waiting on queued messages learn why now, instead of at their timeout. The
-    // messages stay uncommitted and run once the function is fixed with `riff update`.
+  /**
+   * A replica could not start. Callers waiting on queued messages learn why now, instead of at
+   * their timeout. The messages stay uncommitted and run once the function is fixed with
+   * `riff update`.
+   */
+  private failQueued(err: RiffError): void {
     this.dispatcher.forEachQueued((m) => {
       const cid = correlationOf(m);
       if (cid !== undefined) this.options.replies.deliver(cid, err);
@@ -306,7 +252,7 @@ export class FunctionRunner {
     let retry = false;
     work
       .then(
-        (result) => this.onResult(message, carried, result),
+        (result) => this.outlets.deliverResult(message, carried, result),
         (err: unknown) => {
           const e = toRiffError(err);
           // The process died under the message: it was not handled, so it goes again, in order.
@@ -315,7 +261,7 @@ export class FunctionRunner {
             this.log(replica.id, `${id} will be delivered again: ${e.message}`);
             return;
           }
-          this.onError(message, e);
+          this.outlets.fail(message, e);
         },
       )
       .catch((err: unknown) => this.options.logger.error("handling a result failed", { err: String(err) }))
@@ -343,27 +289,6 @@ export class FunctionRunner {
       });
   }
 
-  private async onResult(message: StoredMessage, carried: Headers, result: InvokeResult | undefined): Promise<void> {
-    if (result === undefined) return;
-    const output = this.options.output;
-    const cid = correlationOf(message);
-    // A caller who asked for the pipeline's reply gets it from the last function, the one
-    // without an output topic; every other function answers the caller itself.
-    const fromEnd = carried[HeaderNames.replyFrom]?.[0] === "end" && output !== undefined;
-    if (cid !== undefined && !fromEnd) this.options.replies.deliver(cid, result);
-    if (output !== undefined) {
-      // The key goes along, so a key's messages keep their order through every stage.
-      const next = { headers: carryHeaders(carried, result.headers), payload: result.payload };
-      await this.options.broker.publish(output, message.key === undefined ? next : { ...next, key: message.key });
-    }
-  }
-
-  private onError(message: StoredMessage, err: RiffError): void {
-    const cid = correlationOf(message);
-    if (cid !== undefined) this.options.replies.deliver(cid, err);
-    this.log(this.options.name, `${message.topic}/${message.partition}@${message.offset} failed: ${err.code}: ${err.message}`);
-  }
-
   private log(replica: string, line: string): void {
     this.options.onLog({ replica, stream: "stderr", line: `riff: ${line}` });
   }
@@ -373,11 +298,4 @@ export class FunctionRunner {
     if (t === undefined) this.trackers.set(partition, (t = new OffsetTracker()));
     return t;
   }
-}
-
-/** The output keeps the input's headers (correlation id, trace, user headers) but the reply's content type. */
-function carryHeaders(input: Headers, reply: Headers): Headers {
-  const out: Headers = { ...input, ...reply };
-  delete out[HeaderNames.accept];
-  return out;
 }

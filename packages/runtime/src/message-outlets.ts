@@ -1,6 +1,6 @@
 import { DEAD_LETTER_TOPIC, HeaderNames, RiffError, type Headers, type Logger } from "@riff/core";
 import type { Broker, StoredMessage } from "@riff/broker";
-import type { Replica, StreamHandle } from "./replica.js";
+import type { InvokeResult, Replica, StreamHandle } from "./replica.js";
 
 /** Where replies to `/requests` callers go: the gateway's waiters, by correlation id. */
 export interface ReplySink {
@@ -26,13 +26,37 @@ export function correlationOf(message: StoredMessage): string | undefined {
 }
 
 /**
- * The two ways out of a runner besides replies: the dead-letter topic, for messages riff will
- * not deliver, and the open streams of stream functions, whose outputs are not tied to inputs.
+ * The ways out of a runner: replies to `/requests` callers, the output topic, the dead-letter
+ * topic for messages riff will not deliver, and the open streams of stream functions, whose
+ * outputs are not tied to inputs.
  */
 export class MessageOutlets {
   private readonly streams = new Map<Replica, StreamHandle>();
 
   constructor(private readonly o: OutletOptions) {}
+
+  /** Answers the message's caller and publishes the result to the output topic, if any. */
+  async deliverResult(message: StoredMessage, carried: Headers, result: InvokeResult | undefined): Promise<void> {
+    if (result === undefined) return;
+    const output = this.o.output;
+    const cid = correlationOf(message);
+    // A caller who asked for the pipeline's reply gets it from the last function, the one
+    // without an output topic; every other function answers the caller itself.
+    const fromEnd = carried[HeaderNames.replyFrom]?.[0] === "end" && output !== undefined;
+    if (cid !== undefined && !fromEnd) this.o.replies.deliver(cid, result);
+    if (output !== undefined) {
+      // The key goes along, so a key's messages keep their order through every stage.
+      const next = { headers: carryHeaders(carried, result.headers), payload: result.payload };
+      await this.o.broker.publish(output, message.key === undefined ? next : { ...next, key: message.key });
+    }
+  }
+
+  /** The function failed on the message: its caller learns why, and so does the log. */
+  fail(message: StoredMessage, err: RiffError): void {
+    const cid = correlationOf(message);
+    if (cid !== undefined) this.o.replies.deliver(cid, err);
+    this.o.log(this.o.name, `${message.topic}/${message.partition}@${message.offset} failed: ${err.code}: ${err.message}`);
+  }
 
   /** Sends a message to the dead-letter topic with the reason, and tells a waiting caller why. */
   async deadLetter(message: StoredMessage, reason: string, code: "RIFF_HOP_LIMIT" | "RIFF_REPLICA_LOST"): Promise<undefined> {
@@ -102,4 +126,11 @@ export class MessageOutlets {
       this.o.log(this.o.name, `publishing a stream output to '${output}' failed: ${String(err)}`);
     });
   }
+}
+
+/** The output keeps the input's headers (correlation id, trace, user headers) but the reply's content type. */
+function carryHeaders(input: Headers, reply: Headers): Headers {
+  const out: Headers = { ...input, ...reply };
+  delete out[HeaderNames.accept];
+  return out;
 }

@@ -1,0 +1,142 @@
+import { toRiffError, type Logger, type RiffError } from "@riff/core";
+import type { Invoker, PreparedFunction } from "./invoker.js";
+import type { LogLine, Replica } from "./replica.js";
+import type { Sandbox } from "./sandbox.js";
+
+/** @default 10000 ms for a stopping replica to finish what it holds before it is killed. */
+export const DEFAULT_GRACE_MS = 10_000;
+/** Waits after the 1st, 2nd, ... failed start in a row; the last one repeats. */
+const START_BACKOFF_MS = [250, 1000, 2000, 5000, 10_000, 30_000] as const;
+
+export interface ReplicaSetOptions {
+  name: string;
+  code: PreparedFunction;
+  invoker: Invoker;
+  logger: Logger;
+  onLog: (line: LogLine) => void;
+  /** @default DEFAULT_GRACE_MS */
+  graceMs?: number;
+  sandbox?: Sandbox | undefined;
+  /** Set once the function is stopping: no replica starts after it. */
+  signal: AbortSignal;
+  /** A replica became ready, or one went away: the runner dispatches again. */
+  changed: () => void;
+  /** A replica could not start; the set waits before the next try and calls `changed` then. */
+  startFailed: (err: RiffError) => void;
+  /** Writes one of riff's own lines into the function's log. */
+  log: (replica: string, line: string) => void;
+}
+
+/**
+ * The replicas of one function: starting them (in parallel, with a growing wait after failed
+ * starts so a broken function does not spin), stopping the least busy first, and swapping
+ * revisions. Which message goes where is the runner's business, not this one's.
+ */
+export class ReplicaSet {
+  private readonly replicas: Replica[] = [];
+  private starting = 0;
+  private seq = 0;
+  private failures = 0;
+  private backoffUntil = 0;
+  /** Why the last start failed; cleared by a good start or new code. */
+  lastError: string | undefined;
+
+  constructor(private options: ReplicaSetOptions) {}
+
+  get all(): readonly Replica[] {
+    return this.replicas;
+  }
+
+  get revision(): number {
+    return this.options.code.revision;
+  }
+
+  ready(): Replica[] {
+    return this.replicas.filter((r) => r.state === "ready");
+  }
+
+  /** No replica runs or starts. */
+  get empty(): boolean {
+    return this.replicas.length === 0 && this.starting === 0;
+  }
+
+  /** Milliseconds until a start may be tried again after failures; 0 when it may now. */
+  backoffLeft(now = Date.now()): number {
+    return Math.max(0, this.backoffUntil - now);
+  }
+
+  /** Switches to new code: new replicas run it, old ones finish what they hold and stop. */
+  async update(code: PreparedFunction): Promise<void> {
+    this.options = { ...this.options, code };
+    this.lastError = undefined;
+    this.failures = 0;
+    this.backoffUntil = 0;
+    const old = this.replicas.splice(0);
+    await Promise.all(old.map((r) => r.stop(this.graceMs)));
+  }
+
+  /** Starts or stops replicas until `desired` run. Starts run in parallel. */
+  async scaleTo(desired: number): Promise<void> {
+    const stops: Promise<void>[] = [];
+    while (this.replicas.length + this.starting > desired && this.replicas.length > 0) {
+      // Stop the least busy; it finishes what it holds first, and its partitions move on.
+      const victim = [...this.replicas].sort((a, b) => a.inFlight - b.inFlight)[0] as Replica;
+      this.replicas.splice(this.replicas.indexOf(victim), 1);
+      this.options.log(victim.id, `stopping replica (pid ${String(victim.pid)})`);
+      stops.push(victim.stop(this.graceMs));
+    }
+    const starts: Promise<void>[] = [];
+    const missing = desired - this.replicas.length - this.starting;
+    if (!this.options.signal.aborted && this.backoffLeft() === 0) {
+      for (let i = 0; i < missing; i++) starts.push(this.spawn().catch(() => {}));
+    }
+    await Promise.all([...stops, ...starts]);
+  }
+
+  /** Starts one replica and resolves once it is ready; rejects with why it could not start. */
+  async spawn(): Promise<void> {
+    const { code, invoker, name, logger, onLog, sandbox } = this.options;
+    const id = `${name}-${code.revision}-${++this.seq}`;
+    const replica = invoker.createReplica(code, { id, onLog, logger, sandbox });
+    this.starting++;
+    try {
+      await replica.start();
+    } catch (err) {
+      this.onStartFailure(toRiffError(err));
+      this.options.log(id, `replica failed to start: ${(err as Error).message}`);
+      throw err;
+    } finally {
+      this.starting--;
+    }
+    if (this.options.signal.aborted || code !== this.options.code) {
+      // Stopped or updated while it was starting: it is not wanted any more.
+      void replica.stop(0);
+      return;
+    }
+    this.failures = 0;
+    this.lastError = undefined;
+    this.replicas.push(replica);
+    this.options.log(id, `replica started (pid ${String(replica.pid)}, revision ${code.revision})`);
+    void replica.exited.then((how) => {
+      const i = this.replicas.indexOf(replica);
+      if (i !== -1) {
+        this.replicas.splice(i, 1);
+        this.options.log(id, `replica exited unexpectedly (${how})`);
+      }
+      this.options.changed();
+    });
+    this.options.changed();
+  }
+
+  private get graceMs(): number {
+    return this.options.graceMs ?? DEFAULT_GRACE_MS;
+  }
+
+  private onStartFailure(err: RiffError): void {
+    this.lastError = err.message;
+    const delay = START_BACKOFF_MS[Math.min(this.failures++, START_BACKOFF_MS.length - 1)] ?? 30_000;
+    this.backoffUntil = Date.now() + delay;
+    setTimeout(() => this.options.changed(), delay).unref();
+    this.options.startFailed(err);
+  }
+}
