@@ -123,6 +123,36 @@ export function describeGroupConformance(get: () => Broker): void {
       await b.close();
     });
 
+    it("keeps a partition with its member across a seek until it commits what it holds", async () => {
+      const broker = get();
+      await broker.createTopic("numbers", { partitions: 2 });
+      const a = broker.consume("numbers", "g");
+      const itA = iterate(a);
+      await fill(broker, "numbers", 0, 0, 3);
+      await fill(broker, "numbers", 1, 0, 3);
+      expect((await take(itA, 6)).length).toBe(6);
+      const b = broker.consume("numbers", "g");
+      await broker.seek("numbers", "g", "earliest");
+      // a still holds offsets 0..2 of both partitions: giving one to b now would put those
+      // messages with two members at once.
+      expect(b.assignment()).toEqual([]);
+      await a.commit(0, 2);
+      await a.commit(1, 2);
+      expectDisjoint(a, b);
+      expect(b.assignment().length).toBe(1);
+      const pb = b.assignment()[0] as number;
+      // Those commits were of messages from before the seek: the group stays at the start.
+      expect((await broker.lag("numbers", "g")).lag).toBe(6);
+      const got = await take(iterate(b), 3);
+      expect(got.map((m) => [m.partition, m.offset])).toEqual([
+        [pb, 0],
+        [pb, 1],
+        [pb, 2],
+      ]);
+      await a.close();
+      await b.close();
+    });
+
     it("never redelivers what was committed, to a later member of the group", async () => {
       const broker = get();
       await broker.createTopic("numbers");

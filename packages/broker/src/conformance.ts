@@ -163,6 +163,21 @@ export function describeBrokerConformance(label: string, factory: BrokerFactory)
         }
       });
 
+      it("keeps headers named like an object's own properties, merging names that differ in case", async () => {
+        await broker.publish("numbers", {
+          payload: bytes("odd"),
+          partition: 0,
+          headers: { Constructor: ["c"], __PROTO__: ["p"], toString: ["t"], "X-A": ["1"], "x-a": ["2"] },
+        });
+        const [m] = await broker.read("numbers", 0, 0, 1);
+        expect(Object.entries(m?.headers ?? {}).sort()).toEqual([
+          ["__proto__", ["p"]],
+          ["constructor", ["c"]],
+          ["tostring", ["t"]],
+          ["x-a", ["1", "2"]],
+        ]);
+      });
+
       it("accepts a 1 MiB payload and refuses a much larger one", async () => {
         const big = new Uint8Array(1024 * 1024).fill(7);
         const pos = await broker.publish("numbers", {

@@ -29,14 +29,24 @@ export class ConsumerGroup {
   private readonly revoking: boolean[] = [];
   /** Next offset to hand to the current owner. */
   private readonly delivered: number[] = [];
+  /**
+   * After a seek: the end of what the owner was given before it and has not committed (0: none).
+   * The partition stays with that owner until it commits that far or leaves.
+   */
+  private readonly held: number[] = [];
+  /** The committed offset last made durable, per partition. */
+  private readonly durable: number[];
+  /** The newest write of a committed offset still in flight, per partition. */
+  private readonly writing: (Promise<void> | undefined)[] = [];
 
-  /** `committed`: next offset to read per partition (monotonic, ahead of the durable copy by at most one flush). */
+  /** `committed`: next offset to read per partition (ahead of the durable copy by at most one flush). */
   constructor(
     readonly name: string,
     private readonly log: SqliteTopicLog,
     private readonly committed: number[],
     private readonly hooks: GroupHooks,
   ) {
+    this.durable = [...committed];
     this.partitionsChanged();
   }
 
@@ -63,6 +73,7 @@ export class ConsumerGroup {
       if (this.owner[p] !== member) continue;
       this.owner[p] = undefined;
       this.revoking[p] = false;
+      this.held[p] = 0;
     }
     this.rebalance();
   }
@@ -123,28 +134,65 @@ export class ConsumerGroup {
       );
     }
     const next = offset + 1;
-    // Stale commits (a partition that moved away, or a seek since the delivery) and lower ones
-    // are ignored: committing past what this member was given would skip messages.
-    if (this.owner[partition] !== member || next > (this.delivered[partition] as number))
-      return Promise.resolve();
-    if (next <= (this.committed[partition] as number)) return Promise.resolve();
+    if (this.owner[partition] !== member) return Promise.resolve();
+    const held = this.held[partition] as number;
+    if (held > 0 && next >= held) {
+      // The owner finished what it held from before a seek: the partition may move now.
+      this.held[partition] = 0;
+      if (this.revoking[partition]) this.rebalance();
+    }
+    // Stale commits (a seek since the delivery) are ignored: committing past what this member
+    // was given would skip messages.
+    if (next > (this.delivered[partition] as number)) return Promise.resolve();
+    // Already committed: resolve when that is durable, not before.
+    if (next <= (this.committed[partition] as number)) return this.writing[partition] ?? Promise.resolve();
     this.committed[partition] = next;
-    const durable = this.hooks.persist(this.name, partition, next);
+    const durable = this.persist(partition, next);
     if (this.revoking[partition] && next >= (this.delivered[partition] as number)) this.rebalance();
     return durable;
   }
 
-  /** Moves the committed offsets, and restarts delivery from there. */
+  /**
+   * Moves the committed offsets, and restarts delivery from there. A member keeps a partition
+   * it holds uncommitted messages of until it commits them or leaves, so no message is with
+   * two members at once; its commits of them no longer move the offset.
+   */
   seek(offsets: number[]): Promise<void>[] {
     const writes: Promise<void>[] = [];
     for (let p = 0; p < offsets.length; p++) {
       const to = offsets[p] as number;
+      const given = this.delivered[p] as number;
+      if (this.owner[p] !== undefined && (this.committed[p] as number) < given) {
+        this.held[p] = Math.max(this.held[p] as number, given);
+      }
       this.committed[p] = to;
       this.delivered[p] = to;
-      writes.push(this.hooks.persist(this.name, p, to));
+      writes.push(this.persist(p, to));
     }
     this.rebalance();
     return writes;
+  }
+
+  /**
+   * Writes a committed offset. If the write fails, the offset in memory goes back to the last
+   * durable one, so that a retried commit writes again instead of resolving at once.
+   */
+  private persist(partition: number, committed: number): Promise<void> {
+    const write: Promise<void> = this.hooks.persist(this.name, partition, committed).then(
+      () => {
+        this.durable[partition] = committed;
+        if (this.writing[partition] === write) this.writing[partition] = undefined;
+      },
+      (err: unknown) => {
+        if (this.writing[partition] === write) {
+          this.writing[partition] = undefined;
+          this.committed[partition] = this.durable[partition] as number;
+        }
+        throw err;
+      },
+    );
+    this.writing[partition] = write;
+    return write;
   }
 
   /** Adopts partitions added to the topic; new ones are read from their start. */
@@ -153,6 +201,8 @@ export class ConsumerGroup {
       if (this.committed[p] === undefined) this.committed[p] = this.log.start[p] as number;
       this.owner.push(undefined);
       this.revoking.push(false);
+      this.held.push(0);
+      this.durable[p] ??= this.committed[p] as number;
       this.delivered.push(this.committed[p] as number);
     }
     this.rebalance();
@@ -176,7 +226,8 @@ export class ConsumerGroup {
         this.revoking[p] = false;
         continue;
       }
-      if (have !== undefined && (this.committed[p] as number) < (this.delivered[p] as number)) {
+      const holding = (this.committed[p] as number) < (this.delivered[p] as number) || (this.held[p] as number) > 0;
+      if (have !== undefined && holding) {
         this.revoking[p] = true;
         continue;
       }

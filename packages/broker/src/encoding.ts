@@ -45,7 +45,8 @@ export function encodeHeaders(headers: Headers | undefined): string | null {
   }
   if (empty) return null;
   if (lower) return JSON.stringify(headers);
-  const out: Headers = {};
+  // No prototype: a header named "constructor" or "__proto__" is a header like any other.
+  const out = Object.create(null) as Headers;
   for (const [name, values] of Object.entries(headers)) {
     (out[name.toLowerCase()] ??= []).push(...values);
   }
@@ -67,16 +68,19 @@ export function isValidHeaders(headers: unknown): headers is Headers {
 }
 
 /**
- * Size of a message as counted for the size limit and for retention: payload bytes plus the
- * characters of the key and of the encoded headers (characters, not bytes, because that is what
- * SQLite's length() returns for text, and retention must agree with what was counted on write).
+ * Size of a message as counted for the size limit and for retention: the UTF-8 bytes of the
+ * payload, key and encoded headers. Retention's SQL (SIZE_EXPR in retention.ts) counts the same
+ * bytes; if the two disagreed, the retained-bytes figure would drift and a sweep could delete
+ * every message.
  */
 export function storedSize(
   payload: Uint8Array,
   key: string | null,
   headers: string | null,
 ): number {
-  return (
-    payload.byteLength + (key === null ? 0 : key.length) + (headers === null ? 0 : headers.length)
-  );
+  return payload.byteLength + utf8Length(key) + utf8Length(headers);
+}
+
+function utf8Length(text: string | null): number {
+  return text === null ? 0 : Buffer.byteLength(text, "utf8");
 }

@@ -81,7 +81,15 @@ export class SqliteGroupConsumer implements GroupConsumer, GroupMember {
   private async next(): Promise<IteratorResult<StoredMessage[]>> {
     for (;;) {
       if (this.closed) return DONE;
-      const batch = this.state.take(this, this.maxBatch);
+      let batch: StoredMessage[];
+      try {
+        batch = this.state.take(this, this.maxBatch);
+      } catch (err) {
+        // `for await` does not call return() when next() throws: leave here, or this member
+        // would keep its partitions from the others for good.
+        await this.close();
+        throw err;
+      }
       if (batch.length > 0) return { done: false, value: batch };
       await new Promise<void>((resolve) => this.waiters.add(resolve));
     }

@@ -63,6 +63,29 @@ describe("SqliteBroker retention", () => {
     expect((await broker.endOffsets("sized"))[0]).toEqual({ partition: 0, start: 25, end: 35 });
   });
 
+  it("counts sizes in bytes, so non-ASCII headers and keys do not make a sweep delete everything", async () => {
+    const broker = await startBroker();
+    await broker.createTopic("wide", { retentionBytes: 3000 });
+    // 200 emoji: 400 UTF-16 units, 800 UTF-8 bytes; a key with a NUL, which SQLite's
+    // length() of TEXT would stop at.
+    const headers = { "x-face": ["\u{1F600}".repeat(200)] };
+    await broker.publishBatch(
+      "wide",
+      range(0, 40).map((i) => ({ payload: bytes(`m${i}`), headers, key: `k\u0000${i}` })),
+    );
+    const deleted = await broker.enforceRetention();
+    const left = 40 - deleted;
+    expect(left).toBeGreaterThan(0);
+    // What is left fits the limit, and the next sweep finds nothing more to delete.
+    const one = (await broker.read("wide", 0, 39, 1))[0];
+    expect(one?.headers["x-face"]).toEqual(headers["x-face"]);
+    expect(left * 800).toBeLessThanOrEqual(3000);
+    expect(await broker.enforceRetention()).toBe(0);
+    await broker.publish("wide", { payload: bytes("later"), headers, key: "k" });
+    expect(await broker.enforceRetention()).toBe(1);
+    expect((await broker.endOffsets("wide"))[0]).toEqual({ partition: 0, start: 41 - left, end: 41 });
+  });
+
   it("gives disk space back when retention deletes", async () => {
     const broker = await startBroker();
     await broker.createTopic("big", { retentionBytes: 64 * 1024 });

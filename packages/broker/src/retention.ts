@@ -1,8 +1,12 @@
 import type Database from "better-sqlite3";
 import { partitionTable } from "./topic-schema.js";
 
-/** A message's size as SQLite sees it; must agree with `storedSize` in encoding.ts. */
-const SIZE_EXPR = "length(payload) + ifnull(length(key), 0) + ifnull(length(headers), 0)";
+/**
+ * A message's size in bytes; must agree with `storedSize` in encoding.ts. The casts matter:
+ * length() of TEXT counts characters and stops at a NUL.
+ */
+const SIZE_EXPR =
+  "length(payload) + ifnull(length(CAST(key AS BLOB)), 0) + ifnull(length(CAST(headers AS BLOB)), 0)";
 
 /** One partition's state and limits, as the retention sweep needs them. */
 export interface RetentionInput {

@@ -128,7 +128,6 @@ export class SqliteTopicLog {
    */
   append(messages: PendingMessage[], commits: PendingCommit[], ts: number): StoredMessage[] {
     this.writeTxn(messages, commits, ts);
-    this.options.checkpointer?.wrote(this.path, this.finishCheckpoint);
     const out = new Array<StoredMessage>(messages.length);
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i] as PendingMessage;
@@ -146,6 +145,14 @@ export class SqliteTopicLog {
       );
       this.caches[m.partition]?.push(stored);
       out[i] = stored;
+    }
+    // Only after the offsets moved: the rows are committed, so a failure here must not make
+    // the publish look failed (a retry would duplicate) or reuse the offsets (every later
+    // write would then fail).
+    try {
+      this.options.checkpointer?.wrote(this.path, this.finishCheckpoint);
+    } catch (err) {
+      this.options.logger.warn("could not look at the WAL's size; checkpoints wait for the next write", { topic: this.info.name, error: String(err) });
     }
     return out;
   }
