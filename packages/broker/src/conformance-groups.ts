@@ -21,6 +21,20 @@ function expectDisjoint(...consumers: GroupConsumer[]): void {
   expect(new Set(all).size).toBe(all.length);
 }
 
+/**
+ * Member `a` of group `g` of a 2-partition topic "numbers" holds offsets 0..2 of both
+ * partitions, uncommitted, when member `b` joins.
+ */
+async function bothPartitionsHeld(broker: Broker) {
+  await broker.createTopic("numbers", { partitions: 2 });
+  const a = broker.consume("numbers", "g");
+  const itA = iterate(a);
+  await fill(broker, "numbers", 0, 0, 3);
+  await fill(broker, "numbers", 1, 0, 3);
+  expect((await take(itA, 6)).length).toBe(6);
+  return { a, itA, b: broker.consume("numbers", "g") };
+}
+
 /** Consumer-group behaviour; part of describeBrokerConformance. */
 export function describeGroupConformance(get: () => Broker): void {
   describe("consumer groups", () => {
@@ -93,13 +107,7 @@ export function describeGroupConformance(get: () => Broker): void {
 
     it("moves a partition to a new member only once its owner committed what it was given", async () => {
       const broker = get();
-      await broker.createTopic("numbers", { partitions: 2 });
-      const a = broker.consume("numbers", "g");
-      const itA = iterate(a);
-      await fill(broker, "numbers", 0, 0, 3);
-      await fill(broker, "numbers", 1, 0, 3);
-      expect((await take(itA, 6)).length).toBe(6);
-      const b = broker.consume("numbers", "g");
+      const { a, itA, b } = await bothPartitionsHeld(broker);
       // b should get one partition, but a holds both until it commits what it was given.
       expect(b.assignment()).toEqual([]);
       expect(a.assignment().sort()).toEqual([0, 1]);
@@ -125,13 +133,7 @@ export function describeGroupConformance(get: () => Broker): void {
 
     it("keeps a partition with its member across a seek until it commits what it holds", async () => {
       const broker = get();
-      await broker.createTopic("numbers", { partitions: 2 });
-      const a = broker.consume("numbers", "g");
-      const itA = iterate(a);
-      await fill(broker, "numbers", 0, 0, 3);
-      await fill(broker, "numbers", 1, 0, 3);
-      expect((await take(itA, 6)).length).toBe(6);
-      const b = broker.consume("numbers", "g");
+      const { a, b } = await bothPartitionsHeld(broker);
       await broker.seek("numbers", "g", "earliest");
       // a still holds offsets 0..2 of both partitions: giving one to b now would put those
       // messages with two members at once.
