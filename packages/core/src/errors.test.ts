@@ -11,10 +11,13 @@ describe("error codes", () => {
     expect(rows).toEqual(codes);
   });
 
-  it("round-trips through the wire form, with a stack only for system errors", () => {
+  it("round-trips through the wire form, with a stack only for system errors and only when asked", () => {
     const user = new RiffError("RIFF_TOPIC_NOT_FOUND", "topic 'x' does not exist", { hint: "create it" });
     expect(user.toJSON()).toEqual({ code: "RIFF_TOPIC_NOT_FOUND", message: "topic 'x' does not exist", hint: "create it" });
     expect(fromErrorBody(user.toJSON())).toMatchObject({ code: "RIFF_TOPIC_NOT_FOUND", kind: "user", status: 404, hint: "create it" });
-    expect(new RiffError("RIFF_INTERNAL", "boom").toJSON().stack).toContain("boom");
+    expect(new RiffError("RIFF_INTERNAL", "boom").toJSON({ stack: true }).stack).toContain("boom");
+    // The gateway's answers: riff's file paths stay in the daemon's log.
+    expect(new RiffError("RIFF_INTERNAL", "boom").toJSON().stack).toBeUndefined();
+    expect(user.toJSON({ stack: true }).stack).toBeUndefined();
   });
 });

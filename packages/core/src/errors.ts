@@ -87,12 +87,15 @@ export class RiffError extends Error {
     return ErrorCodes[this.code].status;
   }
 
-  /** The wire form, for API answers. System errors carry the stack so bugs can be reported. */
-  toJSON(): ErrorBody {
+  /**
+   * The wire form, for API answers. With `stack`, system errors carry riff's stack so bugs can
+   * be reported: only for the authenticated admin API, since it shows riff's file paths.
+   */
+  toJSON(options: { stack?: boolean } = {}): ErrorBody {
     const body: ErrorBody = { code: this.code, message: this.message };
     if (this.hint !== undefined) body.hint = this.hint;
     if (this.details !== undefined) body.details = this.details;
-    if (this.kind === "system" && this.stack !== undefined) body.stack = this.stack;
+    if (options.stack === true && this.kind === "system" && this.stack !== undefined) body.stack = this.stack;
     return body;
   }
 }

@@ -39,7 +39,7 @@ async function withProgress(res: ServerResponse, query: URLSearchParams, work: (
     const results = await work((line) => res.write(`${JSON.stringify({ progress: line })}\n`));
     res.end(`${JSON.stringify({ results })}\n`);
   } catch (err) {
-    res.end(`${JSON.stringify({ error: toRiffError(err).toJSON() })}\n`);
+    res.end(`${JSON.stringify({ error: toRiffError(err).toJSON({ stack: true }) })}\n`);
   }
 }
 

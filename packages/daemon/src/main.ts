@@ -85,7 +85,7 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   const e = toRiffError(err);
-  report({ ok: false, error: e.toJSON() });
+  report({ ok: false, error: e.toJSON({ stack: true }) });
   process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: "error", msg: e.message, code: e.code, stack: e.stack })}\n`);
   process.exit(1);
 });

@@ -49,7 +49,7 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
     const rest = url.slice(reply ? REQUESTS.length : MESSAGES.length);
     const q = rest.indexOf("?");
     handle(reply, q === -1 ? rest : rest.slice(0, q), req, res).catch((err: unknown) => {
-      if (!(err instanceof RiffError) || err.kind === "system") logger.error("gateway request failed", { err: String(err) });
+      if (!(err instanceof RiffError) || err.kind === "system") logger.error("gateway request failed", { err: String(err), stack: (err as Error).stack });
       sendError(res, err);
     });
     return true;
