@@ -78,6 +78,22 @@ module.exports = (x) => {
     expect(dead?.headers["riff-dead-letter-reason"]?.[0]).toContain("died while handling it, 3 times");
   });
 
+  it("a message the function fails on goes to the dead-letter topic, unless a caller got the error", async () => {
+    await using riff = await startRiff();
+    const source = `module.exports = (x) => { if (x.startsWith("bad")) throw new Error("kaboom " + x); return x; };\n`;
+    expect((await deployNode(riff, "picky", source, ["--input", "picky-in"])).code).toBe(0);
+    const answered = await fetch(`${riff.url}/requests/picky-in`, { method: "POST", body: "bad-sync", headers: { "content-type": "text/plain" } });
+    expect(answered.status).toBe(500);
+    expect(await answered.text()).toContain("kaboom bad-sync");
+    const queued = await fetch(`${riff.url}/messages/picky-in`, { method: "POST", body: "bad-async", headers: { "content-type": "text/plain" } });
+    expect(queued.status).toBe(202);
+    // The first dead letter is the second message: the caller who got the error took it.
+    const [dead] = await tailN(riff.home, "riff-dead-letters", 1);
+    expect(dead?.payload).toBe("bad-async");
+    expect(dead?.headers["riff-dead-letter-reason"]?.[0]).toContain("failed in the function: RIFF_FUNCTION_ERROR: kaboom bad-async");
+    expect(dead?.headers["riff-dead-letter-source"]?.[0]).toMatch(/^picky-in\/0@1$/);
+  });
+
   it("a restart keeps deployed functions and topics", async () => {
     await using riff = await startRiff();
     const d = await deployNode(riff, "square", "module.exports = (x) => x ** 2\n", ["--input", "numbers", "--output", "squares", "--partitions", "3"]);

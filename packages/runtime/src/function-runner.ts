@@ -261,7 +261,7 @@ export class FunctionRunner {
             this.log(replica.id, `${id} will be delivered again: ${e.message}`);
             return;
           }
-          this.outlets.fail(message, e);
+          return this.outlets.fail(message, e);
         },
       )
       .catch((err: unknown) => this.options.logger.error("handling a result failed", { err: String(err) }))

@@ -51,15 +51,24 @@ export class MessageOutlets {
     }
   }
 
-  /** The function failed on the message: its caller learns why, and so does the log. */
-  fail(message: StoredMessage, err: RiffError): void {
+  /**
+   * The function failed on the message. A `/requests` caller gets the error, which is the
+   * end of it. A message nobody waits for goes to the dead-letter topic with the error, so a
+   * failure is never silent; resolves once it is stored there, so the offset is committed
+   * only after.
+   */
+  async fail(message: StoredMessage, err: RiffError): Promise<void> {
     const cid = correlationOf(message);
-    if (cid !== undefined) this.o.replies.deliver(cid, err);
+    if (cid === undefined) {
+      await this.deadLetter(message, `failed in the function: ${err.code}: ${err.message}`);
+      return;
+    }
+    this.o.replies.deliver(cid, err);
     this.o.log(this.o.name, `${message.topic}/${message.partition}@${message.offset} failed: ${err.code}: ${err.message}`);
   }
 
-  /** Sends a message to the dead-letter topic with the reason, and tells a waiting caller why. */
-  async deadLetter(message: StoredMessage, reason: string, code: "RIFF_HOP_LIMIT" | "RIFF_REPLICA_LOST"): Promise<undefined> {
+  /** Sends a message to the dead-letter topic with the reason, and tells a waiting caller why (with `code`). */
+  async deadLetter(message: StoredMessage, reason: string, code?: "RIFF_HOP_LIMIT" | "RIFF_REPLICA_LOST"): Promise<undefined> {
     const source = `${message.topic}/${message.partition}@${message.offset}`;
     this.o.log(this.o.name, `${source} not delivered: ${reason}; sent to topic '${DEAD_LETTER_TOPIC}'`);
     this.o.logger.warn("message sent to the dead-letter topic", { source, reason });
@@ -74,7 +83,7 @@ export class MessageOutlets {
       payload: message.payload,
     });
     const cid = correlationOf(message);
-    if (cid !== undefined) {
+    if (cid !== undefined && code !== undefined) {
       this.o.replies.deliver(
         cid,
         new RiffError(code, `the message was stopped at function '${this.o.name}': it ${reason}`, {
