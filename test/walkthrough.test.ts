@@ -69,6 +69,18 @@ describe("the walkthrough", () => {
     expect((await riff.cli(["publish", "--input", "numbers", "--data", "10", "--reply"])).stdout).toBe("1000\n");
   });
 
+  it("an update that cannot start is refused, and the running revision keeps serving", async () => {
+    writeFileSync(join(work, "square.js"), "module.exports = (x) => x ** ;\n");
+    const u = await riff.cli(["update", "-n", "square"]);
+    expect(u.code).toBe(1);
+    expect(u.stderr).toContain("revision 3 failed to start, so revision 2 keeps serving");
+    expect(u.stderr).toContain("SyntaxError");
+    expect(u.stderr).not.toMatch(/\bat .*\.js:\d+/);
+    expect((await riff.cli(["publish", "--input", "numbers", "--data", "10", "--reply"])).stdout).toBe("1000\n");
+    const [fn] = JSON.parse((await riff.cli(["list", "-o", "json"])).stdout) as { revision: number; status: string }[];
+    expect([fn?.revision, fn?.status]).toEqual([2, "running"]);
+  });
+
   it("delete --all removes the function and its topics", async () => {
     const r = await riff.cli(["delete", "--all", "square"]);
     expect(r.stdout).toBe("function/square deleted\ntopic/numbers deleted\n");

@@ -245,15 +245,24 @@ export class Deployments {
       createdAt: existing?.fn.createdAt ?? now,
       updatedAt: now,
     };
-    this.o.store.save(fn);
     let runner: FunctionRunner;
     if (existing === undefined || existing.fn.inputs.join() !== fn.inputs.join() || existing.fn.output !== fn.output || existing.fn.ordering !== fn.ordering) {
+      this.o.store.save(fn);
       await existing?.runner.stop();
       runner = this.startRunner(fn);
     } else {
       runner = existing.runner;
+      try {
+        await runner.update(code, fn.concurrency);
+      } catch (err) {
+        // The old revision keeps serving and stays the saved one.
+        this.o.store.pruneRevisions(fn.name, existing.fn.revision);
+        throw new RiffError("RIFF_FUNCTION_STARTUP_FAILED", `function '${fn.name}' revision ${revision} failed to start, so revision ${existing.fn.revision} keeps serving:\n${(err as Error).message}`, {
+          hint: `fix the code, then run \`riff update -n ${fn.name}\` again; see \`riff logs -n ${fn.name}\``,
+        });
+      }
+      this.o.store.save(fn);
       this.runners.set(fn.name, { fn, runner });
-      await runner.update(code, fn.concurrency);
     }
     this.o.store.pruneRevisions(fn.name, revision);
     // Start one replica now: a function that cannot load fails `riff create` with the runtime's

@@ -143,10 +143,15 @@ export class FunctionRunner {
     if (this.replicas.ready().length === 0) await this.replicas.spawn();
   }
 
-  /** Switches to new code: new replicas run it, old ones finish what they hold and stop. */
+  /**
+   * Switches to new code once a replica of it is ready; old replicas finish what they hold and
+   * stop. Rejects, with the old code still serving, when the new code cannot start.
+   */
   async update(code: PreparedFunction, concurrency: number): Promise<void> {
-    this.options = { ...this.options, code, concurrency };
     await this.replicas.update(code);
+    this.options = { ...this.options, code, concurrency };
+    // Idle time counts from the new revision: time spent broken is not time spent idle.
+    this.lastActivityAt = Date.now();
   }
 
   /** Stops intake, lets replicas drain, then stops them. */

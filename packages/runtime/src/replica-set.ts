@@ -65,13 +65,27 @@ export class ReplicaSet {
     return Math.max(0, this.backoffUntil - now);
   }
 
-  /** Switches to new code: new replicas run it, old ones finish what they hold and stop. */
+  /**
+   * Switches to new code once one replica of it is ready; the old ones then finish what they
+   * hold and stop. If the new code cannot start, this rejects and the old code keeps serving,
+   * so a broken `riff update` costs nothing but the error.
+   */
   async update(code: PreparedFunction): Promise<void> {
+    const id = this.nextId(code);
+    let replica: Replica;
+    try {
+      // Not counted as starting: the scaler must not trade an old replica for this trial.
+      replica = await this.launch(code, id, false);
+    } catch (err) {
+      this.options.log(id, `revision ${code.revision} failed to start; revision ${this.revision} keeps serving: ${(err as Error).message}`);
+      throw err;
+    }
     this.options = { ...this.options, code };
     this.lastError = undefined;
     this.failures = 0;
     this.backoffUntil = 0;
     const old = this.replicas.splice(0);
+    this.adopt(replica, id);
     await Promise.all(old.map((r) => r.stop(this.graceMs)));
   }
 
@@ -95,18 +109,15 @@ export class ReplicaSet {
 
   /** Starts one replica and resolves once it is ready; rejects with why it could not start. */
   async spawn(): Promise<void> {
-    const { code, invoker, name, logger, onLog, sandbox } = this.options;
-    const id = `${name}-${code.revision}-${++this.seq}`;
-    const replica = invoker.createReplica(code, { id, onLog, logger, sandbox });
-    this.starting++;
+    const { code } = this.options;
+    const id = this.nextId(code);
+    let replica: Replica;
     try {
-      await replica.start();
+      replica = await this.launch(code, id);
     } catch (err) {
       this.onStartFailure(toRiffError(err));
       this.options.log(id, `replica failed to start: ${(err as Error).message}`);
       throw err;
-    } finally {
-      this.starting--;
     }
     if (this.options.signal.aborted || code !== this.options.code) {
       // Stopped or updated while it was starting: it is not wanted any more.
@@ -115,8 +126,30 @@ export class ReplicaSet {
     }
     this.failures = 0;
     this.lastError = undefined;
+    this.adopt(replica, id);
+  }
+
+  private nextId(code: PreparedFunction): string {
+    return `${this.options.name}-${code.revision}-${++this.seq}`;
+  }
+
+  /** Starts a replica of `code`; resolves once it is ready. */
+  private async launch(code: PreparedFunction, id: string, counted = true): Promise<Replica> {
+    const { invoker, logger, onLog, sandbox } = this.options;
+    const replica = invoker.createReplica(code, { id, onLog, logger, sandbox });
+    if (counted) this.starting++;
+    try {
+      await replica.start();
+    } finally {
+      if (counted) this.starting--;
+    }
+    return replica;
+  }
+
+  /** Puts a ready replica in service. */
+  private adopt(replica: Replica, id: string): void {
     this.replicas.push(replica);
-    this.options.log(id, `replica started (pid ${String(replica.pid)}, revision ${code.revision})`);
+    this.options.log(id, `replica started (pid ${String(replica.pid)}, revision ${this.revision})`);
     void replica.exited.then((how) => {
       const i = this.replicas.indexOf(replica);
       if (i !== -1) {
