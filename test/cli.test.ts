@@ -79,6 +79,35 @@ describe("the CLI's errors", () => {
     expect(r.stderr).toContain("--port");
   });
 
+  it("topics create makes a topic, then changes only what it is asked to", async () => {
+    const made = await riff.cli(["topics", "create", "tuned", "-p", "3"]);
+    expect(made.stdout).toBe("topic/tuned created: 3 partition(s), retention 7d or 1073741824 bytes, durability process\n");
+    // Without -p an existing topic keeps its partitions, instead of failing to lower them to 1.
+    const again = await riff.cli(["topics", "create", "tuned"]);
+    expect(again.stdout).toBe("topic/tuned unchanged: 3 partition(s), retention 7d or 1073741824 bytes, durability process\n");
+    const tuned = await riff.cli(["topics", "create", "tuned", "--retention", "12h", "--retention-bytes", "1MiB", "--durability", "fsync"]);
+    expect(tuned.stdout).toBe("topic/tuned updated: 3 partition(s), retention 12h or 1048576 bytes, durability fsync\n");
+    const bad = await riff.cli(["topics", "create", "tuned", "--retention", "soon"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("--retention");
+    expect(bad.stderr).not.toMatch(STACK);
+    const lower = await riff.cli(["topics", "create", "tuned", "-p", "2"]);
+    expect(lower.code).toBe(1);
+    expect(lower.stderr).toContain("cannot");
+  });
+
+  it("apply of a Topic changes the retention it names, and leaves the rest", async () => {
+    const file = join(work, "kept-topic.yaml");
+    const doc = (extra: string) => `apiVersion: projectriff.io/v1alpha1\nkind: Topic\nmetadata:\n  name: kept\nspec:\n  partitions: 2\n${extra}`;
+    writeFileSync(file, doc(""));
+    expect((await riff.cli(["apply", "-f", file])).stdout).toContain("topic/kept created");
+    writeFileSync(file, doc("  retentionMs: 3600000\n"));
+    expect((await riff.cli(["apply", "-f", file])).stdout).toContain("topic/kept updated");
+    expect((await riff.cli(["apply", "-f", file])).stdout).toContain("topic/kept unchanged");
+    const described = JSON.parse((await riff.cli(["topics", "describe", "kept", "-o", "json"])).stdout) as { retentionMs: number; partitions: number };
+    expect([described.retentionMs, described.partitions]).toEqual([3_600_000, 2]);
+  });
+
   it("has --help with an example on every command", async () => {
     const commands = [
       [], ["system", "start"], ["system", "stop"], ["system", "status"], ["create"], ["apply"], ["update"], ["delete"],

@@ -133,6 +133,11 @@ export interface Broker {
   deleteTopic(name: string): Promise<void>;
   /** Raises the partition count; lowering it fails with RIFF_PARTITIONS_DECREASE. */
   setPartitions(name: string, partitions: number): Promise<TopicInfo>;
+  /**
+   * Sets an existing topic's retention and durability; fields left out keep their values.
+   * Shorter retention takes effect at the next sweep.
+   */
+  configureTopic(name: string, config: Omit<TopicConfig, "partitions">): Promise<TopicInfo>;
 
   /** Resolves once the message is durable per the topic's durability mode. */
   publish(topic: string, message: PublishMessage): Promise<Position>;
@@ -149,6 +154,11 @@ export interface Broker {
   ): Promise<StoredMessage[]>;
 
   endOffsets(topic: string): Promise<PartitionOffsets[]>;
+  /**
+   * Per partition, the first offset written at or after `timestamp` (ms since the epoch), or the
+   * end offset where there is none; for `riff topics tail --since`.
+   */
+  offsetsForTimestamp(topic: string, timestamp: number): Promise<number[]>;
   lag(topic: string, group: string): Promise<GroupLag>;
   /** Moves a group's committed offsets. */
   seek(topic: string, group: string, target: SeekTarget): Promise<void>;

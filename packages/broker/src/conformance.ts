@@ -14,6 +14,7 @@ import {
   expectCodeSync,
   iterate,
   nextMillisecond,
+  range,
   str,
   take,
 } from "./conformance-helpers.js";
@@ -269,6 +270,31 @@ export function describeBrokerConformance(label: string, factory: BrokerFactory)
         const again = broker.consume("numbers", "g");
         expect((await take(iterate(again), 2)).map((m) => str(m.payload))).toEqual(["d", "e"]);
         await again.close();
+      });
+
+      it("finds each partition's first offset at or after a time", async () => {
+        await broker.createTopic("timed", { partitions: 2 });
+        await broker.publishBatch("timed", range(0, 4).map((i) => ({ payload: bytes(`a${i}`), partition: 0 })));
+        const last = (await broker.read("timed", 0, 0, 10)).at(-1)?.timestamp ?? Date.now();
+        await nextMillisecond(last);
+        await broker.publishBatch("timed", range(0, 3).map((i) => ({ payload: bytes(`b${i}`), partition: 0 })));
+        expect(await broker.offsetsForTimestamp("timed", 0)).toEqual([0, 0]);
+        // Partition 1 is empty: its end. Partition 0: the first of the later batch.
+        expect(await broker.offsetsForTimestamp("timed", last + 1)).toEqual([4, 0]);
+        expect(await broker.offsetsForTimestamp("timed", Date.now() + 60_000)).toEqual([7, 0]);
+        await expectCode(broker.offsetsForTimestamp("timed", Number.NaN), "RIFF_INVALID_ARGUMENT");
+      });
+    });
+
+    describe("topic settings", () => {
+      it("changes an existing topic's retention and durability, and keeps its partitions", async () => {
+        await broker.createTopic("tuned", { partitions: 3 });
+        const info = await broker.configureTopic("tuned", { retentionMs: 60_000, durability: "fsync" });
+        expect(info).toMatchObject({ name: "tuned", partitions: 3, retentionMs: 60_000, durability: "fsync" });
+        expect(await broker.getTopic("tuned")).toEqual(info);
+        expect((await broker.configureTopic("tuned", { retentionBytes: 4096 })).retentionMs).toBe(60_000);
+        await expectCode(broker.configureTopic("tuned", { retentionMs: -1 }), "RIFF_INVALID_ARGUMENT");
+        await expectCode(broker.configureTopic("nope", { retentionMs: 1 }), "RIFF_TOPIC_NOT_FOUND");
       });
     });
 

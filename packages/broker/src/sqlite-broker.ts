@@ -202,6 +202,20 @@ export class SqliteBroker implements Broker, AsyncDisposable {
     return { ...t.log.info };
   }
 
+  async configureTopic(name: string, config: Omit<TopicConfig, "partitions">): Promise<TopicInfo> {
+    const t = this.topic(name);
+    const { partitions, retentionMs, retentionBytes, durability } = t.log.info;
+    // Only the fields named here: a stray `partitions` in `config` must not change the count.
+    const info = resolveTopicConfig(name, {
+      partitions,
+      retentionMs: config.retentionMs ?? retentionMs,
+      retentionBytes: config.retentionBytes ?? retentionBytes,
+      durability: config.durability ?? durability,
+    });
+    t.log.updateConfig(info);
+    return { ...info };
+  }
+
   publish(topic: string, message: PublishMessage): Promise<Position> {
     try {
       const t = this.topic(topic);
@@ -245,6 +259,14 @@ export class SqliteBroker implements Broker, AsyncDisposable {
 
   async endOffsets(topic: string): Promise<PartitionOffsets[]> {
     return this.topic(topic).log.offsets();
+  }
+
+  async offsetsForTimestamp(topic: string, timestamp: number): Promise<number[]> {
+    const t = this.topic(topic);
+    if (typeof timestamp !== "number" || !Number.isFinite(timestamp)) {
+      throw invalidArgument(`a timestamp must be a number of ms since the epoch, got ${String(timestamp)}`);
+    }
+    return t.log.offsets().map(({ partition }) => t.log.offsetForTimestamp(partition, timestamp));
   }
 
   async lag(topic: string, group: string): Promise<GroupLag> {

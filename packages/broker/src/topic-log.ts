@@ -15,6 +15,8 @@ import {
   readTopicState,
   removeTopicFiles,
   reportUncleanShutdown,
+  reportWalCut,
+  scanTopicWal,
   topicFile,
 } from "./topic-schema.js";
 
@@ -110,9 +112,12 @@ export class SqliteTopicLog {
 
   /** Opens an existing topic file, checking it on the way (see docs/broker.md, Recovery). */
   static open(path: string, name: string, options: TopicLogOptions): SqliteTopicLog {
+    // Before opening: SQLite's recovery decides what to cut, and the next write overwrites it.
+    const wal = scanTopicWal(path, name, options.logger);
     const db = openTopicDb(path, undefined);
     try {
       const state = readTopicState(db, name, options.logger);
+      reportWalCut(wal, name, options.logger);
       if (!state.clean) reportUncleanShutdown(db, path, name, options);
       markClean(db, false);
       return new SqliteTopicLog(db, path, state.info, state, options);
@@ -193,12 +198,23 @@ export class SqliteTopicLog {
     }));
   }
 
-  /** The first offset of `partition` written at or after `timestamp`, or the end. */
+  /**
+   * The first offset of `partition` written at or after `timestamp`, or the end. Timestamps are
+   * the broker's clock at each flush, so they rise with the offset, and offsets are dense from
+   * start to end: a binary search costs O(log n) rowid lookups where a scan of `ts` would read
+   * the whole partition. (Were the clock to step back, this finds one of the crossings.)
+   */
   offsetForTimestamp(partition: number, timestamp: number): number {
-    const row = this.db
-      .prepare(`SELECT off FROM ${partitionTable(partition)} WHERE ts >= ? ORDER BY off LIMIT 1`)
-      .get(timestamp) as { off: number } | undefined;
-    return row?.off ?? (this.end[partition] as number);
+    const at = this.db.prepare(`SELECT ts FROM ${partitionTable(partition)} WHERE off = ?`).pluck();
+    let lo = this.start[partition] as number;
+    let hi = this.end[partition] as number;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const ts = at.get(mid) as number | undefined;
+      if (ts === undefined || ts >= timestamp) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
   }
 
   /** Adds partitions up to `partitions` and stores the new settings. */
@@ -218,10 +234,11 @@ export class SqliteTopicLog {
     this.preparePartitions();
   }
 
-  /** Stores new retention settings. */
+  /** Stores new retention and durability settings. */
   updateConfig(info: TopicInfo): void {
     this.db.prepare("UPDATE meta SET value = ? WHERE key = 'config'").run(JSON.stringify(info));
     this.info = info;
+    applyDurability(this.db, info);
   }
 
   /**

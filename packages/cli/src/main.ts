@@ -222,16 +222,22 @@ example(
   "riff invokers delete perl",
 );
 
+/** Options of `riff topics create`, as typed. */
+interface TopicCreateOptions { partitions?: string; retention?: string; retentionBytes?: string; durability?: string }
+
 const topics = program.command("topics").description("create, list, describe and delete topics");
 example(
   topics
     .command("create")
-    .description("create a topic, or raise its partition count")
+    .description("create a topic, or change an existing one's partitions (up only), retention or durability")
     .argument("<name>", "topic name")
-    .option("-p, --partitions <n>", "number of partitions", "1")
-    .action(run(async () => async (home: string, name: string, o: { partitions: string }) =>
-      (await import("./commands/inspect.js")).topics.create(home, name, o.partitions))),
-  "riff topics create numbers --partitions 4",
+    .option("-p, --partitions <n>", "number of partitions (default for a new topic: 1)")
+    .option("--retention <duration>", "keep messages this long, e.g. 12h or 7d (default for a new topic: 7d)")
+    .option("--retention-bytes <size>", "keep at most this much, e.g. 512MiB (default for a new topic: 1GiB)")
+    .option("--durability <mode>", "process (survives a crash of riff) or fsync (survives power loss); default process")
+    .action(run(async () => async (home: string, name: string, o: TopicCreateOptions) =>
+      (await import("./commands/inspect.js")).topics.create(home, name, o))),
+  "riff topics create numbers --partitions 4 --retention 1d",
 );
 example(
   topics.command("list").description("list topics").addOption(output())

@@ -48,10 +48,13 @@ export function parseSize(value: unknown, what: string): number {
   });
 }
 
-/** Formats milliseconds for people: 850ms, 12.5s, 3m20s, 2h5m. */
+/** Formats milliseconds for people: 850ms, 12.5s, 3m20s, 2h5m, 12h, 7d; a zero second unit is left out. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${Number((ms / 1000).toFixed(1))}s`;
-  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
-  return `${Math.floor(ms / 3_600_000)}h${Math.round((ms % 3_600_000) / 60_000)}m`;
+  const pair = (big: number, bigUnit: string, small: number, smallUnit: string) =>
+    small === 0 ? `${big}${bigUnit}` : `${big}${bigUnit}${small}${smallUnit}`;
+  if (ms < 3_600_000) return pair(Math.floor(ms / 60_000), "m", Math.floor((ms % 60_000) / 1000), "s");
+  if (ms < 86_400_000) return pair(Math.floor(ms / 3_600_000), "h", Math.floor((ms % 3_600_000) / 60_000), "m");
+  return pair(Math.floor(ms / 86_400_000), "d", Math.floor((ms % 86_400_000) / 3_600_000), "h");
 }

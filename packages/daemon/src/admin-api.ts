@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { assertValidName, RiffError, toRiffError, type Logger } from "@riff/core";
-import type { Broker } from "@riff/broker";
+import type { Broker, TopicConfig } from "@riff/broker";
 import { readBody, sendError, sendJson } from "@riff/gateway";
 import type { Deployments, SourceDocument } from "./deployments.js";
 import type { FunctionLogs } from "./function-logs.js";
@@ -125,22 +125,34 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
     }],
     ["GET", /^topics$/, async (_q, res) => sendJson(res, 200, { topics: await o.broker.listTopics() })],
     ["POST", /^topics$/, async (req, res) => {
-      const body = await json<{ name?: string; partitions?: number }>(req);
+      const body = await json<{ name?: string } & TopicConfig>(req);
       assertValidName(body.name, "topic name");
-      const partitions = body.partitions ?? 1;
-      if (!Number.isInteger(partitions) || partitions < 1) {
+      const { partitions, retentionMs, retentionBytes, durability } = body;
+      if (partitions !== undefined && (!Number.isInteger(partitions) || partitions < 1)) {
         throw new RiffError("RIFF_INVALID_ARGUMENT", `partitions must be a whole number of at least 1, not ${String(partitions)}`);
       }
+      const settings = { retentionMs, retentionBytes, durability };
+      const given = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
       const existing = await o.broker.getTopic(body.name);
-      const topic = existing === undefined ? await o.broker.createTopic(body.name, { partitions }) : await o.broker.setPartitions(body.name, partitions);
-      sendJson(res, existing === undefined ? 201 : 200, topic);
+      if (existing === undefined) {
+        const topic = await o.broker.createTopic(body.name, { partitions: partitions ?? 1, ...given });
+        sendJson(res, 201, { ...topic, action: "created" });
+        return;
+      }
+      // Only what was asked for changes: a plain `riff topics create` of an existing topic is a no-op.
+      let topic = existing;
+      if (partitions !== undefined) topic = await o.broker.setPartitions(body.name, partitions);
+      if (Object.keys(given).length > 0) topic = await o.broker.configureTopic(body.name, given);
+      const changed = JSON.stringify(topic) !== JSON.stringify(existing);
+      sendJson(res, 200, { ...topic, action: changed ? "updated" : "unchanged" });
     }],
     ["GET", /^topics\/([^/]+)\/messages$/, async (req, res, [name], query) => {
       const topic = name ?? "";
       await o.broker.describeTopic(topic);
       const count = Number(query.get("count") ?? DEFAULT_TAIL_COUNT);
       const closed = new AbortController();
-      req.on("close", () => closed.abort());
+      // The response, not the request: a request's "close" can come as soon as its body is read.
+      res.on("close", () => closed.abort());
       await tailTopic(o.broker, topic, { from: parseTailFrom(query.get("from")), count: Number.isFinite(count) ? count : DEFAULT_TAIL_COUNT, follow: query.get("follow") === "true" }, res, closed.signal);
     }],
     ["GET", /^topics\/([^/]+)$/, async (_q, res, [name]) => sendJson(res, 200, await o.broker.describeTopic(name ?? ""))],

@@ -206,17 +206,25 @@ export class Deployments {
       await this.o.broker.createTopic(spec.name, spec);
       return { kind: "Topic", name: spec.name, action: "created" };
     }
-    if (spec.partitions > existing.partitions) {
-      await this.o.broker.setPartitions(spec.name, spec.partitions);
-      return { kind: "Topic", name: spec.name, action: "updated" };
-    }
     // A document that does not name a partition count leaves an existing topic's alone.
     if (spec.partitions < existing.partitions && t.spec.partitions !== undefined) {
       throw new RiffError("RIFF_PARTITIONS_DECREASE", `topic '${spec.name}' has ${existing.partitions} partitions; they cannot go down to ${spec.partitions}`, {
         hint: "keep spec.partitions at least as high, or delete the topic and create it again",
       });
     }
-    return { kind: "Topic", name: spec.name, action: "unchanged" };
+    let action: ApplyResult["action"] = "unchanged";
+    if (spec.partitions > existing.partitions) {
+      await this.o.broker.setPartitions(spec.name, spec.partitions);
+      action = "updated";
+    }
+    // Likewise retention and durability: only what the document names is set.
+    const named = { retentionMs: t.spec.retentionMs, retentionBytes: t.spec.retentionBytes, durability: t.spec.durability };
+    const changed = Object.fromEntries(Object.entries(named).filter(([k, v]) => v !== undefined && v !== existing[k as keyof typeof named]));
+    if (Object.keys(changed).length > 0) {
+      await this.o.broker.configureTopic(spec.name, changed);
+      action = "updated";
+    }
+    return { kind: "Topic", name: spec.name, action };
   }
 
   private async applyFunction(spec: ResolvedFunction, progress?: (line: string) => void): Promise<ApplyResult> {

@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import type { ServerResponse } from "node:http";
 import { RiffError, parseDuration } from "@riff/core";
 import type { Broker, StoredMessage } from "@riff/broker";
@@ -12,6 +13,26 @@ export type TailFrom =
 /** @default 10: messages `riff topics tail` prints per partition without -n. */
 export const DEFAULT_TAIL_COUNT = 10;
 const PAGE = 256;
+
+/** The oldest message at the heads of the cursors (by time, then partition), taken; fills empty pages. */
+async function nextOldest(broker: Broker, topic: string, cursors: Cursor[]): Promise<StoredMessage | undefined> {
+  let best: Cursor | undefined;
+  for (const c of cursors) {
+    if (c.left <= 0) continue;
+    if (c.at >= c.page.length && c.from < c.end) {
+      c.page = await broker.read(topic, c.partition, c.from, Math.min(PAGE, c.left, c.end - c.from));
+      c.at = 0;
+      c.from = (c.page.at(-1)?.offset ?? c.end - 1) + 1;
+    }
+    const head = c.page[c.at];
+    if (head === undefined) continue;
+    const top = best?.page[best.at];
+    if (top === undefined || head.timestamp < top.timestamp) best = c;
+  }
+  if (best === undefined) return undefined;
+  best.left--;
+  return best.page[best.at++];
+}
 
 /** Parses the `from` query parameter: `end`, `beginning`, `P:O`, or `since:10m`. */
 export function parseTailFrom(value: string | null, now = Date.now()): TailFrom {
@@ -42,9 +63,22 @@ export function messageJson(m: StoredMessage): Record<string, unknown> {
   };
 }
 
+/** One partition's place in the history part of a tail. */
+interface Cursor {
+  partition: number;
+  from: number;
+  end: number;
+  /** Messages this partition may still print. */
+  left: number;
+  page: StoredMessage[];
+  at: number;
+}
+
 /**
  * Streams a topic's messages as NDJSON: history from `from` (at most `count` per partition),
- * then, with `follow`, each new message as it is written, until the client goes away.
+ * oldest first across partitions, then, with `follow`, each new message as it is written, until
+ * the client goes away. History is read a page per partition at a time and written at the
+ * pace the client reads it, so a tail of a large topic holds little memory.
  */
 export async function tailTopic(
   broker: Broker,
@@ -54,32 +88,36 @@ export async function tailTopic(
   closed: AbortSignal,
 ): Promise<void> {
   const offsets = await broker.endOffsets(topic);
+  const from = o.from;
+  if (from.kind === "offset" && from.partition >= offsets.length) {
+    throw new RiffError("RIFF_INVALID_ARGUMENT", `topic '${topic}' has no partition ${from.partition}: it has ${offsets.length} (numbered from 0)`, {
+      hint: `see its partitions with \`riff topics describe ${topic}\``,
+    });
+  }
+  const since = from.kind === "since" ? await broker.offsetsForTimestamp(topic, from.timestamp) : undefined;
   const next = new Map<number, number>();
-  const history: StoredMessage[] = [];
+  const cursors: Cursor[] = [];
   for (const { partition, start, end } of offsets) {
-    if (o.from.kind === "offset" && o.from.partition !== partition) {
-      next.set(partition, end);
-      continue;
-    }
-    let from = start;
-    if (o.from.kind === "end") from = Math.max(start, end - o.count);
-    if (o.from.kind === "offset") from = Math.max(start, o.from.offset);
-    const taken: StoredMessage[] = [];
-    while (from < end && taken.length < o.count) {
-      const page = await broker.read(topic, partition, from, Math.min(PAGE, o.count - taken.length + PAGE));
-      if (page.length === 0) break;
-      for (const m of page) {
-        if (o.from.kind === "since" && m.timestamp < o.from.timestamp) continue;
-        if (taken.length < o.count) taken.push(m);
-      }
-      from = (page.at(-1)?.offset ?? from) + 1;
-    }
-    history.push(...taken);
     next.set(partition, end);
+    if (from.kind === "offset" && from.partition !== partition) continue;
+    let first = start;
+    if (from.kind === "end") first = Math.max(start, end - o.count);
+    if (from.kind === "offset") first = Math.max(start, from.offset);
+    if (since !== undefined) first = Math.max(start, since[partition] ?? end);
+    cursors.push({ partition, from: first, end, left: o.count, page: [], at: 0 });
   }
   res.writeHead(200, { "content-type": "application/x-ndjson" });
-  history.sort((a, b) => a.timestamp - b.timestamp || a.partition - b.partition || a.offset - b.offset);
-  for (const m of history) res.write(`${JSON.stringify(messageJson(m))}\n`);
+  for (;;) {
+    const m = await nextOldest(broker, topic, cursors);
+    if (m === undefined || closed.aborted) break;
+    if (!res.write(`${JSON.stringify(messageJson(m))}\n`)) {
+      try {
+        await once(res, "drain", { signal: closed });
+      } catch {
+        return; // the client went away
+      }
+    }
+  }
   if (!o.follow) {
     res.end();
     return;

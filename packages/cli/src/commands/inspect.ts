@@ -1,4 +1,4 @@
-import { formatDuration } from "@riff/core";
+import { formatDuration, parseDuration, parseSize } from "@riff/core";
 import { DaemonClient, errorFrom } from "../client.js";
 import { printTable } from "../output.js";
 
@@ -85,12 +85,18 @@ interface TopicDescription {
 
 /** `riff topics create|list|describe|delete`. */
 export const topics = {
-  async create(home: string, name: string, partitions: string): Promise<void> {
-    const t = await new DaemonClient(home).call<{ name: string; partitions: number }>("POST", "topics", {
+  async create(home: string, name: string, o: { partitions?: string; retention?: string; retentionBytes?: string; durability?: string }): Promise<void> {
+    const body = {
       name,
-      partitions: Number(partitions),
-    });
-    process.stdout.write(`topic/${t.name} ready with ${t.partitions} partition(s)\n`);
+      partitions: o.partitions === undefined ? undefined : Number(o.partitions),
+      retentionMs: o.retention === undefined ? undefined : parseDuration(o.retention, "--retention"),
+      retentionBytes: o.retentionBytes === undefined ? undefined : parseSize(o.retentionBytes, "--retention-bytes"),
+      durability: o.durability,
+    };
+    const t = await new DaemonClient(home).call<TopicDescription & { action: string }>("POST", "topics", body);
+    process.stdout.write(
+      `topic/${t.name} ${t.action}: ${t.partitions} partition(s), retention ${formatDuration(t.retentionMs)} or ${t.retentionBytes} bytes, durability ${t.durability}\n`,
+    );
   },
   async list(home: string, output: string | undefined, showAll = false): Promise<void> {
     const { topics: every } = await new DaemonClient(home).call<{ topics: TopicDescription[] }>("GET", "topics");
