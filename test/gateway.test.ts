@@ -65,6 +65,21 @@ describe("the gateway", () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("RIFF_REPLY_TIMEOUT");
   });
 
+  it("/requests to a topic no function reads: 409 at once, and nothing is stored", async () => {
+    expect((await riff.cli(["topics", "create", "lonely"])).code).toBe(0);
+    const res = await post("/requests/lonely", "x");
+    expect(res.status).toBe(409);
+    const { error } = (await res.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe("RIFF_NO_READER");
+    expect(error.message).toContain("no function reads topic 'lonely'");
+    const cli = await riff.cli(["publish", "--input", "lonely", "--data", "x", "--reply"]);
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toContain("no function reads topic 'lonely'");
+    expect((await post("/messages/lonely", "kept")).status).toBe(202);
+    const described = JSON.parse((await riff.cli(["topics", "describe", "lonely", "-o", "json"])).stdout) as { offsets: { end: number }[] };
+    expect(described.offsets[0]?.end).toBe(1);
+  });
+
   it("a bad X-Riff-Timeout: 400 naming the header", async () => {
     const res = await post("/requests/numbers", "1", { "x-riff-timeout": "soon" });
     expect(res.status).toBe(400);

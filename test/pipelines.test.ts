@@ -73,6 +73,20 @@ describe("pipelines", () => {
     expect(await end.text()).toBe("12");
   });
 
+  it("the end of a pipeline is the function whose output no function reads", async () => {
+    expect((await deployNode(riff, "e-add", "module.exports = (x) => Number(x) + 1;\n", ["--input", "e-in", "--output", "e-mid"])).code).toBe(0);
+    // The last stage writes to a topic nobody reads (yet): it answers the caller.
+    expect((await deployNode(riff, "e-double", "module.exports = (x) => Number(x) * 2;\n", ["--input", "e-mid", "--output", "e-out"])).code).toBe(0);
+    const end = await fetch(`${riff.url}/requests/e-in`, { method: "POST", body: "5", headers: { "x-riff-reply-from": "end" } });
+    expect(await end.text()).toBe("12");
+    // Once a function reads e-out, the end moves there.
+    expect((await deployNode(riff, "e-neg", "module.exports = (x) => -Number(x);\n", ["--input", "e-out"])).code).toBe(0);
+    const further = await fetch(`${riff.url}/requests/e-in`, { method: "POST", body: "5", headers: { "x-riff-reply-from": "end" } });
+    expect(await further.text()).toBe("-12");
+    const [seen] = await tailN(riff.home, "e-out", 1);
+    expect(seen?.payload).toBe("12");
+  });
+
   it("refuses a function that closes a cycle, naming it", async () => {
     expect((await deployNode(riff, "c-square", "module.exports = (x) => x * x;\n", ["--input", "c-numbers", "--output", "c-squares"])).code).toBe(0);
     const back = await deployNode(riff, "c-back", "module.exports = (x) => x;\n", ["--input", "c-squares", "--output", "c-numbers"]);

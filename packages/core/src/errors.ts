@@ -20,6 +20,7 @@ export const ErrorCodes = {
   RIFF_TOPIC_NOT_FOUND: { kind: "user", status: 404 },
   RIFF_TOPIC_EXISTS: { kind: "user", status: 409 },
   RIFF_TOPIC_IN_USE: { kind: "user", status: 409 },
+  RIFF_NO_READER: { kind: "user", status: 409 },
   RIFF_PARTITIONS_DECREASE: { kind: "user", status: 400 },
   RIFF_FUNCTION_NOT_FOUND: { kind: "user", status: 404 },
   RIFF_ARTIFACT_NOT_FOUND: { kind: "user", status: 400 },

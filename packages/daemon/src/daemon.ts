@@ -98,6 +98,7 @@ export class Daemon {
     const gateway = createGateway({
       broker: this.broker,
       replies: this.replies,
+      hasReaders: (topic) => (this.deployments?.readersOf(topic).length ?? 0) > 0,
       logger: this.logger.child({ component: "gateway" }),
       ...(this.options.maxBodyBytes !== undefined ? { maxBodyBytes: this.options.maxBodyBytes } : {}),
       ...(this.options.replyTimeoutMs !== undefined ? { replyTimeoutMs: this.options.replyTimeoutMs } : {}),

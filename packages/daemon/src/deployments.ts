@@ -285,6 +285,11 @@ export class Deployments {
     return { kind: "Function", name: fn.name, action: existing === undefined ? "created" : "updated", revision };
   }
 
+  /** The functions that read `topic`. */
+  readersOf(topic: string): string[] {
+    return [...this.runners.values()].filter(({ fn }) => fn.inputs.includes(topic)).map(({ fn }) => fn.name);
+  }
+
   private startRunner(fn: StoredFunction): FunctionRunner {
     const invoker = this.o.invokers.get(fn.invoker);
     if (invoker === undefined) throw new RiffError("RIFF_INVOKER_NOT_FOUND", `unknown invoker '${fn.invoker}'`);
@@ -295,6 +300,7 @@ export class Deployments {
       concurrency: fn.concurrency,
       ordered: fn.ordering !== "none",
       replyFromEnd: fn.replyFrom === "end",
+      outputHasReaders: () => fn.output !== undefined && this.readersOf(fn.output).length > 0,
       maxHops: this.o.maxHops,
       sandbox: this.o.sandbox,
       code: this.o.store.prepared(fn),

@@ -23,6 +23,8 @@ export interface GatewayOptions {
   maxBodyBytes?: number;
   /** @default DEFAULT_REPLY_TIMEOUT_MS */
   replyTimeoutMs?: number;
+  /** Whether a function reads `topic`; without it, `/requests` does not check. */
+  hasReaders?: (topic: string) => boolean;
 }
 
 /** Handles one HTTP request; returns false when the path is not the gateway's. */
@@ -67,6 +69,13 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
       req.resume();
       throw new RiffError("RIFF_TOPIC_NOT_FOUND", `topic '${topic}' does not exist`, {
         hint: `create it with \`riff topics create ${topic}\`, or deploy a function that reads it`,
+      });
+    }
+    if (reply && options.hasReaders?.(topic) === false) {
+      // Nothing could answer: say so now rather than after the timeout, and store nothing.
+      req.resume();
+      throw new RiffError("RIFF_NO_READER", `no function reads topic '${topic}', so no reply can come`, {
+        hint: `deploy one with \`riff create ... --input ${topic}\`, or publish without waiting for a reply (\`riff publish\` without --reply, or POST /messages/${topic})`,
       });
     }
     const timeoutMs = reply ? replyTimeout(req) : 0;

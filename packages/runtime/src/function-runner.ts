@@ -29,6 +29,11 @@ export interface FunctionRunnerOptions {
   ordered: boolean;
   /** `/requests` callers get the reply of the pipeline's end, not this function's. */
   replyFromEnd: boolean;
+  /**
+   * Whether a function reads the output topic now; when none does, this function is the end
+   * of the pipeline and answers callers who asked for the end's reply. Default: yes if any output.
+   */
+  outputHasReaders?: () => boolean;
   /** A message that has passed through this many functions goes to the dead-letter topic. */
   maxHops: number;
   code: PreparedFunction;
@@ -107,6 +112,7 @@ export class FunctionRunner {
     this.outlets = new MessageOutlets({
       name: options.name,
       output: options.output,
+      outputHasReaders: options.outputHasReaders ?? (() => options.output !== undefined),
       broker: options.broker,
       replies: options.replies,
       logger: options.logger,

@@ -11,6 +11,8 @@ export interface ReplySink {
 export interface OutletOptions {
   name: string;
   output: string | undefined;
+  /** Whether a function reads the output topic now (else this function is a pipeline's end). */
+  outputHasReaders: () => boolean;
   broker: Broker;
   replies: ReplySink;
   logger: Logger;
@@ -41,8 +43,8 @@ export class MessageOutlets {
     const output = this.o.output;
     const cid = correlationOf(message);
     // A caller who asked for the pipeline's reply gets it from the last function, the one
-    // without an output topic; every other function answers the caller itself.
-    const fromEnd = carried[HeaderNames.replyFrom]?.[0] === "end" && output !== undefined;
+    // whose output no function reads; every other function answers the caller itself.
+    const fromEnd = carried[HeaderNames.replyFrom]?.[0] === "end" && output !== undefined && this.o.outputHasReaders();
     if (cid !== undefined && !fromEnd) this.o.replies.deliver(cid, result);
     if (output !== undefined) {
       // The key goes along, so a key's messages keep their order through every stage.
