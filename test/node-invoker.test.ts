@@ -1,8 +1,14 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deployNode } from "./helpers/functions.js";
 import { startRiff, tailN, type RiffFixture } from "./helpers/riff.js";
+import { deploy, errorOf, request } from "./invokers-shared.js";
+
+/** A stack trace's frame line: user errors are printed without one. */
+const STACK = /\n\s+at .+:\d+:\d+/;
+/** A package.json without `main`, like a repository root's. */
+const NO_MAIN = JSON.stringify({ name: "project", version: "1.0.0", private: true, devDependencies: { typescript: "*" } });
 
 describe("the node invoker", () => {
   let riff: RiffFixture;
@@ -119,5 +125,92 @@ module.exports = async (x) => {
     const last = (await (await post("order-in", "20")).json()) as { overlapped: boolean; seen: number[] };
     expect(last.overlapped).toBe(false);
     expect(last.seen).toEqual(Array.from({ length: 21 }, (_, i) => i));
+  });
+
+  describe("which file of a folder is the function", () => {
+    it("the walkthrough in a folder with a package.json without main: square.js runs, and node_modules and .git are not copied", async () => {
+      const d = await deploy(riff, "node", "square", {
+        "package.json": NO_MAIN,
+        "square.js": "module.exports = (x) => x ** 2\n",
+        "helper.js": "module.exports = () => 'not the function';\n",
+        "node_modules/big/index.js": "module.exports = 'a package the user installed';\n",
+        ".git/HEAD": "ref: refs/heads/main\n",
+      });
+      expect(d.stderr).not.toContain("Error");
+      expect(d.code).toBe(0);
+      expect(d.stderr).toContain("square: loading square.js: package.json has no main and no index.js; square.js is named after the function");
+      const r = await riff.cli(["publish", "--input", d.input, "--data", "10", "--reply"], d.dir);
+      expect(r.stdout).toBe("100\n");
+      const revision = join(riff.home, "functions", "square", "rev-1");
+      expect([existsSync(join(revision, "square.js")), existsSync(join(revision, ".git")), existsSync(join(revision, "node_modules", "big"))]).toEqual([true, false, false]);
+    });
+
+    it("without main, index.js comes first, then the only function file", async () => {
+      const index = await deploy(riff, "node", "idx", { "package.json": NO_MAIN, "index.js": "module.exports = (x) => `index:${x}`;\n", "idx.js": "module.exports = () => 'named';\n" });
+      expect(index.code).toBe(0);
+      expect(index.stderr).toContain("loading index.js: package.json has no main; index.js is Node's default");
+      const only = await deploy(riff, "node", "only", { "package.json": NO_MAIN, "handler.mjs": "export default (x) => `only:${x}`;\n" });
+      expect(only.code).toBe(0);
+      expect(only.stderr).toContain("loading handler.mjs: package.json has no main and no index.js or only.js; handler.mjs is the folder's only .js, .mjs, .cjs or .ts file");
+      expect([(await request(riff, index.input, "x")).text, (await request(riff, only.input, "x")).text]).toEqual(["index:x", "only:x"]);
+    });
+
+    it("two files and nothing to choose by: create fails naming the folder and both files, without a stack, and --artifact fixes it", async () => {
+      const files = { "a.js": "module.exports = (x) => `a:${x}`;\n", "b.js": "module.exports = (x) => `b:${x}`;\n" };
+      const d = await deploy(riff, "node", "two", { "package.json": NO_MAIN, ...files });
+      expect(d.code).toBe(1);
+      expect(d.stderr).toContain(
+        `Error: riff cannot tell which file in ${d.dir} is the function 'two': package.json has no main, there is no index.js or two.js, and 2 files could be it: a.js, b.js\n`,
+      );
+      expect(d.stderr).toContain('  add "main": "FILE" to package.json, or run riff create again with --artifact FILE --force');
+      expect(d.stderr).not.toMatch(STACK);
+      expect(d.stderr).not.toContain("failed to start");
+      const fixed = await riff.cli(["create", "node", "--name", "two", "--input", d.input, "--filepath", d.dir, "--artifact", "b.js", "--force"], d.dir);
+      expect(fixed.code).toBe(0);
+      expect((await request(riff, d.input, "x")).text).toBe("b:x");
+      // Without a package.json, riff create itself says the same.
+      const bare = await deploy(riff, "node", "bare", files);
+      expect(bare.code).toBe(1);
+      expect(bare.stderr).toContain(`Error: several files in ${bare.dir} could be the function 'bare': a.js, b.js\n`);
+      expect(bare.stderr).toContain('  pick one with --artifact FILE, or name it bare.js, or add a package.json whose "main" names it');
+    });
+
+    it("package.json's main wins over index.js and NAME.js, and --artifact wins over main", async () => {
+      const files = {
+        "package.json": JSON.stringify({ name: "withmain", version: "1.0.0", main: "lib/handler.js" }),
+        "lib/handler.js": "module.exports = (x) => `main:${x}`;\n",
+        "index.js": "module.exports = () => 'index';\n",
+        "withmain.js": "module.exports = () => 'named';\n",
+        "other.js": "module.exports = (x) => `other:${x}`;\n",
+      };
+      const main = await deploy(riff, "node", "withmain", files);
+      expect(main.code).toBe(0);
+      expect(main.stderr).toContain("withmain: loading lib/handler.js: package.json's main");
+      const explicit = await deploy(riff, "node", "explicit", files, ["--artifact", "other.js"]);
+      expect(explicit.code).toBe(0);
+      expect([(await request(riff, main.input, "x")).text, (await request(riff, explicit.input, "x")).text]).toEqual(["main:x", "other:x"]);
+    });
+
+    it("a main that names no file, or a module that cannot be found, is said in riff's words: which file, and why", async () => {
+      const badMain = await deploy(riff, "node", "badmain", { "package.json": JSON.stringify({ name: "b", main: "dist/index.js" }), "src.js": "module.exports = () => 1;\n" });
+      expect(badMain.code).toBe(1);
+      expect(badMain.stderr).toContain(`Error: package.json's main is 'dist/index.js', but there is no such file in ${badMain.dir}\n`);
+      const missing = await deploy(riff, "node", "needs", { "package.json": NO_MAIN, "needs.js": "const pad = require('riff-test-not-installed');\nmodule.exports = (x) => pad(x);\n" });
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain("could not load needs.js: needs.js imports 'riff-test-not-installed', which is not installed.");
+      expect(missing.stderr).toContain("list the package in the dependencies (not devDependencies) of a package.json");
+      for (const r of [badMain, missing]) {
+        expect(r.stderr).not.toMatch(STACK);
+        expect(r.stderr).not.toContain("noop.js");
+      }
+    });
+
+    it("a thrown error's stack shows the function's frames, not the shim's", async () => {
+      const d = await deploy(riff, "node", "thrower", { "thrower.js": "module.exports = () => { throw new Error('kaboom'); };\n" });
+      expect(d.code).toBe(0);
+      const err = errorOf((await request(riff, d.input, "x")).text);
+      expect(err.details?.stack).toContain("thrower.js:1:");
+      expect(err.details?.stack).not.toMatch(/shim|node:internal/);
+    });
   });
 });

@@ -28,7 +28,9 @@ export interface Invoker {
   /**
    * Builds a new revision once, at create/update time, in its folder: compile Java sources,
    * install a package's dependencies. Lines of progress go to `log`; a failure rejects with a
-   * RiffError whose message is the tool's own output, and fails the deployment.
+   * RiffError whose message is the tool's own output, and fails the deployment. For a folder
+   * artifact it may set `fn.artifact` to the file inside the folder that replicas run: the
+   * daemon stores that as the revision's entry (the node invoker does, see chooseEntry).
    */
   prepare?(fn: PreparedFunction, log: (line: string) => void, signal?: AbortSignal): Promise<void>;
   /** Starts what the invoker keeps running between functions (a warm pool). */

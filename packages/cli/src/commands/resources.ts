@@ -129,20 +129,25 @@ async function invokerMatchers(client: DaemonClient | undefined, invoker: string
   return found.matchers;
 }
 
-/** Finds the artifact by the invoker's matchers; a file named after the function wins a tie. */
+/**
+ * Finds the artifact by the invoker's matchers. A package.json (for node) makes the folder the
+ * artifact: the invoker then picks the file in it (main, index.js, NAME.js, the only one). Else
+ * a file named after the function wins, then the only file of the first matcher that has one.
+ */
 function detectArtifact(dir: string, name: string, matchers: string[]): string {
   const files = readdirSync(dir).filter((f) => !/\.ya?ml$/.test(f) && statSync(join(dir, f)).isFile());
-  for (const m of matchers) {
-    if (m === "package.json") {
-      if (files.includes(m)) return ".";
-      continue;
-    }
-    const hits = files.filter((f) => (m.startsWith("*.") ? extname(f) === m.slice(1) : f === m || m === "*"));
+  if (matchers.includes("package.json") && files.includes("package.json")) return ".";
+  const matching = (m: string) => files.filter((f) => (m.startsWith("*.") ? extname(f) === m.slice(1) : f === m || m === "*"));
+  const patterns = matchers.filter((m) => m !== "package.json");
+  const named = patterns.flatMap(matching).find((f) => basename(f, extname(f)) === name);
+  if (named !== undefined) return named;
+  for (const m of patterns) {
+    const hits = matching(m);
     if (hits.length === 1) return hits[0] as string;
-    const named = hits.find((f) => basename(f, extname(f)) === name);
-    if (named !== undefined) return named;
     if (hits.length > 1) {
-      throw badArgument(`several files in ${dir} could be the function: ${hits.join(", ")}`, "pick one with --artifact FILE");
+      const main = matchers.includes("package.json") ? ', or add a package.json whose "main" names it' : "";
+      const rename = m.startsWith("*.") ? `name it ${name}${m.slice(1)}` : "name it after the function";
+      throw badArgument(`several files in ${dir} could be the function '${name}': ${hits.join(", ")}`, `pick one with --artifact FILE, or ${rename}${main}`);
     }
   }
   throw badArgument(`no file in ${dir} matches ${matchers.join(", ")}`, "write the function there, or pass --artifact FILE");

@@ -5,7 +5,8 @@ import { FramedReplica } from "../../framed-replica.js";
 import { baseEnv, type Invoker } from "../../invoker.js";
 import type { LaunchSpec } from "../../replica.js";
 import { WarmPool } from "../../warm-pool.js";
-import { compiledPath, prepareNode } from "./prepare.js";
+import { compiledPath } from "./entry.js";
+import { prepareNode } from "./prepare.js";
 
 // The bundle (scripts/bundle.mjs) starts faster; the plain build works too, for development.
 const BUNDLE = fileURLToPath(new URL("./shim.bundle.cjs", import.meta.url));

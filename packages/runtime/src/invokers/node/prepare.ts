@@ -4,23 +4,38 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RiffError } from "@riff/core";
 import type { PreparedFunction } from "../../invoker.js";
+import { chooseEntry, EntryProblem } from "./entry.js";
 
 /**
- * Builds a Node revision: installs a package's dependencies, compiles TypeScript, and makes
- * `@riff/sdk` importable from the function's folder.
+ * Builds a Node revision: installs a package's dependencies, picks the file a folder's
+ * function is in (see chooseEntry), compiles TypeScript, and makes `@riff/sdk` importable from
+ * the function's folder.
+ *
+ * The daemon's copy of a folder leaves out `.git` and every `node_modules`: a user's installed
+ * packages (often hundreds of MB) are not copied into every revision; the packages a function
+ * needs are the `dependencies` of its package.json, installed here in the copy.
  */
 export async function prepareNode(fn: PreparedFunction, log: (line: string) => void, signal?: AbortSignal): Promise<void> {
-  const isDir = statSync(fn.artifact).isDirectory();
-  if (isDir && existsSync(join(fn.dir, "package.json"))) await installDependencies(fn, log, signal);
+  if (statSync(fn.artifact).isDirectory()) {
+    if (existsSync(join(fn.artifact, "package.json"))) await installDependencies(fn, log, signal);
+    // After the install: a package's install scripts may write the file its main names.
+    const entry = pickEntry(fn);
+    log(`loading ${entry.file}: ${entry.why}`);
+    // The daemon keeps this file as the revision's entry, so replicas load it directly.
+    fn.artifact = join(fn.artifact, entry.file);
+  }
   linkSdk(fn.dir);
-  if (!isDir && fn.artifact.endsWith(".ts")) await compileTypeScript(fn.artifact, log);
+  if (fn.artifact.endsWith(".ts")) await compileTypeScript(fn.artifact, log);
 }
 
-/** Where a TypeScript function's compiled file is: next to it, `.mjs` for ESM or `.cjs`. */
-export function compiledPath(artifact: string): string {
-  if (!artifact.endsWith(".ts")) return artifact;
-  const base = artifact.slice(0, -3);
-  return existsSync(`${base}.riff.mjs`) ? `${base}.riff.mjs` : `${base}.riff.cjs`;
+/** chooseEntry, with its problem as the RiffError that fails the deployment. */
+function pickEntry(fn: PreparedFunction): { file: string; why: string } {
+  try {
+    return chooseEntry(fn.artifact, fn.name, fn.source ?? fn.artifact);
+  } catch (err) {
+    if (!(err instanceof EntryProblem)) throw err;
+    throw new RiffError(err.kind === "ambiguous" ? "RIFF_INVALID_ARGUMENT" : "RIFF_ARTIFACT_NOT_FOUND", err.message, { hint: err.hint });
+  }
 }
 
 async function compileTypeScript(file: string, log: (line: string) => void): Promise<void> {

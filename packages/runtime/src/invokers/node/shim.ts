@@ -6,7 +6,7 @@
 import { Socket } from "node:net";
 import { encodeError, encodeFrame, FrameParser, FrameType, type Frame } from "@riff/protocol";
 import { checkAccept, ContentError } from "./codec.js";
-import { isStreamFunction, loadFunction, type UserFunction } from "./function-module.js";
+import { isStreamFunction, loadFunction, userStack, type UserFunction } from "./function-module.js";
 import { argumentFor, replyFor } from "./message-shape.js";
 import { StreamSessions } from "./stream.js";
 
@@ -40,7 +40,8 @@ function errorBody(err: unknown, fallbackCode: string) {
   if (err instanceof ContentError) return { name: "ContentError", code: err.code, message: err.message };
   if (err instanceof Error) {
     const body: { name: string; code: string; message: string; stack?: string } = { name: err.name, code: fallbackCode, message: err.message };
-    if (err.stack !== undefined) body.stack = err.stack;
+    const stack = userStack(err);
+    if (stack !== undefined) body.stack = stack;
     return body;
   }
   return { name: "Error", code: fallbackCode, message: String(err) };
@@ -138,7 +139,8 @@ async function main(): Promise<void> {
   let fn: UserFunction;
   if (process.env["RIFF_POOL"] === "1") await waitForLoad();
   try {
-    fn = await loadFunction(process.env["RIFF_FUNCTION_ARTIFACT"] ?? "", process.env["RIFF_FUNCTION_HANDLER"] || undefined);
+    const env = process.env;
+    fn = await loadFunction(env["RIFF_FUNCTION_ARTIFACT"] ?? "", env["RIFF_FUNCTION_HANDLER"] || undefined, env["RIFF_FUNCTION_NAME"] ?? "");
     if (fn.$init !== undefined) await withTimeout(() => fn.$init?.(), "$init");
   } catch (err) {
     const body = errorBody(err, "RIFF_FUNCTION_STARTUP_FAILED");

@@ -1,6 +1,6 @@
 import type { Headers } from "@riff/core";
 import { encodeError, FrameType, type Frame } from "@riff/protocol";
-import type { UserFunction } from "./function-module.js";
+import { userStack, type UserFunction } from "./function-module.js";
 import { argumentFor, replyFor } from "./message-shape.js";
 
 /** An async iterable fed by pushes: the inputs of one stream. */
@@ -78,7 +78,8 @@ export class StreamSessions {
     run()
       .catch((err: unknown) => {
         const e = err instanceof Error ? err : new Error(String(err));
-        const body = { name: e.name, code: "RIFF_FUNCTION_ERROR", message: e.message, ...(e.stack === undefined ? {} : { stack: e.stack }) };
+        const stack = userStack(e);
+        const body = { name: e.name, code: "RIFF_FUNCTION_ERROR", message: e.message, ...(stack === undefined ? {} : { stack }) };
         this.send({ type: FrameType.ERROR, id, headers: {}, payload: encodeError(body) });
       })
       .finally(() => {
