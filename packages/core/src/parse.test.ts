@@ -44,8 +44,20 @@ describe("parseResources", () => {
   });
 
   it("refuses unknown fields and bad durations", () => {
-    expect(errorOf(fn("  invoker: node\n  input: n\n  artifact: a.js\n  colour: red\n")).message).toMatch(/:6: spec: .*colour/);
+    expect(errorOf(fn("  invoker: node\n  input: n\n  artifact: a.js\n  colour: red\n")).message).toMatch(/:9: spec\.colour: unknown field \(fields here: invoker, input, /);
     expect(errorOf(fn("  invoker: node\n  input: n\n  artifact: a.js\n  idleTimeoutMs: soon\n")).message).toMatch(/:9: spec\.idleTimeoutMs: 'soon' is not a duration/);
+  });
+
+  it("reports every problem of a document at once, in line order, with a guess for a misspelt field", () => {
+    const err = errorOf(fn("  invoker: node\n  inputs: numbers\n  artifact: a.js\n  minReplicas: lots\n"));
+    expect(err.message.split("\n")).toEqual([
+      "square-function.yaml:6: spec.input: is required",
+      expect.stringMatching(/^square-function\.yaml:7: spec\.inputs: unknown field; did you mean 'input'\? \(fields here: /),
+      "square-function.yaml:9: spec.minReplicas: must be a number, not a string ('lots')",
+    ]);
+    expect(errorOf(fn("  invoker: node\n  input: 5\n  artifact: a.js\n")).message).toBe(
+      "square-function.yaml:7: spec.input: must be a string or a list, not a number",
+    );
   });
 
   it("reports YAML syntax errors with their line", () => {

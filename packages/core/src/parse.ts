@@ -1,7 +1,8 @@
 import { LineCounter, parseAllDocuments, isNode, type Document } from "yaml";
 import { RiffError } from "./errors.js";
 import type { Resource } from "./resources.js";
-import { resourceSchema } from "./schema.js";
+import { problemsOf } from "./parse-issues.js";
+import { functionSchema, invokerSchema, resourceSchema, topicSchema } from "./schema.js";
 
 /** A resource together with where it was read from. */
 export interface SourcedResource {
@@ -25,7 +26,7 @@ export function parseResources(text: string, file: string): SourcedResource[] {
     const syntax = doc.errors[0];
     if (syntax !== undefined) {
       const line = lineCounter.linePos(syntax.pos[0]).line;
-      throw invalid(file, line, "", syntax.message.split("\n")[0] ?? "YAML syntax error");
+      throw invalid(file, [{ line, field: "", message: syntax.message.split("\n")[0] ?? "YAML syntax error" }]);
     }
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) continue;
@@ -34,22 +35,31 @@ export function parseResources(text: string, file: string): SourcedResource[] {
     const docLine = lineCounter.linePos(start).line;
     const result = resourceSchema.safeParse(value);
     if (!result.success) {
-      const issue = result.error.issues[0];
-      const path = (issue?.path ?? []).map((p) => (typeof p === "symbol" ? String(p) : p));
-      const line = lineOf(doc, lineCounter, path) ?? docLine;
-      throw invalid(file, line, path.join("."), issue?.message ?? "invalid");
+      // Every problem of the document at once, in line order: fixing one per run is tedious.
+      const problems = problemsOf(result.error.issues, value, schemaFor(value))
+        .map((p) => ({ ...p, line: lineOf(doc, lineCounter, p.path) ?? docLine, field: p.path.join(".") }))
+        .sort((a, b) => a.line - b.line);
+      throw invalid(file, problems);
     }
     out.push({ resource: result.data as Resource, file, line: docLine });
   }
   return out;
 }
 
-function invalid(file: string, line: number, field: string, message: string): RiffError {
-  const where = field === "" ? "" : ` ${field}:`;
-  return new RiffError("RIFF_INVALID_RESOURCE", `${file}:${line}:${where} ${message}`, {
-    hint: "fix the field in the file and apply it again; see docs/resources.md for every field",
-    details: { file, line, field },
+/** One RIFF_INVALID_RESOURCE for all of a document's problems, a `file:line: field: message` line each. */
+function invalid(file: string, problems: { line: number; field: string; message: string }[]): RiffError {
+  const lines = problems.map(({ line, field, message }) => `${file}:${line}:${field === "" ? "" : ` ${field}:`} ${message}`);
+  const first = problems[0] ?? { line: 1, field: "" };
+  return new RiffError("RIFF_INVALID_RESOURCE", lines.join("\n"), {
+    hint: `fix ${problems.length === 1 ? "the field" : "the fields"} in the file and apply it again; see docs/resources.md for every field`,
+    details: { file, line: first.line, field: first.field, problems },
   });
+}
+
+/** The schema of the document's kind, to list the fields it allows. */
+function schemaFor(value: unknown): unknown {
+  const kind = (value as { kind?: unknown } | null)?.kind;
+  return kind === "Topic" ? topicSchema : kind === "Invoker" ? invokerSchema : kind === "Function" ? functionSchema : undefined;
 }
 
 /** The line of the deepest node that exists along `path` (a missing field points at its parent). */
