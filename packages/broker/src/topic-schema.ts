@@ -3,6 +3,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { Logger } from "@riff/core";
 import type { TopicInfo } from "./broker.js";
+import { type WalScan, describeWalCut, scanWal } from "./wal-scan.js";
 
 /** Bumped when the layout of a topic file changes; a file of another version is refused. */
 export const TOPIC_FILE_FORMAT = "1";
@@ -210,6 +211,41 @@ export function fileSize(path: string): number {
     return statSync(path).size;
   } catch {
     return 0;
+  }
+}
+
+/**
+ * Reads the topic's WAL as SQLite's recovery will, to report later what recovery cuts off. Call
+ * it before the file is opened: once SQLite has recovered, the next write overwrites the cut part.
+ * Never throws: the scan only adds to a log line, so a failure is logged at debug and ignored.
+ */
+export function scanTopicWal(path: string, name: string, logger: Logger): WalScan | undefined {
+  try {
+    return scanWal(`${path}-wal`);
+  } catch (err) {
+    logger.debug("could not scan the WAL before opening the topic", {
+      topic: name,
+      error: String(err),
+    });
+    return undefined;
+  }
+}
+
+/**
+ * Logs what SQLite's recovery cut off the end of the WAL (see {@link scanTopicWal}); call once
+ * the file is open and readable, since the line says that everything before the cut is served.
+ */
+export function reportWalCut(wal: WalScan | undefined, name: string, logger: Logger): void {
+  if (wal === undefined) return;
+  const line = describeWalCut(name, wal);
+  const fields = { topic: name, ...wal };
+  if (line !== undefined) logger.warn(line, fields);
+  else if (wal.leftoverBytes > 0) {
+    // Routine: a WAL restart rewinds without truncating, so older frames follow the new ones.
+    logger.debug(
+      "the WAL ends in frames from before its last restart, which SQLite ignores",
+      fields,
+    );
   }
 }
 
