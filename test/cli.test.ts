@@ -1,5 +1,5 @@
 import { createServer } from "node:net";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -73,10 +73,14 @@ describe("the CLI's errors", () => {
     const home = mkdtempSync(join(tmpdir(), "riff-port-"));
     const r = await cli(home, ["system", "start", "--port", String(port)]);
     server.close();
-    rmSync(home, { recursive: true, force: true });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`port ${port} on 127.0.0.1 is already in use`);
     expect(r.stderr).toContain("--port");
+    // The failed start closed what it had opened: the next start finds its topics closed cleanly.
+    expect((await cli(home, ["system", "start", "--port", "0"])).code).toBe(0);
+    expect((await cli(home, ["system", "stop"])).code).toBe(0);
+    expect(readFileSync(join(home, "daemon.log"), "utf8")).not.toContain("not closed cleanly");
+    rmSync(home, { recursive: true, force: true });
   });
 
   it("topics create makes a topic, then changes only what it is asked to", async () => {

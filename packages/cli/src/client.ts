@@ -11,6 +11,8 @@ export interface DaemonInfo {
   home: string;
   startedAt: string;
   version: string;
+  /** Absent in the files of daemons older than this field. */
+  sandbox?: string;
 }
 
 /** The riff home: --home, else RIFF_HOME, else ~/.riff. */

@@ -23,6 +23,8 @@ export interface DaemonInfo {
   home: string;
   startedAt: string;
   version: string;
+  /** How functions are isolated: `bwrap`, or `none` when bubblewrap is missing or off. */
+  sandbox: string;
 }
 
 /** `created` -> `starting` -> `running` -> `stopping` -> `stopped`. */
@@ -48,6 +50,7 @@ export class Daemon {
   private sandboxKind = "none";
   private readonly replies = new ReplyHub();
   private info: DaemonInfo | undefined;
+  private wroteInfo = false;
   private readonly stopped: Promise<void>;
   private resolveStopped: () => void = () => {};
 
@@ -62,8 +65,18 @@ export class Daemon {
     return this.stopped;
   }
 
+  /** Starts everything; if any part fails, what did start is stopped again (the broker closed cleanly). */
   async start(): Promise<DaemonInfo> {
     this.state = "starting";
+    try {
+      return await this.startParts();
+    } catch (err) {
+      await this.stop().catch((stopErr: unknown) => this.logger.error("stopping after a failed start failed", { err: String(stopErr) }));
+      throw err;
+    }
+  }
+
+  private async startParts(): Promise<DaemonInfo> {
     const { home, port, host } = this.options;
     mkdirSync(home, { recursive: true, mode: 0o700 });
     const token = ensureToken(this.paths.token);
@@ -135,8 +148,10 @@ export class Daemon {
       home,
       startedAt: new Date().toISOString(),
       version: VERSION,
+      sandbox: this.sandboxKind,
     };
     writeFileSync(this.paths.daemonInfo, `${JSON.stringify(this.info, null, 2)}\n`);
+    this.wroteInfo = true;
     this.scaleTimer = setInterval(() => void this.scale(), this.options.scaleIntervalMs);
     this.state = "running";
     this.logger.info("riff daemon running", { url: this.info.url, home });
@@ -156,7 +171,8 @@ export class Daemon {
     await this.broker?.stop();
     this.logs?.close();
     this.server?.closeAllConnections();
-    rmSync(this.paths.daemonInfo, { force: true });
+    // Only our own: after a failed start the file may be another daemon's.
+    if (this.wroteInfo) rmSync(this.paths.daemonInfo, { force: true });
     this.state = "stopped";
     this.logger.info("riff daemon stopped");
     this.resolveStopped();
