@@ -58,6 +58,9 @@ describe("the CLI's errors", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("unknown invoker 'cobol'");
     expect(r.stderr).toContain("node");
+    expect(r.stderr).not.toContain("did you mean");
+    const typo = await riff.cli(["create", "python", "--name", "x", "--input", "y"], work);
+    expect(typo.stderr).toContain("unknown invoker 'python'; did you mean 'python3'?");
   });
 
   it("publish to a missing topic exits non-zero with the gateway's message", async () => {

@@ -80,6 +80,14 @@ describe("the gateway", () => {
     expect(described.offsets[0]?.end).toBe(1);
   });
 
+  it("riff publish --reply past its --timeout says to wait longer with --timeout", async () => {
+    const r = await riff.cli(["publish", "--input", "never-in", "--data", "x", "--reply", "--timeout", "300ms"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("no reply within 300 ms");
+    expect(r.stderr).toContain("--timeout");
+    expect(r.stderr).not.toContain("X-Riff-Timeout");
+  });
+
   it("a bad X-Riff-Timeout: 400 naming the header", async () => {
     const res = await post("/requests/numbers", "1", { "x-riff-timeout": "soon" });
     expect(res.status).toBe(400);

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import {
+  closest,
   DEFAULT_IDLE_TIMEOUT_MS,
   findCycle,
   RiffError,
@@ -176,7 +177,8 @@ export class Deployments {
     const { spec, metadata } = resource;
     const invoker = this.o.invokers.get(spec.invoker);
     if (invoker === undefined) {
-      throw new RiffError("RIFF_INVOKER_NOT_FOUND", `${file}: spec.invoker: unknown invoker '${spec.invoker}'`, {
+      const guess = closest(spec.invoker, this.o.invokers.names());
+      throw new RiffError("RIFF_INVOKER_NOT_FOUND", `${file}: spec.invoker: unknown invoker '${spec.invoker}'${guess === undefined ? "" : `; did you mean '${guess}'?`}`, {
         hint: `use one of: ${this.o.invokers.names().join(", ")}, or declare one with \`riff invokers apply -f FILE\``,
       });
     }

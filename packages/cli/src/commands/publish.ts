@@ -1,3 +1,4 @@
+import { RiffError } from "@riff/core";
 import { DaemonClient, errorFrom } from "../client.js";
 import { badArgument, info } from "../output.js";
 
@@ -29,7 +30,16 @@ export async function publish(home: string, o: PublishOptions): Promise<void> {
   for (let i = 0; i < count; i++) {
     const res = await client.fetch(path, { method: "POST", headers, body: o.data });
     const body = Buffer.from(await res.arrayBuffer());
-    if (!res.ok) throw errorFrom(res.status, body.toString("utf8"));
+    if (!res.ok) {
+      const err = errorFrom(res.status, body.toString("utf8"));
+      // The gateway's hint names its header; here the flag is what the user can change.
+      if (err instanceof RiffError && err.code === "RIFF_REPLY_TIMEOUT") {
+        throw new RiffError(err.code, err.message, {
+          hint: "the message is kept and will still be processed; wait longer with --timeout (e.g. --timeout 2m), or see what the function does with `riff logs -n NAME`",
+        });
+      }
+      throw err;
+    }
     if (o.reply === true) {
       process.stdout.write(body);
       if (body.length === 0 || body[body.length - 1] !== 0x0a) process.stdout.write("\n");

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename, extname, join, relative, resolve } from "node:path";
-import { assertValidName, API_VERSION, parseDuration } from "@riff/core";
+import { assertValidName, API_VERSION, closest, parseDuration } from "@riff/core";
 import { DaemonClient } from "../client.js";
 import { badArgument, info } from "../output.js";
 
@@ -124,7 +124,9 @@ async function invokerMatchers(client: DaemonClient | undefined, invoker: string
   const { invokers } = await client.call<{ invokers: { name: string; matchers: string[] }[] }>("GET", "invokers");
   const found = invokers.find((i) => i.name === invoker);
   if (found === undefined) {
-    throw badArgument(`unknown invoker '${invoker}'`, `use one of: ${invokers.map((i) => i.name).join(", ")}`);
+    const names = invokers.map((i) => i.name);
+    const guess = closest(invoker, names);
+    throw badArgument(`unknown invoker '${invoker}'${guess === undefined ? "" : `; did you mean '${guess}'?`}`, `use one of: ${names.join(", ")}`);
   }
   return found.matchers;
 }
