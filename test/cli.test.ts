@@ -115,6 +115,17 @@ describe("the CLI's errors", () => {
     expect([described.retentionMs, described.partitions]).toEqual([3_600_000, 2]);
   });
 
+  it("delete takes the function's consumer group with it, and --all says which topics it kept", async () => {
+    expect((await deployNode(riff, "d-first", "module.exports = (x) => x;\n", ["--input", "d-shared"])).code).toBe(0);
+    expect((await deployNode(riff, "d-second", "module.exports = (x) => x;\n", ["--input", "d-shared"])).code).toBe(0);
+    const groups = async () =>
+      (JSON.parse((await riff.cli(["topics", "describe", "d-shared", "-o", "json"])).stdout) as { groups: { group: string }[] }).groups.map((g) => g.group).sort();
+    expect(await groups()).toEqual(["d-first", "d-second"]);
+    const r = await riff.cli(["delete", "--all", "d-first"]);
+    expect(r.stdout).toBe("function/d-first deleted\ntopic/d-shared kept: function d-second uses it\n");
+    expect(await groups()).toEqual(["d-second"]);
+  });
+
   it("has --help with an example on every command", async () => {
     const commands = [
       [], ["system", "start"], ["system", "stop"], ["system", "status"], ["create"], ["apply"], ["update"], ["delete"],

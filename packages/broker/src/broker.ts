@@ -163,6 +163,11 @@ export interface Broker {
   /** Moves a group's committed offsets. */
   seek(topic: string, group: string, target: SeekTarget): Promise<void>;
   /**
+   * Forgets a group and its committed offsets (a deleted function's); a group that does not
+   * exist is no error. Fails with RIFF_INVALID_ARGUMENT while the group has members.
+   */
+  deleteGroup(topic: string, group: string): Promise<void>;
+  /**
    * Calls `listener` after messages are appended to `topic` (which need not exist yet), with the
    * new positions, read-only; returns an unsubscribe function. A throwing listener is logged.
    */

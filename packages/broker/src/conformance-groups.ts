@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Broker, GroupConsumer } from "./broker.js";
-import { byPartition, bytes, iterate, range, str, take } from "./conformance-helpers.js";
+import { byPartition, bytes, expectCode, iterate, range, str, take } from "./conformance-helpers.js";
 
 /** Publishes `count` messages to `partition`, payloads `p<partition>-<i>`. */
 async function fill(
@@ -153,6 +153,23 @@ export function describeGroupConformance(get: () => Broker): void {
       ]);
       await a.close();
       await b.close();
+    });
+
+    it("deletes a group without members, so a group of that name starts afresh", async () => {
+      const broker = get();
+      await broker.createTopic("numbers");
+      await fill(broker, "numbers", 0, 0, 4);
+      const a = broker.consume("numbers", "g");
+      const got = await take(iterate(a), 4);
+      await a.commit(0, got.at(-1)?.offset ?? 0);
+      await expectCode(broker.deleteGroup("numbers", "g"), "RIFF_INVALID_ARGUMENT");
+      await a.close();
+      await broker.deleteGroup("numbers", "g");
+      await broker.deleteGroup("numbers", "never-was");
+      expect((await broker.describeTopic("numbers")).groups).toEqual([]);
+      const again = broker.consume("numbers", "g");
+      expect((await take(iterate(again), 4)).map((m) => m.offset)).toEqual([0, 1, 2, 3]);
+      await again.close();
     });
 
     it("never redelivers what was committed, to a later member of the group", async () => {

@@ -94,6 +94,18 @@ export class OpenTopic {
     return { group, partitions, lag: partitions.reduce((sum, p) => sum + p.lag, 0) };
   }
 
+  /** Forgets `group`; see {@link Broker.deleteGroup}. */
+  deleteGroup(group: string): void {
+    const g = this.groups.get(group);
+    if (g?.isActive() === true) {
+      throw invalidArgument(`group '${group}' of topic '${this.name}' still has members; close its consumers first`);
+    }
+    // Queued commits of the group are written first, so none brings it back after the delete.
+    this.queue.flush();
+    this.log.deleteGroup(group);
+    this.groups.delete(group);
+  }
+
   /** Raises the partition count and lets every group adopt the new partitions. */
   setPartitions(partitions: number): void {
     this.log.setPartitions(partitions);

@@ -277,6 +277,10 @@ export class SqliteBroker implements Broker, AsyncDisposable {
     await this.topic(topic).seek(group, target);
   }
 
+  async deleteGroup(topic: string, group: string): Promise<void> {
+    this.topic(topic).deleteGroup(group);
+  }
+
   onAppend(topic: string, listener: AppendListener): () => void {
     const set = this.listeners.get(topic) ?? new Set<AppendListener>();
     this.listeners.set(topic, set);

@@ -234,6 +234,12 @@ export class SqliteTopicLog {
     this.preparePartitions();
   }
 
+  /** Deletes a group's committed offsets. */
+  deleteGroup(group: string): void {
+    this.db.prepare("DELETE FROM groups WHERE grp = ?").run(group);
+    this.storedGroups.delete(group);
+  }
+
   /** Stores new retention and durability settings. */
   updateConfig(info: TopicInfo): void {
     this.db.prepare("UPDATE meta SET value = ? WHERE key = 'config'").run(JSON.stringify(info));

@@ -102,9 +102,9 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
       await withProgress(res, query, (progress) => o.deployments.update(name ?? "", progress));
     }],
     ["DELETE", /^functions\/([^/]+)$/, async (_q, res, [name], query) => {
-      const deleted = await o.deployments.delete(name ?? "", query.get("all") === "true");
+      const { deleted, kept } = await o.deployments.delete(name ?? "", query.get("all") === "true");
       o.scaler.forget(name ?? "");
-      sendJson(res, 200, { deleted });
+      sendJson(res, 200, { deleted, kept });
     }],
     ["GET", /^functions\/([^/]+)\/logs$/, async (req, res, [name], query) => {
       const fn = name ?? "";

@@ -115,22 +115,34 @@ export class Deployments {
   }
 
   /** Deletes a function; with `all`, also the topics it names. */
-  async delete(name: string, all: boolean): Promise<string[]> {
+  /** Deletes a function (and with `all` its topics no other function uses); says what it kept and why. */
+  async delete(name: string, all: boolean): Promise<{ deleted: string[]; kept: string[] }> {
     const { fn, runner } = this.require(name);
     await runner.stop();
     this.runners.delete(name);
     this.o.store.remove(name);
     this.o.logs.remove(name);
+    // Its consumer groups go too: `riff topics describe` would show them lagging forever, and a
+    // new function of the same name would start where this one stopped.
+    for (const input of fn.inputs) {
+      if ((await this.o.broker.getTopic(input)) !== undefined) await this.o.broker.deleteGroup(input, name);
+    }
     const deleted = [`function/${name}`];
+    const kept: string[] = [];
     if (all) {
       for (const topic of [...fn.inputs, fn.output]) {
-        if (topic === undefined || this.usedBy(topic).length > 0) continue;
+        if (topic === undefined) continue;
+        const users = this.usedBy(topic);
+        if (users.length > 0) {
+          kept.push(`topic/${topic} kept: function ${users.join(", ")} uses it`);
+          continue;
+        }
         if ((await this.o.broker.getTopic(topic)) === undefined) continue;
         await this.o.broker.deleteTopic(topic);
         deleted.push(`topic/${topic}`);
       }
     }
-    return deleted;
+    return { deleted, kept };
   }
 
   /** Functions reading or writing `topic`. */

@@ -162,9 +162,10 @@ export async function update(home: string, name: string): Promise<void> {
 
 /** `riff delete [--all] NAME`. */
 export async function remove(home: string, name: string, all: boolean): Promise<void> {
-  const { deleted } = await new DaemonClient(home).call<{ deleted: string[] }>(
+  const { deleted, kept = [] } = await new DaemonClient(home).call<{ deleted: string[]; kept?: string[] }>(
     "DELETE",
     `functions/${encodeURIComponent(name)}${all ? "?all=true" : ""}`,
   );
   for (const d of deleted) process.stdout.write(`${d} deleted\n`);
+  for (const k of kept) process.stdout.write(`${k}\n`);
 }
