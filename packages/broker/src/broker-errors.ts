@@ -28,7 +28,7 @@ export function partitionsDecrease(topic: string, current: number, requested: nu
   );
 }
 
-/** RIFF_INVALID_ARGUMENT with the topic in the details. */
+/** RIFF_INVALID_ARGUMENT; the message names the topic and the field at fault. */
 export function invalidArgument(message: string, hint?: string): RiffError {
   return new RiffError("RIFF_INVALID_ARGUMENT", message, hint === undefined ? {} : { hint });
 }
