@@ -65,7 +65,7 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
         const snap = runner.snapshot();
         const lags = await Promise.all(fn.inputs.map((t) => o.broker.lag(t, fn.name).catch(() => undefined)));
         const partitionLag = lags.flatMap((l, i) => (l?.partitions ?? []).map((p) => ({ topic: fn.inputs[i], ...p })));
-        const desired = o.scaler.decisions(fn.name).at(-1)?.to ?? snap.replicas.length;
+        const desired = o.scaler.desired(fn.name) ?? snap.replicas.length;
         return {
           ...fn,
           ...snap,

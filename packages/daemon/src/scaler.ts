@@ -25,6 +25,10 @@ interface Memory {
   endTotal: number | undefined;
   arrivalRate: number;
   decisions: ScalingEvent[];
+  /** What the last tick decided, changed or not; undefined before the first. */
+  desired: number | undefined;
+  /** Replicas seen at the last tick. */
+  seen: number;
 }
 
 /**
@@ -51,6 +55,11 @@ export class Scaler {
     }
   }
 
+  /** How many replicas the autoscaler wants now; undefined before it first looked. */
+  desired(name: string): number | undefined {
+    return this.memory.get(name)?.desired;
+  }
+
   /** The last decisions that changed something, newest last. */
   decisions(name: string): ScalingEvent[] {
     return this.memory.get(name)?.decisions ?? [];
@@ -71,7 +80,7 @@ export class Scaler {
     if (snap.status === "failed" && snap.replicas.length === 0) return;
     const lags = await Promise.all(fn.inputs.map((t) => this.broker.lag(t, fn.name)));
     const lag = { lag: lags.reduce((s, l) => s + l.lag, 0), partitions: lags.flatMap((l) => l.partitions) };
-    const m = this.remember(fn.name, now);
+    const m = this.remember(fn.name, now, snap.replicas.length);
     const seconds = Math.max(0.001, (now - m.lastTick) / 1000);
     for (const r of snap.replicas) {
       const before = m.handled.get(r.id);
@@ -89,6 +98,10 @@ export class Scaler {
     m.lastTick = now;
 
     const current = snap.replicas.length;
+    if (current > m.seen && current > (m.desired ?? 0)) {
+      // Started between ticks without the autoscaler: the runner does 0 -> 1 itself on a message.
+      this.record(fn.name, m, { from: m.seen, to: current, reason: "a message arrived: started at once, before the autoscaler's next look" });
+    }
     const decision = decide(
       {
         current,
@@ -107,20 +120,27 @@ export class Scaler {
       now,
     );
     m.downSince = decision.downSince;
+    m.desired = decision.desired;
+    m.seen = current;
     if (decision.desired !== current) this.act(fn.name, runner, current, decision, m);
   }
 
   private act(name: string, runner: FunctionRunner, from: number, d: ScaleDecision, m: Memory): void {
-    m.decisions.push({ at: new Date().toISOString(), from, to: d.desired, reason: d.reason });
-    if (m.decisions.length > DECISIONS_KEPT) m.decisions.shift();
-    this.logger.info("scaling", { fn: name, from, to: d.desired, reason: d.reason });
+    this.record(name, m, { from, to: d.desired, reason: d.reason });
     void runner.scaleTo(d.desired);
   }
 
-  private remember(name: string, now: number): Memory {
+  private record(name: string, m: Memory, e: Omit<ScalingEvent, "at">): void {
+    m.decisions.push({ at: new Date().toISOString(), ...e });
+    if (m.decisions.length > DECISIONS_KEPT) m.decisions.shift();
+    this.logger.info("scaling", { fn: name, ...e });
+  }
+
+  /** This function's memory; a new one starts from the replicas running now (started by `riff create`). */
+  private remember(name: string, now: number, running: number): Memory {
     let m = this.memory.get(name);
     if (m === undefined) {
-      m = { downSince: undefined, lastTick: now, handled: new Map(), rates: new Map(), endTotal: undefined, arrivalRate: 0, decisions: [] };
+      m = { downSince: undefined, lastTick: now, handled: new Map(), rates: new Map(), endTotal: undefined, arrivalRate: 0, decisions: [], desired: undefined, seen: running };
       this.memory.set(name, m);
     }
     return m;
