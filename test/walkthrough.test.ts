@@ -64,7 +64,8 @@ describe("the walkthrough", () => {
 
   it("update rolls out changed code", async () => {
     writeFileSync(join(work, "square.js"), "module.exports = (x) => x ** 3\n");
-    const u = await riff.cli(["update", "-n", "square"]);
+    // Without a name: the folder's only square-function.yaml names it.
+    const u = await riff.cli(["update"], work);
     expect(u.stdout).toContain("function/square updated (revision 2)");
     expect((await riff.cli(["publish", "--input", "numbers", "--data", "10", "--reply"])).stdout).toBe("1000\n");
   });

@@ -104,13 +104,13 @@ example(
   program
     .command("update")
     .description("re-read a function's YAML and code and roll out a new revision")
-    .argument("[name]", "function name")
+    .argument("[name]", "function name (default: the one whose NAME-function.yaml is the only one in this folder)")
     .option("-n, --name <name>", "function name")
     .action(run(async () => async (home: string, name: string | undefined, o: { name?: string }) => {
-      const { update } = await import("./commands/resources.js");
+      const { update, functionHere } = await import("./commands/resources.js");
       const { badArgument } = await import("./output.js");
-      const fn = o.name ?? name;
-      if (fn === undefined) throw badArgument("name the function to update", "riff update -n square");
+      const fn = o.name ?? name ?? functionHere(process.cwd());
+      if (fn === undefined) throw badArgument("name the function to update (no single NAME-function.yaml in this folder)", "riff update -n square");
       await update(home, fn);
     })),
   "riff update -n square",

@@ -160,6 +160,12 @@ export async function update(home: string, name: string): Promise<void> {
   report(await new DaemonClient(home).callWithProgress<ApplyResult[]>("POST", `functions/${encodeURIComponent(name)}/update`));
 }
 
+/** The function whose `NAME-function.yaml` (as `riff create` writes it) is the only one in `dir`. */
+export function functionHere(dir: string): string | undefined {
+  const found = readdirSync(dir).filter((f) => f.endsWith("-function.yaml"));
+  return found.length === 1 ? found[0]?.slice(0, -"-function.yaml".length) : undefined;
+}
+
 /** `riff delete [--all] NAME`. */
 export async function remove(home: string, name: string, all: boolean): Promise<void> {
   const { deleted, kept = [] } = await new DaemonClient(home).call<{ deleted: string[]; kept?: string[] }>(
