@@ -88,6 +88,12 @@ describe("the gateway", () => {
     expect(r.stderr).not.toContain("X-Riff-Timeout");
   });
 
+  it("only riff writes to the dead-letter topic: a POST there is a 400", async () => {
+    const res = await post("/messages/riff-dead-letters", "forged");
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain("only riff writes dead letters");
+  });
+
   it("a bad X-Riff-Timeout: 400 naming the header", async () => {
     const res = await post("/requests/numbers", "1", { "x-riff-timeout": "soon" });
     expect(res.status).toBe(400);

@@ -1,6 +1,6 @@
 import { randomFillSync, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { HeaderNames, parseDuration, RiffError, type Headers, type Logger, silentLogger } from "@riff/core";
+import { DEAD_LETTER_TOPIC, HeaderNames, parseDuration, RiffError, type Headers, type Logger, silentLogger } from "@riff/core";
 import type { Broker } from "@riff/broker";
 import { readBody, sendError, sendJson } from "./http-util.js";
 import type { ReplyHub } from "./reply-hub.js";
@@ -63,6 +63,13 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
       res.setHeader("allow", "POST");
       throw new RiffError("RIFF_METHOD_NOT_ALLOWED", `${req.method ?? "?"} is not allowed here; use POST`, {
         hint: `curl -X POST --data 10 http://HOST:PORT${reply ? REQUESTS : MESSAGES}${topic}`,
+      });
+    }
+    if (topic === DEAD_LETTER_TOPIC) {
+      // riff writes there, with the reason; a message posted by hand would look like one of its.
+      req.resume();
+      throw new RiffError("RIFF_INVALID_ARGUMENT", `topic '${topic}' is riff's own: only riff writes dead letters`, {
+        hint: `to run a dead letter again, publish its payload to the function's input topic (see them with \`riff topics tail ${topic}\`)`,
       });
     }
     if ((await broker.getTopic(topic)) === undefined) {
