@@ -337,12 +337,14 @@ export class SqliteTopicLog {
           )
           .raw(true),
       );
-      // The topic's budget is shared, so many partitions do not multiply the memory held.
-      const { tailCacheMessages, tailCacheBytes } = this.options;
-      const share = this.info.partitions;
-      this.caches.push(
-        new TailCache(Math.ceil(tailCacheMessages / share), Math.ceil(tailCacheBytes / share)),
-      );
+    }
+    // The topic's budget is shared, so many partitions do not multiply the memory held. More
+    // partitions mean smaller shares for all: the caches start over (reads fall back to SQLite).
+    const { tailCacheMessages, tailCacheBytes } = this.options;
+    const share = this.info.partitions;
+    this.caches.length = 0;
+    for (let p = 0; p < share; p++) {
+      this.caches.push(new TailCache(Math.ceil(tailCacheMessages / share), Math.ceil(tailCacheBytes / share)));
     }
   }
 }
