@@ -107,23 +107,3 @@ export interface ResolvedFunction {
   source: string | undefined;
 }
 
-/** A Topic after defaults. */
-export interface ResolvedTopic {
-  name: string;
-  partitions: number;
-  retentionMs: number;
-  retentionBytes: number;
-  durability: Durability;
-}
-
-/** Applies the Topic defaults. Pure. */
-export function resolveTopic(resource: TopicResource): ResolvedTopic {
-  const spec = resource.spec;
-  return {
-    name: resource.metadata.name,
-    partitions: spec.partitions ?? DEFAULT_PARTITIONS,
-    retentionMs: spec.retentionMs ?? DEFAULT_RETENTION_MS,
-    retentionBytes: spec.retentionBytes ?? DEFAULT_RETENTION_BYTES,
-    durability: spec.durability ?? "process",
-  };
-}

@@ -6,6 +6,7 @@ import type { Deployments, SourceDocument } from "./deployments.js";
 import type { FunctionLogs } from "./function-logs.js";
 import type { InvokerRegistry } from "./invoker-registry.js";
 import type { Scaler } from "./scaler.js";
+import { reconcileTopic } from "./resource-apply.js";
 import { checkBearer } from "./token.js";
 import { DEFAULT_TAIL_COUNT, parseTailFrom, tailTopic } from "./topic-tail.js";
 
@@ -131,20 +132,9 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
       if (partitions !== undefined && (!Number.isInteger(partitions) || partitions < 1)) {
         throw new RiffError("RIFF_INVALID_ARGUMENT", `partitions must be a whole number of at least 1, not ${String(partitions)}`);
       }
-      const settings = { retentionMs, retentionBytes, durability };
-      const given = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
-      const existing = await o.broker.getTopic(body.name);
-      if (existing === undefined) {
-        const topic = await o.broker.createTopic(body.name, { partitions: partitions ?? 1, ...given });
-        sendJson(res, 201, { ...topic, action: "created" });
-        return;
-      }
       // Only what was asked for changes: a plain `riff topics create` of an existing topic is a no-op.
-      let topic = existing;
-      if (partitions !== undefined) topic = await o.broker.setPartitions(body.name, partitions);
-      if (Object.keys(given).length > 0) topic = await o.broker.configureTopic(body.name, given);
-      const changed = JSON.stringify(topic) !== JSON.stringify(existing);
-      sendJson(res, 200, { ...topic, action: changed ? "updated" : "unchanged" });
+      const { topic, action } = await reconcileTopic(o.broker, body.name, { partitions, retentionMs, retentionBytes, durability });
+      sendJson(res, action === "created" ? 201 : 200, { ...topic, action });
     }],
     ["GET", /^topics\/([^/]+)\/messages$/, async (req, res, [name], query) => {
       const topic = name ?? "";

@@ -1,11 +1,7 @@
 import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
 import {
-  closest,
-  DEFAULT_IDLE_TIMEOUT_MS,
   findCycle,
   RiffError,
-  resolveTopic,
   type FunctionResource,
   type InvokerResource,
   type Logger,
@@ -18,6 +14,9 @@ import { FunctionRunner, type ReplySink, type Sandbox } from "@riff/runtime";
 import type { FunctionLogs } from "./function-logs.js";
 import type { FunctionStore, StoredFunction } from "./function-store.js";
 import type { InvokerRegistry } from "./invoker-registry.js";
+import { reconcileTopic, resolveFunction, sameSpec, type ApplyResult } from "./resource-apply.js";
+
+export type { ApplyResult } from "./resource-apply.js";
 
 /** One YAML file sent by the CLI: its absolute path (artifacts resolve against it) and text. */
 export interface SourceDocument {
@@ -25,13 +24,6 @@ export interface SourceDocument {
   text: string;
 }
 
-/** What applying one resource did. */
-export interface ApplyResult {
-  kind: "Function" | "Topic" | "Invoker";
-  name: string;
-  action: "created" | "updated" | "unchanged";
-  revision?: number;
-}
 
 /** What {@link Deployments} needs. */
 export interface DeploymentsOptions {
@@ -81,7 +73,7 @@ export class Deployments {
     }
     // Invokers first: a function in the same apply may use one.
     const results: ApplyResult[] = invokers.map((i) => ({ kind: "Invoker", name: i.metadata.name, action: this.o.invokers.apply(i, dryRun) }));
-    const functions = functionDocs.map(({ resource, file }) => this.resolveFunction(resource, file));
+    const functions = functionDocs.map(({ resource, file }) => resolveFunction(this.o.invokers, resource, file));
     this.checkCycles(functions);
     if (dryRun) {
       return [
@@ -90,7 +82,12 @@ export class Deployments {
         ...functions.map((f) => ({ kind: "Function" as const, name: f.name, action: "unchanged" as const })),
       ];
     }
-    for (const t of topics) results.push(await this.applyTopic(t));
+    for (const t of topics) {
+      // Only the fields the document names: the broker's defaults are for new topics alone.
+      const { partitions, retentionMs, retentionBytes, durability } = t.spec;
+      const { action } = await reconcileTopic(this.o.broker, t.metadata.name, { partitions, retentionMs, retentionBytes, durability });
+      results.push({ kind: "Topic", name: t.metadata.name, action });
+    }
     for (const f of functions) results.push(await this.applyFunction(f, progress));
     return results;
   }
@@ -185,62 +182,6 @@ export class Deployments {
     }
   }
 
-  private resolveFunction(resource: FunctionResource, file: string): ResolvedFunction {
-    const { spec, metadata } = resource;
-    const invoker = this.o.invokers.get(spec.invoker);
-    if (invoker === undefined) {
-      const guess = closest(spec.invoker, this.o.invokers.names());
-      throw new RiffError("RIFF_INVOKER_NOT_FOUND", `${file}: spec.invoker: unknown invoker '${spec.invoker}'${guess === undefined ? "" : `; did you mean '${guess}'?`}`, {
-        hint: `use one of: ${this.o.invokers.names().join(", ")}, or declare one with \`riff invokers apply -f FILE\``,
-      });
-    }
-    return {
-      name: metadata.name,
-      invoker: spec.invoker,
-      inputs: Array.isArray(spec.input) ? spec.input : [spec.input],
-      output: spec.output,
-      handler: spec.handler,
-      artifact: resolve(dirname(file), spec.artifact),
-      maxReplicas: spec.maxReplicas,
-      minReplicas: spec.minReplicas ?? 0,
-      idleTimeoutMs: spec.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
-      concurrency: spec.concurrency ?? invoker.defaultConcurrency,
-      ordering: spec.ordering ?? "partition",
-      allowCycle: spec.allowCycle ?? false,
-      replyFrom: spec.replyFrom ?? "self",
-      env: spec.env ?? {},
-      source: file,
-    };
-  }
-
-  private async applyTopic(t: TopicResource): Promise<ApplyResult> {
-    const spec = resolveTopic(t);
-    const existing = await this.o.broker.getTopic(spec.name);
-    if (existing === undefined) {
-      await this.o.broker.createTopic(spec.name, spec);
-      return { kind: "Topic", name: spec.name, action: "created" };
-    }
-    // A document that does not name a partition count leaves an existing topic's alone.
-    if (spec.partitions < existing.partitions && t.spec.partitions !== undefined) {
-      throw new RiffError("RIFF_PARTITIONS_DECREASE", `topic '${spec.name}' has ${existing.partitions} partitions; they cannot go down to ${spec.partitions}`, {
-        hint: "keep spec.partitions at least as high, or delete the topic and create it again",
-      });
-    }
-    let action: ApplyResult["action"] = "unchanged";
-    if (spec.partitions > existing.partitions) {
-      await this.o.broker.setPartitions(spec.name, spec.partitions);
-      action = "updated";
-    }
-    // Likewise retention and durability: only what the document names is set.
-    const named = { retentionMs: t.spec.retentionMs, retentionBytes: t.spec.retentionBytes, durability: t.spec.durability };
-    const changed = Object.fromEntries(Object.entries(named).filter(([k, v]) => v !== undefined && v !== existing[k as keyof typeof named]));
-    if (Object.keys(changed).length > 0) {
-      await this.o.broker.configureTopic(spec.name, changed);
-      action = "updated";
-    }
-    return { kind: "Topic", name: spec.name, action };
-  }
-
   private async applyFunction(spec: ResolvedFunction, progress?: (line: string) => void): Promise<ApplyResult> {
     const digest = this.o.store.digest(spec.artifact);
     const existing = this.runners.get(spec.name);
@@ -333,10 +274,4 @@ export class Deployments {
     for (const input of fn.inputs) await this.o.broker.ensureTopic(input);
     if (fn.output !== undefined) await this.o.broker.ensureTopic(fn.output);
   }
-}
-
-function sameSpec(a: ResolvedFunction, b: ResolvedFunction): boolean {
-  if (a.inputs.join() !== b.inputs.join()) return false;
-  const keys = ["invoker", "output", "allowCycle", "replyFrom", "handler", "artifact", "maxReplicas", "minReplicas", "idleTimeoutMs", "concurrency", "ordering"] as const;
-  return keys.every((k) => a[k] === b[k]) && JSON.stringify(a.env) === JSON.stringify(b.env);
 }

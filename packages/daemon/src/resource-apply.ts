@@ -1,0 +1,76 @@
+import { dirname, resolve } from "node:path";
+import {
+  closest,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  RiffError,
+  type FunctionResource,
+  type ResolvedFunction,
+} from "@riff/core";
+import type { Broker, TopicConfig, TopicInfo } from "@riff/broker";
+import type { InvokerRegistry } from "./invoker-registry.js";
+
+/** What applying one resource did. */
+export interface ApplyResult {
+  kind: "Function" | "Topic" | "Invoker";
+  name: string;
+  action: "created" | "updated" | "unchanged";
+  revision?: number;
+}
+
+/**
+ * Makes topic `name` have what `wanted` names, and leaves alone what it does not: a Topic
+ * document or `riff topics create` without a partition count keeps an existing topic's, and
+ * likewise retention and durability. Partitions only go up (RIFF_PARTITIONS_DECREASE).
+ */
+export async function reconcileTopic(
+  broker: Broker,
+  name: string,
+  wanted: TopicConfig,
+): Promise<{ topic: TopicInfo; action: ApplyResult["action"] }> {
+  const existing = await broker.getTopic(name);
+  if (existing === undefined) return { topic: await broker.createTopic(name, wanted), action: "created" };
+  let topic = existing;
+  if (wanted.partitions !== undefined && wanted.partitions !== existing.partitions) {
+    topic = await broker.setPartitions(name, wanted.partitions);
+  }
+  const named = { retentionMs: wanted.retentionMs, retentionBytes: wanted.retentionBytes, durability: wanted.durability };
+  const changed = Object.fromEntries(Object.entries(named).filter(([k, v]) => v !== undefined && v !== existing[k as keyof typeof named]));
+  if (Object.keys(changed).length > 0) topic = await broker.configureTopic(name, changed);
+  return { topic, action: JSON.stringify(topic) === JSON.stringify(existing) ? "unchanged" : "updated" };
+}
+
+/** A Function document with its defaults applied and its artifact resolved against its file. */
+export function resolveFunction(invokers: InvokerRegistry, resource: FunctionResource, file: string): ResolvedFunction {
+  const { spec, metadata } = resource;
+  const invoker = invokers.get(spec.invoker);
+  if (invoker === undefined) {
+    const guess = closest(spec.invoker, invokers.names());
+    throw new RiffError("RIFF_INVOKER_NOT_FOUND", `${file}: spec.invoker: unknown invoker '${spec.invoker}'${guess === undefined ? "" : `; did you mean '${guess}'?`}`, {
+      hint: `use one of: ${invokers.names().join(", ")}, or declare one with \`riff invokers apply -f FILE\``,
+    });
+  }
+  return {
+    name: metadata.name,
+    invoker: spec.invoker,
+    inputs: Array.isArray(spec.input) ? spec.input : [spec.input],
+    output: spec.output,
+    handler: spec.handler,
+    artifact: resolve(dirname(file), spec.artifact),
+    maxReplicas: spec.maxReplicas,
+    minReplicas: spec.minReplicas ?? 0,
+    idleTimeoutMs: spec.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+    concurrency: spec.concurrency ?? invoker.defaultConcurrency,
+    ordering: spec.ordering ?? "partition",
+    allowCycle: spec.allowCycle ?? false,
+    replyFrom: spec.replyFrom ?? "self",
+    env: spec.env ?? {},
+    source: file,
+  };
+}
+
+/** Whether two resolved functions have the same settings (the code is compared by digest). */
+export function sameSpec(a: ResolvedFunction, b: ResolvedFunction): boolean {
+  if (a.inputs.join() !== b.inputs.join()) return false;
+  const keys = ["invoker", "output", "allowCycle", "replyFrom", "handler", "artifact", "maxReplicas", "minReplicas", "idleTimeoutMs", "concurrency", "ordering"] as const;
+  return keys.every((k) => a[k] === b[k]) && JSON.stringify(a.env) === JSON.stringify(b.env);
+}
