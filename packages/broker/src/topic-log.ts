@@ -1,10 +1,9 @@
 import type Database from "better-sqlite3";
-import type { Checkpointer } from "./checkpointer.js";
-import type { Logger } from "@riff/core";
 import type { PartitionOffsets, StoredMessage, TopicInfo } from "./broker.js";
 import { decodeHeaders } from "./encoding.js";
 import { applyRetention, planRetention } from "./retention.js";
 import { TailCache } from "./tail-cache.js";
+import { firstOffsetAtOrAfter, storedMessage, type PendingCommit, type PendingMessage, type TopicLogOptions } from "./log-parts.js";
 import {
   addPartitionTables,
   applyDurability,
@@ -20,34 +19,10 @@ import {
   topicFile,
 } from "./topic-schema.js";
 
-/** A message waiting in the write queue, already validated and encoded. */
-export interface PendingMessage {
-  partition: number;
-  key: string | null;
-  headers: string | null;
-  payload: Uint8Array;
-  size: number;
-}
+export type { PendingCommit, PendingMessage, TopicLogOptions } from "./log-parts.js";
 
-/** A group's new committed offset (the next offset it will read) on one partition. */
-export interface PendingCommit {
-  group: string;
-  partition: number;
-  committed: number;
-}
-
-/** What the log needs from the broker's options. */
 /** A writer-side checkpoint slower than this is logged: it held up every publish of the topic. */
 const SLOW_CHECKPOINT_MS = 100;
-
-export interface TopicLogOptions {
-  logger: Logger;
-  tailCacheMessages: number;
-  tailCacheBytes: number;
-  quickCheckMaxBytes: number;
-  /** Runs WAL checkpoints off the event loop; without it SQLite's are off and the WAL grows. */
-  checkpointer?: Checkpointer;
-}
 
 /**
  * One topic's log in its own SQLite file: a table per partition keyed by offset, the committed
@@ -198,23 +173,9 @@ export class SqliteTopicLog {
     }));
   }
 
-  /**
-   * The first offset of `partition` written at or after `timestamp`, or the end. Timestamps are
-   * the broker's clock at each flush, so they rise with the offset, and offsets are dense from
-   * start to end: a binary search costs O(log n) rowid lookups where a scan of `ts` would read
-   * the whole partition. (Were the clock to step back, this finds one of the crossings.)
-   */
+  /** The first offset of `partition` written at or after `timestamp`, or the end. */
   offsetForTimestamp(partition: number, timestamp: number): number {
-    const at = this.db.prepare(`SELECT ts FROM ${partitionTable(partition)} WHERE off = ?`).pluck();
-    let lo = this.start[partition] as number;
-    let hi = this.end[partition] as number;
-    while (lo < hi) {
-      const mid = Math.floor((lo + hi) / 2);
-      const ts = at.get(mid) as number | undefined;
-      if (ts === undefined || ts >= timestamp) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
+    return firstOffsetAtOrAfter(this.db, partition, this.start[partition] as number, this.end[partition] as number, timestamp);
   }
 
   /** Adds partitions up to `partitions` and stores the new settings. */
@@ -347,17 +308,4 @@ export class SqliteTopicLog {
       this.caches.push(new TailCache(Math.ceil(tailCacheMessages / share), Math.ceil(tailCacheBytes / share)));
     }
   }
-}
-
-/** Builds a StoredMessage; one literal so every message shares one hidden class. */
-function storedMessage(
-  topic: string,
-  partition: number,
-  offset: number,
-  payload: Uint8Array,
-  headers: StoredMessage["headers"],
-  key: string | null,
-  timestamp: number,
-): StoredMessage {
-  return { topic, partition, offset, payload, headers, key: key ?? undefined, timestamp };
 }
