@@ -1,0 +1,99 @@
+import type { GroupConsumer, StoredMessage } from "@riff/broker";
+import type { GroupMember, NatsConsumerGroup } from "./consumer-group.js";
+
+/** Where members park while there is nothing for them; the topic wakes them all on any change. */
+export type WaiterSet = Set<() => void>;
+
+/** Wakes every consumer parked on a topic; each re-checks what it may take. */
+export function wake(waiters: WaiterSet): void {
+  if (waiters.size === 0) return;
+  for (const resolve of waiters) resolve();
+  waiters.clear();
+}
+
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/**
+ * One member of a group in this riff instance. Batches come from the group's partition feeds;
+ * with nothing buffered the iterator waits for a feed, a rebalance or a close to wake it.
+ */
+export class NatsGroupConsumer implements GroupConsumer, GroupMember {
+  cursor = 0;
+  private closed = false;
+  private readonly iterator: AsyncIterator<StoredMessage[]> = {
+    next: () => this.next(),
+    // `break` out of `for await` leaves the group, so the partitions go to the other members.
+    return: async () => {
+      await this.close();
+      return DONE;
+    },
+  };
+  private readonly onAbort = (): void => void this.close();
+
+  constructor(
+    readonly topic: string,
+    readonly group: string,
+    private readonly state: NatsConsumerGroup,
+    private readonly waiters: WaiterSet,
+    private readonly maxBatch: number,
+    private readonly signal: AbortSignal | undefined,
+    private readonly onClose: (consumer: NatsGroupConsumer) => void,
+  ) {
+    if (signal?.aborted) {
+      this.closed = true;
+      return;
+    }
+    signal?.addEventListener("abort", this.onAbort, { once: true });
+    state.join(this);
+  }
+
+  /** Every call returns the same iterator: a member is one stream, however often it is iterated. */
+  [Symbol.asyncIterator](): AsyncIterator<StoredMessage[]> {
+    return this.iterator;
+  }
+
+  commit(partition: number, offset: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return this.state.commit(this, partition, offset);
+  }
+
+  assignment(): number[] {
+    return this.closed ? [] : this.state.assignment(this);
+  }
+
+  /** Leaves the group; a pending `next()` resolves as done. Idempotent. */
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    this.signal?.removeEventListener("abort", this.onAbort);
+    this.state.leave(this);
+    this.onClose(this);
+    // The leave woke every waiter of the topic, including this one's pending next().
+    return Promise.resolve();
+  }
+
+  isClosed(): boolean {
+    return this.closed;
+  }
+
+  private async next(): Promise<IteratorResult<StoredMessage[]>> {
+    for (;;) {
+      if (this.closed) return DONE;
+      let batch: StoredMessage[];
+      try {
+        await this.state.ready;
+        if (this.closed) return DONE;
+        batch = this.state.take(this, this.maxBatch);
+      } catch (err) {
+        // Closed meanwhile (the broker stopped): the failure is the stop's, not this member's.
+        if (this.closed) return DONE;
+        // `for await` does not call return() when next() throws: leave here, or this member
+        // would keep its partitions from the others for good.
+        await this.close();
+        throw err;
+      }
+      if (batch.length > 0) return { done: false, value: batch };
+      await new Promise<void>((resolve) => this.waiters.add(resolve));
+    }
+  }
+}
