@@ -20,6 +20,20 @@ function waitForLines(file: string, expected: Set<string>): Promise<Set<string>>
   });
 }
 
+/** Resolves once `file` has at least `count` lines. */
+function waitForLineCount(file: string, count: number): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if ((existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean).length : 0) >= count) {
+        watcher.close();
+        resolve();
+      }
+    };
+    const watcher = watch(join(file, ".."), check);
+    check();
+  });
+}
+
 describe("durability", () => {
   it("every message answered 2xx survives kill -9 of the daemon and reaches the function", async () => {
     await using riff = await startRiff();
@@ -92,6 +106,35 @@ module.exports = (x) => {
     expect(dead?.payload).toBe("bad-async");
     expect(dead?.headers["riff-dead-letter-reason"]?.[0]).toContain("failed in the function: RIFF_FUNCTION_ERROR: kaboom bad-async");
     expect(dead?.headers["riff-dead-letter-source"]?.[0]).toMatch(/^picky-in\/0@1$/);
+  });
+
+  it("a failure further down a pipeline is dead-lettered, though the caller was answered earlier", async () => {
+    await using riff = await startRiff();
+    expect((await deployNode(riff, "p-first", "module.exports = (x) => 'via:' + x;\n", ["--input", "p-a", "--output", "p-b"])).code).toBe(0);
+    expect((await deployNode(riff, "p-second", "module.exports = (x) => { throw new Error('second failed on ' + x); };\n", ["--input", "p-b"])).code).toBe(0);
+    const res = await fetch(`${riff.url}/requests/p-a`, { method: "POST", body: "x", headers: { "content-type": "text/plain" } });
+    expect(await res.text()).toBe("via:x");
+    // The message carries the caller's correlation id on, but nobody waits for it any more.
+    const [dead] = await tailN(riff.home, "riff-dead-letters", 1);
+    expect(dead?.payload).toBe("via:x");
+    expect(dead?.headers["riff-dead-letter-reason"]?.[0]).toContain("second failed on via:x");
+  });
+
+  it("stopping riff while a function works leaves the message for the next start, not the dead letters", async () => {
+    await using riff = await startRiff();
+    const marker = join(riff.work, "started");
+    // Notes each start of work, then never finishes: the stop has to kill the replica.
+    const source = `const fs = require("node:fs");\nmodule.exports = () => { fs.appendFileSync(${JSON.stringify(marker)}, "start\\n"); return new Promise(() => {}); };\n`;
+    expect((await deployNode(riff, "stuck", source, ["--input", "stuck-in"])).code).toBe(0);
+    expect((await fetch(`${riff.url}/messages/stuck-in`, { method: "POST", body: "job" })).status).toBe(202);
+    await waitForLines(marker, new Set(["start"]));
+    expect((await riff.cli(["system", "stop"])).code).toBe(0);
+    await riff.restart();
+    // Delivered again after the restart...
+    await waitForLineCount(marker, 2);
+    // ...and never dead-lettered.
+    const dlq = JSON.parse((await riff.cli(["topics", "describe", "riff-dead-letters", "-o", "json"])).stdout) as { offsets: { end: number }[] };
+    expect(dlq.offsets.map((o) => o.end)).toEqual([0]);
   });
 
   it("a restart keeps deployed functions and topics", async () => {

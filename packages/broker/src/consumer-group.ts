@@ -136,10 +136,15 @@ export class ConsumerGroup {
     const next = offset + 1;
     if (this.owner[partition] !== member) return Promise.resolve();
     const held = this.held[partition] as number;
-    if (held > 0 && next >= held) {
-      // The owner finished what it held from before a seek: the partition may move now.
-      this.held[partition] = 0;
-      if (this.revoking[partition]) this.rebalance();
+    if (held > 0) {
+      if (next >= held) {
+        // The owner finished what it held from before a seek: the partition may move now.
+        this.held[partition] = 0;
+        if (this.revoking[partition]) this.rebalance();
+      }
+      // A commit inside what was held may be of a copy from before the seek, so it does not
+      // move the offset (the copy from after will be committed again: at-least-once).
+      if (next <= held) return this.writing[partition] ?? Promise.resolve();
     }
     // Stale commits (a seek since the delivery) are ignored: committing past what this member
     // was given would skip messages.

@@ -20,6 +20,7 @@ export function assertValidName(name: unknown, what: string): asserts name is st
  * (at most 2 edits, or one is a prefix of the other); for "did you mean" hints.
  */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
+  if (word === "") return undefined;
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const c of candidates) {

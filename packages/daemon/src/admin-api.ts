@@ -185,7 +185,7 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
     };
     run().catch((err: unknown) => {
       if (!(err instanceof RiffError) || err.kind === "system") o.logger.error("admin request failed", { err: String(err), stack: (err as Error).stack });
-      sendError(res, err);
+      sendError(res, err, { stack: true });
     });
     return true;
   };

@@ -51,6 +51,7 @@ export class Daemon {
   private readonly replies = new ReplyHub();
   private info: DaemonInfo | undefined;
   private wroteInfo = false;
+  private restored = false;
   private readonly stopped: Promise<void>;
   private resolveStopped: () => void = () => {};
 
@@ -111,7 +112,8 @@ export class Daemon {
     const gateway = createGateway({
       broker: this.broker,
       replies: this.replies,
-      hasReaders: (topic) => (this.deployments?.readersOf(topic).length ?? 0) > 0,
+      // Until the functions are restored, nobody can say no function reads a topic.
+      hasReaders: (topic) => !this.restored || (this.deployments?.readersOf(topic).length ?? 0) > 0,
       logger: this.logger.child({ component: "gateway" }),
       ...(this.options.maxBodyBytes !== undefined ? { maxBodyBytes: this.options.maxBodyBytes } : {}),
       ...(this.options.replyTimeoutMs !== undefined ? { replyTimeoutMs: this.options.replyTimeoutMs } : {}),
@@ -140,6 +142,7 @@ export class Daemon {
       invoker.start?.({ poolSize: this.options.poolSize, logger: this.logger.child({ component: "pool", invoker: invoker.name }), sandbox, poolDir: this.paths.pool });
     }
     await this.deployments.restore();
+    this.restored = true;
     this.info = {
       pid: process.pid,
       port: bound,

@@ -44,6 +44,8 @@ export interface DeploymentsOptions {
  */
 export class Deployments {
   readonly runners = new Map<string, { fn: StoredFunction; runner: FunctionRunner }>();
+  /** The change to each function in progress; see {@link serial}. */
+  private readonly busy = new Map<string, Promise<unknown>>();
 
   constructor(private readonly o: DeploymentsOptions) {}
 
@@ -88,14 +90,14 @@ export class Deployments {
       const { action } = await reconcileTopic(this.o.broker, t.metadata.name, { partitions, retentionMs, retentionBytes, durability });
       results.push({ kind: "Topic", name: t.metadata.name, action });
     }
-    for (const f of functions) results.push(await this.applyFunction(f, progress));
+    for (const f of functions) results.push(await this.serial(f.name, () => this.applyFunction(f, progress)));
     return results;
   }
 
   /** Re-reads a function's YAML and artifact, and rolls out a new revision if they changed. */
   async update(name: string, progress?: (line: string) => void): Promise<ApplyResult[]> {
     const current = this.require(name);
-    if (current.fn.source === undefined) return [await this.applyFunction({ ...current.fn })];
+    if (current.fn.source === undefined) return [await this.serial(name, () => this.applyFunction({ ...current.fn }))];
     let text: string;
     try {
       text = readFileSync(current.fn.source, "utf8");
@@ -111,9 +113,26 @@ export class Deployments {
     return results;
   }
 
-  /** Deletes a function; with `all`, also the topics it names. */
   /** Deletes a function (and with `all` its topics no other function uses); says what it kept and why. */
-  async delete(name: string, all: boolean): Promise<{ deleted: string[]; kept: string[] }> {
+  delete(name: string, all: boolean): Promise<{ deleted: string[]; kept: string[] }> {
+    return this.serial(name, () => this.deleteNow(name, all));
+  }
+
+  /**
+   * Runs changes to one function one at a time: two updates, or an update and a delete, would
+   * otherwise interleave (a delete during an update's start would be undone by its save).
+   */
+  private serial<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const next = (this.busy.get(name) ?? Promise.resolve()).catch(() => undefined).then(work);
+    this.busy.set(name, next);
+    const forget = () => {
+      if (this.busy.get(name) === next) this.busy.delete(name);
+    };
+    next.then(forget, forget);
+    return next;
+  }
+
+  private async deleteNow(name: string, all: boolean): Promise<{ deleted: string[]; kept: string[] }> {
     const { fn, runner } = this.require(name);
     await runner.stop();
     this.runners.delete(name);

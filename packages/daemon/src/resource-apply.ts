@@ -30,12 +30,14 @@ export async function reconcileTopic(
   const existing = await broker.getTopic(name);
   if (existing === undefined) return { topic: await broker.createTopic(name, wanted), action: "created" };
   let topic = existing;
-  if (wanted.partitions !== undefined && wanted.partitions !== existing.partitions) {
-    topic = await broker.setPartitions(name, wanted.partitions);
-  }
+  // In the order that changes nothing when a part is refused: lowering partitions fails at
+  // once, bad settings fail before the partitions are raised.
+  const { partitions } = wanted;
+  if (partitions !== undefined && partitions < existing.partitions) await broker.setPartitions(name, partitions);
   const named = { retentionMs: wanted.retentionMs, retentionBytes: wanted.retentionBytes, durability: wanted.durability };
   const changed = Object.fromEntries(Object.entries(named).filter(([k, v]) => v !== undefined && v !== existing[k as keyof typeof named]));
   if (Object.keys(changed).length > 0) topic = await broker.configureTopic(name, changed);
+  if (partitions !== undefined && partitions > existing.partitions) topic = await broker.setPartitions(name, partitions);
   return { topic, action: JSON.stringify(topic) === JSON.stringify(existing) ? "unchanged" : "updated" };
 }
 

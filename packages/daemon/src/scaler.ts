@@ -100,7 +100,7 @@ export class Scaler {
     const current = snap.replicas.length;
     if (current > m.seen && current > (m.desired ?? 0)) {
       // Started between ticks without the autoscaler: the runner does 0 -> 1 itself on a message.
-      this.record(fn.name, m, { from: m.seen, to: current, reason: "a message arrived: started at once, before the autoscaler's next look" });
+      this.record(fn.name, m, { from: m.seen, to: current, reason: "started between two looks of the autoscaler (by a message, or by riff create or update)" });
     }
     const decision = decide(
       {

@@ -107,41 +107,44 @@ export async function tailTopic(
     cursors.push({ partition, from: first, end, left: o.count, page: [], at: 0 });
   }
   res.writeHead(200, { "content-type": "application/x-ndjson" });
-  for (;;) {
-    const m = await nextOldest(broker, topic, cursors);
-    if (m === undefined || closed.aborted) break;
-    if (!res.write(`${JSON.stringify(messageJson(m))}\n`)) {
-      try {
-        await once(res, "drain", { signal: closed });
-      } catch {
-        return; // the client went away
+  /** Writes a line at the pace the client reads; rejects once the client is gone. */
+  const write = async (m: StoredMessage): Promise<void> => {
+    if (!res.write(`${JSON.stringify(messageJson(m))}\n`)) await once(res, "drain", { signal: closed });
+  };
+  /** Writes what was appended to `partitions` since last time. */
+  const catchUp = async (partitions: Iterable<number>): Promise<void> => {
+    for (const p of partitions) {
+      let at = next.get(p) ?? 0;
+      for (;;) {
+        const page = await broker.read(topic, p, at, PAGE);
+        for (const m of page) await write(m);
+        at = (page.at(-1)?.offset ?? at - 1) + 1;
+        if (page.length < PAGE) break;
       }
+      next.set(p, at);
     }
+  };
+  try {
+    for (;;) {
+      const m = await nextOldest(broker, topic, cursors);
+      if (m === undefined || closed.aborted) break;
+      await write(m);
+    }
+  } catch {
+    return; // the client went away
   }
+  if (closed.aborted) return;
   if (!o.follow) {
     res.end();
     return;
   }
-  let reading = Promise.resolve();
+  // What was appended while the history was written comes first, then each append as it comes.
+  let reading = catchUp(next.keys());
   const off = broker.onAppend(topic, (positions) => {
     const partitions = new Set(positions.map((p) => p.partition));
-    reading = reading.then(async () => {
-      for (const p of partitions) {
-        let from = next.get(p) ?? 0;
-        for (;;) {
-          const page = await broker.read(topic, p, from, PAGE);
-          for (const m of page) res.write(`${JSON.stringify(messageJson(m))}\n`);
-          if (page.length < PAGE) {
-            from = (page.at(-1)?.offset ?? from - 1) + 1;
-            break;
-          }
-          from = (page.at(-1)?.offset ?? from) + 1;
-        }
-        next.set(p, from);
-      }
-    }).catch(() => {
-      res.destroy();
-    });
+    reading = reading.then(() => catchUp(partitions));
+    reading.catch(() => res.destroy());
   });
-  closed.addEventListener("abort", off);
+  reading.catch(() => res.destroy());
+  closed.addEventListener("abort", off, { once: true });
 }

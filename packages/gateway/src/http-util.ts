@@ -1,10 +1,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { RiffError, toRiffError } from "@riff/core";
 
-/** Writes `{error: {code, message, hint?}}` with the code's status. */
-export function sendError(res: ServerResponse, error: unknown): void {
+/**
+ * Writes `{error: {code, message, hint?}}` with the code's status; with `stack`, riff's own
+ * failures carry their stack (the authenticated admin API only).
+ */
+export function sendError(res: ServerResponse, error: unknown, options: { stack?: boolean } = {}): void {
   const err = toRiffError(error);
-  const body = JSON.stringify({ error: err.toJSON() });
+  const body = JSON.stringify({ error: err.toJSON(options) });
   if (res.headersSent) {
     res.destroy();
     return;

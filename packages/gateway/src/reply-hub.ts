@@ -36,13 +36,17 @@ export class ReplyHub {
     return { reply, cancel };
   }
 
-  /** Hands a reply to its caller; a reply nobody waits for (timed out, or redelivered) is dropped. */
-  deliver(correlationId: string, outcome: ReplyOutcome): void {
+  /**
+   * Hands a reply to its caller; a reply nobody waits for (timed out, answered already, or
+   * redelivered) is dropped. Returns whether a caller took it.
+   */
+  deliver(correlationId: string, outcome: ReplyOutcome): boolean {
     const waiter = this.waiters.get(correlationId);
-    if (waiter === undefined) return;
+    if (waiter === undefined) return false;
     this.waiters.delete(correlationId);
     clearTimeout(waiter.timer);
     waiter.resolve(outcome);
+    return true;
   }
 
   /** Callers waiting now. */

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { HeaderNames, toRiffError, type Headers, type Logger, type RiffError } from "@riff/core";
 import type { Broker, GroupConsumer, StoredMessage } from "@riff/broker";
 import type { Invoker, PreparedFunction } from "./invoker.js";
@@ -15,6 +16,8 @@ export const SERIAL_KEY_HEADER = "riff-serial-key";
 export const TIMESTAMP_HEADER = "riff-timestamp";
 /** Messages held in memory per function before the runner stops reading its topic. */
 const MAX_QUEUED = 4096;
+/** Longest wait between two tries of writing a result (see FunctionRunner.persistently). */
+const RESULT_RETRY_MAX_MS = 5000;
 /** @default 3: deliveries of a message whose replica died under it, before it is dead-lettered. */
 export const MAX_DELIVERY_ATTEMPTS = 3;
 
@@ -260,27 +263,43 @@ export class FunctionRunner {
       work = this.outlets.deadLetter(message, `the function's process died while handling it, ${MAX_DELIVERY_ATTEMPTS} times`, "RIFF_REPLICA_LOST");
     } else if (replica.shape === "stream") work = this.outlets.feedStream(replica, message, headers);
     else work = replica.invoke(headers, message.payload);
-    let retry = false;
+    // done: commit; retry: deliver again; abandon: leave uncommitted (riff is stopping), so it
+    // runs again after the restart.
+    let outcome: "done" | "retry" | "abandon" = "done";
     work
       .then(
-        (result) => this.outlets.deliverResult(message, carried, result),
+        (result) => this.persistently(() => this.outlets.deliverResult(message, carried, result)),
         (err: unknown) => {
           const e = toRiffError(err);
-          // The process died under the message: it was not handled, so it goes again, in order.
-          if (e.code === "RIFF_REPLICA_LOST" && !this.abort.signal.aborted) {
-            retry = true;
-            this.log(replica.id, `${id} will be delivered again: ${e.message}`);
-            return;
+          if (e.code === "RIFF_REPLICA_LOST" || e.code === "RIFF_SHUTTING_DOWN") {
+            // Not handled: stopping riff (or the function) is no reason to dead-letter it.
+            if (this.abort.signal.aborted) {
+              outcome = "abandon";
+              return;
+            }
+            // The process died under the message: it goes again, in order.
+            if (e.code === "RIFF_REPLICA_LOST") {
+              outcome = "retry";
+              this.log(replica.id, `${id} will be delivered again: ${e.message}`);
+              return;
+            }
           }
-          return this.outlets.fail(message, e);
+          return this.persistently(() => this.outlets.fail(message, e));
         },
       )
-      .catch((err: unknown) => this.options.logger.error("handling a result failed", { err: String(err) }))
+      .catch((err: unknown) => {
+        outcome = "abandon";
+        this.options.logger.warn("a result was not written before riff stopped; the message runs again after the restart", { message: id, err: String(err) });
+      })
       .finally(() => {
         this.inFlight--;
         this.lastActivityAt = Date.now();
         this.dispatcher.finished(key);
-        if (retry) {
+        if (outcome === "abandon") {
+          this.attempts.delete(id);
+          return;
+        }
+        if (outcome === "retry") {
           // Only the message the replica was working on counts an attempt; with order kept,
           // that is the partition's oldest. The others were only waiting behind it.
           const culprit = !this.options.ordered || tracker.oldest() === message.offset;
@@ -298,6 +317,25 @@ export class FunctionRunner {
         }
         this.pump();
       });
+  }
+
+  /**
+   * Runs a write of a result (to the output or dead-letter topic) until it succeeds, since the
+   * offset must not be committed before it; waits longer after each failure (a full disk may
+   * be freed). Rejects only once the runner is stopping.
+   */
+  private async persistently(write: () => Promise<unknown>): Promise<void> {
+    for (let failures = 0; ; failures++) {
+      try {
+        await write();
+        return;
+      } catch (err) {
+        if (this.abort.signal.aborted) throw err;
+        const waitMs = Math.min(RESULT_RETRY_MAX_MS, 100 * 2 ** failures);
+        this.options.logger.error("writing a result failed; trying again", { err: String(err), waitMs });
+        await sleep(waitMs, undefined, { signal: this.abort.signal });
+      }
+    }
   }
 
   private log(replica: string, line: string): void {

@@ -4,7 +4,8 @@ import type { InvokeResult, Replica, StreamHandle } from "./replica.js";
 
 /** Where replies to `/requests` callers go: the gateway's waiters, by correlation id. */
 export interface ReplySink {
-  deliver(correlationId: string, outcome: { headers: Headers; payload: Uint8Array } | RiffError): void;
+  /** Returns whether a caller was waiting and took it. */
+  deliver(correlationId: string, outcome: { headers: Headers; payload: Uint8Array } | RiffError): boolean;
 }
 
 /** What the outlets need from their function's runner. */
@@ -54,19 +55,19 @@ export class MessageOutlets {
   }
 
   /**
-   * The function failed on the message. A `/requests` caller gets the error, which is the
-   * end of it. A message nobody waits for goes to the dead-letter topic with the error, so a
-   * failure is never silent; resolves once it is stored there, so the offset is committed
+   * The function failed on the message. A `/requests` caller waiting for it gets the error,
+   * which is the end of it. A message nobody waits for (none ever did, the caller was
+   * answered earlier in the pipeline, or gave up) goes to the dead-letter topic with the error,
+   * so a failure is never silent; resolves once it is stored there, so the offset is committed
    * only after.
    */
   async fail(message: StoredMessage, err: RiffError): Promise<void> {
     const cid = correlationOf(message);
-    if (cid === undefined) {
-      await this.deadLetter(message, `failed in the function: ${err.code}: ${err.message}`);
+    if (cid !== undefined && this.o.replies.deliver(cid, err)) {
+      this.o.log(this.o.name, `${message.topic}/${message.partition}@${message.offset} failed: ${err.code}: ${err.message}`);
       return;
     }
-    this.o.replies.deliver(cid, err);
-    this.o.log(this.o.name, `${message.topic}/${message.partition}@${message.offset} failed: ${err.code}: ${err.message}`);
+    await this.deadLetter(message, `failed in the function: ${err.code}: ${err.message}`);
   }
 
   /** Sends a message to the dead-letter topic with the reason, and tells a waiting caller why (with `code`). */

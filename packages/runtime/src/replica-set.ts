@@ -1,4 +1,4 @@
-import { toRiffError, type Logger, type RiffError } from "@riff/core";
+import { RiffError, toRiffError, type Logger } from "@riff/core";
 import type { Invoker, PreparedFunction } from "./invoker.js";
 import type { LogLine, Replica } from "./replica.js";
 import type { Sandbox } from "./sandbox.js";
@@ -79,6 +79,11 @@ export class ReplicaSet {
     } catch (err) {
       this.options.log(id, `revision ${code.revision} failed to start; revision ${this.revision} keeps serving: ${(err as Error).message}`);
       throw err;
+    }
+    if (this.options.signal.aborted) {
+      // The function was stopped (or deleted) while the new revision started.
+      void replica.stop(0);
+      throw new RiffError("RIFF_SHUTTING_DOWN", `function '${this.options.name}' stopped while revision ${code.revision} was starting`);
     }
     this.options = { ...this.options, code };
     this.lastError = undefined;
