@@ -272,6 +272,12 @@ example(
   "riff topics delete numbers",
 );
 
+// `riff ... | head` closes the pipe early: that is the reader's choice, not an error to report.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(0);
+  throw err;
+});
+
 program.parseAsync().catch((err: unknown) => {
   process.exitCode = printError(err);
 });

@@ -151,7 +151,9 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
       const users = o.deployments.usedBy(topic);
       if (users.length > 0) {
         throw new RiffError("RIFF_TOPIC_IN_USE", `topic '${topic}' is used by function ${users.map((u) => `'${u}'`).join(", ")}`, {
-          hint: `delete the function first (\`riff delete ${users[0] ?? ""}\`), or both with \`riff delete --all ${users[0] ?? ""}\``,
+          hint: users.length === 1
+            ? `delete the function first (\`riff delete ${users[0] ?? ""}\`), or both with \`riff delete --all ${users[0] ?? ""}\``
+            : `delete its functions first (${users.map((u) => `\`riff delete ${u}\``).join(", ")}), or give them other topics`,
         });
       }
       await o.broker.deleteTopic(topic);

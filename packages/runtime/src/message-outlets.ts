@@ -89,8 +89,11 @@ export class MessageOutlets {
     if (cid !== undefined && code !== undefined) {
       this.o.replies.deliver(
         cid,
-        new RiffError(code, `the message was stopped at function '${this.o.name}': it ${reason}`, {
-          hint: `see it with \`riff topics tail ${DEAD_LETTER_TOPIC}\`; check the topic graph with \`riff graph\``,
+        new RiffError(code, `the message was stopped at function '${this.o.name}' and sent to ${DEAD_LETTER_TOPIC}: ${reason}`, {
+          hint:
+            code === "RIFF_HOP_LIMIT"
+              ? `check the topic graph with \`riff graph\`; see the message with \`riff topics tail ${DEAD_LETTER_TOPIC}\``
+              : `see why with \`riff logs -n ${this.o.name}\`; see the message with \`riff topics tail ${DEAD_LETTER_TOPIC}\``,
         }),
       );
     }
