@@ -137,6 +137,27 @@ module.exports = (x) => {
     expect(dlq.offsets.map((o) => o.end)).toEqual([0]);
   });
 
+  it("a message that runs over the function's timeout fails, and the partition moves on", async () => {
+    await using riff = await startRiff();
+    const source = "module.exports = (x) => (x.startsWith('hang') ? new Promise(() => {}) : 'ok:' + x);\n";
+    expect((await deployNode(riff, "hangs", source, ["--input", "hangs-in", "--timeout", "500ms"])).code).toBe(0);
+    const post = (path: string, body: string) => fetch(`${riff.url}${path}`, { method: "POST", body, headers: { "content-type": "text/plain" } });
+    const stuck = await post("/requests/hangs-in", "hang-1");
+    expect(stuck.status).toBe(504);
+    const { error } = (await stuck.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe("RIFF_FUNCTION_TIMEOUT");
+    expect(error.message).toContain("did not finish the message within 500ms");
+    // The same partition serves the next message: the stuck call did not hold it.
+    expect(await (await post("/requests/hangs-in", "next")).text()).toBe("ok:next");
+    // With no caller waiting, the timed-out message is dead-lettered.
+    expect((await post("/messages/hangs-in", "hang-2")).status).toBe(202);
+    const [dead] = await tailN(riff.home, "riff-dead-letters", 1);
+    expect(dead?.payload).toBe("hang-2");
+    expect(dead?.headers["riff-dead-letter-reason"]?.[0]).toContain("RIFF_FUNCTION_TIMEOUT");
+    const logs = (await riff.cli(["logs", "-n", "hangs"])).stdout;
+    expect(logs).toMatch(/ran over the timeout of 500ms: stopping the replica/);
+  });
+
   it("a restart keeps deployed functions and topics", async () => {
     await using riff = await startRiff();
     const d = await deployNode(riff, "square", "module.exports = (x) => x ** 2\n", ["--input", "numbers", "--output", "squares", "--partitions", "3"]);

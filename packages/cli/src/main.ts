@@ -77,6 +77,7 @@ example(
     .option("--handler <name>", "function to call inside the artifact")
     .option("-a, --artifact <path>", "the code, relative to --filepath (found by the invoker's patterns otherwise)")
     .option("--idle-timeout <duration>", "stop replicas after this long without messages (e.g. 10s)")
+    .option("--timeout <duration>", "longest time for one message before it fails and its replica is stopped (default 60s)")
     .option("--max-replicas <n>", "most replicas to run (at most the input's partitions)")
     .option("--min-replicas <n>", "replicas kept even when idle (default 0: scale to zero)")
     .option("--concurrency <n>", "messages in flight per replica")

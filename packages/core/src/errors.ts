@@ -33,6 +33,7 @@ export const ErrorCodes = {
   RIFF_ACCEPT_UNSUPPORTED: { kind: "user", status: 406 },
   RIFF_REPLY_TIMEOUT: { kind: "user", status: 504 },
   RIFF_FUNCTION_ERROR: { kind: "user", status: 500 },
+  RIFF_FUNCTION_TIMEOUT: { kind: "user", status: 504 },
   RIFF_REPLICA_LOST: { kind: "user", status: 502 },
   RIFF_FUNCTION_STARTUP_FAILED: { kind: "user", status: 502 },
   RIFF_DAEMON_NOT_RUNNING: { kind: "user", status: 503 },

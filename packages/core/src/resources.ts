@@ -4,6 +4,11 @@ export const API_VERSION = "projectriff.io/v1alpha1";
 
 /** @default 10000 ms: a replica stops after this long without a message. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 10_000;
+/**
+ * @default 60000 ms: how long a function may work on one message. A call cannot be cancelled,
+ * so past it the replica is stopped; without a limit one stuck call holds its partition forever.
+ */
+export const DEFAULT_FUNCTION_TIMEOUT_MS = 60_000;
 /** @default 1 partition per topic. */
 export const DEFAULT_PARTITIONS = 1;
 /** @default 7 days of retention per topic. */
@@ -31,6 +36,8 @@ export interface FunctionSpec {
   maxReplicas?: number | undefined;
   minReplicas?: number | undefined;
   idleTimeoutMs?: number | undefined;
+  /** Longest time for one message, ms; see DEFAULT_FUNCTION_TIMEOUT_MS. */
+  timeoutMs?: number | undefined;
   concurrency?: number | undefined;
   ordering?: Ordering | undefined;
   /** Permits a cycle in the topic graph through this function, on purpose. */
@@ -98,6 +105,7 @@ export interface ResolvedFunction {
   maxReplicas: number | undefined;
   minReplicas: number;
   idleTimeoutMs: number;
+  timeoutMs: number;
   concurrency: number;
   ordering: Ordering;
   allowCycle: boolean;

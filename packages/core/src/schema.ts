@@ -41,6 +41,7 @@ export const functionSchema = z.strictObject({
     maxReplicas: z.number().int().min(1).optional(),
     minReplicas: z.number().int().min(0).optional(),
     idleTimeoutMs: duration.optional(),
+    timeoutMs: duration.optional(),
     concurrency: z.number().int().min(1).max(1024).optional(),
     ordering: z.enum(["partition", "none"]).optional(),
     allowCycle: z.boolean().optional(),

@@ -235,7 +235,7 @@ export class Deployments {
     } else {
       runner = existing.runner;
       try {
-        await runner.update(code, fn.concurrency);
+        await runner.update(code, { concurrency: fn.concurrency, timeoutMs: fn.timeoutMs });
       } catch (err) {
         // The old revision keeps serving and stays the saved one.
         this.o.store.pruneRevisions(fn.name, existing.fn.revision);
@@ -272,6 +272,7 @@ export class Deployments {
       inputs: fn.inputs,
       output: fn.output,
       concurrency: fn.concurrency,
+      timeoutMs: fn.timeoutMs,
       ordered: fn.ordering !== "none",
       replyFromEnd: fn.replyFrom === "end",
       outputHasReaders: () => fn.output !== undefined && this.readersOf(fn.output).length > 0,

@@ -1,6 +1,7 @@
 import { dirname, resolve } from "node:path";
 import {
   closest,
+  DEFAULT_FUNCTION_TIMEOUT_MS,
   DEFAULT_IDLE_TIMEOUT_MS,
   RiffError,
   type FunctionResource,
@@ -61,6 +62,7 @@ export function resolveFunction(invokers: InvokerRegistry, resource: FunctionRes
     maxReplicas: spec.maxReplicas,
     minReplicas: spec.minReplicas ?? 0,
     idleTimeoutMs: spec.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+    timeoutMs: spec.timeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS,
     concurrency: spec.concurrency ?? invoker.defaultConcurrency,
     ordering: spec.ordering ?? "partition",
     allowCycle: spec.allowCycle ?? false,
@@ -73,6 +75,6 @@ export function resolveFunction(invokers: InvokerRegistry, resource: FunctionRes
 /** Whether two resolved functions have the same settings (the code is compared by digest). */
 export function sameSpec(a: ResolvedFunction, b: ResolvedFunction): boolean {
   if (a.inputs.join() !== b.inputs.join()) return false;
-  const keys = ["invoker", "output", "allowCycle", "replyFrom", "handler", "artifact", "maxReplicas", "minReplicas", "idleTimeoutMs", "concurrency", "ordering"] as const;
+  const keys = ["invoker", "output", "allowCycle", "replyFrom", "handler", "artifact", "maxReplicas", "minReplicas", "idleTimeoutMs", "timeoutMs", "concurrency", "ordering"] as const;
   return keys.every((k) => a[k] === b[k]) && JSON.stringify(a.env) === JSON.stringify(b.env);
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { HeaderNames, toRiffError, type Headers, type Logger, type RiffError } from "@riff/core";
+import { DEFAULT_FUNCTION_TIMEOUT_MS, formatDuration, HeaderNames, RiffError, toRiffError, type Headers, type Logger } from "@riff/core";
 import type { Broker, GroupConsumer, StoredMessage } from "@riff/broker";
 import type { Invoker, PreparedFunction } from "./invoker.js";
 import { OffsetTracker } from "./offset-tracker.js";
@@ -28,6 +28,8 @@ export interface FunctionRunnerOptions {
   inputs: string[];
   output: string | undefined;
   concurrency: number;
+  /** Longest time for one message; @default DEFAULT_FUNCTION_TIMEOUT_MS (functions stored before it have none). */
+  timeoutMs?: number | undefined;
   /** Keep each partition's order (the default) or not (`ordering: none`). */
   ordered: boolean;
   /** `/requests` callers get the reply of the pipeline's end, not this function's. */
@@ -156,9 +158,9 @@ export class FunctionRunner {
    * Switches to new code once a replica of it is ready; old replicas finish what they hold and
    * stop. Rejects, with the old code still serving, when the new code cannot start.
    */
-  async update(code: PreparedFunction, concurrency: number): Promise<void> {
+  async update(code: PreparedFunction, settings: { concurrency: number; timeoutMs?: number | undefined }): Promise<void> {
     await this.replicas.update(code);
-    this.options = { ...this.options, code, concurrency };
+    this.options = { ...this.options, code, ...settings };
     // Idle time counts from the new revision: time spent broken is not time spent idle.
     this.lastActivityAt = Date.now();
   }
@@ -262,7 +264,7 @@ export class FunctionRunner {
     } else if (attempt > MAX_DELIVERY_ATTEMPTS) {
       work = this.outlets.deadLetter(message, `the function's process died while handling it, ${MAX_DELIVERY_ATTEMPTS} times`, "RIFF_REPLICA_LOST");
     } else if (replica.shape === "stream") work = this.outlets.feedStream(replica, message, headers);
-    else work = replica.invoke(headers, message.payload);
+    else work = this.withinTimeout(replica, id, replica.invoke(headers, message.payload));
     // done: commit; retry: deliver again; abandon: leave uncommitted (riff is stopping), so it
     // runs again after the restart.
     let outcome: "done" | "retry" | "abandon" = "done";
@@ -317,6 +319,27 @@ export class FunctionRunner {
         }
         this.pump();
       });
+  }
+
+  /**
+   * Fails `work` with RIFF_FUNCTION_TIMEOUT once it runs over the function's timeout. A call
+   * in a process cannot be cancelled, so its replica is stopped: what else it held is
+   * delivered again, and the partition moves on instead of waiting forever.
+   */
+  private withinTimeout<T>(replica: Replica, id: string, work: Promise<T>): Promise<T> {
+    const ms = this.options.timeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.replicas.retire(replica, `${id} ran over the timeout of ${formatDuration(ms)}`);
+        reject(
+          new RiffError("RIFF_FUNCTION_TIMEOUT", `function '${this.options.name}' did not finish the message within ${formatDuration(ms)}`, {
+            hint: `raise spec.timeoutMs (riff create --timeout 5m) if it needs longer, or see what it waits for with \`riff logs -n ${this.options.name}\``,
+          }),
+        );
+      }, ms);
+    });
+    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
   }
 
   /**

@@ -94,6 +94,15 @@ export class ReplicaSet {
     await Promise.all(old.map((r) => r.stop(this.graceMs)));
   }
 
+  /** Takes a replica out of service and kills it at once (it is stuck); `why` goes to the log. */
+  retire(replica: Replica, why: string): void {
+    const i = this.replicas.indexOf(replica);
+    if (i !== -1) this.replicas.splice(i, 1);
+    this.options.log(replica.id, `${why}: stopping the replica (pid ${String(replica.pid)})`);
+    void replica.stop(0);
+    this.options.changed();
+  }
+
   /** Starts or stops replicas until `desired` run. Starts run in parallel. */
   async scaleTo(desired: number): Promise<void> {
     const stops: Promise<void>[] = [];

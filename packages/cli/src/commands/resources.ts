@@ -47,6 +47,7 @@ export interface CreateOptions {
   handler?: string;
   artifact?: string;
   idleTimeout?: string;
+  timeout?: string;
   maxReplicas?: string;
   minReplicas?: string;
   concurrency?: string;
@@ -93,6 +94,7 @@ export async function create(home: string, invoker: string, o: CreateOptions): P
   if (o.ordering !== undefined) spec["ordering"] = o.ordering;
   if (o.allowCycle === true) spec["allowCycle"] = true;
   if (o.idleTimeout !== undefined) spec["idleTimeoutMs"] = parseDuration(o.idleTimeout, "--idle-timeout");
+  if (o.timeout !== undefined) spec["timeoutMs"] = parseDuration(o.timeout, "--timeout");
   const fnYaml = stringify({ apiVersion: API_VERSION, kind: "Function", metadata: { name: o.name }, spec });
   const topicSpec = partitions === undefined ? {} : { partitions };
   const topicsYaml = [...inputs, ...(o.output === undefined || inputs.includes(o.output) ? [] : [o.output])]
