@@ -1,14 +1,15 @@
-import { setTimeout as sleep } from "node:timers/promises";
-import { DEFAULT_FUNCTION_TIMEOUT_MS, formatDuration, HeaderNames, RiffError, toRiffError, type Headers, type Logger } from "@riff/core";
-import type { Broker, GroupConsumer, StoredMessage } from "@riff/broker";
-import type { Invoker, PreparedFunction } from "./invoker.js";
+import { DEFAULT_FUNCTION_TIMEOUT_MS, formatDuration, HeaderNames, RiffError, toRiffError, type Headers } from "@riff/core";
+import type { GroupConsumer, StoredMessage } from "@riff/broker";
+import type { PreparedFunction } from "./invoker.js";
 import { OffsetTracker } from "./offset-tracker.js";
 import { PartitionDispatcher, partitionKey } from "./partition-dispatcher.js";
-import { correlationOf, MessageOutlets, type ReplySink } from "./message-outlets.js";
-import type { InvokeResult, LogLine, Replica } from "./replica.js";
+import { correlationOf, MessageOutlets } from "./message-outlets.js";
+import type { InvokeResult, Replica } from "./replica.js";
 import { ReplicaSet } from "./replica-set.js";
-import type { Sandbox } from "./sandbox.js";
+import { persistently, withinTimeout } from "./delivery-guards.js";
+import type { FunctionRunnerOptions, RunnerSnapshot, RunnerStatus } from "./runner-types.js";
 
+export type * from "./runner-types.js";
 export { DEFAULT_GRACE_MS } from "./replica-set.js";
 /** The frame header that asks a replica to run messages with the same value one at a time, in order. */
 export const SERIAL_KEY_HEADER = "riff-serial-key";
@@ -16,74 +17,10 @@ export const SERIAL_KEY_HEADER = "riff-serial-key";
 export const TIMESTAMP_HEADER = "riff-timestamp";
 /** Messages held in memory per function before the runner stops reading its topic. */
 const MAX_QUEUED = 4096;
-/** Longest wait between two tries of writing a result (see FunctionRunner.persistently). */
-const RESULT_RETRY_MAX_MS = 5000;
 /** @default 3: deliveries of a message whose replica died under it, before it is dead-lettered. */
 export const MAX_DELIVERY_ATTEMPTS = 3;
-
-/** What a runner is given; the daemon builds one per deployed function. */
-export interface FunctionRunnerOptions {
-  name: string;
-  /** Topics the function reads; each message keeps its own topic's order. */
-  inputs: string[];
-  output: string | undefined;
-  concurrency: number;
-  /** Longest time for one message; @default DEFAULT_FUNCTION_TIMEOUT_MS (functions stored before it have none). */
-  timeoutMs?: number | undefined;
-  /** Keep each partition's order (the default) or not (`ordering: none`). */
-  ordered: boolean;
-  /** `/requests` callers get the reply of the pipeline's end, not this function's. */
-  replyFromEnd: boolean;
-  /**
-   * Whether a function reads the output topic now; when none does, this function is the end
-   * of the pipeline and answers callers who asked for the end's reply. Default: yes if any output.
-   */
-  outputHasReaders?: () => boolean;
-  /** A message that has passed through this many functions goes to the dead-letter topic. */
-  maxHops: number;
-  code: PreparedFunction;
-  invoker: Invoker;
-  broker: Broker;
-  replies: ReplySink;
-  logger: Logger;
-  onLog: (line: LogLine) => void;
-  /** @default DEFAULT_GRACE_MS */
-  graceMs?: number;
-  /** Runs replicas where they cannot see riff's data; undefined: no sandbox. */
-  sandbox?: Sandbox | undefined;
-}
-
-/**
- * `idle`: no replicas; `running`: serving; `failed`: the function could not start; `looping`:
- * messages reached the hop limit here recently.
- */
-export type RunnerStatus = "idle" | "running" | "failed" | "looping";
-
 /** How long a function shows as `looping` after a message hit the hop limit. */
 const LOOPING_SHOWN_MS = 60_000;
-
-/** One replica as `riff describe` shows it. */
-export interface ReplicaSnapshot {
-  id: string;
-  pid: number | undefined;
-  state: string;
-  startedAt: number;
-  handled: number;
-  inFlight: number;
-  /** `topic/partition` keys this replica holds now. */
-  partitions: string[];
-}
-
-/** A snapshot for `riff list`, `riff describe` and the autoscaler. */
-export interface RunnerSnapshot {
-  status: RunnerStatus;
-  error: string | undefined;
-  revision: number;
-  replicas: ReplicaSnapshot[];
-  /** Dispatched and unanswered, plus received and waiting for a replica. */
-  inFlight: number;
-  lastActivityAt: number;
-}
 
 /**
  * The sidecar of one function: reads its input topic as consumer group `<name>`, starts replicas
@@ -321,44 +258,22 @@ export class FunctionRunner {
       });
   }
 
-  /**
-   * Fails `work` with RIFF_FUNCTION_TIMEOUT once it runs over the function's timeout. A call
-   * in a process cannot be cancelled, so its replica is stopped: what else it held is
-   * delivered again, and the partition moves on instead of waiting forever.
-   */
+  /** {@link withinTimeout} with this function's timeout; a stuck replica is retired. */
   private withinTimeout<T>(replica: Replica, id: string, work: Promise<T>): Promise<T> {
     const ms = this.options.timeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        this.replicas.retire(replica, `${id} ran over the timeout of ${formatDuration(ms)}`);
-        reject(
-          new RiffError("RIFF_FUNCTION_TIMEOUT", `function '${this.options.name}' did not finish the message within ${formatDuration(ms)}`, {
-            hint: `raise spec.timeoutMs (riff create --timeout 5m) if it needs longer, or see what it waits for with \`riff logs -n ${this.options.name}\``,
-          }),
-        );
-      }, ms);
+    return withinTimeout(work, ms, () => {
+      this.replicas.retire(replica, `${id} ran over the timeout of ${formatDuration(ms)}`);
+      return new RiffError("RIFF_FUNCTION_TIMEOUT", `function '${this.options.name}' did not finish the message within ${formatDuration(ms)}`, {
+        hint: `raise spec.timeoutMs (riff create --timeout 5m) if it needs longer, or see what it waits for with \`riff logs -n ${this.options.name}\``,
+      });
     });
-    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
   }
 
-  /**
-   * Runs a write of a result (to the output or dead-letter topic) until it succeeds, since the
-   * offset must not be committed before it; waits longer after each failure (a full disk may
-   * be freed). Rejects only once the runner is stopping.
-   */
-  private async persistently(write: () => Promise<unknown>): Promise<void> {
-    for (let failures = 0; ; failures++) {
-      try {
-        await write();
-        return;
-      } catch (err) {
-        if (this.abort.signal.aborted) throw err;
-        const waitMs = Math.min(RESULT_RETRY_MAX_MS, 100 * 2 ** failures);
-        this.options.logger.error("writing a result failed; trying again", { err: String(err), waitMs });
-        await sleep(waitMs, undefined, { signal: this.abort.signal });
-      }
-    }
+  /** {@link persistently}, until the runner stops. */
+  private persistently(write: () => Promise<unknown>): Promise<void> {
+    return persistently(write, this.abort.signal, (err, waitMs) =>
+      this.options.logger.error("writing a result failed; trying again", { err: String(err), waitMs }),
+    );
   }
 
   private log(replica: string, line: string): void {

@@ -1,0 +1,41 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { RiffError } from "@riff/core";
+
+/** Longest wait between two tries of writing a result. */
+const RESULT_RETRY_MAX_MS = 5000;
+
+/**
+ * Fails `work` with the error `expired()` makes once it runs over `ms`. A call in a process
+ * cannot be cancelled, so `expired` is where the caller stops the replica: what else it held
+ * is delivered again, and the partition moves on instead of waiting forever.
+ */
+export function withinTimeout<T>(work: Promise<T>, ms: number, expired: () => RiffError): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(expired()), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Runs a write of a result (to the output or dead-letter topic) until it succeeds, since the
+ * offset must not be committed before it; waits longer after each failure (a full disk may be
+ * freed). Rejects only once `signal` aborts.
+ */
+export async function persistently(
+  write: () => Promise<unknown>,
+  signal: AbortSignal,
+  failed: (err: unknown, waitMs: number) => void,
+): Promise<void> {
+  for (let failures = 0; ; failures++) {
+    try {
+      await write();
+      return;
+    } catch (err) {
+      if (signal.aborted) throw err;
+      const waitMs = Math.min(RESULT_RETRY_MAX_MS, 100 * 2 ** failures);
+      failed(err, waitMs);
+      await sleep(waitMs, undefined, { signal });
+    }
+  }
+}

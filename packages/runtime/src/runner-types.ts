@@ -1,0 +1,68 @@
+import type { Logger } from "@riff/core";
+import type { Broker } from "@riff/broker";
+import type { Invoker, PreparedFunction } from "./invoker.js";
+import type { ReplySink } from "./message-outlets.js";
+import type { LogLine } from "./replica.js";
+import type { Sandbox } from "./sandbox.js";
+
+/** What a runner is given; the daemon builds one per deployed function. */
+export interface FunctionRunnerOptions {
+  name: string;
+  /** Topics the function reads; each message keeps its own topic's order. */
+  inputs: string[];
+  output: string | undefined;
+  concurrency: number;
+  /** Longest time for one message; @default DEFAULT_FUNCTION_TIMEOUT_MS (functions stored before it have none). */
+  timeoutMs?: number | undefined;
+  /** Keep each partition's order (the default) or not (`ordering: none`). */
+  ordered: boolean;
+  /** `/requests` callers get the reply of the pipeline's end, not this function's. */
+  replyFromEnd: boolean;
+  /**
+   * Whether a function reads the output topic now; when none does, this function is the end
+   * of the pipeline and answers callers who asked for the end's reply. Default: yes if any output.
+   */
+  outputHasReaders?: () => boolean;
+  /** A message that has passed through this many functions goes to the dead-letter topic. */
+  maxHops: number;
+  code: PreparedFunction;
+  invoker: Invoker;
+  broker: Broker;
+  replies: ReplySink;
+  logger: Logger;
+  onLog: (line: LogLine) => void;
+  /** @default DEFAULT_GRACE_MS */
+  graceMs?: number;
+  /** Runs replicas where they cannot see riff's data; undefined: no sandbox. */
+  sandbox?: Sandbox | undefined;
+}
+
+/**
+ * `idle`: no replicas; `running`: serving; `failed`: the function could not start; `looping`:
+ * messages reached the hop limit here recently.
+ */
+export type RunnerStatus = "idle" | "running" | "failed" | "looping";
+
+/** One replica as `riff describe` shows it. */
+export interface ReplicaSnapshot {
+  id: string;
+  pid: number | undefined;
+  state: string;
+  startedAt: number;
+  handled: number;
+  inFlight: number;
+  /** `topic/partition` keys this replica holds now. */
+  partitions: string[];
+}
+
+/** A snapshot for `riff list`, `riff describe` and the autoscaler. */
+export interface RunnerSnapshot {
+  status: RunnerStatus;
+  error: string | undefined;
+  revision: number;
+  replicas: ReplicaSnapshot[];
+  /** Dispatched and unanswered, plus received and waiting for a replica. */
+  inFlight: number;
+  lastActivityAt: number;
+}
+
