@@ -140,4 +140,25 @@ describe("python stream functions through the daemon", () => {
     const out = await tailN(riff.home, "py-means", 4);
     expect(out.map((m) => m.payload)).toEqual(["100.0", "150.0", "100.0", "150.0"]);
   });
+
+  it("imports riff_windows, gets timestamps with argument_type 'message', and yields open windows when it scales to zero", async () => {
+    await using riff = await startRiff();
+    // An hour-long event-time window closes only when the input ends: here, when the idle
+    // replica is stopped.
+    const source = `from riff_windows import tumbling_window
+
+argument_type = "message"
+
+def collect(messages):
+    for w in tumbling_window(messages, size_ms=3_600_000):
+        yield ",".join("%s:%s" % (m["payload"], w.start <= m["timestamp"] < w.end) for m in w.items)
+`;
+    const d = await deploy(riff, "python3", "collect", { "collect.py": source }, ["--output", "py-collected", "--idle-timeout", "300ms"]);
+    expect(d.code).toBe(0);
+    for (const x of ["a", "b", "c"]) {
+      expect((await fetch(`${riff.url}/messages/${d.input}`, { method: "POST", body: x, headers: { "content-type": "text/plain" } })).status).toBe(202);
+    }
+    const [out] = await tailN(riff.home, "py-collected", 1);
+    expect(out?.payload).toBe("a:True,b:True,c:True");
+  });
 });

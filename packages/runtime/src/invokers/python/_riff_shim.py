@@ -144,6 +144,9 @@ class Runner:
         self.is_stream = (bool(flags & (CO_GENERATOR | CO_ASYNC_GENERATOR))
                           or getattr(module, "interaction_model", None) == "stream")
         self.is_source = self.is_stream and argcount == 0
+        # "message": the function gets {"headers", "payload", "timestamp"} instead of the payload
+        # (event-time windows need the timestamp); as a function attribute or at module level.
+        self.wants_message = (getattr(fn, "argument_type", None) or getattr(module, "argument_type", None)) == "message"
         self.pool = None
         self.loop = None
         self.streams = {}
@@ -166,6 +169,18 @@ class Runner:
             self.busy -= 1
             self.idle.notify_all()
 
+    def argument(self, headers, value):
+        """What the function is called with: the decoded payload, or the whole message."""
+        if not self.wants_message:
+            return value
+        ts = (headers.get("riff-timestamp") or ["0"])[0]
+        return {"headers": headers, "payload": value, "timestamp": int(ts)}
+
+    def end_streams(self):
+        """On SHUTDOWN: the input of every open stream ends, so its open windows are yielded."""
+        for stream in list(self.streams.values()):
+            stream.put(None)
+
     def drain(self):
         with self.idle:
             while self.busy > 0:
@@ -179,7 +194,7 @@ class Runner:
         accept = (headers.get("accept") or [None])[0]
         try:
             check(content_type, accept)
-            value = decode(content_type, payload)
+            value = self.argument(headers, decode(content_type, payload))
         except Exception as e:
             self._fail(fid, e, "RIFF_FUNCTION_ERROR")
             self._end()
@@ -269,7 +284,7 @@ class Stream:
         headers, payload = item
         ct = (headers.get("content-type") or [self.content_type])[0]
         check(ct, None)
-        return decode(ct, payload)
+        return self.runner.argument(headers, decode(ct, payload))
 
     def inputs(self):
         while True:
@@ -378,6 +393,7 @@ def main():
         elif ftype in (STREAM_INPUT, STREAM_END):
             runner.stream_frame(ftype, fid, headers, payload)
         elif ftype == SHUTDOWN:
+            runner.end_streams()
             runner.drain()
             sys.stdout.flush()
             sys.stderr.flush()

@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FramedReplica } from "../../framed-replica.js";
 import { baseEnv, type Invoker } from "../../invoker.js";
@@ -9,6 +9,11 @@ import { findPython } from "./interpreter.js";
 
 /** The shim's folder: the .py files ship in src/ (tsc does not copy them to dist/). */
 const SHIM_DIR = fileURLToPath(new URL("../../../src/invokers/python/", import.meta.url));
+/**
+ * The SDK's `riff_windows.py`, importable by every Python function as `@riff/sdk` is by Node
+ * ones; last on sys.path, so a copy in the function's own folder wins.
+ */
+const SDK_DIR = join(dirname(fileURLToPath(import.meta.resolve("@riff/sdk"))), "..", "python");
 
 /**
  * `-S`: no `site` at start. Site processing runs every `.pth` file of the installation, which
@@ -18,7 +23,7 @@ const SHIM_DIR = fileURLToPath(new URL("../../../src/invokers/python/", import.m
  * `-c` rather than a script path: an imported module is byte-compiled once and cached, a script
  * is compiled on every start.
  */
-const PYTHON_FLAGS = ["-S", "-c", `import sys; sys.path.insert(0, ${JSON.stringify(SHIM_DIR)}); import _riff_shim; _riff_shim.main()`];
+const PYTHON_FLAGS = ["-S", "-c", `import sys; sys.path.insert(0, ${JSON.stringify(SHIM_DIR)}); sys.path.append(${JSON.stringify(SDK_DIR)}); import _riff_shim; _riff_shim.main()`];
 
 /** Python 3: a function in a .py file, sync or async, or a generator for streams. */
 export const pythonInvoker: Invoker = {
