@@ -126,6 +126,20 @@ describe("the CLI's errors", () => {
     expect(await groups()).toEqual(["d-second"]);
   });
 
+  it("update of a function that failed to start tries again though nothing changed", async () => {
+    const needed = join(work, "needed.json");
+    // Fails to load until a file outside its folder exists: nothing riff copies changes.
+    const source = `const fs = require("node:fs");\nconst conf = JSON.parse(fs.readFileSync(${JSON.stringify(needed)}, "utf8"));\nmodule.exports = (x) => conf.prefix + x;\n`;
+    const d = await deployNode(riff, "needy", source, ["--input", "needy-in"]);
+    expect(d.code).toBe(1);
+    expect(d.stderr).toContain("ENOENT");
+    writeFileSync(needed, JSON.stringify({ prefix: "got:" }));
+    const u = await riff.cli(["update", "-n", "needy"]);
+    expect(u.code).toBe(0);
+    expect(u.stdout).toContain("function/needy restarted (revision 1)");
+    expect((await riff.cli(["publish", "--input", "needy-in", "--data", "x", "--reply"])).stdout).toBe("got:x\n");
+  });
+
   it("has --help with an example on every command", async () => {
     const commands = [
       [], ["system", "start"], ["system", "stop"], ["system", "status"], ["create"], ["apply"], ["update"], ["delete"],

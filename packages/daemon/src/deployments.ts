@@ -206,7 +206,13 @@ export class Deployments {
     const existing = this.runners.get(spec.name);
     const now = new Date().toISOString();
     if (existing !== undefined && existing.fn.digest === digest && sameSpec(existing.fn, spec)) {
-      return { kind: "Function", name: spec.name, action: "unchanged", revision: existing.fn.revision };
+      if (existing.runner.snapshot().status !== "failed") {
+        return { kind: "Function", name: spec.name, action: "unchanged", revision: existing.fn.revision };
+      }
+      // Nothing to roll out, but a function that failed to start may start now (a module it
+      // imports was installed, a file it reads appeared): try at once instead of at the backoff.
+      await this.warmOrFail(existing.fn.name, existing.runner);
+      return { kind: "Function", name: spec.name, action: "restarted", revision: existing.fn.revision };
     }
     await this.ensureTopics(spec);
     const revision = (existing?.fn.revision ?? 0) + 1;
@@ -234,12 +240,14 @@ export class Deployments {
       runner = this.startRunner(fn);
     } else {
       runner = existing.runner;
+      const oldStarted = runner.snapshot().status !== "failed";
       try {
         await runner.update(code, { concurrency: fn.concurrency, timeoutMs: fn.timeoutMs });
       } catch (err) {
-        // The old revision keeps serving and stays the saved one.
+        // The old revision keeps serving (if it ever started) and stays the saved one.
         this.o.store.pruneRevisions(fn.name, existing.fn.revision);
-        throw new RiffError("RIFF_FUNCTION_STARTUP_FAILED", `function '${fn.name}' revision ${revision} failed to start, so revision ${existing.fn.revision} keeps serving:\n${(err as Error).message}`, {
+        const old = oldStarted ? `so revision ${existing.fn.revision} keeps serving` : `and revision ${existing.fn.revision} did not start either`;
+        throw new RiffError("RIFF_FUNCTION_STARTUP_FAILED", `function '${fn.name}' revision ${revision} failed to start, ${old}:\n${(err as Error).message}`, {
           hint: `fix the code, then run \`riff update -n ${fn.name}\` again; see \`riff logs -n ${fn.name}\``,
         });
       }
@@ -249,14 +257,19 @@ export class Deployments {
     this.o.store.pruneRevisions(fn.name, revision);
     // Start one replica now: a function that cannot load fails `riff create` with the runtime's
     // own message instead of a timeout later. The replica then serves the first messages.
+    await this.warmOrFail(fn.name, runner);
+    return { kind: "Function", name: fn.name, action: existing === undefined ? "created" : "updated", revision };
+  }
+
+  /** Starts a replica now (unless one is ready), failing with the runtime's own message. */
+  private async warmOrFail(name: string, runner: FunctionRunner): Promise<void> {
     try {
       await runner.warm();
     } catch (err) {
-      throw new RiffError("RIFF_FUNCTION_STARTUP_FAILED", `function '${fn.name}' failed to start:\n${(err as Error).message}`, {
-        hint: `fix the code, then run \`riff update -n ${fn.name}\`; see \`riff logs -n ${fn.name}\``,
+      throw new RiffError("RIFF_FUNCTION_STARTUP_FAILED", `function '${name}' failed to start:\n${(err as Error).message}`, {
+        hint: `fix the code, then run \`riff update -n ${name}\`; see \`riff logs -n ${name}\``,
       });
     }
-    return { kind: "Function", name: fn.name, action: existing === undefined ? "created" : "updated", revision };
   }
 
   /** The functions that read `topic`. */

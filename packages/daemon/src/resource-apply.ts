@@ -14,7 +14,8 @@ import type { InvokerRegistry } from "./invoker-registry.js";
 export interface ApplyResult {
   kind: "Function" | "Topic" | "Invoker";
   name: string;
-  action: "created" | "updated" | "unchanged";
+  /** `restarted`: same code and settings, but a function that had failed to start was started. */
+  action: "created" | "updated" | "unchanged" | "restarted";
   revision?: number;
 }
 
