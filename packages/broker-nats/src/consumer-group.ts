@@ -141,9 +141,14 @@ export class NatsConsumerGroup {
     const next = offset + 1;
     if (this.owner[partition] !== member) return Promise.resolve();
     const held = this.held[partition] as number;
-    if (held > 0 && next >= held) {
-      this.held[partition] = 0;
-      if (this.revoking[partition]) this.rebalance();
+    if (held > 0) {
+      if (next >= held) {
+        this.held[partition] = 0;
+        if (this.revoking[partition]) this.rebalance();
+      }
+      // Inside what was held: maybe a copy from before the seek, so the offset stays (the copy
+      // from after is committed again: at-least-once).
+      if (next <= held) return this.writing[partition] ?? Promise.resolve();
     }
     // Stale (a seek since the delivery): committing past what was given would skip messages.
     if (next > (this.delivered[partition] as number)) return Promise.resolve();
