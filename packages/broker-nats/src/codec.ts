@@ -1,9 +1,8 @@
 import type { Headers } from "@riff/core";
 import { type MsgHdrs, headers as natsHeaders } from "nats";
-import { partitionForKey } from "@riff/broker";
 import type { PublishMessage, StoredMessage, TopicInfo } from "@riff/broker";
-import { invalidArgument, messageTooLarge } from "./errors.js";
-import { checkPartition } from "./validation.js";
+import { checkMessage, encodeHeaders } from "@riff/broker/kit";
+import { messageTooLarge } from "./errors.js";
 
 /**
  * riff's headers and key ride in two NATS headers, each JSON: NATS header values may not hold
@@ -34,26 +33,9 @@ export function encodeMessage(
   maxPayload: number,
 ): EncodedMessage {
   const topic = info.name;
-  if (message === null || typeof message !== "object" || !(message.payload instanceof Uint8Array)) {
-    throw invalidArgument(`a message for topic '${topic}' needs a payload of bytes (Uint8Array)`);
-  }
-  const { key, partition, headers } = message;
-  if (key !== undefined && typeof key !== "string") {
-    throw invalidArgument(`a message key for topic '${topic}' must be a string`);
-  }
-  if (headers !== undefined && !isValidHeaders(headers)) {
-    throw invalidArgument(`message headers for topic '${topic}' must map names to arrays of strings`);
-  }
-  let p: number;
-  if (partition !== undefined) {
-    checkPartition(info, partition);
-    p = partition;
-  } else if (key !== undefined) {
-    p = partitionForKey(key, info.partitions);
-  } else {
-    p = roundRobin() % info.partitions;
-  }
-  const json = headersJson(headers);
+  const p = checkMessage(info, message, roundRobin);
+  const { key, headers } = message;
+  const json = encodeHeaders(headers) ?? undefined;
   const keyJson = key === undefined ? undefined : JSON.stringify(key);
   // Counted as the SQLite broker counts: payload, key and encoded headers.
   const size = message.payload.byteLength + byteLength(key) + byteLength(json);
@@ -99,26 +81,6 @@ export function decodeMessage(
     key: keyJson === undefined || keyJson === "" ? undefined : (JSON.parse(keyJson) as string),
     timestamp: timestampMs,
   };
-}
-
-/** `undefined` when empty, else JSON of the lower-cased record, names differing in case merged. */
-function headersJson(headers: Headers | undefined): string | undefined {
-  if (headers === undefined) return undefined;
-  // No prototype: a header named "constructor" or "__proto__" is a header like any other.
-  const out = Object.create(null) as Headers;
-  let empty = true;
-  for (const [name, values] of Object.entries(headers)) {
-    empty = false;
-    (out[name.toLowerCase()] ??= []).push(...values);
-  }
-  return empty ? undefined : JSON.stringify(out);
-}
-
-function isValidHeaders(headers: unknown): headers is Headers {
-  if (headers === null || typeof headers !== "object" || Array.isArray(headers)) return false;
-  return Object.values(headers as Record<string, unknown>).every(
-    (values) => Array.isArray(values) && values.every((v) => typeof v === "string"),
-  );
 }
 
 function byteLength(text: string | undefined): number {

@@ -1,5 +1,6 @@
 import type { Logger } from "@riff/core";
 import type { GroupLag, PartitionOffsets, StoredMessage } from "@riff/broker";
+import type { GroupMember } from "@riff/broker/kit";
 import { invalidArgument, natsFailed } from "./errors.js";
 import { PartitionFeed } from "./partition-feed.js";
 
@@ -18,12 +19,6 @@ export interface GroupTopic {
   persist(group: string, partition: number, committed: number): Promise<void>;
   wake(): void;
   logger: Logger;
-}
-
-/** A member as the group sees it; the identity is what matters. */
-export interface GroupMember {
-  /** Index of the partition to look at first, so busy partitions do not starve the others. */
-  cursor: number;
 }
 
 /**

@@ -30,7 +30,7 @@ import { type NatsNames, natsNames } from "./names.js";
 import { type AppendListener, NatsTopic, type TopicContext } from "./nats-topic.js";
 import { type NatsBrokerOptions, type ResolvedNatsBrokerOptions, resolveNatsBrokerOptions } from "./options.js";
 import { PartitionStreams } from "./partition-streams.js";
-import { checkPartitions, checkReadArgs, resolveTopicConfig } from "./validation.js";
+import { checkPartitions, checkReadArgs, resolveTopicConfig } from "@riff/broker/kit";
 
 /** `created` → `starting` → `running` → `stopping` → `stopped`; calls succeed only when running. */
 export type NatsBrokerState = "created" | "starting" | "running" | "stopping" | "stopped";

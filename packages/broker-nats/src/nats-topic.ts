@@ -12,12 +12,12 @@ import type { JetStreamClient, PubAck } from "nats";
 import { type EncodedMessage, encodeMessage } from "./codec.js";
 import { type GroupTopic, NatsConsumerGroup } from "./consumer-group.js";
 import { invalidArgument, natsFailed } from "./errors.js";
-import { NatsGroupConsumer, type WaiterSet, wake } from "./group-consumer.js";
+import { GroupMemberConsumer, type WaiterSet, wake } from "@riff/broker/kit";
 import type { MetaStore } from "./meta-store.js";
 import type { NatsNames } from "./names.js";
 import { PartitionFeed } from "./partition-feed.js";
 import type { PartitionStreams } from "./partition-streams.js";
-import { resolveConsumeOptions } from "./validation.js";
+import { resolveConsumeOptions } from "@riff/broker/kit";
 
 /** Who hears about appends to a topic. */
 export type AppendListener = (positions: Position[]) => void;
@@ -41,7 +41,7 @@ export interface TopicContext {
  */
 export class NatsTopic implements GroupTopic {
   readonly groups = new Map<string, NatsConsumerGroup>();
-  private readonly consumers = new Set<NatsGroupConsumer>();
+  private readonly consumers = new Set<GroupMemberConsumer>();
   private readonly waiters: WaiterSet = new Set();
   private readonly ends: number[] = [];
   private next = 0;
@@ -145,7 +145,7 @@ export class NatsTopic implements GroupTopic {
   }
 
   /** Joins `group`; a group new to this instance loads its offsets from the KV bucket. */
-  consume(group: string, options: ConsumeOptions): NatsGroupConsumer {
+  consume(group: string, options: ConsumeOptions): GroupMemberConsumer {
     const { maxBatch, startAt } = resolveConsumeOptions(this.name, group, options);
     let g = this.groups.get(group);
     if (g === undefined) {
@@ -154,7 +154,7 @@ export class NatsTopic implements GroupTopic {
       this.ctx.track(g.ready).catch(() => {});
       this.groups.set(group, g);
     }
-    const consumer = new NatsGroupConsumer(this.name, group, g, this.waiters, maxBatch, options.signal, (c) =>
+    const consumer = new GroupMemberConsumer(this.name, group, g, this.waiters, maxBatch, options.signal, (c) =>
       this.consumers.delete(c),
     );
     if (!consumer.isClosed()) this.consumers.add(consumer);

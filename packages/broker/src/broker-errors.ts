@@ -33,6 +33,18 @@ export function invalidArgument(message: string, hint?: string): RiffError {
   return new RiffError("RIFF_INVALID_ARGUMENT", message, hint === undefined ? {} : { hint });
 }
 
+/** RIFF_MESSAGE_TOO_LARGE; `limit` says which limit, when there are several (a server's). */
+export function messageTooLarge(topic: string, size: number, max: number, limit?: string): RiffError {
+  return new RiffError(
+    "RIFF_MESSAGE_TOO_LARGE",
+    `message of ${size} bytes is larger than the ${max} allowed on topic '${topic}'${limit === undefined ? "" : ` (${limit})`}`,
+    {
+      hint: "send a smaller payload, or store the data elsewhere and publish a reference to it",
+      details: { topic, size, max },
+    },
+  );
+}
+
 /** The error every call gets once the broker is not running. */
 export function notRunning(state: string): RiffError {
   if (state === "created" || state === "starting") {

@@ -1,6 +1,7 @@
 import type { Logger } from "@riff/core";
 import type { GroupLag, PartitionLag, StoredMessage } from "./broker.js";
 import { invalidArgument } from "./broker-errors.js";
+import type { GroupMember } from "./group-consumer.js";
 import type { SqliteTopicLog } from "./topic-log.js";
 
 /** What a group needs from its topic: durable commits and a way to wake waiting members. */
@@ -8,12 +9,6 @@ export interface GroupHooks {
   persist(group: string, partition: number, committed: number): Promise<void>;
   wake(): void;
   logger: Logger;
-}
-
-/** A member as the group sees it; the identity is what matters. */
-export interface GroupMember {
-  /** Index of the partition to look at first, so busy partitions do not starve the others. */
-  cursor: number;
 }
 
 /**

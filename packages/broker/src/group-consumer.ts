@@ -1,5 +1,24 @@
 import type { GroupConsumer, StoredMessage } from "./broker.js";
-import type { ConsumerGroup, GroupMember } from "./consumer-group.js";
+
+/** A member as its group sees it; the identity is what matters. */
+export interface GroupMember {
+  /** Index of the partition to look at first, so busy partitions do not starve the others. */
+  cursor: number;
+}
+
+/**
+ * What a member needs from its group, in any broker: who holds what, and the batches. `take`
+ * is synchronous (from memory or a local file); `ready`, when there is one, is awaited first
+ * (a remote broker loading the group's offsets).
+ */
+export interface MemberGroup {
+  readonly ready?: Promise<void>;
+  join(member: GroupMember): void;
+  leave(member: GroupMember): void;
+  take(member: GroupMember, max: number): StoredMessage[];
+  commit(member: GroupMember, partition: number, offset: number): Promise<void>;
+  assignment(member: GroupMember): number[];
+}
 
 /** Where members park while there is nothing for them; the topic wakes them all on any change. */
 export type WaiterSet = Set<() => void>;
@@ -14,11 +33,11 @@ export function wake(waiters: WaiterSet): void {
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 /**
- * One member of a group, in the broker's process. Batches come from the group's log (memory for
- * recent messages, SQLite otherwise); with nothing to deliver, the iterator waits for the topic
- * to signal an append or a rebalance, without timers.
+ * One member of a group, in the broker's process. Batches come from the group (for SQLite, its
+ * log: memory for recent messages, the file otherwise); with nothing to deliver, the iterator
+ * waits for the topic to signal an append or a rebalance, without timers.
  */
-export class SqliteGroupConsumer implements GroupConsumer, GroupMember {
+export class GroupMemberConsumer implements GroupConsumer, GroupMember {
   cursor = 0;
   private closed = false;
   private readonly iterator: AsyncIterator<StoredMessage[]> = {
@@ -34,11 +53,11 @@ export class SqliteGroupConsumer implements GroupConsumer, GroupMember {
   constructor(
     readonly topic: string,
     readonly group: string,
-    private readonly state: ConsumerGroup,
+    private readonly state: MemberGroup,
     private readonly waiters: WaiterSet,
     private readonly maxBatch: number,
     private readonly signal: AbortSignal | undefined,
-    private readonly onClose: (consumer: SqliteGroupConsumer) => void,
+    private readonly onClose: (consumer: GroupMemberConsumer) => void,
   ) {
     if (signal?.aborted) {
       this.closed = true;
@@ -83,8 +102,12 @@ export class SqliteGroupConsumer implements GroupConsumer, GroupMember {
       if (this.closed) return DONE;
       let batch: StoredMessage[];
       try {
+        if (this.state.ready !== undefined) await this.state.ready;
+        if (this.closed) return DONE;
         batch = this.state.take(this, this.maxBatch);
       } catch (err) {
+        // Closed meanwhile (the broker stopped): the failure is the stop's, not this member's.
+        if (this.closed) return DONE;
         // `for await` does not call return() when next() throws: leave here, or this member
         // would keep its partitions from the others for good.
         await this.close();

@@ -2,7 +2,7 @@ import type { Logger, RiffError } from "@riff/core";
 import type { ConsumeOptions, GroupLag, Position, SeekTarget } from "./broker.js";
 import { invalidArgument } from "./broker-errors.js";
 import { ConsumerGroup, groupLag } from "./consumer-group.js";
-import { SqliteGroupConsumer, type WaiterSet, wake } from "./group-consumer.js";
+import { GroupMemberConsumer, type WaiterSet, wake } from "./group-consumer.js";
 import { resolveConsumeOptions } from "./topic-config.js";
 import type { SqliteTopicLog } from "./topic-log.js";
 import { WriteQueue } from "./write-queue.js";
@@ -17,7 +17,7 @@ export type AppendListener = (positions: Position[]) => void;
 export class OpenTopic {
   readonly queue: WriteQueue;
   readonly groups = new Map<string, ConsumerGroup>();
-  private readonly consumers = new Set<SqliteGroupConsumer>();
+  private readonly consumers = new Set<GroupMemberConsumer>();
   private readonly waiters: WaiterSet = new Set();
   private next = 0;
   /** The partition counter for messages with neither key nor partition. */
@@ -37,7 +37,7 @@ export class OpenTopic {
   }
 
   /** Joins `group`, creating it at `startAt` if it has never committed. */
-  consume(group: string, options: ConsumeOptions): SqliteGroupConsumer {
+  consume(group: string, options: ConsumeOptions): GroupMemberConsumer {
     const { maxBatch, startAt } = resolveConsumeOptions(this.name, group, options);
     let g = this.groups.get(group);
     if (g === undefined) {
@@ -54,7 +54,7 @@ export class OpenTopic {
         );
       }
     }
-    const consumer = new SqliteGroupConsumer(
+    const consumer = new GroupMemberConsumer(
       this.name,
       group,
       g,

@@ -5,10 +5,9 @@ import {
   assertValidName,
 } from "@riff/core";
 import type { ConsumeOptions, PublishMessage, TopicConfig, TopicInfo } from "./broker.js";
-import { invalidArgument } from "./broker-errors.js";
+import { invalidArgument, messageTooLarge } from "./broker-errors.js";
 import { encodeHeaders, isValidHeaders, partitionForKey, storedSize } from "./encoding.js";
 import type { PendingMessage } from "./topic-log.js";
-import { RiffError } from "@riff/core";
 
 /** Most messages per consumer batch unless `maxBatch` says otherwise. */
 export const DEFAULT_MAX_BATCH = 256;
@@ -67,45 +66,12 @@ export function prepareMessage(
   maxBytes: number,
 ): PendingMessage {
   const topic = info.name;
-  if (message === null || typeof message !== "object" || !(message.payload instanceof Uint8Array)) {
-    throw invalidArgument(`a message for topic '${topic}' needs a payload of bytes (Uint8Array)`);
-  }
-  const { key, partition, headers } = message;
-  if (key !== undefined && typeof key !== "string") {
-    throw invalidArgument(`a message key for topic '${topic}' must be a string`);
-  }
-  if (headers !== undefined && !isValidHeaders(headers)) {
-    throw invalidArgument(
-      `message headers for topic '${topic}' must map names to arrays of strings`,
-    );
-  }
-  let p: number;
-  if (partition !== undefined) {
-    if (!Number.isInteger(partition) || partition < 0 || partition >= info.partitions) {
-      throw invalidArgument(
-        `partition ${String(partition)} does not exist in topic '${topic}' (it has ${info.partitions})`,
-        `use a partition from 0 to ${info.partitions - 1}, or raise the partition count of '${topic}'`,
-      );
-    }
-    p = partition;
-  } else if (key !== undefined) {
-    p = partitionForKey(key, info.partitions);
-  } else {
-    p = roundRobin() % info.partitions;
-  }
+  const p = checkMessage(info, message, roundRobin);
+  const { key, headers } = message;
   const encoded = encodeHeaders(headers);
   const k = key ?? null;
   const size = storedSize(message.payload, k, encoded);
-  if (size > maxBytes) {
-    throw new RiffError(
-      "RIFF_MESSAGE_TOO_LARGE",
-      `message of ${size} bytes is larger than the ${maxBytes} allowed on topic '${topic}'`,
-      {
-        hint: "send a smaller payload, or store the data elsewhere and publish a reference to it",
-        details: { topic, size, max: maxBytes },
-      },
-    );
-  }
+  if (size > maxBytes) throw messageTooLarge(topic, size, maxBytes);
   return { partition: p, key: k, headers: encoded, payload: Buffer.from(message.payload), size };
 }
 
@@ -135,14 +101,43 @@ export function checkReadArgs(
   fromOffset: number,
   limit: number,
 ): void {
-  if (!Number.isInteger(partition) || partition < 0 || partition >= info.partitions) {
-    throw invalidArgument(
-      `partition ${String(partition)} does not exist in topic '${info.name}' (it has ${info.partitions})`,
-    );
-  }
+  checkPartition(info, partition);
   if (!Number.isInteger(fromOffset) || fromOffset < 0) {
     throw invalidArgument(`fromOffset must be a non-negative integer, got ${String(fromOffset)}`);
   }
   if (!Number.isInteger(limit) || limit < 1)
     throw invalidArgument(`limit must be a positive integer, got ${String(limit)}`);
+}
+
+/** Throws unless `partition` is one of the topic's. */
+export function checkPartition(info: TopicInfo, partition: unknown): asserts partition is number {
+  if (!Number.isInteger(partition) || (partition as number) < 0 || (partition as number) >= info.partitions) {
+    throw invalidArgument(
+      `partition ${String(partition)} does not exist in topic '${info.name}' (it has ${info.partitions})`,
+      `use a partition from 0 to ${info.partitions - 1}, or raise the partition count of '${info.name}'`,
+    );
+  }
+}
+
+/**
+ * Checks a message's shape and chooses its partition: an explicit one, else the key's hash
+ * (so a key lands alike on every broker), else the next of `roundRobin`.
+ */
+export function checkMessage(info: TopicInfo, message: PublishMessage, roundRobin: () => number): number {
+  const topic = info.name;
+  if (message === null || typeof message !== "object" || !(message.payload instanceof Uint8Array)) {
+    throw invalidArgument(`a message for topic '${topic}' needs a payload of bytes (Uint8Array)`);
+  }
+  const { key, partition, headers } = message;
+  if (key !== undefined && typeof key !== "string") {
+    throw invalidArgument(`a message key for topic '${topic}' must be a string`);
+  }
+  if (headers !== undefined && !isValidHeaders(headers)) {
+    throw invalidArgument(`message headers for topic '${topic}' must map names to arrays of strings`);
+  }
+  if (partition !== undefined) {
+    checkPartition(info, partition);
+    return partition;
+  }
+  return key !== undefined ? partitionForKey(key, info.partitions) : roundRobin() % info.partitions;
 }
