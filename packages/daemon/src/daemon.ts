@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { DEAD_LETTER_TOPIC, RiffError, type Logger } from "@riff/core";
+import { createNatsBroker } from "@riff/broker-nats";
 import { createSqliteBroker, type Broker } from "@riff/broker";
 import { createGateway, ReplyHub, sendJson } from "@riff/gateway";
 import { builtinInvokers, detectSandbox } from "@riff/runtime";
@@ -81,7 +82,12 @@ export class Daemon {
     const { home, port, host } = this.options;
     mkdirSync(home, { recursive: true, mode: 0o700 });
     const token = ensureToken(this.paths.token);
-    this.broker = createSqliteBroker({ dir: this.paths.broker, logger: this.logger.child({ component: "broker" }) });
+    const brokerLogger = this.logger.child({ component: "broker" });
+    // The embedded log in the home, or NATS JetStream (topics under the prefix "riff").
+    this.broker =
+      this.options.broker === "embedded"
+        ? createSqliteBroker({ dir: this.paths.broker, logger: brokerLogger })
+        : createNatsBroker({ servers: this.options.broker, prefix: "riff", logger: brokerLogger });
     await this.broker.start();
     // The dead-letter topic always exists, so it can be watched before anything lands in it.
     await this.broker.ensureTopic(DEAD_LETTER_TOPIC);
@@ -124,7 +130,7 @@ export class Daemon {
       deployments: this.deployments,
       logs: this.logs,
       logger: this.logger.child({ component: "admin" }),
-      status: () => ({ ...this.info, state: this.state, uptimeMs: process.uptime() * 1000, sandbox: this.sandboxKind }),
+      status: () => ({ ...this.info, state: this.state, uptimeMs: process.uptime() * 1000, sandbox: this.sandboxKind, broker: this.options.broker }),
       shutdown: () => void this.stop(),
       invokers,
       scaler: this.scaler,

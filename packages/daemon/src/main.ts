@@ -48,6 +48,7 @@ async function main(): Promise<void> {
       "max-hops": { type: "string" },
       "pool-size": { type: "string" },
       sandbox: { type: "string" },
+      broker: { type: "string" },
     },
   });
   const logger = createJsonLogger(values["log-level"] === "debug" ? "debug" : "info");
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
     ...(values["max-hops"] !== undefined ? { maxHops: Number(values["max-hops"]) } : {}),
     ...(values["pool-size"] !== undefined ? { poolSize: Number(values["pool-size"]) } : {}),
     ...(values.sandbox !== undefined ? { sandbox: values.sandbox as SandboxMode } : {}),
+    ...(values.broker !== undefined ? { broker: values.broker } : {}),
     ...(values["max-body-bytes"] !== undefined ? { maxBodyBytes: parseSize(values["max-body-bytes"], "--max-body-bytes") } : {}),
   });
   const running = await runningDaemon(options.home);

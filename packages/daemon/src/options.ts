@@ -1,6 +1,6 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { DEFAULT_MAX_HOPS } from "@riff/core";
+import { DEFAULT_MAX_HOPS, RiffError } from "@riff/core";
 import { DEFAULT_POOL_SIZE, type SandboxMode } from "@riff/runtime";
 
 /** @default 8080: the one port of gateway, admin API and /healthz. */
@@ -30,6 +30,8 @@ export interface DaemonOptions {
   poolSize?: number;
   /** @default "auto": bubblewrap when it works here. */
   sandbox?: SandboxMode;
+  /** Where topics live: `embedded` (SQLite files in the home) or a NATS URL. @default "embedded" */
+  broker?: string;
 }
 
 /** Options after defaults. */
@@ -43,6 +45,7 @@ export interface ResolvedDaemonOptions {
   maxHops: number;
   poolSize: number;
   sandbox: SandboxMode;
+  broker: string;
 }
 
 /** The riff home: `RIFF_HOME`, else `~/.riff`. */
@@ -63,7 +66,16 @@ export function resolveDaemonOptions(options: DaemonOptions): ResolvedDaemonOpti
     maxHops: options.maxHops ?? DEFAULT_MAX_HOPS,
     poolSize: options.poolSize ?? DEFAULT_POOL_SIZE,
     sandbox: options.sandbox ?? "auto",
+    broker: checkBroker(options.broker ?? "embedded"),
   };
+}
+
+/** `embedded`, or the URL of a NATS server (several comma-separated); anything else is refused. */
+function checkBroker(broker: string): string {
+  if (broker === "embedded" || /^(nats|tls):\/\/[^\s]+$/.test(broker)) return broker;
+  throw new RiffError("RIFF_INVALID_ARGUMENT", `--broker ${broker}: not 'embedded' nor a NATS URL`, {
+    hint: "use --broker embedded (the default: topics in the riff home) or --broker nats://127.0.0.1:4222 (NATS JetStream)",
+  });
 }
 
 /** Where things live in the home. The CLI reads `daemon.json` and `token` too. */

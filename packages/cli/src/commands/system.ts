@@ -15,6 +15,7 @@ export interface StartOptions {
   maxHops?: string;
   poolSize?: string;
   sandbox?: string;
+  broker?: string;
 }
 
 /** True when the daemon `daemon.json` names answers /healthz with its own pid (a crash leaves the file behind). */
@@ -51,6 +52,7 @@ export async function start(home: string, options: StartOptions): Promise<void> 
     args.push("--pool-size", options.poolSize);
   }
   if (options.sandbox !== undefined) args.push("--sandbox", options.sandbox);
+  if (options.broker !== undefined) args.push("--broker", options.broker);
   const child = spawn(process.execPath, args, {
     detached: true,
     stdio: ["ignore", log, log, "pipe"],
@@ -116,13 +118,13 @@ function processGone(pid: number): boolean {
 /** `riff system status`. */
 export async function status(home: string, output: string | undefined): Promise<void> {
   const client = new DaemonClient(home);
-  const s = await client.call<{ url: string; pid: number; uptimeMs: number; version: string; state: string; sandbox: string }>("GET", "status");
+  const s = await client.call<{ url: string; pid: number; uptimeMs: number; version: string; state: string; sandbox: string; broker?: string }>("GET", "status");
   const { functions } = await client.call<{ functions: unknown[] }>("GET", "functions");
   if (output === "json") {
     process.stdout.write(`${JSON.stringify({ ...s, functions: functions.length })}\n`);
     return;
   }
   process.stdout.write(
-    `riff ${s.version} is ${s.state} at ${s.url}\n  pid ${s.pid}, up ${formatDuration(s.uptimeMs)}, home ${home}\n  ${functions.length} function(s), sandbox: ${s.sandbox}\n`,
+    `riff ${s.version} is ${s.state} at ${s.url}\n  pid ${s.pid}, up ${formatDuration(s.uptimeMs)}, home ${home}\n  ${functions.length} function(s), sandbox: ${s.sandbox}, topics: ${s.broker ?? "embedded"}\n`,
   );
 }
