@@ -8,10 +8,13 @@
 import { randomBytes } from "node:crypto";
 import { DeliverPolicy, StorageType, connect } from "nats";
 import { createNatsBroker } from "@riff/broker-nats";
+import { rounds, summary, untimed } from "./rounds.mjs";
 
 const SERVERS = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
 const ROUND_MS = Number(process.env.CASE_MS ?? 1000);
 const ROUNDS = 3;
+/** Each case: ROUNDS rounds of ROUND_MS, interleaved with its baseline. */
+const plan = { count: ROUNDS, roundMs: ROUND_MS };
 const BATCH = 100;
 const PAGE = 1000;
 const SIZE = 100;
@@ -20,37 +23,6 @@ const payload = Buffer.alloc(SIZE, 97);
 const prefix = `bench${randomBytes(4).toString("hex")}`;
 
 const stops = [];
-let excludedMs = 0;
-
-/** Runs set-up work inside a round (refilling a backlog) without counting its time. */
-async function untimed(work) {
-  const t0 = performance.now();
-  await work();
-  excludedMs += performance.now() - t0;
-}
-
-/** Runs `step` (returning how many messages it handled) for one round; returns msgs/s. */
-async function round(step) {
-  let total = 0;
-  excludedMs = 0;
-  const start = performance.now();
-  const elapsed = () => performance.now() - start - excludedMs;
-  while (elapsed() < ROUND_MS) total += await step();
-  return (total * 1000) / elapsed();
-}
-
-async function rounds(steps) {
-  const rates = Object.fromEntries(Object.keys(steps).map((k) => [k, []]));
-  for (let r = 0; r < ROUNDS; r++)
-    for (const [k, step] of Object.entries(steps)) rates[k].push(await round(step));
-  return rates;
-}
-
-function summary(rates) {
-  const v = [...rates].sort((a, b) => a - b);
-  return { min: v[0], median: v[Math.floor(v.length / 2)], max: v.at(-1) };
-}
-
 const nc = await connect({ servers: SERVERS });
 const jsm = await nc.jetstreamManager();
 const js = nc.jetstream();
@@ -149,9 +121,9 @@ const progress = (what) => process.stderr.write(`bench:broker-nats: ${what}\n`);
 
 try {
   progress(`publishBatch vs bare js.publish, ${SERVERS}`);
-  const pub = await rounds({ base: await barePublishStep(), ours: await publishBatchStep() });
+  const pub = await rounds({ base: await barePublishStep(), ours: await publishBatchStep() }, plan);
   progress(`consume + commit vs bare ordered consumer (prefilling ${fmt(PREFILL)} messages each)`);
-  const read = await rounds({ base: await bareConsumeStep(), ours: await consumeStep() });
+  const read = await rounds({ base: await bareConsumeStep(), ours: await consumeStep() }, plan);
   const r = {
     barePublishBaseline: show("baseline: nats.js js.publish x100, pipelined", pub.base),
     bareConsumeBaseline: show("baseline: nats.js ordered consumer, backlog", read.base),

@@ -8,9 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { createSqliteBroker } from "@riff/broker";
+import { rounds, summary, untimed } from "./rounds.mjs";
 
 const ROUND_MS = Number(process.env.CASE_MS ?? 1000);
 const ROUNDS = 3;
+/** Each case: ROUNDS rounds of ROUND_MS, interleaved with its baseline. */
+const plan = { count: ROUNDS, roundMs: ROUND_MS };
 const BATCH = 100;
 const SIZE = 100;
 const PREFILL = 2_000_000;
@@ -21,39 +24,6 @@ function tempDir() {
   const dir = mkdtempSync(join(tmpdir(), "riff-bench-"));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-/** Milliseconds of the current round spent in {@link untimed} work, left out of its rate. */
-let excludedMs = 0;
-
-/** Runs set-up work inside a round (refilling a backlog) without counting its time. */
-async function untimed(work) {
-  const t0 = performance.now();
-  await work();
-  excludedMs += performance.now() - t0;
-}
-
-/** Runs `step` (returning how many messages it handled) for one round; returns msgs/s. */
-async function round(step) {
-  let total = 0;
-  excludedMs = 0;
-  const start = performance.now();
-  const elapsed = () => performance.now() - start - excludedMs;
-  while (elapsed() < ROUND_MS) total += await step();
-  return (total * 1000) / elapsed();
-}
-
-/** Rounds of `steps` (name → step), interleaved. */
-async function rounds(steps) {
-  const rates = Object.fromEntries(Object.keys(steps).map((k) => [k, []]));
-  for (let r = 0; r < ROUNDS; r++)
-    for (const [k, step] of Object.entries(steps)) rates[k].push(await round(step));
-  return rates;
-}
-
-function summary(rates) {
-  const v = [...rates].sort((a, b) => a - b);
-  return { min: v[0], median: v[Math.floor(v.length / 2)], max: v.at(-1) };
 }
 
 function percentile(samples, q) {
@@ -216,15 +186,15 @@ const progress = (what) => process.stderr.write(`bench:broker: ${what}\n`);
 
 try {
   progress("publishBatch vs SQLite insert");
-  const pub = await rounds({ base: sqliteInsertStep(), ours: await publishBatchStep() });
+  const pub = await rounds({ base: sqliteInsertStep(), ours: await publishBatchStep() }, plan);
   progress("file append baseline");
-  const file = await rounds({ base: fileStep() });
+  const file = await rounds({ base: fileStep() }, plan);
   progress("64 concurrent publishers");
-  const conc = await rounds({ ours: await concurrentStep() });
+  const conc = await rounds({ ours: await concurrentStep() }, plan);
   progress(`consume backlog vs SQLite read (prefilling ${PREFILL.toLocaleString("en-US")} messages)`);
-  const read = await rounds({ base: sqliteReadStep(), ours: await consumeStep() });
+  const read = await rounds({ base: sqliteReadStep(), ours: await consumeStep() }, plan);
   progress("caught-up consumer");
-  const live = await rounds({ ours: await caughtUpStep() });
+  const live = await rounds({ ours: await caughtUpStep() }, plan);
   progress("publish latency");
   const lat = await latency();
 
