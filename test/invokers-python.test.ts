@@ -155,6 +155,9 @@ def collect(messages):
 `;
     const d = await deploy(riff, "python3", "collect", { "collect.py": source }, ["--output", "py-collected", "--idle-timeout", "300ms"]);
     expect(d.code).toBe(0);
+    // A stream sends no replies: create points at its output topic instead.
+    expect(d.stderr).toContain("watch riff topics tail py-collected -f");
+    expect(d.stderr).not.toContain("--reply");
     for (const x of ["a", "b", "c"]) {
       expect((await fetch(`${riff.url}/messages/${d.input}`, { method: "POST", body: x, headers: { "content-type": "text/plain" } })).status).toBe(202);
     }

@@ -258,7 +258,7 @@ export class Deployments {
     // Start one replica now: a function that cannot load fails `riff create` with the runtime's
     // own message instead of a timeout later. The replica then serves the first messages.
     await this.warmOrFail(fn.name, runner);
-    return { kind: "Function", name: fn.name, action: existing === undefined ? "created" : "updated", revision };
+    return { kind: "Function", name: fn.name, action: existing === undefined ? "created" : "updated", revision, shape: runner.snapshot().shape };
   }
 
   /** Starts a replica now (unless one is ready), failing with the runtime's own message. */

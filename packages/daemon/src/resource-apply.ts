@@ -17,6 +17,8 @@ export interface ApplyResult {
   /** `restarted`: same code and settings, but a function that had failed to start was started. */
   action: "created" | "updated" | "unchanged" | "restarted";
   revision?: number;
+  /** A function's, once a replica said: `stream` functions send no replies. */
+  shape?: "request-reply" | "stream";
 }
 
 /**

@@ -127,6 +127,7 @@ export class FunctionRunner {
       status,
       error,
       revision: this.replicas.revision,
+      shape: replicas.find((r) => r.shape !== undefined)?.shape,
       replicas: replicas.map((r) => ({
         id: r.id,
         pid: r.pid,

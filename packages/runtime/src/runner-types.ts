@@ -61,6 +61,8 @@ export interface RunnerSnapshot {
   error: string | undefined;
   revision: number;
   replicas: ReplicaSnapshot[];
+  /** What its replicas said they are, once one has started. */
+  shape: "request-reply" | "stream" | undefined;
   /** Dispatched and unanswered, plus received and waiting for a replica. */
   inFlight: number;
   lastActivityAt: number;

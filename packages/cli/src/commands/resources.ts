@@ -9,6 +9,7 @@ interface ApplyResult {
   name: string;
   action: string;
   revision?: number;
+  shape?: string;
 }
 
 /** Sends YAML files to the daemon, which validates and applies them. */
@@ -110,8 +111,13 @@ export async function create(home: string, invoker: string, o: CreateOptions): P
     if (existsSync(file) && o.force !== true) info(`kept the existing ${basename(file)} (--force overwrites it)`);
     else writeFileSync(file, text);
   }
-  report(await applyFiles(client as DaemonClient, [topicsFile, fnFile], false));
-  info(`try it: riff publish --input ${inputs[0] ?? ""} --data 10 --reply`);
+  const results = await applyFiles(client as DaemonClient, [topicsFile, fnFile], false);
+  report(results);
+  // A stream function sends no replies: its outputs go to its output topic.
+  const stream = results.some((r) => r.kind === "Function" && r.shape === "stream");
+  if (!stream) info(`try it: riff publish --input ${inputs[0] ?? ""} --data 10 --reply`);
+  else if (o.output !== undefined) info(`try it: riff publish --input ${inputs[0] ?? ""} --data 10, and watch riff topics tail ${o.output} -f`);
+  else info(`a stream function without --output: what it yields goes nowhere; give it one with --output TOPIC`);
 }
 
 function wholeNumber(value: string | undefined, flag: string, min: number): number | undefined {
