@@ -96,6 +96,9 @@ describe("the java invoker", () => {
     const r = await deploy(riff, "java", "broken", { "Broken.java": fn("Broken", "Function<String, String>", "  public String apply(String s) { return s.nope(); }") });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("Broken.java:5: error: cannot find symbol");
+    // The path is the user's file, not riff's copy of it in the revision folder.
+    expect(r.stderr).toContain(`${r.dir}/Broken.java:5`);
+    expect(r.stderr).not.toContain("/rev-1/");
   });
 
   it("a missing class fails riff create, naming it", async () => {

@@ -105,7 +105,9 @@ describe("the python3 invoker", () => {
     const r = await deploy(riff, "python3", "broken", { "broken.py": "def broken(x)\n    return x\n" });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("SyntaxError");
-    expect(r.stderr).toContain("broken.py");
+    // The user's file, not riff's copy of it (in the revision folder or a warm-pool folder).
+    expect(r.stderr).toContain(`${r.dir}/broken.py`);
+    expect(r.stderr).not.toMatch(/\/rev-1\/|\/pool\//);
   });
 
   it("a missing handler fails riff create, naming what the module defines", async () => {

@@ -113,6 +113,7 @@ export class Daemon {
       logger: this.logger.child({ component: "deployments" }),
       maxHops: this.options.maxHops,
       sandbox,
+      poolDir: this.paths.pool,
     });
     this.scaler = new Scaler(this.broker, this.logger.child({ component: "scaler" }));
     const gateway = createGateway({

@@ -14,7 +14,7 @@ import { FunctionRunner, type ReplySink, type Sandbox } from "@riff/runtime";
 import type { FunctionLogs } from "./function-logs.js";
 import type { FunctionStore, StoredFunction } from "./function-store.js";
 import type { InvokerRegistry } from "./invoker-registry.js";
-import { reconcileTopic, resolveFunction, sameSpec, type ApplyResult } from "./resource-apply.js";
+import { reconcileTopic, resolveFunction, sameSpec, withUserPaths, type ApplyResult } from "./resource-apply.js";
 
 export type { ApplyResult } from "./resource-apply.js";
 
@@ -36,6 +36,8 @@ export interface DeploymentsOptions {
   /** Messages past this many functions go to the dead-letter topic. */
   maxHops: number;
   sandbox: Sandbox | undefined;
+  /** Where warm-pool replicas work (error messages name the user's folder instead). */
+  poolDir: string;
 }
 
 /**
@@ -211,7 +213,7 @@ export class Deployments {
       }
       // Nothing to roll out, but a function that failed to start may start now (a module it
       // imports was installed, a file it reads appeared): try at once instead of at the backoff.
-      await this.warmOrFail(existing.fn.name, existing.runner);
+      await this.warmOrFail(existing.fn, existing.runner);
       return { kind: "Function", name: spec.name, action: "restarted", revision: existing.fn.revision };
     }
     await this.ensureTopics(spec);
@@ -223,7 +225,9 @@ export class Deployments {
         this.o.logs.write(spec.name, { replica: `build-${revision}`, stream: "stderr", line });
         progress?.(`${spec.name}: ${line}`);
       };
-      await invoker.prepare(code, log);
+      await invoker.prepare(code, log).catch((err: unknown) => {
+        throw withUserPaths(err, { revisionDir: code.dir, poolDir: this.o.poolDir }, spec.artifact);
+      });
     }
     const fn: StoredFunction = {
       ...spec,
@@ -247,7 +251,7 @@ export class Deployments {
         // The old revision keeps serving (if it ever started) and stays the saved one.
         this.o.store.pruneRevisions(fn.name, existing.fn.revision);
         const old = oldStarted ? `so revision ${existing.fn.revision} keeps serving` : `and revision ${existing.fn.revision} did not start either`;
-        throw new RiffError("RIFF_FUNCTION_STARTUP_FAILED", `function '${fn.name}' revision ${revision} failed to start, ${old}:\n${(err as Error).message}`, {
+        throw new RiffError("RIFF_FUNCTION_STARTUP_FAILED", `function '${fn.name}' revision ${revision} failed to start, ${old}:\n${this.userMessage(err, fn)}`, {
           hint: `fix the code, then run \`riff update -n ${fn.name}\` again; see \`riff logs -n ${fn.name}\``,
         });
       }
@@ -257,19 +261,24 @@ export class Deployments {
     this.o.store.pruneRevisions(fn.name, revision);
     // Start one replica now: a function that cannot load fails `riff create` with the runtime's
     // own message instead of a timeout later. The replica then serves the first messages.
-    await this.warmOrFail(fn.name, runner);
+    await this.warmOrFail(fn, runner);
     return { kind: "Function", name: fn.name, action: existing === undefined ? "created" : "updated", revision, shape: runner.snapshot().shape };
   }
 
   /** Starts a replica now (unless one is ready), failing with the runtime's own message. */
-  private async warmOrFail(name: string, runner: FunctionRunner): Promise<void> {
+  private async warmOrFail(fn: StoredFunction, runner: FunctionRunner): Promise<void> {
     try {
       await runner.warm();
     } catch (err) {
-      throw new RiffError("RIFF_FUNCTION_STARTUP_FAILED", `function '${name}' failed to start:\n${(err as Error).message}`, {
-        hint: `fix the code, then run \`riff update -n ${name}\`; see \`riff logs -n ${name}\``,
+      throw new RiffError("RIFF_FUNCTION_STARTUP_FAILED", `function '${fn.name}' failed to start:\n${this.userMessage(err, fn)}`, {
+        hint: `fix the code, then run \`riff update -n ${fn.name}\`; see \`riff logs -n ${fn.name}\``,
       });
     }
+  }
+
+  /** The message of `err`, naming the user's files rather than riff's copies of them. */
+  private userMessage(err: unknown, fn: StoredFunction): string {
+    return withUserPaths(err, { revisionDir: this.o.store.prepared(fn).dir, poolDir: this.o.poolDir }, fn.artifact).message;
   }
 
   /** The functions that read `topic`. */

@@ -1,9 +1,11 @@
+import { statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import {
   closest,
   DEFAULT_FUNCTION_TIMEOUT_MS,
   DEFAULT_IDLE_TIMEOUT_MS,
   RiffError,
+  toRiffError,
   type FunctionResource,
   type ResolvedFunction,
 } from "@riff/core";
@@ -80,4 +82,19 @@ export function sameSpec(a: ResolvedFunction, b: ResolvedFunction): boolean {
   if (a.inputs.join() !== b.inputs.join()) return false;
   const keys = ["invoker", "output", "allowCycle", "replyFrom", "handler", "artifact", "maxReplicas", "minReplicas", "idleTimeoutMs", "timeoutMs", "concurrency", "ordering"] as const;
   return keys.every((k) => a[k] === b[k]) && JSON.stringify(a.env) === JSON.stringify(b.env);
+}
+
+/**
+ * `err` with riff's private copies of the function's code in its message (the revision folder,
+ * a warm-pool replica's folder under `poolDir`) written as the user's own folder, so that a
+ * compile error or a traceback points at the file they edit.
+ */
+export function withUserPaths(err: unknown, copies: { revisionDir: string; poolDir: string }, artifact: string): RiffError {
+  const e = toRiffError(err);
+  const source = statSync(artifact, { throwIfNoEntry: false })?.isDirectory() === true ? artifact : dirname(artifact);
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const pattern = new RegExp(`${escape(copies.revisionDir)}|${escape(copies.poolDir)}/[^/\\s]+/[^/\\s]+`, "g");
+  const message = e.message.replace(pattern, source);
+  if (message === e.message) return e;
+  return new RiffError(e.code, message, { hint: e.hint, details: e.details, cause: err });
 }
