@@ -14,6 +14,7 @@ import { FunctionRunner, type ReplySink, type Sandbox } from "@riff/runtime";
 import type { FunctionLogs } from "./function-logs.js";
 import type { FunctionStore, StoredFunction } from "./function-store.js";
 import type { InvokerRegistry } from "./invoker-registry.js";
+import { KeyedQueue } from "./keyed-queue.js";
 import { reconcileTopic, resolveFunction, sameSpec, withUserPaths, type ApplyResult } from "./resource-apply.js";
 
 export type { ApplyResult } from "./resource-apply.js";
@@ -46,8 +47,8 @@ export interface DeploymentsOptions {
  */
 export class Deployments {
   readonly runners = new Map<string, { fn: StoredFunction; runner: FunctionRunner }>();
-  /** The change to each function in progress; see {@link serial}. */
-  private readonly busy = new Map<string, Promise<unknown>>();
+  /** Changes to one function run one at a time. */
+  private readonly changes = new KeyedQueue();
 
   constructor(private readonly o: DeploymentsOptions) {}
 
@@ -92,14 +93,14 @@ export class Deployments {
       const { action } = await reconcileTopic(this.o.broker, t.metadata.name, { partitions, retentionMs, retentionBytes, durability });
       results.push({ kind: "Topic", name: t.metadata.name, action });
     }
-    for (const f of functions) results.push(await this.serial(f.name, () => this.applyFunction(f, progress)));
+    for (const f of functions) results.push(await this.changes.run(f.name, () => this.applyFunction(f, progress)));
     return results;
   }
 
   /** Re-reads a function's YAML and artifact, and rolls out a new revision if they changed. */
   async update(name: string, progress?: (line: string) => void): Promise<ApplyResult[]> {
     const current = this.require(name);
-    if (current.fn.source === undefined) return [await this.serial(name, () => this.applyFunction({ ...current.fn }))];
+    if (current.fn.source === undefined) return [await this.changes.run(name, () => this.applyFunction({ ...current.fn }))];
     let text: string;
     try {
       text = readFileSync(current.fn.source, "utf8");
@@ -117,21 +118,7 @@ export class Deployments {
 
   /** Deletes a function (and with `all` its topics no other function uses); says what it kept and why. */
   delete(name: string, all: boolean): Promise<{ deleted: string[]; kept: string[] }> {
-    return this.serial(name, () => this.deleteNow(name, all));
-  }
-
-  /**
-   * Runs changes to one function one at a time: two updates, or an update and a delete, would
-   * otherwise interleave (a delete during an update's start would be undone by its save).
-   */
-  private serial<T>(name: string, work: () => Promise<T>): Promise<T> {
-    const next = (this.busy.get(name) ?? Promise.resolve()).catch(() => undefined).then(work);
-    this.busy.set(name, next);
-    const forget = () => {
-      if (this.busy.get(name) === next) this.busy.delete(name);
-    };
-    next.then(forget, forget);
-    return next;
+    return this.changes.run(name, () => this.deleteNow(name, all));
   }
 
   private async deleteNow(name: string, all: boolean): Promise<{ deleted: string[]; kept: string[] }> {
