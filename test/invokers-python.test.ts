@@ -141,6 +141,9 @@ describe("python stream functions through the daemon", () => {
     }
     const out = await tailN(riff.home, "py-means", 4);
     expect(out.map((m) => m.payload)).toEqual(["100.0", "150.0", "100.0", "150.0"]);
+    // Every input handed to the stream counts as handled.
+    const [fn] = JSON.parse((await riff.cli(["list", "-o", "json"])).stdout) as { replicas: { handled: number }[] }[];
+    expect(fn?.replicas.map((r) => r.handled)).toEqual([4]);
   });
 
   it("imports riff_windows, gets timestamps with argument_type 'message', and yields open windows when it scales to zero", async () => {

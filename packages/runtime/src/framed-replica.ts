@@ -189,7 +189,11 @@ export class FramedReplica implements Replica {
     };
     write(FrameType.STREAM_OPEN, headers, new Uint8Array(0));
     return {
-      send: (h, payload) => write(FrameType.STREAM_INPUT, h, payload),
+      send: (h, payload) => {
+        // A stream's inputs are what it handled (`riff describe`, the autoscaler's rates).
+        this.handled++;
+        write(FrameType.STREAM_INPUT, h, payload);
+      },
       end: () => write(FrameType.STREAM_END, {}, new Uint8Array(0)),
     };
   }
