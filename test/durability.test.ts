@@ -158,6 +158,32 @@ module.exports = (x) => {
     expect(logs).toMatch(/ran over the timeout of 500ms: stopping the replica/);
   });
 
+  it("a timeout counts from when a message can run, not while it waits behind its partition", async () => {
+    await using riff = await startRiff();
+    // Each message takes 200 ms; eight wait in the replica behind each other (order kept), so
+    // the last waits far longer than the 2 s timeout before it runs.
+    const source = "module.exports = async (x) => { await new Promise((r) => setTimeout(r, 200)); return 'done:' + x; };\n";
+    expect((await deployNode(riff, "paced", source, ["--input", "paced-in", "--output", "paced-out", "--timeout", "2s", "--concurrency", "16"])).code).toBe(0);
+    const sent = Array.from({ length: 16 }, (_, i) => `m${i}`);
+    for (const body of sent) expect((await fetch(`${riff.url}/messages/paced-in`, { method: "POST", body, headers: { "content-type": "text/plain" } })).status).toBe(202);
+    const out = await tailN(riff.home, "paced-out", sent.length);
+    expect(out.map((m) => m.payload)).toEqual(sent.map((m) => `done:${m}`));
+    const dlq = JSON.parse((await riff.cli(["topics", "describe", "riff-dead-letters", "-o", "json"])).stdout) as { offsets: { end: number }[] };
+    expect(dlq.offsets.map((o) => o.end)).toEqual([0]);
+  });
+
+  it("a result too large for its output topic dead-letters the input instead of holding the partition", async () => {
+    await using riff = await startRiff();
+    const source = "module.exports = (x) => (x === 'big' ? 'y'.repeat(2 * 1024 * 1024) : 'ok:' + x);\n";
+    expect((await deployNode(riff, "bloat", source, ["--input", "bloat-in", "--output", "bloat-out"])).code).toBe(0);
+    for (const body of ["big", "next"]) expect((await fetch(`${riff.url}/messages/bloat-in`, { method: "POST", body, headers: { "content-type": "text/plain" } })).status).toBe(202);
+    const [out] = await tailN(riff.home, "bloat-out", 1);
+    expect(out?.payload).toBe("ok:next");
+    const [dead] = await tailN(riff.home, "riff-dead-letters", 1);
+    expect(dead?.payload).toBe("big");
+    expect(dead?.headers["riff-dead-letter-reason"]?.[0]).toContain("its result could not be written: RIFF_MESSAGE_TOO_LARGE");
+  });
+
   it("a restart keeps deployed functions and topics", async () => {
     await using riff = await startRiff();
     const d = await deployNode(riff, "square", "module.exports = (x) => x ** 2\n", ["--input", "numbers", "--output", "squares", "--partitions", "3"]);

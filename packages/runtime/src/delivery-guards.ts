@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { RiffError } from "@riff/core";
+import { toRiffError, type RiffError } from "@riff/core";
 
 /** Longest wait between two tries of writing a result. */
 const RESULT_RETRY_MAX_MS = 5000;
@@ -18,9 +18,19 @@ export function withinTimeout<T>(work: Promise<T>, ms: number, expired: () => Ri
 }
 
 /**
+ * Whether a failed write may succeed if tried again: riff's own failures (a full disk, a broker
+ * that is stopping or away) may pass; a refused message (too large, a topic deleted) never will.
+ */
+export function isTransient(err: unknown): boolean {
+  const e = toRiffError(err);
+  return e.kind === "system" || e.code === "RIFF_STORAGE_FULL";
+}
+
+/**
  * Runs a write of a result (to the output or dead-letter topic) until it succeeds, since the
  * offset must not be committed before it; waits longer after each failure (a full disk may be
- * freed). Rejects only once `signal` aborts.
+ * freed). Rejects at once on a failure that will not pass ({@link isTransient}), and once
+ * `signal` aborts.
  */
 export async function persistently(
   write: () => Promise<unknown>,
@@ -32,7 +42,7 @@ export async function persistently(
       await write();
       return;
     } catch (err) {
-      if (signal.aborted) throw err;
+      if (signal.aborted || !isTransient(err)) throw err;
       const waitMs = Math.min(RESULT_RETRY_MAX_MS, 100 * 2 ** failures);
       failed(err, waitMs);
       await sleep(waitMs, undefined, { signal });

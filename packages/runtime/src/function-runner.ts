@@ -42,6 +42,10 @@ export class FunctionRunner {
   private inFlight = 0;
   private lastActivityAt = Date.now();
   private loopedAt = 0;
+  /** Per partition (ordered only): when the last message dispatched to it settles. */
+  private readonly running = new Map<string, Promise<void>>();
+  /** Replicas riff stopped because a message ran over the timeout. */
+  private readonly retired = new WeakSet<Replica>();
 
   constructor(private options: FunctionRunnerOptions) {
     this.replicas = new ReplicaSet({
@@ -198,17 +202,19 @@ export class FunctionRunner {
     let work: Promise<InvokeResult | undefined>;
     if (hops > this.options.maxHops) {
       this.loopedAt = Date.now();
-      work = this.outlets.deadLetter(message, `passed through ${hops - 1} functions, over the hop limit of ${this.options.maxHops}: a loop?`, "RIFF_HOP_LIMIT");
+      const why = `passed through ${hops - 1} functions, over the hop limit of ${this.options.maxHops}: a loop?`;
+      work = this.written(message, () => this.outlets.deadLetter(message, why, "RIFF_HOP_LIMIT")).then(() => undefined);
     } else if (attempt > MAX_DELIVERY_ATTEMPTS) {
-      work = this.outlets.deadLetter(message, `the function's process died while handling it, ${MAX_DELIVERY_ATTEMPTS} times`, "RIFF_REPLICA_LOST");
+      const why = `the function's process died while handling it, ${MAX_DELIVERY_ATTEMPTS} times`;
+      work = this.written(message, () => this.outlets.deadLetter(message, why, "RIFF_REPLICA_LOST")).then(() => undefined);
     } else if (replica.shape === "stream") work = this.outlets.feedStream(replica, message, headers);
-    else work = this.withinTimeout(replica, id, replica.invoke(headers, message.payload));
+    else work = this.timed(replica, key, id, replica.invoke(headers, message.payload));
     // done: commit; retry: deliver again; abandon: leave uncommitted (riff is stopping), so it
     // runs again after the restart.
     let outcome: "done" | "retry" | "abandon" = "done";
     work
       .then(
-        (result) => this.persistently(() => this.outlets.deliverResult(message, carried, result)),
+        (result) => this.written(message, () => this.outlets.deliverResult(message, carried, result)),
         (err: unknown) => {
           const e = toRiffError(err);
           if (e.code === "RIFF_REPLICA_LOST" || e.code === "RIFF_SHUTTING_DOWN") {
@@ -224,7 +230,7 @@ export class FunctionRunner {
               return;
             }
           }
-          return this.persistently(() => this.outlets.fail(message, e));
+          return this.written(message, () => this.outlets.fail(message, e));
         },
       )
       .catch((err: unknown) => {
@@ -241,8 +247,9 @@ export class FunctionRunner {
         }
         if (outcome === "retry") {
           // Only the message the replica was working on counts an attempt; with order kept,
-          // that is the partition's oldest. The others were only waiting behind it.
-          const culprit = !this.options.ordered || tracker.oldest() === message.offset;
+          // that is the partition's oldest. The others were only waiting behind it. A replica
+          // riff stopped for another message's timeout died for none of its messages.
+          const culprit = !this.retired.has(replica) && (!this.options.ordered || tracker.oldest() === message.offset);
           this.attempts.set(id, culprit ? attempt : attempt - 1);
           this.dispatcher.requeue(message);
           this.pump();
@@ -259,15 +266,57 @@ export class FunctionRunner {
       });
   }
 
-  /** {@link withinTimeout} with this function's timeout; a stuck replica is retired. */
-  private withinTimeout<T>(replica: Replica, id: string, work: Promise<T>): Promise<T> {
+  /**
+   * {@link withinTimeout} with this function's timeout, counted from when the message can run:
+   * with order kept, a replica runs a partition's messages one at a time, so a message's clock
+   * starts when the one before it settles, not while it waits. A stuck replica is retired.
+   */
+  private timed<T>(replica: Replica, key: string, id: string, work: Promise<T>): Promise<T> {
     const ms = this.options.timeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS;
-    return withinTimeout(work, ms, () => {
-      this.replicas.retire(replica, `${id} ran over the timeout of ${formatDuration(ms)}`);
+    const before = this.options.ordered ? this.running.get(key) : undefined;
+    const settled = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    if (this.options.ordered) {
+      this.running.set(key, settled);
+      void settled.then(() => {
+        if (this.running.get(key) === settled) this.running.delete(key);
+      });
+    }
+    const expired = () => {
+      if (!this.retired.has(replica)) {
+        this.retired.add(replica);
+        this.replicas.retire(replica, `${id} ran over the timeout of ${formatDuration(ms)}`);
+      }
       return new RiffError("RIFF_FUNCTION_TIMEOUT", `function '${this.options.name}' did not finish the message within ${formatDuration(ms)}`, {
         hint: `raise spec.timeoutMs (riff create --timeout 5m) if it needs longer, or see what it waits for with \`riff logs -n ${this.options.name}\``,
       });
-    });
+    };
+    if (before === undefined) return withinTimeout(work, ms, expired);
+    return before.then(() => withinTimeout(work, ms, expired));
+  }
+
+  /**
+   * Writes a result (a reply, the output, a dead letter) before the offset is committed,
+   * trying again while the failure may pass. One that will not (a result too large for its
+   * topic) must not hold the partition for good: the input goes to the dead-letter topic.
+   */
+  private async written(message: StoredMessage, write: () => Promise<unknown>): Promise<void> {
+    try {
+      await this.persistently(write);
+    } catch (err) {
+      if (this.abort.signal.aborted) throw err;
+      const e = toRiffError(err);
+      const source = `${message.topic}/${message.partition}@${message.offset}`;
+      this.log(this.options.name, `${source}: its result could not be written (${e.code}: ${e.message})`);
+      try {
+        await this.persistently(() => this.outlets.deadLetter(message, `its result could not be written: ${e.code}: ${e.message}`));
+      } catch (again) {
+        if (this.abort.signal.aborted) throw again;
+        this.options.logger.error("a message could be neither handled nor dead-lettered; it is dropped", { message: source, err: String(again) });
+      }
+    }
   }
 
   /** {@link persistently}, until the runner stops. */

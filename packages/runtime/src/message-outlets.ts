@@ -2,6 +2,9 @@ import { DEAD_LETTER_TOPIC, HeaderNames, RiffError, type Headers, type Logger } 
 import type { Broker, StoredMessage } from "@riff/broker";
 import type { InvokeResult, Replica, StreamHandle } from "./replica.js";
 
+/** Longest reason a dead letter carries in its header. */
+const MAX_REASON_CHARS = 2048;
+
 /** Where replies to `/requests` callers go: the gateway's waiters, by correlation id. */
 export interface ReplySink {
   /** Returns whether a caller was waiting and took it. */
@@ -72,6 +75,9 @@ export class MessageOutlets {
 
   /** Sends a message to the dead-letter topic with the reason, and tells a waiting caller why (with `code`). */
   async deadLetter(message: StoredMessage, reason: string, code?: "RIFF_HOP_LIMIT" | "RIFF_REPLICA_LOST"): Promise<undefined> {
+    // An error's message may be as long as the payload it quoted; the header stays small, so
+    // the dead letter always fits the topic's size limit.
+    if (reason.length > MAX_REASON_CHARS) reason = `${reason.slice(0, MAX_REASON_CHARS)}…`;
     const source = `${message.topic}/${message.partition}@${message.offset}`;
     this.o.log(this.o.name, `${source} not delivered: ${reason}; sent to topic '${DEAD_LETTER_TOPIC}'`);
     this.o.logger.warn("message sent to the dead-letter topic", { source, reason });
