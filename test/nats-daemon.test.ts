@@ -24,9 +24,21 @@ describe("riff on NATS JetStream", () => {
     expect((await riff.cli(["publish", "--input", "numbers", "--data", "3", "--reply"])).stdout).toBe("9\n");
     const out = await tailN(riff.home, "squares", 2);
     expect(out.map((m) => m.payload)).toEqual(["100", "9"]);
+    // Started again without --broker, the home keeps its topics where they are.
+    expect((await riff.cli(["system", "stop"])).code).toBe(0);
+    expect((await riff.cli(["system", "start", "--port", "0"])).code).toBe(0);
+    expect((await riff.cli(["system", "status"])).stdout).toContain(`topics: ${nats.url}`);
+    expect((await riff.cli(["publish", "--input", "numbers", "--data", "4", "--reply"])).stdout).toBe("16\n");
   });
 
   it("refuses a --broker that is neither embedded nor a NATS URL, naming the flag", async () => {
     await expect(startRiff(["--broker", "kafka://x"])).rejects.toThrow(/--broker kafka:\/\/x: not 'embedded' nor a NATS URL/);
+  });
+
+  it("says plainly that a NATS server does not answer: the user's to fix, not a bug", async () => {
+    const err = await startRiff(["--broker", "nats://127.0.0.1:1"]).then(() => undefined, (e: unknown) => e as Error);
+    expect(err?.message).toContain("cannot connect to the NATS server at nats://127.0.0.1:1");
+    expect(err?.message).toContain("nats-server -js");
+    expect(err?.message).not.toMatch(/bug in riff/i);
   });
 });

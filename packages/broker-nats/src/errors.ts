@@ -7,10 +7,10 @@ export { invalidArgument, messageTooLarge, notRunning, partitionsDecrease, topic
 /** No NATS server answered at `servers`. */
 export function serverUnreachable(servers: string[], cause: unknown): RiffError {
   return new RiffError(
-    "RIFF_INTERNAL",
+    "RIFF_BROKER_UNAVAILABLE",
     `cannot connect to the NATS server at ${servers.join(", ")}: ${describe(cause)}`,
     {
-      hint: "start one with JetStream enabled, e.g. `nats-server -js`, or point the broker's servers option at a running one",
+      hint: "start one with JetStream enabled (`nats-server -js`), or start riff with --broker naming a running one, or --broker embedded",
       details: { servers },
       cause,
     },
@@ -19,7 +19,7 @@ export function serverUnreachable(servers: string[], cause: unknown): RiffError 
 
 /** The server answered but has no JetStream. */
 export function jetStreamDisabled(servers: string[], cause: unknown): RiffError {
-  return new RiffError("RIFF_INTERNAL", `the NATS server at ${servers.join(", ")} has JetStream disabled`, {
+  return new RiffError("RIFF_BROKER_UNAVAILABLE", `the NATS server at ${servers.join(", ")} has JetStream disabled`, {
     hint: "restart it with `nats-server -js` (or `jetstream {}` in its config file)",
     details: { servers },
     cause,

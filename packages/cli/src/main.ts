@@ -51,7 +51,7 @@ example(
     .option("--max-hops <n>", "functions a message may pass through before it is taken for a loop", "16")
     .option("--pool-size <n>", "pre-started Node processes that make cold starts cheap (0 turns the pool off)", "1")
     .addOption(new Option("--sandbox <mode>", "run functions where they cannot see riff's data: auto uses bubblewrap when it works").choices(["auto", "bwrap", "none"]).default("auto"))
-    .option("--broker <where>", "where topics live: embedded (in the riff home) or a NATS JetStream server, e.g. nats://127.0.0.1:4222", "embedded")
+    .option("--broker <where>", "where topics live: embedded (in the riff home) or a NATS JetStream server, e.g. nats://127.0.0.1:4222 (default: what this home last used, else embedded)")
     .action(run(async () => (await import("./commands/system.js")).start)),
   "riff system start --port 8080",
 );

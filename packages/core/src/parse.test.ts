@@ -60,6 +60,11 @@ describe("parseResources", () => {
     );
   });
 
+  it("refuses a timeout a timer cannot hold", () => {
+    expect(errorOf(fn("  invoker: node\n  input: n\n  artifact: a.js\n  timeoutMs: 30d\n")).message).toBe("square-function.yaml:9: spec.timeoutMs: must be at most 24 days (24d)");
+    expect(errorOf(fn("  invoker: node\n  input: n\n  artifact: a.js\n  timeoutMs: 0\n")).message).toBe("square-function.yaml:9: spec.timeoutMs: must be at least 1ms");
+  });
+
   it("reports YAML syntax errors with their line", () => {
     expect(errorOf("kind: Function\nmetadata: [\n").message).toMatch(/^square-function\.yaml:\d+:/);
   });

@@ -41,7 +41,8 @@ export const functionSchema = z.strictObject({
     maxReplicas: z.number().int().min(1).optional(),
     minReplicas: z.number().int().min(0).optional(),
     idleTimeoutMs: duration.optional(),
-    timeoutMs: duration.optional(),
+    // Node's timers stop at 2^31-1 ms (24.8 days): a longer one would fire at once.
+    timeoutMs: duration.pipe(z.number().min(1, "must be at least 1ms").max(2_147_483_647, "must be at most 24 days (24d)")).optional(),
     concurrency: z.number().int().min(1).max(1024).optional(),
     ordering: z.enum(["partition", "none"]).optional(),
     allowCycle: z.boolean().optional(),

@@ -161,6 +161,7 @@ export class Daemon {
       sandbox: this.sandboxKind,
     };
     writeFileSync(this.paths.daemonInfo, `${JSON.stringify(this.info, null, 2)}\n`);
+    writeFileSync(this.paths.brokerChoice, `${this.options.broker}\n`);
     this.wroteInfo = true;
     this.scaleTimer = setInterval(() => void this.scale(), this.options.scaleIntervalMs);
     this.state = "running";

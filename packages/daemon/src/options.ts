@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { DEFAULT_MAX_HOPS, RiffError } from "@riff/core";
@@ -30,7 +31,10 @@ export interface DaemonOptions {
   poolSize?: number;
   /** @default "auto": bubblewrap when it works here. */
   sandbox?: SandboxMode;
-  /** Where topics live: `embedded` (SQLite files in the home) or a NATS URL. @default "embedded" */
+  /**
+   * Where topics live: `embedded` (SQLite files in the home) or a NATS URL.
+   * @default the choice last started with this home (its `broker` file), else "embedded"
+   */
   broker?: string;
 }
 
@@ -56,8 +60,13 @@ export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
 
 /** Applies defaults once; never mutates its input. */
 export function resolveDaemonOptions(options: DaemonOptions): ResolvedDaemonOptions {
+  const home = resolve(options.home ?? defaultHome());
+  // A home's topics are where it was first started with them: starting again without --broker
+  // must not quietly begin an empty embedded log beside functions whose topics are on NATS.
+  const choice = homePaths(home).brokerChoice;
+  const saved = existsSync(choice) ? readFileSync(choice, "utf8").trim() : undefined;
   return {
-    home: resolve(options.home ?? defaultHome()),
+    home,
     port: options.port ?? DEFAULT_PORT,
     host: options.host ?? DEFAULT_HOST,
     maxBodyBytes: options.maxBodyBytes,
@@ -66,7 +75,7 @@ export function resolveDaemonOptions(options: DaemonOptions): ResolvedDaemonOpti
     maxHops: options.maxHops ?? DEFAULT_MAX_HOPS,
     poolSize: options.poolSize ?? DEFAULT_POOL_SIZE,
     sandbox: options.sandbox ?? "auto",
-    broker: checkBroker(options.broker ?? "embedded"),
+    broker: checkBroker(options.broker ?? saved ?? "embedded"),
   };
 }
 
@@ -85,6 +94,8 @@ export function homePaths(home: string) {
     token: join(home, "token"),
     daemonInfo: join(home, "daemon.json"),
     daemonLog: join(home, "daemon.log"),
+    /** Where this home's topics live (`--broker`), kept for the next start. */
+    brokerChoice: join(home, "broker"),
     broker: join(home, "topics"),
     functions: join(home, "functions"),
     invokers: join(home, "invokers"),

@@ -94,7 +94,8 @@ export function withUserPaths(err: unknown, copies: { revisionDir: string; poolD
   const source = statSync(artifact, { throwIfNoEntry: false })?.isDirectory() === true ? artifact : dirname(artifact);
   const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const pattern = new RegExp(`${escape(copies.revisionDir)}|${escape(copies.poolDir)}/[^/\\s]+/[^/\\s]+`, "g");
-  const message = e.message.replace(pattern, source);
+  // A function, not a string: a `$` in the user's path must not be read as a pattern.
+  const message = e.message.replace(pattern, () => source);
   if (message === e.message) return e;
   return new RiffError(e.code, message, { hint: e.hint, details: e.details, cause: err });
 }
