@@ -49,3 +49,25 @@ export async function persistently(
     }
   }
 }
+
+/**
+ * Per key, the last work given: when a partition's messages run one at a time, the next one's
+ * clock starts once the one before it has settled.
+ */
+export class SettleChain {
+  private readonly last = new Map<string, Promise<void>>();
+
+  /** Makes `work` the last of `key`; resolves once the work before it settled (undefined: none). */
+  after(key: string, work: Promise<unknown>): Promise<void> | undefined {
+    const before = this.last.get(key);
+    const settled = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.last.set(key, settled);
+    void settled.then(() => {
+      if (this.last.get(key) === settled) this.last.delete(key);
+    });
+    return before;
+  }
+}

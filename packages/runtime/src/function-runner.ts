@@ -6,7 +6,7 @@ import { PartitionDispatcher, partitionKey } from "./partition-dispatcher.js";
 import { correlationOf, MessageOutlets } from "./message-outlets.js";
 import type { InvokeResult, Replica } from "./replica.js";
 import { ReplicaSet } from "./replica-set.js";
-import { persistently, withinTimeout } from "./delivery-guards.js";
+import { SettleChain, withinTimeout } from "./delivery-guards.js";
 import type { FunctionRunnerOptions, RunnerSnapshot, RunnerStatus } from "./runner-types.js";
 
 export type * from "./runner-types.js";
@@ -43,7 +43,7 @@ export class FunctionRunner {
   private lastActivityAt = Date.now();
   private loopedAt = 0;
   /** Per partition (ordered only): when the last message dispatched to it settles. */
-  private readonly running = new Map<string, Promise<void>>();
+  private readonly running = new SettleChain();
   /** Replicas riff stopped because a message ran over the timeout. */
   private readonly retired = new WeakSet<Replica>();
 
@@ -64,6 +64,7 @@ export class FunctionRunner {
       logger: options.logger,
       log: (replica, line) => this.log(replica, line),
       touch: () => (this.lastActivityAt = Date.now()),
+      signal: this.abort.signal,
     });
     this.dispatcher = new PartitionDispatcher({
       ordered: options.ordered,
@@ -203,10 +204,10 @@ export class FunctionRunner {
     if (hops > this.options.maxHops) {
       this.loopedAt = Date.now();
       const why = `passed through ${hops - 1} functions, over the hop limit of ${this.options.maxHops}: a loop?`;
-      work = this.written(message, () => this.outlets.deadLetter(message, why, "RIFF_HOP_LIMIT")).then(() => undefined);
+      work = this.outlets.written(message, () => this.outlets.deadLetter(message, why, "RIFF_HOP_LIMIT")).then(() => undefined);
     } else if (attempt > MAX_DELIVERY_ATTEMPTS) {
       const why = `the function's process died while handling it, ${MAX_DELIVERY_ATTEMPTS} times`;
-      work = this.written(message, () => this.outlets.deadLetter(message, why, "RIFF_REPLICA_LOST")).then(() => undefined);
+      work = this.outlets.written(message, () => this.outlets.deadLetter(message, why, "RIFF_REPLICA_LOST")).then(() => undefined);
     } else if (replica.shape === "stream") work = this.outlets.feedStream(replica, message, headers);
     else work = this.timed(replica, key, id, replica.invoke(headers, message.payload));
     // done: commit; retry: deliver again; abandon: leave uncommitted (riff is stopping), so it
@@ -214,7 +215,7 @@ export class FunctionRunner {
     let outcome: "done" | "retry" | "abandon" = "done";
     work
       .then(
-        (result) => this.written(message, () => this.outlets.deliverResult(message, carried, result)),
+        (result) => this.outlets.written(message, () => this.outlets.deliverResult(message, carried, result)),
         (err: unknown) => {
           const e = toRiffError(err);
           if (e.code === "RIFF_REPLICA_LOST" || e.code === "RIFF_SHUTTING_DOWN") {
@@ -230,7 +231,7 @@ export class FunctionRunner {
               return;
             }
           }
-          return this.written(message, () => this.outlets.fail(message, e));
+          return this.outlets.written(message, () => this.outlets.fail(message, e));
         },
       )
       .catch((err: unknown) => {
@@ -273,17 +274,7 @@ export class FunctionRunner {
    */
   private timed<T>(replica: Replica, key: string, id: string, work: Promise<T>): Promise<T> {
     const ms = this.options.timeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS;
-    const before = this.options.ordered ? this.running.get(key) : undefined;
-    const settled = work.then(
-      () => undefined,
-      () => undefined,
-    );
-    if (this.options.ordered) {
-      this.running.set(key, settled);
-      void settled.then(() => {
-        if (this.running.get(key) === settled) this.running.delete(key);
-      });
-    }
+    const before = this.options.ordered ? this.running.after(key, work) : undefined;
     const expired = () => {
       if (!this.retired.has(replica)) {
         this.retired.add(replica);
@@ -295,35 +286,6 @@ export class FunctionRunner {
     };
     if (before === undefined) return withinTimeout(work, ms, expired);
     return before.then(() => withinTimeout(work, ms, expired));
-  }
-
-  /**
-   * Writes a result (a reply, the output, a dead letter) before the offset is committed,
-   * trying again while the failure may pass. One that will not (a result too large for its
-   * topic) must not hold the partition for good: the input goes to the dead-letter topic.
-   */
-  private async written(message: StoredMessage, write: () => Promise<unknown>): Promise<void> {
-    try {
-      await this.persistently(write);
-    } catch (err) {
-      if (this.abort.signal.aborted) throw err;
-      const e = toRiffError(err);
-      const source = `${message.topic}/${message.partition}@${message.offset}`;
-      this.log(this.options.name, `${source}: its result could not be written (${e.code}: ${e.message})`);
-      try {
-        await this.persistently(() => this.outlets.deadLetter(message, `its result could not be written: ${e.code}: ${e.message}`));
-      } catch (again) {
-        if (this.abort.signal.aborted) throw again;
-        this.options.logger.error("a message could be neither handled nor dead-lettered; it is dropped", { message: source, err: String(again) });
-      }
-    }
-  }
-
-  /** {@link persistently}, until the runner stops. */
-  private persistently(write: () => Promise<unknown>): Promise<void> {
-    return persistently(write, this.abort.signal, (err, waitMs) =>
-      this.options.logger.error("writing a result failed; trying again", { err: String(err), waitMs }),
-    );
   }
 
   private log(replica: string, line: string): void {

@@ -1,5 +1,6 @@
-import { DEAD_LETTER_TOPIC, HeaderNames, RiffError, type Headers, type Logger } from "@riff/core";
+import { DEAD_LETTER_TOPIC, HeaderNames, RiffError, toRiffError, type Headers, type Logger } from "@riff/core";
 import type { Broker, StoredMessage } from "@riff/broker";
+import { persistently } from "./delivery-guards.js";
 import type { InvokeResult, Replica, StreamHandle } from "./replica.js";
 
 /** Longest reason a dead letter carries in its header. */
@@ -24,6 +25,8 @@ export interface OutletOptions {
   log: (replica: string, line: string) => void;
   /** Something happened (a stream output): the function is not idle. */
   touch: () => void;
+  /** Aborts when the function stops: writes are not tried again after it. */
+  signal: AbortSignal;
 }
 
 /** The correlation id of a `/requests` message, if it has one. */
@@ -40,6 +43,35 @@ export class MessageOutlets {
   private readonly streams = new Map<Replica, StreamHandle>();
 
   constructor(private readonly o: OutletOptions) {}
+
+  /**
+   * Writes a result (a reply, the output, a dead letter) before the offset is committed,
+   * trying again while the failure may pass. One that will not (a result too large for its
+   * topic) must not hold the partition for good: the input goes to the dead-letter topic.
+   * Rejects only once the function is stopping.
+   */
+  async written(message: StoredMessage, write: () => Promise<unknown>): Promise<void> {
+    try {
+      await this.persistently(write);
+    } catch (err) {
+      if (this.o.signal.aborted) throw err;
+      const e = toRiffError(err);
+      const source = `${message.topic}/${message.partition}@${message.offset}`;
+      this.o.log(this.o.name, `${source}: its result could not be written (${e.code}: ${e.message})`);
+      try {
+        await this.persistently(() => this.deadLetter(message, `its result could not be written: ${e.code}: ${e.message}`));
+      } catch (again) {
+        if (this.o.signal.aborted) throw again;
+        this.o.logger.error("a message could be neither handled nor dead-lettered; it is dropped", { message: source, err: String(again) });
+      }
+    }
+  }
+
+  private persistently(write: () => Promise<unknown>): Promise<void> {
+    return persistently(write, this.o.signal, (err, waitMs) =>
+      this.o.logger.error("writing a result failed; trying again", { err: String(err), waitMs }),
+    );
+  }
 
   /** Answers the message's caller and publishes the result to the output topic, if any. */
   async deliverResult(message: StoredMessage, carried: Headers, result: InvokeResult | undefined): Promise<void> {
