@@ -196,12 +196,12 @@ export class Deployments {
     const now = new Date().toISOString();
     if (existing !== undefined && existing.fn.digest === digest && sameSpec(existing.fn, spec)) {
       if (existing.runner.snapshot().status !== "failed") {
-        return { kind: "Function", name: spec.name, action: "unchanged", revision: existing.fn.revision };
+        return { kind: "Function", name: spec.name, action: "unchanged", revision: existing.fn.revision, shape: existing.runner.snapshot().shape };
       }
       // Nothing to roll out, but a function that failed to start may start now (a module it
       // imports was installed, a file it reads appeared): try at once instead of at the backoff.
       await this.warmOrFail(existing.fn, existing.runner);
-      return { kind: "Function", name: spec.name, action: "restarted", revision: existing.fn.revision };
+      return { kind: "Function", name: spec.name, action: "restarted", revision: existing.fn.revision, shape: existing.runner.snapshot().shape };
     }
     await this.ensureTopics(spec);
     const revision = (existing?.fn.revision ?? 0) + 1;

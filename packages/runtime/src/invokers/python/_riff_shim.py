@@ -10,6 +10,7 @@ on sys.path, so that this module is byte-compiled once instead of on every start
 import os
 import sys
 import threading
+import time
 
 from _riff_content import ContentError, check, decode, encode
 from _riff_frames import (ERROR, INIT_FAILED, INVOKE, LOAD, READY, REPLY, SHUTDOWN, STREAM_END, STREAM_INPUT,
@@ -173,8 +174,10 @@ class Runner:
         """What the function is called with: the decoded payload, or the whole message."""
         if not self.wants_message:
             return value
-        ts = (headers.get("riff-timestamp") or ["0"])[0]
-        return {"headers": headers, "payload": value, "timestamp": int(ts)}
+        ts = headers.get("riff-timestamp")
+        # riff's own frame headers are not the message's, as in Node.
+        own = {k: v for k, v in headers.items() if k not in ("riff-timestamp", "riff-serial-key")}
+        return {"headers": own, "payload": value, "timestamp": int(ts[0]) if ts else int(time.time() * 1000)}
 
     def end_streams(self):
         """On SHUTDOWN: the input of every open stream ends, so its open windows are yielded."""
