@@ -1,5 +1,5 @@
 import { createServer } from "node:net";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -138,6 +138,26 @@ describe("the CLI's errors", () => {
     expect(u.code).toBe(0);
     expect(u.stdout).toContain("function/needy restarted (revision 1)");
     expect((await riff.cli(["publish", "--input", "needy-in", "--data", "x", "--reply"])).stdout).toBe("got:x\n");
+  });
+
+  it("checks durations before anything is written, and wants a unit on a flag", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "riff-flags-"));
+    writeFileSync(join(dir, "t.js"), "module.exports = (x) => x;\n");
+    const zero = await riff.cli(["create", "node", "--name", "t", "--input", "t-in", "--timeout", "0ms"], dir);
+    expect(zero.code).toBe(1);
+    expect(zero.stderr).toContain("spec.timeoutMs: must be at least 1ms");
+    // Nothing was kept from the refused attempt: the corrected one goes through.
+    expect(existsSync(join(dir, "t-function.yaml"))).toBe(false);
+    const ok = await riff.cli(["create", "node", "--name", "t", "--input", "t-in", "--timeout", "5s"], dir);
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).not.toContain("kept the existing");
+    const bare = await riff.cli(["topics", "create", "t-in", "--retention", "10"]);
+    expect(bare.code).toBe(1);
+    expect(bare.stderr).toContain("--retention 10: give a unit");
+    const long = await riff.cli(["publish", "--input", "t-in", "--data", "x", "--reply", "--timeout", "30d"]);
+    expect(long.code).toBe(1);
+    expect(long.stderr).toContain("--timeout 30d: wait from 1ms to 24d");
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("has --help with an example on every command", async () => {

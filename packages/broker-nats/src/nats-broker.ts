@@ -30,7 +30,8 @@ import { type NatsNames, natsNames } from "./names.js";
 import { type AppendListener, NatsTopic, type TopicContext } from "./nats-topic.js";
 import { type NatsBrokerOptions, type ResolvedNatsBrokerOptions, resolveNatsBrokerOptions } from "./options.js";
 import { PartitionStreams } from "./partition-streams.js";
-import { checkPartitions, checkReadArgs, resolveTopicConfig } from "@riff/broker/kit";
+import { checkPartitions, checkReadArgs } from "@riff/broker/kit";
+import { resolveTopicConfig } from "./limits.js";
 
 /** `created` → `starting` → `running` → `stopping` → `stopped`; calls succeed only when running. */
 export type NatsBrokerState = "created" | "starting" | "running" | "stopping" | "stopped";

@@ -109,10 +109,15 @@ example(
     .argument("[name]", "function name (default: the one whose NAME-function.yaml is the only one in this folder)")
     .option("-n, --name <name>", "function name")
     .action(run(async () => async (home: string, name: string | undefined, o: { name?: string }) => {
-      const { update, functionHere } = await import("./commands/resources.js");
+      const { update, functionsHere } = await import("./commands/resources.js");
       const { badArgument } = await import("./output.js");
-      const fn = o.name ?? name ?? functionHere(process.cwd());
-      if (fn === undefined) throw badArgument("name the function to update (no single NAME-function.yaml in this folder)", "riff update -n square");
+      const here = functionsHere(process.cwd());
+      const fn = o.name ?? name ?? (here.length === 1 ? here[0] : undefined);
+      if (fn === undefined) {
+        throw here.length === 0
+          ? badArgument("name the function to update: this folder has no NAME-function.yaml", "riff update -n NAME (see riff list)")
+          : badArgument(`name the function to update: this folder has ${here.length} (${here.join(", ")})`, `riff update -n ${here[0] ?? "NAME"}`);
+      }
       await update(home, fn);
     })),
   "riff update -n square",

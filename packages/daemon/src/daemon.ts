@@ -1,4 +1,5 @@
 import { createServer, type Server } from "node:http";
+import { createHash } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { DEAD_LETTER_TOPIC, RiffError, type Logger } from "@riff/core";
@@ -83,11 +84,12 @@ export class Daemon {
     mkdirSync(home, { recursive: true, mode: 0o700 });
     const token = ensureToken(this.paths.token);
     const brokerLogger = this.logger.child({ component: "broker" });
-    // The embedded log in the home, or NATS JetStream (topics under the prefix "riff").
+    // The embedded log in the home, or NATS JetStream under a prefix of this home's own, so
+    // two homes on one server never see (or delete) each other's topics.
     this.broker =
       this.options.broker === "embedded"
         ? createSqliteBroker({ dir: this.paths.broker, logger: brokerLogger })
-        : createNatsBroker({ servers: this.options.broker, prefix: "riff", logger: brokerLogger });
+        : createNatsBroker({ servers: this.options.broker, prefix: natsPrefix(home), logger: brokerLogger });
     await this.broker.start();
     // The dead-letter topic always exists, so it can be watched before anything lands in it.
     await this.broker.ensureTopic(DEAD_LETTER_TOPIC);
@@ -215,4 +217,9 @@ function listen(server: Server, port: number, host: string): Promise<void> {
     });
     server.listen(port, host, () => resolve());
   });
+}
+
+/** The NATS prefix of a riff home: `riff-` and 8 hex digits of its path's hash. */
+export function natsPrefix(home: string): string {
+  return `riff-${createHash("sha256").update(home).digest("hex").slice(0, 8)}`;
 }

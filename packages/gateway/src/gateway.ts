@@ -11,6 +11,8 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_REPLY_TIMEOUT_MS = 60_000;
 /** The request header that sets the reply timeout per request. */
 export const TIMEOUT_HEADER = "x-riff-timeout";
+/** The longest wait a Node timer can hold (about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
 /** The request header whose value is the message key: one key, one partition, one order. */
 export const KEY_HEADER = "x-riff-key";
 
@@ -114,7 +116,15 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
 
   function replyTimeout(req: IncomingMessage): number {
     const value = headerValue(req, TIMEOUT_HEADER);
-    return value === undefined ? defaultTimeout : parseDuration(value, "X-Riff-Timeout header");
+    if (value === undefined) return defaultTimeout;
+    const ms = parseDuration(value, "X-Riff-Timeout header");
+    // A timer holds at most 2^31-1 ms; a longer one would fire at once.
+    if (!(ms >= 1 && ms <= MAX_TIMER_MS)) {
+      throw new RiffError("RIFF_INVALID_ARGUMENT", `X-Riff-Timeout header: ${value} is not from 1ms to 24d`, {
+        hint: "wait at most 24 days for a reply (e.g. X-Riff-Timeout: 5m); for longer work, publish to /messages and read the output topic",
+      });
+    }
+    return ms;
   }
 }
 

@@ -281,7 +281,7 @@ export class FunctionRunner {
         this.replicas.retire(replica, `${id} ran over the timeout of ${formatDuration(ms)}`);
       }
       return new RiffError("RIFF_FUNCTION_TIMEOUT", `function '${this.options.name}' did not finish the message within ${formatDuration(ms)}`, {
-        hint: `raise spec.timeoutMs (riff create --timeout 5m) if it needs longer, or see what it waits for with \`riff logs -n ${this.options.name}\``,
+        hint: `if it needs longer, raise spec.timeoutMs in its YAML (e.g. timeoutMs: 5m) and run \`riff update -n ${this.options.name}\`; see what it waits for with \`riff logs -n ${this.options.name}\``,
       });
     };
     if (before === undefined) return withinTimeout(work, ms, expired);

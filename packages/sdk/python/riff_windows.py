@@ -76,7 +76,8 @@ def _run(items, engine, time_of, key, on_late, untimed_ok) -> Iterator[Window]:
     for item in items:
         t = time_of(item)
         if t is None and not untimed_ok:
-            raise TypeError("an item has no event time: give items a numeric 'timestamp' or pass time_of")
+            raise TypeError("an item has no event time: in a riff function, set argument_type = \"message\" "
+                            "so items are messages with a 'timestamp'; or give items a numeric 'timestamp', or pass time_of")
         if not engine.add(item, t, key(item) if key else None) and on_late:
             on_late(item, t)
         if t is not None and t > watermark:

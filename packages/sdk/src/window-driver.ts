@@ -98,7 +98,7 @@ export async function* runWindows<T>(
     if (typeof time === "number" && !Number.isNaN(time)) return time;
     if (o.untimed === "arrival") return clock.now();
     throw new TypeError(
-      "an item has no event time: give items a numeric `timestamp`, pass `timeOf`, or use `time: \"arrival\"`",
+      "an item has no event time: in a riff function, set `fn.$argumentType = \"message\"` so items are messages with a `timestamp`; or give items a numeric `timestamp`, pass `timeOf`, or use `time: \"arrival\"`",
     );
   };
 

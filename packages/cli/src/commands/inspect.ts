@@ -1,4 +1,5 @@
-import { formatDuration, parseDuration, parseSize } from "@riff/core";
+import { formatDuration, parseSize } from "@riff/core";
+import { flagDuration } from "./resources.js";
 import { DaemonClient, errorFrom } from "../client.js";
 import { printTable } from "../output.js";
 
@@ -89,7 +90,7 @@ export const topics = {
     const body = {
       name,
       partitions: o.partitions === undefined ? undefined : Number(o.partitions),
-      retentionMs: o.retention === undefined ? undefined : parseDuration(o.retention, "--retention"),
+      retentionMs: o.retention === undefined ? undefined : flagDuration(o.retention, "--retention"),
       retentionBytes: o.retentionBytes === undefined ? undefined : parseSize(o.retentionBytes, "--retention-bytes"),
       durability: o.durability,
     };

@@ -1,6 +1,7 @@
 import { RiffError } from "@riff/core";
 import { DaemonClient, errorFrom } from "../client.js";
 import { badArgument, info } from "../output.js";
+import { flagDuration } from "./resources.js";
 
 /** Options of `riff publish`. */
 export interface PublishOptions {
@@ -23,7 +24,11 @@ export async function publish(home: string, o: PublishOptions): Promise<void> {
     if (colon <= 0) throw badArgument(`--header ${h}: write it as name:value`, "for example --header x-tenant:acme");
     headers[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim();
   }
-  if (o.timeout !== undefined) headers["x-riff-timeout"] = o.timeout;
+  if (o.timeout !== undefined) {
+    const ms = flagDuration(o.timeout, "--timeout");
+    if (!(ms >= 1 && ms <= 2_147_483_647)) throw badArgument(`--timeout ${o.timeout}: wait from 1ms to 24d`, "for example --timeout 5m");
+    headers["x-riff-timeout"] = `${ms}ms`;
+  }
   const client = new DaemonClient(home);
   const path = `/${o.reply === true ? "requests" : "messages"}/${encodeURIComponent(o.input)}`;
   info(`Posting to ${client.info.url}${path}`);

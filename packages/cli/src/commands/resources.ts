@@ -94,8 +94,8 @@ export async function create(home: string, invoker: string, o: CreateOptions): P
   if (concurrency !== undefined) spec["concurrency"] = concurrency;
   if (o.ordering !== undefined) spec["ordering"] = o.ordering;
   if (o.allowCycle === true) spec["allowCycle"] = true;
-  if (o.idleTimeout !== undefined) spec["idleTimeoutMs"] = parseDuration(o.idleTimeout, "--idle-timeout");
-  if (o.timeout !== undefined) spec["timeoutMs"] = parseDuration(o.timeout, "--timeout");
+  if (o.idleTimeout !== undefined) spec["idleTimeoutMs"] = flagDuration(o.idleTimeout, "--idle-timeout");
+  if (o.timeout !== undefined) spec["timeoutMs"] = flagDuration(o.timeout, "--timeout");
   const fnYaml = stringify({ apiVersion: API_VERSION, kind: "Function", metadata: { name: o.name }, spec });
   const topicSpec = partitions === undefined ? {} : { partitions };
   const topicsYaml = [...inputs, ...(o.output === undefined || inputs.includes(o.output) ? [] : [o.output])]
@@ -103,6 +103,11 @@ export async function create(home: string, invoker: string, o: CreateOptions): P
     .join("---\n");
   const fnFile = join(dir, `${o.name}-function.yaml`);
   const topicsFile = join(dir, `${o.name}-topics.yaml`);
+  // Checked before anything is written: a refused value must not be kept in the files, where
+  // the next `riff create` would find it again.
+  const { parseResources } = await import("@riff/core/validation");
+  parseResources(fnYaml, fnFile);
+  parseResources(topicsYaml, topicsFile);
   if (o.dryRun === true) {
     process.stdout.write(`# ${fnFile}\n${fnYaml}---\n# ${topicsFile}\n${topicsYaml}`);
     return;
@@ -168,10 +173,11 @@ export async function update(home: string, name: string): Promise<void> {
   report(await new DaemonClient(home).callWithProgress<ApplyResult[]>("POST", `functions/${encodeURIComponent(name)}/update`));
 }
 
-/** The function whose `NAME-function.yaml` (as `riff create` writes it) is the only one in `dir`. */
-export function functionHere(dir: string): string | undefined {
-  const found = readdirSync(dir).filter((f) => f.endsWith("-function.yaml"));
-  return found.length === 1 ? found[0]?.slice(0, -"-function.yaml".length) : undefined;
+/** The functions whose `NAME-function.yaml` (as `riff create` writes it) are in `dir`. */
+export function functionsHere(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith("-function.yaml"))
+    .map((f) => f.slice(0, -"-function.yaml".length));
 }
 
 /** `riff delete [--all] NAME`. */
@@ -182,4 +188,15 @@ export async function remove(home: string, name: string, all: boolean): Promise<
   );
   for (const d of deleted) process.stdout.write(`${d} deleted\n`);
   for (const k of kept) process.stdout.write(`${k}\n`);
+}
+
+/**
+ * A duration given on the command line. A bare number would be milliseconds, which for a flag
+ * like `--retention 10` is almost never what was meant: a unit is required.
+ */
+export function flagDuration(value: string, flag: string): number {
+  if (/^\s*\d+(\.\d+)?\s*$/.test(value)) {
+    throw badArgument(`${flag} ${value}: give a unit`, `for example ${flag} ${value}s, ${value}m or ${value}h (ms, s, m, h and d are understood)`);
+  }
+  return parseDuration(value, flag);
 }
