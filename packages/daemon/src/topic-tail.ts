@@ -131,7 +131,10 @@ export async function tailTopic(
       await write(m);
     }
   } catch {
-    return; // the client went away
+    // The client went away, or the read failed (the topic was deleted): either way this
+    // stream is over, and a client still there sees it cut rather than waiting forever.
+    res.destroy();
+    return;
   }
   if (closed.aborted) return;
   if (!o.follow) {
