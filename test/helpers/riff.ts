@@ -61,7 +61,14 @@ export async function startRiff(extraArgs: string[] = []): Promise<RiffFixture> 
     if (r.code !== 0) throw new Error(`riff system start failed (${r.code}): ${r.stderr}`);
     url = r.stdout.trim();
   };
-  await start();
+  try {
+    await start();
+  } catch (err) {
+    // No fixture to dispose of: take its folders away here.
+    rmSync(home, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
+    throw err;
+  }
   const info = () => JSON.parse(readFileSync(join(home, "daemon.json"), "utf8")) as { pid: number };
   let lastPid = info().pid;
   const fixture: RiffFixture = {
