@@ -1,38 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { deployNode } from "./helpers/functions.js";
+import { waitForLineCount, waitForLines } from "./helpers/files.js";
 import { startRiff, tailN } from "./helpers/riff.js";
-
-/** Resolves once `file` holds every line of `expected` (duplicates allowed: at-least-once). */
-function waitForLines(file: string, expected: Set<string>): Promise<Set<string>> {
-  return new Promise((resolve) => {
-    const dir = join(file, "..");
-    const check = () => {
-      const seen = new Set(existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : []);
-      if ([...expected].every((e) => seen.has(e))) {
-        watcher.close();
-        resolve(seen);
-      }
-    };
-    const watcher = watch(dir, check);
-    check();
-  });
-}
-
-/** Resolves once `file` has at least `count` lines. */
-function waitForLineCount(file: string, count: number): Promise<void> {
-  return new Promise((resolve) => {
-    const check = () => {
-      if ((existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean).length : 0) >= count) {
-        watcher.close();
-        resolve();
-      }
-    };
-    const watcher = watch(join(file, ".."), check);
-    check();
-  });
-}
 
 describe("durability", () => {
   it("every message answered 2xx survives kill -9 of the daemon and reaches the function", async () => {

@@ -1,24 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, watch } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { deployNode } from "./helpers/functions.js";
+import { waitForLineCount } from "./helpers/files.js";
 import { startRiff, waitForLogCount, type RiffFixture } from "./helpers/riff.js";
-
-/** Resolves once `file` has at least `n` lines. */
-function waitForLineCount(file: string, n: number): Promise<string[]> {
-  return new Promise((resolve) => {
-    const read = () => (existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : []);
-    const check = () => {
-      const lines = read();
-      if (lines.length >= n) {
-        watcher.close();
-        resolve(lines);
-      }
-    };
-    const watcher = watch(join(file, ".."), check);
-    check();
-  });
-}
 
 async function publishMany(riff: RiffFixture, topic: string, n: number): Promise<void> {
   const window = 64;

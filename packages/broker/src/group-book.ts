@@ -52,11 +52,6 @@ export abstract class GroupBook implements MemberGroup {
     return err;
   }
 
-  /** The group's committed offsets, per partition. */
-  committedOffsets(): readonly number[] {
-    return this.committed;
-  }
-
   /** Whether the group has members. */
   isActive(): boolean {
     return this.members.length > 0;
