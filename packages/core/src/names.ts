@@ -33,6 +33,17 @@ export function closest(word: string, candidates: readonly string[]): string | u
   return bestDistance <= 2 ? best : undefined;
 }
 
+/**
+ * RIFF_INVOKER_NOT_FOUND for `name`, guessing the closest of the `known` invokers; `where`
+ * (a file and field) goes before the message.
+ */
+export function unknownInvoker(name: string, known: readonly string[], where = ""): RiffError {
+  const guess = closest(name, known);
+  return new RiffError("RIFF_INVOKER_NOT_FOUND", `${where}unknown invoker '${name}'${guess === undefined ? "" : `; did you mean '${guess}'?`}`, {
+    hint: `use one of: ${known.join(", ")}, or declare one with \`riff invokers apply -f FILE\``,
+  });
+}
+
 /** Levenshtein distance, one row at a time. */
 function editDistance(a: string, b: string): number {
   let row = Array.from({ length: b.length + 1 }, (_, j) => j);

@@ -1,11 +1,11 @@
 import { statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import {
-  closest,
   DEFAULT_FUNCTION_TIMEOUT_MS,
   DEFAULT_IDLE_TIMEOUT_MS,
   RiffError,
   toRiffError,
+  unknownInvoker,
   type FunctionResource,
   type ResolvedFunction,
 } from "@riff/core";
@@ -51,12 +51,7 @@ export async function reconcileTopic(
 export function resolveFunction(invokers: InvokerRegistry, resource: FunctionResource, file: string): ResolvedFunction {
   const { spec, metadata } = resource;
   const invoker = invokers.get(spec.invoker);
-  if (invoker === undefined) {
-    const guess = closest(spec.invoker, invokers.names());
-    throw new RiffError("RIFF_INVOKER_NOT_FOUND", `${file}: spec.invoker: unknown invoker '${spec.invoker}'${guess === undefined ? "" : `; did you mean '${guess}'?`}`, {
-      hint: `use one of: ${invokers.names().join(", ")}, or declare one with \`riff invokers apply -f FILE\``,
-    });
-  }
+  if (invoker === undefined) throw unknownInvoker(spec.invoker, invokers.names(), `${file}: spec.invoker: `);
   return {
     name: metadata.name,
     invoker: spec.invoker,

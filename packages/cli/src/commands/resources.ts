@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename, extname, join, relative, resolve } from "node:path";
-import { assertValidName, API_VERSION, closest, parseDuration } from "@riff/core";
+import { assertValidName, API_VERSION, parseDuration, unknownInvoker } from "@riff/core";
 import { DaemonClient } from "../client.js";
 import { badArgument, info } from "../output.js";
 
@@ -137,9 +137,7 @@ async function invokerMatchers(client: DaemonClient | undefined, invoker: string
   const { invokers } = await client.call<{ invokers: { name: string; matchers: string[] }[] }>("GET", "invokers");
   const found = invokers.find((i) => i.name === invoker);
   if (found === undefined) {
-    const names = invokers.map((i) => i.name);
-    const guess = closest(invoker, names);
-    throw badArgument(`unknown invoker '${invoker}'${guess === undefined ? "" : `; did you mean '${guess}'?`}`, `use one of: ${names.join(", ")}`);
+    throw unknownInvoker(invoker, invokers.map((i) => i.name));
   }
   return found.matchers;
 }
