@@ -1,4 +1,4 @@
-import { RiffError, toRiffError } from "@riff/core";
+import { parseDuration, RiffError, toRiffError } from "@riff/core";
 
 /** Prints an error for people: message and hint for user errors, stack and "a bug" for ours. */
 export function printError(error: unknown): number {
@@ -28,4 +28,15 @@ export function printTable(header: string[], rows: string[][]): void {
 /** An error for a bad flag or argument. */
 export function badArgument(message: string, hint?: string): RiffError {
   return new RiffError("RIFF_INVALID_ARGUMENT", message, hint === undefined ? {} : { hint });
+}
+
+/**
+ * A duration given on the command line. A bare number would be milliseconds, which for a flag
+ * like `--retention 10` is almost never what was meant: a unit is required.
+ */
+export function flagDuration(value: string, flag: string): number {
+  if (/^\s*\d+(\.\d+)?\s*$/.test(value)) {
+    throw badArgument(`${flag} ${value}: give a unit`, `for example ${flag} ${value}s, ${value}m or ${value}h (ms, s, m, h and d are understood)`);
+  }
+  return parseDuration(value, flag);
 }

@@ -1,5 +1,5 @@
 import { formatDuration, parseSize } from "@riff/core";
-import { flagDuration } from "./resources.js";
+import { flagDuration } from "../output.js";
 import { DaemonClient, errorFrom } from "../client.js";
 import { printTable } from "../output.js";
 

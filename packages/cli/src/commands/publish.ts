@@ -1,7 +1,6 @@
 import { RiffError } from "@riff/core";
 import { DaemonClient, errorFrom } from "../client.js";
-import { badArgument, info } from "../output.js";
-import { flagDuration } from "./resources.js";
+import { badArgument, flagDuration, info } from "../output.js";
 
 /** Options of `riff publish`. */
 export interface PublishOptions {

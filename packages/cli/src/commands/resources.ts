@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename, extname, join, relative, resolve } from "node:path";
-import { assertValidName, API_VERSION, parseDuration, unknownInvoker } from "@riff/core";
+import { assertValidName, API_VERSION, unknownInvoker } from "@riff/core";
 import { DaemonClient } from "../client.js";
-import { badArgument, info } from "../output.js";
+import { badArgument, flagDuration, info } from "../output.js";
 
 interface ApplyResult {
   kind: string;
@@ -186,15 +186,4 @@ export async function remove(home: string, name: string, all: boolean): Promise<
   );
   for (const d of deleted) process.stdout.write(`${d} deleted\n`);
   for (const k of kept) process.stdout.write(`${k}\n`);
-}
-
-/**
- * A duration given on the command line. A bare number would be milliseconds, which for a flag
- * like `--retention 10` is almost never what was meant: a unit is required.
- */
-export function flagDuration(value: string, flag: string): number {
-  if (/^\s*\d+(\.\d+)?\s*$/.test(value)) {
-    throw badArgument(`${flag} ${value}: give a unit`, `for example ${flag} ${value}s, ${value}m or ${value}h (ms, s, m, h and d are understood)`);
-  }
-  return parseDuration(value, flag);
 }
