@@ -1,7 +1,6 @@
 import { formatDuration, parseSize } from "@riff/core";
-import { flagDuration } from "../output.js";
 import { DaemonClient, errorFrom } from "../client.js";
-import { printTable } from "../output.js";
+import { flagDuration, printTable } from "../output.js";
 
 interface FunctionRow {
   name: string;
