@@ -3,6 +3,7 @@ import { type MsgHdrs, headers as natsHeaders } from "nats";
 import type { PublishMessage, StoredMessage, TopicInfo } from "@riff/broker";
 import { checkMessage, encodeHeaders } from "@riff/broker/kit";
 import { messageTooLarge } from "./errors.js";
+import { MSG_ID_HEADER } from "./publisher.js";
 
 /**
  * riff's headers and key ride in two NATS headers, each JSON: NATS header values may not hold
@@ -11,7 +12,6 @@ import { messageTooLarge } from "./errors.js";
  */
 export const HEADERS_HEADER = "Riff-Headers";
 export const KEY_HEADER = "Riff-Key";
-
 
 /** A message checked and encoded for one partition's stream. */
 export interface EncodedMessage {
@@ -41,10 +41,10 @@ export function encodeMessage(
   const size = message.payload.byteLength + byteLength(key) + byteLength(json);
   if (size > maxBytes) throw messageTooLarge(topic, size, maxBytes, "riff's maxMessageBytes");
   let hdrs: MsgHdrs | undefined;
-  let wire = message.payload.byteLength;
+  // Every message carries a header block, if only for its Nats-Msg-Id.
+  let wire = message.payload.byteLength + HEADER_BLOCK_OVERHEAD + MSG_ID_LINE_BYTES;
   if (json !== undefined || keyJson !== undefined) {
     hdrs = natsHeaders();
-    wire += HEADER_BLOCK_OVERHEAD;
     if (json !== undefined) {
       hdrs.set(HEADERS_HEADER, json);
       wire += HEADERS_HEADER.length + 4 + byteLength(json);
@@ -60,6 +60,8 @@ export function encodeMessage(
 
 /** "NATS/1.0\r\n" before the header lines and "\r\n" after them. */
 const HEADER_BLOCK_OVERHEAD = 12;
+/** The `Nats-Msg-Id` line the publisher adds: name, ": ", an id of at most 48 characters, CRLF. */
+const MSG_ID_LINE_BYTES = MSG_ID_HEADER.length + 4 + 48;
 
 /** A stored message from what JetStream returned. */
 export function decodeMessage(

@@ -1,8 +1,10 @@
 import type { Logger } from "@riff/core";
 import type { GroupLag, PartitionOffsets, StoredMessage } from "@riff/broker";
 import { GroupBook, type GroupMember } from "@riff/broker/kit";
-import { invalidArgument, natsFailed } from "./errors.js";
-import { PartitionFeed } from "./partition-feed.js";
+import { invalidArgument } from "./errors.js";
+import type { Lease } from "./lease.js";
+import type { OffsetCommits } from "./offset-commits.js";
+import type { PartitionFeed } from "./partition-feed.js";
 
 /** What a group needs from its topic. */
 export interface GroupTopic {
@@ -10,58 +12,137 @@ export interface GroupTopic {
   partitions(): number;
   /** The end offset of `partition` as far as this instance knows (it may lag other publishers). */
   knownEnd(partition: number): number;
-  /** Notes that `partition` holds messages below `end`. */
-  observe(partition: number, end: number): void;
   /** Asks the server for the partitions' offsets. */
   offsets(): Promise<PartitionOffsets[]>;
-  /** Opens a feed of `partition` from `from` on, that calls `wake` when messages arrive. */
-  openFeed(partition: number, from: number): PartitionFeed;
-  persist(group: string, partition: number, committed: number): Promise<void>;
+  /** Opens a feed of `partition` from `from` on; its messages carry the lease's generation and fence. */
+  openFeed(partition: number, from: number, lease: Lease): PartitionFeed;
   wake(): void;
   logger: Logger;
 }
 
+/** This instance's claim on one partition: its lease, its commits, and the feed while a member reads it. */
+export interface Claim {
+  lease: Lease;
+  commits: OffsetCommits;
+  feed: PartitionFeed | undefined;
+}
+
 /**
- * A consumer group in this riff instance: {@link GroupBook}'s rules (shared with the SQLite
- * broker) over one {@link PartitionFeed} per owned partition.
- *
- * The committed offsets are loaded from the KV bucket once (`ready`); until then nothing is
- * delivered, but joining and assignment work at once, as the Broker interface requires.
+ * A consumer group as one riff instance sees it, in a group spread over instances (riff nodes):
+ * {@link GroupBook}'s rules among this instance's members (shared with the SQLite broker), over
+ * the partitions this instance holds. Which partitions it should hold (its share) and the
+ * leases that make it their only holder are the {@link GroupCoordinator}'s; a partition is
+ * dealt to members as soon as it is in the share, but delivers only once it is claimed, from
+ * the committed offset read under the claim.
  */
 export class NatsConsumerGroup extends GroupBook {
-  private readonly feeds: (PartitionFeed | undefined)[] = [];
-  private loaded = false;
-  /** Resolves once the committed offsets are known; rejects if they could not be read. */
-  readonly ready: Promise<void>;
-
+  private share = new Set<number>();
+  private readonly claims: (Claim | undefined)[] = [];
   /**
-   * `stored`: the committed offsets from the KV bucket (NaN or missing where none); partitions
-   * without one start at `startAt`, and that start is recorded.
+   * For a group that starts at the latest offsets: the ends when it was made, asked at once
+   * (before anything published after the join), and used where no offset was committed yet.
    */
+  private readonly startingEnds: Promise<PartitionOffsets[]> | undefined;
+
   constructor(
     name: string,
     private readonly topic: GroupTopic,
-    stored: Promise<number[] | undefined>,
-    startAt: "earliest" | "latest",
+    readonly startAt: "earliest" | "latest",
+    /** Members joined, left or changed weight here: the coordinator tells the other instances. */
+    private readonly membershipChanged: (group: NatsConsumerGroup) => void,
   ) {
     super(name, []);
     this.partitionsChanged();
-    this.ready = this.load(stored, startAt);
-    this.ready.catch(() => {});
+    if (startAt === "latest") {
+      this.startingEnds = topic.offsets();
+      this.startingEnds.catch(() => undefined);
+    }
   }
 
-  /** Hands `member` up to `max` buffered messages from its partitions, once the offsets are loaded. */
-  override take(member: GroupMember, max: number): StoredMessage[] {
-    return this.loaded ? super.take(member, max) : [];
+  /** Where partition `p` starts when the group has committed nothing on it. */
+  async startOffset(partition: number): Promise<number> {
+    const o = (await (this.startingEnds ?? this.topic.offsets()))[partition];
+    return this.startAt === "latest" ? (o?.end ?? 0) : (o?.start ?? 0);
+  }
+
+  override join(member: GroupMember): void {
+    super.join(member);
+    this.membershipChanged(this);
+  }
+
+  override leave(member: GroupMember): void {
+    super.leave(member);
+    this.membershipChanged(this);
+  }
+
+  override weightChanged(member: GroupMember): void {
+    super.weightChanged(member);
+    this.membershipChanged(this);
+  }
+
+  /** The topic's partition count, as this instance knows it. */
+  partitions(): number {
+    return this.owner.length;
+  }
+
+  get topicName(): string {
+    return this.topic.name;
+  }
+
+  /** The sum of the members' weights: this instance's weight in the group; undefined without members. */
+  weight(): number | undefined {
+    if (this.members.length === 0) return undefined;
+    return this.members.reduce((sum, m) => sum + (m.weight ?? 1), 0);
+  }
+
+  /** The partitions this instance should hold now (the coordinator's deal). */
+  setShare(partitions: number[]): void {
+    const next = new Set(partitions);
+    if (next.size === this.share.size && partitions.every((p) => this.share.has(p))) return;
+    this.share = next;
+    this.rebalance();
+  }
+
+  /** Whether this instance should take `partition` (it is in the share and has members to read it). */
+  wants(partition: number): boolean {
+    return this.members.length > 0 && this.share.has(partition);
+  }
+
+  claim(partition: number): Claim | undefined {
+    return this.claims[partition];
+  }
+
+  /** A claim was made on `partition`: delivery restarts at `committed`. */
+  gain(partition: number, claim: Claim, committed: number): void {
+    this.claims[partition] = claim;
+    this.restartAt(partition, committed);
+  }
+
+  /** The claim on `partition` is gone (lost or released): its member loses it at once. */
+  drop(partition: number, why: string): void {
+    const claim = this.claims[partition];
+    if (claim === undefined) return;
+    this.claims[partition] = undefined;
+    claim.lease.lose(why);
+    claim.feed?.close();
+    this.revokeNow(partition);
+  }
+
+  /** Whether a claim on `partition` may be given up now: out of the share, and nothing held or being committed. */
+  releasable(partition: number): boolean {
+    return this.claims[partition] !== undefined && this.idle(partition);
+  }
+
+  /** Every claim (for renewals and the stop). */
+  claimed(): [number, Claim][] {
+    return this.claims.flatMap((c, p) => (c === undefined ? [] : [[p, c] as [number, Claim]]));
   }
 
   /** Records that `member` handled `partition` up to and including `offset`. */
   commit(member: GroupMember, partition: number, offset: number, refreshed = false): Promise<void> {
     const count = this.owner.length;
     if (!Number.isInteger(partition) || partition < 0 || partition >= count) {
-      return Promise.reject(
-        invalidArgument(`partition ${String(partition)} does not exist in topic '${this.topic.name}' (it has ${count})`),
-      );
+      return Promise.reject(invalidArgument(`partition ${String(partition)} does not exist in topic '${this.topic.name}' (it has ${count})`));
     }
     if (!Number.isInteger(offset) || offset < 0) return Promise.reject(noSuchMessage(this.topic.name, partition, offset));
     if (offset >= this.topic.knownEnd(partition)) {
@@ -72,51 +153,56 @@ export class NatsConsumerGroup extends GroupBook {
     return this.commitChecked(member, partition, offset);
   }
 
-  /** Moves the committed offsets and restarts delivery there; see {@link GroupBook}. */
+  /** Moves the committed offsets of the partitions claimed here; see {@link GroupBook}. */
   async seek(offsets: number[]): Promise<void> {
-    await this.ready;
     await Promise.all(this.moveTo(offsets));
   }
 
-  /** The group's position per partition against `offsets` from the server. */
-  lag(offsets: PartitionOffsets[]): GroupLag {
+  /** The position of a partition claimed here by a member: fresher than the offset store. */
+  committedHere(partition: number): number | undefined {
+    return this.claims[partition] === undefined || !this.isActive() ? undefined : this.committed[partition];
+  }
+
+  /** Adopts partitions added to the topic; they are dealt again over the instances. */
+  partitionsChanged(): void {
+    this.adopt(this.topic.partitions(), () => 0);
+    if (this.members.length > 0) this.membershipChanged(this);
+  }
+
+  /** Stops every feed; claims are the coordinator's to release. */
+  close(): void {
+    for (const c of this.claims) c?.feed?.close();
+  }
+
+  /** The lag of the group against `offsets`, with `stored` offsets where no claim is held here. */
+  lagWith(offsets: PartitionOffsets[], stored: (number | undefined)[]): GroupLag {
     const partitions = offsets.map(({ partition, start, end }) => {
-      const committed = this.loaded ? (this.committed[partition] ?? start) : start;
+      const committed = this.committedHere(partition) ?? stored[partition] ?? start;
       return { partition, committed, end, lag: Math.max(0, end - Math.max(committed, start)) };
     });
     return { group: this.name, partitions, lag: partitions.reduce((sum, p) => sum + p.lag, 0) };
   }
 
-  /** Adopts partitions added to the topic; new ones are read from their start (0). */
-  partitionsChanged(): void {
-    this.adopt(this.topic.partitions(), () => 0);
-  }
-
-  /** Stops every feed; the members are closed by the topic. */
-  close(): void {
-    for (let p = 0; p < this.feeds.length; p++) this.released(p);
+  protected override shared(partition: number): boolean {
+    return this.share.has(partition);
   }
 
   protected read(partition: number, from: number, max: number): StoredMessage[] {
-    const feed = this.feeds[partition];
-    if (feed === undefined) {
-      // Opened on first need; it wakes the members when its first messages arrive.
-      this.feeds[partition] = this.topic.openFeed(partition, from);
+    const claim = this.claims[partition];
+    if (claim === undefined) return [];
+    // Fenced on this instance's own clock: a paused or cut-off holder delivers nothing more.
+    if (!claim.lease.valid()) {
+      this.drop(partition, "its lease expired before it was renewed");
       return [];
     }
-    if (feed.failure !== undefined) throw natsFailed(`reading partition ${partition} of topic '${this.topic.name}'`, feed.failure);
-    const messages = feed.take(max);
-    const last = messages[messages.length - 1];
-    if (last !== undefined) this.topic.observe(partition, last.offset + 1);
-    return messages;
+    claim.feed ??= this.topic.openFeed(partition, from, claim.lease);
+    return claim.feed.take(max);
   }
 
   protected store(partition: number, committed: number): Promise<void> {
-    return this.topic.persist(this.name, partition, committed);
-  }
-
-  protected override storeFailed(err: unknown, committed: number): unknown {
-    return natsFailed(`committing offset ${committed} of group '${this.name}'`, err);
+    const claim = this.claims[partition];
+    if (claim === undefined) return Promise.reject(invalidArgument(`partition ${partition} of topic '${this.topic.name}' is not held here any more`));
+    return claim.commits.write(committed);
   }
 
   protected wake(): void {
@@ -124,28 +210,13 @@ export class NatsConsumerGroup extends GroupBook {
   }
 
   protected override released(partition: number): void {
-    this.feeds[partition]?.close();
-    this.feeds[partition] = undefined;
-  }
-
-  private async load(stored: Promise<number[] | undefined>, startAt: "earliest" | "latest"): Promise<void> {
-    const [values, offsets] = await Promise.all([stored, this.topic.offsets()]);
-    const fresh: number[] = [];
-    for (const { partition: p, start, end } of offsets) {
-      const value = values?.[p];
-      const at = value !== undefined && Number.isFinite(value) ? value : startAt === "latest" ? end : start;
-      if (value === undefined || !Number.isFinite(value)) fresh.push(p);
-      this.committed[p] = this.durable[p] = this.delivered[p] = at;
-    }
-    this.loaded = true;
-    // Record where a new group starts, so a restart does not move a 'latest' group forward.
-    await Promise.all(fresh.map((p) => this.persist(p, this.committed[p] as number)));
-    this.rebalance();
+    const claim = this.claims[partition];
+    if (claim === undefined) return;
+    claim.feed?.close();
+    claim.feed = undefined;
   }
 }
 
 function noSuchMessage(topic: string, partition: number, offset: number): Error {
-  return invalidArgument(
-    `cannot commit offset ${String(offset)} of partition ${partition} of topic '${topic}': no such message`,
-  );
+  return invalidArgument(`cannot commit offset ${String(offset)} of partition ${partition} of topic '${topic}': no such message`);
 }

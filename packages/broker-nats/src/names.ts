@@ -8,8 +8,18 @@ export interface NatsNames {
   stream(topic: string, p: number): string;
   /** The one subject that stream listens on. */
   subject(topic: string, p: number): string;
-  /** The KV bucket holding topic settings and group offsets. */
+  /** A wildcard matching the subjects of every partition of `topic`. */
+  topicSubjects(topic: string): string;
+  /** The partition whose stream `stream` is, if it is one of `topic`'s. */
+  partitionOf(topic: string, stream: string): number | undefined;
+  /** The KV bucket holding topic settings. */
   readonly bucket: string;
+  /** The KV bucket holding consumer groups' committed offsets. */
+  readonly offsets: string;
+  /** The KV bucket (with a ttl) holding the leases on partitions. */
+  readonly leases: string;
+  /** Subject root of consumer-group membership heartbeats (outside any topic's subjects). */
+  readonly groupsSubject: string;
   /** Start of every stream name this prefix owns (the KV bucket's stream is `KV_<bucket>`). */
   readonly streamPrefix: string;
 }
@@ -19,7 +29,16 @@ export function natsNames(prefix: string): NatsNames {
   return {
     stream: (topic, p) => `${prefix}_${topic}_${p}`,
     subject: (topic, p) => `${prefix}.${topic}.${p}`,
+    topicSubjects: (topic) => `${prefix}.${topic}.*`,
+    partitionOf(topic, stream) {
+      const base = `${prefix}_${topic}_`;
+      const rest = stream.slice(base.length);
+      return stream.startsWith(base) && /^(0|[1-9]\d{0,5})$/.test(rest) ? Number(rest) : undefined;
+    },
     bucket: `${prefix}_meta`,
+    offsets: `${prefix}_offsets`,
+    leases: `${prefix}_leases`,
+    groupsSubject: `_RIFF.${prefix}.groups`,
     streamPrefix: `${prefix}_`,
   };
 }
@@ -27,25 +46,4 @@ export function natsNames(prefix: string): NatsNames {
 /** KV key of a topic's settings. */
 export function topicKey(topic: string): string {
   return `t.${topic}`;
-}
-
-/**
- * KV key prefix of a group's committed offsets. Group names are any text; KV keys allow only
- * `[-/_=.A-Za-z0-9]`, so the name goes in as base64url, which uses just those characters.
- */
-export function groupKeyPrefix(topic: string, group?: string): string {
-  return group === undefined ? `g.${topic}.` : `g.${topic}.${Buffer.from(group).toString("base64url")}.`;
-}
-
-/** KV key of one partition's committed offset of a group. */
-export function groupKey(topic: string, group: string, partition: number): string {
-  return `${groupKeyPrefix(topic, group)}${partition}`;
-}
-
-/** The group and partition of a key made by {@link groupKey}, or undefined. */
-export function parseGroupKey(key: string): { topic: string; group: string; partition: number } | undefined {
-  const m = /^g\.([a-z0-9-]+)\.([A-Za-z0-9_-]*)\.(\d+)$/.exec(key);
-  if (m === null) return undefined;
-  const [, topic = "", encoded = "", partition = ""] = m;
-  return { topic, group: Buffer.from(encoded, "base64url").toString(), partition: Number(partition) };
 }

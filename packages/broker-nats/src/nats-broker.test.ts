@@ -1,10 +1,8 @@
-import { randomBytes } from "node:crypto";
-import { connect } from "nats";
 import { afterAll, describe, expect, it } from "vitest";
 import { describeBrokerConformance } from "@riff/broker/conformance";
 import { createNatsBroker } from "./index.js";
-import { natsNames } from "./names.js";
 import { startTestNatsServer, type TestNatsServer } from "./nats-server.test-util.js";
+import { removePrefix, uniquePrefix } from "./test-support.test-util.js";
 
 /**
  * A nats-server of this file's own (configured as docs/broker-nats.md asks), started on first
@@ -21,27 +19,6 @@ afterAll(async () => {
   await (await server)?.stop();
 });
 
-/** A prefix no other test, run or user of the shared server has. */
-function uniquePrefix(): string {
-  return `rt${randomBytes(6).toString("hex")}`;
-}
-
-/** Deletes the streams (partitions and the KV bucket) under `prefix`, and nothing else. */
-async function removePrefix(prefix: string, servers?: string): Promise<void> {
-  const nc = await connect({ servers: servers ?? (await serverUrl()) });
-  try {
-    const jsm = await nc.jetstreamManager();
-    const names = natsNames(prefix);
-    const ours: string[] = [];
-    for await (const name of jsm.streams.names()) {
-      if (name.startsWith(names.streamPrefix) || name === `KV_${names.bucket}`) ours.push(name);
-    }
-    for (const name of ours) await jsm.streams.delete(name);
-  } finally {
-    await nc.close();
-  }
-}
-
 describeBrokerConformance("NatsBroker", async () => {
   const prefix = uniquePrefix();
   const broker = createNatsBroker({ servers: await serverUrl(), prefix });
@@ -50,7 +27,7 @@ describeBrokerConformance("NatsBroker", async () => {
     broker,
     async cleanup() {
       await broker.stop();
-      await removePrefix(prefix);
+      await removePrefix(prefix, await serverUrl());
     },
   };
 });

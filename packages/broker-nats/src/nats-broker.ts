@@ -14,50 +14,38 @@ import type {
   TopicDescription,
   TopicInfo,
 } from "@riff/broker";
-import { type JetStreamClient, type NatsConnection, connect } from "nats";
-import {
-  invalidArgument,
-  jetStreamDisabled,
-  natsFailed,
-  notRunning,
-  partitionsDecrease,
-  serverUnreachable,
-  topicExists,
-  topicNotFound,
-} from "./errors.js";
-import { MetaStore } from "./meta-store.js";
+import { nuid } from "nats";
+import { checkReadArgs } from "@riff/broker/kit";
+import { BrokerConnection, type NatsHealth } from "./connection.js";
+import { brokerUnavailable, invalidArgument, natsFailed, notRunning, topicNotFound } from "./errors.js";
 import { type NatsNames, natsNames } from "./names.js";
-import { type AppendListener, NatsTopic, type TopicContext } from "./nats-topic.js";
+import { type AppendListener, type NatsTopic, type TopicContext } from "./nats-topic.js";
 import { type NatsBrokerOptions, type ResolvedNatsBrokerOptions, resolveNatsBrokerOptions } from "./options.js";
-import { PartitionStreams } from "./partition-streams.js";
-import { checkPartitions, checkReadArgs } from "@riff/broker/kit";
-import { resolveTopicConfig } from "./limits.js";
+import { type Session, openSession } from "./session.js";
+import { TopicCatalog } from "./topic-catalog.js";
 
 /** `created` → `starting` → `running` → `stopping` → `stopped`; calls succeed only when running. */
 export type NatsBrokerState = "created" | "starting" | "running" | "stopping" | "stopped";
 
-/** The connection and what is built on it; present while running. */
-interface Live {
-  nc: NatsConnection;
-  js: JetStreamClient;
-  streams: PartitionStreams;
-  meta: MetaStore;
-  ctx: TopicContext;
-  /** The server's largest message, headers included. */
-  maxPayload: number;
+/** A session and the topics on it. */
+interface Live extends Session {
+  catalog: TopicCatalog;
 }
 
 /**
- * riff's log on NATS JetStream: one stream per partition, topic settings and group offsets in a
- * KV bucket, consumer groups coordinated inside this instance. See docs/broker-nats.md.
+ * riff's log on NATS JetStream: one stream per partition, topic settings and group offsets in KV
+ * buckets, consumer groups spread over every instance sharing the prefix (riff nodes), each
+ * partition leased to one of them. See docs/broker-nats.md and docs/cluster.md.
  */
 export class NatsBroker implements Broker, AsyncDisposable {
   private current: NatsBrokerState = "created";
   private readonly options: ResolvedNatsBrokerOptions;
   private readonly logger: Logger;
   private readonly names: NatsNames;
+  /** Every message id this instance publishes starts with it (see onAppend). */
+  private readonly idPrefix = nuid.next();
   private live: Live | undefined;
-  private readonly topics = new Map<string, NatsTopic>();
+  private lastHealth: NatsHealth = { connected: false, since: Date.now() };
   private readonly listeners = new Map<string, Set<AppendListener>>();
   /** Publishes and other writes under way; stop() lets them finish. */
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -72,44 +60,67 @@ export class NatsBroker implements Broker, AsyncDisposable {
     return this.current;
   }
 
-  /** Connects, opens (or creates) the KV bucket and loads the topics. */
+  /** Copies a topic gets when it does not say (found at start from the cluster); 1 before the start. */
+  get defaultReplicas(): number {
+    return this.live?.defaultReplicas ?? 1;
+  }
+
+  /** This instance's id among the instances sharing the prefix (see NatsBrokerOptions.instance). */
+  get instance(): string {
+    return this.options.instance;
+  }
+
+  /** Whether the broker reaches NATS now, since when, through which server. */
+  health(): NatsHealth {
+    return this.live?.conn.health() ?? { ...this.lastHealth };
+  }
+
+  /**
+   * Connects, opens (or creates) the KV bucket and loads the topics. Fails at once with
+   * RIFF_BROKER_UNAVAILABLE if no server answers; once connected, it reconnects for ever.
+   */
   async start(): Promise<void> {
     if (this.current !== "created") throw new RiffError("RIFF_INTERNAL", `cannot start a broker that is ${this.current}`);
     this.current = "starting";
-    const { servers, timeoutMs } = this.options;
-    let nc: NatsConnection;
+    const { servers } = this.options;
+    let conn: BrokerConnection;
     try {
-      nc = await connect({ servers, timeout: timeoutMs, name: "riff-broker" });
+      conn = await BrokerConnection.open(servers, this.options.timeoutMs, this.logger, this.options.auth, `riff-broker-${this.options.instance}`);
     } catch (err) {
       this.current = "stopped";
-      throw serverUnreachable(servers, err);
+      throw err;
     }
     try {
-      const jsm = await nc.jetstreamManager({ timeout: timeoutMs }).catch((err: unknown) => {
-        throw jetStreamDisabled(servers, err);
-      });
-      const js = nc.jetstream({ timeout: timeoutMs });
-      const streams = new PartitionStreams(jsm, js, this.names);
-      const meta = await MetaStore.open(js, this.names.bucket, timeoutMs);
+      const session = await openSession(conn, this.options, this.names, this.idPrefix, this.logger);
+      const { js, publisher, streams, meta, offsets, coordinator } = session;
       const ctx: TopicContext = {
         js,
+        publisher,
         streams,
         meta,
+        offsets,
+        coordinator,
         names: this.names,
+        idPrefix: this.idPrefix,
+        unavailable: () => brokerUnavailable(servers, conn.health()),
         readAhead: this.options.readAhead,
         logger: this.logger,
         listeners: (topic) => this.listeners.get(topic),
         track: (work) => this.track(work),
       };
-      this.live = { nc, js, streams, meta, ctx, maxPayload: nc.info?.max_payload ?? 1024 * 1024 };
-      for (const info of await meta.listTopics()) this.topics.set(info.name, new NatsTopic(info, ctx));
+      const catalog = new TopicCatalog(session, ctx, this.logger, () => this.running());
+      this.live = { ...session, catalog };
+      for (const info of await meta.listTopics()) catalog.adopt(info);
     } catch (err) {
       this.current = "stopped";
-      await nc.close();
+      this.live = undefined;
+      await conn.nc.close();
       throw natsFailed(`starting the NATS broker at ${servers.join(", ")}`, err);
     }
     this.current = "running";
-    this.logger.info("broker started", { servers, prefix: this.options.prefix, topics: this.topics.size });
+    const { defaultReplicas } = this.live;
+    const topics = this.live.catalog.open.size;
+    this.logger.info("broker started", { servers, prefix: this.options.prefix, topics, replicas: defaultReplicas });
   }
 
   /** Lets writes under way finish, ends every consumer's iteration, and closes the connection. */
@@ -117,10 +128,12 @@ export class NatsBroker implements Broker, AsyncDisposable {
     if (this.current === "stopping" || this.current === "stopped") return;
     const live = this.live;
     this.current = "stopping";
-    for (const t of this.topics.values()) t.close();
-    this.topics.clear();
+    live?.catalog.close();
     await Promise.allSettled([...this.inFlight]);
-    if (live !== undefined) await live.nc.drain().catch(() => live.nc.close());
+    if (live !== undefined) {
+      this.lastHealth = { ...live.conn.health(), connected: false, since: Date.now() };
+      await live.close();
+    }
     this.live = undefined;
     this.current = "stopped";
     this.logger.info("broker stopped");
@@ -131,46 +144,11 @@ export class NatsBroker implements Broker, AsyncDisposable {
   }
 
   async createTopic(name: string, config?: TopicConfig): Promise<TopicInfo> {
-    const live = this.running();
-    const info = resolveTopicConfig(name, config);
-    if (this.topics.has(name)) throw topicExists(name);
-    await live.meta.createTopic(info);
-    try {
-      await live.streams.ensure(info);
-    } catch (err) {
-      await live.streams.delete(name, info.partitions).catch(() => {});
-      await live.meta.deleteTopic(name).catch(() => {});
-      throw natsFailed(`creating the streams of topic '${name}'`, err);
-    }
-    this.topics.set(name, new NatsTopic(info, live.ctx));
-    this.logger.info("topic created", { ...info });
-    return { ...info };
+    return this.catalog().create(name, config);
   }
 
   async ensureTopic(name: string, config: TopicConfig = {}): Promise<TopicInfo> {
-    const t = await this.find(name);
-    if (t === undefined) {
-      try {
-        return await this.createTopic(name, config);
-      } catch (err) {
-        // Another instance created it in between: take theirs, as below.
-        if (!(err instanceof RiffError && err.code === "RIFF_TOPIC_EXISTS")) throw err;
-        return this.ensureTopic(name, config);
-      }
-    }
-    resolveTopicConfig(name, config);
-    if (config.partitions !== undefined && config.partitions > t.info.partitions) {
-      await this.setPartitions(name, config.partitions);
-    }
-    const { retentionMs, retentionBytes } = t.info;
-    const grown = {
-      retentionMs: Math.max(retentionMs, config.retentionMs ?? 0),
-      retentionBytes: Math.max(retentionBytes, config.retentionBytes ?? 0),
-    };
-    if (grown.retentionMs !== retentionMs || grown.retentionBytes !== retentionBytes) {
-      return this.configureTopic(name, grown);
-    }
-    return { ...t.info };
+    return this.catalog().ensure(name, config);
   }
 
   async listTopics(): Promise<TopicInfo[]> {
@@ -182,7 +160,7 @@ export class NatsBroker implements Broker, AsyncDisposable {
   }
 
   async getTopic(name: string): Promise<TopicInfo | undefined> {
-    const t = await this.find(name);
+    const t = await this.catalog().find(name);
     return t === undefined ? undefined : { ...t.info };
   }
 
@@ -192,49 +170,26 @@ export class NatsBroker implements Broker, AsyncDisposable {
     return { ...t.info, offsets, sizeBytes: bytes, groups: await t.groupLags(offsets) };
   }
 
+  /** Deletes the topic's streams and records; also the streams of an unrecorded topic. */
   async deleteTopic(name: string): Promise<void> {
-    const live = this.running();
-    const t = await this.topic(name);
-    this.topics.delete(name);
-    t.close();
-    await live.streams.delete(name, t.info.partitions);
-    await live.meta.deleteTopic(name);
-    this.logger.info("topic deleted", { topic: name });
+    await this.catalog().delete(name);
   }
 
   async setPartitions(name: string, partitions: number): Promise<TopicInfo> {
-    const live = this.running();
-    const t = await this.topic(name);
-    checkPartitions(name, partitions);
-    const current = t.info.partitions;
-    if (partitions < current) throw partitionsDecrease(name, current, partitions);
-    if (partitions > current) {
-      const info = { ...t.info, partitions };
-      await live.streams.ensure(info, current);
-      await live.meta.putTopic(info);
-      t.setPartitions(info);
-      this.logger.info("partitions raised", { topic: name, from: current, to: partitions });
-    }
-    return { ...t.info };
+    return this.catalog().setPartitions(name, partitions);
   }
 
   async configureTopic(name: string, config: Omit<TopicConfig, "partitions">): Promise<TopicInfo> {
-    const live = this.running();
-    const t = await this.topic(name);
-    const { partitions, retentionMs, retentionBytes, durability } = t.info;
-    // Only the fields named here: a stray `partitions` in `config` must not change the count.
-    const info = resolveTopicConfig(name, {
-      partitions,
-      retentionMs: config.retentionMs ?? retentionMs,
-      retentionBytes: config.retentionBytes ?? retentionBytes,
-      durability: config.durability ?? durability,
-    });
-    await live.streams.update(info).catch((err: unknown) => {
-      throw natsFailed(`changing the streams of topic '${name}'`, err);
-    });
-    await live.meta.putTopic(info);
-    t.info = info;
-    return { ...info };
+    return this.catalog().configure(name, config);
+  }
+
+  /**
+   * Records a topic again from its streams, keeping every message: partitions from the streams
+   * that exist, retention and replicas from their config, durability from their description.
+   * A topic with a record is returned as it is; RIFF_TOPIC_NOT_FOUND when no stream exists.
+   */
+  async recoverTopic(name: string): Promise<TopicInfo> {
+    return this.catalog().recover(name);
   }
 
   publish(topic: string, message: PublishMessage): Promise<Position> {
@@ -244,7 +199,7 @@ export class NatsBroker implements Broker, AsyncDisposable {
   publishBatch(topic: string, messages: PublishMessage[]): Promise<Position[]> {
     try {
       const live = this.running();
-      const t = this.topics.get(topic);
+      const t = live.catalog.open.get(topic);
       // The common case sends at once, in call order, so that publishes keep their order.
       if (t !== undefined) return this.track(t.publish(messages, this.options.maxMessageBytes, live.maxPayload));
       return this.track(this.topic(topic).then((found) => found.publish(messages, this.options.maxMessageBytes, live.maxPayload)));
@@ -254,8 +209,9 @@ export class NatsBroker implements Broker, AsyncDisposable {
   }
 
   consume(topic: string, group: string, options: ConsumeOptions = {}): GroupConsumer {
-    this.running();
-    const t = this.topics.get(topic);
+    // Not refused while disconnected: a member outlives a reconnect, its feeds resume by themselves.
+    if (this.current !== "running" || this.live === undefined) throw notRunning(this.current);
+    const t = this.live.catalog.open.get(topic);
     if (t === undefined) throw topicNotFound(topic);
     return t.consume(group, options);
   }
@@ -280,9 +236,7 @@ export class NatsBroker implements Broker, AsyncDisposable {
       throw invalidArgument(`a timestamp must be a number of ms since the epoch, got ${String(timestamp)}`);
     }
     const { streams } = this.running();
-    return Promise.all(
-      Array.from({ length: t.info.partitions }, (_, p) => streams.offsetForTimestamp(topic, p, timestamp)),
-    );
+    return Promise.all(Array.from({ length: t.info.partitions }, (_, p) => streams.offsetForTimestamp(topic, p, timestamp)));
   }
 
   async lag(topic: string, group: string): Promise<GroupLag> {
@@ -299,14 +253,27 @@ export class NatsBroker implements Broker, AsyncDisposable {
   }
 
   /**
-   * Calls `listener` after this instance's own publishes to `topic`; messages other instances
-   * publish reach consumers, but not these listeners (see docs/broker-nats.md).
+   * Calls `listener` after messages are appended to `topic`: at once with the positions of this
+   * instance's own publishes, in publish order, and, while any listener is on, with those of
+   * other instances' as the server delivers them (see remote-appends.ts).
    */
   onAppend(topic: string, listener: AppendListener): () => void {
     const set = this.listeners.get(topic) ?? new Set<AppendListener>();
     this.listeners.set(topic, set);
     set.add(listener);
-    return () => void set.delete(listener);
+    this.listenersChanged(topic);
+    return () => {
+      set.delete(listener);
+      this.listenersChanged(topic);
+    };
+  }
+
+  private listenersChanged(topic: string): void {
+    const catalog = this.live?.catalog;
+    const t = catalog?.open.get(topic);
+    if (t !== undefined) t.listenersChanged();
+    // A topic this instance has not opened yet (another made it): opening it starts the watch.
+    else if (this.current === "running" && (this.listeners.get(topic)?.size ?? 0) > 0) void catalog?.find(topic).catch(() => undefined);
   }
 
   private track<T>(work: Promise<T>): Promise<T> {
@@ -316,28 +283,19 @@ export class NatsBroker implements Broker, AsyncDisposable {
     return work;
   }
 
-  /** The topic, from this instance's cache or else the KV bucket (another instance made it). */
-  private async find(name: string): Promise<NatsTopic | undefined> {
-    const live = this.running();
-    const cached = this.topics.get(name);
-    if (cached !== undefined) return cached;
-    const info = await live.meta.getTopic(name).catch((err: unknown) => {
-      throw natsFailed(`looking up topic '${name}'`, err);
-    });
-    if (info === undefined || this.current !== "running") return undefined;
-    const t = this.topics.get(name) ?? new NatsTopic(info, live.ctx);
-    this.topics.set(name, t);
-    return t;
+  /** The topic, or RIFF_TOPIC_UNRECORDED / RIFF_TOPIC_NOT_FOUND. */
+  private topic(name: string): Promise<NatsTopic> {
+    return this.catalog().topic(name);
   }
 
-  private async topic(name: string): Promise<NatsTopic> {
-    const t = await this.find(name);
-    if (t === undefined) throw topicNotFound(name);
-    return t;
+  private catalog(): TopicCatalog {
+    return this.running().catalog;
   }
 
+  /** The session, or why there is none: stopped, or NATS unreachable right now. */
   private running(): Live {
     if (this.current !== "running" || this.live === undefined) throw notRunning(this.current);
+    this.live.conn.check();
     return this.live;
   }
 }

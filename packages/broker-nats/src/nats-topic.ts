@@ -8,15 +8,21 @@ import type {
   SeekTarget,
   TopicInfo,
 } from "@riff/broker";
-import type { JetStreamClient, PubAck } from "nats";
+import type { RiffError } from "@riff/core";
+import type { JetStreamClient } from "nats";
 import { type EncodedMessage, encodeMessage } from "./codec.js";
 import { type GroupTopic, NatsConsumerGroup } from "./consumer-group.js";
-import { invalidArgument, natsFailed } from "./errors.js";
+import type { GroupCoordinator } from "./group-coordinator.js";
+import type { Lease } from "./lease.js";
+import type { OffsetStore } from "./offset-store.js";
+import { invalidArgument, natsFailed, publishFailed } from "./errors.js";
 import { GroupMemberConsumer, type WaiterSet, wake } from "@riff/broker/kit";
 import type { MetaStore } from "./meta-store.js";
 import type { NatsNames } from "./names.js";
 import { PartitionFeed } from "./partition-feed.js";
 import type { PartitionStreams } from "./partition-streams.js";
+import { PublishError, type StreamPublisher } from "./publisher.js";
+import { RemoteAppends } from "./remote-appends.js";
 import { resolveConsumeOptions } from "@riff/broker/kit";
 
 /** Who hears about appends to a topic. */
@@ -25,8 +31,15 @@ export type AppendListener = (positions: Position[]) => void;
 /** What every open topic of one broker shares. */
 export interface TopicContext {
   js: JetStreamClient;
+  publisher: StreamPublisher;
+  /** The publisher's message-id prefix, which tells this instance's messages from others'. */
+  idPrefix: string;
+  /** RIFF_BROKER_UNAVAILABLE as of now (for a publish that failed on a lost connection). */
+  unavailable(): RiffError;
   streams: PartitionStreams;
   meta: MetaStore;
+  offsets: OffsetStore;
+  coordinator: GroupCoordinator;
   names: NatsNames;
   readAhead: number;
   logger: Logger;
@@ -45,6 +58,8 @@ export class NatsTopic implements GroupTopic {
   private readonly waiters: WaiterSet = new Set();
   private readonly ends: number[] = [];
   private next = 0;
+  /** Other instances' publishes, followed while this topic has onAppend listeners. */
+  private remote: RemoteAppends | undefined;
   /** The partition counter for messages with neither key nor partition. */
   readonly roundRobin = (): number => this.next++;
   readonly logger: Logger;
@@ -79,7 +94,7 @@ export class NatsTopic implements GroupTopic {
     return offsets;
   }
 
-  openFeed(partition: number, from: number): PartitionFeed {
+  openFeed(partition: number, from: number, lease: Lease): PartitionFeed {
     return new PartitionFeed(
       {
         js: this.ctx.js,
@@ -88,14 +103,12 @@ export class NatsTopic implements GroupTopic {
         partition,
         readAhead: this.ctx.readAhead,
         onData: () => this.wake(),
+        knownEnd: () => this.knownEnd(partition),
         logger: this.logger,
       },
       from,
+      lease,
     );
-  }
-
-  persist(group: string, partition: number, committed: number): Promise<void> {
-    return this.ctx.track(this.ctx.meta.commit(this.name, group, partition, committed));
   }
 
   wake(): void {
@@ -103,26 +116,22 @@ export class NatsTopic implements GroupTopic {
   }
 
   /**
-   * Checks every message first, so that a bad one writes nothing, then publishes them all at
-   * once: they go out on one connection in call order, so the server keeps their order per
-   * partition, and the acks come back pipelined. No atomicity: a failure part way (the server
-   * lost) may leave the first messages written.
+   * Checks every message first, so that a bad one writes nothing, then hands them all to the
+   * publisher at once: they go out on one connection in call order, so the server keeps their
+   * order per partition, and the acks come back pipelined (see {@link StreamPublisher} for
+   * retries). No atomicity: a failure part way may leave the first messages written.
    */
   async publish(messages: PublishMessage[], maxBytes: number, maxPayload: number): Promise<Position[]> {
     if (!Array.isArray(messages)) throw invalidArgument(`publishBatch to topic '${this.name}' needs an array of messages`);
     const encoded = messages.map((m) => encodeMessage(this.info, m, this.roundRobin, maxBytes, maxPayload));
     if (encoded.length === 0) return [];
-    const { js, names } = this.ctx;
-    let acks: PubAck[];
-    try {
-      acks = await Promise.all(
-        encoded.map((m) =>
-          js.publish(names.subject(this.name, m.partition), m.payload, m.headers === undefined ? {} : { headers: m.headers }),
-        ),
-      );
-    } catch (err) {
-      throw natsFailed(`publishing to topic '${this.name}'`, err);
-    }
+    const { publisher, names } = this.ctx;
+    const acks = await Promise.all(
+      encoded.map((m) => publisher.publish(names.subject(this.name, m.partition), m.payload, m.headers)),
+    ).catch((err: unknown) => {
+      if (!(err instanceof PublishError)) throw natsFailed(`publishing to topic '${this.name}'`, err);
+      throw err.reason === "disconnected" ? this.ctx.unavailable() : publishFailed(this.name, err);
+    });
     const positions = acks.map((ack, i) => ({
       topic: this.name,
       partition: (encoded[i] as EncodedMessage).partition,
@@ -132,7 +141,23 @@ export class NatsTopic implements GroupTopic {
     return positions;
   }
 
-  /** After this instance's own publishes: tells the listeners (feeds hear from the server). */
+  /**
+   * Follows other instances' publishes while the topic has onAppend listeners, and stops when
+   * the last one goes; the broker calls it whenever listeners come or go.
+   */
+  listenersChanged(): void {
+    const listening = [...(this.ctx.listeners(this.name) ?? [])].length > 0;
+    if (listening && this.remote === undefined) {
+      const { js, names, idPrefix, logger } = this.ctx;
+      this.remote = new RemoteAppends({ js, names, idPrefix, logger, topic: this.name, heard: (p) => this.appended(p) });
+      this.remote.watch(this.info.partitions);
+    } else if (!listening && this.remote !== undefined) {
+      this.remote.stop();
+      this.remote = undefined;
+    }
+  }
+
+  /** After publishes, this instance's or (while listened to) others': tells the listeners. */
   private appended(positions: Position[]): void {
     for (const p of positions) this.observe(p.partition, p.offset + 1);
     for (const listener of this.ctx.listeners(this.name) ?? []) {
@@ -144,24 +169,26 @@ export class NatsTopic implements GroupTopic {
     }
   }
 
-  /** Joins `group`; a group new to this instance loads its offsets from the KV bucket. */
+  /**
+   * Joins `group`. Partitions are dealt to the group's members here at once, but each delivers
+   * only once this instance claims it (a lease), from the offset committed under the claim.
+   */
   consume(group: string, options: ConsumeOptions): GroupMemberConsumer {
-    const { maxBatch, startAt } = resolveConsumeOptions(this.name, group, options);
+    const { maxBatch, startAt, weight } = resolveConsumeOptions(this.name, group, options);
     let g = this.groups.get(group);
     if (g === undefined) {
-      const stored = this.ctx.meta.groups(this.name, group).then((m) => m.get(group));
-      g = new NatsConsumerGroup(group, this, stored, startAt);
-      this.ctx.track(g.ready).catch(() => {});
+      g = new NatsConsumerGroup(group, this, startAt, (changed) => this.ctx.coordinator.changed(changed));
       this.groups.set(group, g);
     }
-    const consumer = new GroupMemberConsumer(this.name, group, g, this.waiters, maxBatch, options.signal, (c) =>
-      this.consumers.delete(c),
-    );
+    const consumer = new GroupMemberConsumer(this.name, group, g, this.waiters, maxBatch, options.signal, (c) => this.consumers.delete(c), weight);
     if (!consumer.isClosed()) this.consumers.add(consumer);
     return consumer;
   }
 
-  /** Moves `group` to `target`; resolves once durable. */
+  /**
+   * Moves `group` to `target`; resolves once durable. Members here restart from there (what
+   * they hold is kept until committed, see GroupBook); members on other instances refuse it.
+   */
   async seek(group: string, target: SeekTarget): Promise<void> {
     const offsets = await this.offsets();
     let to: number[];
@@ -173,53 +200,64 @@ export class NatsTopic implements GroupTopic {
       throw invalidArgument(`seek target must be 'earliest', 'latest' or { timestamp }, got ${JSON.stringify(target)}`);
     }
     const g = this.groups.get(group);
-    if (g !== undefined) await g.seek(to);
-    else await Promise.all(to.map((offset, p) => this.persist(group, p, offset)));
+    if (g?.isActive() === true) {
+      await g.seek(to);
+      return;
+    }
+    if (this.ctx.coordinator.hasMembers(this.name, group)) {
+      throw invalidArgument(`group '${group}' of topic '${this.name}' has members on other nodes; seek it while it runs nowhere (scaled to zero), or from a node where it runs`);
+    }
+    await Promise.all(to.map(async (offset, p) => {
+      for (;;) {
+        const record = await this.ctx.offsets.get(this.name, group, p);
+        if ((await this.ctx.offsets.write(this.name, group, p, offset, 0, record?.revision ?? 0)) !== undefined) return;
+      }
+    }));
   }
 
   /** The lag of `group`; a group never seen would start at the earliest offsets. */
-  async lag(group: string, offsets?: PartitionOffsets[], stored?: number[]): Promise<GroupLag> {
+  async lag(group: string, offsets?: PartitionOffsets[]): Promise<GroupLag> {
     const now = offsets ?? (await this.offsets());
+    const stored = (await this.ctx.offsets.all(this.name, group, now.length)).map((r) => r?.offset);
     const g = this.groups.get(group);
-    if (g !== undefined) {
-      await g.ready;
-      return g.lag(now);
-    }
-    const committed = stored ?? (await this.ctx.meta.groups(this.name, group)).get(group) ?? [];
+    if (g !== undefined) return g.lagWith(now, stored);
     const partitions = now.map(({ partition, start, end }) => {
-      const c = committed[partition];
-      const at = c !== undefined && Number.isFinite(c) ? c : start;
+      const at = stored[partition] ?? start;
       return { partition, committed: at, end, lag: Math.max(0, end - Math.max(at, start)) };
     });
     return { group, partitions, lag: partitions.reduce((sum, p) => sum + p.lag, 0) };
   }
 
-  /** Every group stored or active, with its lag, by name. */
+  /** Every group stored or active here, with its lag, by name. */
   async groupLags(offsets: PartitionOffsets[]): Promise<GroupLag[]> {
-    const stored = await this.ctx.meta.groups(this.name);
-    const names = [...new Set([...stored.keys(), ...this.groups.keys()])].sort();
-    return Promise.all(names.map((g) => this.lag(g, offsets, stored.get(g))));
+    const stored = await this.ctx.offsets.groups(this.name);
+    const active = [...this.groups.values()].filter((g) => g.isActive()).map((g) => g.name);
+    const names = [...new Set([...stored, ...active])].sort();
+    return Promise.all(names.map((g) => this.lag(g, offsets)));
   }
 
-  /** Forgets `group`; refused while it has members here. */
+  /** Forgets `group`; refused while it has members on any instance. */
   async deleteGroup(group: string): Promise<void> {
     const g = this.groups.get(group);
-    if (g?.isActive() === true) {
+    if (g?.isActive() === true || this.ctx.coordinator.hasMembers(this.name, group)) {
       throw invalidArgument(`group '${group}' of topic '${this.name}' still has members; close its consumers first`);
     }
     g?.close();
     this.groups.delete(group);
-    await this.ctx.meta.deleteGroup(this.name, group);
+    await this.ctx.offsets.deleteGroup(this.name, group);
   }
 
   /** Takes the raised partition count and lets every group adopt the new partitions. */
   setPartitions(info: TopicInfo): void {
     this.info = info;
+    this.remote?.watch(info.partitions);
     for (const g of this.groups.values()) g.partitionsChanged();
   }
 
   /** Ends every member's iteration and stops the feeds. */
   close(): void {
+    this.remote?.stop();
+    this.remote = undefined;
     for (const c of [...this.consumers]) void c.close();
     for (const g of this.groups.values()) g.close();
     wake(this.waiters);

@@ -1,6 +1,8 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "@riff/core";
 import type { StoredMessage } from "@riff/broker";
 import { type ConsumerMessages, DeliverPolicy, type JetStreamClient } from "nats";
+import type { Lease } from "./lease.js";
 import { toStored } from "./partition-streams.js";
 
 /** What a feed needs from its surroundings. */
@@ -11,16 +13,27 @@ export interface FeedTarget {
   partition: number;
   /** Most messages buffered before the feed stops reading. */
   readAhead: number;
-  /** Called after messages were buffered, and after the feed failed. */
+  /** Called after messages were buffered. */
   onData(): void;
+  /** The end offset of the partition as this instance last knew it (to notice a stalled read). */
+  knownEnd(): number;
   logger: Logger;
 }
 
+/** Waits after a failed read before the feed opens its consumer again; the last one repeats. */
+const REOPEN_MS = [250, 1000, 2000, 5000] as const;
+/** A feed that received nothing for this long while the partition has more is opened again. */
+const STALL_MS = 5000;
+
 /**
- * One partition read for one group member, from an offset on: an ordered JetStream consumer
- * (ephemeral, no acks; the client recreates it on a gap) pulls messages into a buffer that the
- * group takes from without waiting. New messages arrive as the server pushes them, whoever
- * published them, so a caught-up member needs no timer. Reading pauses while the buffer is full.
+ * One partition read for the instance that holds it, from an offset on: an ordered JetStream
+ * consumer (ephemeral, no acks: the offset store has the commits) pulls messages into a buffer
+ * the group takes from without waiting. Each message carries the lease's generation and its
+ * fence, which aborts when the lease is lost, so the runner can stop what it started under it.
+ *
+ * A feed never gives up while open: a consumer that fails (a server restarted, the stream's
+ * leader moved, NATS away for a minute) or goes quiet while the partition has more messages is
+ * opened again where the feed stood, after a growing wait.
  */
 export class PartitionFeed {
   private readonly buffer: StoredMessage[] = [];
@@ -28,13 +41,17 @@ export class PartitionFeed {
   private messages: ConsumerMessages | undefined;
   private closed = false;
   private resume: (() => void) | undefined;
-  /** Set when reading failed; the group closes the member that takes next. */
-  failure: unknown;
+  /** The next offset to read from the server. */
+  private next: number;
+  private lastArrival = performance.now();
+  private readonly done = new AbortController();
 
   constructor(
     private readonly target: FeedTarget,
-    private readonly from: number,
+    from: number,
+    private readonly lease: Lease,
   ) {
+    this.next = from;
     void this.run();
   }
 
@@ -60,46 +77,73 @@ export class PartitionFeed {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.done.abort();
     this.messages?.stop();
     this.resume?.();
   }
 
   private async run(): Promise<void> {
     const t = this.target;
-    try {
-      const consumer = await t.js.consumers.get(t.stream, {
-        deliver_policy: DeliverPolicy.StartSequence,
-        opt_start_seq: this.from + 1,
-      });
-      if (this.closed) return;
-      this.messages = await consumer.consume({ max_messages: Math.min(t.readAhead, 512) });
-      if (this.closed) {
-        this.messages.stop();
-        return;
-      }
-      let expected = this.from;
-      for await (const m of this.messages) {
+    const watchdog = setInterval(() => this.checkStall(), STALL_MS);
+    watchdog.unref();
+    for (let failures = 0; !this.closed; ) {
+      try {
+        await this.read();
+        failures = 0;
+      } catch (err) {
         if (this.closed) break;
-        const message = toStored(t.topic, t.partition, m);
-        if (message.offset > expected) {
-          t.logger.warn("retention deleted messages the group had not read", {
-            partition: t.partition,
-            from: expected,
-            resumedAt: message.offset,
-          });
-        }
-        expected = message.offset + 1;
-        this.buffer.push(message);
-        t.onData();
-        if (this.buffer.length - this.head >= t.readAhead) {
-          await new Promise<void>((resolve) => (this.resume = resolve));
-        }
+        t.logger.warn("reading a partition failed; reading it again", { partition: t.partition, from: this.next, err: String(err) });
+        failures++;
       }
-    } catch (err) {
-      if (this.closed) return;
-      this.failure = err;
-      t.logger.error("reading a partition failed", { partition: t.partition, error: String(err) });
-      t.onData();
+      if (this.closed) break;
+      const wait = REOPEN_MS[Math.min(failures, REOPEN_MS.length - 1)] ?? 5000;
+      await sleep(wait, undefined, { signal: this.done.signal }).catch(() => undefined);
     }
+    clearInterval(watchdog);
+  }
+
+  /** One consumer's life: opened at `next`, read until it ends, fails, or the feed closes. */
+  private async read(): Promise<void> {
+    const t = this.target;
+    const consumer = await t.js.consumers.get(t.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.next + 1 });
+    if (this.closed) return;
+    this.messages = await consumer.consume({ max_messages: Math.min(t.readAhead, 512) });
+    if (this.closed) {
+      this.messages.stop();
+      return;
+    }
+    const generation = this.lease.generation;
+    const fence = this.lease.fence;
+    for await (const m of this.messages) {
+      if (this.closed) break;
+      const message = toStored(t.topic, t.partition, m);
+      // A consumer opened again may repeat what was read already.
+      if (message.offset < this.next) continue;
+      if (message.offset > this.next) {
+        t.logger.warn("retention deleted messages the group had not read", { partition: t.partition, from: this.next, resumedAt: message.offset });
+      }
+      this.next = message.offset + 1;
+      this.lastArrival = performance.now();
+      message.generation = generation;
+      if (fence !== undefined) message.fence = fence;
+      this.buffer.push(message);
+      t.onData();
+      if (this.buffer.length - this.head >= t.readAhead) {
+        await new Promise<void>((resolve) => (this.resume = resolve));
+      }
+    }
+  }
+
+  /**
+   * An ordered consumer left unread for a while on a backlog was seen to stall for good
+   * (docs/broker-nats.md): when the buffer is empty, the partition has more, and nothing came
+   * for {@link STALL_MS}, the consumer is stopped so that `run` opens a new one.
+   */
+  private checkStall(): void {
+    if (this.closed || this.buffer.length - this.head > 0) return;
+    if (performance.now() - this.lastArrival < STALL_MS || this.target.knownEnd() <= this.next) return;
+    this.target.logger.warn("a partition's read stalled; opening it again", { partition: this.target.partition, at: this.next });
+    this.lastArrival = performance.now();
+    this.messages?.stop();
   }
 }

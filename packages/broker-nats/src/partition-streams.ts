@@ -1,19 +1,19 @@
 import type { PartitionOffsets, StoredMessage, TopicInfo } from "@riff/broker";
-import {
-  DeliverPolicy,
-  DiscardPolicy,
-  type JetStreamClient,
-  type JetStreamManager,
-  type JsMsg,
-  RetentionPolicy,
-  type StreamConfig,
-  type StreamInfo,
-  StorageType,
-  nanos,
-} from "nats";
+import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg, type StreamInfo } from "nats";
 import { decodeMessage } from "./codec.js";
-import { JsErrorCodes, apiErrorCode } from "./errors.js";
+import { type HeldStream, JsErrorCodes, apiErrorCode, topicUnrecorded } from "./errors.js";
 import type { NatsNames } from "./names.js";
+import { streamConfig } from "./stream-config.js";
+
+/** Options of {@link PartitionStreams.ensure}. */
+export interface EnsureOptions {
+  /** Partitions below this exist already and are only updated. @default 0 */
+  from?: number;
+  /** Receives the name of every stream created. */
+  created?: string[];
+  /** Takes over existing streams that hold messages. @default false */
+  adopt?: boolean;
+}
 
 /**
  * The streams of a topic's partitions: one stream per partition, so a partition's offsets are
@@ -24,44 +24,88 @@ export class PartitionStreams {
     private readonly jsm: JetStreamManager,
     private readonly js: JetStreamClient,
     private readonly names: NatsNames,
+    /**
+     * A read's pull expiry, which nats.js also waits between attempts to create the read's
+     * consumer: creating one can time out for seconds after a cluster node dies, and its
+     * default of 30 s between attempts made such a read look hung.
+     */
+    private readonly timeoutMs: number,
   ) {}
 
-  /** Creates the streams of partitions `from`..`info.partitions - 1`, and updates the others. */
-  async ensure(info: TopicInfo, from = 0): Promise<void> {
+  /**
+   * Creates the streams of partitions `from`..`info.partitions - 1` and updates the others.
+   * A stream of that name left over, empty, is adopted (its config updated); one that holds
+   * messages is refused with RIFF_TOPIC_UNRECORDED and left alone (riff never deletes messages
+   * the user did not ask it to), unless `adopt` (recoverTopic) says they are the topic's. The
+   * names of the streams made are pushed to `created`, so a caller can undo exactly those.
+   */
+  async ensure(info: TopicInfo, { from = 0, created = [], adopt = false }: EnsureOptions = {}): Promise<void> {
     for (let p = 0; p < info.partitions; p++) {
-      const config = this.config(info, p);
+      const config = streamConfig(this.names, info, p);
       if (p < from) {
         await this.jsm.streams.update(config.name, config);
         continue;
       }
       try {
         await this.jsm.streams.add(config);
+        created.push(config.name);
       } catch (err) {
         if (apiErrorCode(err) !== JsErrorCodes.streamNameInUse) throw err;
-        // Left from a topic of the same name whose delete did not finish: its messages are not
-        // this topic's.
-        await this.jsm.streams.delete(config.name);
-        await this.jsm.streams.add(config);
+        const si = await this.jsm.streams.info(config.name);
+        if (si.state.messages > 0 && !adopt) throw topicUnrecorded(info.name, [{ name: config.name, messages: si.state.messages }]);
+        await this.jsm.streams.update(config.name, config);
       }
     }
   }
 
-  /** Applies changed retention to every partition's stream. */
+  /** Applies changed settings (retention, replicas, durability) to every partition's stream. */
   async update(info: TopicInfo): Promise<void> {
     await Promise.all(
       Array.from({ length: info.partitions }, (_, p) => {
-        const config = this.config(info, p);
+        const config = streamConfig(this.names, info, p);
         return this.jsm.streams.update(config.name, config);
       }),
     );
   }
 
+  /** Deletes the streams named; for undoing a create. */
+  async deleteNamed(names: string[]): Promise<void> {
+    await Promise.allSettled(names.map((name) => this.jsm.streams.delete(name)));
+  }
+
+  /**
+   * Deletes the topic's streams: partitions 0..`partitions - 1` and any other stream of the
+   * topic's name that exists (one left by an earlier topic of that name, or by a count that
+   * was not recorded). Only for an explicit deleteTopic.
+   */
   async delete(topic: string, partitions: number): Promise<void> {
-    for (let p = 0; p < partitions; p++) {
-      await this.jsm.streams.delete(this.names.stream(topic, p)).catch((err: unknown) => {
+    const names = new Set(Array.from({ length: partitions }, (_, p) => this.names.stream(topic, p)));
+    for (const si of await this.existing(topic)) if (si !== undefined) names.add(si.config.name);
+    for (const name of names) {
+      await this.jsm.streams.delete(name).catch((err: unknown) => {
         if (apiErrorCode(err) !== JsErrorCodes.streamNotFound) throw err;
       });
     }
+  }
+
+  /**
+   * The topic's streams that exist, by partition (holes where one is missing): those named
+   * `<prefix>_<topic>_<p>`, found by the topic's subjects in one listing.
+   */
+  async existing(topic: string): Promise<(StreamInfo | undefined)[]> {
+    const out: (StreamInfo | undefined)[] = [];
+    for await (const si of this.jsm.streams.list(this.names.topicSubjects(topic))) {
+      const p = this.names.partitionOf(topic, si.config.name);
+      if (p !== undefined) out[p] = si;
+    }
+    return Array.from({ length: out.length }, (_, p) => out[p]);
+  }
+
+  /** The topic's streams that hold messages, with how many. */
+  async held(topic: string): Promise<HeldStream[]> {
+    return (await this.existing(topic))
+      .filter((si): si is StreamInfo => si !== undefined && si.state.messages > 0)
+      .map((si) => ({ name: si.config.name, messages: si.state.messages }));
   }
 
   async info(topic: string, partition: number): Promise<StreamInfo> {
@@ -90,7 +134,7 @@ export class PartitionStreams {
       opt_start_seq: first + 1,
     });
     const out: StoredMessage[] = [];
-    for await (const m of await consumer.fetch({ max_messages: count })) {
+    for await (const m of await consumer.fetch({ max_messages: count, expires: this.timeoutMs })) {
       out.push(toStored(topic, partition, m));
       if (out.length >= count) break;
     }
@@ -107,33 +151,10 @@ export class PartitionStreams {
       deliver_policy: DeliverPolicy.StartTime,
       opt_start_time: new Date(Math.max(0, timestamp)).toISOString(),
     });
-    const m = await consumer.next();
+    const m = await consumer.next({ expires: this.timeoutMs });
     return m === null ? end : m.seq - 1;
   }
-
-  config(info: TopicInfo, partition: number): StreamConfig {
-    return {
-      name: this.names.stream(info.name, partition),
-      subjects: [this.names.subject(info.name, partition)],
-      retention: RetentionPolicy.Limits,
-      // Both durability modes store to disk; see docs/broker-nats.md for what each guarantees.
-      storage: StorageType.File,
-      discard: DiscardPolicy.Old,
-      max_age: nanos(info.retentionMs),
-      // retentionBytes is per topic, NATS limits per stream: share it evenly.
-      max_bytes: Math.max(1, Math.floor(info.retentionBytes / info.partitions)),
-      // Deduplication by Nats-Msg-Id (unused by riff yet) may not look back further than max_age.
-      duplicate_window: nanos(Math.min(DUPLICATE_WINDOW_MS, info.retentionMs)),
-      max_msgs: -1,
-      max_msg_size: -1,
-      num_replicas: 1,
-      description: `riff topic '${info.name}' partition ${partition}`,
-    } as StreamConfig;
-  }
 }
-
-/** JetStream's default deduplication window. */
-const DUPLICATE_WINDOW_MS = 120_000;
 
 /** A stream's state as riff offsets: `start` is the oldest retained, `end` the next to write. */
 export function offsetsOf(si: StreamInfo): { start: number; end: number } {

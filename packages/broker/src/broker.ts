@@ -27,6 +27,17 @@ export interface StoredMessage extends Position {
   key: string | undefined;
   /** Milliseconds since the epoch, set by the broker when the message was written. */
   timestamp: number;
+  /**
+   * In a group spread over processes (NATS): the generation of the claim on the partition under
+   * which this message was delivered (the lease's revision, the fencing token).
+   */
+  generation?: number;
+  /**
+   * In a group spread over processes: aborts when that claim is lost (expired, taken over).
+   * Whoever works on the message must stop: another process delivers it again, and work
+   * finished after the abort must not be published or committed.
+   */
+  fence?: AbortSignal;
 }
 
 /** Topic settings; every field optional, defaults from @riff/core. */
@@ -39,6 +50,11 @@ export interface TopicConfig {
   retentionBytes?: number;
   /** @default "process" */
   durability?: Durability;
+  /**
+   * Copies of each message: 1 or 3. 3 needs a NATS cluster of 3 or more servers; the embedded
+   * broker keeps one. @default the broker's: 3 on a NATS cluster of 3 or more servers, else 1
+   */
+  replicas?: number;
 }
 
 /** A topic and its resolved settings. */
@@ -48,6 +64,8 @@ export interface TopicInfo {
   retentionMs: number;
   retentionBytes: number;
   durability: Durability;
+  /** Copies of each message the broker keeps. */
+  replicas: number;
 }
 
 /** One partition's offsets: `start` is the oldest retained offset, `end` the next to be written. */
@@ -92,6 +110,12 @@ export interface ConsumeOptions {
   maxBatch?: number;
   /** Where a group with no committed offset starts. @default "earliest" */
   startAt?: "earliest" | "latest";
+  /**
+   * This member's share of the partitions, relative to the others'. In a group spread over
+   * processes, 0 marks a standby: it gets partitions only while no member of weight > 0 lives.
+   * @default 1
+   */
+  weight?: number;
 }
 
 /**
@@ -111,6 +135,8 @@ export interface GroupConsumer extends AsyncIterable<StoredMessage[]> {
   commit(partition: number, offset: number): Promise<void>;
   /** The partitions this member holds now. */
   assignment(): number[];
+  /** Changes this member's weight (see {@link ConsumeOptions.weight}); partitions are dealt again. */
+  setWeight(weight: number): void;
   /** Leaves the group; uncommitted messages are redelivered to the remaining members. */
   close(): Promise<void>;
 }
@@ -134,10 +160,19 @@ export interface Broker {
   /** Raises the partition count; lowering it fails with RIFF_PARTITIONS_DECREASE. */
   setPartitions(name: string, partitions: number): Promise<TopicInfo>;
   /**
-   * Sets an existing topic's retention and durability; fields left out keep their values.
-   * Shorter retention takes effect at the next sweep.
+   * Sets an existing topic's retention, durability and replicas; fields left out keep their
+   * values. Shorter retention takes effect at the next sweep.
    */
   configureTopic(name: string, config: Omit<TopicConfig, "partitions">): Promise<TopicInfo>;
+  /**
+   * Records again a topic whose messages the broker still stores but whose settings it lost
+   * (a NATS broker's KV bucket deleted): rebuilds them from what the storage says and keeps
+   * every message. Refused with RIFF_TOPIC_NOT_FOUND when nothing is stored under `name`.
+   * Only brokers that keep settings apart from messages have it (not the embedded broker,
+   * whose topic file holds both). `createTopic` on such a topic fails with
+   * RIFF_TOPIC_UNRECORDED, whose hint names this (`riff topics recover NAME`).
+   */
+  recoverTopic?(name: string): Promise<TopicInfo>;
 
   /** Resolves once the message is durable per the topic's durability mode. */
   publish(topic: string, message: PublishMessage): Promise<Position>;

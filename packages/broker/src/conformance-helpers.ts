@@ -6,6 +6,8 @@ import type { Broker, GroupConsumer, StoredMessage } from "./broker.js";
 export interface BrokerFixture {
   broker: Broker;
   cleanup(): Promise<void>;
+  /** The replica count the broker gives a topic that does not ask for one. @default 1 */
+  defaultReplicas?: number;
 }
 
 /** Makes a started broker on fresh, empty storage. */

@@ -21,6 +21,7 @@ import {
 import { describeGroupConformance } from "./conformance-groups.js";
 
 export type { BrokerFactory, BrokerFixture } from "./conformance-helpers.js";
+export { expectCode } from "./conformance-helpers.js";
 
 /** Defines the conformance suite for the broker that `factory` makes. */
 export function describeBrokerConformance(label: string, factory: BrokerFactory): void {
@@ -91,6 +92,18 @@ export function describeBrokerConformance(label: string, factory: BrokerFactory)
 
       it("refuses invalid topic names", async () => {
         await expectCode(broker.createTopic("Not Valid"), "RIFF_INVALID_NAME");
+      });
+
+      it("gives a topic the broker's default replicas, and refuses a count other than 1 or 3", async () => {
+        const info = await broker.createTopic("copies");
+        expect(info.replicas).toBe(fixture.defaultReplicas ?? 1);
+        expect((await broker.getTopic("copies"))?.replicas).toBe(info.replicas);
+        for (const replicas of [0, 2, 1.5]) {
+          const err = await expectCode(broker.createTopic("odd", { replicas }), "RIFF_INVALID_ARGUMENT");
+          expect(err.message).toContain("replicas");
+        }
+        await expectCode(broker.configureTopic("copies", { replicas: 2 }), "RIFF_INVALID_ARGUMENT");
+        expect(await broker.getTopic("odd")).toBeUndefined();
       });
     });
 

@@ -4,14 +4,16 @@ import type { GroupMember, MemberGroup } from "./group-consumer.js";
 /**
  * The rules of one consumer group, whatever the broker: who holds which partition, and how far
  * each was delivered and committed. Partitions are dealt round-robin over the members in join
- * order. A partition whose owner should change stays with the old owner, which gets nothing
+ * order, a member of weight w counting w times. A partition whose owner should change stays with the old owner, which gets nothing
  * new from it ("revoking"), until the old owner has committed all it was given or has left; so
  * no message is ever held by two members. After a seek, an owner that holds messages from
  * before it keeps the partition until it commits them. When an owner leaves, delivery restarts
  * from the committed offset: at-least-once.
  *
  * A broker supplies where messages come from (`read`), how an offset is stored (`store`) and
- * how waiting members are woken (`wake`); the SQLite and NATS brokers both build on this.
+ * how waiting members are woken (`wake`); the SQLite and NATS brokers both build on this. A
+ * broker whose groups span processes (NATS) also says which partitions this process may deal
+ * now (`shared`), and takes a partition back at once when its claim on it is lost.
  */
 export abstract class GroupBook implements MemberGroup {
   protected readonly members: GroupMember[] = [];
@@ -47,6 +49,13 @@ export abstract class GroupBook implements MemberGroup {
   protected abstract wake(): void;
   /** `partition` changed hands or position: what was read ahead for it is stale. */
   protected released(_partition: number): void {}
+  /**
+   * Whether this process may deal `partition` to its members: in a group spread over several
+   * processes, each deals only its share. Default: every partition.
+   */
+  protected shared(_partition: number): boolean {
+    return true;
+  }
   /** The error a failed `store` is reported with. */
   protected storeFailed(err: unknown, _committed: number): unknown {
     return err;
@@ -102,6 +111,40 @@ export abstract class GroupBook implements MemberGroup {
       }
     }
     return batch ?? [];
+  }
+
+  /** A member's weight changed: the partitions are dealt again. */
+  weightChanged(_member: GroupMember): void {
+    this.rebalance();
+  }
+
+  /**
+   * `partition` is this process's again (a claim on it was just made): delivery restarts at
+   * `committed`, whatever was delivered or held before, since another process may have moved it.
+   */
+  protected restartAt(partition: number, committed: number): void {
+    this.committed[partition] = this.durable[partition] = this.delivered[partition] = committed;
+    this.held[partition] = 0;
+    this.writing[partition] = undefined;
+    this.released(partition);
+    this.rebalance();
+  }
+
+  /**
+   * This process lost its claim on `partition`: its owner here loses it at once, whatever it
+   * holds (its commits will be refused), and nothing more is delivered from it.
+   */
+  protected revokeNow(partition: number): void {
+    this.owner[partition] = undefined;
+    this.revoking[partition] = false;
+    this.held[partition] = 0;
+    this.released(partition);
+    this.rebalance();
+  }
+
+  /** Whether `partition`, out of this process's share, is no longer held by a member or being committed. */
+  protected idle(partition: number): boolean {
+    return !this.shared(partition) && this.owner[partition] === undefined && this.writing[partition] === undefined;
   }
 
   /** Records that `member` handled `partition` up to and including `offset`, both checked valid. */
@@ -185,9 +228,10 @@ export abstract class GroupBook implements MemberGroup {
 
   /** Moves every partition toward its round-robin owner, as far as the rules allow now. */
   protected rebalance(): void {
-    const count = this.members.length;
+    const slots = dealingOrder(this.members);
+    let rank = 0;
     for (let p = 0; p < this.owner.length; p++) {
-      const want = count === 0 ? undefined : this.members[p % count];
+      const want = slots.length === 0 || !this.shared(p) ? undefined : slots[rank++ % slots.length];
       const have = this.owner[p];
       if (have === want) {
         this.revoking[p] = false;
@@ -205,4 +249,20 @@ export abstract class GroupBook implements MemberGroup {
     }
     this.wake();
   }
+}
+
+/**
+ * The members in join order, each as many times as its weight (at least once), interleaved
+ * (weights 2 and 1 give a b a), so that partitions dealt round-robin over the list go out in
+ * proportion to the weights.
+ */
+export function dealingOrder<T extends { weight?: number }>(members: readonly T[]): T[] {
+  const left = members.map((m) => Math.max(1, Math.floor(m.weight ?? 1)));
+  const out: T[] = [];
+  for (let round = 0; out.length < left.reduce((a, b) => a + b, 0); round++) {
+    members.forEach((m, i) => {
+      if ((left[i] as number) > round) out.push(m);
+    });
+  }
+  return out;
 }

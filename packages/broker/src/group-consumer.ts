@@ -4,6 +4,8 @@ import type { GroupConsumer, StoredMessage } from "./broker.js";
 export interface GroupMember {
   /** Index of the partition to look at first, so busy partitions do not starve the others. */
   cursor: number;
+  /** Partitions are dealt in proportion to it. @default 1 */
+  weight?: number;
 }
 
 /**
@@ -18,6 +20,8 @@ export interface MemberGroup {
   take(member: GroupMember, max: number): StoredMessage[];
   commit(member: GroupMember, partition: number, offset: number): Promise<void>;
   assignment(member: GroupMember): number[];
+  /** `member`'s weight changed. */
+  weightChanged(member: GroupMember): void;
 }
 
 /** Where members park while there is nothing for them; the topic wakes them all on any change. */
@@ -39,6 +43,7 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
  */
 export class GroupMemberConsumer implements GroupConsumer, GroupMember {
   cursor = 0;
+  weight = 1;
   private closed = false;
   private readonly iterator: AsyncIterator<StoredMessage[]> = {
     next: () => this.next(),
@@ -58,7 +63,9 @@ export class GroupMemberConsumer implements GroupConsumer, GroupMember {
     private readonly maxBatch: number,
     private readonly signal: AbortSignal | undefined,
     private readonly onClose: (consumer: GroupMemberConsumer) => void,
+    weight = 1,
   ) {
+    this.weight = weight;
     if (signal?.aborted) {
       this.closed = true;
       return;
@@ -79,6 +86,13 @@ export class GroupMemberConsumer implements GroupConsumer, GroupMember {
 
   assignment(): number[] {
     return this.closed ? [] : this.state.assignment(this);
+  }
+
+  /** Changes this member's share of the partitions. */
+  setWeight(weight: number): void {
+    if (this.closed || weight === this.weight) return;
+    this.weight = weight;
+    this.state.weightChanged(this);
   }
 
   /** Leaves the group; a pending `next()` resolves as done. Idempotent. */

@@ -9,7 +9,15 @@ export {
   topicExists,
   topicNotFound,
 } from "./broker-errors.js";
-export { checkMessage, checkPartition, checkPartitions, checkReadArgs, resolveConsumeOptions, resolveTopicConfig } from "./topic-config.js";
+export {
+  REPLICA_COUNTS,
+  checkMessage,
+  checkPartition,
+  checkPartitions,
+  checkReadArgs,
+  resolveConsumeOptions,
+  resolveTopicConfig,
+} from "./topic-config.js";
 export { decodeHeaders, encodeHeaders, isValidHeaders } from "./encoding.js";
-export { GroupBook } from "./group-book.js";
+export { dealingOrder, GroupBook } from "./group-book.js";
 export { GroupMemberConsumer, wake, type GroupMember, type MemberGroup, type WaiterSet } from "./group-consumer.js";

@@ -38,7 +38,7 @@ export class OpenTopic {
 
   /** Joins `group`, creating it at `startAt` if it has never committed. */
   consume(group: string, options: ConsumeOptions): GroupMemberConsumer {
-    const { maxBatch, startAt } = resolveConsumeOptions(this.name, group, options);
+    const { maxBatch, startAt, weight } = resolveConsumeOptions(this.name, group, options);
     let g = this.groups.get(group);
     if (g === undefined) {
       const committed = startAt === "latest" ? [...this.log.end] : [...this.log.start];
@@ -62,6 +62,7 @@ export class OpenTopic {
       maxBatch,
       options.signal,
       (c) => this.consumers.delete(c),
+      weight,
     );
     if (!consumer.isClosed()) this.consumers.add(consumer);
     return consumer;

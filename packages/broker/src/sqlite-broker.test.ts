@@ -30,6 +30,22 @@ describe("SqliteBroker storage", () => {
   const brokers = useTempBrokers("storage");
   const startBroker = (): Promise<SqliteBroker> => brokers.start();
 
+  it("keeps one copy: replicas 1 is reported, 3 refused with what it needs", async () => {
+    const broker = await startBroker();
+    expect((await broker.createTopic("single", { replicas: 1 })).replicas).toBe(1);
+    for (const attempt of [
+      () => broker.createTopic("copied", { replicas: 3 }),
+      () => broker.ensureTopic("single", { replicas: 3 }),
+      () => broker.configureTopic("single", { replicas: 3 }),
+    ]) {
+      const err = await attempt().then(() => undefined, (e: unknown) => e as { code: string; message: string });
+      expect(err?.code).toBe("RIFF_INVALID_ARGUMENT");
+      expect(err?.message).toContain("the embedded broker keeps one copy; replicas: 3 needs riff on a NATS cluster");
+    }
+    expect((await broker.getTopic("single"))?.replicas).toBe(1);
+    expect(await broker.getTopic("copied")).toBeUndefined();
+  });
+
   it("restores topics, messages and group offsets after a restart", async () => {
     const first = await startBroker();
     await first.createTopic("numbers", { partitions: 2, retentionMs: 60_000, durability: "fsync" });

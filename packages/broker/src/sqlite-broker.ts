@@ -33,7 +33,7 @@ import {
   checkPartitions,
   checkReadArgs,
   prepareMessage,
-  resolveTopicConfig,
+  resolveEmbeddedTopicConfig,
 } from "./topic-config.js";
 import { type OpenedFolder, openFolder } from "./topic-files.js";
 import { SqliteTopicLog, type TopicLogOptions } from "./topic-log.js";
@@ -119,7 +119,7 @@ export class SqliteBroker implements Broker, AsyncDisposable {
 
   async createTopic(name: string, config?: TopicConfig): Promise<TopicInfo> {
     this.ensureRunning();
-    const info = resolveTopicConfig(name, config);
+    const info = resolveEmbeddedTopicConfig(name, config);
     if (this.topics.has(name)) throw topicExists(name);
     const broken = this.unreadable.get(name);
     if (broken !== undefined) {
@@ -146,7 +146,7 @@ export class SqliteBroker implements Broker, AsyncDisposable {
     this.ensureRunning();
     const t = this.topics.get(name);
     if (t === undefined) return this.createTopic(name, config);
-    resolveTopicConfig(name, config);
+    resolveEmbeddedTopicConfig(name, config);
     if (config.partitions !== undefined && config.partitions > t.log.info.partitions) {
       await this.setPartitions(name, config.partitions);
     }
@@ -204,13 +204,14 @@ export class SqliteBroker implements Broker, AsyncDisposable {
 
   async configureTopic(name: string, config: Omit<TopicConfig, "partitions">): Promise<TopicInfo> {
     const t = this.topic(name);
-    const { partitions, retentionMs, retentionBytes, durability } = t.log.info;
+    const { partitions, retentionMs, retentionBytes, durability, replicas } = t.log.info;
     // Only the fields named here: a stray `partitions` in `config` must not change the count.
-    const info = resolveTopicConfig(name, {
+    const info = resolveEmbeddedTopicConfig(name, {
       partitions,
       retentionMs: config.retentionMs ?? retentionMs,
       retentionBytes: config.retentionBytes ?? retentionBytes,
       durability: config.durability ?? durability,
+      replicas: config.replicas ?? replicas,
     });
     t.log.updateConfig(info);
     return { ...info };

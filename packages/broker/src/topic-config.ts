@@ -15,8 +15,14 @@ export const DEFAULT_MAX_BATCH = 256;
 /** Most partitions a topic may have; each is a table, and a group walks them all per batch. */
 export const MAX_PARTITIONS = 1024;
 
-/** Applies the topic defaults and checks every field. Pure. */
-export function resolveTopicConfig(name: string, config: TopicConfig = {}): TopicInfo {
+/** The replica counts a topic may ask for: JetStream's usual sizes (an even count adds no fault tolerance). */
+export const REPLICA_COUNTS: readonly number[] = [1, 3];
+
+/**
+ * Applies the topic defaults and checks every field; `defaultReplicas` is the broker's (1 for
+ * the embedded one). Whether the broker can keep that many copies is the broker's to check. Pure.
+ */
+export function resolveTopicConfig(name: string, config: TopicConfig = {}, defaultReplicas = 1): TopicInfo {
   assertValidName(name, "topic");
   const partitions = config.partitions ?? DEFAULT_PARTITIONS;
   checkPartitions(name, partitions);
@@ -38,7 +44,30 @@ export function resolveTopicConfig(name: string, config: TopicConfig = {}): Topi
       `topic '${name}': durability must be 'process' or 'fsync', got '${String(durability)}'`,
     );
   }
-  return { name, partitions, retentionMs, retentionBytes, durability };
+  const replicas = config.replicas ?? defaultReplicas;
+  if (!REPLICA_COUNTS.includes(replicas)) {
+    throw invalidArgument(
+      `topic '${name}': replicas must be 1 or 3, got ${String(replicas)}`,
+      "leave replicas out for the broker's default, or ask for 3 on a NATS cluster of 3 or more servers",
+    );
+  }
+  return { name, partitions, retentionMs, retentionBytes, durability, replicas };
+}
+
+/**
+ * The shared checks, and the embedded broker's own: one copy of each message, in the topic's file.
+ * Asking for more is refused rather than ignored, so a Topic written for a NATS cluster says
+ * plainly that it is not honoured here.
+ */
+export function resolveEmbeddedTopicConfig(name: string, config: TopicConfig | undefined): TopicInfo {
+  const info = resolveTopicConfig(name, config);
+  if (info.replicas !== 1) {
+    throw invalidArgument(
+      `topic '${name}': replicas ${info.replicas}: the embedded broker keeps one copy; replicas: 3 needs riff on a NATS cluster`,
+      "leave replicas out (or set it to 1), or start riff with --broker naming a NATS cluster of 3 or more servers",
+    );
+  }
+  return info;
 }
 
 /** Throws unless `partitions` is an integer from 1 to {@link MAX_PARTITIONS}. */
@@ -80,7 +109,7 @@ export function resolveConsumeOptions(
   topic: string,
   group: string,
   options: ConsumeOptions,
-): { maxBatch: number; startAt: "earliest" | "latest" } {
+): { maxBatch: number; startAt: "earliest" | "latest"; weight: number } {
   if (typeof group !== "string" || group === "" || group.includes("\u0000")) {
     throw invalidArgument(`consumer group name for topic '${topic}' must be a non-empty string`);
   }
@@ -91,7 +120,9 @@ export function resolveConsumeOptions(
   if (startAt !== "earliest" && startAt !== "latest") {
     throw invalidArgument(`startAt must be 'earliest' or 'latest', got '${String(startAt)}'`);
   }
-  return { maxBatch, startAt };
+  const weight = options.weight ?? 1;
+  if (!Number.isInteger(weight) || weight < 0) throw invalidArgument(`weight must be a whole number of at least 0, got ${String(weight)}`);
+  return { maxBatch, startAt, weight };
 }
 
 /** Checks the arguments of read(). */

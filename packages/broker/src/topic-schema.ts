@@ -119,9 +119,11 @@ export function readTopicState(
       `unsupported topic file format ${String(meta.get("format"))} (expected ${TOPIC_FILE_FORMAT})`,
     );
   }
-  const info = JSON.parse(meta.get("config") ?? "null") as TopicInfo | null;
-  if (info === null || info.name !== name)
+  const stored = JSON.parse(meta.get("config") ?? "null") as TopicInfo | null;
+  if (stored === null || stored.name !== name)
     throw new Error("the topic file has no settings for this topic");
+  // Files written before topics had `replicas` hold one copy, as every embedded topic does.
+  const info: TopicInfo = { ...stored, replicas: stored.replicas ?? 1 };
   const rows = db
     .prepare("SELECT partition, start, bytes FROM partitions ORDER BY partition")
     .all() as {

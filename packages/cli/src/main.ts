@@ -52,10 +52,20 @@ example(
     .option("--pool-size <n>", "pre-started Node processes that make cold starts cheap (0 turns the pool off)", "1")
     .addOption(new Option("--sandbox <mode>", "run functions where they cannot see riff's data: auto uses bubblewrap when it works").choices(["auto", "bwrap", "none"]).default("auto"))
     .option("--broker <where>", "where topics live: embedded (in the riff home) or a NATS JetStream server, e.g. nats://127.0.0.1:4222 (default: what this home last used, else embedded)")
+    .option("--cluster <urls>", "join a riff cluster on these NATS JetStream servers (comma-separated): functions, code and topics are the cluster's, any node answers for any function (default: the cluster this home last joined)")
+    .option("--cluster-name <name>", "the cluster's name, the same on every node; several riff clusters may share NATS servers (default: riff)")
+    .option("--node-name <name>", "this node's name in the cluster (default: the host name and a hash of the home)")
+    .option("--replicas <n>", "copies of each topic and of the cluster's state on the NATS servers: 1 or 3 (default: 3 on a NATS cluster of 3 or more)")
+    .option("--nats-creds <file>", "a NATS .creds file (JWT and nkey seed) to connect with")
+    .option("--nats-nkey <file>", "a file holding an nkey seed to connect with")
+    .option("--nats-tls-ca <file>", "the CA that signed the NATS servers' certificates")
+    .option("--nats-tls-cert <file>", "a client certificate for NATS (with --nats-tls-key)")
+    .option("--nats-tls-key <file>", "the client certificate's key")
     .action(run(async () => (await import("./commands/system.js")).start)),
-  "riff system start --port 8080",
+  `riff system start --port 8080
+  riff system start --cluster nats://10.0.0.1:4222,nats://10.0.0.2:4222,nats://10.0.0.3:4222 --node-name n1 --host 10.0.0.1`,
 );
-example(system.command("stop").description("stop the daemon after draining functions").action(run(async () => (await import("./commands/system.js")).stop)), "riff system stop");
+example(system.command("stop").description("stop the daemon after draining functions (in a cluster, its partitions go to the other nodes first)").action(run(async () => (await import("./commands/system.js")).stop)), "riff system stop");
 example(
   system
     .command("status")
@@ -63,6 +73,15 @@ example(
     .addOption(output())
     .action(run(async () => async (home: string, o: { output?: string }) => (await import("./commands/system.js")).status(home, o.output))),
   "riff system status",
+);
+
+example(
+  program
+    .command("nodes")
+    .description("list the nodes of the riff cluster this daemon is part of: health, leader, replicas and partitions")
+    .addOption(output())
+    .action(run(async () => async (home: string, o: { output?: string }) => (await import("./commands/nodes.js")).nodes(home, o.output))),
+  "riff nodes",
 );
 
 example(
@@ -230,7 +249,7 @@ example(
 );
 
 /** Options of `riff topics create`, as typed. */
-interface TopicCreateOptions { partitions?: string; retention?: string; retentionBytes?: string; durability?: string }
+interface TopicCreateOptions { partitions?: string; retention?: string; retentionBytes?: string; durability?: string; replicas?: string }
 
 const topics = program.command("topics").description("create, list, describe and delete topics");
 example(
@@ -242,6 +261,7 @@ example(
     .option("--retention <duration>", "keep messages this long, e.g. 12h or 7d (default for a new topic: 7d)")
     .option("--retention-bytes <size>", "keep at most this much, e.g. 512MiB (default for a new topic: 1GiB)")
     .option("--durability <mode>", "process (survives a crash of riff) or fsync (survives power loss); default process")
+    .option("--replicas <n>", "copies kept on the NATS servers: 1 or 3 (default on a NATS cluster of 3 or more: 3; the embedded log keeps 1)")
     .action(run(async () => async (home: string, name: string, o: TopicCreateOptions) =>
       (await import("./commands/inspect.js")).topics.create(home, name, o))),
   "riff topics create numbers --partitions 4 --retention 1d",
@@ -275,8 +295,14 @@ example(
 );
 example(
   topics.command("delete").description("delete a topic and its messages").argument("<name>", "topic name")
-    .action(run(async () => async (home: string, name: string) => (await import("./commands/inspect.js")).topics.delete(home, name))),
+    .option("--force", "delete it even though functions read or write it (anywhere in the cluster)")
+    .action(run(async () => async (home: string, name: string, o: { force?: boolean }) => (await import("./commands/inspect.js")).topics.delete(home, name, o.force === true))),
   "riff topics delete numbers",
+);
+example(
+  topics.command("recover").description("take back a topic whose messages are on NATS but whose record riff lost (RIFF_TOPIC_UNRECORDED)").argument("<name>", "topic name")
+    .action(run(async () => async (home: string, name: string) => (await import("./commands/inspect.js")).topics.recover(home, name))),
+  "riff topics recover numbers",
 );
 
 // `riff ... | head` closes the pipe early: that is the reader's choice, not an error to report.

@@ -9,6 +9,8 @@ export const HeaderNames = {
   contentType: "content-type",
   accept: "accept",
   correlationId: "riff-correlation-id",
+  /** In a cluster: the node whose gateway holds the `/requests` caller, where the reply goes. */
+  replyNode: "riff-reply-node",
   error: "riff-error",
   timestamp: "riff-timestamp",
   /** How many functions a message has passed through; `x-` so it survives a trip through HTTP. */

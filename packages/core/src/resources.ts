@@ -65,6 +65,12 @@ export interface TopicSpec {
   retentionMs?: number | undefined;
   retentionBytes?: number | undefined;
   durability?: Durability | undefined;
+  /**
+   * Copies of each message the broker keeps: 3 needs riff on a NATS cluster of at least 3
+   * servers (a quorum acknowledges each publish); the embedded broker keeps one. Left out: the
+   * broker's default (3 on a NATS cluster of 3 or more, else 1).
+   */
+  replicas?: 1 | 3 | undefined;
 }
 
 /** A Topic document. */

@@ -1,29 +1,40 @@
+import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { assertValidName, RiffError, toRiffError, type Logger } from "@riff/core";
 import type { Broker, TopicConfig } from "@riff/broker";
+import { functionNotFound, reconcileTopic, type ApplyResult, type Deployer, type FunctionCatalog, type InvokerRegistry, type Scaler } from "@riff/controller";
 import { readBody, sendError, sendJson } from "@riff/gateway";
-import type { Deployments, SourceDocument } from "./deployments.js";
-import type { FunctionLogs } from "./function-logs.js";
-import type { InvokerRegistry } from "./invoker-registry.js";
-import type { Scaler } from "./scaler.js";
-import { reconcileTopic } from "./resource-apply.js";
+import { resolveDocuments, type SourceDocument } from "./documents.js";
 import { checkBearer } from "./token.js";
 import { DEFAULT_TAIL_COUNT, parseTailFrom, tailTopic } from "./topic-tail.js";
+import type { FunctionViews } from "@riff/controller";
 
 const PREFIX = "/api/v1/";
 const MAX_ADMIN_BODY = 16 * 1024 * 1024;
+
+/** Functions' logs: this daemon's files, or every node's in a cluster. */
+export interface LogSource {
+  /** The last `tail` lines. */
+  read(fn: string, tail: number): string | Promise<string>;
+  /** Calls `listener` with each new line; returns the unsubscribe function. */
+  follow(fn: string, listener: (text: string) => void): () => void;
+}
 
 /** What the admin API serves from. */
 export interface AdminApiOptions {
   token: string;
   broker: Broker;
-  deployments: Deployments;
-  logs: FunctionLogs;
+  deployer: Deployer;
+  catalog: FunctionCatalog;
+  views: FunctionViews;
+  logs: LogSource;
   logger: Logger;
-  status: () => Record<string, unknown>;
+  status: () => Record<string, unknown> | Promise<Record<string, unknown>>;
   invokers: InvokerRegistry;
   scaler: Scaler;
   shutdown: () => void;
+  /** Extra routes of a mode (the cluster's `nodes`). */
+  routes?: Route[];
 }
 
 /**
@@ -44,74 +55,85 @@ async function withProgress(res: ServerResponse, query: URLSearchParams, work: (
   }
 }
 
-type Route = (req: IncomingMessage, res: ServerResponse, params: string[], query: URLSearchParams) => Promise<void>;
+/** One admin endpoint: method, path pattern (after `/api/v1/`), handler. */
+export type Route = [string, RegExp, (req: IncomingMessage, res: ServerResponse, params: string[], query: URLSearchParams) => Promise<void>];
+
+/** Reads a JSON body; anything else is the caller's mistake. */
+export async function jsonBody<T>(req: IncomingMessage): Promise<T> {
+  const body = await readBody(req, MAX_ADMIN_BODY);
+  try {
+    return JSON.parse(body.toString("utf8") || "{}") as T;
+  } catch {
+    throw new RiffError("RIFF_INVALID_ARGUMENT", "the request body is not valid JSON");
+  }
+}
 
 /**
  * The admin API under `/api/v1/`: JSON in and out, bearer token required. The CLI uses nothing
  * else to talk to the daemon.
  */
 export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const json = async <T>(req: IncomingMessage): Promise<T> => {
-    const body = await readBody(req, MAX_ADMIN_BODY);
-    try {
-      return JSON.parse(body.toString("utf8") || "{}") as T;
-    } catch {
-      throw new RiffError("RIFF_INVALID_ARGUMENT", "the request body is not valid JSON");
-    }
+  const requireFunction = (name: string) => {
+    const fn = o.catalog.get(name)?.value;
+    if (fn === undefined) throw functionNotFound(name);
+    return fn;
   };
 
-  const listFunctions = async () =>
-    Promise.all(
-      [...o.deployments.runners.values()].sort((a, b) => a.fn.name.localeCompare(b.fn.name)).map(async ({ fn, runner }) => {
-        const snap = runner.snapshot();
-        const lags = await Promise.all(fn.inputs.map((t) => o.broker.lag(t, fn.name).catch(() => undefined)));
-        const partitionLag = lags.flatMap((l, i) => (l?.partitions ?? []).map((p) => ({ topic: fn.inputs[i], ...p })));
-        const desired = o.scaler.desired(fn.name) ?? snap.replicas.length;
-        return {
-          ...fn,
-          ...snap,
-          desired,
-          ready: snap.replicas.filter((r) => r.state === "ready").length,
-          lag: partitionLag.reduce((sum, p) => sum + p.lag, 0),
-          partitionLag,
-        };
-      }),
-    );
+  /** Re-reads a function's YAML and artifact, and rolls out a new revision if they changed. */
+  const update = async (name: string, progress?: (line: string) => void): Promise<ApplyResult[]> => {
+    const fn = requireFunction(name);
+    if (fn.source === undefined) return o.deployer.apply({ topics: [], invokers: [], functions: [fn] }, false, progress);
+    let text: string;
+    try {
+      text = readFileSync(fn.source, "utf8");
+    } catch {
+      throw new RiffError("RIFF_ARTIFACT_NOT_FOUND", `cannot read ${fn.source}, the file function '${name}' was created from`, {
+        hint: "restore the file, or apply a new one with `riff apply -f FILE`",
+      });
+    }
+    const results = await o.deployer.apply(resolveDocuments([{ file: fn.source, text }], o.invokers), false, progress);
+    if (!results.some((r) => r.kind === "Function" && r.name === name)) {
+      throw new RiffError("RIFF_FUNCTION_NOT_FOUND", `${fn.source} no longer declares function '${name}'`);
+    }
+    return results;
+  };
 
-  const routes: [string, RegExp, Route][] = [
-    ["GET", /^status$/, async (_q, res) => sendJson(res, 200, o.status())],
+  const routes: Route[] = [
+    ["GET", /^status$/, async (_q, res) => sendJson(res, 200, await o.status())],
     ["POST", /^apply$/, async (req, res, _p, query) => {
-      const body = await json<{ documents?: SourceDocument[]; dryRun?: boolean }>(req);
+      const body = await jsonBody<{ documents?: SourceDocument[]; dryRun?: boolean }>(req);
       const documents = body.documents;
       if (!Array.isArray(documents)) throw new RiffError("RIFF_INVALID_ARGUMENT", "body.documents must be a list of {file, text}");
-      await withProgress(res, query, (progress) => o.deployments.apply(documents, body.dryRun === true, progress));
+      const resources = resolveDocuments(documents, o.invokers);
+      await withProgress(res, query, (progress) => o.deployer.apply(resources, body.dryRun === true, progress));
     }],
     ["GET", /^invokers$/, async (_q, res) => sendJson(res, 200, { invokers: o.invokers.list() })],
     ["DELETE", /^invokers\/([^/]+)$/, async (_q, res, [name]) => {
-      const users = [...o.deployments.runners.values()].filter(({ fn }) => fn.invoker === name).map(({ fn }) => fn.name);
-      o.invokers.delete(name ?? "", users);
+      // In the order they were made, as they were deployed.
+      const users = o.catalog.list().filter((fn) => fn.invoker === name).sort((a, b) => a.createdAt.localeCompare(b.createdAt)).map((fn) => fn.name);
+      await o.invokers.delete(name ?? "", users);
       sendJson(res, 200, { deleted: [`invoker/${name ?? ""}`] });
     }],
-    ["GET", /^functions$/, async (_q, res) => sendJson(res, 200, { functions: await listFunctions() })],
+    ["GET", /^functions$/, async (_q, res) => sendJson(res, 200, { functions: await o.views.list() })],
     ["GET", /^functions\/([^/]+)$/, async (_q, res, [name]) => {
-      o.deployments.require(name ?? "");
-      const all = await listFunctions();
-      const fn = all.find((f) => f.name === name);
-      sendJson(res, 200, { ...fn, rates: o.scaler.rates(name ?? ""), decisions: o.scaler.decisions(name ?? "") });
+      const detail = await o.views.get(name ?? "");
+      if (detail === undefined) throw functionNotFound(name ?? "");
+      sendJson(res, 200, detail);
     }],
     ["POST", /^functions\/([^/]+)\/update$/, async (_q, res, [name], query) => {
-      await withProgress(res, query, (progress) => o.deployments.update(name ?? "", progress));
+      await withProgress(res, query, (progress) => update(name ?? "", progress));
     }],
     ["DELETE", /^functions\/([^/]+)$/, async (_q, res, [name], query) => {
-      const { deleted, kept } = await o.deployments.delete(name ?? "", query.get("all") === "true");
+      const { deleted, kept } = await o.deployer.delete(name ?? "", query.get("all") === "true");
       o.scaler.forget(name ?? "");
       sendJson(res, 200, { deleted, kept });
     }],
     ["GET", /^functions\/([^/]+)\/logs$/, async (req, res, [name], query) => {
       const fn = name ?? "";
-      o.deployments.require(fn);
+      requireFunction(fn);
+      const history = await o.logs.read(fn, Number(query.get("tail") ?? 200));
       res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
-      res.write(o.logs.read(fn, Number(query.get("tail") ?? 200)));
+      res.write(history);
       if (query.get("follow") !== "true") {
         res.end();
         return;
@@ -121,19 +143,19 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
     }],
     ["GET", /^graph$/, async (_q, res) => {
       const topics = (await o.broker.listTopics()).map((t) => t.name);
-      const functions = [...o.deployments.runners.values()].map(({ fn, runner }) => ({ name: fn.name, inputs: fn.inputs, output: fn.output, status: runner.snapshot().status }));
+      const functions = (await o.views.list()).map((f) => ({ name: f.name, inputs: f.inputs, output: f.output, status: f.status }));
       sendJson(res, 200, { topics, functions });
     }],
     ["GET", /^topics$/, async (_q, res) => sendJson(res, 200, { topics: await o.broker.listTopics() })],
     ["POST", /^topics$/, async (req, res) => {
-      const body = await json<{ name?: string } & TopicConfig>(req);
+      const body = await jsonBody<{ name?: string } & TopicConfig>(req);
       assertValidName(body.name, "topic name");
-      const { partitions, retentionMs, retentionBytes, durability } = body;
+      const { partitions, retentionMs, retentionBytes, durability, replicas } = body;
       if (partitions !== undefined && (!Number.isInteger(partitions) || partitions < 1)) {
         throw new RiffError("RIFF_INVALID_ARGUMENT", `partitions must be a whole number of at least 1, not ${String(partitions)}`);
       }
       // Only what was asked for changes: a plain `riff topics create` of an existing topic is a no-op.
-      const { topic, action } = await reconcileTopic(o.broker, body.name, { partitions, retentionMs, retentionBytes, durability });
+      const { topic, action } = await reconcileTopic(o.broker, body.name, { partitions, retentionMs, retentionBytes, durability, replicas });
       sendJson(res, action === "created" ? 201 : 200, { ...topic, action });
     }],
     ["GET", /^topics\/([^/]+)\/messages$/, async (req, res, [name], query) => {
@@ -146,14 +168,22 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
       await tailTopic(o.broker, topic, { from: parseTailFrom(query.get("from")), count: Number.isFinite(count) ? count : DEFAULT_TAIL_COUNT, follow: query.get("follow") === "true" }, res, closed.signal);
     }],
     ["GET", /^topics\/([^/]+)$/, async (_q, res, [name]) => sendJson(res, 200, await o.broker.describeTopic(name ?? ""))],
-    ["DELETE", /^topics\/([^/]+)$/, async (_q, res, [name]) => {
+    ["POST", /^topics\/([^/]+)\/recover$/, async (_q, res, [name]) => {
+      if (o.broker.recoverTopic === undefined) {
+        throw new RiffError("RIFF_INVALID_ARGUMENT", "the embedded broker keeps no record apart from its topics: there is nothing to recover", {
+          hint: "`riff topics recover` is for topics on NATS whose record was lost (RIFF_TOPIC_UNRECORDED)",
+        });
+      }
+      sendJson(res, 200, await o.broker.recoverTopic(name ?? ""));
+    }],
+    ["DELETE", /^topics\/([^/]+)$/, async (_q, res, [name], query) => {
       const topic = name ?? "";
-      const users = o.deployments.usedBy(topic);
-      if (users.length > 0) {
+      const users = o.catalog.usedBy(topic);
+      if (users.length > 0 && query.get("force") !== "true") {
         throw new RiffError("RIFF_TOPIC_IN_USE", `topic '${topic}' is used by function ${users.map((u) => `'${u}'`).join(", ")}`, {
           hint: users.length === 1
-            ? `delete the function first (\`riff delete ${users[0] ?? ""}\`), or both with \`riff delete --all ${users[0] ?? ""}\``
-            : `delete its functions first (${users.map((u) => `\`riff delete ${u}\``).join(", ")}), or give them other topics`,
+            ? `delete the function first (\`riff delete ${users[0] ?? ""}\`), or both with \`riff delete --all ${users[0] ?? ""}\`; --force deletes the topic anyway`
+            : `delete its functions first (${users.map((u) => `\`riff delete ${u}\``).join(", ")}), or give them other topics; --force deletes the topic anyway`,
         });
       }
       await o.broker.deleteTopic(topic);
@@ -163,6 +193,7 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
       sendJson(res, 202, { stopping: true });
       o.shutdown();
     }],
+    ...(o.routes ?? []),
   ];
 
   return (req, res) => {

@@ -1,20 +1,18 @@
 import { createServer, type Server } from "node:http";
-import { createHash } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { DEAD_LETTER_TOPIC, RiffError, type Logger } from "@riff/core";
-import { createNatsBroker } from "@riff/broker-nats";
-import { createSqliteBroker, type Broker } from "@riff/broker";
 import { createGateway, ReplyHub, sendJson } from "@riff/gateway";
 import { builtinInvokers, detectSandbox } from "@riff/runtime";
 import { createAdminApi } from "./admin-api.js";
-import { Deployments } from "./deployments.js";
-import { FunctionLogs } from "./function-logs.js";
-import { FunctionStore } from "./function-store.js";
-import { InvokerRegistry } from "./invoker-registry.js";
+import { clusterMode } from "./cluster-mode.js";
+import { wireController, type ControllerParts } from "./controller-parts.js";
+import { localMode } from "./local-mode.js";
+import type { Mode } from "./mode.js";
 import { homePaths, resolveDaemonOptions, type DaemonOptions, type HomePaths, type ResolvedDaemonOptions } from "./options.js";
-import { Scaler } from "./scaler.js";
 import { ensureToken } from "./token.js";
+
+export { natsPrefix } from "./local-mode.js";
 
 /** What `daemon.json` in the home says about a running daemon; the CLI reads it. */
 export interface DaemonInfo {
@@ -35,20 +33,17 @@ export type DaemonState = "created" | "starting" | "running" | "stopping" | "sto
 export const VERSION = "0.1.0";
 
 /**
- * The composition root: the broker, the deployments, the gateway and the admin API on one
- * loopback port, and the scaling loop.
+ * The composition root: a mode (alone, or a node of a cluster) supplies the broker and the
+ * stores; the daemon wires the controller (reconciler, runners, autoscaler), the gateway and
+ * the admin API on one port, and stops them in order.
  */
 export class Daemon {
   state: DaemonState = "created";
   readonly options: ResolvedDaemonOptions;
   readonly paths: HomePaths;
-  private broker: Broker | undefined;
-  private deployments: Deployments | undefined;
+  private mode: Mode | undefined;
+  private parts: ControllerParts | undefined;
   private server: Server | undefined;
-  private logs: FunctionLogs | undefined;
-  private scaleTimer: NodeJS.Timeout | undefined;
-  private scaler: Scaler | undefined;
-  private scaling = false;
   private sandboxKind = "none";
   private readonly replies = new ReplyHub();
   private info: DaemonInfo | undefined;
@@ -82,19 +77,12 @@ export class Daemon {
   private async startParts(): Promise<DaemonInfo> {
     const { home, port, host } = this.options;
     mkdirSync(home, { recursive: true, mode: 0o700 });
-    const token = ensureToken(this.paths.token);
-    const brokerLogger = this.logger.child({ component: "broker" });
-    // The embedded log in the home, or NATS JetStream under a prefix of this home's own, so
-    // two homes on one server never see (or delete) each other's topics.
-    this.broker =
-      this.options.broker === "embedded"
-        ? createSqliteBroker({ dir: this.paths.broker, logger: brokerLogger })
-        : createNatsBroker({ servers: this.options.broker, prefix: natsPrefix(home), logger: brokerLogger });
-    await this.broker.start();
+    const modeOptions = { options: this.options, paths: this.paths, hub: this.replies, token: ensureToken(this.paths.token), logger: this.logger };
+    const mode = this.options.cluster === undefined ? await localMode(modeOptions) : await clusterMode(modeOptions);
+    this.mode = mode;
+    const { broker } = mode;
     // The dead-letter topic always exists, so it can be watched before anything lands in it.
-    await this.broker.ensureTopic(DEAD_LETTER_TOPIC);
-    this.logs = new FunctionLogs(this.paths.logs);
-    const invokers = new InvokerRegistry(this.paths.invokers, builtinInvokers);
+    await broker.ensureTopic(DEAD_LETTER_TOPIC);
     const sandbox = await detectSandbox(this.options.sandbox, home).catch((err: unknown) => {
       throw new RiffError("RIFF_INVALID_ARGUMENT", `--sandbox bwrap: bubblewrap cannot run here: ${(err as Error).message}`, {
         hint: "install it (apt-get install bubblewrap), or start with --sandbox auto or none",
@@ -106,41 +94,45 @@ export class Daemon {
     if (sandbox === undefined && this.options.sandbox === "auto") {
       this.logger.warn("functions run without a sandbox: bubblewrap is missing or cannot run here; they can read what the daemon's user can (apt-get install bubblewrap)");
     }
-    this.deployments = new Deployments({
-      broker: this.broker,
-      store: new FunctionStore(this.paths.functions),
-      logs: this.logs,
-      replies: this.replies,
-      invokers,
-      logger: this.logger.child({ component: "deployments" }),
-      maxHops: this.options.maxHops,
+    const parts = await wireController({
+      options: this.options,
+      paths: this.paths,
+      broker,
+      stores: mode.stores,
+      placing: mode.placing,
+      replies: mode.replies,
+      logs: mode.logs,
       sandbox,
-      poolDir: this.paths.pool,
+      logger: this.logger,
     });
-    this.scaler = new Scaler(this.broker, this.logger.child({ component: "scaler" }));
+    this.parts = parts;
     const gateway = createGateway({
-      broker: this.broker,
+      broker,
       replies: this.replies,
-      // Until the functions are restored, nobody can say no function reads a topic.
-      hasReaders: (topic) => !this.restored || (this.deployments?.readersOf(topic).length ?? 0) > 0,
+      // Until the functions are known, nobody can say no function reads a topic.
+      hasReaders: (topic) => !this.restored || parts.catalog.readersOf(topic).length > 0,
       logger: this.logger.child({ component: "gateway" }),
+      ...(mode.replyNode !== undefined ? { replyNode: mode.replyNode } : {}),
       ...(this.options.maxBodyBytes !== undefined ? { maxBodyBytes: this.options.maxBodyBytes } : {}),
       ...(this.options.replyTimeoutMs !== undefined ? { replyTimeoutMs: this.options.replyTimeoutMs } : {}),
     });
     const admin = createAdminApi({
-      token,
-      broker: this.broker,
-      deployments: this.deployments,
-      logs: this.logs,
+      token: mode.token,
+      broker,
+      deployer: parts.deployer,
+      catalog: parts.catalog,
+      views: mode.views(parts),
+      logs: mode.logSource(parts),
       logger: this.logger.child({ component: "admin" }),
-      status: () => ({ ...this.info, state: this.state, uptimeMs: process.uptime() * 1000, sandbox: this.sandboxKind, broker: this.options.broker }),
+      status: () => ({ ...this.info, state: this.state, uptimeMs: process.uptime() * 1000, sandbox: this.sandboxKind, ...mode.status() }),
       shutdown: () => void this.stop(),
-      invokers,
-      scaler: this.scaler,
+      invokers: parts.invokers,
+      scaler: parts.scaler,
+      routes: mode.routes(),
     });
     const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
       if (gateway(req, res) || admin(req, res)) return;
-      if (req.url === "/healthz") return sendJson(res, 200, { status: "ok", pid: process.pid });
+      if (req.url === "/healthz") return mode.healthz(req, res);
       sendJson(res, 404, { error: { code: "RIFF_NOT_FOUND", message: `nothing at ${req.url ?? "/"}`, hint: "POST to /messages/TOPIC or /requests/TOPIC" } });
     });
     this.server = server;
@@ -150,7 +142,8 @@ export class Daemon {
     for (const invoker of builtinInvokers.values()) {
       invoker.start?.({ poolSize: this.options.poolSize, logger: this.logger.child({ component: "pool", invoker: invoker.name }), sandbox, poolDir: this.paths.pool });
     }
-    await this.deployments.restore();
+    void parts.invokers.follow(abortOnStop(this.stopped));
+    await parts.reconciler.start();
     this.restored = true;
     this.info = {
       pid: process.pid,
@@ -163,26 +156,25 @@ export class Daemon {
       sandbox: this.sandboxKind,
     };
     writeFileSync(this.paths.daemonInfo, `${JSON.stringify(this.info, null, 2)}\n`);
-    writeFileSync(this.paths.brokerChoice, `${this.options.broker}\n`);
     this.wroteInfo = true;
-    this.scaleTimer = setInterval(() => void this.scale(), this.options.scaleIntervalMs);
+    mode.start(parts, this.info);
     this.state = "running";
-    this.logger.info("riff daemon running", { url: this.info.url, home });
+    this.logger.info("riff daemon running", { url: this.info.url, home, ...(this.options.cluster === undefined ? {} : { cluster: this.options.cluster.name, node: this.options.cluster.node }) });
     return this.info;
   }
 
-  /** Stops intake, drains the functions, closes the broker. */
+  /** Stops intake, lets the functions finish what they hold (handing partitions over), leaves, closes the broker. */
   async stop(): Promise<void> {
     if (this.state === "stopping" || this.state === "stopped") return this.stopped;
     this.state = "stopping";
-    clearInterval(this.scaleTimer);
     this.server?.close();
     this.server?.closeIdleConnections();
-    await this.deployments?.stop();
+    await this.parts?.reconciler.stop();
+    await this.parts?.host.stop();
     await Promise.all([...builtinInvokers.values()].map((i) => i.stop?.()));
     this.replies.rejectAll(new RiffError("RIFF_SHUTTING_DOWN", "the riff daemon is stopping"));
-    await this.broker?.stop();
-    this.logs?.close();
+    await this.mode?.stop();
+    this.parts?.logs.close();
     this.server?.closeAllConnections();
     // Only our own: after a failed start the file may be another daemon's.
     if (this.wroteInfo) rmSync(this.paths.daemonInfo, { force: true });
@@ -194,16 +186,13 @@ export class Daemon {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
+}
 
-  private async scale(): Promise<void> {
-    if (this.scaling || this.deployments === undefined) return;
-    this.scaling = true;
-    try {
-      await this.scaler?.tick(this.deployments.runners.values());
-    } finally {
-      this.scaling = false;
-    }
-  }
+/** A signal that aborts once `done` resolves. */
+function abortOnStop(done: Promise<void>): AbortSignal {
+  const controller = new AbortController();
+  void done.then(() => controller.abort());
+  return controller.signal;
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {
@@ -217,9 +206,4 @@ function listen(server: Server, port: number, host: string): Promise<void> {
     });
     server.listen(port, host, () => resolve());
   });
-}
-
-/** The NATS prefix of a riff home: `riff-` and 8 hex digits of its path's hash. */
-export function natsPrefix(home: string): string {
-  return `riff-${createHash("sha256").update(home).digest("hex").slice(0, 8)}`;
 }

@@ -18,14 +18,22 @@ export class FunctionLogs {
   /** Recent lines in memory: a read followed by a follow in the same tick then misses nothing. */
   private readonly recent = new Map<string, string[]>();
 
-  constructor(private readonly dir: string) {
+  /**
+   * `node`: in a cluster, this node's name, which prefixes each replica (`n1/square-1-2`);
+   * `tap`: also gets every line written (a cluster sends them to the other nodes' followers).
+   */
+  constructor(
+    private readonly dir: string,
+    private readonly options: { node?: string; tap?: (fn: string, text: string) => void } = {},
+  ) {
     mkdirSync(dir, { recursive: true });
     this.events.setMaxListeners(0);
   }
 
   /** Appends a line from a replica of `fn`. */
   write(fn: string, line: LogLine): void {
-    const text = `${new Date().toISOString()} ${line.replica} ${line.stream}: ${line.line}\n`;
+    const replica = this.options.node === undefined ? line.replica : `${this.options.node}/${line.replica}`;
+    const text = `${new Date().toISOString()} ${replica} ${line.stream}: ${line.line}\n`;
     let entry = this.streams.get(fn);
     if (entry === undefined || entry.bytes > MAX_LOG_BYTES) {
       const path = this.path(fn);
@@ -51,6 +59,7 @@ export class FunctionLogs {
     entry.bytes += text.length;
     entry.out.write(text);
     this.events.emit(fn, text);
+    this.options.tap?.(fn, text);
   }
 
   /** The last `tail` lines of a function's log (at most the lines kept in memory). */

@@ -1,6 +1,5 @@
 export * from "./daemon.js";
 export * from "./options.js";
-export * from "./deployments.js";
-export * from "./function-store.js";
+export * from "./documents.js";
 export * from "./function-logs.js";
 export { createJsonLogger } from "./logger.js";

@@ -9,7 +9,7 @@ import { parseSize, RiffError, toRiffError } from "@riff/core";
 import type { SandboxMode } from "@riff/runtime";
 import { Daemon, type DaemonInfo } from "./daemon.js";
 import { createJsonLogger } from "./logger.js";
-import { homePaths, resolveDaemonOptions } from "./options.js";
+import { homePaths, resolveDaemonOptions, type DaemonOptions } from "./options.js";
 
 function report(message: { ok: true; info: DaemonInfo } | { ok: false; error: unknown }): void {
   const fd = Number(process.env["RIFF_READY_FD"] ?? NaN);
@@ -49,10 +49,26 @@ async function main(): Promise<void> {
       "pool-size": { type: "string" },
       sandbox: { type: "string" },
       broker: { type: "string" },
+      cluster: { type: "string" },
+      "cluster-name": { type: "string" },
+      "node-name": { type: "string" },
+      replicas: { type: "string" },
+      "nats-creds": { type: "string" },
+      "nats-nkey": { type: "string" },
+      "nats-tls-ca": { type: "string" },
+      "nats-tls-cert": { type: "string" },
+      "nats-tls-key": { type: "string" },
     },
   });
+  const nats = {
+    creds: values["nats-creds"],
+    nkey: values["nats-nkey"],
+    tlsCa: values["nats-tls-ca"],
+    tlsCert: values["nats-tls-cert"],
+    tlsKey: values["nats-tls-key"],
+  };
   const logger = createJsonLogger(values["log-level"] === "debug" ? "debug" : "info");
-  const options = resolveDaemonOptions({
+  const given: DaemonOptions = {
     ...(values.home !== undefined ? { home: values.home } : {}),
     ...(values.port !== undefined ? { port: Number(values.port) } : {}),
     ...(values.host !== undefined ? { host: values.host } : {}),
@@ -60,8 +76,14 @@ async function main(): Promise<void> {
     ...(values["pool-size"] !== undefined ? { poolSize: Number(values["pool-size"]) } : {}),
     ...(values.sandbox !== undefined ? { sandbox: values.sandbox as SandboxMode } : {}),
     ...(values.broker !== undefined ? { broker: values.broker } : {}),
+    ...(values.cluster !== undefined ? { cluster: values.cluster } : {}),
+    ...(values["cluster-name"] !== undefined ? { clusterName: values["cluster-name"] } : {}),
+    ...(values["node-name"] !== undefined ? { nodeName: values["node-name"] } : {}),
+    ...(values.replicas !== undefined ? { replicas: Number(values.replicas) } : {}),
+    ...(Object.values(nats).some((v) => v !== undefined) ? { nats } : {}),
     ...(values["max-body-bytes"] !== undefined ? { maxBodyBytes: parseSize(values["max-body-bytes"], "--max-body-bytes") } : {}),
-  });
+  };
+  const options = resolveDaemonOptions(given);
   const running = await runningDaemon(options.home);
   if (running !== undefined) {
     throw new RiffError("RIFF_DAEMON_ALREADY_RUNNING", `riff is already running at ${running.url} (pid ${running.pid})`, {
@@ -72,7 +94,7 @@ async function main(): Promise<void> {
   // keep serving. The log and the offsets are transactional, so no half-done write survives.
   process.on("unhandledRejection", (err) => logger.error("unhandled rejection (a bug in riff)", { err: String(err), stack: (err as Error | undefined)?.stack }));
   process.on("uncaughtException", (err) => logger.error("uncaught exception (a bug in riff)", { err: String(err), stack: err.stack }));
-  const daemon = new Daemon(options, logger);
+  const daemon = new Daemon(given, logger);
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     process.once(signal, () => {
       logger.info("signal received, stopping", { signal });

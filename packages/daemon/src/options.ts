@@ -1,5 +1,6 @@
+import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { homedir } from "node:os";
+import { homedir, hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { DEFAULT_MAX_HOPS, RiffError } from "@riff/core";
 import { DEFAULT_POOL_SIZE, type SandboxMode } from "@riff/runtime";
@@ -36,6 +37,37 @@ export interface DaemonOptions {
    * @default the choice last started with this home (its `broker` file), else "embedded"
    */
   broker?: string;
+  /**
+   * Join a riff cluster on these NATS servers (comma-separated URLs) instead of running alone:
+   * functions, code and topics are the cluster's. @default the cluster this home last joined
+   */
+  cluster?: string;
+  /** The cluster's name, shared by all its nodes. @default "riff" */
+  clusterName?: string;
+  /** This node's name in the cluster. @default the host name and a hash of the home */
+  nodeName?: string;
+  /** Copies of the cluster's topics and buckets: 1 or 3. @default 3 on a NATS cluster of 3 or more */
+  replicas?: number;
+  /** NATS credentials: a `.creds` file, an nkey seed file, TLS files. */
+  nats?: NatsAuthFiles;
+}
+
+/** Files that prove who riff is to NATS, and whom to trust. */
+export interface NatsAuthFiles {
+  creds?: string | undefined;
+  nkey?: string | undefined;
+  tlsCa?: string | undefined;
+  tlsCert?: string | undefined;
+  tlsKey?: string | undefined;
+}
+
+/** A cluster this daemon is a node of. */
+export interface ClusterChoice {
+  servers: string[];
+  name: string;
+  node: string;
+  replicas: number | undefined;
+  nats: NatsAuthFiles;
 }
 
 /** Options after defaults. */
@@ -50,6 +82,10 @@ export interface ResolvedDaemonOptions {
   poolSize: number;
   sandbox: SandboxMode;
   broker: string;
+  /** Set when this daemon is a node of a cluster; `broker` is then the cluster's servers. */
+  cluster: ClusterChoice | undefined;
+  /** Credentials for NATS, for `--broker nats://` (a cluster has its own in `cluster`). */
+  nats: NatsAuthFiles | undefined;
 }
 
 /** The riff home: `RIFF_HOME`, else `~/.riff`. */
@@ -65,6 +101,7 @@ export function resolveDaemonOptions(options: DaemonOptions): ResolvedDaemonOpti
   // must not quietly begin an empty embedded log beside functions whose topics are on NATS.
   const choice = homePaths(home).brokerChoice;
   const saved = existsSync(choice) ? readFileSync(choice, "utf8").trim() : undefined;
+  const cluster = resolveCluster(home, options);
   return {
     home,
     port: options.port ?? DEFAULT_PORT,
@@ -75,13 +112,65 @@ export function resolveDaemonOptions(options: DaemonOptions): ResolvedDaemonOpti
     maxHops: options.maxHops ?? DEFAULT_MAX_HOPS,
     poolSize: options.poolSize ?? DEFAULT_POOL_SIZE,
     sandbox: options.sandbox ?? "auto",
-    broker: checkBroker(options.broker ?? saved ?? "embedded"),
+    broker: cluster !== undefined ? cluster.servers.join(",") : checkBroker(options.broker ?? saved ?? "embedded"),
+    cluster,
+    nats: cluster?.nats ?? options.nats,
   };
 }
 
+/** The cluster asked for, or the one this home joined last (kept in `cluster.json`). */
+function resolveCluster(home: string, options: DaemonOptions): ClusterChoice | undefined {
+  const file = homePaths(home).clusterChoice;
+  const saved = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as ClusterChoice) : undefined;
+  if (options.cluster === undefined) {
+    if (options.broker !== undefined || saved === undefined) return undefined;
+    // Flags given now win over what was saved.
+    return {
+      ...saved,
+      name: options.clusterName ?? saved.name,
+      node: options.nodeName ?? saved.node,
+      replicas: options.replicas ?? saved.replicas,
+      nats: { ...saved.nats, ...definedOnly(options.nats ?? {}) },
+    };
+  }
+  if (options.broker !== undefined) {
+    throw new RiffError("RIFF_INVALID_ARGUMENT", "--broker and --cluster cannot be used together", {
+      hint: "a cluster node keeps its topics on the cluster's NATS servers: give only --cluster nats://a:4222,nats://b:4222,...",
+    });
+  }
+  const servers = options.cluster.split(",").map((u) => u.trim()).filter((u) => u !== "");
+  for (const url of servers) checkBroker(url, "--cluster");
+  if (servers.length === 0) throw new RiffError("RIFF_INVALID_ARGUMENT", "--cluster needs at least one NATS URL", { hint: "riff system start --cluster nats://a:4222,nats://b:4222,nats://c:4222" });
+  if (options.replicas !== undefined && options.replicas !== 1 && options.replicas !== 3) {
+    throw new RiffError("RIFF_INVALID_ARGUMENT", `--replicas ${options.replicas}: must be 1 or 3`, { hint: "3 keeps every message on three NATS servers (it needs a NATS cluster of 3 or more); 1 on one" });
+  }
+  return {
+    servers,
+    name: options.clusterName ?? saved?.name ?? "riff",
+    node: options.nodeName ?? saved?.node ?? defaultNodeName(home),
+    replicas: options.replicas,
+    nats: definedOnly(options.nats ?? {}),
+  };
+}
+
+function definedOnly<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** The host's name (letters, digits, '-') and 4 hex digits of the home's path: stable, and distinct per home. */
+export function defaultNodeName(home: string): string {
+  const host = hostname().replace(/[^A-Za-z0-9-]/g, "-").slice(0, 40) || "node";
+  return `${host}-${createHash("sha256").update(home).digest("hex").slice(0, 4)}`;
+}
+
 /** `embedded`, or the URL of a NATS server (several comma-separated); anything else is refused. */
-function checkBroker(broker: string): string {
-  if (broker === "embedded" || /^(nats|tls):\/\/[^\s]+$/.test(broker)) return broker;
+function checkBroker(broker: string, flag = "--broker"): string {
+  if ((broker === "embedded" && flag === "--broker") || /^(nats|tls):\/\/[^\s]+$/.test(broker)) return broker;
+  if (flag === "--cluster") {
+    throw new RiffError("RIFF_INVALID_ARGUMENT", `--cluster ${broker}: not a NATS URL`, {
+      hint: "give the cluster's NATS servers as URLs: --cluster nats://a:4222,nats://b:4222,nats://c:4222",
+    });
+  }
   throw new RiffError("RIFF_INVALID_ARGUMENT", `--broker ${broker}: not 'embedded' nor a NATS URL`, {
     hint: "use --broker embedded (the default: topics in the riff home) or --broker nats://127.0.0.1:4222 (NATS JetStream)",
   });
@@ -96,6 +185,10 @@ export function homePaths(home: string) {
     daemonLog: join(home, "daemon.log"),
     /** Where this home's topics live (`--broker`), kept for the next start. */
     brokerChoice: join(home, "broker"),
+    /** The cluster this home's node joined (`--cluster`), kept for the next start. */
+    clusterChoice: join(home, "cluster.json"),
+    /** Function code this node fetched from its cluster, by digest. */
+    artifacts: join(home, "artifacts"),
     broker: join(home, "topics"),
     functions: join(home, "functions"),
     invokers: join(home, "invokers"),

@@ -27,6 +27,8 @@ export interface GatewayOptions {
   replyTimeoutMs?: number;
   /** Whether a function reads `topic`; without it, `/requests` does not check. */
   hasReaders?: (topic: string) => boolean;
+  /** In a cluster, this node's name: `/requests` messages carry it so the reply finds its way back. */
+  replyNode?: string;
 }
 
 /** Handles one HTTP request; returns false when the path is not the gateway's. */
@@ -99,6 +101,7 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
     }
     const correlationId = randomUUID();
     headers[HeaderNames.correlationId] = [correlationId];
+    if (options.replyNode !== undefined) headers[HeaderNames.replyNode] = [options.replyNode];
     const waiter = replies.wait(correlationId, timeoutMs);
     res.on("close", waiter.cancel);
     try {

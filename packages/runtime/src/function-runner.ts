@@ -3,9 +3,9 @@ import type { GroupConsumer, StoredMessage } from "@riff/broker";
 import type { PreparedFunction } from "./invoker.js";
 import { OffsetTracker } from "./offset-tracker.js";
 import { PartitionDispatcher, partitionKey } from "./partition-dispatcher.js";
-import { correlationOf, MessageOutlets } from "./message-outlets.js";
+import { MessageOutlets, replyAddressOf } from "./message-outlets.js";
 import type { InvokeResult, Replica } from "./replica.js";
-import { ReplicaSet } from "./replica-set.js";
+import { DEFAULT_GRACE_MS, ReplicaSet } from "./replica-set.js";
 import { SettleChain, withinTimeout } from "./delivery-guards.js";
 import type { FunctionRunnerOptions, RunnerSnapshot, RunnerStatus } from "./runner-types.js";
 
@@ -22,6 +22,14 @@ export const MAX_DELIVERY_ATTEMPTS = 3;
 /** How long a function shows as `looping` after a message hit the hop limit. */
 const LOOPING_SHOWN_MS = 60_000;
 
+/** The runner's membership of its input topics' groups. */
+interface Membership {
+  consumers: Map<string, GroupConsumer>;
+  loops: Promise<void>[];
+  /** Set by leave(): batches that still come are not dispatched. */
+  draining: boolean;
+}
+
 /**
  * The sidecar of one function: reads its input topic as consumer group `<name>`, starts replicas
  * on demand, dispatches messages to them by partition, publishes results to the output topic,
@@ -29,7 +37,8 @@ const LOOPING_SHOWN_MS = 60_000;
  * a crash anywhere means redelivery, never loss.
  */
 export class FunctionRunner {
-  private readonly consumers = new Map<string, GroupConsumer>();
+  /** Present while the runner reads its inputs (is a member of its consumer groups). */
+  private membership: Membership | undefined;
   private readonly abort = new AbortController();
   private readonly replicas: ReplicaSet;
   private readonly trackers = new Map<string, OffsetTracker>();
@@ -38,8 +47,10 @@ export class FunctionRunner {
   private readonly attempts = new Map<string, number>();
   private readonly dispatcher: PartitionDispatcher;
   private roomWaiter: (() => void) | undefined;
-  private loops: Promise<void>[] = [];
   private inFlight = 0;
+  /** Called when nothing is in flight any more (a leave waits for it). */
+  private settledWaiter: (() => void) | undefined;
+  private stopping: Promise<void> | undefined;
   private lastActivityAt = Date.now();
   private loopedAt = 0;
   /** Per partition (ordered only): when the last message dispatched to it settles. */
@@ -77,18 +88,50 @@ export class FunctionRunner {
     return this.options.name;
   }
 
-  /** Joins each input topic's group `<name>` and starts dispatching. */
-  start(): void {
+  /**
+   * Reads the inputs: joins each input topic's group `<name>` and dispatches what it gets. A
+   * runner that does not read (in a cluster, on a node the function is not placed on) still
+   * runs replicas when asked, e.g. to try a new revision.
+   */
+  join(): void {
+    if (this.membership !== undefined || this.abort.signal.aborted) return;
     const { broker, inputs, name } = this.options;
+    const m: Membership = { consumers: new Map(), loops: [], draining: false };
+    // Offsets are tracked per membership: a message still in flight from an earlier one must
+    // not mark the same offset done when it is delivered again now.
+    this.trackers.clear();
     for (const input of inputs) {
       const consumer = broker.consume(input, name, { signal: this.abort.signal });
-      this.consumers.set(input, consumer);
-      this.loops.push(
-        this.run(consumer).catch((err: unknown) => {
+      m.consumers.set(input, consumer);
+      m.loops.push(
+        this.run(consumer, m).catch((err: unknown) => {
           if (!this.abort.signal.aborted) this.options.logger.error("dispatch loop failed", { input, err: String(err) });
         }),
       );
     }
+    this.membership = m;
+  }
+
+  /**
+   * Stops reading the inputs, handing the partitions over cleanly: messages not yet dispatched
+   * are dropped (uncommitted, so the next owner gets them), those in flight finish and are
+   * committed (up to the grace period), then the groups are left.
+   */
+  async leave(): Promise<void> {
+    const m = this.membership;
+    if (m === undefined) return;
+    this.membership = undefined;
+    m.draining = true;
+    this.dispatcher.clear();
+    this.roomWaiter?.();
+    await this.settled(this.options.graceMs ?? DEFAULT_GRACE_MS);
+    await Promise.all([...m.consumers.values()].map((c) => c.close()));
+    await Promise.all(m.loops);
+  }
+
+  /** Whether the runner reads its inputs now. */
+  get joined(): boolean {
+    return this.membership !== undefined;
   }
 
   /** Starts one replica now and waits until it is ready; `riff create` uses it to surface load errors. */
@@ -107,13 +150,15 @@ export class FunctionRunner {
     this.lastActivityAt = Date.now();
   }
 
-  /** Stops intake, lets replicas drain, then stops them. */
-  async stop(): Promise<void> {
-    this.abort.abort();
-    this.roomWaiter?.();
-    await Promise.all([...this.consumers.values()].map((c) => c.close()));
-    await Promise.all(this.loops);
-    await this.scaleTo(0);
+  /** Stops intake, lets what is in flight finish and commit, then stops the replicas. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.leave();
+      this.abort.abort();
+      this.roomWaiter?.();
+      await this.scaleTo(0);
+    })();
+    return this.stopping;
   }
 
   /** Starts or stops replicas until `desired` run (the autoscaler calls this). Starts run in parallel. */
@@ -144,19 +189,34 @@ export class FunctionRunner {
       })),
       inFlight: this.inFlight + this.dispatcher.queued,
       lastActivityAt: this.lastActivityAt,
+      assigned: [...(this.membership?.consumers ?? [])].flatMap(([topic, c]) => c.assignment().map((p) => `${topic}/${p}`)),
     };
   }
 
-  private async run(consumer: GroupConsumer): Promise<void> {
+  private async run(consumer: GroupConsumer, m: Membership): Promise<void> {
     for await (const batch of consumer) {
+      // Leaving: what comes now stays uncommitted, for the partitions' next owner.
+      if (m.draining) continue;
       this.lastActivityAt = Date.now();
       this.dispatcher.enqueue(batch);
       this.pump();
       // Backpressure: stop reading while enough is waiting for replicas.
-      while (this.dispatcher.queued >= MAX_QUEUED && !this.abort.signal.aborted) {
+      while (this.dispatcher.queued >= MAX_QUEUED && !this.abort.signal.aborted && !m.draining) {
         await new Promise<void>((resolve) => (this.roomWaiter = resolve));
       }
     }
+  }
+
+  /** Resolves once nothing is in flight, or after `ms`. */
+  private async settled(ms: number): Promise<void> {
+    if (this.inFlight === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.settledWaiter = resolve;
+      timer = setTimeout(resolve, ms);
+    });
+    clearTimeout(timer);
+    this.settledWaiter = undefined;
   }
 
   /** Dispatches what fits; starts the first replica when messages wait and none runs (0 -> 1). */
@@ -180,14 +240,15 @@ export class FunctionRunner {
    */
   private failQueued(err: RiffError): void {
     this.dispatcher.forEachQueued((m) => {
-      const cid = correlationOf(m);
-      if (cid !== undefined) this.options.replies.deliver(cid, err);
+      const to = replyAddressOf(m);
+      if (to !== undefined) void this.options.replies.deliver(to, err);
     });
   }
 
   private dispatch(replica: Replica, message: StoredMessage): void {
     const key = partitionKey(message);
     const tracker = this.trackerFor(key);
+    const membership = this.membership;
     const id = `${key}@${message.offset}`;
     const attempt = (this.attempts.get(id) ?? 0) + 1;
     if (!this.attempts.has(id)) tracker.begin(message.offset);
@@ -239,7 +300,7 @@ export class FunctionRunner {
         this.options.logger.warn("a result was not written before riff stopped; the message runs again after the restart", { message: id, err: String(err) });
       })
       .finally(() => {
-        this.inFlight--;
+        if (--this.inFlight === 0) this.settledWaiter?.();
         this.lastActivityAt = Date.now();
         this.dispatcher.finished(key);
         if (outcome === "abandon") {
@@ -259,7 +320,7 @@ export class FunctionRunner {
         this.attempts.delete(id);
         const commitTo = tracker.complete(message.offset);
         if (commitTo !== undefined) {
-          this.consumers.get(message.topic)?.commit(message.partition, commitTo).catch((err: unknown) => {
+          membership?.consumers.get(message.topic)?.commit(message.partition, commitTo).catch((err: unknown) => {
             if (!this.abort.signal.aborted) this.options.logger.error("commit failed", { err: String(err) });
           });
         }

@@ -6,10 +6,16 @@ import type { InvokeResult, Replica, StreamHandle } from "./replica.js";
 /** Longest reason a dead letter carries in its header. */
 const MAX_REASON_CHARS = 2048;
 
-/** Where replies to `/requests` callers go: the gateway's waiters, by correlation id. */
+/** Who waits for a message's reply: its correlation id, and in a cluster the node of the caller. */
+export interface ReplyAddress {
+  correlationId: string;
+  node?: string | undefined;
+}
+
+/** Where replies to `/requests` callers go: the gateway's waiters, here or on another node. */
 export interface ReplySink {
-  /** Returns whether a caller was waiting and took it. */
-  deliver(correlationId: string, outcome: { headers: Headers; payload: Uint8Array } | RiffError): boolean;
+  /** Returns (or resolves) whether a caller was waiting and took it. */
+  deliver(to: ReplyAddress, outcome: { headers: Headers; payload: Uint8Array } | RiffError): boolean | Promise<boolean>;
 }
 
 /** What the outlets need from their function's runner. */
@@ -29,9 +35,11 @@ export interface OutletOptions {
   signal: AbortSignal;
 }
 
-/** The correlation id of a `/requests` message, if it has one. */
-export function correlationOf(message: StoredMessage): string | undefined {
-  return message.headers[HeaderNames.correlationId]?.[0];
+/** Who waits for the reply to a `/requests` message, if anyone. */
+export function replyAddressOf(message: StoredMessage): ReplyAddress | undefined {
+  const correlationId = message.headers[HeaderNames.correlationId]?.[0];
+  if (correlationId === undefined) return undefined;
+  return { correlationId, node: message.headers[HeaderNames.replyNode]?.[0] };
 }
 
 /**
@@ -77,11 +85,11 @@ export class MessageOutlets {
   async deliverResult(message: StoredMessage, carried: Headers, result: InvokeResult | undefined): Promise<void> {
     if (result === undefined) return;
     const output = this.o.output;
-    const cid = correlationOf(message);
+    const to = replyAddressOf(message);
     // A caller who asked for the pipeline's reply gets it from the last function, the one
     // whose output no function reads; every other function answers the caller itself.
     const fromEnd = carried[HeaderNames.replyFrom]?.[0] === "end" && output !== undefined && this.o.outputHasReaders();
-    if (cid !== undefined && !fromEnd) this.o.replies.deliver(cid, result);
+    if (to !== undefined && !fromEnd) void this.o.replies.deliver(to, result);
     if (output !== undefined) {
       // The key goes along, so a key's messages keep their order through every stage.
       const next = { headers: carryHeaders(carried, result.headers), payload: result.payload };
@@ -97,8 +105,8 @@ export class MessageOutlets {
    * only after.
    */
   async fail(message: StoredMessage, err: RiffError): Promise<void> {
-    const cid = correlationOf(message);
-    if (cid !== undefined && this.o.replies.deliver(cid, err)) {
+    const to = replyAddressOf(message);
+    if (to !== undefined && (await this.o.replies.deliver(to, err))) {
       this.o.log(this.o.name, `${message.topic}/${message.partition}@${message.offset} failed: ${err.code}: ${err.message}`);
       return;
     }
@@ -123,10 +131,10 @@ export class MessageOutlets {
       },
       payload: message.payload,
     });
-    const cid = correlationOf(message);
-    if (cid !== undefined && code !== undefined) {
-      this.o.replies.deliver(
-        cid,
+    const to = replyAddressOf(message);
+    if (to !== undefined && code !== undefined) {
+      void this.o.replies.deliver(
+        to,
         new RiffError(code, `the message was stopped at function '${this.o.name}' and sent to ${DEAD_LETTER_TOPIC}: ${reason}`, {
           hint:
             code === "RIFF_HOP_LIMIT"
@@ -156,10 +164,10 @@ export class MessageOutlets {
       this.streams.set(replica, stream);
     }
     stream?.send(headers, message.payload);
-    const cid = correlationOf(message);
-    if (cid !== undefined) {
-      this.o.replies.deliver(
-        cid,
+    const to = replyAddressOf(message);
+    if (to !== undefined) {
+      void this.o.replies.deliver(
+        to,
         new RiffError("RIFF_INVALID_ARGUMENT", `function '${this.o.name}' is a stream function and sends no replies`, {
           hint: this.o.output === undefined ? "give it an output topic and read that" : `read its output topic: riff topics tail ${this.o.output}`,
         }),

@@ -76,6 +76,12 @@ export class PartitionDispatcher {
     this.waiting++;
   }
 
+  /** Drops every message waiting for a replica (they stay uncommitted). */
+  clear(): void {
+    this.queues.clear();
+    this.waiting = 0;
+  }
+
   /** Calls `fn` for every message waiting for a replica. */
   forEachQueued(fn: (message: StoredMessage) => void): void {
     for (const q of this.queues.values()) q.forEach(fn);

@@ -66,5 +66,7 @@ export interface RunnerSnapshot {
   /** Dispatched and unanswered, plus received and waiting for a replica. */
   inFlight: number;
   lastActivityAt: number;
+  /** `topic/partition` keys this runner's groups hold now (none when it does not read its inputs). */
+  assigned: string[];
 }
 

@@ -10,7 +10,7 @@ interface FunctionRow {
   status: string;
   error?: string;
   revision: number;
-  replicas: { id: string; pid: number; state: string; startedAt: number; handled: number; inFlight: number; partitions: number[] }[];
+  replicas: { id: string; node?: string; pid: number; state: string; startedAt: number; handled: number; inFlight: number; partitions: number[] }[];
   ready: number;
   desired: number;
   inFlight: number;
@@ -28,6 +28,8 @@ interface FunctionRow {
 interface FunctionDetail extends FunctionRow {
   rates: { replicas: Record<string, number>; arrival: number };
   decisions: { at: string; from: number; to: number; reason: string }[];
+  /** In a cluster: replicas per node, and why. */
+  placement?: { nodes: Record<string, number>; reason: string; at: string };
 }
 
 /** `riff list`. */
@@ -75,6 +77,7 @@ export async function logs(home: string, name: string, follow: boolean, tail: st
 interface TopicDescription {
   name: string;
   partitions: number;
+  replicas?: number;
   retentionMs: number;
   retentionBytes: number;
   durability: string;
@@ -85,13 +88,14 @@ interface TopicDescription {
 
 /** `riff topics create|list|describe|delete`. */
 export const topics = {
-  async create(home: string, name: string, o: { partitions?: string; retention?: string; retentionBytes?: string; durability?: string }): Promise<void> {
+  async create(home: string, name: string, o: { partitions?: string; retention?: string; retentionBytes?: string; durability?: string; replicas?: string }): Promise<void> {
     const body = {
       name,
       partitions: o.partitions === undefined ? undefined : Number(o.partitions),
       retentionMs: o.retention === undefined ? undefined : flagDuration(o.retention, "--retention"),
       retentionBytes: o.retentionBytes === undefined ? undefined : parseSize(o.retentionBytes, "--retention-bytes"),
       durability: o.durability,
+      replicas: o.replicas === undefined ? undefined : Number(o.replicas),
     };
     const t = await new DaemonClient(home).call<TopicDescription & { action: string }>("POST", "topics", body);
     process.stdout.write(
@@ -106,7 +110,7 @@ export const topics = {
       process.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
       return;
     }
-    printTable(["NAME", "PARTITIONS", "DURABILITY", "RETENTION"], all.map((t) => [t.name, String(t.partitions), t.durability, formatDuration(t.retentionMs)]));
+    printTable(["NAME", "PARTITIONS", "REPLICAS", "DURABILITY", "RETENTION"], all.map((t) => [t.name, String(t.partitions), String(t.replicas ?? 1), t.durability, formatDuration(t.retentionMs)]));
   },
   async describe(home: string, name: string, output: string | undefined): Promise<void> {
     const t = await new DaemonClient(home).call<TopicDescription>("GET", `topics/${encodeURIComponent(name)}`);
@@ -115,7 +119,7 @@ export const topics = {
       return;
     }
     process.stdout.write(
-      `topic ${t.name}: ${t.partitions} partition(s), ${t.durability} durability, ${t.sizeBytes} bytes on disk\n` +
+      `topic ${t.name}: ${t.partitions} partition(s), ${t.replicas ?? 1} cop${(t.replicas ?? 1) === 1 ? "y" : "ies"}, ${t.durability} durability, ${t.sizeBytes} bytes on disk\n` +
         `retention: ${formatDuration(t.retentionMs)} or ${t.retentionBytes} bytes\n\n`,
     );
     printTable(["PARTITION", "START", "END"], t.offsets.map((o) => [String(o.partition), String(o.start), String(o.end)]));
@@ -127,9 +131,13 @@ export const topics = {
       );
     }
   },
-  async delete(home: string, name: string): Promise<void> {
-    const { deleted } = await new DaemonClient(home).call<{ deleted: string[] }>("DELETE", `topics/${encodeURIComponent(name)}`);
+  async delete(home: string, name: string, force = false): Promise<void> {
+    const { deleted } = await new DaemonClient(home).call<{ deleted: string[] }>("DELETE", `topics/${encodeURIComponent(name)}${force ? "?force=true" : ""}`);
     for (const d of deleted) process.stdout.write(`${d} deleted\n`);
+  },
+  async recover(home: string, name: string): Promise<void> {
+    const t = await new DaemonClient(home).call<TopicDescription>("POST", `topics/${encodeURIComponent(name)}/recover`);
+    process.stdout.write(`topic/${t.name} recovered: ${t.partitions} partition(s), retention ${formatDuration(t.retentionMs)} or ${t.retentionBytes} bytes, durability ${t.durability}\n`);
   },
 };
 
@@ -146,10 +154,25 @@ export async function describeFunction(home: string, name: string, output: strin
   w(`  input ${f.inputs.join(", ")}${f.output === undefined ? "" : `, output ${f.output}`}, ordering ${f.ordering}, concurrency ${f.concurrency}`);
   w(`  replicas: min ${f.minReplicas}, max ${f.maxReplicas ?? "partitions"}, idle timeout ${formatDuration(f.idleTimeoutMs)}`);
   w(`  ${f.ready} ready of ${f.desired} desired, ${f.inFlight} in flight, lag ${f.lag}, arriving ${f.rates.arrival.toFixed(1)} msg/s\n`);
+  if (f.placement !== undefined) {
+    const where = Object.entries(f.placement.nodes).map(([node, n]) => (n === 0 ? `${node} (standby)` : `${node}: ${n}`));
+    w(`  placed on ${where.join(", ") || "no node"} at ${f.placement.at}: ${f.placement.reason}\n`);
+  }
   if (f.replicas.length > 0) {
+    const cluster = f.replicas.some((r) => r.node !== undefined);
     printTable(
-      ["REPLICA", "PID", "STATE", "UPTIME", "HANDLED", "IN FLIGHT", "MSG/S", "PARTITIONS"],
-      f.replicas.map((r) => [r.id, String(r.pid), r.state, formatDuration(Date.now() - r.startedAt), String(r.handled), String(r.inFlight), (f.rates.replicas[r.id] ?? 0).toFixed(1), r.partitions.join(",") || "-"]),
+      [...(cluster ? ["NODE"] : []), "REPLICA", "PID", "STATE", "UPTIME", "HANDLED", "IN FLIGHT", "MSG/S", "PARTITIONS"],
+      f.replicas.map((r) => [
+        ...(cluster ? [r.node ?? "-"] : []),
+        r.id,
+        String(r.pid),
+        r.state,
+        formatDuration(Date.now() - r.startedAt),
+        String(r.handled),
+        String(r.inFlight),
+        (f.rates.replicas[r.id] ?? 0).toFixed(1),
+        r.partitions.join(",") || "-",
+      ]),
     );
     w("");
   }

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { fromErrorBody, RiffError, formatDuration, type ErrorBody } from "@riff/core";
 import { DaemonClient, readDaemonInfo, type DaemonInfo } from "../client.js";
@@ -16,7 +16,31 @@ export interface StartOptions {
   poolSize?: string;
   sandbox?: string;
   broker?: string;
+  cluster?: string;
+  clusterName?: string;
+  nodeName?: string;
+  replicas?: string;
+  natsCreds?: string;
+  natsNkey?: string;
+  natsTlsCa?: string;
+  natsTlsCert?: string;
+  natsTlsKey?: string;
 }
+
+/** Flags passed on to the daemon as they are: it checks them and names the one at fault. */
+const PASSED: [keyof StartOptions, string][] = [
+  ["sandbox", "--sandbox"],
+  ["broker", "--broker"],
+  ["cluster", "--cluster"],
+  ["clusterName", "--cluster-name"],
+  ["nodeName", "--node-name"],
+  ["replicas", "--replicas"],
+  ["natsCreds", "--nats-creds"],
+  ["natsNkey", "--nats-nkey"],
+  ["natsTlsCa", "--nats-tls-ca"],
+  ["natsTlsCert", "--nats-tls-cert"],
+  ["natsTlsKey", "--nats-tls-key"],
+];
 
 /** True when the daemon `daemon.json` names answers /healthz with its own pid (a crash leaves the file behind). */
 async function alive(info: DaemonInfo): Promise<boolean> {
@@ -51,8 +75,11 @@ export async function start(home: string, options: StartOptions): Promise<void> 
     if (!Number.isInteger(n) || n < 0) throw new RiffError("RIFF_INVALID_ARGUMENT", `--pool-size ${options.poolSize}: must be a whole number (0 turns the pool off)`);
     args.push("--pool-size", options.poolSize);
   }
-  if (options.sandbox !== undefined) args.push("--sandbox", options.sandbox);
-  if (options.broker !== undefined) args.push("--broker", options.broker);
+  for (const [key, flag] of PASSED) {
+    const value = options[key];
+    // Paths are the user's, relative to where they ran riff; the daemon runs elsewhere.
+    if (value !== undefined) args.push(flag, flag.startsWith("--nats-") ? resolve(value) : value);
+  }
   const child = spawn(process.execPath, args, {
     detached: true,
     stdio: ["ignore", log, log, "pipe"],
@@ -118,7 +145,17 @@ function processGone(pid: number): boolean {
 /** `riff system status`. */
 export async function status(home: string, output: string | undefined): Promise<void> {
   const client = new DaemonClient(home);
-  const s = await client.call<{ url: string; pid: number; uptimeMs: number; version: string; state: string; sandbox: string; broker?: string }>("GET", "status");
+  const s = await client.call<{
+    url: string;
+    pid: number;
+    uptimeMs: number;
+    version: string;
+    state: string;
+    sandbox: string;
+    broker?: string;
+    nats?: { connected: boolean; since: number };
+    cluster?: { name: string; node: string; leader?: string; nodes: number; replicas: number };
+  }>("GET", "status");
   const { functions } = await client.call<{ functions: unknown[] }>("GET", "functions");
   if (output === "json") {
     process.stdout.write(`${JSON.stringify({ ...s, functions: functions.length })}\n`);
@@ -127,4 +164,11 @@ export async function status(home: string, output: string | undefined): Promise<
   process.stdout.write(
     `riff ${s.version} is ${s.state} at ${s.url}\n  pid ${s.pid}, up ${formatDuration(s.uptimeMs)}, home ${home}\n  ${functions.length} function(s), sandbox: ${s.sandbox}, topics: ${s.broker ?? "embedded"}\n`,
   );
+  if (s.cluster !== undefined) {
+    const c = s.cluster;
+    process.stdout.write(`  node ${c.node} of cluster ${c.name}: ${c.nodes} node(s) alive, leader ${c.leader ?? "(being elected)"}, ${c.replicas} cop${c.replicas === 1 ? "y" : "ies"} of each topic\n`);
+  }
+  if (s.nats !== undefined && !s.nats.connected) {
+    process.stdout.write(`  NATS is unreachable since ${new Date(s.nats.since).toISOString()}: publishing answers 503 meanwhile; riff reconnects by itself\n`);
+  }
 }

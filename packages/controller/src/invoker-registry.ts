@@ -1,7 +1,6 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { RiffError, type InvokerResource } from "@riff/core";
+import { RiffError, type InvokerResource, type Logger } from "@riff/core";
 import { createDefinedInvoker, type Invoker, type InvokerDefinition } from "@riff/runtime";
+import type { ResourceStore, StoreEvent } from "./stores.js";
 
 /** An invoker as `riff invokers list` shows it. */
 export interface InvokerSummary {
@@ -15,20 +14,26 @@ export interface InvokerSummary {
 
 /**
  * The languages riff can run: the built-in invokers plus those users declared with an Invoker
- * resource, kept as JSON in `<home>/invokers` so they survive a restart.
+ * resource, kept in a store (the home's files, or the cluster's KV) so they survive restarts
+ * and every node knows them. Lookups are synchronous, from what the store last said.
  */
 export class InvokerRegistry {
-  private readonly defined = new Map<string, { def: InvokerDefinition; invoker: Invoker }>();
+  private readonly defined = new Map<string, { def: InvokerDefinition; invoker: Invoker; revision: number }>();
 
   constructor(
-    private readonly dir: string,
+    private readonly store: ResourceStore<InvokerDefinition>,
     private readonly builtins: ReadonlyMap<string, Invoker>,
-  ) {
-    mkdirSync(dir, { recursive: true });
-    for (const file of readdirSync(dir).filter((f) => f.endsWith(".json"))) {
-      const def = JSON.parse(readFileSync(join(dir, file), "utf8")) as InvokerDefinition;
-      this.defined.set(def.name, { def, invoker: createDefinedInvoker(def) });
-    }
+    private readonly logger: Logger,
+  ) {}
+
+  /** Loads what the store holds now. */
+  async load(): Promise<void> {
+    for (const { name, value, revision } of await this.store.list()) this.take({ type: "put", name, value, revision });
+  }
+
+  /** Follows the store's changes (made on other nodes) until `signal` aborts. */
+  async follow(signal: AbortSignal): Promise<void> {
+    for await (const event of this.store.watch(signal)) this.take(event);
   }
 
   get(name: string): Invoker | undefined {
@@ -53,7 +58,7 @@ export class InvokerRegistry {
   }
 
   /** Declares or replaces a user-defined invoker. */
-  apply(resource: InvokerResource, dryRun: boolean): "created" | "updated" | "unchanged" {
+  async apply(resource: InvokerResource, dryRun: boolean): Promise<"created" | "updated" | "unchanged"> {
     const name = resource.metadata.name;
     if (this.builtins.has(name)) {
       throw new RiffError("RIFF_INVALID_RESOURCE", `invoker '${name}' is built into riff and cannot be redefined`, {
@@ -70,20 +75,19 @@ export class InvokerRegistry {
       defaultHandler: spec.handler?.default,
       concurrency: spec.concurrency ?? (spec.protocol === "exec" ? 1 : 16),
     };
-    const existing = this.defined.get(name);
-    if (existing !== undefined && JSON.stringify(existing.def) === JSON.stringify(def)) return "unchanged";
+    const existing = await this.store.get(name);
+    if (existing !== undefined && JSON.stringify(existing.value) === JSON.stringify(def)) return "unchanged";
     if (dryRun) return existing === undefined ? "created" : "updated";
-    const tmp = join(this.dir, `${name}.json.tmp`);
-    writeFileSync(tmp, `${JSON.stringify(def, null, 2)}\n`);
-    renameSync(tmp, join(this.dir, `${name}.json`));
-    this.defined.set(name, { def, invoker: createDefinedInvoker(def) });
+    const revision = await this.store.put(name, def, existing?.revision ?? 0);
+    this.take({ type: "put", name, value: def, revision });
     return existing === undefined ? "created" : "updated";
   }
 
   /** Removes a user-defined invoker; `usedBy` names the functions that still need it. */
-  delete(name: string, usedBy: string[]): void {
+  async delete(name: string, usedBy: string[]): Promise<void> {
     if (this.builtins.has(name)) throw new RiffError("RIFF_INVALID_ARGUMENT", `invoker '${name}' is built into riff and cannot be deleted`);
-    if (!this.defined.has(name)) {
+    const existing = await this.store.get(name);
+    if (existing === undefined) {
       throw new RiffError("RIFF_INVOKER_NOT_FOUND", `invoker '${name}' does not exist`, { hint: "see them with `riff invokers list`" });
     }
     if (usedBy.length > 0) {
@@ -91,7 +95,23 @@ export class InvokerRegistry {
         hint: "delete those functions first",
       });
     }
-    rmSync(join(this.dir, `${name}.json`), { force: true });
-    this.defined.delete(name);
+    await this.store.delete(name, existing.revision);
+    this.take({ type: "delete", name, revision: existing.revision + 1 });
+  }
+
+  /** Applies a store event; older revisions than the one known are stale echoes. */
+  private take(event: StoreEvent<InvokerDefinition>): void {
+    if (event.type === "synced") return;
+    const known = this.defined.get(event.name);
+    if (known !== undefined && known.revision >= event.revision) return;
+    if (event.type === "delete") {
+      this.defined.delete(event.name);
+      return;
+    }
+    try {
+      this.defined.set(event.name, { def: event.value, invoker: createDefinedInvoker(event.value), revision: event.revision });
+    } catch (err) {
+      this.logger.error("a stored invoker cannot be used", { invoker: event.name, err: String(err) });
+    }
   }
 }

@@ -1,8 +1,8 @@
-import { decide, type ScaleDecision } from "@riff/controller";
 import type { Broker } from "@riff/broker";
 import type { Logger } from "@riff/core";
-import type { FunctionRunner } from "@riff/runtime";
-import type { StoredFunction } from "./function-store.js";
+import type { RunnerSnapshot } from "@riff/runtime";
+import { decide, type ScaleDecision } from "./autoscaler.js";
+import type { StoredFunction } from "./function-spec.js";
 
 /** Scaling decisions kept per function for `riff describe`. */
 const DECISIONS_KEPT = 20;
@@ -32,6 +32,17 @@ interface Memory {
 }
 
 /**
+ * One function as the autoscaler sees it: its spec, what runs of it (on this daemon, or summed
+ * over a cluster's nodes), and how to change the replica count.
+ */
+export interface ScaleTarget {
+  fn: StoredFunction;
+  snapshot: Pick<RunnerSnapshot, "status" | "replicas" | "inFlight" | "lastActivityAt">;
+  /** Acts on a decision: starts or stops replicas, or places them on a cluster's nodes. */
+  scaleTo(desired: number, decision: ScaleDecision): void;
+}
+
+/**
  * Runs the autoscaler: every tick it observes each function (lag per partition from the
  * broker, per-replica rates from handled counts, arrival rate from end offsets), asks the pure
  * `decide()`, and starts or stops replicas. Every change is logged and kept for `riff describe`.
@@ -45,10 +56,11 @@ export class Scaler {
   ) {}
 
   /** One round over every function. */
-  async tick(functions: Iterable<{ fn: StoredFunction; runner: FunctionRunner }>, now = Date.now()): Promise<void> {
-    for (const { fn, runner } of functions) {
+  async tick(targets: Iterable<ScaleTarget>, now = Date.now()): Promise<void> {
+    for (const target of targets) {
+      const { fn } = target;
       try {
-        await this.scaleOne(fn, runner, now);
+        await this.scaleOne(target, now);
       } catch (err) {
         this.logger.warn("scaling failed", { fn: fn.name, err: String(err) });
       }
@@ -75,8 +87,8 @@ export class Scaler {
     this.memory.delete(name);
   }
 
-  private async scaleOne(fn: StoredFunction, runner: FunctionRunner, now: number): Promise<void> {
-    const snap = runner.snapshot();
+  private async scaleOne(target: ScaleTarget, now: number): Promise<void> {
+    const { fn, snapshot: snap } = target;
     if (snap.status === "failed" && snap.replicas.length === 0) return;
     const lags = await Promise.all(fn.inputs.map((t) => this.broker.lag(t, fn.name)));
     const lag = { lag: lags.reduce((s, l) => s + l.lag, 0), partitions: lags.flatMap((l) => l.partitions) };
@@ -122,12 +134,10 @@ export class Scaler {
     m.downSince = decision.downSince;
     m.desired = decision.desired;
     m.seen = current;
-    if (decision.desired !== current) this.act(fn.name, runner, current, decision, m);
-  }
-
-  private act(name: string, runner: FunctionRunner, from: number, d: ScaleDecision, m: Memory): void {
-    this.record(name, m, { from, to: d.desired, reason: d.reason });
-    void runner.scaleTo(d.desired);
+    if (decision.desired !== current) {
+      this.record(fn.name, m, { from: current, to: decision.desired, reason: decision.reason });
+      target.scaleTo(decision.desired, decision);
+    }
   }
 
   private record(name: string, m: Memory, e: Omit<ScalingEvent, "at">): void {

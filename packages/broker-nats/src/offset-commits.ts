@@ -1,0 +1,68 @@
+import { RiffError } from "@riff/core";
+import type { OffsetStore } from "./offset-store.js";
+
+/**
+ * The commits of one partition by its owner of one lease generation: one compare-and-set
+ * write in flight at a time, later commits folded into the next write (a commit resolves once a
+ * write of its offset or a later one is durable). A write that finds the record rewritten by
+ * another generation means the partition was taken over: `lost` is called and the commit fails.
+ */
+export class OffsetCommits {
+  private writing: Promise<void> | undefined;
+  private next: { offset: number; waiters: { resolve(): void; reject(err: unknown): void }[] } | undefined;
+
+  constructor(
+    private readonly store: OffsetStore,
+    private readonly where: { topic: string; group: string; partition: number },
+    private readonly generation: number,
+    private revision: number,
+    private readonly lost: (why: string) => void,
+  ) {}
+
+  /** Makes `offset` (the next to read) the committed one; resolves once that is durable. */
+  write(offset: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.next === undefined || offset > this.next.offset) this.next = { offset, waiters: [...(this.next?.waiters ?? [])] };
+      this.next.waiters.push({ resolve, reject });
+      if (this.writing === undefined) this.writing = this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.next !== undefined) {
+      const { offset, waiters } = this.next;
+      this.next = undefined;
+      try {
+        await this.once(offset);
+        for (const w of waiters) w.resolve();
+      } catch (err) {
+        for (const w of waiters) w.reject(err);
+      }
+    }
+    this.writing = undefined;
+  }
+
+  private async once(offset: number): Promise<void> {
+    const { topic, group, partition } = this.where;
+    const revision = await this.store.write(topic, group, partition, offset, this.generation, this.revision);
+    if (revision !== undefined) {
+      this.revision = revision;
+      return;
+    }
+    const now = await this.store.get(topic, group, partition);
+    if (now === undefined) {
+      // The record is gone (its bucket was lost): this owner still holds the partition, so
+      // its offset is the truth; write it afresh rather than let the group start over.
+      const created = await this.store.write(topic, group, partition, offset, this.generation, 0);
+      if (created !== undefined) {
+        this.revision = created;
+        return;
+      }
+    }
+    const why = `generation ${now?.generation ?? "?"} took it over from generation ${this.generation}`;
+    this.lost(why);
+    throw new RiffError("RIFF_BROKER_UNAVAILABLE", `partition ${partition} of topic '${topic}' moved to another node (${why}); this commit is void`, {
+      hint: "nothing to do: the new owner delivers the uncommitted messages again",
+    });
+  }
+}

@@ -1,0 +1,43 @@
+import { formatDuration } from "@riff/core";
+import { DaemonClient } from "../client.js";
+import { printTable } from "../output.js";
+
+interface NodeRow {
+  name: string;
+  url: string;
+  health: string;
+  leader: boolean;
+  replicas: number;
+  partitions: string[];
+  version: string;
+  startedAt: string;
+  lastSeen?: string;
+}
+
+/** `riff nodes`: the nodes of this daemon's cluster. */
+export async function nodes(home: string, output: string | undefined): Promise<void> {
+  const client = new DaemonClient(home);
+  const { cluster, nodes: rows } = await client.call<{ cluster: string; nodes: NodeRow[] }>("GET", "nodes");
+  if (output === "json") {
+    process.stdout.write(`${JSON.stringify({ cluster, nodes: rows }, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(`cluster ${cluster}: ${rows.filter((r) => r.health !== "gone").length} node(s) alive\n\n`);
+  printTable(
+    ["NODE", "HEALTH", "LEADER", "REPLICAS", "PARTITIONS", "UP", "URL"],
+    rows.map((r) => [
+      r.name,
+      r.health === "gone" && r.lastSeen !== undefined ? `gone (last seen ${formatDuration(Date.now() - Date.parse(r.lastSeen))} ago)` : r.health,
+      r.leader ? "yes" : "",
+      String(r.replicas),
+      String(r.partitions.length),
+      r.startedAt === "" ? "-" : formatDuration(Date.now() - Date.parse(r.startedAt)),
+      r.url || "-",
+    ]),
+  );
+  const held = rows.filter((r) => r.partitions.length > 0);
+  if (held.length > 0) {
+    process.stdout.write("\npartitions held:\n");
+    for (const r of held) process.stdout.write(`  ${r.name}: ${r.partitions.join(", ")}\n`);
+  }
+}

@@ -1,0 +1,240 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Logger } from "@riff/core";
+import { apiErrorCode, BrokerConnection, JsErrorCodes, Presence, type NatsAuth, type NatsHealth } from "@riff/broker-nats";
+import type { FunctionCatalog, Membership, Placement, Scaler, StoredFunction } from "@riff/controller";
+import type { InvokerDefinition } from "@riff/runtime";
+import { StorageType, type JetStreamClient, type KV } from "nats";
+import { ObjectArtifactStore } from "./artifact-store.js";
+import { ClusterScaler } from "./cluster-scaler.js";
+import type { NodeState } from "./cluster-view.js";
+import { KvResourceStore } from "./kv-store.js";
+import { LeaderElection } from "./leader.js";
+import { LogBus, type LocalLogs } from "./log-bus.js";
+import { clusterNames, type ClusterNames } from "./names.js";
+import type { ClusterOptionsResolved } from "./options.js";
+import { PlacementBook } from "./placement-book.js";
+import { ReplyBus, type LocalReplies } from "./reply-bus.js";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The leader's autoscaler on one function, as `riff describe` shows it. */
+export interface LeaderAnswer {
+  rates: ReturnType<Scaler["rates"]>;
+  decisions: ReturnType<Scaler["decisions"]>;
+}
+
+/** What a started node needs from the rest of the daemon. */
+export interface NodeParts {
+  catalog: FunctionCatalog;
+  scaler: Scaler;
+  /** This node's state, for its heartbeat. */
+  state(): Omit<NodeState, "id" | "leader">;
+  reconcile(name: string): void;
+  localLogs: LocalLogs;
+}
+
+/**
+ * One riff node's membership of a riff cluster, on its own NATS connection (apart from the
+ * broker's, so control traffic does not queue behind messages): the stores every node shares
+ * (functions, invokers, placements in KV; code in the object store), the heartbeats that say
+ * who is alive, the leader election, replies and logs across nodes, and, on the leader, the
+ * autoscaler's rounds.
+ */
+export class ClusterNode {
+  readonly names: ClusterNames;
+  readonly functions: KvResourceStore<StoredFunction>;
+  readonly invokers: KvResourceStore<InvokerDefinition>;
+  readonly artifacts: ObjectArtifactStore;
+  readonly placements: PlacementBook;
+  readonly replies: ReplyBus;
+  private presence: Presence<NodeState> | undefined;
+  private leader: LeaderElection | undefined;
+  private logBus: LogBus | undefined;
+  private parts: NodeParts | undefined;
+  private readonly abort = new AbortController();
+  private readonly loops: Promise<void>[] = [];
+  /** Nodes that were alive and are no more, with when they were last heard of. */
+  private readonly gone = new Map<string, number>();
+  private lastLive = new Set<string>();
+
+  private constructor(
+    private readonly conn: BrokerConnection,
+    private readonly settings: KV,
+    private readonly leaderKv: KV,
+    readonly o: ClusterOptionsResolved,
+    resources: KV,
+    artifacts: ObjectArtifactStore,
+    local: LocalReplies,
+  ) {
+    this.names = clusterNames(o.cluster);
+    this.functions = new KvResourceStore(resources, "functions");
+    this.invokers = new KvResourceStore(resources, "invokers");
+    this.artifacts = artifacts;
+    this.placements = new PlacementBook(new KvResourceStore<Placement>(resources, "placements"), o.node, (name) => this.parts?.reconcile(name), o.logger);
+    this.replies = new ReplyBus(conn.nc, this.names, o.node, local, o.logger);
+  }
+
+  /** Connects and opens (or creates) the cluster's buckets; `local` takes replies for callers here. */
+  static async open(o: ClusterOptionsResolved, local: LocalReplies): Promise<ClusterNode> {
+    const conn = await BrokerConnection.open(o.servers, o.timeoutMs, o.logger, o.auth, `riff-node-${o.node}`);
+    try {
+      const js = conn.nc.jetstream({ timeout: o.timeoutMs });
+      const names = clusterNames(o.cluster);
+      const replicas = o.replicas;
+      const resources = await js.views.kv(names.resources, { history: 5, replicas, storage: StorageType.File });
+      const settings = await js.views.kv(names.settings, { history: 1, replicas, storage: StorageType.File });
+      const leaderKv = await js.views.kv(names.leader, { history: 1, replicas, ttl: o.timing.leaderTtlMs, storage: StorageType.File });
+      const os = await objectStore(js, names.artifacts, replicas);
+      const node = new ClusterNode(conn, settings, leaderKv, o, resources, new ObjectArtifactStore(os, o.cacheDir), local);
+      await node.placements.load();
+      return node;
+    } catch (err) {
+      await conn.close();
+      throw err;
+    }
+  }
+
+  /** The NATS connection's health, for `/healthz` and `riff nodes`. */
+  health(): NatsHealth {
+    return this.conn.health();
+  }
+
+  /** The cluster's admin token: the first node's, which every node takes as its own. */
+  async adoptToken(local: string): Promise<string> {
+    for (;;) {
+      const entry = await this.settings.get("token");
+      if (entry !== null && entry.operation === "PUT") return entry.string();
+      try {
+        await this.settings.create("token", local);
+        return local;
+      } catch (err) {
+        if (apiErrorCode(err) !== JsErrorCodes.wrongLastSequence) throw err;
+      }
+    }
+  }
+
+  /** Makes this node the first home of a function it just created; its part in it. */
+  async claim(name: string): Promise<Membership | undefined> {
+    if (this.placements.get(name) === undefined) {
+      await this.placements.write(name, { nodes: { [this.o.node]: 0 }, reason: `created on node ${this.o.node}`, at: new Date().toISOString() });
+    }
+    return this.placements.of(name).membership;
+  }
+
+  /** Starts heartbeats, the leader election, the placements' watch, replies and logs. */
+  start(parts: NodeParts): void {
+    this.parts = parts;
+    const { o } = this;
+    this.presence = new Presence<NodeState>({
+      nc: this.conn.nc,
+      subject: this.names.nodes,
+      id: o.node,
+      intervalMs: o.timing.heartbeatMs,
+      timeoutMs: o.timing.nodeTimeoutMs,
+      state: () => ({ ...parts.state(), id: o.node, leader: this.leader?.isLeader === true }),
+      onChange: () => this.noteMembers(),
+      logger: o.logger,
+    });
+    this.presence.start();
+    this.replies.start();
+    this.logBus = new LogBus(this.conn.nc, this.names, parts.localLogs, () => this.live().length, o.logger);
+    this.logBus.start();
+    this.leader = new LeaderElection({
+      kv: this.leaderKv,
+      node: o.node,
+      timing: { ttlMs: o.timing.leaderTtlMs, marginMs: o.timing.marginMs },
+      everyMs: o.timing.leaderRenewMs,
+      changed: () => this.presence?.announce(),
+      logger: o.logger,
+    });
+    this.leader.start();
+    this.answerAsLeader(parts.scaler);
+    this.loops.push(this.placements.follow(this.abort.signal), this.lead(parts));
+  }
+
+  /** What the leader's autoscaler knows of a function: its rates and last decisions. */
+  async askLeader(fn: string): Promise<LeaderAnswer> {
+    if (this.isLeader && this.parts !== undefined) return { rates: this.parts.scaler.rates(fn), decisions: this.parts.scaler.decisions(fn) };
+    try {
+      const m = await this.conn.nc.request(this.names.leaderAsk, encoder.encode(fn), { timeout: 1000 });
+      return JSON.parse(decoder.decode(m.data)) as LeaderAnswer;
+    } catch {
+      // No leader now (an election is under way): nothing to say.
+      return { rates: { replicas: {}, arrival: 0 }, decisions: [] };
+    }
+  }
+
+  private answerAsLeader(scaler: Scaler): void {
+    const sub = this.conn.nc.subscribe(this.names.leaderAsk, {
+      callback: (err, msg) => {
+        if (err !== null || !this.isLeader || !msg.reply) return;
+        const fn = decoder.decode(msg.data);
+        msg.respond(encoder.encode(JSON.stringify({ rates: scaler.rates(fn), decisions: scaler.decisions(fn) })));
+      },
+    });
+    this.abort.signal.addEventListener("abort", () => sub.unsubscribe(), { once: true });
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await Promise.allSettled(this.loops);
+    await this.leader?.stop();
+    this.presence?.stop();
+    this.replies.stop();
+    this.logBus?.stop();
+    await this.conn.close();
+  }
+
+  /** The live nodes, this one included. */
+  live() {
+    return this.presence?.live() ?? [];
+  }
+
+  /** Nodes gone recently, with when they were last seen alive (ms since the epoch). */
+  recentlyGone(): Map<string, number> {
+    return this.gone;
+  }
+
+  get isLeader(): boolean {
+    return this.leader?.isLeader === true;
+  }
+
+  /** Sends a line this node wrote to the cluster's followers of `fn`. */
+  publishLog(fn: string, text: string): void {
+    this.logBus?.publish(fn, text);
+  }
+
+  /** `riff logs` over every node. */
+  get logs(): Pick<LogBus, "read" | "follow"> {
+    const bus = () => {
+      if (this.logBus === undefined) throw new Error("the cluster node is not started");
+      return this.logBus;
+    };
+    return { read: (fn, tail) => bus().read(fn, tail), follow: (fn, listener) => bus().follow(fn, listener) };
+  }
+
+  /** The leader's rounds: only the leader acts; every node keeps looking. */
+  private async lead(parts: NodeParts): Promise<void> {
+    const rounds = new ClusterScaler(parts.scaler, parts.catalog, this.placements, () => this.live());
+    while (!this.abort.signal.aborted) {
+      if (this.isLeader) {
+        await rounds.tick().catch((err: unknown) => this.o.logger.warn("a round of the cluster's autoscaler failed", { err: String(err) }));
+      }
+      await sleep(this.o.timing.scaleIntervalMs, undefined, { signal: this.abort.signal }).catch(() => undefined);
+    }
+  }
+
+  private noteMembers(): void {
+    const now = new Set(this.live().map((p) => p.id));
+    for (const id of this.lastLive) if (!now.has(id)) this.gone.set(id, Date.now());
+    for (const id of now) this.gone.delete(id);
+    this.lastLive = now;
+    // The placements of functions on a node that left are the leader's to repair; the
+    // broker's groups rebalance by themselves.
+  }
+}
+
+async function objectStore(js: JetStreamClient, name: string, replicas: number) {
+  return js.views.os(name, { replicas, storage: StorageType.File });
+}

@@ -1,0 +1,62 @@
+import type { Broker } from "@riff/broker";
+import { functionView, type FunctionCatalog, type FunctionViews } from "@riff/controller";
+import type { ClusterNode } from "./cluster-node.js";
+import { aggregate, loadOf } from "./cluster-view.js";
+
+/**
+ * Function views over the whole cluster, for any node's `riff list` and `riff describe`: the
+ * replicas of every live node (named `<node>/<replica>`), the placement and why, and the
+ * leader's rates and decisions.
+ */
+export function clusterViews(o: { broker: Broker; catalog: FunctionCatalog; node: ClusterNode }): FunctionViews {
+  const view = (name: string) => {
+    const fn = o.catalog.get(name)?.value;
+    if (fn === undefined) return undefined;
+    const placement = o.node.placements.get(name)?.value;
+    const desired = placement === undefined ? undefined : Object.values(placement.nodes).reduce((a, b) => a + b, 0);
+    return { fn, placement, view: functionView(o.broker, fn, aggregate(o.node.live(), name, fn.revision), desired) };
+  };
+  return {
+    list: () => Promise.all(o.catalog.names().flatMap((n) => view(n)?.view ?? [])),
+    async get(name) {
+      const v = view(name);
+      if (v === undefined) return undefined;
+      const [base, leader] = await Promise.all([v.view, o.node.askLeader(name)]);
+      return { ...base, ...leader, placement: v.placement };
+    },
+  };
+}
+
+/** A node as `riff nodes` shows it. */
+export interface NodeRow {
+  name: string;
+  url: string;
+  /** `ok`; `nats-disconnected` while it cannot reach NATS; `gone` once its heartbeats stopped. */
+  health: "ok" | "nats-disconnected" | "gone";
+  leader: boolean;
+  replicas: number;
+  /** `function: topic/partition` this node's groups hold. */
+  partitions: string[];
+  version: string;
+  startedAt: string;
+  /** When it was last heard of, for a node that is gone. */
+  lastSeen?: string;
+}
+
+/** Every live node, then those gone recently. */
+export function nodeRows(node: ClusterNode): NodeRow[] {
+  const rows: NodeRow[] = node.live().map(({ id, state }) => ({
+    name: id,
+    url: state.url,
+    health: state.nats.connected ? "ok" : "nats-disconnected",
+    leader: state.leader,
+    replicas: loadOf(state),
+    partitions: Object.entries(state.functions).flatMap(([fn, f]) => f.assigned.map((a) => `${fn}: ${a}`)),
+    version: state.version,
+    startedAt: state.startedAt,
+  }));
+  for (const [id, at] of node.recentlyGone()) {
+    rows.push({ name: id, url: "", health: "gone", leader: false, replicas: 0, partitions: [], version: "", startedAt: "", lastSeen: new Date(at).toISOString() });
+  }
+  return rows;
+}

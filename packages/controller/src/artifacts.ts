@@ -1,0 +1,76 @@
+import { createHash } from "node:crypto";
+import { cpSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { basename, join, relative } from "node:path";
+import { RiffError } from "@riff/core";
+import type { ArtifactStore } from "./stores.js";
+
+/** Folders an artifact's digest and copies leave out: they are rebuilt, not deployed. */
+export const SKIPPED_ENTRIES: ReadonlySet<string> = new Set([".git", "node_modules"]);
+
+/**
+ * The content digest of an artifact (a file, or every file of a folder with its relative
+ * path), so re-applying unchanged code makes no new revision and nodes can cache it.
+ */
+export function artifactDigest(artifact: string): string {
+  const hash = createHash("sha256");
+  const visit = (path: string) => {
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (st === undefined) throw artifactNotFound(path);
+    if (st.isDirectory()) {
+      for (const entry of readdirSync(path).sort()) if (!SKIPPED_ENTRIES.has(entry)) visit(join(path, entry));
+    } else {
+      hash.update(relative(artifact, path));
+      hash.update(readFileSync(path));
+    }
+  };
+  visit(artifact);
+  return hash.digest("hex").slice(0, 16);
+}
+
+/** Copies an artifact (file or folder, without {@link SKIPPED_ENTRIES}) into `dir`; returns its path there. */
+export function copyArtifact(artifact: string, dir: string): string {
+  const st = statSync(artifact, { throwIfNoEntry: false });
+  if (st === undefined) throw artifactNotFound(artifact);
+  const target = st.isDirectory() ? dir : join(dir, basename(artifact));
+  cpSync(artifact, target, { recursive: true, filter: (src) => !SKIPPED_ENTRIES.has(basename(src)) || src === artifact });
+  return target;
+}
+
+export function artifactNotFound(path: string): RiffError {
+  return new RiffError("RIFF_ARTIFACT_NOT_FOUND", `artifact '${path}' does not exist`, {
+    hint: "spec.artifact is relative to the YAML file; check the path, or pass --artifact to riff create",
+  });
+}
+
+/**
+ * The artifact store of one daemon: the code stays in the user's folder until a revision is
+ * made, when it is copied into the revision's own folder, so editing the source changes
+ * nothing until `riff update`. It only remembers which path has which digest.
+ */
+export class LocalArtifactStore implements ArtifactStore {
+  private readonly paths = new Map<string, string>();
+
+  upload(path: string): Promise<string> {
+    try {
+      const digest = artifactDigest(path);
+      this.paths.set(digest, path);
+      return Promise.resolve(digest);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  fetch(digest: string, dir: string): Promise<string> {
+    const path = this.paths.get(digest);
+    if (path === undefined) {
+      return Promise.reject(new RiffError("RIFF_ARTIFACT_NOT_FOUND", `no artifact with digest ${digest} was uploaded to this daemon`, {
+        hint: "apply the function again (`riff apply -f FILE`)",
+      }));
+    }
+    try {
+      return Promise.resolve(copyArtifact(path, dir));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+}

@@ -1,0 +1,43 @@
+import type { ResolvedFunction } from "@riff/core";
+
+/** A deployed function as the stores keep it: its resolved spec and the revision it runs. */
+export interface StoredFunction extends ResolvedFunction {
+  /** Grows with every change of code or settings; replicas and logs name it. */
+  revision: number;
+  /** Content digest of the artifact (see artifactDigest), by which every node fetches it. */
+  digest: string;
+  /** The artifact's path inside a revision folder: its file name, or "" for a folder. */
+  entry: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Settings whose change needs new replicas, but not a new runner. */
+const SETTINGS = [
+  "invoker",
+  "output",
+  "allowCycle",
+  "replyFrom",
+  "handler",
+  "artifact",
+  "maxReplicas",
+  "minReplicas",
+  "idleTimeoutMs",
+  "timeoutMs",
+  "concurrency",
+  "ordering",
+] as const;
+
+/** Whether two resolved functions have the same settings (the code is compared by digest). */
+export function sameSpec(a: ResolvedFunction, b: ResolvedFunction): boolean {
+  if (a.inputs.join() !== b.inputs.join()) return false;
+  return SETTINGS.every((k) => a[k] === b[k]) && JSON.stringify(a.env) === JSON.stringify(b.env);
+}
+
+/**
+ * Whether a runner of `a` can take `b` as an update: the topics it reads and writes and how it
+ * orders them are the runner's own wiring, so a change there needs a new runner.
+ */
+export function sameTopology(a: ResolvedFunction, b: ResolvedFunction): boolean {
+  return a.inputs.join() === b.inputs.join() && a.output === b.output && a.ordering === b.ordering;
+}

@@ -1,0 +1,117 @@
+import type { Logger } from "@riff/core";
+import type { Broker } from "@riff/broker";
+import {
+  Deployer,
+  FileResourceStore,
+  flatLayout,
+  folderLayout,
+  FunctionCatalog,
+  InvokerRegistry,
+  LocalArtifactStore,
+  LocalRunnerHost,
+  Reconciler,
+  RevisionFolders,
+  Scaler,
+  WorkQueue,
+  type ArtifactStore,
+  type Membership,
+  type PlacementOf,
+  type ResourceStore,
+  type StoredFunction,
+} from "@riff/controller";
+import { builtinInvokers, type InvokerDefinition, type ReplySink, type Sandbox } from "@riff/runtime";
+import type { FunctionLogs } from "./function-logs.js";
+import type { HomePaths, ResolvedDaemonOptions } from "./options.js";
+
+/** The stores of a mode: the home's files for one daemon, JetStream KV for a cluster. */
+export interface Stores {
+  functions: ResourceStore<StoredFunction>;
+  invokers: ResourceStore<InvokerDefinition>;
+  artifacts: ArtifactStore;
+}
+
+/** The stores of one daemon, in its home. */
+export function homeStores(paths: HomePaths): Stores {
+  return {
+    functions: new FileResourceStore<StoredFunction>(folderLayout(paths.functions, "function.json")),
+    invokers: new FileResourceStore<InvokerDefinition>(flatLayout(paths.invokers)),
+    artifacts: new LocalArtifactStore(),
+  };
+}
+
+/** The controller's parts, built once, whatever the mode. */
+export interface ControllerParts {
+  logs: FunctionLogs;
+  invokers: InvokerRegistry;
+  catalog: FunctionCatalog;
+  host: LocalRunnerHost;
+  reconciler: Reconciler;
+  deployer: Deployer;
+  scaler: Scaler;
+}
+
+/** How the mode places functions on this node. */
+export interface Placing {
+  placement: PlacementOf;
+  claim(name: string): Promise<Membership | undefined>;
+}
+
+/** One daemon: it reads every function's inputs itself. */
+export const everyFunctionHere: Placing = {
+  placement: () => ({ membership: { weight: 1 } }),
+  claim: () => Promise.resolve({ weight: 1 }),
+};
+
+/** Builds the reconciler, the deployer and what they stand on, from a mode's stores. */
+export async function wireController(o: {
+  options: ResolvedDaemonOptions;
+  paths: HomePaths;
+  broker: Broker;
+  stores: Stores;
+  placing: Placing;
+  replies: ReplySink;
+  logs: FunctionLogs;
+  sandbox: Sandbox | undefined;
+  logger: Logger;
+}): Promise<ControllerParts> {
+  const { options, paths, broker, stores, logger, logs } = o;
+  const invokers = new InvokerRegistry(stores.invokers, builtinInvokers, logger.child({ component: "invokers" }));
+  await invokers.load();
+  const catalog = new FunctionCatalog();
+  const queue = new WorkQueue();
+  const host = new LocalRunnerHost({
+    broker,
+    replies: o.replies,
+    invokers,
+    revisions: new RevisionFolders(paths.functions, stores.artifacts),
+    logger: logger.child({ component: "runners" }),
+    maxHops: options.maxHops,
+    sandbox: o.sandbox,
+    poolDir: paths.pool,
+    onLog: (fn, line) => logs.write(fn, line),
+    onRemoved: (fn) => logs.remove(fn),
+    readersOf: (topic) => catalog.readersOf(topic),
+  });
+  const reconciler = new Reconciler({
+    store: stores.functions,
+    catalog,
+    host,
+    queue,
+    placement: o.placing.placement,
+    logger: logger.child({ component: "reconciler" }),
+  });
+  const deployer = new Deployer({
+    broker,
+    store: stores.functions,
+    catalog,
+    host,
+    invokers,
+    artifacts: stores.artifacts,
+    queue,
+    reconciler,
+    logger: logger.child({ component: "deployer" }),
+    claim: o.placing.claim,
+  });
+  const scaler = new Scaler(broker, logger.child({ component: "scaler" }));
+  return { logs, invokers, catalog, host, reconciler, deployer, scaler };
+}

@@ -1,0 +1,64 @@
+import { dirname, resolve } from "node:path";
+import {
+  DEFAULT_FUNCTION_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  unknownInvoker,
+  type FunctionResource,
+  type InvokerResource,
+  type ResolvedFunction,
+} from "@riff/core";
+import { parseResources } from "@riff/core/validation";
+import type { InvokerRegistry, ResolvedResources } from "@riff/controller";
+
+/** One YAML file sent by the CLI: its absolute path (artifacts resolve against it) and text. */
+export interface SourceDocument {
+  file: string;
+  text: string;
+}
+
+/**
+ * The edge of `riff apply`: YAML parsed and checked (every problem at its file, field and
+ * line), artifacts resolved against their files' folders, defaults applied. The controller
+ * gets resources, never YAML.
+ */
+export function resolveDocuments(documents: SourceDocument[], invokers: InvokerRegistry): ResolvedResources {
+  const out: ResolvedResources = { topics: [], invokers: [], functions: [] };
+  const functionDocs: { resource: FunctionResource; file: string }[] = [];
+  for (const doc of documents) {
+    for (const { resource } of parseResources(doc.text, doc.file)) {
+      if (resource.kind === "Topic") out.topics.push(resource);
+      else if (resource.kind === "Invoker") out.invokers.push(resource);
+      else functionDocs.push({ resource, file: doc.file });
+    }
+  }
+  // Invokers declared in the same apply count as known: they are applied first.
+  const declared = new Map(out.invokers.map((i) => [i.metadata.name, i] as const));
+  out.functions = functionDocs.map(({ resource, file }) => resolveFunction(invokers, declared, resource, file));
+  return out;
+}
+
+/** A Function document with its defaults applied and its artifact resolved against its file. */
+function resolveFunction(invokers: InvokerRegistry, declared: Map<string, InvokerResource>, resource: FunctionResource, file: string): ResolvedFunction {
+  const { spec, metadata } = resource;
+  const invoker = invokers.get(spec.invoker);
+  const fresh = declared.get(spec.invoker)?.spec;
+  if (invoker === undefined && fresh === undefined) throw unknownInvoker(spec.invoker, invokers.names(), `${file}: spec.invoker: `);
+  return {
+    name: metadata.name,
+    invoker: spec.invoker,
+    inputs: Array.isArray(spec.input) ? spec.input : [spec.input],
+    output: spec.output,
+    handler: spec.handler,
+    artifact: resolve(dirname(file), spec.artifact),
+    maxReplicas: spec.maxReplicas,
+    minReplicas: spec.minReplicas ?? 0,
+    idleTimeoutMs: spec.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+    timeoutMs: spec.timeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS,
+    concurrency: spec.concurrency ?? (fresh === undefined ? invoker?.defaultConcurrency : (fresh.concurrency ?? (fresh.protocol === "exec" ? 1 : 16))) ?? 16,
+    ordering: spec.ordering ?? "partition",
+    allowCycle: spec.allowCycle ?? false,
+    replyFrom: spec.replyFrom ?? "self",
+    env: spec.env ?? {},
+    source: file,
+  };
+}

@@ -1,0 +1,150 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { NetworkTopology } from "./netns.js";
+import { cli, RIFF_BIN, type CliResult } from "./riff.js";
+
+/** One riff node of a test cluster: a daemon with a home of its own. */
+export interface RiffNode {
+  readonly name: string;
+  readonly home: string;
+  /** The node's gateway and admin API. */
+  readonly url: string;
+  pid(): number;
+  /** Runs `riff ...args` against this node. */
+  cli(args: string[], cwd?: string): Promise<CliResult>;
+  /** Sends `signal` to the daemon (SIGKILL by default: a crash). */
+  signal(signal?: NodeJS.Signals): void;
+  /** Starts the daemon again on the same home, as the same node. */
+  restart(): Promise<void>;
+  /** Whether the daemon's process still exists. */
+  alive(): boolean;
+}
+
+/** Riff nodes on one NATS cluster, under a cluster name of their own. */
+export interface RiffCluster {
+  readonly name: string;
+  readonly nodes: RiffNode[];
+  /** A scratch folder for function sources, removed with the cluster. */
+  readonly work: string;
+  /** Starts one more node. */
+  add(options?: NodeOptions): Promise<RiffNode>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Where one node runs. */
+export interface NodeOptions {
+  /** Run the daemon inside this network namespace, listening on `host`. */
+  netns?: string;
+  host?: string;
+  args?: string[];
+}
+
+/**
+ * Starts `count` riff nodes joined to the NATS servers at `servers` as one riff cluster (a
+ * random cluster name, so tests may share a NATS cluster). With `topology`, node k runs in
+ * the topology's namespace k and listens on its address. Every node is stopped (`riff system
+ * stop`, then SIGKILL by pid) and its home removed on dispose.
+ */
+export async function startRiffCluster(o: { servers: string[]; count: number; topology?: NetworkTopology; args?: string[] }): Promise<RiffCluster> {
+  const name = `rc${randomBytes(3).toString("hex")}`;
+  const work = mkdtempSync(join(tmpdir(), "riff-cluster-work-"));
+  const nodes: RiffNode[] = [];
+  const add = async (options: NodeOptions = {}): Promise<RiffNode> => {
+    const node = await startNode({ servers: o.servers, cluster: name, node: `n${nodes.length + 1}`, topology: o.topology, ...options, args: [...(o.args ?? []), ...(options.args ?? [])] });
+    nodes.push(node);
+    return node;
+  };
+  const cluster: RiffCluster = {
+    name,
+    nodes,
+    work,
+    add,
+    async [Symbol.asyncDispose]() {
+      await Promise.all(nodes.map((n) => stopNode(n)));
+      rmSync(work, { recursive: true, force: true });
+    },
+  };
+  try {
+    for (let k = 1; k <= o.count; k++) {
+      const node = o.topology?.nodes[k - 1];
+      await add(node === undefined ? {} : { netns: node.netns, host: node.ip });
+    }
+  } catch (err) {
+    await cluster[Symbol.asyncDispose]();
+    throw err;
+  }
+  return cluster;
+}
+
+async function startNode(o: { servers: string[]; cluster: string; node: string; topology?: NetworkTopology | undefined; netns?: string | undefined; host?: string | undefined; args: string[] }): Promise<RiffNode> {
+  const home = mkdtempSync(join(tmpdir(), `riff-${o.node}-`));
+  const args = ["system", "start", "--port", "0", "--cluster", o.servers.join(","), "--cluster-name", o.cluster, "--node-name", o.node, ...(o.host === undefined ? [] : ["--host", o.host]), ...o.args];
+  const start = async () => {
+    const r = o.netns === undefined || o.topology === undefined ? await cli(home, args) : await cliIn(o.topology, o.netns, home, args);
+    if (r.code !== 0) throw new Error(`riff node ${o.node} did not start (${r.code}): ${r.stderr}`);
+  };
+  try {
+    await start();
+  } catch (err) {
+    rmSync(home, { recursive: true, force: true });
+    throw err;
+  }
+  const info = () => JSON.parse(readFileSync(join(home, "daemon.json"), "utf8")) as { pid: number; url: string };
+  let current = info();
+  return {
+    name: o.node,
+    home,
+    get url() {
+      return current.url;
+    },
+    pid: () => current.pid,
+    cli: (cliArgs, cwd) => cli(home, cliArgs, cwd),
+    signal: (signal = "SIGKILL") => process.kill(current.pid, signal),
+    alive() {
+      try {
+        process.kill(current.pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async restart() {
+      await start();
+      current = info();
+    },
+  };
+}
+
+/** `riff system start` run inside a namespace: the daemon it starts stays there. */
+function cliIn(topology: NetworkTopology, netns: string, home: string, args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = topology.exec(netns, process.execPath, [RIFF_BIN, ...args], { env: { ...process.env, RIFF_HOME: home }, cwd: home });
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr?.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.once("exit", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+async function stopNode(n: RiffNode): Promise<void> {
+  if (n.alive()) {
+    try {
+      process.kill(n.pid(), "SIGCONT");
+    } catch {
+      // gone meanwhile
+    }
+    // Bounded: a node cut off from NATS may not manage a clean stop; it is killed below.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([n.cli(["system", "stop"]), new Promise((resolve) => (timer = setTimeout(resolve, 20_000)))]);
+    clearTimeout(timer);
+  }
+  try {
+    process.kill(n.pid(), "SIGKILL");
+  } catch {
+    // already gone
+  }
+  rmSync(n.home, { recursive: true, force: true });
+}
