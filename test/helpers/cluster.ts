@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -147,4 +148,127 @@ async function stopNode(n: RiffNode): Promise<void> {
     // already gone
   }
   rmSync(n.home, { recursive: true, force: true });
+}
+
+/** What a recording function says about each message it handled. */
+export interface RunRecord {
+  id: string;
+  partition: string;
+  offset: number;
+  generation: number;
+  node: string;
+  pid: number;
+  start: number;
+  end: number;
+}
+
+/**
+ * A node function that answers every message with a {@link RunRecord} of who handled it, where
+ * and under which lease generation, after `workMs` of work.
+ */
+export function recorderSource(workMs: number): string {
+  return `module.exports = async ({ headers, payload }) => {
+  const start = Date.now();
+  await new Promise((resolve) => setTimeout(resolve, ${workMs}));
+  const h = (name) => (headers[name] || [])[0];
+  return { id: String(payload), partition: h("riff-partition"), offset: Number(h("riff-offset")), generation: Number(h("riff-generation")), node: process.env.RIFF_NODE_NAME, pid: process.pid, start, end: Date.now() };
+};
+module.exports.$argumentType = "message";
+`;
+}
+
+/** What a load of `/messages` got: the ids answered 202, and how many were not. */
+export interface LoadResult {
+  acked: Set<string>;
+  refused: number;
+  statuses: Map<number, number>;
+}
+
+/**
+ * Posts messages `m<from>`..`m<to-1>` to `/messages/<topic>`, `concurrency` at a time, each
+ * to the next of `urls()` (asked anew, so a test can drop a dead node), keyed by `key(i)`.
+ * Stops early when `signal` aborts. A message is acknowledged only on 202.
+ */
+export async function postMessages(o: {
+  urls: () => string[];
+  topic: string;
+  from: number;
+  to: number;
+  concurrency: number;
+  key?: (i: number) => string;
+  signal?: AbortSignal;
+  /** Called after each 202 with how many there were so far. */
+  acked?: (count: number) => void;
+}): Promise<LoadResult> {
+  const result: LoadResult = { acked: new Set(), refused: 0, statuses: new Map() };
+  let next = o.from;
+  const worker = async () => {
+    while (next < o.to && o.signal?.aborted !== true) {
+      const i = next++;
+      const urls = o.urls();
+      const url = urls[i % urls.length] as string;
+      const headers: Record<string, string> = { "content-type": "text/plain" };
+      if (o.key !== undefined) headers["x-riff-key"] = o.key(i);
+      let status = 0;
+      try {
+        const res = await fetch(`${url}/messages/${o.topic}`, { method: "POST", headers, body: `m${i}`, signal: AbortSignal.timeout(30_000) });
+        status = res.status;
+        await res.arrayBuffer();
+      } catch {
+        status = 0;
+      }
+      result.statuses.set(status, (result.statuses.get(status) ?? 0) + 1);
+      if (status === 202) {
+        result.acked.add(`m${i}`);
+        o.acked?.(result.acked.size);
+      } else result.refused++;
+    }
+  };
+  await Promise.all(Array.from({ length: o.concurrency }, worker));
+  return result;
+}
+
+/** Reads `riff topics tail TOPIC -f -o json` on `node` until `done(records)`; the payloads are JSON records. */
+export function readRecords(node: RiffNode, topic: string, done: (records: RunRecord[]) => boolean): { records: Promise<RunRecord[]>; stop(): void } {
+  const child = spawn(process.execPath, [RIFF_BIN, "topics", "tail", topic, "--from-beginning", "-f", "-o", "json", "-n", "1000000"], {
+    env: { ...process.env, RIFF_HOME: node.home },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const records: RunRecord[] = [];
+  const result = new Promise<RunRecord[]>((resolve, reject) => {
+    let rest = "";
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (chunk: string) => {
+      const lines = (rest + chunk).split("\n");
+      rest = lines.pop() ?? "";
+      for (const l of lines) if (l !== "") records.push(JSON.parse((JSON.parse(l) as { payload: string }).payload) as RunRecord);
+      if (done(records)) {
+        child.kill();
+        resolve(records);
+      }
+    });
+    child.once("exit", () => reject(new Error(`the tail of ${topic} ended with ${records.length} records`)));
+  });
+  return { records: result, stop: () => child.kill() };
+}
+
+/**
+ * Checks that no partition ran on two replicas at once: per partition, records sorted by start
+ * never overlap across replicas, and generations never go back. Returns the offending pairs.
+ */
+export function doubleOwnership(records: RunRecord[]): string[] {
+  const problems: string[] = [];
+  const byPartition = new Map<string, RunRecord[]>();
+  for (const r of records) byPartition.set(r.partition, [...(byPartition.get(r.partition) ?? []), r]);
+  for (const [partition, list] of byPartition) {
+    list.sort((a, b) => a.start - b.start || a.end - b.end);
+    for (let i = 1; i < list.length; i++) {
+      const a = list[i - 1] as RunRecord;
+      const b = list[i] as RunRecord;
+      const replica = (r: RunRecord) => `${r.node}/${r.pid}`;
+      if (replica(a) !== replica(b) && b.start < a.end) problems.push(`${partition}: ${a.id} on ${replica(a)} (gen ${a.generation}) overlaps ${b.id} on ${replica(b)} (gen ${b.generation})`);
+      if (b.generation < a.generation) problems.push(`${partition}: ${b.id} ran under generation ${b.generation} after ${a.id} under ${a.generation}`);
+    }
+  }
+  return problems;
 }

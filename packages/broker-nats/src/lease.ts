@@ -1,3 +1,4 @@
+import type { MessageLease } from "@riff/broker";
 import type { KV } from "nats";
 import { apiErrorCode, JsErrorCodes } from "./errors.js";
 
@@ -59,6 +60,14 @@ export class Lease {
   /** Aborts when the lease is lost or released: what was started under it must stop. */
   get fence(): AbortSignal | undefined {
     return this.controller?.signal;
+  }
+
+  /** The lease as messages delivered under it carry it (one object per generation). */
+  forMessages(): MessageLease | undefined {
+    const signal = this.controller?.signal;
+    if (signal === undefined) return undefined;
+    const generation = this.generation;
+    return { generation, signal, held: () => !signal.aborted && this.generation === generation && this.valid() };
   }
 
   /** Takes the lease if nobody holds it; resolves whether it was taken. */

@@ -28,8 +28,9 @@ const STALL_MS = 5000;
 /**
  * One partition read for the instance that holds it, from an offset on: an ordered JetStream
  * consumer (ephemeral, no acks: the offset store has the commits) pulls messages into a buffer
- * the group takes from without waiting. Each message carries the lease's generation and its
- * fence, which aborts when the lease is lost, so the runner can stop what it started under it.
+ * the group takes from without waiting. Each message carries the lease it was delivered under
+ * (its generation, and a signal that aborts when it is lost), so the runner can stop what it
+ * started under it.
  *
  * A feed never gives up while open: a consumer that fails (a server restarted, the stream's
  * leader moved, NATS away for a minute) or goes quiet while the partition has more messages is
@@ -112,8 +113,7 @@ export class PartitionFeed {
       this.messages.stop();
       return;
     }
-    const generation = this.lease.generation;
-    const fence = this.lease.fence;
+    const lease = this.lease.forMessages();
     for await (const m of this.messages) {
       if (this.closed) break;
       const message = toStored(t.topic, t.partition, m);
@@ -124,8 +124,7 @@ export class PartitionFeed {
       }
       this.next = message.offset + 1;
       this.lastArrival = performance.now();
-      message.generation = generation;
-      if (fence !== undefined) message.fence = fence;
+      if (lease !== undefined) message.lease = lease;
       this.buffer.push(message);
       t.onData();
       if (this.buffer.length - this.head >= t.readAhead) {

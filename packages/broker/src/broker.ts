@@ -28,16 +28,21 @@ export interface StoredMessage extends Position {
   /** Milliseconds since the epoch, set by the broker when the message was written. */
   timestamp: number;
   /**
-   * In a group spread over processes (NATS): the generation of the claim on the partition under
-   * which this message was delivered (the lease's revision, the fencing token).
+   * In a group spread over processes (NATS): the claim on the partition under which this
+   * message was delivered. Whoever works on the message stops when the claim is lost (another
+   * process delivers it again), and does not publish or commit what it finishes after that.
    */
-  generation?: number;
-  /**
-   * In a group spread over processes: aborts when that claim is lost (expired, taken over).
-   * Whoever works on the message must stop: another process delivers it again, and work
-   * finished after the abort must not be published or committed.
-   */
-  fence?: AbortSignal;
+  lease?: MessageLease;
+}
+
+/** A process's claim on a partition, as the messages delivered under it carry it. */
+export interface MessageLease {
+  /** The claim's generation: the lease's revision, the fencing token. */
+  readonly generation: number;
+  /** Aborts when the claim is lost (expired, taken over) or given up. */
+  readonly signal: AbortSignal;
+  /** Whether the claim still holds now, on this process's own clock. */
+  held(): boolean;
 }
 
 /** Topic settings; every field optional, defaults from @riff/core. */

@@ -29,7 +29,7 @@ export class ClusterScaler {
         snapshot: aggregate(nodes, fn.name, fn.revision),
         scaleTo: (desired: number, decision: { reason: string }) => {
           const next = place(desired, this.actual(fn, nodes), loads, decision.reason, at);
-          void this.placements.write(fn.name, next);
+          if (!samePlacement(next, this.placements.get(fn.name)?.value)) void this.placements.write(fn.name, next);
         },
       })),
       now,

@@ -83,7 +83,8 @@ export class LocalRunnerHost {
         return;
       case "join": {
         const e = this.require(action.name);
-        e.runner.join();
+        await this.inputsExist(e.fn);
+        e.runner.join(action.weight);
         e.membership = { weight: action.weight };
         return;
       }
@@ -143,8 +144,23 @@ export class LocalRunnerHost {
     await e?.runner.stop();
     const created = this.create(fn, code);
     if (membership !== undefined) {
-      created.runner.join();
+      await this.inputsExist(fn);
+      created.runner.join(membership.weight);
       created.membership = membership;
+    }
+  }
+
+  /**
+   * Makes sure the broker knows the function's input topics before the runner reads them: in
+   * a cluster, another node may have made them, and reading starts synchronously.
+   */
+  private async inputsExist(fn: StoredFunction): Promise<void> {
+    for (const input of fn.inputs) {
+      if ((await this.o.broker.getTopic(input)) === undefined) {
+        throw new RiffError("RIFF_TOPIC_NOT_FOUND", `topic '${input}', an input of function '${fn.name}', does not exist`, {
+          hint: `create it with \`riff topics create ${input}\`, or apply the function again`,
+        });
+      }
     }
   }
 

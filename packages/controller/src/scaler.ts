@@ -131,11 +131,15 @@ export class Scaler {
       },
       now,
     );
+    const before = m.desired;
     m.downSince = decision.downSince;
     m.desired = decision.desired;
     m.seen = current;
     if (decision.desired !== current) {
-      this.record(fn.name, m, { from: current, to: decision.desired, reason: decision.reason });
+      // Acting again is harmless (replicas starting count); saying it again is noise: the
+      // decision is recorded when it is new, not while replicas (or a placement) catch up.
+      const last = m.decisions.at(-1);
+      if (before !== decision.desired || last?.to !== decision.desired) this.record(fn.name, m, { from: current, to: decision.desired, reason: decision.reason });
       target.scaleTo(decision.desired, decision);
     }
   }

@@ -20,6 +20,7 @@ export async function clusterMode(o: { options: ResolvedDaemonOptions; paths: Ho
   const c = options.cluster;
   if (c === undefined) throw new RiffError("RIFF_INTERNAL", "cluster mode without a cluster");
   const auth = await natsAuth(c.nats);
+  process.env["RIFF_NODE_NAME"] = c.node;
   const broker = createNatsBroker({
     servers: c.servers,
     prefix: c.name,

@@ -7,6 +7,7 @@ import { MessageOutlets, replyAddressOf } from "./message-outlets.js";
 import type { InvokeResult, Replica } from "./replica.js";
 import { DEFAULT_GRACE_MS, ReplicaSet } from "./replica-set.js";
 import { SettleChain, withinTimeout } from "./delivery-guards.js";
+import { LeaseGuard } from "./lease-guard.js";
 import type { FunctionRunnerOptions, RunnerSnapshot, RunnerStatus } from "./runner-types.js";
 
 export type * from "./runner-types.js";
@@ -15,6 +16,10 @@ export { DEFAULT_GRACE_MS } from "./replica-set.js";
 export const SERIAL_KEY_HEADER = "riff-serial-key";
 /** The frame header carrying the message's broker timestamp (ms since the epoch). */
 export const TIMESTAMP_HEADER = "riff-timestamp";
+/** In a cluster, frame headers saying where a message came from and under which lease generation. */
+export const PARTITION_HEADER = "riff-partition";
+export const OFFSET_HEADER = "riff-offset";
+export const GENERATION_HEADER = "riff-generation";
 /** Messages held in memory per function before the runner stops reading its topic. */
 const MAX_QUEUED = 4096;
 /** @default 3: deliveries of a message whose replica died under it, before it is dead-lettered. */
@@ -55,8 +60,10 @@ export class FunctionRunner {
   private loopedAt = 0;
   /** Per partition (ordered only): when the last message dispatched to it settles. */
   private readonly running = new SettleChain();
-  /** Replicas riff stopped because a message ran over the timeout. */
+  /** Replicas riff stopped because a message ran over the timeout, or its partition moved. */
   private readonly retired = new WeakSet<Replica>();
+  /** Stops replicas still working under a lease that was lost. */
+  private readonly leases = new LeaseGuard((replica, why) => this.retire(replica, why));
 
   constructor(private options: FunctionRunnerOptions) {
     this.replicas = new ReplicaSet({
@@ -89,19 +96,24 @@ export class FunctionRunner {
   }
 
   /**
-   * Reads the inputs: joins each input topic's group `<name>` and dispatches what it gets. A
-   * runner that does not read (in a cluster, on a node the function is not placed on) still
-   * runs replicas when asked, e.g. to try a new revision.
+   * Reads the inputs: joins each input topic's group `<name>` with `weight` (or changes the
+   * weight, when it reads already) and dispatches what it gets. A runner that does not read (in
+   * a cluster, on a node the function is not placed on) still runs replicas when asked, e.g. to
+   * try a new revision.
    */
-  join(): void {
-    if (this.membership !== undefined || this.abort.signal.aborted) return;
+  join(weight = 1): void {
+    if (this.abort.signal.aborted) return;
+    if (this.membership !== undefined) {
+      for (const c of this.membership.consumers.values()) c.setWeight(weight);
+      return;
+    }
     const { broker, inputs, name } = this.options;
     const m: Membership = { consumers: new Map(), loops: [], draining: false };
     // Offsets are tracked per membership: a message still in flight from an earlier one must
     // not mark the same offset done when it is delivered again now.
     this.trackers.clear();
     for (const input of inputs) {
-      const consumer = broker.consume(input, name, { signal: this.abort.signal });
+      const consumer = broker.consume(input, name, { signal: this.abort.signal, weight });
       m.consumers.set(input, consumer);
       m.loops.push(
         this.run(consumer, m).catch((err: unknown) => {
@@ -247,6 +259,12 @@ export class FunctionRunner {
 
   private dispatch(replica: Replica, message: StoredMessage): void {
     const key = partitionKey(message);
+    const { lease } = message;
+    if (lease !== undefined && !lease.held()) {
+      // Its partition moved to another node, which delivers it again: nothing to do here.
+      this.dispatcher.finished(key);
+      return;
+    }
     const tracker = this.trackerFor(key);
     const membership = this.membership;
     const id = `${key}@${message.offset}`;
@@ -261,6 +279,13 @@ export class FunctionRunner {
     if (this.options.replyFromEnd) carried[HeaderNames.replyFrom] = ["end"];
     const headers: Headers = { ...carried, [TIMESTAMP_HEADER]: [String(message.timestamp)] };
     if (this.options.ordered) headers[SERIAL_KEY_HEADER] = [key];
+    if (lease !== undefined) {
+      // Where it came from and under which claim: a function may record them (riff's tests do).
+      headers[PARTITION_HEADER] = [key];
+      headers[OFFSET_HEADER] = [String(message.offset)];
+      headers[GENERATION_HEADER] = [String(lease.generation)];
+    }
+    this.leases.begin(lease, replica);
     let work: Promise<InvokeResult | undefined>;
     if (hops > this.options.maxHops) {
       this.loopedAt = Date.now();
@@ -274,10 +299,22 @@ export class FunctionRunner {
     // done: commit; retry: deliver again; abandon: leave uncommitted (riff is stopping), so it
     // runs again after the restart.
     let outcome: "done" | "retry" | "abandon" = "done";
+    const moved = () => lease !== undefined && !lease.held();
     work
       .then(
-        (result) => this.outlets.written(message, () => this.outlets.deliverResult(message, carried, result)),
+        (result) => {
+          // Finished after its partition moved: the new owner publishes and commits it.
+          if (moved()) {
+            outcome = "abandon";
+            return;
+          }
+          return this.outlets.written(message, () => this.outlets.deliverResult(message, carried, result));
+        },
         (err: unknown) => {
+          if (moved()) {
+            outcome = "abandon";
+            return;
+          }
           const e = toRiffError(err);
           if (e.code === "RIFF_REPLICA_LOST" || e.code === "RIFF_SHUTTING_DOWN") {
             // Not handled: stopping riff (or the function) is no reason to dead-letter it.
@@ -300,6 +337,7 @@ export class FunctionRunner {
         this.options.logger.warn("a result was not written before riff stopped; the message runs again after the restart", { message: id, err: String(err) });
       })
       .finally(() => {
+        this.leases.end(lease, replica);
         if (--this.inFlight === 0) this.settledWaiter?.();
         this.lastActivityAt = Date.now();
         this.dispatcher.finished(key);
@@ -337,16 +375,20 @@ export class FunctionRunner {
     const ms = this.options.timeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS;
     const before = this.options.ordered ? this.running.after(key, work) : undefined;
     const expired = () => {
-      if (!this.retired.has(replica)) {
-        this.retired.add(replica);
-        this.replicas.retire(replica, `${id} ran over the timeout of ${formatDuration(ms)}`);
-      }
+      this.retire(replica, `${id} ran over the timeout of ${formatDuration(ms)}`);
       return new RiffError("RIFF_FUNCTION_TIMEOUT", `function '${this.options.name}' did not finish the message within ${formatDuration(ms)}`, {
         hint: `if it needs longer, raise spec.timeoutMs in its YAML (e.g. timeoutMs: 5m) and run \`riff update -n ${this.options.name}\`; see what it waits for with \`riff logs -n ${this.options.name}\``,
       });
     };
     if (before === undefined) return withinTimeout(work, ms, expired);
     return before.then(() => withinTimeout(work, ms, expired));
+  }
+
+  /** Stops a replica at once (stuck, or working on a partition that moved); its other messages go again, uncounted. */
+  private retire(replica: Replica, why: string): void {
+    if (this.retired.has(replica)) return;
+    this.retired.add(replica);
+    this.replicas.retire(replica, why);
   }
 
   private log(replica: string, line: string): void {

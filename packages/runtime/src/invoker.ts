@@ -60,5 +60,8 @@ export function baseEnv(fn: PreparedFunction): Record<string, string> {
   // So a function can publish through the gateway (the daemon sets it once it listens).
   const gateway = process.env["RIFF_GATEWAY_URL"];
   if (gateway !== undefined) env["RIFF_GATEWAY_URL"] = gateway;
+  // In a cluster, the node the replica runs on (set by the daemon once it joined).
+  const node = process.env["RIFF_NODE_NAME"];
+  if (node !== undefined) env["RIFF_NODE_NAME"] = node;
   return env;
 }
