@@ -1,7 +1,12 @@
-// Runs in every test file (vitest setupFiles): stops daemons whose test never disposed of them.
+// Runs in every test file (vitest setupFiles): stops what a test started and never disposed of
+// (a test that times out never reaches its disposal): daemons, cluster nodes, nats-servers.
 import { afterAll } from "vitest";
+import { liveNatsServers } from "../../packages/broker-nats/src/nats-server.test-util.js";
+import { liveClusters } from "./cluster.js";
 import { liveFixtures } from "./riff.js";
 
 afterAll(async () => {
   for (const fixture of [...liveFixtures]) await fixture[Symbol.asyncDispose]();
+  for (const cluster of [...liveClusters]) await cluster[Symbol.asyncDispose]();
+  await Promise.all([...liveNatsServers].map((s) => s.kill("SIGKILL")));
 });

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { NetworkTopology } from "./netns.js";
@@ -43,6 +43,12 @@ export interface NodeOptions {
 }
 
 /**
+ * Clusters not yet disposed: a test that times out never reaches its `await using`, and the
+ * setup file disposes what is left here after each test file.
+ */
+export const liveClusters = new Set<RiffCluster>();
+
+/**
  * Starts `count` riff nodes joined to the NATS servers at `servers` as one riff cluster (a
  * random cluster name, so tests may share a NATS cluster). With `topology`, node k runs in
  * the topology's namespace k and listens on its address. Every node is stopped (`riff system
@@ -63,10 +69,12 @@ export async function startRiffCluster(o: { servers: string[]; count: number; to
     work,
     add,
     async [Symbol.asyncDispose]() {
+      liveClusters.delete(cluster);
       await Promise.all(nodes.map((n) => stopNode(n)));
       rmSync(work, { recursive: true, force: true });
     },
   };
+  liveClusters.add(cluster);
   try {
     for (let k = 1; k <= o.count; k++) {
       const node = o.topology?.nodes[k - 1];
@@ -84,7 +92,15 @@ async function startNode(o: { servers: string[]; cluster: string; node: string; 
   const args = ["system", "start", "--port", "0", "--cluster", o.servers.join(","), "--cluster-name", o.cluster, "--node-name", o.node, ...(o.host === undefined ? [] : ["--host", o.host]), ...o.args];
   const start = async () => {
     const r = o.netns === undefined || o.topology === undefined ? await cli(home, args) : await cliIn(o.topology, o.netns, home, args);
-    if (r.code !== 0) throw new Error(`riff node ${o.node} did not start (${r.code}): ${r.stderr}`);
+    if (r.code !== 0) {
+      let log = "";
+      try {
+        log = readFileSync(join(home, "daemon.log"), "utf8").split("\n").slice(-15).join("\n");
+      } catch {
+        // no log yet
+      }
+      throw new Error(`riff node ${o.node} did not start (${r.code}): ${r.stderr}\n${log}`);
+    }
   };
   try {
     await start();
@@ -157,7 +173,8 @@ export interface RunRecord {
   offset: number;
   generation: number;
   node: string;
-  pid: number;
+  /** A random id the replica chose when it loaded the function. */
+  replica: string;
   start: number;
   end: number;
 }
@@ -167,11 +184,13 @@ export interface RunRecord {
  * and under which lease generation, after `workMs` of work.
  */
 export function recorderSource(workMs: number): string {
-  return `module.exports = async ({ headers, payload }) => {
+  return `// Sandboxed replicas all see themselves as pid 2: a random id tells them apart.
+const replica = Math.random().toString(36).slice(2);
+module.exports = async ({ headers, payload }) => {
   const start = Date.now();
   await new Promise((resolve) => setTimeout(resolve, ${workMs}));
   const h = (name) => (headers[name] || [])[0];
-  return { id: String(payload), partition: h("riff-partition"), offset: Number(h("riff-offset")), generation: Number(h("riff-generation")), node: process.env.RIFF_NODE_NAME, pid: process.pid, start, end: Date.now() };
+  return { id: String(payload), partition: h("riff-partition"), offset: Number(h("riff-offset")), generation: Number(h("riff-generation")), node: process.env.RIFF_NODE_NAME, replica, start, end: Date.now() };
 };
 module.exports.$argumentType = "message";
 `;
@@ -265,10 +284,67 @@ export function doubleOwnership(records: RunRecord[]): string[] {
     for (let i = 1; i < list.length; i++) {
       const a = list[i - 1] as RunRecord;
       const b = list[i] as RunRecord;
-      const replica = (r: RunRecord) => `${r.node}/${r.pid}`;
+      const replica = (r: RunRecord) => `${r.node}/${r.replica}`;
       if (replica(a) !== replica(b) && b.start < a.end) problems.push(`${partition}: ${a.id} on ${replica(a)} (gen ${a.generation}) overlaps ${b.id} on ${replica(b)} (gen ${b.generation})`);
       if (b.generation < a.generation) problems.push(`${partition}: ${b.id} ran under generation ${b.generation} after ${a.id} under ${a.generation}`);
     }
   }
   return problems;
+}
+
+/** One node as `riff nodes -o json` lists it. */
+export interface NodeRow {
+  name: string;
+  health: "ok" | "nats-disconnected" | "gone";
+  /** Replicas it runs, of every function. */
+  replicas: number;
+  /** `function: topic/partition` dealt to its replicas (not necessarily leased yet). */
+  partitions: string[];
+}
+
+/** `riff nodes -o json` asked of `node`; throws with the CLI's exit code and stderr if it fails. */
+export async function listNodes(node: RiffNode): Promise<NodeRow[]> {
+  const r = await node.cli(["nodes", "-o", "json"]);
+  if (r.code !== 0) throw new Error(`riff nodes on ${node.name} exited ${r.code}: ${r.stderr.trim()}`);
+  return (JSON.parse(r.stdout) as { nodes: NodeRow[] }).nodes;
+}
+
+/**
+ * Asks `probe` every `intervalMs` until it returns something other than `undefined`, and
+ * returns that. After `timeoutMs` it throws, naming `what` and the probe's last answer or error.
+ */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, o: { timeoutMs: number; intervalMs?: number; describe?: () => string }): Promise<T> {
+  const deadline = Date.now() + o.timeoutMs;
+  let last = "no answer yet";
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+      last = o.describe?.() ?? "not yet";
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    if (Date.now() >= deadline) throw new Error(`${what}: not within ${o.timeoutMs} ms; last: ${last}`);
+    await new Promise((resolve) => setTimeout(resolve, o.intervalMs ?? 100));
+  }
+}
+
+/**
+ * Runs `body`; if it throws, copies every node's `daemon.log` out of its home (which the
+ * cluster's disposal removes) into a kept folder named in the rethrown error.
+ */
+export async function keepLogsOnFailure<T>(riff: RiffCluster, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (err) {
+    const kept = mkdtempSync(join(tmpdir(), `riff-${riff.name}-logs-`));
+    for (const n of riff.nodes) {
+      try {
+        cpSync(join(n.home, "daemon.log"), join(kept, `${n.name}.daemon.log`));
+      } catch {
+        // This node wrote no log (it never started).
+      }
+    }
+    throw new Error(`${(err as Error).message}\n(the nodes' daemon.log files are kept in ${kept})`, { cause: err });
+  }
 }

@@ -99,7 +99,10 @@ export class GroupCoordinator {
     for (const t of this.timers) clearInterval(t);
     const releases: Promise<void>[] = [];
     for (const g of this.groups.values()) {
-      for (const [p, claim] of g.claimed()) releases.push(claim.lease.release().catch(() => undefined).then(() => g.drop(p, "stopped")));
+      for (const [p, claim] of g.claimed()) {
+        releases.push(claim.lease.release().catch(() => undefined));
+        g.drop(p, "stopped");
+      }
     }
     await Promise.all(releases);
     this.presence.stop();
@@ -197,8 +200,10 @@ export class GroupCoordinator {
   private async release(g: NatsConsumerGroup, p: number): Promise<void> {
     const claim = g.claim(p);
     if (claim === undefined) return;
+    // Deleted first, while the lease still knows its revision; dropping it forgets the lease.
+    const released = claim.lease.release().catch((err: unknown) => this.o.logger.debug("releasing a lease failed", { err: String(err) }));
     g.drop(p, "handed over");
-    await claim.lease.release().catch((err: unknown) => this.o.logger.debug("releasing a lease failed", { err: String(err) }));
+    await released;
   }
 
   private async renewRound(): Promise<void> {

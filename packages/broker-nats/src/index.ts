@@ -18,3 +18,6 @@ export { Presence, type Peer, type PresenceOptions } from "./presence.js";
 export { Lease, kvAccess, type KvAccess, type LeaseTiming } from "./lease.js";
 export { apiErrorCode, JsErrorCodes } from "./errors.js";
 export { DEFAULT_GROUP_TIMING, type GroupTiming } from "./group-coordinator.js";
+export { withPatience, electionLike } from "./patience.js";
+export { capacityOf, clusterOf, describeCluster, type ClusterView } from "./cluster.js";
+export { KvBucket, type KvBucketOptions } from "./kv-bucket.js";

@@ -11,6 +11,8 @@ export interface KvBucketOptions {
   replicas: number;
   /** A bucket whose keys expire this long after their last write (leases). */
   ttlMs?: number;
+  /** Values kept per key. @default 1 */
+  history?: number;
   timeoutMs: number;
   /** Throws RIFF_BROKER_UNAVAILABLE while disconnected, so that no KV call waits for a timeout. */
   check(): void;
@@ -90,7 +92,7 @@ export class KvBucket {
 
 function create(o: KvBucketOptions): Promise<KV> {
   return o.js.views.kv(o.bucket, {
-    history: 1,
+    history: o.history ?? 1,
     storage: StorageType.File,
     replicas: o.replicas,
     timeout: o.timeoutMs,

@@ -23,6 +23,7 @@ import { type AppendListener, type NatsTopic, type TopicContext } from "./nats-t
 import { type NatsBrokerOptions, type ResolvedNatsBrokerOptions, resolveNatsBrokerOptions } from "./options.js";
 import { type Session, openSession } from "./session.js";
 import { TopicCatalog } from "./topic-catalog.js";
+import { withPatience } from "./patience.js";
 
 /** `created` → `starting` → `running` → `stopping` → `stopped`; calls succeed only when running. */
 export type NatsBrokerState = "created" | "starting" | "running" | "stopping" | "stopped";
@@ -92,9 +93,10 @@ export class NatsBroker implements Broker, AsyncDisposable {
     }
     try {
       const session = await openSession(conn, this.options, this.names, this.idPrefix, this.logger);
-      const { js, publisher, streams, meta, offsets, coordinator } = session;
+      const { js, readers, publisher, streams, meta, offsets, coordinator } = session;
       const ctx: TopicContext = {
         js,
+        jsm: readers,
         publisher,
         streams,
         meta,
@@ -110,7 +112,7 @@ export class NatsBroker implements Broker, AsyncDisposable {
       };
       const catalog = new TopicCatalog(session, ctx, this.logger, () => this.running());
       this.live = { ...session, catalog };
-      for (const info of await meta.listTopics()) catalog.adopt(info);
+      for (const info of await withPatience("reading the topics", () => meta.listTopics(), this.logger)) catalog.adopt(info);
     } catch (err) {
       this.current = "stopped";
       this.live = undefined;

@@ -58,6 +58,12 @@ export function logTail(logFile: string, lines = 25, skip?: RegExp): string {
 }
 
 /**
+ * Servers started and not yet exited: a test that times out never reaches its disposal, and
+ * the setup file kills what is left here after each test file.
+ */
+export const liveNatsServers = new Set<NatsServerProcess>();
+
+/**
  * Starts nats-server and resolves once its log says "Server is ready", with the addresses it
  * listens on (a port of -1 in the config is the one it picked). Stderr goes straight to
  * `logFile` through a file descriptor, so nothing in this process has to keep reading a pipe
@@ -106,6 +112,8 @@ export async function spawnNatsServer(
       await exited;
     },
   };
+  liveNatsServers.add(server);
+  void exited.then(() => liveNatsServers.delete(server));
   try {
     const log = await waitForLogLine(options.logFile, offset, /Server is ready/, exited, options.timeoutMs ?? DEFAULT_SERVER_START_TIMEOUT_MS);
     const client = /Listening for client connections on (\S+:\d+)/.exec(log)?.[1];

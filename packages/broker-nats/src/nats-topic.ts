@@ -9,7 +9,7 @@ import type {
   TopicInfo,
 } from "@riff/broker";
 import type { RiffError } from "@riff/core";
-import type { JetStreamClient } from "nats";
+import type { JetStreamClient, JetStreamManager } from "nats";
 import { type EncodedMessage, encodeMessage } from "./codec.js";
 import { type GroupTopic, NatsConsumerGroup } from "./consumer-group.js";
 import type { GroupCoordinator } from "./group-coordinator.js";
@@ -31,6 +31,7 @@ export type AppendListener = (positions: Position[]) => void;
 /** What every open topic of one broker shares. */
 export interface TopicContext {
   js: JetStreamClient;
+  jsm: JetStreamManager;
   publisher: StreamPublisher;
   /** The publisher's message-id prefix, which tells this instance's messages from others'. */
   idPrefix: string;
@@ -98,6 +99,7 @@ export class NatsTopic implements GroupTopic {
     return new PartitionFeed(
       {
         js: this.ctx.js,
+        jsm: this.ctx.jsm,
         stream: this.ctx.names.stream(this.name, partition),
         topic: this.name,
         partition,
@@ -148,8 +150,8 @@ export class NatsTopic implements GroupTopic {
   listenersChanged(): void {
     const listening = [...(this.ctx.listeners(this.name) ?? [])].length > 0;
     if (listening && this.remote === undefined) {
-      const { js, names, idPrefix, logger } = this.ctx;
-      this.remote = new RemoteAppends({ js, names, idPrefix, logger, topic: this.name, heard: (p) => this.appended(p) });
+      const { js, jsm, names, idPrefix, logger } = this.ctx;
+      this.remote = new RemoteAppends({ js, jsm, names, idPrefix, logger, topic: this.name, heard: (p) => this.appended(p) });
       this.remote.watch(this.info.partitions);
     } else if (!listening && this.remote !== undefined) {
       this.remote.stop();

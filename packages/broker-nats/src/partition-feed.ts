@@ -1,13 +1,15 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "@riff/core";
 import type { StoredMessage } from "@riff/broker";
-import { type ConsumerMessages, DeliverPolicy, type JetStreamClient } from "nats";
+import { type Consumer, type ConsumerMessages, DeliverPolicy, type JetStreamClient, type JetStreamManager } from "nats";
+import { openReader } from "./reader.js";
 import type { Lease } from "./lease.js";
 import { toStored } from "./partition-streams.js";
 
 /** What a feed needs from its surroundings. */
 export interface FeedTarget {
   js: JetStreamClient;
+  jsm: JetStreamManager;
   stream: string;
   topic: string;
   partition: number;
@@ -26,8 +28,8 @@ const REOPEN_MS = [250, 1000, 2000, 5000] as const;
 const STALL_MS = 5000;
 
 /**
- * One partition read for the instance that holds it, from an offset on: an ordered JetStream
- * consumer (ephemeral, no acks: the offset store has the commits) pulls messages into a buffer
+ * One partition read for the instance that holds it, from an offset on: an ephemeral JetStream
+ * consumer (no acks: the offset store has the commits; see openReader) pulls messages into a buffer
  * the group takes from without waiting. Each message carries the lease it was delivered under
  * (its generation, and a signal that aborts when it is lost), so the runner can stop what it
  * started under it.
@@ -40,6 +42,8 @@ export class PartitionFeed {
   private readonly buffer: StoredMessage[] = [];
   private head = 0;
   private messages: ConsumerMessages | undefined;
+  /** The server's consumer now read, deleted when the feed closes or opens another. */
+  private reader: Consumer | undefined;
   private closed = false;
   private resume: (() => void) | undefined;
   /** The next offset to read from the server. */
@@ -80,6 +84,7 @@ export class PartitionFeed {
     this.closed = true;
     this.done.abort();
     this.messages?.stop();
+    this.reader?.delete().catch(() => undefined);
     this.resume?.();
   }
 
@@ -92,6 +97,7 @@ export class PartitionFeed {
         await this.read();
         failures = 0;
       } catch (err) {
+        this.reader?.delete().catch(() => undefined);
         if (this.closed) break;
         t.logger.warn("reading a partition failed; reading it again", { partition: t.partition, from: this.next, err: String(err) });
         failures++;
@@ -106,9 +112,15 @@ export class PartitionFeed {
   /** One consumer's life: opened at `next`, read until it ends, fails, or the feed closes. */
   private async read(): Promise<void> {
     const t = this.target;
-    const consumer = await t.js.consumers.get(t.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.next + 1 });
-    if (this.closed) return;
-    this.messages = await consumer.consume({ max_messages: Math.min(t.readAhead, 512) });
+    const consumer = await openReader(t.jsm, t.js, t.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.next + 1 });
+    if (this.closed) {
+      consumer.delete().catch(() => undefined);
+      return;
+    }
+    // A reader deleted under it (idle too long while this feed's buffer was full, a server
+    // restarted) ends the iteration, and run() opens a new one where it stood.
+    this.messages = await consumer.consume({ max_messages: Math.min(t.readAhead, 512), abort_on_missing_resource: true });
+    this.reader = consumer;
     if (this.closed) {
       this.messages.stop();
       return;

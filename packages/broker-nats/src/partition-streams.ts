@@ -1,5 +1,6 @@
 import type { PartitionOffsets, StoredMessage, TopicInfo } from "@riff/broker";
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg, type StreamInfo } from "nats";
+import { openReader } from "./reader.js";
 import { decodeMessage } from "./codec.js";
 import { type HeldStream, JsErrorCodes, apiErrorCode, topicUnrecorded } from "./errors.js";
 import type { NatsNames } from "./names.js";
@@ -30,6 +31,8 @@ export class PartitionStreams {
      * default of 30 s between attempts made such a read look hung.
      */
     private readonly timeoutMs: number,
+    /** Where readers are made (see openReader). */
+    private readonly readers: JetStreamManager,
   ) {}
 
   /**
@@ -129,14 +132,18 @@ export class PartitionStreams {
     // fetch ends as soon as they have come, without waiting for its expiry.
     const count = Math.min(limit, end - first);
     if (count <= 0) return [];
-    const consumer = await this.js.consumers.get(this.names.stream(topic, partition), {
+    const consumer = await openReader(this.readers, this.js, this.names.stream(topic, partition), {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: first + 1,
     });
     const out: StoredMessage[] = [];
-    for await (const m of await consumer.fetch({ max_messages: count, expires: this.timeoutMs })) {
-      out.push(toStored(topic, partition, m));
-      if (out.length >= count) break;
+    try {
+      for await (const m of await consumer.fetch({ max_messages: count, expires: this.timeoutMs })) {
+        out.push(toStored(topic, partition, m));
+        if (out.length >= count) break;
+      }
+    } finally {
+      consumer.delete().catch(() => undefined);
     }
     return out;
   }
@@ -147,12 +154,16 @@ export class PartitionStreams {
     const { end } = offsetsOf(si);
     // Whole milliseconds of the newest message: below `timestamp` means every message is older.
     if (si.state.messages === 0 || Date.parse(si.state.last_ts) < timestamp) return end;
-    const consumer = await this.js.consumers.get(this.names.stream(topic, partition), {
+    const consumer = await openReader(this.readers, this.js, this.names.stream(topic, partition), {
       deliver_policy: DeliverPolicy.StartTime,
       opt_start_time: new Date(Math.max(0, timestamp)).toISOString(),
     });
-    const m = await consumer.next({ expires: this.timeoutMs });
-    return m === null ? end : m.seq - 1;
+    try {
+      const m = await consumer.next({ expires: this.timeoutMs });
+      return m === null ? end : m.seq - 1;
+    } finally {
+      consumer.delete().catch(() => undefined);
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Logger } from "@riff/core";
 import type { Position } from "@riff/broker";
-import { type Consumer, type ConsumerMessages, DeliverPolicy, type JetStreamClient } from "nats";
+import { type Consumer, type ConsumerMessages, DeliverPolicy, type JetStreamClient, type JetStreamManager, nanos } from "nats";
+import { openReader } from "./reader.js";
 import type { NatsNames } from "./names.js";
 import { MSG_ID_HEADER } from "./publisher.js";
 
@@ -10,6 +11,7 @@ const INACTIVE_THRESHOLD_MS = 60_000;
 /** What {@link RemoteAppends} needs from its topic. */
 export interface RemoteAppendsTarget {
   js: JetStreamClient;
+  jsm: JetStreamManager;
   names: NatsNames;
   topic: string;
   /** This broker's message-id prefix: messages carrying it were published here, and told already. */
@@ -58,11 +60,11 @@ export class RemoteAppends {
   private async run(partition: number): Promise<void> {
     const { js, names, topic } = this.t;
     try {
-      const consumer = await js.consumers.get(names.stream(topic, partition), {
+      const consumer = await openReader(this.t.jsm, js, names.stream(topic, partition), {
         deliver_policy: DeliverPolicy.New,
         headers_only: true,
         // Left behind only if this process dies: the server drops it after a minute idle.
-        inactive_threshold: INACTIVE_THRESHOLD_MS,
+        inactive_threshold: nanos(INACTIVE_THRESHOLD_MS),
       });
       const feed: { consumer: Consumer; messages?: ConsumerMessages } = { consumer };
       this.feeds[partition] = feed;

@@ -7,6 +7,8 @@ import { JsErrorCodes, apiErrorCode, jetStreamDisabled } from "./errors.js";
 import { DEFAULT_GROUP_TIMING, GroupCoordinator } from "./group-coordinator.js";
 import { KvBucket } from "./kv-bucket.js";
 import { MetaStore } from "./meta-store.js";
+import { electionLike, withPatience } from "./patience.js";
+import { readerManager } from "./reader.js";
 import { OffsetStore } from "./offset-store.js";
 import type { NatsNames } from "./names.js";
 import type { ResolvedNatsBrokerOptions } from "./options.js";
@@ -18,6 +20,8 @@ export interface Session {
   conn: BrokerConnection;
   js: JetStreamClient;
   jsm: JetStreamManager;
+  /** The manager readers are made with (quick to give up, see openReader). */
+  readers: JetStreamManager;
   streams: PartitionStreams;
   meta: MetaStore;
   offsets: OffsetStore;
@@ -55,8 +59,11 @@ export async function openSession(
 ): Promise<Session> {
   const { nc } = conn;
   const { servers, timeoutMs } = options;
-  const jsm = await nc.jetstreamManager({ timeout: timeoutMs }).catch((err: unknown) => {
-    throw jetStreamDisabled(servers, err);
+  // A server without JetStream says so in its INFO; one whose JetStream does not answer yet
+  // (a meta leader being elected after a server loss) is waited for.
+  if (nc.info?.jetstream === false) throw jetStreamDisabled(servers, new Error("the server's INFO says jetstream: false"));
+  const jsm = await withPatience("connecting to JetStream", () => nc.jetstreamManager({ timeout: timeoutMs }), logger).catch((err: unknown) => {
+    throw electionLike(err) ? err : jetStreamDisabled(servers, err);
   });
   const js = nc.jetstream({ timeout: timeoutMs });
   const cluster = (): ClusterView => clusterOf(nc.info, nc.getServer());
@@ -64,7 +71,7 @@ export async function openSession(
   let defaultReplicas = options.replicas ?? capacityOf(cluster());
   let meta: MetaStore;
   try {
-    meta = await MetaStore.open({ ...metaOptions, replicas: defaultReplicas });
+    meta = await withPatience("opening the topics' bucket", () => MetaStore.open({ ...metaOptions, replicas: defaultReplicas }), logger);
   } catch (err) {
     const code = apiErrorCode(err);
     if (defaultReplicas === 1 || (code !== JsErrorCodes.noSuitablePeers && code !== JsErrorCodes.replicasNotClustered)) throw err;
@@ -83,10 +90,11 @@ export async function openSession(
     });
   }
   const bucket = { ...metaOptions, replicas: meta.replicas };
-  const offsets = new OffsetStore(await KvBucket.open({ ...bucket, bucket: names.offsets }));
+  const offsets = new OffsetStore(await withPatience("opening the offsets' bucket", () => KvBucket.open({ ...bucket, bucket: names.offsets }), logger));
   const timing = { ...DEFAULT_GROUP_TIMING, ...options.groupTiming };
-  const leases = await KvBucket.open({ ...bucket, bucket: names.leases, ttlMs: timing.leaseTtlMs });
-  const streams = new PartitionStreams(jsm, js, names, timeoutMs);
+  const leases = await withPatience("opening the leases' bucket", () => KvBucket.open({ ...bucket, bucket: names.leases, ttlMs: timing.leaseTtlMs }), logger);
+  const readers = await readerManager(nc);
+  const streams = new PartitionStreams(jsm, js, names, timeoutMs, readers);
   const coordinator = new GroupCoordinator({
     nc,
     leases,
@@ -112,6 +120,7 @@ export async function openSession(
     conn,
     js,
     jsm,
+    readers,
     streams,
     meta,
     offsets,

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "@riff/core";
-import { apiErrorCode, BrokerConnection, JsErrorCodes, Presence, type NatsAuth, type NatsHealth } from "@riff/broker-nats";
+import { apiErrorCode, BrokerConnection, capacityOf, clusterOf, JsErrorCodes, KvBucket, Presence, withPatience, type NatsHealth } from "@riff/broker-nats";
 import type { FunctionCatalog, Membership, Placement, Scaler, StoredFunction } from "@riff/controller";
 import type { InvokerDefinition } from "@riff/runtime";
-import { StorageType, type JetStreamClient, type KV } from "nats";
+import { StorageType } from "nats";
 import { ObjectArtifactStore } from "./artifact-store.js";
 import { ClusterScaler } from "./cluster-scaler.js";
 import type { NodeState } from "./cluster-view.js";
@@ -60,10 +60,10 @@ export class ClusterNode {
 
   private constructor(
     private readonly conn: BrokerConnection,
-    private readonly settings: KV,
-    private readonly leaderKv: KV,
-    readonly o: ClusterOptionsResolved,
-    resources: KV,
+    private readonly settings: KvBucket,
+    private readonly leaderKv: KvBucket,
+    readonly o: ClusterOptionsResolved & { replicas: number },
+    resources: KvBucket,
     artifacts: ObjectArtifactStore,
     local: LocalReplies,
   ) {
@@ -75,19 +75,28 @@ export class ClusterNode {
     this.replies = new ReplyBus(conn.nc, this.names, o.node, local, o.logger);
   }
 
-  /** Connects and opens (or creates) the cluster's buckets; `local` takes replies for callers here. */
-  static async open(o: ClusterOptionsResolved, local: LocalReplies): Promise<ClusterNode> {
-    const conn = await BrokerConnection.open(o.servers, o.timeoutMs, o.logger, o.auth, `riff-node-${o.node}`);
+  /**
+   * Connects and opens (or creates) the cluster's buckets, with `o.replicas` copies or, when
+   * not given, as many as the NATS cluster seen now allows; `local` takes replies for callers here.
+   */
+  static async open(given: ClusterOptionsResolved, local: LocalReplies): Promise<ClusterNode> {
+    const conn = await BrokerConnection.open(given.servers, given.timeoutMs, given.logger, given.auth, `riff-node-${given.node}`);
+    const o = { ...given, replicas: given.replicas ?? capacityOf(clusterOf(conn.nc.info, conn.nc.getServer())) };
     try {
       const js = conn.nc.jetstream({ timeout: o.timeoutMs });
+      const jsm = await withPatience("connecting to JetStream", () => conn.nc.jetstreamManager({ timeout: o.timeoutMs }), o.logger);
       const names = clusterNames(o.cluster);
       const replicas = o.replicas;
-      const resources = await js.views.kv(names.resources, { history: 5, replicas, storage: StorageType.File });
-      const settings = await js.views.kv(names.settings, { history: 1, replicas, storage: StorageType.File });
-      const leaderKv = await js.views.kv(names.leader, { history: 1, replicas, ttl: o.timing.leaderTtlMs, storage: StorageType.File });
-      const os = await objectStore(js, names.artifacts, replicas);
+      // Waits out a leader election (a NATS server lost just before this node starts).
+      const open = <T>(what: string, fn: () => Promise<T>) => withPatience(what, fn, o.logger);
+      const bucket = (name: string, extra: { ttlMs?: number; history?: number } = {}) =>
+        open(`opening bucket ${name}`, () => KvBucket.open({ js, jsm, bucket: name, replicas, timeoutMs: o.timeoutMs, check: () => conn.check(), logger: o.logger, ...extra }));
+      const resources = await bucket(names.resources, { history: 5 });
+      const settings = await bucket(names.settings);
+      const leaderKv = await bucket(names.leader, { ttlMs: o.timing.leaderTtlMs });
+      const os = await open("opening the code store", () => js.views.os(names.artifacts, { replicas, storage: StorageType.File }));
       const node = new ClusterNode(conn, settings, leaderKv, o, resources, new ObjectArtifactStore(os, o.cacheDir), local);
-      await node.placements.load();
+      await open("reading the placements", () => node.placements.load());
       return node;
     } catch (err) {
       await conn.close();
@@ -100,13 +109,33 @@ export class ClusterNode {
     return this.conn.health();
   }
 
+  /**
+   * Copies of each topic the cluster keeps when a topic does not say: decided once, by the
+   * first node (or `--replicas`), and kept in the cluster's settings, so a node that starts
+   * while a NATS server is down does not make R1 topics on an R3 cluster.
+   */
+  async sharedReplicas(asked: number | undefined): Promise<number> {
+    const found = await this.settings.op((kv) => kv.get("replicas"));
+    const known = found !== null && found.operation === "PUT" ? Number(found.string()) : undefined;
+    if (asked !== undefined && asked !== known) await this.settings.op((kv) => kv.put("replicas", String(asked)));
+    if (asked !== undefined) return asked;
+    if (known !== undefined && Number.isInteger(known)) return known;
+    try {
+      await this.settings.op((kv) => kv.create("replicas", String(this.o.replicas)));
+      return this.o.replicas;
+    } catch (err) {
+      if (apiErrorCode(err) !== JsErrorCodes.wrongLastSequence) throw err;
+      return this.sharedReplicas(undefined);
+    }
+  }
+
   /** The cluster's admin token: the first node's, which every node takes as its own. */
   async adoptToken(local: string): Promise<string> {
     for (;;) {
-      const entry = await this.settings.get("token");
+      const entry = await this.settings.op((kv) => kv.get("token"));
       if (entry !== null && entry.operation === "PUT") return entry.string();
       try {
-        await this.settings.create("token", local);
+        await this.settings.op((kv) => kv.create("token", local));
         return local;
       } catch (err) {
         if (apiErrorCode(err) !== JsErrorCodes.wrongLastSequence) throw err;
@@ -233,8 +262,4 @@ export class ClusterNode {
     // The placements of functions on a node that left are the leader's to repair; the
     // broker's groups rebalance by themselves.
   }
-}
-
-async function objectStore(js: JetStreamClient, name: string, replicas: number) {
-  return js.views.os(name, { replicas, storage: StorageType.File });
 }

@@ -45,11 +45,14 @@ export class ClusterScaler {
     const liveIds = new Set(nodes.map((n) => n.id));
     const gone = Object.keys(current?.nodes ?? {}).filter((id) => !liveIds.has(id));
     const started = Object.entries(actual.nodes).filter(([id, n]) => n > (current?.nodes[id] ?? 0)).map(([id]) => id);
+    const next = place(total, actual, loads, "", at);
+    if (samePlacement(next, current)) return;
+    const spread = Object.entries(next.nodes).filter(([id, n]) => n > 0 && (current?.nodes[id] ?? 0) === 0 && !started.includes(id)).map(([id]) => id);
     let reason = current === undefined ? "first placement" : "a standby node is kept";
     if (gone.length > 0) reason = `node ${gone.join(", ")} left the cluster`;
     else if (started.length > 0) reason = `a message started a replica on node ${started.join(", ")}`;
-    const next = place(total, actual, loads, reason, at);
-    if (!samePlacement(next, current)) await this.placements.write(fn.name, next);
+    else if (spread.length > 0) reason = `replicas spread to node ${spread.join(", ")} (it joined or came back)`;
+    await this.placements.write(fn.name, { ...next, reason });
   }
 
   /**

@@ -1,7 +1,7 @@
 import { RiffError } from "@riff/core";
-import { apiErrorCode, JsErrorCodes } from "@riff/broker-nats";
+import { apiErrorCode, JsErrorCodes, type KvBucket } from "@riff/broker-nats";
 import { conflict, type ResourceStore, type Revisioned, type StoreEvent } from "@riff/controller";
-import type { KV, KvEntry } from "nats";
+import type { KvEntry } from "nats";
 
 const decoder = new TextDecoder();
 
@@ -13,35 +13,26 @@ const decoder = new TextDecoder();
  */
 export class KvResourceStore<T> implements ResourceStore<T> {
   constructor(
-    private readonly kv: KV,
+    private readonly bucket: KvBucket,
     private readonly kind: string,
   ) {}
 
   /**
-   * Every value, from a watch's initial values (the last value of every key, read at one
-   * point of the bucket's stream), not `kv.keys()` then gets, which can miss keys written
-   * meanwhile.
+   * Every value: the keys as the bucket's stream holds them at one instant, then a get each.
+   * No consumer is made (a watch makes one, which can time out for minutes while a NATS
+   * server is down), so a node starting then still reads the store.
    */
   async list(): Promise<Revisioned<T>[]> {
-    const out = new Map<string, Revisioned<T>>();
-    let done!: () => void;
-    const initialized = new Promise<void>((resolve) => (done = resolve));
-    const watch = await this.kv.watch({ key: `${this.kind}.>`, initializedFn: () => done() });
-    const reading = (async () => {
-      for await (const e of watch) {
-        const r = this.revisioned(e);
-        if (r === undefined) out.delete(this.name(e.key));
-        else out.set(r.name, r);
-      }
-    })();
-    await initialized;
-    watch.stop();
-    await reading;
-    return [...out.values()].sort((a, b) => a.name.localeCompare(b.name));
+    const keys = await this.bucket.keys(`${this.kind}.>`);
+    const entries = await this.bucket.op((kv) => Promise.all(keys.map((k) => kv.get(k))));
+    return entries
+      .flatMap((e) => (e === null ? [] : [this.revisioned(e)]))
+      .filter((r): r is Revisioned<T> => r !== undefined)
+      .sort((a, b) => a.name.localeCompare(b.name));
   }
 
   async get(name: string): Promise<Revisioned<T> | undefined> {
-    const e = await this.kv.get(this.key(name));
+    const e = await this.bucket.op((kv) => kv.get(this.key(name)));
     return e === null ? undefined : this.revisioned(e);
   }
 
@@ -51,7 +42,7 @@ export class KvResourceStore<T> implements ResourceStore<T> {
       async *[Symbol.asyncIterator]() {
         let synced: (() => void) | undefined;
         const pending: StoreEvent<T>[] = [];
-        const watch = await store.kv.watch({ key: `${store.kind}.>`, initializedFn: () => synced?.() });
+        const watch = await store.bucket.current.watch({ key: `${store.kind}.>`, initializedFn: () => synced?.() });
         const onAbort = () => watch.stop();
         signal.addEventListener("abort", onAbort, { once: true });
         synced = () => void pending.push({ type: "synced" });
@@ -76,7 +67,7 @@ export class KvResourceStore<T> implements ResourceStore<T> {
   async put(name: string, value: T, expectedRevision: number): Promise<number> {
     const data = JSON.stringify(value);
     try {
-      return expectedRevision === 0 ? await this.kv.create(this.key(name), data) : await this.kv.update(this.key(name), data, expectedRevision);
+      return await this.bucket.op((kv) => (expectedRevision === 0 ? kv.create(this.key(name), data) : kv.update(this.key(name), data, expectedRevision)));
     } catch (err) {
       if (apiErrorCode(err) !== JsErrorCodes.wrongLastSequence) throw err;
       throw conflict(name, expectedRevision, (await this.get(name))?.revision);
@@ -85,7 +76,7 @@ export class KvResourceStore<T> implements ResourceStore<T> {
 
   async delete(name: string, expectedRevision?: number): Promise<void> {
     try {
-      await this.kv.delete(this.key(name), expectedRevision === undefined ? undefined : { previousSeq: expectedRevision });
+      await this.bucket.op((kv) => kv.delete(this.key(name), expectedRevision === undefined ? undefined : { previousSeq: expectedRevision }));
     } catch (err) {
       if (apiErrorCode(err) !== JsErrorCodes.wrongLastSequence) throw err;
       throw conflict(name, expectedRevision ?? 0, (await this.get(name))?.revision);

@@ -1,12 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "@riff/core";
-import { kvAccess, Lease, type LeaseTiming } from "@riff/broker-nats";
-import type { KV } from "nats";
+import { Lease, type KvAccess, type LeaseTiming } from "@riff/broker-nats";
 
 /** What a {@link LeaderElection} needs. */
 export interface LeaderElectionOptions {
   /** A KV bucket whose ttl is `timing.ttlMs`. */
-  kv: KV;
+  kv: KvAccess;
   node: string;
   timing: LeaseTiming;
   /** How often the leader renews and followers try to take over. */
@@ -30,7 +29,7 @@ export class LeaderElection {
   private leading = false;
 
   constructor(private readonly o: LeaderElectionOptions) {
-    this.lease = new Lease(kvAccess(o.kv), "controller", o.timing, () => JSON.stringify({ node: o.node, at: new Date().toISOString() }));
+    this.lease = new Lease(o.kv, "controller", o.timing, () => JSON.stringify({ node: o.node, at: new Date().toISOString() }));
   }
 
   /** Whether this node leads now (its lease is valid on its own clock). */

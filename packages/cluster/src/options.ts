@@ -39,8 +39,8 @@ export interface ClusterOptions {
   node: string;
   /** Where this node keeps the function code it fetched. */
   cacheDir: string;
-  /** Copies of the cluster's buckets: 1 or 3. */
-  replicas: number;
+  /** Copies of the cluster's buckets: 1 or 3. @default what the NATS cluster allows (3 on 3 or more servers) */
+  replicas?: number | undefined;
   /** @default 5000 */
   timeoutMs?: number;
   auth?: NatsAuth;
@@ -54,7 +54,7 @@ export interface ClusterOptionsResolved {
   cluster: string;
   node: string;
   cacheDir: string;
-  replicas: number;
+  replicas: number | undefined;
   timeoutMs: number;
   auth: NatsAuth;
   timing: ClusterTiming;

@@ -1,6 +1,5 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "@riff/core";
-import type { DesiredFunction, Placement, ResourceStore, Revisioned } from "@riff/controller";
+import { followStore, type DesiredFunction, type Placement, type ResourceStore, type Revisioned } from "@riff/controller";
 
 /**
  * Every function's placement, as the store last said, followed by a watch (and re-read when
@@ -24,24 +23,15 @@ export class PlacementBook {
   }
 
   /** Follows the store until `signal` aborts, opening the watch again after a failure. */
-  async follow(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      try {
-        for await (const e of this.store.watch(signal)) {
-          if (e.type === "synced") continue;
-          const known = this.placements.get(e.name)?.revision ?? 0;
-          if (e.revision <= known) continue;
-          if (e.type === "delete") this.placements.delete(e.name);
-          else this.placements.set(e.name, { name: e.name, value: e.value, revision: e.revision });
-          this.changed(e.name);
-        }
-      } catch (err) {
-        if (signal.aborted) return;
-        this.logger.warn("the placements' watch failed; reading them again", { err: String(err) });
-      }
-      await sleep(1000, undefined, { signal }).catch(() => undefined);
-      await this.load().catch(() => undefined);
-    }
+  follow(signal: AbortSignal): Promise<void> {
+    return followStore(this.store, signal, (e) => {
+      if (e.type === "synced") return;
+      const known = this.placements.get(e.name)?.revision ?? 0;
+      if (e.revision <= known) return;
+      if (e.type === "delete") this.placements.delete(e.name);
+      else this.placements.set(e.name, { name: e.name, value: e.value, revision: e.revision });
+      this.changed(e.name);
+    }, this.logger, "the placements");
   }
 
   get(name: string): Revisioned<Placement> | undefined {

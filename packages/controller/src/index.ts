@@ -17,3 +17,4 @@ export * from "./watchers.js";
 export * from "./work-queue.js";
 export * from "./placement.js";
 export * from "./views.js";
+export * from "./follow.js";

@@ -1,5 +1,6 @@
 import { RiffError, type InvokerResource, type Logger } from "@riff/core";
 import { createDefinedInvoker, type Invoker, type InvokerDefinition } from "@riff/runtime";
+import { followStore } from "./follow.js";
 import type { ResourceStore, StoreEvent } from "./stores.js";
 
 /** An invoker as `riff invokers list` shows it. */
@@ -32,8 +33,8 @@ export class InvokerRegistry {
   }
 
   /** Follows the store's changes (made on other nodes) until `signal` aborts. */
-  async follow(signal: AbortSignal): Promise<void> {
-    for await (const event of this.store.watch(signal)) this.take(event);
+  follow(signal: AbortSignal): Promise<void> {
+    return followStore(this.store, signal, (event) => this.take(event), this.logger, "the invokers");
   }
 
   get(name: string): Invoker | undefined {

@@ -18,6 +18,12 @@ describe("place", () => {
     expect(place(2, big, nodes(["a", 3], ["b", 1]), "down", at).nodes).toEqual({ a: 1, b: 1 });
   });
 
+  it("evens the counts out when a node comes back", () => {
+    const before = { nodes: { a: 2 }, reason: "", at };
+    expect(place(2, before, nodes(["a", 2], ["b", 0]), "node b is back", at).nodes).toEqual({ a: 1, b: 1 });
+    expect(place(5, { nodes: { a: 5 }, reason: "", at }, nodes(["a", 5], ["b", 0]), "", at).nodes).toEqual({ a: 3, b: 2 });
+  });
+
   it("at zero keeps the node that ran it as the function's home", () => {
     const before = { nodes: { b: 1, c: 0 }, reason: "", at };
     expect(place(0, before, nodes(["a", 0], ["b", 1], ["c", 0]), "idle", at).nodes).toEqual({ b: 0 });

@@ -20,9 +20,11 @@ export interface NodeLoad {
 /**
  * Places `desired` replicas of one function on the `live` nodes. Pure. Replicas stay where
  * they are when they can; new ones go to the node running the fewest of this function, then
- * the least loaded; removals come from the node running the most, then the most loaded. One
- * more node, if there is one, is kept as a standby (0 replicas); at 0 replicas a single node
- * stays the function's home, preferably one that ran it.
+ * the least loaded; removals come from the node running the most, then the most loaded. Then
+ * the counts are evened out (a node that came back gets its share again): no live node runs
+ * two more replicas of the function than another. One more node, if there is one, is kept as
+ * a standby (0 replicas); at 0 replicas a single node stays the function's home, preferably
+ * one that ran it.
  */
 export function place(desired: number, current: Placement | undefined, live: NodeLoad[], reason: string, at: string): Placement {
   if (live.length === 0) return current ?? { nodes: {}, reason, at };
@@ -42,6 +44,16 @@ export function place(desired: number, current: Placement | undefined, live: Nod
     const left = (counts.get(worst) ?? 0) - 1;
     if (left > 0) counts.set(worst, left);
     else counts.delete(worst);
+  }
+  for (;;) {
+    const ids = [...alive.keys()].sort((a, b) => (counts.get(b) ?? 0) - (counts.get(a) ?? 0) || load(b) - load(a) || a.localeCompare(b));
+    const most = ids[0] as string;
+    const least = ids[ids.length - 1] as string;
+    if ((counts.get(most) ?? 0) - (counts.get(least) ?? 0) <= 1) break;
+    const left = (counts.get(most) ?? 0) - 1;
+    if (left > 0) counts.set(most, left);
+    else counts.delete(most);
+    counts.set(least, (counts.get(least) ?? 0) + 1);
   }
   const nodes: Record<string, number> = Object.fromEntries([...counts.entries()].sort(([a], [b]) => a.localeCompare(b)));
   const standby = pickStandby(current, counts, live, desired);

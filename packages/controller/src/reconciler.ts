@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Logger } from "@riff/core";
+import { toRiffError, type Logger } from "@riff/core";
+import { followStore } from "./follow.js";
 import type { FunctionCatalog } from "./catalog.js";
 import type { StoredFunction } from "./function-spec.js";
 import { reconcileFunction, type DesiredFunction } from "./reconcile.js";
@@ -9,8 +10,8 @@ import type { WorkQueue } from "./work-queue.js";
 
 /** @default 30 s between full re-reads of the store, besides its watch. */
 export const DEFAULT_RESYNC_MS = 30_000;
-/** Waits after a failed watch before it is opened again; the last one repeats. */
-const WATCH_BACKOFF_MS = [250, 1000, 2000, 5000] as const;
+/** Waits after a failed reconcile of a function before it is tried again; the last one repeats. */
+const RETRY_BACKOFF_MS = [500, 1000, 2000, 5000, 10_000] as const;
 
 /** Where this node stands in running a function, besides the function itself. */
 export type PlacementOf = (name: string) => Pick<DesiredFunction, "membership" | "replicas">;
@@ -43,6 +44,8 @@ export class Reconciler {
   private current: ReconcilerState = "created";
   private readonly abort = new AbortController();
   private readonly loops: Promise<void>[] = [];
+  /** Failures in a row per function, for the wait before the next try. */
+  private readonly failures = new Map<string, number>();
 
   constructor(private readonly o: ReconcilerOptions) {}
 
@@ -85,11 +88,17 @@ export class Reconciler {
       try {
         await this.o.host.apply(action);
       } catch (err) {
-        // The next event or resync tries again; what failed stays visible in the logs.
-        this.o.logger.error("could not reconcile function", { fn: name, action: action.type, err: String(err) });
+        // Tried again after a growing wait (and at every event and resync meanwhile), as
+        // controller-runtime requeues a failed key; what failed stays visible in the logs.
+        const failures = (this.failures.get(name) ?? 0) + 1;
+        this.failures.set(name, failures);
+        const waitMs = RETRY_BACKOFF_MS[Math.min(failures - 1, RETRY_BACKOFF_MS.length - 1)] ?? 10_000;
+        this.o.logger.error("could not reconcile function; trying again", { fn: name, action: action.type, code: toRiffError(err).code, err: String(err), retryInMs: waitMs });
+        setTimeout(() => void this.reconcile(name), waitMs).unref();
         return;
       }
     }
+    this.failures.delete(name);
   }
 
   private async resync(): Promise<void> {
@@ -102,20 +111,10 @@ export class Reconciler {
   }
 
   private async watch(): Promise<void> {
-    for (let failures = 0; !this.abort.signal.aborted; failures++) {
-      try {
-        for await (const event of this.o.store.watch(this.abort.signal)) {
-          failures = 0;
-          if (event.type === "synced") void this.reconcileAll();
-          else if (this.o.catalog.take(event)) void this.reconcile(event.name);
-        }
-      } catch (err) {
-        if (this.abort.signal.aborted) return;
-        this.o.logger.warn("the function store's watch failed; opening it again", { err: String(err) });
-      }
-      const wait = WATCH_BACKOFF_MS[Math.min(failures, WATCH_BACKOFF_MS.length - 1)] ?? 5000;
-      await sleep(wait, undefined, { signal: this.abort.signal }).catch(() => undefined);
-    }
+    await followStore(this.o.store, this.abort.signal, (event) => {
+      if (event.type === "synced") void this.reconcileAll();
+      else if (this.o.catalog.take(event)) void this.reconcile(event.name);
+    }, this.o.logger, "the function store");
   }
 
   private async resyncLoop(): Promise<void> {

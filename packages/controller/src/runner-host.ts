@@ -151,17 +151,12 @@ export class LocalRunnerHost {
   }
 
   /**
-   * Makes sure the broker knows the function's input topics before the runner reads them: in
-   * a cluster, another node may have made them, and reading starts synchronously.
+   * Makes sure the function's input topics exist, and that the broker knows them, before the
+   * runner reads them: in a cluster another node may have made them (reading starts
+   * synchronously), and a topic deleted by hand comes back, as a deployed function needs it.
    */
   private async inputsExist(fn: StoredFunction): Promise<void> {
-    for (const input of fn.inputs) {
-      if ((await this.o.broker.getTopic(input)) === undefined) {
-        throw new RiffError("RIFF_TOPIC_NOT_FOUND", `topic '${input}', an input of function '${fn.name}', does not exist`, {
-          hint: `create it with \`riff topics create ${input}\`, or apply the function again`,
-        });
-      }
-    }
+    for (const input of fn.inputs) await this.o.broker.ensureTopic(input);
   }
 
   /** Starts a replica now (unless one is ready), failing with the runtime's own message. */

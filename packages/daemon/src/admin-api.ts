@@ -35,6 +35,8 @@ export interface AdminApiOptions {
   shutdown: () => void;
   /** Extra routes of a mode (the cluster's `nodes`). */
   routes?: Route[];
+  /** What is wrong now, for `riff list` to say (NATS unreachable). */
+  warnings?: () => string[];
 }
 
 /**
@@ -114,7 +116,7 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
       await o.invokers.delete(name ?? "", users);
       sendJson(res, 200, { deleted: [`invoker/${name ?? ""}`] });
     }],
-    ["GET", /^functions$/, async (_q, res) => sendJson(res, 200, { functions: await o.views.list() })],
+    ["GET", /^functions$/, async (_q, res) => sendJson(res, 200, { functions: await o.views.list(), warnings: o.warnings?.() ?? [] })],
     ["GET", /^functions\/([^/]+)$/, async (_q, res, [name]) => {
       const detail = await o.views.get(name ?? "");
       if (detail === undefined) throw functionNotFound(name ?? "");

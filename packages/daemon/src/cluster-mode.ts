@@ -1,6 +1,6 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { RiffError, type Logger } from "@riff/core";
-import { createNatsBroker } from "@riff/broker-nats";
+import { createNatsBroker, type NatsBroker } from "@riff/broker-nats";
 import { ClusterNode, clusterViews, nodeRows, resolveClusterOptions, type FunctionOnNode } from "@riff/cluster";
 import { sendJson, type ReplyHub } from "@riff/gateway";
 import type { Route } from "./admin-api.js";
@@ -21,23 +21,18 @@ export async function clusterMode(o: { options: ResolvedDaemonOptions; paths: Ho
   if (c === undefined) throw new RiffError("RIFF_INTERNAL", "cluster mode without a cluster");
   const auth = await natsAuth(c.nats);
   process.env["RIFF_NODE_NAME"] = c.node;
-  const broker = createNatsBroker({
-    servers: c.servers,
-    prefix: c.name,
-    instance: c.node,
-    auth,
-    logger: logger.child({ component: "broker" }),
-    ...(c.replicas === undefined ? {} : { replicas: c.replicas }),
-  });
-  await broker.start();
-  let node: ClusterNode;
+  // The cluster node first: the cluster's settings say how many copies topics get.
+  const node = await ClusterNode.open(
+    resolveClusterOptions({ servers: c.servers, cluster: c.name, node: c.node, cacheDir: paths.artifacts, replicas: c.replicas, auth, logger: logger.child({ component: "cluster" }) }),
+    hub,
+  );
+  let broker: NatsBroker;
   try {
-    node = await ClusterNode.open(
-      resolveClusterOptions({ servers: c.servers, cluster: c.name, node: c.node, cacheDir: paths.artifacts, replicas: broker.defaultReplicas, auth, logger: logger.child({ component: "cluster" }) }),
-      hub,
-    );
+    const replicas = await node.sharedReplicas(c.replicas);
+    broker = createNatsBroker({ servers: c.servers, prefix: c.name, instance: c.node, auth, replicas, logger: logger.child({ component: "broker" }) });
+    await broker.start();
   } catch (err) {
-    await broker.stop();
+    await node.stop();
     throw err;
   }
   const token = await node.adoptToken(o.token);
@@ -63,6 +58,11 @@ export async function clusterMode(o: { options: ResolvedDaemonOptions; paths: Ho
       nats: broker.health(),
       cluster: { name: c.name, node: c.node, leader: node.live().find((p) => p.state.leader)?.id, nodes: node.live().length, replicas: broker.defaultReplicas },
     }),
+    warnings() {
+      const health = broker.health();
+      if (health === undefined || health.connected) return [];
+      return [`NATS is unreachable since ${new Date(health.since).toISOString()}: publishing answers 503 meanwhile; riff reconnects by itself`];
+    },
     healthz(_req, res) {
       const health = broker.health();
       if (!health.connected) {

@@ -129,6 +129,7 @@ export class Daemon {
       invokers: parts.invokers,
       scaler: parts.scaler,
       routes: mode.routes(),
+      warnings: () => mode.warnings(),
     });
     const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
       if (gateway(req, res) || admin(req, res)) return;

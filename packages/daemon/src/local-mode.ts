@@ -45,6 +45,11 @@ export async function localMode(o: { options: ResolvedDaemonOptions; paths: Home
       }],
     ],
     status: () => ({ broker: options.broker, ...(nats === undefined ? {} : { nats: nats.health() }) }),
+    warnings() {
+      const health = nats?.health();
+      if (health === undefined || health.connected) return [];
+      return [`NATS is unreachable since ${new Date(health.since).toISOString()}: publishing answers 503 meanwhile; riff reconnects by itself`];
+    },
     healthz(_req, res) {
       const health = nats?.health();
       if (health !== undefined && !health.connected) {

@@ -34,6 +34,8 @@ export interface Mode {
   routes(): Route[];
   /** What `riff system status` adds. */
   status(): Record<string, unknown>;
+  /** What is wrong now (NATS unreachable), for `riff list`. */
+  warnings(): string[];
   /** Answers `/healthz`: 200 when this node can serve, 503 with why when it cannot. */
   healthz(req: IncomingMessage, res: ServerResponse): void;
   /** Everything is wired and listening: start the loops. */

@@ -23,26 +23,28 @@ export function withinTimeout<T>(work: Promise<T>, ms: number, expired: () => Ri
  */
 export function isTransient(err: unknown): boolean {
   const e = toRiffError(err);
-  return e.kind === "system" || e.code === "RIFF_STORAGE_FULL";
+  return e.kind === "system" || e.code === "RIFF_STORAGE_FULL" || e.code === "RIFF_BROKER_UNAVAILABLE";
 }
 
 /**
  * Runs a write of a result (to the output or dead-letter topic) until it succeeds, since the
  * offset must not be committed before it; waits longer after each failure (a full disk may be
- * freed). Rejects at once on a failure that will not pass ({@link isTransient}), and once
- * `signal` aborts.
+ * freed, NATS comes back). Rejects at once on a failure that will not pass ({@link isTransient}),
+ * once `signal` aborts, and once `moot()` says the write no longer matters (the message's
+ * partition moved to another node, which writes it again).
  */
 export async function persistently(
   write: () => Promise<unknown>,
   signal: AbortSignal,
   failed: (err: unknown, waitMs: number) => void,
+  moot: () => boolean = () => false,
 ): Promise<void> {
   for (let failures = 0; ; failures++) {
     try {
       await write();
       return;
     } catch (err) {
-      if (signal.aborted || !isTransient(err)) throw err;
+      if (signal.aborted || moot() || !isTransient(err)) throw err;
       const waitMs = Math.min(RESULT_RETRY_MAX_MS, 100 * 2 ** failures);
       failed(err, waitMs);
       await sleep(waitMs, undefined, { signal });

@@ -1,25 +1,20 @@
-import { DEFAULT_FUNCTION_TIMEOUT_MS, formatDuration, HeaderNames, RiffError, toRiffError, type Headers } from "@riff/core";
+import { DEFAULT_FUNCTION_TIMEOUT_MS, formatDuration, RiffError, toRiffError } from "@riff/core";
 import type { GroupConsumer, StoredMessage } from "@riff/broker";
 import type { PreparedFunction } from "./invoker.js";
 import { OffsetTracker } from "./offset-tracker.js";
-import { PartitionDispatcher, partitionKey } from "./partition-dispatcher.js";
+import { PartitionDispatcher } from "./partition-dispatcher.js";
 import { MessageOutlets, replyAddressOf } from "./message-outlets.js";
 import type { InvokeResult, Replica } from "./replica.js";
 import { DEFAULT_GRACE_MS, ReplicaSet } from "./replica-set.js";
 import { SettleChain, withinTimeout } from "./delivery-guards.js";
 import { LeaseGuard } from "./lease-guard.js";
+import { Intake } from "./intake.js";
+import { describeDelivery, type Delivery, type Outcome } from "./delivery.js";
 import type { FunctionRunnerOptions, RunnerSnapshot, RunnerStatus } from "./runner-types.js";
 
 export type * from "./runner-types.js";
 export { DEFAULT_GRACE_MS } from "./replica-set.js";
-/** The frame header that asks a replica to run messages with the same value one at a time, in order. */
-export const SERIAL_KEY_HEADER = "riff-serial-key";
-/** The frame header carrying the message's broker timestamp (ms since the epoch). */
-export const TIMESTAMP_HEADER = "riff-timestamp";
-/** In a cluster, frame headers saying where a message came from and under which lease generation. */
-export const PARTITION_HEADER = "riff-partition";
-export const OFFSET_HEADER = "riff-offset";
-export const GENERATION_HEADER = "riff-generation";
+export { SERIAL_KEY_HEADER, TIMESTAMP_HEADER, PARTITION_HEADER, OFFSET_HEADER, GENERATION_HEADER } from "./delivery.js";
 /** Messages held in memory per function before the runner stops reading its topic. */
 const MAX_QUEUED = 4096;
 /** @default 3: deliveries of a message whose replica died under it, before it is dead-lettered. */
@@ -27,13 +22,6 @@ export const MAX_DELIVERY_ATTEMPTS = 3;
 /** How long a function shows as `looping` after a message hit the hop limit. */
 const LOOPING_SHOWN_MS = 60_000;
 
-/** The runner's membership of its input topics' groups. */
-interface Membership {
-  consumers: Map<string, GroupConsumer>;
-  loops: Promise<void>[];
-  /** Set by leave(): batches that still come are not dispatched. */
-  draining: boolean;
-}
 
 /**
  * The sidecar of one function: reads its input topic as consumer group `<name>`, starts replicas
@@ -42,16 +30,14 @@ interface Membership {
  * a crash anywhere means redelivery, never loss.
  */
 export class FunctionRunner {
-  /** Present while the runner reads its inputs (is a member of its consumer groups). */
-  private membership: Membership | undefined;
   private readonly abort = new AbortController();
+  private readonly intake: Intake;
   private readonly replicas: ReplicaSet;
   private readonly trackers = new Map<string, OffsetTracker>();
   private readonly outlets: MessageOutlets;
   /** Deliveries so far of messages whose replica died under them, by `topic/partition@offset`. */
   private readonly attempts = new Map<string, number>();
   private readonly dispatcher: PartitionDispatcher;
-  private roomWaiter: (() => void) | undefined;
   private inFlight = 0;
   /** Called when nothing is in flight any more (a leave waits for it). */
   private settledWaiter: (() => void) | undefined;
@@ -89,6 +75,19 @@ export class FunctionRunner {
       concurrency: () => this.options.concurrency,
       send: (replica, message) => this.dispatch(replica, message),
     });
+    this.intake = new Intake({
+      broker: options.broker,
+      name: options.name,
+      inputs: options.inputs,
+      signal: this.abort.signal,
+      received: (batch) => {
+        this.lastActivityAt = Date.now();
+        this.dispatcher.enqueue(batch);
+        this.pump();
+      },
+      full: () => this.dispatcher.queued >= MAX_QUEUED,
+      logger: options.logger,
+    });
   }
 
   get name(): string {
@@ -102,26 +101,9 @@ export class FunctionRunner {
    * try a new revision.
    */
   join(weight = 1): void {
-    if (this.abort.signal.aborted) return;
-    if (this.membership !== undefined) {
-      for (const c of this.membership.consumers.values()) c.setWeight(weight);
-      return;
-    }
-    const { broker, inputs, name } = this.options;
-    const m: Membership = { consumers: new Map(), loops: [], draining: false };
     // Offsets are tracked per membership: a message still in flight from an earlier one must
     // not mark the same offset done when it is delivered again now.
-    this.trackers.clear();
-    for (const input of inputs) {
-      const consumer = broker.consume(input, name, { signal: this.abort.signal, weight });
-      m.consumers.set(input, consumer);
-      m.loops.push(
-        this.run(consumer, m).catch((err: unknown) => {
-          if (!this.abort.signal.aborted) this.options.logger.error("dispatch loop failed", { input, err: String(err) });
-        }),
-      );
-    }
-    this.membership = m;
+    if (this.intake.join(weight)) this.trackers.clear();
   }
 
   /**
@@ -129,21 +111,16 @@ export class FunctionRunner {
    * are dropped (uncommitted, so the next owner gets them), those in flight finish and are
    * committed (up to the grace period), then the groups are left.
    */
-  async leave(): Promise<void> {
-    const m = this.membership;
-    if (m === undefined) return;
-    this.membership = undefined;
-    m.draining = true;
-    this.dispatcher.clear();
-    this.roomWaiter?.();
-    await this.settled(this.options.graceMs ?? DEFAULT_GRACE_MS);
-    await Promise.all([...m.consumers.values()].map((c) => c.close()));
-    await Promise.all(m.loops);
+  leave(): Promise<void> {
+    return this.intake.leave(async () => {
+      this.dispatcher.clear();
+      await this.settled(this.options.graceMs ?? DEFAULT_GRACE_MS);
+    });
   }
 
   /** Whether the runner reads its inputs now. */
   get joined(): boolean {
-    return this.membership !== undefined;
+    return this.intake.joined;
   }
 
   /** Starts one replica now and waits until it is ready; `riff create` uses it to surface load errors. */
@@ -167,7 +144,7 @@ export class FunctionRunner {
     this.stopping ??= (async () => {
       await this.leave();
       this.abort.abort();
-      this.roomWaiter?.();
+      this.intake.room();
       await this.scaleTo(0);
     })();
     return this.stopping;
@@ -201,22 +178,8 @@ export class FunctionRunner {
       })),
       inFlight: this.inFlight + this.dispatcher.queued,
       lastActivityAt: this.lastActivityAt,
-      assigned: [...(this.membership?.consumers ?? [])].flatMap(([topic, c]) => c.assignment().map((p) => `${topic}/${p}`)),
+      assigned: this.intake.assigned(),
     };
-  }
-
-  private async run(consumer: GroupConsumer, m: Membership): Promise<void> {
-    for await (const batch of consumer) {
-      // Leaving: what comes now stays uncommitted, for the partitions' next owner.
-      if (m.draining) continue;
-      this.lastActivityAt = Date.now();
-      this.dispatcher.enqueue(batch);
-      this.pump();
-      // Backpressure: stop reading while enough is waiting for replicas.
-      while (this.dispatcher.queued >= MAX_QUEUED && !this.abort.signal.aborted && !m.draining) {
-        await new Promise<void>((resolve) => (this.roomWaiter = resolve));
-      }
-    }
   }
 
   /** Resolves once nothing is in flight, or after `ms`. */
@@ -234,11 +197,7 @@ export class FunctionRunner {
   /** Dispatches what fits; starts the first replica when messages wait and none runs (0 -> 1). */
   private pump(): void {
     this.dispatcher.pump(this.replicas.ready());
-    if (this.dispatcher.queued < MAX_QUEUED) {
-      const wake = this.roomWaiter;
-      this.roomWaiter = undefined;
-      wake?.();
-    }
+    if (this.dispatcher.queued < MAX_QUEUED) this.intake.room();
     // After failed starts the set calls back here once its wait is over.
     if (this.dispatcher.queued > 0 && this.replicas.empty && this.replicas.backoffLeft() === 0 && !this.abort.signal.aborted) {
       this.replicas.spawn().catch(() => {});
@@ -258,112 +217,108 @@ export class FunctionRunner {
   }
 
   private dispatch(replica: Replica, message: StoredMessage): void {
-    const key = partitionKey(message);
+    void this.deliver(replica, message);
+  }
+
+  /** One delivery, start to end: checked, run, its outcome written, settled. */
+  private async deliver(replica: Replica, message: StoredMessage): Promise<void> {
+    const d = describeDelivery(message, this.options);
     const { lease } = message;
     if (lease !== undefined && !lease.held()) {
       // Its partition moved to another node, which delivers it again: nothing to do here.
-      this.dispatcher.finished(key);
+      this.dispatcher.finished(d.key);
       return;
     }
-    const tracker = this.trackerFor(key);
-    const membership = this.membership;
-    const id = `${key}@${message.offset}`;
-    const attempt = (this.attempts.get(id) ?? 0) + 1;
-    if (!this.attempts.has(id)) tracker.begin(message.offset);
+    const tracker = this.trackerFor(d.key);
+    const consumers = this.intake.consumers();
+    const attempt = (this.attempts.get(d.id) ?? 0) + 1;
+    if (!this.attempts.has(d.id)) tracker.begin(message.offset);
     this.inFlight++;
     this.lastActivityAt = Date.now();
-    // Each delivery is one more hop; the function sees the count and passes it on, even
-    // through the gateway, so a loop the topic graph cannot show is still caught.
-    const hops = (Number(message.headers[HeaderNames.hops]?.[0]) || 0) + 1;
-    const carried: Headers = { ...message.headers, [HeaderNames.hops]: [String(hops)] };
-    if (this.options.replyFromEnd) carried[HeaderNames.replyFrom] = ["end"];
-    const headers: Headers = { ...carried, [TIMESTAMP_HEADER]: [String(message.timestamp)] };
-    if (this.options.ordered) headers[SERIAL_KEY_HEADER] = [key];
-    if (lease !== undefined) {
-      // Where it came from and under which claim: a function may record them (riff's tests do).
-      headers[PARTITION_HEADER] = [key];
-      headers[OFFSET_HEADER] = [String(message.offset)];
-      headers[GENERATION_HEADER] = [String(lease.generation)];
-    }
     this.leases.begin(lease, replica);
-    let work: Promise<InvokeResult | undefined>;
-    if (hops > this.options.maxHops) {
+    let outcome: Outcome;
+    try {
+      outcome = await this.runMessage(replica, message, d, attempt);
+    } catch (err) {
+      // Only once riff stops (or the partition moved): the write of a result is tried until then.
+      outcome = "abandon";
+      if (lease !== undefined && !lease.held()) this.options.logger.debug("a result was not written: the partition moved to another node, which handles the message again", { message: d.id });
+      else this.options.logger.warn("a result was not written before riff stopped; the message runs again after the restart", { message: d.id, err: String(err) });
+    }
+    this.leases.end(lease, replica);
+    if (--this.inFlight === 0) this.settledWaiter?.();
+    this.lastActivityAt = Date.now();
+    this.dispatcher.finished(d.key);
+    this.settle(replica, message, d, attempt, outcome, tracker, consumers);
+  }
+
+  /**
+   * Runs the message and writes what came of it: its result (reply, output), its failure (to
+   * the caller or the dead letters), or why riff will not run it (hop limit, a poison
+   * message). `retry`: its replica died under it; `abandon`: riff is stopping or the
+   * partition moved, so it stays uncommitted for whoever handles it next.
+   */
+  private async runMessage(replica: Replica, message: StoredMessage, d: Delivery, attempt: number): Promise<Outcome> {
+    const moved = () => message.lease !== undefined && !message.lease.held();
+    const { outlets } = this;
+    if (d.hops > this.options.maxHops) {
       this.loopedAt = Date.now();
-      const why = `passed through ${hops - 1} functions, over the hop limit of ${this.options.maxHops}: a loop?`;
-      work = this.outlets.written(message, () => this.outlets.deadLetter(message, why, "RIFF_HOP_LIMIT")).then(() => undefined);
-    } else if (attempt > MAX_DELIVERY_ATTEMPTS) {
+      const why = `passed through ${d.hops - 1} functions, over the hop limit of ${this.options.maxHops}: a loop?`;
+      await outlets.written(message, () => outlets.deadLetter(message, why, "RIFF_HOP_LIMIT"));
+      return "done";
+    }
+    if (attempt > MAX_DELIVERY_ATTEMPTS) {
       const why = `the function's process died while handling it, ${MAX_DELIVERY_ATTEMPTS} times`;
-      work = this.outlets.written(message, () => this.outlets.deadLetter(message, why, "RIFF_REPLICA_LOST")).then(() => undefined);
-    } else if (replica.shape === "stream") work = this.outlets.feedStream(replica, message, headers);
-    else work = this.timed(replica, key, id, replica.invoke(headers, message.payload));
-    // done: commit; retry: deliver again; abandon: leave uncommitted (riff is stopping), so it
-    // runs again after the restart.
-    let outcome: "done" | "retry" | "abandon" = "done";
-    const moved = () => lease !== undefined && !lease.held();
-    work
-      .then(
-        (result) => {
-          // Finished after its partition moved: the new owner publishes and commits it.
-          if (moved()) {
-            outcome = "abandon";
-            return;
-          }
-          return this.outlets.written(message, () => this.outlets.deliverResult(message, carried, result));
-        },
-        (err: unknown) => {
-          if (moved()) {
-            outcome = "abandon";
-            return;
-          }
-          const e = toRiffError(err);
-          if (e.code === "RIFF_REPLICA_LOST" || e.code === "RIFF_SHUTTING_DOWN") {
-            // Not handled: stopping riff (or the function) is no reason to dead-letter it.
-            if (this.abort.signal.aborted) {
-              outcome = "abandon";
-              return;
-            }
-            // The process died under the message: it goes again, in order.
-            if (e.code === "RIFF_REPLICA_LOST") {
-              outcome = "retry";
-              this.log(replica.id, `${id} will be delivered again: ${e.message}`);
-              return;
-            }
-          }
-          return this.outlets.written(message, () => this.outlets.fail(message, e));
-        },
-      )
-      .catch((err: unknown) => {
-        outcome = "abandon";
-        this.options.logger.warn("a result was not written before riff stopped; the message runs again after the restart", { message: id, err: String(err) });
-      })
-      .finally(() => {
-        this.leases.end(lease, replica);
-        if (--this.inFlight === 0) this.settledWaiter?.();
-        this.lastActivityAt = Date.now();
-        this.dispatcher.finished(key);
-        if (outcome === "abandon") {
-          this.attempts.delete(id);
-          return;
-        }
-        if (outcome === "retry") {
-          // Only the message the replica was working on counts an attempt; with order kept,
-          // that is the partition's oldest. The others were only waiting behind it. A replica
-          // riff stopped for another message's timeout died for none of its messages.
-          const culprit = !this.retired.has(replica) && (!this.options.ordered || tracker.oldest() === message.offset);
-          this.attempts.set(id, culprit ? attempt : attempt - 1);
-          this.dispatcher.requeue(message);
-          this.pump();
-          return;
-        }
-        this.attempts.delete(id);
-        const commitTo = tracker.complete(message.offset);
-        if (commitTo !== undefined) {
-          membership?.consumers.get(message.topic)?.commit(message.partition, commitTo).catch((err: unknown) => {
-            if (!this.abort.signal.aborted) this.options.logger.error("commit failed", { err: String(err) });
-          });
-        }
-        this.pump();
+      await outlets.written(message, () => outlets.deadLetter(message, why, "RIFF_REPLICA_LOST"));
+      return "done";
+    }
+    let result: InvokeResult | undefined;
+    try {
+      result = replica.shape === "stream" ? await outlets.feedStream(replica, message, d.headers) : await this.timed(replica, d.key, d.id, replica.invoke(d.headers, message.payload));
+    } catch (err) {
+      if (moved()) return "abandon";
+      const e = toRiffError(err);
+      // Not handled: stopping riff (or the function) is no reason to dead-letter it.
+      if ((e.code === "RIFF_REPLICA_LOST" || e.code === "RIFF_SHUTTING_DOWN") && this.abort.signal.aborted) return "abandon";
+      if (e.code === "RIFF_REPLICA_LOST") {
+        // The process died under the message: it goes again, in order.
+        this.log(replica.id, `${d.id} will be delivered again: ${e.message}`);
+        return "retry";
+      }
+      await outlets.written(message, () => outlets.fail(message, e));
+      return "done";
+    }
+    // Finished after its partition moved: the new owner publishes and commits it.
+    if (moved()) return "abandon";
+    await outlets.written(message, () => outlets.deliverResult(message, d.carried, result));
+    return "done";
+  }
+
+  /** Commits a message that is done, puts back one to retry, forgets one abandoned; then dispatches more. */
+  private settle(replica: Replica, message: StoredMessage, d: Delivery, attempt: number, outcome: Outcome, tracker: OffsetTracker, consumers: ReadonlyMap<string, GroupConsumer> | undefined): void {
+    if (outcome === "abandon") {
+      this.attempts.delete(d.id);
+      return;
+    }
+    if (outcome === "retry") {
+      // Only the message the replica was working on counts an attempt; with order kept,
+      // that is the partition's oldest. The others were only waiting behind it. A replica
+      // riff stopped for another message's timeout died for none of its messages.
+      const culprit = !this.retired.has(replica) && (!this.options.ordered || tracker.oldest() === message.offset);
+      this.attempts.set(d.id, culprit ? attempt : attempt - 1);
+      this.dispatcher.requeue(message);
+      this.pump();
+      return;
+    }
+    this.attempts.delete(d.id);
+    const commitTo = tracker.complete(message.offset);
+    if (commitTo !== undefined) {
+      // Through the consumer it came from: one of a membership since left is closed and ignores it.
+      consumers?.get(message.topic)?.commit(message.partition, commitTo).catch((err: unknown) => {
+        if (!this.abort.signal.aborted) this.options.logger.error("commit failed", { err: String(err) });
       });
+    }
+    this.pump();
   }
 
   /**

@@ -59,25 +59,30 @@ export class MessageOutlets {
    * Rejects only once the function is stopping.
    */
   async written(message: StoredMessage, write: () => Promise<unknown>): Promise<void> {
+    const moved = () => message.lease !== undefined && !message.lease.held();
     try {
-      await this.persistently(write);
+      await this.persistently(write, moved);
     } catch (err) {
-      if (this.o.signal.aborted) throw err;
+      // Stopping, or the partition went to another node, which handles the message again.
+      if (this.o.signal.aborted || moved()) throw err;
       const e = toRiffError(err);
       const source = `${message.topic}/${message.partition}@${message.offset}`;
       this.o.log(this.o.name, `${source}: its result could not be written (${e.code}: ${e.message})`);
       try {
-        await this.persistently(() => this.deadLetter(message, `its result could not be written: ${e.code}: ${e.message}`));
+        await this.persistently(() => this.deadLetter(message, `its result could not be written: ${e.code}: ${e.message}`), moved);
       } catch (again) {
-        if (this.o.signal.aborted) throw again;
+        if (this.o.signal.aborted || moved()) throw again;
         this.o.logger.error("a message could be neither handled nor dead-lettered; it is dropped", { message: source, err: String(again) });
       }
     }
   }
 
-  private persistently(write: () => Promise<unknown>): Promise<void> {
-    return persistently(write, this.o.signal, (err, waitMs) =>
-      this.o.logger.error("writing a result failed; trying again", { err: String(err), waitMs }),
+  private persistently(write: () => Promise<unknown>, moot: () => boolean): Promise<void> {
+    return persistently(
+      write,
+      this.o.signal,
+      (err, waitMs) => this.o.logger.error("writing a result failed; trying again", { err: String(err), waitMs }),
+      moot,
     );
   }
 

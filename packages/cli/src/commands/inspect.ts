@@ -34,7 +34,8 @@ interface FunctionDetail extends FunctionRow {
 
 /** `riff list`. */
 export async function list(home: string, output: string | undefined): Promise<void> {
-  const { functions } = await new DaemonClient(home).call<{ functions: FunctionRow[] }>("GET", "functions");
+  const { functions, warnings } = await new DaemonClient(home).call<{ functions: FunctionRow[]; warnings?: string[] }>("GET", "functions");
+  for (const w of warnings ?? []) process.stderr.write(`warning: ${w}\n`);
   if (output === "json") {
     process.stdout.write(`${JSON.stringify(functions, null, 2)}\n`);
     return;

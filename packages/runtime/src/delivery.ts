@@ -1,0 +1,53 @@
+import { HeaderNames, type Headers } from "@riff/core";
+import type { StoredMessage } from "@riff/broker";
+import { partitionKey } from "./partition-dispatcher.js";
+
+/** The frame header that asks a replica to run messages with the same value one at a time, in order. */
+export const SERIAL_KEY_HEADER = "riff-serial-key";
+/** The frame header carrying the message's broker timestamp (ms since the epoch). */
+export const TIMESTAMP_HEADER = "riff-timestamp";
+/** In a cluster, frame headers saying where a message came from and under which lease generation. */
+export const PARTITION_HEADER = "riff-partition";
+export const OFFSET_HEADER = "riff-offset";
+export const GENERATION_HEADER = "riff-generation";
+
+/**
+ * What came of one delivery. `done`: handled (its result or failure written), to commit;
+ * `retry`: its replica died under it, to deliver again; `abandon`: riff is stopping or the
+ * partition moved, left uncommitted for whoever handles it next.
+ */
+export type Outcome = "done" | "retry" | "abandon";
+
+/** One delivery of a message: where it sits, its hop count, and its headers. */
+export interface Delivery {
+  /** `topic/partition`: the unit of order. */
+  key: string;
+  /** `topic/partition@offset`, for logs and attempt counts. */
+  id: string;
+  hops: number;
+  /** What travels on with the results: the message's headers, one more hop. */
+  carried: Headers;
+  /** What the replica gets: `carried` plus riff's frame-only headers. */
+  headers: Headers;
+}
+
+/**
+ * The headers of a delivery. Each delivery is one more hop; the function sees the count and
+ * passes it on, even through the gateway, so a loop the topic graph cannot show is caught.
+ */
+export function describeDelivery(message: StoredMessage, o: { ordered: boolean; replyFromEnd: boolean }): Delivery {
+  const key = partitionKey(message);
+  const hops = (Number(message.headers[HeaderNames.hops]?.[0]) || 0) + 1;
+  const carried: Headers = { ...message.headers, [HeaderNames.hops]: [String(hops)] };
+  if (o.replyFromEnd) carried[HeaderNames.replyFrom] = ["end"];
+  const headers: Headers = { ...carried, [TIMESTAMP_HEADER]: [String(message.timestamp)] };
+  if (o.ordered) headers[SERIAL_KEY_HEADER] = [key];
+  const { lease } = message;
+  if (lease !== undefined) {
+    // Where it came from and under which claim: a function may record them (riff's tests do).
+    headers[PARTITION_HEADER] = [key];
+    headers[OFFSET_HEADER] = [String(message.offset)];
+    headers[GENERATION_HEADER] = [String(lease.generation)];
+  }
+  return { key, id: `${key}@${message.offset}`, hops, carried, headers };
+}
