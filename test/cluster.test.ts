@@ -2,11 +2,23 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestNatsCluster, type TestNatsCluster } from "../packages/broker-nats/src/nats-cluster.test-util.js";
-import { startRiffCluster } from "./helpers/cluster.js";
-import { waitForLogCount } from "./helpers/riff.js";
+import { startRiffCluster, type RiffCluster, type RiffNode } from "./helpers/cluster.js";
+import { tailN, waitForLog, waitForLogCount } from "./helpers/riff.js";
 
 // Several riff nodes on one 3-node NATS JetStream cluster make one riff: what is created on one
 // node runs and answers through any other, and every node shows the same functions and logs.
+
+/** Writes `source` as `<name>.js` in a fresh folder of the cluster's and creates it through `node`. */
+async function createNode(riff: RiffCluster, node: RiffNode, name: string, source: string, args: string[]) {
+  const dir = mkdtempSync(join(riff.work, `${name}-`));
+  writeFileSync(join(dir, `${name}.js`), source);
+  return node.cli(["create", "node", "--name", name, "--filepath", dir, ...args]);
+}
+
+function two(riff: RiffCluster): [RiffNode, RiffNode] {
+  return riff.nodes as [RiffNode, RiffNode];
+}
+
 describe("a riff cluster of two nodes on a 3-node NATS cluster", () => {
   let nats: TestNatsCluster;
   beforeAll(async () => {
@@ -16,10 +28,8 @@ describe("a riff cluster of two nodes on a 3-node NATS cluster", () => {
 
   it("runs the walkthrough across nodes: created on node 1, called through node 2", async () => {
     await using riff = await startRiffCluster({ servers: nats.urls, count: 2 });
-    const [a, b] = riff.nodes as [typeof riff.nodes[0], typeof riff.nodes[0]];
-    const dir = mkdtempSync(join(riff.work, "square-"));
-    writeFileSync(join(dir, "square.js"), "module.exports = (x) => x ** 2\n");
-    const created = await a.cli(["create", "node", "--name", "square", "--input", "numbers", "--filepath", dir]);
+    const [a, b] = two(riff);
+    const created = await createNode(riff, a, "square", "module.exports = (x) => x ** 2\n", ["--input", "numbers"]);
     expect(created.code).toBe(0);
     expect(created.stdout).toContain("function/square created");
     expect((await a.cli(["publish", "--input", "numbers", "--data", "10", "--reply"])).stdout).toBe("100\n");
@@ -44,5 +54,90 @@ describe("a riff cluster of two nodes on a 3-node NATS cluster", () => {
     expect(nodes.cluster).toBe(riff.name);
     expect(nodes.nodes.map((n) => [n.name, n.health]).sort()).toEqual([["n1", "ok"], ["n2", "ok"]]);
     expect(nodes.nodes.filter((n) => n.leader).length).toBe(1);
+  });
+
+  it("replies through a pipeline whose stages were made on different nodes, and tails from either", async () => {
+    await using riff = await startRiffCluster({ servers: nats.urls, count: 2 });
+    const [a, b] = two(riff);
+    expect((await createNode(riff, a, "square", "module.exports = (x) => x ** 2\n", ["--input", "numbers", "--output", "squares"])).code).toBe(0);
+    expect((await createNode(riff, b, "plusone", "module.exports = (x) => Number(x) + 1\n", ["--input", "squares", "--output", "results"])).code).toBe(0);
+    const tailing = tailN(a.home, "results", 1);
+    const res = await fetch(`${b.url}/requests/numbers`, { method: "POST", headers: { "content-type": "text/plain", "x-riff-reply-from": "end" }, body: "3" });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("10");
+    expect((await tailing).map((m) => m.payload)).toEqual(["10"]);
+  });
+
+  it("dead-letters and stops loops cluster-wide: what fails on one node shows on the other", async () => {
+    await using riff = await startRiffCluster({ servers: nats.urls, count: 2 });
+    const [a, b] = two(riff);
+    expect((await createNode(riff, a, "boom", "module.exports = () => { throw new Error('boom') }\n", ["--input", "fragile"])).code).toBe(0);
+    expect((await b.cli(["publish", "--input", "fragile", "--data", "x"])).code).toBe(0);
+    const [dead] = await tailN(b.home, "riff-dead-letters", 1);
+    expect(dead?.headers["riff-dead-letter-reason"]?.[0]).toContain("boom");
+
+    expect((await createNode(riff, b, "echo", "module.exports = (x) => x\n", ["--input", "ring", "--output", "ring", "--allow-cycle"])).code).toBe(0);
+    expect((await a.cli(["publish", "--input", "ring", "--data", "round"])).code).toBe(0);
+    const letters = await tailN(a.home, "riff-dead-letters", 2);
+    expect(letters[1]?.headers["riff-dead-letter-reason"]?.[0]).toMatch(/over the hop limit of 16/);
+    const listed = JSON.parse((await a.cli(["list", "-o", "json"])).stdout) as { name: string; status: string }[];
+    expect(listed.find((f) => f.name === "echo")?.status).toBe("looping");
+  });
+
+  it("refuses the second of two conflicting applies with RIFF_CONFLICT, never a silent overwrite", async () => {
+    await using riff = await startRiffCluster({ servers: nats.urls, count: 2 });
+    const [a, b] = two(riff);
+    // Loading takes 1.5 s, so both applies are trying their new revision at the same time.
+    const slow = (answer: string) => `Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);\nmodule.exports = () => ${answer};\n`;
+    expect((await createNode(riff, a, "answer", "module.exports = () => 0\n", ["--input", "questions"])).code).toBe(0);
+    const dirs = ["one", "two"].map((tag) => {
+      const dir = mkdtempSync(join(riff.work, `answer-${tag}-`));
+      writeFileSync(join(dir, "answer.js"), slow(tag === "one" ? "1" : "2"));
+      writeFileSync(join(dir, "answer.yaml"), "apiVersion: projectriff.io/v1alpha1\nkind: Function\nmetadata:\n  name: answer\nspec:\n  invoker: node\n  input: questions\n  artifact: answer.js\n");
+      return dir;
+    });
+    const [r1, r2] = await Promise.all([a.cli(["apply", "-f", join(dirs[0] as string, "answer.yaml")]), b.cli(["apply", "-f", join(dirs[1] as string, "answer.yaml")])]);
+    const outcomes = [r1, r2].map((r) => (r.code === 0 ? "applied" : /RIFF_CONFLICT|changed by someone else/.test(r.stderr) ? "conflict" : r.stderr));
+    expect(outcomes.sort()).toEqual(["applied", "conflict"]);
+    const winner = r1.code === 0 ? "1" : "2";
+    const list = JSON.parse((await b.cli(["list", "-o", "json"])).stdout) as { name: string; revision: number }[];
+    expect(list.find((f) => f.name === "answer")?.revision).toBe(2);
+    expect((await b.cli(["publish", "--input", "questions", "--data", "?", "--reply", "--timeout", "30s"])).stdout).toBe(`${winner}\n`);
+  });
+
+  it("refuses to delete a topic a function reads anywhere, unless forced", async () => {
+    await using riff = await startRiffCluster({ servers: nats.urls, count: 2 });
+    const [a, b] = two(riff);
+    expect((await createNode(riff, a, "square", "module.exports = (x) => x ** 2\n", ["--input", "numbers"])).code).toBe(0);
+    const refused = await b.cli(["topics", "delete", "numbers"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("topic 'numbers' is used by function 'square'");
+    expect(refused.stderr).toContain("--force");
+    expect((await b.cli(["topics", "delete", "numbers", "--force"])).stdout).toBe("topic/numbers deleted\n");
+  });
+
+  it("hands its partitions over on riff system stop, and another node's logs follow every node", async () => {
+    await using riff = await startRiffCluster({ servers: nats.urls, count: 2 });
+    const [a, b] = two(riff);
+    const source = "module.exports = (x) => { console.error(`handled ${x} on ${process.env.RIFF_NODE_NAME}`); return x; }\n";
+    expect((await createNode(riff, a, "tell", source, ["--input", "said", "--partitions", "4", "--min-replicas", "2"])).code).toBe(0);
+    // Both nodes hold partitions of it.
+    for (;;) {
+      const { nodes } = JSON.parse((await a.cli(["nodes", "-o", "json"])).stdout) as { nodes: { partitions: string[] }[] };
+      if (nodes.filter((n) => n.partitions.some((p) => p.startsWith("tell:"))).length === 2) break;
+    }
+    expect((await b.cli(["system", "stop"])).code).toBe(0);
+    const stoppedAt = Date.now();
+    // Every key goes to node 1 at once, not after node 2's leases expire.
+    const replies = await Promise.all([0, 1, 2, 3].map((k) => a.cli(["publish", "--input", "said", "--data", `k${k}`, "--header", `x-riff-key:key-${k}`, "--reply"])));
+    expect(replies.map((r) => r.stdout)).toEqual(["k0\n", "k1\n", "k2\n", "k3\n"]);
+    console.log(JSON.stringify({ test: "clean stop hands over", allKeysAnsweredAfterMs: Date.now() - stoppedAt }));
+    await b.restart();
+    // Node 2 shows node 1's lines: in its history, and as they come.
+    const history = await b.cli(["logs", "-n", "tell", "--tail", "50"]);
+    expect(history.stdout).toMatch(/n1\/tell-1-\d+ stderr: handled k2 on n1/);
+    const followed = waitForLog(b.home, "tell", /n1\/tell-1-\d+ stderr: handled later-\d+ on n1/);
+    for (let k = 0; k < 8; k++) await a.cli(["publish", "--input", "said", "--data", `later-${k}`, "--header", `x-riff-key:later-${k}`]);
+    expect(await followed.found).toMatch(/handled later-\d+ on n1/);
   });
 });
