@@ -8,9 +8,9 @@ const root = resolve(import.meta.dirname, "..");
 const riff = join(root, "packages/cli/bin/riff.js");
 const help = (args) => execFileSync(process.execPath, [riff, ...args, "--help"], { encoding: "utf8" }).trimEnd();
 const commands = [
-  [], ["system", "start"], ["system", "stop"], ["system", "status"], ["create"], ["apply"], ["update"],
+  [], ["system", "start"], ["system", "stop"], ["system", "status"], ["nodes"], ["create"], ["apply"], ["update"],
   ["delete"], ["publish"], ["list"], ["describe", "function"], ["describe", "topic"], ["graph"], ["logs"],
-  ["topics", "create"], ["topics", "list"], ["topics", "describe"], ["topics", "tail"], ["topics", "delete"],
+  ["topics", "create"], ["topics", "list"], ["topics", "describe"], ["topics", "tail"], ["topics", "delete"], ["topics", "recover"],
   ["invokers", "apply"], ["invokers", "list"], ["invokers", "delete"],
 ];
 const parts = [

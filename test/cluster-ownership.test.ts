@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestNatsCluster, type TestNatsCluster } from "../packages/broker-nats/src/nats-cluster.test-util.js";
-import { doubleOwnership, postMessages, readRecords, recorderSource, startRiffCluster, type RiffCluster, type RiffNode, type RunRecord } from "./helpers/cluster.js";
+import { doubleOwnership, listNodes, postMessages, waitFor, readRecords, recorderSource, startRiffCluster, type RiffCluster, type RiffNode, type RunRecord } from "./helpers/cluster.js";
 
 // Each message runs in exactly one place at a time: a partition is leased to one node, and a
 // node that loses its lease (killed, paused) stops before another takes it. Every function
@@ -20,11 +20,10 @@ async function deployRecorder(riff: RiffCluster, at: RiffNode): Promise<void> {
 /** Waits until both nodes hold partitions of the recorder (the leader placed a replica on each). */
 async function spreadOverBoth(riff: RiffCluster): Promise<void> {
   const [a] = riff.nodes as [RiffNode];
-  for (;;) {
-    const { nodes } = JSON.parse((await a.cli(["nodes", "-o", "json"])).stdout) as { nodes: { name: string; partitions: string[] }[] };
-    if (nodes.filter((n) => n.partitions.some((p) => p.startsWith("recorder:"))).length === 2) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await waitFor("both nodes holding partitions of the recorder", async () => {
+    const nodes = await listNodes(a);
+    return nodes.filter((n) => n.partitions.some((p) => p.startsWith("recorder:"))).length === 2 ? true : undefined;
+  }, { timeoutMs: 30_000 });
 }
 
 /** The partitions `node` holds of the recorder now. */

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestNatsCluster, type TestNatsCluster } from "../packages/broker-nats/src/nats-cluster.test-util.js";
-import { startRiffCluster, type RiffCluster, type RiffNode } from "./helpers/cluster.js";
+import { listNodes, startRiffCluster, waitFor, type RiffCluster, type RiffNode } from "./helpers/cluster.js";
 import { tailN, waitForLog, waitForLogCount } from "./helpers/riff.js";
 
 // Several riff nodes on one 3-node NATS JetStream cluster make one riff: what is created on one
@@ -17,6 +17,14 @@ async function createNode(riff: RiffCluster, node: RiffNode, name: string, sourc
 
 function two(riff: RiffCluster): [RiffNode, RiffNode] {
   return riff.nodes as [RiffNode, RiffNode];
+}
+
+/** Waits until both nodes hold partitions of function `fn`; resolves with them. */
+function bothHold(node: RiffNode, fn: string): Promise<string[][]> {
+  return waitFor(`both nodes holding partitions of ${fn}`, async () => {
+    const held = (await listNodes(node)).map((n) => n.partitions.filter((p) => p.startsWith(`${fn}:`)));
+    return held.filter((p) => p.length > 0).length === 2 ? held : undefined;
+  }, { timeoutMs: 30_000 });
 }
 
 describe("a riff cluster of two nodes on a 3-node NATS cluster", () => {
@@ -80,8 +88,13 @@ describe("a riff cluster of two nodes on a 3-node NATS cluster", () => {
     expect((await a.cli(["publish", "--input", "ring", "--data", "round"])).code).toBe(0);
     const letters = await tailN(a.home, "riff-dead-letters", 2);
     expect(letters[1]?.headers["riff-dead-letter-reason"]?.[0]).toMatch(/over the hop limit of 16/);
-    const listed = JSON.parse((await a.cli(["list", "-o", "json"])).stdout) as { name: string; status: string }[];
-    expect(listed.find((f) => f.name === "echo")?.status).toBe("looping");
+    // Every node shows it as looping once the node that ran it said so in its heartbeat.
+    for (const node of [a, b]) {
+      await waitFor(`${node.name} listing echo as looping`, async () => {
+        const listed = JSON.parse((await node.cli(["list", "-o", "json"])).stdout) as { name: string; status: string }[];
+        return listed.find((f) => f.name === "echo")?.status === "looping" ? true : undefined;
+      }, { timeoutMs: 10_000 });
+    }
   });
 
   it("refuses the second of two conflicting applies with RIFF_CONFLICT, never a silent overwrite", async () => {
@@ -116,16 +129,26 @@ describe("a riff cluster of two nodes on a 3-node NATS cluster", () => {
     expect((await b.cli(["topics", "delete", "numbers", "--force"])).stdout).toBe("topic/numbers deleted\n");
   });
 
+  it("gives partitions raised through one node to the groups on every node", async () => {
+    await using riff = await startRiffCluster({ servers: nats.urls, count: 2 });
+    const [a, b] = two(riff);
+    expect((await createNode(riff, a, "square", "module.exports = (x) => x ** 2\n", ["--input", "numbers", "--partitions", "2", "--min-replicas", "2"])).code).toBe(0);
+    await bothHold(a, "square");
+    expect((await b.cli(["topics", "create", "numbers", "--partitions", "4"])).stdout).toMatch(/topic\/numbers updated: 4 partition/);
+    const held = await waitFor("the 4 partitions dealt over both nodes", async () => {
+      const all = (await listNodes(a)).flatMap((n) => n.partitions.filter((p) => p.startsWith("square:")));
+      return all.length === 4 ? all.sort() : undefined;
+    }, { timeoutMs: 30_000 });
+    expect(held).toEqual(["square: numbers/0", "square: numbers/1", "square: numbers/2", "square: numbers/3"]);
+    expect((await b.cli(["publish", "--input", "numbers", "--data", "5", "--reply"])).stdout).toBe("25\n");
+  });
+
   it("hands its partitions over on riff system stop, and another node's logs follow every node", async () => {
     await using riff = await startRiffCluster({ servers: nats.urls, count: 2 });
     const [a, b] = two(riff);
     const source = "module.exports = (x) => { console.error(`handled ${x} on ${process.env.RIFF_NODE_NAME}`); return x; }\n";
     expect((await createNode(riff, a, "tell", source, ["--input", "said", "--partitions", "4", "--min-replicas", "2"])).code).toBe(0);
-    // Both nodes hold partitions of it.
-    for (;;) {
-      const { nodes } = JSON.parse((await a.cli(["nodes", "-o", "json"])).stdout) as { nodes: { partitions: string[] }[] };
-      if (nodes.filter((n) => n.partitions.some((p) => p.startsWith("tell:"))).length === 2) break;
-    }
+    await bothHold(a, "tell");
     expect((await b.cli(["system", "stop"])).code).toBe(0);
     const stoppedAt = Date.now();
     // Every key goes to node 1 at once, not after node 2's leases expire.

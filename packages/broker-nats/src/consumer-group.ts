@@ -17,6 +17,8 @@ export interface GroupTopic {
   /** Opens a feed of `partition` from `from` on; its messages carry the lease's generation and fence. */
   openFeed(partition: number, from: number, lease: Lease): PartitionFeed;
   wake(): void;
+  /** Reads the topic's record again: a partition count raised by another instance is taken. */
+  refresh(): Promise<void>;
   logger: Logger;
 }
 
@@ -83,6 +85,11 @@ export class NatsConsumerGroup extends GroupBook {
   /** The topic's partition count, as this instance knows it. */
   partitions(): number {
     return this.owner.length;
+  }
+
+  /** Looks at the topic's record again (its partitions may have been raised elsewhere). */
+  refreshTopic(): Promise<void> {
+    return this.topic.refresh();
   }
 
   get topicName(): string {

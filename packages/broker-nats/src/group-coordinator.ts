@@ -52,6 +52,8 @@ export interface CoordinatorOptions {
 }
 
 const SEP = "\u0000";
+/** How often a topic with members here is read again, for partitions raised elsewhere. */
+const TOPIC_REFRESH_MS = 5000;
 
 /**
  * Consumer groups across riff instances (nats.md §2). Each instance says, by heartbeat, in which
@@ -89,6 +91,8 @@ export class GroupCoordinator {
     this.timers = [
       setInterval(() => this.claimRound(), this.o.timing.claimMs),
       setInterval(() => void this.renewRound(), this.o.timing.renewMs),
+      // Partitions raised through another instance: its groups here see them within this.
+      setInterval(() => void this.refreshRound(), TOPIC_REFRESH_MS),
     ];
     for (const t of this.timers) t.unref();
   }
@@ -204,6 +208,13 @@ export class GroupCoordinator {
     const released = claim.lease.release().catch((err: unknown) => this.o.logger.debug("releasing a lease failed", { err: String(err) }));
     g.drop(p, "handed over");
     await released;
+  }
+
+  private async refreshRound(): Promise<void> {
+    const topics = new Map([...this.groups.values()].map((g) => [g.topicName, g] as const));
+    for (const g of topics.values()) {
+      await g.refreshTopic().catch((err: unknown) => this.o.logger.debug("reading a topic's record failed", { topic: g.topicName, err: String(err) }));
+    }
   }
 
   private async renewRound(): Promise<void> {

@@ -249,6 +249,12 @@ export class NatsTopic implements GroupTopic {
     await this.ctx.offsets.deleteGroup(this.name, group);
   }
 
+  /** Takes a partition count raised by another instance, from the topic's record. */
+  async refresh(): Promise<void> {
+    const info = await this.ctx.meta.getTopic(this.name);
+    if (info !== undefined && info.partitions > this.info.partitions) this.setPartitions(info);
+  }
+
   /** Takes the raised partition count and lets every group adopt the new partitions. */
   setPartitions(info: TopicInfo): void {
     this.info = info;
