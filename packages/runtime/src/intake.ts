@@ -1,4 +1,8 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "@riff/core";
+
+/** Wait before a failed read of an input joins its group again. */
+const REJOIN_MS = 1000;
 import type { Broker, GroupConsumer, StoredMessage } from "@riff/broker";
 
 /** What an {@link Intake} needs from its runner. */
@@ -48,17 +52,26 @@ export class Intake {
       return false;
     }
     const m: Membership = { consumers: new Map(), loops: [], draining: false };
-    for (const input of this.o.inputs) {
-      const consumer = this.o.broker.consume(input, this.o.name, { signal: this.o.signal, weight });
-      m.consumers.set(input, consumer);
-      m.loops.push(
-        this.read(consumer, m).catch((err: unknown) => {
-          if (!this.o.signal.aborted) this.o.logger.error("dispatch loop failed", { input, err: String(err) });
-        }),
-      );
-    }
+    for (const input of this.o.inputs) this.consume(input, m, weight);
     this.membership = m;
     return true;
+  }
+
+  /**
+   * Joins `input`'s group and reads it. A read that fails (the broker gave up on it) leaves the
+   * group; it is joined again after a wait, for as long as this membership lasts.
+   */
+  private consume(input: string, m: Membership, weight: number): void {
+    const consumer = this.o.broker.consume(input, this.o.name, { signal: this.o.signal, weight });
+    m.consumers.set(input, consumer);
+    m.loops.push(
+      this.read(consumer, m).catch(async (err: unknown) => {
+        if (this.o.signal.aborted || m.draining) return;
+        this.o.logger.error("reading an input failed; joining its group again", { input, err: String(err), retryInMs: REJOIN_MS });
+        await sleep(REJOIN_MS, undefined, { signal: this.o.signal }).catch(() => undefined);
+        if (!this.o.signal.aborted && !m.draining && this.membership === m) this.consume(input, m, weight);
+      }),
+    );
   }
 
   /**
@@ -74,6 +87,7 @@ export class Intake {
     this.room();
     await drain();
     await Promise.all([...m.consumers.values()].map((c) => c.close()));
+    // No loop is added once draining: a failed read does not join again.
     await Promise.all(m.loops);
   }
 

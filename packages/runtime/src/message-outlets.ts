@@ -49,6 +49,8 @@ export function replyAddressOf(message: StoredMessage): ReplyAddress | undefined
  */
 export class MessageOutlets {
   private readonly streams = new Map<Replica, StreamHandle>();
+  /** The stream outputs being published, in order. */
+  private streamOutputs: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: OutletOptions) {}
 
@@ -188,9 +190,13 @@ export class MessageOutlets {
       this.o.log(this.o.name, "a stream output was dropped: the function has no output topic");
       return;
     }
-    this.o.broker.publish(output, { headers, payload }).catch((err: unknown) => {
-      this.o.log(this.o.name, `publishing a stream output to '${output}' failed: ${String(err)}`);
-    });
+    // One after another, each until it is stored (or will never be), so the outputs keep
+    // their order and one lost while NATS is away is sent again.
+    this.streamOutputs = this.streamOutputs
+      .then(() => this.persistently(() => this.o.broker.publish(output, { headers, payload }), () => false))
+      .catch((err: unknown) => {
+        if (!this.o.signal.aborted) this.o.log(this.o.name, `publishing a stream output to '${output}' failed: ${String(err)}`);
+      });
   }
 }
 
