@@ -1,7 +1,8 @@
 import { createServer, type Server } from "node:http";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { DEAD_LETTER_TOPIC, RiffError, type Logger } from "@riff/core";
+import { DEAD_LETTER_TOPIC, RiffError, toRiffError, type Logger } from "@riff/core";
+import type { Broker } from "@riff/broker";
 import { createGateway, ReplyHub, sendJson } from "@riff/gateway";
 import { builtinInvokers, detectSandbox } from "@riff/runtime";
 import { createAdminApi } from "./admin-api.js";
@@ -81,8 +82,7 @@ export class Daemon {
     const mode = this.options.cluster === undefined ? await localMode(modeOptions) : await clusterMode(modeOptions);
     this.mode = mode;
     const { broker } = mode;
-    // The dead-letter topic always exists, so it can be watched before anything lands in it.
-    await broker.ensureTopic(DEAD_LETTER_TOPIC);
+    await ensureDeadLetters(broker, this.logger);
     const sandbox = await detectSandbox(this.options.sandbox, home).catch((err: unknown) => {
       throw new RiffError("RIFF_INVALID_ARGUMENT", `--sandbox bwrap: bubblewrap cannot run here: ${(err as Error).message}`, {
         hint: "install it (apt-get install bubblewrap), or start with --sandbox auto or none",
@@ -186,6 +186,21 @@ export class Daemon {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
+  }
+}
+
+/**
+ * The dead-letter topic always exists, so it can be watched before anything lands in it. It is
+ * riff's own: if its record was lost (NATS) while its stream holds dead letters, riff takes it
+ * back from the stream itself rather than refusing to start.
+ */
+async function ensureDeadLetters(broker: Broker, logger: Logger): Promise<void> {
+  try {
+    await broker.ensureTopic(DEAD_LETTER_TOPIC);
+  } catch (err) {
+    if (toRiffError(err).code !== "RIFF_TOPIC_UNRECORDED" || broker.recoverTopic === undefined) throw err;
+    logger.warn(`the record of topic '${DEAD_LETTER_TOPIC}' was lost; taking it back from its stream`, { err: String(err) });
+    await broker.recoverTopic(DEAD_LETTER_TOPIC);
   }
 }
 

@@ -19,11 +19,13 @@ export function withinTimeout<T>(work: Promise<T>, ms: number, expired: () => Ri
 
 /**
  * Whether a failed write may succeed if tried again: riff's own failures (a full disk, a broker
- * that is stopping or away) may pass; a refused message (too large, a topic deleted) never will.
+ * that is stopping or away, a topic whose record was lost) may pass; a refused message (too
+ * large, a topic deleted) never will.
  */
 export function isTransient(err: unknown): boolean {
   const e = toRiffError(err);
-  return e.kind === "system" || e.code === "RIFF_STORAGE_FULL" || e.code === "RIFF_BROKER_UNAVAILABLE";
+  // A topic whose record was lost comes back with `riff topics recover`: its results wait.
+  return e.kind === "system" || e.code === "RIFF_STORAGE_FULL" || e.code === "RIFF_BROKER_UNAVAILABLE" || e.code === "RIFF_TOPIC_UNRECORDED";
 }
 
 /**
