@@ -149,11 +149,8 @@ describe("riff when NATS fails", () => {
     await deploy(riff, a);
     const down = nats.servers[2];
     await down?.kill("SIGKILL");
-    console.log("killed", Date.now());
     const c = await riff.add();
-    console.log("added", Date.now());
     const sent = await postMessages({ urls: () => [c.url], topic: "work", from: 0, to: 50, concurrency: 4 });
-    console.log("sent", Date.now(), sent.acked.size, [...sent.statuses]);
     expect(sent.acked.size).toBe(50);
     await readRecords(c, "records", (rs) => [...sent.acked].every((id) => rs.some((r) => r.id === id))).records;
     await down?.restart();
