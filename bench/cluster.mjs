@@ -11,6 +11,10 @@
 // previous one's work. The cluster's load is split over its two nodes: two wrk processes at
 // once, 8 connections each, rates added, latencies the worse of the two.
 //
+// The cluster's /messages is also set against NATS alone on the same 3 servers (bench/nats-bare.mjs):
+// 16 publishers each awaiting its PubAck while consumers read every message, nothing of riff in
+// the way, in the same interleaved rounds. That is the ceiling the cluster case works under.
+//
 // Takeover: with a light /messages load to node 1 feeding a recording function (4 partitions, a
 // replica on each node), node 2 is killed with SIGKILL; the time is from the kill until node 1
 // processes a message on a partition node 2 held, as the function itself stamps it. Node 2 is
@@ -32,6 +36,7 @@ import { partitionForKey } from "@riff/broker";
 import { startTestNatsCluster } from "../packages/broker-nats/dist/nats-cluster.test-util.js";
 import { startTestNatsServer } from "../packages/broker-nats/dist/nats-server.test-util.js";
 import { admin, RIFF, requireWrk, until, wrk } from "./lib.mjs";
+import { natsPublishConsume } from "./nats-bare.mjs";
 import { summary } from "./rounds.mjs";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -496,9 +501,11 @@ try {
   };
   const cases = [];
   for (const path of ["requests", "messages"]) for (const setup of Object.keys(setups)) cases.push({ name: `${setup} /${path}`, setup, path });
+  // The ceiling: the cluster's own NATS servers with nothing of riff, at the same concurrency.
+  cases.push({ name: "nats_r3_alone /messages", measure: () => natsPublishConsume({ url: nats.url, replicas: 3, partitions: PARTITIONS, inFlight: CONNECTIONS, seconds: SECONDS }) });
 
   progress(`warm-up: 2 s of /requests and /messages on each set-up`);
-  for (const c of cases) {
+  for (const c of cases.filter((c) => c.measure === undefined)) {
     const s = setups[c.setup];
     await Promise.all(s.urls().map((u) => wrk(`${u}/${c.path}/numbers`, { connections: CONNECTIONS / s.urls().length, seconds: 2 })));
     if (c.path === "messages") await drain(`warm-up ${c.name}`, s.drainVia);
@@ -510,7 +517,7 @@ try {
     const order = cases.map((_, i) => cases[(i + r) % cases.length]);
     for (const c of order) {
       const s = setups[c.setup];
-      const result = await wrkRound(s.urls(), `/${c.path}/numbers`);
+      const result = c.measure !== undefined ? { ...(await c.measure()), max_us: 0, per_node_rps: [] } : await wrkRound(s.urls(), `/${c.path}/numbers`);
       if (c.path === "messages") result.drain_ms = await drain(`round ${r + 1} ${c.name}`, s.drainVia);
       result.loadavg_1m = Number(loadavg()[0].toFixed(2));
       results[c.name].push(result);
@@ -554,6 +561,7 @@ const f0 = (x) => (x === null ? "-" : x.toFixed(0));
 const ratioOf = (a, b) => Number((a / b).toFixed(3));
 console.log(`riff cluster benchmark: ${ROUNDS} interleaved rounds of ${SECONDS} s per case, wrk ${CONNECTIONS} connections (cluster: 2 × ${CONNECTIONS / 2}, one wrk per node); node x ** 2, ${PARTITIONS} partitions`);
 console.log(`nats R1 case: ${R1_MODE === "cluster" ? "--cluster <one server> --replicas 1" : "--broker nats://<one private server>"}; cluster case: 2 riff nodes on 3 NATS servers, topic 'numbers' R${clusterReplicas.topic}${clusterReplicas.topic === 3 ? "" : " (NOT R3: see anomalies)"}`);
+console.log(`nats_r3_alone: no riff and no HTTP; ${CONNECTIONS} publishers each awaiting its PubAck, and a consumer per stream, on the cluster case's 3 NATS servers (R3): the ceiling for its /messages`);
 console.log("case                     req/s min   median      max   ×embedded   p50 ms   p99 ms   errors");
 for (const name of Object.keys(results)) {
   const s = rate(name);
@@ -577,6 +585,8 @@ const ratios = {
   cluster_messages: ratioOf(m("cluster /messages"), m("embedded /messages")),
   r1_requests: ratioOf(m("nats_r1 /requests"), m("embedded /requests")),
   r1_messages: ratioOf(m("nats_r1 /messages"), m("embedded /messages")),
+  nats_r3_alone: ratioOf(m("nats_r3_alone /messages"), m("embedded /messages")),
+  cluster_messages_of_nats_r3_alone: ratioOf(m("cluster /messages"), m("nats_r3_alone /messages")),
 };
 const p99 = {
   requests: med("cluster /requests", "p99_us") / 1000,
@@ -587,7 +597,7 @@ const json = {
   rounds: ROUNDS,
   r1_mode: R1_MODE,
   requests_rps: { embedded: Math.round(m("embedded /requests")), nats_r1: Math.round(m("nats_r1 /requests")), cluster: Math.round(m("cluster /requests")) },
-  messages_rps: { embedded: Math.round(m("embedded /messages")), nats_r1: Math.round(m("nats_r1 /messages")), cluster: Math.round(m("cluster /messages")) },
+  messages_rps: { embedded: Math.round(m("embedded /messages")), nats_r1: Math.round(m("nats_r1 /messages")), cluster: Math.round(m("cluster /messages")), nats_r3_alone: Math.round(m("nats_r3_alone /messages")) },
   ratios,
   cluster_topic_replicas: clusterReplicas.topic,
   cluster_broker_default_replicas: clusterReplicas.broker,

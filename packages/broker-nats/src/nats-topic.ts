@@ -106,6 +106,7 @@ export class NatsTopic implements GroupTopic {
         readAhead: this.ctx.readAhead,
         onData: () => this.wake(),
         knownEnd: () => this.knownEnd(partition),
+        observe: (end) => this.observe(partition, end),
         logger: this.logger,
       },
       from,

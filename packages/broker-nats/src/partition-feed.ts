@@ -19,6 +19,8 @@ export interface FeedTarget {
   onData(): void;
   /** The end offset of the partition as this instance last knew it (to notice a stalled read). */
   knownEnd(): number;
+  /** Called with an end offset that a delivered message proves, so commits up to it need no look at the server. */
+  observe(end: number): void;
   logger: Logger;
 }
 
@@ -135,6 +137,7 @@ export class PartitionFeed {
         t.logger.warn("retention deleted messages the group had not read", { partition: t.partition, from: this.next, resumedAt: message.offset });
       }
       this.next = message.offset + 1;
+      t.observe(this.next);
       this.lastArrival = performance.now();
       if (lease !== undefined) message.lease = lease;
       this.buffer.push(message);
