@@ -1,10 +1,11 @@
+import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deployNode } from "./helpers/functions.js";
-import { cli, startRiff, type RiffFixture } from "./helpers/riff.js";
+import { cli, RIFF_BIN, startRiff, type RiffFixture } from "./helpers/riff.js";
 
 const STACK = /\n\s+at .+:\d+:\d+/;
 
@@ -158,6 +159,35 @@ describe("the CLI's errors", () => {
     expect(long.code).toBe(1);
     expect(long.stderr).toContain("--timeout 30d: wait from 1ms to 24d");
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("topics recover wants a name or --all, and says the embedded broker has nothing to recover", async () => {
+    const neither = await riff.cli(["topics", "recover"]);
+    expect(neither.code).toBe(1);
+    expect(neither.stderr).toContain("which topic? name one, or pass --all");
+    const all = await riff.cli(["topics", "recover", "--all"]);
+    expect(all.code).toBe(1);
+    expect(all.stderr).toContain("the embedded broker keeps no record apart from its topics");
+    expect(all.stderr).not.toMatch(STACK);
+  });
+
+  it("says plainly that the daemon went away under a following tail: no stack, no 'bug'", async () => {
+    await using own = await startRiff();
+    expect((await own.cli(["topics", "create", "followed"])).code).toBe(0);
+    const tail = spawn(process.execPath, [RIFF_BIN, "topics", "tail", "followed", "-f"], { env: { ...process.env, RIFF_HOME: own.home }, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    tail.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+    const exited = new Promise<number | null>((resolve) => tail.once("exit", resolve));
+    // The tail is following once the message published now reaches it.
+    const reached = new Promise<void>((resolve) => tail.stdout.once("data", () => resolve()));
+    expect((await own.cli(["publish", "--input", "followed", "--data", "hello"])).code).toBe(0);
+    await reached;
+    own.kill();
+    expect(await exited).toBe(1);
+    expect(stderr).toContain(`Error: the connection to riff (home ${own.home}) broke before its answer ended`);
+    expect(stderr).toContain("riff system status");
+    expect(stderr).not.toContain("This is a bug");
+    expect(stderr).not.toMatch(STACK);
   });
 
   it("has --help with an example on every command", async () => {

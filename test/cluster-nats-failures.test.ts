@@ -133,8 +133,13 @@ describe("riff when NATS fails", () => {
       expect(created.stderr).toMatch(/topic 'work' has no record in riff, but its streams hold \d+ messages/);
       expect(created.stderr).toContain("riff topics recover work");
       expect(log(b)).toContain("\"code\":\"RIFF_TOPIC_UNRECORDED\"");
+      // `riff list` names what lost its record: the input, and the output the recorder writes.
+      expect((await b.cli(["list"])).stderr).toMatch(/warning: riff lost the record of topic 'records', 'work' \(\d+ messages kept in NATS\).*riff topics recover --all/);
       expect((await b.cli(["topics", "recover", "work"])).stdout).toMatch(/topic\/work recovered: 4 partition\(s\)/);
       expect(await streams()).toEqual(before);
+      expect((await b.cli(["list"])).stderr).toMatch(/warning: riff lost the record of topic 'records' \(/);
+      expect((await b.cli(["topics", "recover", "--all"])).stdout).toMatch(/^topic\/records recovered: /);
+      expect((await b.cli(["list"])).stderr).not.toContain("warning");
       const records = await readRecords(a, "records", (rs) => [...first.acked, ...more.acked].every((id) => rs.some((r) => r.id === id))).records;
       expect(records.length).toBeGreaterThanOrEqual(60);
     } finally {

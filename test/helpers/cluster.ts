@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { onTestFinished } from "vitest";
 import type { NetworkTopology } from "./netns.js";
 import { cli, RIFF_BIN, type CliResult } from "./riff.js";
 
@@ -75,6 +76,12 @@ export async function startRiffCluster(o: { servers: string[]; count: number; to
     },
   };
   liveClusters.add(cluster);
+  // The homes outlive the nodes' stop, to the test's end: its outcome decides whether their
+  // logs are kept (a thrown assertion disposes of the cluster before the test is known failed).
+  onTestFinished(({ task }) => {
+    if (task.result?.state === "fail") keepLogs(cluster);
+    for (const n of nodes) rmSync(n.home, { recursive: true, force: true });
+  });
   try {
     for (let k = 1; k <= o.count; k++) {
       const node = o.topology?.nodes[k - 1];
@@ -163,7 +170,6 @@ async function stopNode(n: RiffNode): Promise<void> {
   } catch {
     // already gone
   }
-  rmSync(n.home, { recursive: true, force: true });
 }
 
 /** What a recording function says about each message it handled. */
@@ -330,21 +336,17 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 }
 
 /**
- * Runs `body`; if it throws, copies every node's `daemon.log` out of its home (which the
- * cluster's disposal removes) into a kept folder named in the rethrown error.
+ * Copies the nodes' daemon.log files where a failed test leaves them, and says where: the
+ * homes go with the cluster, and a failure (a timeout too) is read from these logs.
  */
-export async function keepLogsOnFailure<T>(riff: RiffCluster, body: () => Promise<T>): Promise<T> {
-  try {
-    return await body();
-  } catch (err) {
-    const kept = mkdtempSync(join(tmpdir(), `riff-${riff.name}-logs-`));
-    for (const n of riff.nodes) {
-      try {
-        cpSync(join(n.home, "daemon.log"), join(kept, `${n.name}.daemon.log`));
-      } catch {
-        // This node wrote no log (it never started).
-      }
+function keepLogs(riff: RiffCluster): void {
+  const kept = mkdtempSync(join(tmpdir(), `riff-${riff.name}-logs-`));
+  for (const n of riff.nodes) {
+    try {
+      cpSync(join(n.home, "daemon.log"), join(kept, `${n.name}.daemon.log`));
+    } catch {
+      // This node wrote no log (it never started).
     }
-    throw new Error(`${(err as Error).message}\n(the nodes' daemon.log files are kept in ${kept})`, { cause: err });
   }
+  console.error(`riff cluster ${riff.name}: the test failed; its nodes' daemon.log files are kept in ${kept}`);
 }

@@ -1,3 +1,5 @@
+import { isValidName } from "@riff/core";
+
 /**
  * Where riff keeps things on the NATS server, all under one prefix. Topic names are DNS-1123
  * labels (no '.', '_', '*' or '>'), so they are safe as subject tokens and inside stream names,
@@ -12,6 +14,10 @@ export interface NatsNames {
   topicSubjects(topic: string): string;
   /** The partition whose stream `stream` is, if it is one of `topic`'s. */
   partitionOf(topic: string, stream: string): number | undefined;
+  /** The topic and partition whose stream `stream` is, if it is a topic's under this prefix. */
+  topicOf(stream: string): { topic: string; partition: number } | undefined;
+  /** A wildcard matching the subjects of every topic's partitions under this prefix. */
+  readonly allTopicSubjects: string;
   /** The KV bucket holding topic settings. */
   readonly bucket: string;
   /** The KV bucket holding consumer groups' committed offsets. */
@@ -35,6 +41,12 @@ export function natsNames(prefix: string): NatsNames {
       const rest = stream.slice(base.length);
       return stream.startsWith(base) && /^(0|[1-9]\d{0,5})$/.test(rest) ? Number(rest) : undefined;
     },
+    topicOf(stream) {
+      const m = stream.startsWith(`${prefix}_`) ? /^(.+)_(0|[1-9]\d{0,5})$/.exec(stream.slice(prefix.length + 1)) : null;
+      const topic = m?.[1];
+      return topic === undefined || !isValidName(topic) ? undefined : { topic, partition: Number(m?.[2]) };
+    },
+    allTopicSubjects: `${prefix}.*.*`,
     bucket: `${prefix}_meta`,
     offsets: `${prefix}_offsets`,
     leases: `${prefix}_leases`,

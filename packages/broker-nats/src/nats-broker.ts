@@ -13,6 +13,7 @@ import type {
   TopicConfig,
   TopicDescription,
   TopicInfo,
+  UnrecordedTopic,
 } from "@riff/broker";
 import { nuid } from "nats";
 import { checkReadArgs } from "@riff/broker/kit";
@@ -192,6 +193,10 @@ export class NatsBroker implements Broker, AsyncDisposable {
    */
   async recoverTopic(name: string): Promise<TopicInfo> {
     return this.catalog().recover(name);
+  }
+
+  async unrecordedTopics(): Promise<UnrecordedTopic[]> {
+    return this.catalog().unrecorded();
   }
 
   publish(topic: string, message: PublishMessage): Promise<Position> {

@@ -104,6 +104,17 @@ export class PartitionStreams {
     return Array.from({ length: out.length }, (_, p) => out[p]);
   }
 
+  /** Every topic's streams under this prefix that hold messages, by topic (in partition order), in one listing. */
+  async heldByTopic(): Promise<Map<string, HeldStream[]>> {
+    const found = new Map<string, { partition: number; stream: HeldStream }[]>();
+    for await (const si of this.jsm.streams.list(this.names.allTopicSubjects)) {
+      const of = this.names.topicOf(si.config.name);
+      if (of === undefined || si.state.messages === 0) continue;
+      found.set(of.topic, [...(found.get(of.topic) ?? []), { partition: of.partition, stream: { name: si.config.name, messages: si.state.messages } }]);
+    }
+    return new Map([...found].map(([topic, list]) => [topic, list.sort((a, b) => a.partition - b.partition).map((x) => x.stream)]));
+  }
+
   /** The topic's streams that hold messages, with how many. */
   async held(topic: string): Promise<HeldStream[]> {
     return (await this.existing(topic))

@@ -1,6 +1,6 @@
 import type { Logger } from "@riff/core";
 import { RiffError, assertValidName, isValidName } from "@riff/core";
-import type { TopicConfig, TopicInfo } from "@riff/broker";
+import type { TopicConfig, TopicInfo, UnrecordedTopic } from "@riff/broker";
 import { REPLICA_COUNTS, checkPartitions } from "@riff/broker/kit";
 import { describeCluster } from "./cluster.js";
 import {
@@ -170,6 +170,17 @@ export class TopicCatalog {
     const messages = found.reduce((sum, si) => sum + (si?.state.messages ?? 0), 0);
     this.logger.info("topic recovered from its streams", { ...info, messages });
     return { ...info };
+  }
+
+  /**
+   * The topics whose streams hold messages while riff has no record of them (the KV bucket was
+   * lost): each would be refused with RIFF_TOPIC_UNRECORDED until recovered or deleted.
+   */
+  async unrecorded(): Promise<UnrecordedTopic[]> {
+    const { meta, streams } = this.live();
+    const [held, recorded] = await Promise.all([streams.heldByTopic(), meta.listTopics()]);
+    for (const info of recorded) held.delete(info.name);
+    return [...held].map(([name, list]) => ({ name, streams: list, messages: list.reduce((sum, s) => sum + s.messages, 0) })).sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /** The topic, from this instance's cache or else the KV bucket (another instance made it). */

@@ -97,6 +97,14 @@ export interface GroupLag {
   lag: number;
 }
 
+/** A topic whose messages a broker stores while its settings are lost (see `recoverTopic`). */
+export interface UnrecordedTopic {
+  name: string;
+  /** The storage holding its messages (NATS streams), with how many each holds. */
+  streams: { name: string; messages: number }[];
+  messages: number;
+}
+
 /** Everything `riff topics describe` shows. */
 export interface TopicDescription extends TopicInfo {
   offsets: PartitionOffsets[];
@@ -178,6 +186,8 @@ export interface Broker {
    * RIFF_TOPIC_UNRECORDED, whose hint names this (`riff topics recover NAME`).
    */
   recoverTopic?(name: string): Promise<TopicInfo>;
+  /** The topics stored with no settings (those `recoverTopic` takes back); with it, and only there. */
+  unrecordedTopics?(): Promise<UnrecordedTopic[]>;
 
   /** Resolves once the message is durable per the topic's durability mode. */
   publish(topic: string, message: PublishMessage): Promise<Position>;

@@ -27,6 +27,19 @@ function notRunning(home: string): RiffError {
   });
 }
 
+/**
+ * The connection to the daemon broke once made (it stopped, restarted or was killed during the
+ * answer, say under `riff topics tail -f`): Node's fetch says only "terminated" or "fetch
+ * failed", which is no bug of riff's. Undefined for any other error.
+ */
+export function lostDaemon(home: string, err: unknown): RiffError | undefined {
+  if (!(err instanceof TypeError) || (err.message !== "terminated" && err.message !== "fetch failed")) return undefined;
+  const code = (err as { cause?: { code?: unknown } }).cause?.code;
+  return new RiffError("RIFF_DAEMON_UNREACHABLE", `the connection to riff (home ${home}) broke before its answer ended${typeof code === "string" ? ` (${code})` : ""}: the daemon stopped, restarted or was killed`, {
+    hint: "`riff system status` says whether it runs; its log is daemon.log in the home",
+  });
+}
+
 /** Reads `daemon.json`, or undefined when no daemon was started in this home. */
 export function readDaemonInfo(home: string): DaemonInfo | undefined {
   try {

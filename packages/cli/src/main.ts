@@ -27,10 +27,14 @@ type Action = (home: string, ...args: never[]) => Promise<void>;
 function run<A extends unknown[]>(load: () => Promise<(home: string, ...args: A) => Promise<void>>) {
   return async (...args: unknown[]) => {
     const command = args.at(-1) as Command;
-    const { resolveHome } = await import("./client.js");
+    const { lostDaemon, resolveHome } = await import("./client.js");
     const home = resolveHome(command.optsWithGlobals<{ home?: string }>().home);
     const fn = await load();
-    await (fn as unknown as Action)(home, ...(args.slice(0, -1) as never[]));
+    try {
+      await (fn as unknown as Action)(home, ...(args.slice(0, -1) as never[]));
+    } catch (err) {
+      throw lostDaemon(home, err) ?? err;
+    }
   };
 }
 
@@ -300,9 +304,10 @@ example(
   "riff topics delete numbers",
 );
 example(
-  topics.command("recover").description("take back a topic whose messages are on NATS but whose record riff lost (RIFF_TOPIC_UNRECORDED)").argument("<name>", "topic name")
-    .action(run(async () => async (home: string, name: string) => (await import("./commands/inspect.js")).topics.recover(home, name))),
-  "riff topics recover numbers",
+  topics.command("recover").description("take back a topic whose messages are on NATS but whose record riff lost (RIFF_TOPIC_UNRECORDED)").argument("[name]", "topic name")
+    .option("--all", "every topic whose record was lost (riff list names them)")
+    .action(run(async () => async (home: string, name: string | undefined, o: { all?: boolean }) => (await import("./commands/inspect.js")).topics.recover(home, name, o.all === true))),
+  "riff topics recover numbers\n  riff topics recover --all      # every topic riff list says lost its record",
 );
 
 // `riff ... | head` closes the pipe early: that is the reader's choice, not an error to report.

@@ -39,6 +39,7 @@ export const ErrorCodes = {
   RIFF_REPLICA_LOST: { kind: "user", status: 502 },
   RIFF_FUNCTION_STARTUP_FAILED: { kind: "user", status: 502 },
   RIFF_DAEMON_NOT_RUNNING: { kind: "user", status: 503 },
+  RIFF_DAEMON_UNREACHABLE: { kind: "user", status: 503 },
   RIFF_BROKER_UNAVAILABLE: { kind: "user", status: 503 },
   RIFF_DAEMON_ALREADY_RUNNING: { kind: "user", status: 409 },
   RIFF_PORT_IN_USE: { kind: "user", status: 409 },

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { assertValidName, RiffError, toRiffError, type Logger } from "@riff/core";
-import type { Broker, TopicConfig } from "@riff/broker";
+import type { Broker, TopicConfig, TopicInfo } from "@riff/broker";
 import { functionNotFound, reconcileTopic, type ApplyResult, type Deployer, type FunctionCatalog, type InvokerRegistry, type Scaler } from "@riff/controller";
 import { readBody, sendError, sendJson } from "@riff/gateway";
 import { resolveDocuments, type SourceDocument } from "./documents.js";
@@ -36,7 +36,8 @@ export interface AdminApiOptions {
   /** Extra routes of a mode (the cluster's `nodes`). */
   routes?: Route[];
   /** What is wrong now, for `riff list` to say (NATS unreachable). */
-  warnings?: () => string[];
+  /** Said with `riff list`: what needs the user (NATS away, topics whose record was lost). */
+  warnings?: () => Promise<string[]>;
 }
 
 /**
@@ -116,7 +117,7 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
       await o.invokers.delete(name ?? "", users);
       sendJson(res, 200, { deleted: [`invoker/${name ?? ""}`] });
     }],
-    ["GET", /^functions$/, async (_q, res) => sendJson(res, 200, { functions: await o.views.list(), warnings: o.warnings?.() ?? [] })],
+    ["GET", /^functions$/, async (_q, res) => sendJson(res, 200, { functions: await o.views.list(), warnings: (await o.warnings?.()) ?? [] })],
     ["GET", /^functions\/([^/]+)$/, async (_q, res, [name]) => {
       const detail = await o.views.get(name ?? "");
       if (detail === undefined) throw functionNotFound(name ?? "");
@@ -170,13 +171,13 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
       await tailTopic(o.broker, topic, { from: parseTailFrom(query.get("from")), count: Number.isFinite(count) ? count : DEFAULT_TAIL_COUNT, follow: query.get("follow") === "true" }, res, closed.signal);
     }],
     ["GET", /^topics\/([^/]+)$/, async (_q, res, [name]) => sendJson(res, 200, await o.broker.describeTopic(name ?? ""))],
-    ["POST", /^topics\/([^/]+)\/recover$/, async (_q, res, [name]) => {
-      if (o.broker.recoverTopic === undefined) {
-        throw new RiffError("RIFF_INVALID_ARGUMENT", "the embedded broker keeps no record apart from its topics: there is nothing to recover", {
-          hint: "`riff topics recover` is for topics on NATS whose record was lost (RIFF_TOPIC_UNRECORDED)",
-        });
-      }
-      sendJson(res, 200, await o.broker.recoverTopic(name ?? ""));
+    ["POST", /^topics\/([^/]+)\/recover$/, async (_q, res, [name]) => sendJson(res, 200, await recovering(o.broker).recoverTopic(name ?? ""))],
+    // Every topic whose record was lost, in one go (`riff topics recover --all`).
+    ["POST", /^topics\/recover$/, async (_q, res) => {
+      const broker = recovering(o.broker);
+      const recovered: TopicInfo[] = [];
+      for (const t of await broker.unrecordedTopics()) recovered.push(await broker.recoverTopic(t.name));
+      sendJson(res, 200, { recovered });
     }],
     ["DELETE", /^topics\/([^/]+)$/, async (_q, res, [name], query) => {
       const topic = name ?? "";
@@ -224,4 +225,15 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
     });
     return true;
   };
+}
+
+/** The broker's recovery calls; the embedded broker has none (its topic file holds both). */
+function recovering(broker: Broker): Required<Pick<Broker, "recoverTopic" | "unrecordedTopics">> {
+  const { recoverTopic, unrecordedTopics } = broker;
+  if (recoverTopic === undefined || unrecordedTopics === undefined) {
+    throw new RiffError("RIFF_INVALID_ARGUMENT", "the embedded broker keeps no record apart from its topics: there is nothing to recover", {
+      hint: "`riff topics recover` is for topics on NATS whose record was lost (RIFF_TOPIC_UNRECORDED)",
+    });
+  }
+  return { recoverTopic: recoverTopic.bind(broker), unrecordedTopics: unrecordedTopics.bind(broker) };
 }

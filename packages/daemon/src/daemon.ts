@@ -129,7 +129,7 @@ export class Daemon {
       invokers: parts.invokers,
       scaler: parts.scaler,
       routes: mode.routes(),
-      warnings: () => mode.warnings(),
+      warnings: async () => [...mode.warnings(), ...(await unrecordedWarnings(broker))],
     });
     const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
       if (gateway(req, res) || admin(req, res)) return;
@@ -202,6 +202,22 @@ async function ensureDeadLetters(broker: Broker, logger: Logger): Promise<void> 
     logger.warn(`the record of topic '${DEAD_LETTER_TOPIC}' was lost; taking it back from its stream`, { err: String(err) });
     await broker.recoverTopic(DEAD_LETTER_TOPIC);
   }
+}
+
+/**
+ * A topic whose record was lost keeps its messages, but a process that did not have it open
+ * refuses it (RIFF_TOPIC_UNRECORDED): it neither reads it nor stores results in it, which wait.
+ * Said with `riff list` until the user recovers or deletes it. When the broker cannot be asked
+ * (NATS away), the mode's own warning says so.
+ */
+async function unrecordedWarnings(broker: Broker): Promise<string[]> {
+  const topics = (await broker.unrecordedTopics?.().catch(() => [])) ?? [];
+  if (topics.length === 0) return [];
+  const names = topics.map((t) => `'${t.name}'`).join(", ");
+  const messages = topics.reduce((sum, t) => sum + t.messages, 0);
+  return [
+    `riff lost the record of topic ${names} (${messages} messages kept in NATS): riff processes started since refuse to read or write it, and results bound for it wait; take it back with: riff topics recover --all (or delete it: riff topics delete NAME)`,
+  ];
 }
 
 /** A signal that aborts once `done` resolves. */

@@ -1,4 +1,4 @@
-import { formatDuration, parseSize } from "@riff/core";
+import { formatDuration, parseSize, RiffError } from "@riff/core";
 import { DaemonClient, errorFrom } from "../client.js";
 import { flagDuration, printTable } from "../output.js";
 
@@ -136,9 +136,18 @@ export const topics = {
     const { deleted } = await new DaemonClient(home).call<{ deleted: string[] }>("DELETE", `topics/${encodeURIComponent(name)}${force ? "?force=true" : ""}`);
     for (const d of deleted) process.stdout.write(`${d} deleted\n`);
   },
-  async recover(home: string, name: string): Promise<void> {
-    const t = await new DaemonClient(home).call<TopicDescription>("POST", `topics/${encodeURIComponent(name)}/recover`);
-    process.stdout.write(`topic/${t.name} recovered: ${t.partitions} partition(s), retention ${formatDuration(t.retentionMs)} or ${t.retentionBytes} bytes, durability ${t.durability}\n`);
+  async recover(home: string, name: string | undefined, all: boolean): Promise<void> {
+    if ((name === undefined) === !all) {
+      throw new RiffError("RIFF_INVALID_ARGUMENT", name === undefined ? "which topic? name one, or pass --all" : `--all recovers every topic: leave out the name '${name}', or --all`, {
+        hint: "riff topics recover numbers   or   riff topics recover --all",
+      });
+    }
+    const client = new DaemonClient(home);
+    const recovered = name === undefined ? (await client.call<{ recovered: TopicDescription[] }>("POST", "topics/recover")).recovered : [await client.call<TopicDescription>("POST", `topics/${encodeURIComponent(name)}/recover`)];
+    if (recovered.length === 0) process.stdout.write("no topic had lost its record: nothing to recover\n");
+    for (const t of recovered) {
+      process.stdout.write(`topic/${t.name} recovered: ${t.partitions} partition(s), retention ${formatDuration(t.retentionMs)} or ${t.retentionBytes} bytes, durability ${t.durability}\n`);
+    }
   },
 };
 
