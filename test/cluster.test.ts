@@ -100,8 +100,8 @@ describe("a riff cluster of two nodes on a 3-node NATS cluster", () => {
   it("refuses the second of two conflicting applies with RIFF_CONFLICT, never a silent overwrite", async () => {
     await using riff = await startRiffCluster({ servers: nats.urls, count: 2 });
     const [a, b] = two(riff);
-    // Loading takes 1.5 s, so both applies are trying their new revision at the same time.
-    const slow = (answer: string) => `Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);\nmodule.exports = () => ${answer};\n`;
+    // Loading takes 3 s, so both applies are trying their new revision at the same time.
+    const slow = (answer: string) => `Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3000);\nmodule.exports = () => ${answer};\n`;
     expect((await createNode(riff, a, "answer", "module.exports = () => 0\n", ["--input", "questions"])).code).toBe(0);
     const dirs = ["one", "two"].map((tag) => {
       const dir = mkdtempSync(join(riff.work, `answer-${tag}-`));
@@ -109,12 +109,29 @@ describe("a riff cluster of two nodes on a 3-node NATS cluster", () => {
       writeFileSync(join(dir, "answer.yaml"), "apiVersion: projectriff.io/v1alpha1\nkind: Function\nmetadata:\n  name: answer\nspec:\n  invoker: node\n  input: questions\n  artifact: answer.js\n");
       return dir;
     });
+    // Asked all along the race, through both nodes: the loser's code must never answer.
+    const answers = new Set<string>();
+    let racing = true;
+    const asking = (async () => {
+      for (let i = 0; racing; i++) {
+        const res = await fetch(`${(i % 2 === 0 ? a : b).url}/requests/questions`, { method: "POST", body: "?" });
+        answers.add(`${res.status} ${await res.text()}`);
+      }
+    })();
     const [r1, r2] = await Promise.all([a.cli(["apply", "-f", join(dirs[0] as string, "answer.yaml")]), b.cli(["apply", "-f", join(dirs[1] as string, "answer.yaml")])]);
+    racing = false;
+    await asking;
     const outcomes = [r1, r2].map((r) => (r.code === 0 ? "applied" : /RIFF_CONFLICT|changed by someone else/.test(r.stderr) ? "conflict" : r.stderr));
     expect(outcomes.sort()).toEqual(["applied", "conflict"]);
     const winner = r1.code === 0 ? "1" : "2";
+    expect([...answers].every((answer) => answer === "200 0" || answer === `200 ${winner}`), [...answers].join(", ")).toBe(true);
     const list = JSON.parse((await b.cli(["list", "-o", "json"])).stdout) as { name: string; revision: number }[];
     expect(list.find((f) => f.name === "answer")?.revision).toBe(2);
+    // Every node rolls to the stored revision (the loser's node too), as its heartbeat says.
+    await waitFor("both nodes on revision 2", async () => {
+      const detail = JSON.parse((await a.cli(["describe", "function", "answer", "-o", "json"])).stdout) as { nodes: Record<string, { revision: number }> };
+      return Object.values(detail.nodes).map((n) => n.revision).join() === "2,2" ? true : undefined;
+    }, { timeoutMs: 60_000 });
     expect((await b.cli(["publish", "--input", "questions", "--data", "?", "--reply", "--timeout", "30s"])).stdout).toBe(`${winner}\n`);
   });
 

@@ -34,7 +34,11 @@ export interface NodeState {
 export type ClusterReplica = ReplicaSnapshot & { node: string };
 
 /** A function over every live node: replicas summed, activity the latest, failures kept. */
-export type ClusterSnapshot = RunnerSnapshot & { replicas: ClusterReplica[]; nodes: Record<string, { replicas: number; weight: number | undefined; assigned: string[] }> };
+export type ClusterSnapshot = RunnerSnapshot & {
+  replicas: ClusterReplica[];
+  /** Each node's part; `revision` is the one it runs, behind the store's for a while after an update. */
+  nodes: Record<string, { revision: number; replicas: number; weight: number | undefined; assigned: string[] }>;
+};
 
 /** Sums what each live node runs of function `name`. */
 export function aggregate(nodes: Peer<NodeState>[], name: string, revision: number): ClusterSnapshot {
@@ -59,7 +63,7 @@ export function aggregate(nodes: Peer<NodeState>[], name: string, revision: numb
     out.lastActivityAt = Math.max(out.lastActivityAt, f.lastActivityAt);
     out.assigned.push(...f.assigned);
     out.shape ??= f.shape;
-    out.nodes[id] = { replicas: f.replicas.length, weight: f.weight, assigned: f.assigned };
+    out.nodes[id] = { revision: f.revision, replicas: f.replicas.length, weight: f.weight, assigned: f.assigned };
     looping ||= f.status === "looping";
     if (f.status === "failed") {
       failed = true;

@@ -5,7 +5,6 @@ import type { FunctionCatalog } from "./catalog.js";
 import { sameSpec, sameTopology, type StoredFunction } from "./function-spec.js";
 import type { InvokerRegistry } from "./invoker-registry.js";
 import type { Membership } from "./reconcile.js";
-import type { Reconciler } from "./reconciler.js";
 import type { LocalRunnerHost } from "./runner-host.js";
 import type { ArtifactStore, ResourceStore } from "./stores.js";
 import { reconcileTopic, type ApplyResult } from "./topics.js";
@@ -27,7 +26,6 @@ export interface DeployerOptions {
   invokers: InvokerRegistry;
   artifacts: ArtifactStore;
   queue: WorkQueue;
-  reconciler: Reconciler;
   logger: Logger;
   /**
    * How this node takes part in a function it has just created: one daemon reads its inputs; a
@@ -100,14 +98,11 @@ export class Deployer {
       this.o.catalog.take({ type: "put", name: fn.name, value: fn, revision: await this.o.store.put(fn.name, fn, current?.revision ?? 0) });
       await this.o.host.trial(fn, code, await this.o.claim(fn.name));
     } else {
-      await this.o.host.trial(fn, code, undefined);
-      try {
+      // Written once a replica of the new code is ready, before it takes a message: if another
+      // node's apply wins the write, the old revision never stopped serving here.
+      await this.o.host.trial(fn, code, undefined, async () => {
         this.o.catalog.take({ type: "put", name: fn.name, value: fn, revision: await this.o.store.put(fn.name, fn, current.revision) });
-      } catch (err) {
-        // Another node's apply won: go back to what the store says.
-        void this.o.reconciler.reconcile(fn.name);
-        throw err;
-      }
+      });
     }
     await this.o.host.warm(fn.name);
     const shape = this.o.host.snapshot(fn.name)?.shape;

@@ -41,3 +41,11 @@ export function sameSpec(a: ResolvedFunction, b: ResolvedFunction): boolean {
 export function sameTopology(a: ResolvedFunction, b: ResolvedFunction): boolean {
   return a.inputs.join() === b.inputs.join() && a.output === b.output && a.ordering === b.ordering;
 }
+
+/**
+ * Whether `a` and `b` are one revision. The number alone is not enough: two applies racing
+ * from one revision both call theirs the next, and a node may hold the loser's for a moment.
+ */
+export function sameRevision(a: StoredFunction, b: StoredFunction): boolean {
+  return a.revision === b.revision && a.digest === b.digest && sameSpec(a, b);
+}

@@ -63,6 +63,13 @@ describe("reconcileFunction", () => {
     expect(reconcileFunction(local(unordered), running(fn()))[0]?.type).toBe("replace");
   });
 
+  it("rolls to the store's revision when this node runs another of the same number (a lost apply race)", () => {
+    const winner = fn({ revision: 2, digest: "two" });
+    expect(reconcileFunction(local(winner), running(fn({ revision: 2, digest: "one" })))).toEqual([{ type: "roll", fn: winner }]);
+    expect(reconcileFunction(local(winner), running(fn({ revision: 2, digest: "two", timeoutMs: 5 })))).toEqual([{ type: "roll", fn: winner }]);
+    expect(reconcileFunction(local(winner), running(fn({ revision: 2, digest: "two" })))).toEqual([]);
+  });
+
   it("follows a placement: joins with its weight, leaves when not placed, scales once per generation", () => {
     const placed: DesiredFunction = { fn: fn(), membership: { weight: 2 }, replicas: { count: 2, generation: 7 } };
     expect(reconcileFunction(placed, running(fn(), { membership: undefined }))).toEqual([

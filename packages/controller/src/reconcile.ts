@@ -1,4 +1,4 @@
-import { sameTopology, type StoredFunction } from "./function-spec.js";
+import { sameRevision, sameTopology, type StoredFunction } from "./function-spec.js";
 
 /** This node's share in reading a function's inputs: a member of its consumer groups, with a weight. */
 export interface Membership {
@@ -55,7 +55,7 @@ export function reconcileFunction(desired: DesiredFunction | undefined, observed
   if (observed === undefined) {
     actions.push({ type: "start", fn });
     membership = undefined;
-  } else if (observed.fn.revision !== fn.revision) {
+  } else if (!sameRevision(observed.fn, fn)) {
     if (sameTopology(observed.fn, fn)) actions.push({ type: "roll", fn });
     else {
       actions.push({ type: "replace", fn });

@@ -124,16 +124,24 @@ export class LocalRunnerHost {
    * take it rolls to it, and only once a replica of the new revision is ready; if none can
    * start, this rejects with the runtime's message and the old revision keeps serving. A new
    * function (or one whose topics changed) gets a new runner, reading its inputs when
-   * `membership` says so.
+   * `membership` says so. `commit` (the store's write) runs once the new revision may take
+   * over: if it fails, with its own error, nothing here changed.
    */
-  async trial(fn: StoredFunction, code: PreparedFunction, membership: Membership | undefined): Promise<void> {
+  async trial(fn: StoredFunction, code: PreparedFunction, membership: Membership | undefined, commit?: () => Promise<void>): Promise<void> {
     const e = this.entries.get(fn.name);
     if (e !== undefined && sameTopology(e.fn, fn)) {
       const old = e.fn.revision;
       const oldStarted = e.runner.snapshot().status !== "failed";
+      // The commit's own failure (a conflicting write) is passed on as it is.
+      let refused: { err: unknown } | undefined;
+      const committing = commit === undefined ? undefined : () => commit().catch((err: unknown) => {
+        refused = { err };
+        throw err;
+      });
       try {
-        await this.roll(fn, code);
+        await this.roll(fn, code, committing);
       } catch (err) {
+        if (refused !== undefined) throw refused.err;
         const kept = oldStarted ? `so revision ${old} keeps serving` : `and revision ${old} did not start either`;
         throw new RiffError("RIFF_FUNCTION_STARTUP_FAILED", `function '${fn.name}' revision ${fn.revision} failed to start, ${kept}:\n${this.userMessage(err, fn)}`, {
           hint: `fix the code, then run \`riff update -n ${fn.name}\` again; see \`riff logs -n ${fn.name}\``,
@@ -141,6 +149,7 @@ export class LocalRunnerHost {
       }
       return;
     }
+    await commit?.();
     await e?.runner.stop();
     const created = this.create(fn, code);
     if (membership !== undefined) {
@@ -186,10 +195,10 @@ export class LocalRunnerHost {
     this.o.onRemoved(name);
   }
 
-  private async roll(fn: StoredFunction, code: PreparedFunction): Promise<void> {
+  private async roll(fn: StoredFunction, code: PreparedFunction, commit?: () => Promise<void>): Promise<void> {
     const e = this.require(fn.name);
     try {
-      await e.runner.update(code, { concurrency: fn.concurrency, timeoutMs: fn.timeoutMs });
+      await e.runner.update(code, { concurrency: fn.concurrency, timeoutMs: fn.timeoutMs }, commit);
     } catch (err) {
       this.o.revisions.prune(fn.name, [e.fn.revision]);
       throw err;

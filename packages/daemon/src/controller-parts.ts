@@ -108,7 +108,6 @@ export async function wireController(o: {
     invokers,
     artifacts: stores.artifacts,
     queue,
-    reconciler,
     logger: logger.child({ component: "deployer" }),
     claim: o.placing.claim,
   });

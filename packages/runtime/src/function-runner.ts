@@ -130,10 +130,11 @@ export class FunctionRunner {
 
   /**
    * Switches to new code once a replica of it is ready; old replicas finish what they hold and
-   * stop. Rejects, with the old code still serving, when the new code cannot start.
+   * stop. Rejects, with the old code still serving, when the new code cannot start or `commit`
+   * (run just before the switch) fails.
    */
-  async update(code: PreparedFunction, settings: { concurrency: number; timeoutMs?: number | undefined }): Promise<void> {
-    await this.replicas.update(code);
+  async update(code: PreparedFunction, settings: { concurrency: number; timeoutMs?: number | undefined }, commit?: () => Promise<void>): Promise<void> {
+    await this.replicas.update(code, commit);
     this.options = { ...this.options, code, ...settings };
     // Idle time counts from the new revision: time spent broken is not time spent idle.
     this.lastActivityAt = Date.now();

@@ -68,9 +68,11 @@ export class ReplicaSet {
   /**
    * Switches to new code once one replica of it is ready; the old ones then finish what they
    * hold and stop. If the new code cannot start, this rejects and the old code keeps serving,
-   * so a broken `riff update` costs nothing but the error.
+   * so a broken `riff update` costs nothing but the error. `commit`, when given, runs between
+   * the two (the store written with compare-and-set): if it fails, the new replica is stopped
+   * and the old code keeps serving, having never handed a message to the new one.
    */
-  async update(code: PreparedFunction): Promise<void> {
+  async update(code: PreparedFunction, commit?: () => Promise<void>): Promise<void> {
     const id = this.nextId(code);
     let replica: Replica;
     try {
@@ -84,6 +86,12 @@ export class ReplicaSet {
       // The function was stopped (or deleted) while the new revision started.
       void replica.stop(0);
       throw new RiffError("RIFF_SHUTTING_DOWN", `function '${this.options.name}' stopped while revision ${code.revision} was starting`);
+    }
+    try {
+      await commit?.();
+    } catch (err) {
+      void replica.stop(0);
+      throw err;
     }
     this.options = { ...this.options, code };
     this.lastError = undefined;

@@ -30,6 +30,8 @@ interface FunctionDetail extends FunctionRow {
   decisions: { at: string; from: number; to: number; reason: string }[];
   /** In a cluster: replicas per node, and why. */
   placement?: { nodes: Record<string, number>; reason: string; at: string };
+  /** In a cluster: the revision each node runs. */
+  nodes?: Record<string, { revision: number }>;
 }
 
 /** `riff list`. */
@@ -160,6 +162,8 @@ export async function describeFunction(home: string, name: string, output: strin
   }
   const w = (s: string) => process.stdout.write(`${s}\n`);
   w(`function ${f.name} (revision ${f.revision}): ${f.status}${f.error === undefined ? "" : `\n  ${f.error}`}`);
+  const behind = Object.entries(f.nodes ?? {}).filter(([, n]) => n.revision !== f.revision);
+  if (behind.length > 0) w(`  updating: ${behind.map(([node, n]) => `${node} still runs revision ${n.revision}`).join(", ")}`);
   w(`  invoker ${f.invoker}, artifact ${f.artifact}${f.handler === undefined ? "" : `, handler ${f.handler}`}`);
   w(`  input ${f.inputs.join(", ")}${f.output === undefined ? "" : `, output ${f.output}`}, ordering ${f.ordering}, concurrency ${f.concurrency}`);
   w(`  replicas: min ${f.minReplicas}, max ${f.maxReplicas ?? "partitions"}, idle timeout ${formatDuration(f.idleTimeoutMs)}`);
