@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestNatsCluster, type TestNatsCluster } from "../packages/broker-nats/src/nats-cluster.test-util.js";
-import { doubleOwnership, listNodes, postMessages, waitFor, readRecords, recorderSource, startRiffCluster, type RiffCluster, type RiffNode, type RunRecord } from "./helpers/cluster.js";
+import { doubleOwnership, listNodes, takeovers, postMessages, waitFor, readRecords, recorderSource, startRiffCluster, type RiffCluster, type RiffNode, type RunRecord } from "./helpers/cluster.js";
 
 // Each message runs in exactly one place at a time: a partition is leased to one node, and a
 // node that loses its lease (killed, paused) stops before another takes it. Every function
@@ -87,9 +87,12 @@ describe("partition ownership across riff nodes", () => {
     });
     const acked = new Set([...before.acked, ...after.acked]);
     const records = await readRecords(a, "records", (rs) => [...acked].every((id) => rs.some((r) => r.id === id))).records;
-    const takeover = records.filter((r) => r.node === "n1" && victim.includes(r.partition) && r.start >= killedAt).map((r) => r.start - killedAt);
-    report("kill -9 of a riff node under load", acked, records, { takeoverMs: Math.min(...takeover) });
+    const takeover = takeovers(records, { victim: "n2", survivor: "n1", at: killedAt });
+    report("kill -9 of a riff node under load", acked, records, { takeoverMs: takeover.ms, takeover: takeover.perPartition });
     expect([...acked].filter((id) => !records.some((r) => r.id === id))).toEqual([]);
+    // Node 2 was running partitions when it died, and node 1 ran every one of them afterwards.
+    expect(Object.keys(takeover.perPartition).length).toBeGreaterThan(0);
+    expect(takeover.ms).toBeDefined();
     expect(doubleOwnership(records)).toEqual([]);
   });
 

@@ -278,6 +278,27 @@ export function readRecords(node: RiffNode, topic: string, done: (records: RunRe
 }
 
 /**
+ * The takeover after `victim` was lost at `at`: for each partition it held then (the node of
+ * the partition's last record before `at`; one handed over earlier is not its), how long until
+ * `survivor` ran a message of it; `ms` is the longest of those, when every partition was taken.
+ */
+export function takeovers(records: RunRecord[], o: { victim: string; survivor: string; at: number }): { perPartition: Record<string, number | undefined>; ms: number | undefined } {
+  const held = new Map<string, RunRecord>();
+  for (const r of records) {
+    const last = held.get(r.partition);
+    if (r.start < o.at && (last === undefined || r.start > last.start)) held.set(r.partition, r);
+  }
+  const perPartition: Record<string, number | undefined> = {};
+  for (const [partition, last] of [...held].sort(([a], [b]) => a.localeCompare(b))) {
+    if (last.node !== o.victim) continue;
+    const after = records.filter((r) => r.partition === partition && r.node === o.survivor && r.start >= o.at).map((r) => r.start - o.at);
+    perPartition[partition] = after.length === 0 ? undefined : Math.min(...after);
+  }
+  const times = Object.values(perPartition);
+  return { perPartition, ms: times.length > 0 && times.every((t) => t !== undefined) ? Math.max(...(times as number[])) : undefined };
+}
+
+/**
  * Checks that no partition ran on two replicas at once: per partition, records sorted by start
  * never overlap across replicas, and generations never go back. Returns the offending pairs.
  */
