@@ -17,7 +17,8 @@
 //
 // Takeover: with a light /messages load to node 1 feeding a recording function (4 partitions, a
 // replica on each node), node 2 is killed with SIGKILL; the time is from the kill until node 1
-// processes a message on a partition node 2 held, as the function itself stamps it. Node 2 is
+// processes a message on a partition node 2 held (whose last message before the kill ran on
+// node 2), as the function itself stamps it. Node 2 is
 // restarted between runs and the next run waits until it holds partitions again; if the leader
 // does not hand it any within REJOIN_TIMEOUT_MS, that is reported as an anomaly and the recorder
 // is replaced by a fresh one (new name and topics), which the leader places over both nodes.
@@ -370,6 +371,13 @@ function tailRecords(daemon, topic) {
   };
 }
 
+/** `[partition, node]` of the last record of each partition stamped before `at`, by partition. */
+function lastHolders(records, at) {
+  const last = new Map();
+  for (const r of records) if (r.t < at && (last.get(r.partition)?.t ?? -1) <= r.t) last.set(r.partition, r);
+  return [...last].sort(([a], [b]) => a.localeCompare(b)).map(([p, r]) => [p, r.node]);
+}
+
 /** Waits until `tail.records` has one matching `match`; throws (with what it saw) after `timeoutMs`. */
 async function waitRecord(tail, match, what, timeoutMs) {
   try {
@@ -385,9 +393,9 @@ async function waitRecord(tail, match, what, timeoutMs) {
 
 /** One kill -9 of node 2 under a light load to node 1 through recorder `rec`; returns the measurement. */
 async function takeoverOnce(n1, n2, k, rec) {
-  const [victim] = await spreadOver(n1, ["n2"], rec.fn);
+  const [shown] = await spreadOver(n1, ["n2"], rec.fn);
   const leader = (await nodes(n1)).find((n) => n.leader)?.name;
-  progress(`takeover ${k}: n2 holds ${rec.fn} partitions ${victim.join(", ")}; cluster leader ${leader}`);
+  progress(`takeover ${k}: riff nodes shows n2 reading ${rec.fn} partitions ${shown.join(", ")}; cluster leader ${leader}`);
   const tail = tailRecords(n1, rec.output);
   const load = lightLoad(() => n1.url, rec.input);
   try {
@@ -399,7 +407,17 @@ async function takeoverOnce(n1, n2, k, rec) {
     const pid = n2.pid();
     const killedAt = Date.now();
     process.kill(pid, "SIGKILL");
-    progress(`takeover ${k}: kill -9 n2 (pid ${pid})`);
+    // What n2 held at the kill, as the function saw it: the partitions whose last message before
+    // it ran on n2. Partitions move with the replicas' weights, so a listing read earlier may be
+    // stale. Read once n1 has stamped messages well after the kill, so that n2's last outputs
+    // (published before the kill, in flight to the tail) are in.
+    await waitRecord(tail, (r) => r.node === "n1" && r.t >= killedAt + 200, `takeover ${k}: n1 processing after the kill`, 30_000);
+    const victim = lastHolders(tail.records, killedAt).filter(([, node]) => node === "n2").map(([partition]) => partition);
+    progress(`takeover ${k}: kill -9 n2 (pid ${pid}); n2 was the last to process ${victim.join(", ") || "nothing"}`);
+    if (victim.length === 0) {
+      anomaly(`takeover ${k}: no partition's last message before the kill ran on n2`);
+      return { takeover_ms: null, all_partitions_ms: null, victim, leader };
+    }
     const onVictim = (r) => r.node === "n1" && victim.includes(r.partition) && r.t >= killedAt;
     let first;
     try {

@@ -140,6 +140,11 @@ export class NatsConsumerGroup extends GroupBook {
     return this.claims[partition] !== undefined && this.idle(partition);
   }
 
+  /** What `member` reads: its dealt partitions that this instance has claimed (a move may still be under way). */
+  override reading(member: GroupMember): number[] {
+    return this.assignment(member).filter((p) => this.claims[p] !== undefined);
+  }
+
   /** Every claim (for renewals and the stop). */
   claimed(): [number, Claim][] {
     return this.claims.flatMap((c, p) => (c === undefined ? [] : [[p, c] as [number, Claim]]));

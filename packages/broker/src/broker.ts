@@ -146,8 +146,15 @@ export interface GroupConsumer extends AsyncIterable<StoredMessage[]> {
    * monotonic per partition: a lower offset is ignored. Resolves once the commit is durable.
    */
   commit(partition: number, offset: number): Promise<void>;
-  /** The partitions this member holds now. */
+  /** The partitions dealt to this member now, including ones it is handing over. */
   assignment(): number[];
+  /**
+   * The partitions of its assignment this member reads now. Where the group spans processes (a
+   * broker shared by riff nodes), a partition dealt to it is read only once its process has
+   * claimed it from the previous holder, which may still be finishing it; elsewhere the same as
+   * {@link assignment}. What status and `riff nodes` show.
+   */
+  reading(): number[];
   /** Changes this member's weight (see {@link ConsumeOptions.weight}); partitions are dealt again. */
   setWeight(weight: number): void;
   /** Leaves the group; uncommitted messages are redelivered to the remaining members. */

@@ -91,6 +91,9 @@ export function describeGroupConformance(get: () => Broker): void {
       const gotB = await take(itB, 4);
       expect(gotA.every((m) => m.partition === pa)).toBe(true);
       expect(gotB.every((m) => m.partition === pb)).toBe(true);
+      // Delivering from a partition, a member reads it: what status shows is what was dealt.
+      expect(a.reading()).toEqual([pa]);
+      expect(b.reading()).toEqual([pb]);
       await a.commit(pa, 3);
       await b.commit(pb, 1);
       await b.close();

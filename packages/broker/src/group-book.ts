@@ -92,6 +92,11 @@ export abstract class GroupBook implements MemberGroup {
     return out;
   }
 
+  /** What `member` reads now: its whole assignment, in one process; see `GroupConsumer.reading`. */
+  reading(member: GroupMember): number[] {
+    return this.assignment(member);
+  }
+
   /** Hands `member` up to `max` messages from its partitions, and marks them delivered. */
   take(member: GroupMember, max: number): StoredMessage[] {
     const n = this.owner.length;

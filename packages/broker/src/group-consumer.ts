@@ -20,6 +20,8 @@ export interface MemberGroup {
   take(member: GroupMember, max: number): StoredMessage[];
   commit(member: GroupMember, partition: number, offset: number): Promise<void>;
   assignment(member: GroupMember): number[];
+  /** What `member` reads of its assignment now; see {@link GroupConsumer.reading}. */
+  reading(member: GroupMember): number[];
   /** `member`'s weight changed. */
   weightChanged(member: GroupMember): void;
 }
@@ -86,6 +88,10 @@ export class GroupMemberConsumer implements GroupConsumer, GroupMember {
 
   assignment(): number[] {
     return this.closed ? [] : this.state.assignment(this);
+  }
+
+  reading(): number[] {
+    return this.closed ? [] : this.state.reading(this);
   }
 
   /** Changes this member's share of the partitions. */

@@ -96,9 +96,9 @@ export class Intake {
     return this.membership?.consumers;
   }
 
-  /** `topic/partition` keys held now. */
+  /** `topic/partition` keys read now (on a cluster, claimed as well as dealt). */
   assigned(): string[] {
-    return [...(this.membership?.consumers ?? [])].flatMap(([topic, c]) => c.assignment().map((p) => `${topic}/${p}`));
+    return [...(this.membership?.consumers ?? [])].flatMap(([topic, c]) => c.reading().map((p) => `${topic}/${p}`));
   }
 
   /** There is room again (or the function is stopping): a paused read goes on. */

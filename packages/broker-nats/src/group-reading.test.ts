@@ -1,0 +1,70 @@
+import type { GroupConsumer, StoredMessage } from "@riff/broker";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createNatsBroker } from "./index.js";
+import type { NatsBroker } from "./nats-broker.js";
+import { startTestNatsServer, type TestNatsServer } from "./nats-server.test-util.js";
+import { bytes, removePrefix, uniquePrefix, waitFor } from "./test-support.test-util.js";
+
+// `riff nodes` and describe show what a node reads. Across instances a partition is dealt to
+// the newcomer as soon as it joins, but it reads it only once the holder finished what it was
+// given and gave the claim up: showing the deal would name a node that reads nothing there.
+
+let server: TestNatsServer;
+beforeAll(async () => {
+  server = await startTestNatsServer();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+async function started(prefix: string, instance: string): Promise<NatsBroker> {
+  const broker = createNatsBroker({ servers: server.url, prefix, instance });
+  await broker.start();
+  return broker;
+}
+
+async function take(consumer: GroupConsumer, n: number): Promise<StoredMessage[]> {
+  const it = consumer[Symbol.asyncIterator]();
+  const out: StoredMessage[] = [];
+  while (out.length < n) {
+    const r = await it.next();
+    if (r.done === true) throw new Error(`the consumer ended after ${out.length} of ${n} messages`);
+    out.push(...r.value);
+  }
+  return out;
+}
+
+describe("a group across two instances", () => {
+  it("reads a partition dealt to a newcomer only once the holder committed it and gave it up", async () => {
+    const prefix = uniquePrefix();
+    const a = await started(prefix, "na");
+    const b = await started(prefix, "nb");
+    try {
+      await a.createTopic("numbers", { partitions: 2 });
+      const ca = a.consume("numbers", "g");
+      for (const partition of [0, 1]) await a.publishBatch("numbers", [0, 1].map((i) => ({ payload: bytes(`p${partition}-${i}`), partition })));
+      expect((await take(ca, 4)).length).toBe(4);
+      expect(ca.reading().sort()).toEqual([0, 1]);
+
+      await b.ensureTopic("numbers", { partitions: 2 });
+      const cb = b.consume("numbers", "g");
+      await waitFor("b is dealt a partition", () => cb.assignment().length === 1);
+      const [moving] = cb.assignment() as [number];
+      // a holds both, uncommitted: the partition dealt to b is still a's to read.
+      expect(cb.reading()).toEqual([]);
+      expect(ca.reading().sort()).toEqual([0, 1]);
+
+      await ca.commit(0, 1);
+      await ca.commit(1, 1);
+      await waitFor("b reads the partition it was dealt", () => cb.reading().length === 1);
+      expect(cb.reading()).toEqual([moving]);
+      expect(ca.reading()).toEqual([1 - moving]);
+      await ca.close();
+      await cb.close();
+    } finally {
+      await a.stop();
+      await b.stop();
+      await removePrefix(prefix, server.url);
+    }
+  });
+});
