@@ -3,9 +3,13 @@ import { randomBytes } from "node:crypto";
 import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { NodeRow } from "@riff/core";
 import { onTestFinished } from "vitest";
 import type { NetworkTopology } from "./netns.js";
 import { cli, RIFF_BIN, type CliResult } from "./riff.js";
+
+/** One node as `riff nodes -o json` lists it. */
+export type { NodeRow };
 
 /** One riff node of a test cluster: a daemon with a home of its own. */
 export interface RiffNode {
@@ -317,16 +321,6 @@ export function doubleOwnership(records: RunRecord[]): string[] {
     }
   }
   return problems;
-}
-
-/** One node as `riff nodes -o json` lists it. */
-export interface NodeRow {
-  name: string;
-  health: "ok" | "nats-disconnected" | "gone";
-  /** Replicas it runs, of every function. */
-  replicas: number;
-  /** `function: topic/partition` dealt to its replicas (not necessarily leased yet). */
-  partitions: string[];
 }
 
 /** `riff nodes -o json` asked of `node`; throws with the CLI's exit code and stderr if it fails. */

@@ -1,4 +1,5 @@
 import type { Broker } from "@riff/broker";
+import type { NodeRow } from "@riff/core";
 import { functionView, type FunctionCatalog, type FunctionViews } from "@riff/controller";
 import type { ClusterNode } from "./cluster-node.js";
 import { aggregate, loadOf } from "./cluster-view.js";
@@ -25,22 +26,6 @@ export function clusterViews(o: { broker: Broker; catalog: FunctionCatalog; node
       return { ...base, ...leader, placement: v.placement };
     },
   };
-}
-
-/** A node as `riff nodes` shows it. */
-export interface NodeRow {
-  name: string;
-  url: string;
-  /** `ok`; `nats-disconnected` while it cannot reach NATS; `gone` once its heartbeats stopped. */
-  health: "ok" | "nats-disconnected" | "gone";
-  leader: boolean;
-  replicas: number;
-  /** `function: topic/partition` this node's groups hold. */
-  partitions: string[];
-  version: string;
-  startedAt: string;
-  /** When it was last heard of, for a node that is gone. */
-  lastSeen?: string;
 }
 
 /** Every live node, then those gone recently. */

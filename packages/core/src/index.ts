@@ -5,5 +5,6 @@ export * from "./headers.js";
 export * from "./duration.js";
 export * from "./logger.js";
 export * from "./names.js";
+export * from "./nodes.js";
 export * from "./resources.js";
 export * from "./topology.js";

@@ -1,18 +1,6 @@
-import { formatDuration } from "@riff/core";
+import { formatDuration, type NodeRow } from "@riff/core";
 import { DaemonClient } from "../client.js";
 import { printTable } from "../output.js";
-
-interface NodeRow {
-  name: string;
-  url: string;
-  health: string;
-  leader: boolean;
-  replicas: number;
-  partitions: string[];
-  version: string;
-  startedAt: string;
-  lastSeen?: string;
-}
 
 /** `riff nodes`: the nodes of this daemon's cluster. */
 export async function nodes(home: string, output: string | undefined): Promise<void> {
