@@ -7,8 +7,17 @@ const root = resolve(import.meta.dirname, "..");
 const riff = (...args) => execFileSync(process.execPath, [join(root, "packages/cli/bin/riff.js"), ...args], { stdio: "inherit" });
 const port = process.env.PORT ?? "8080";
 
+// riff refuses to run functions without its sandbox. The examples are this repository's own
+// code: on a machine without bubblewrap they run unsandboxed, on purpose and said loudly.
+const sandbox = [];
 try {
-  riff("system", "start", "--port", port);
+  execFileSync("bwrap", ["--version"], { stdio: "ignore" });
+} catch {
+  console.error("bubblewrap is not installed: starting riff with --sandbox none for the examples.\nInstall it (apt-get install bubblewrap) to run functions in riff's sandbox.\n");
+  sandbox.push("--sandbox", "none");
+}
+try {
+  riff("system", "start", "--port", port, ...sandbox);
 } catch {
   process.exit(1);
 }

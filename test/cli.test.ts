@@ -128,17 +128,19 @@ describe("the CLI's errors", () => {
   });
 
   it("update of a function that failed to start tries again though nothing changed", async () => {
+    // Fails to load until a file outside its folder exists: nothing riff copies changes. The
+    // sandbox would hide that file, so this riff runs functions unsandboxed.
+    await using open = await startRiff(["--sandbox", "none"]);
     const needed = join(work, "needed.json");
-    // Fails to load until a file outside its folder exists: nothing riff copies changes.
     const source = `const fs = require("node:fs");\nconst conf = JSON.parse(fs.readFileSync(${JSON.stringify(needed)}, "utf8"));\nmodule.exports = (x) => conf.prefix + x;\n`;
-    const d = await deployNode(riff, "needy", source, ["--input", "needy-in"]);
+    const d = await deployNode(open, "needy", source, ["--input", "needy-in"]);
     expect(d.code).toBe(1);
     expect(d.stderr).toContain("ENOENT");
     writeFileSync(needed, JSON.stringify({ prefix: "got:" }));
-    const u = await riff.cli(["update", "-n", "needy"]);
+    const u = await open.cli(["update", "-n", "needy"]);
     expect(u.code).toBe(0);
     expect(u.stdout).toContain("function/needy restarted (revision 1)");
-    expect((await riff.cli(["publish", "--input", "needy-in", "--data", "x", "--reply"])).stdout).toBe("got:x\n");
+    expect((await open.cli(["publish", "--input", "needy-in", "--data", "x", "--reply"])).stdout).toBe("got:x\n");
   });
 
   it("checks durations before anything is written, and wants a unit on a flag", async () => {

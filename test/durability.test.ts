@@ -1,22 +1,17 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { deployNode } from "./helpers/functions.js";
-import { waitForLineCount, waitForLines } from "./helpers/files.js";
 import { startRiff, tailN } from "./helpers/riff.js";
+import { startSideChannel } from "./helpers/side-channel.js";
 
 describe("durability", () => {
   it("every message answered 2xx survives kill -9 of the daemon and reaches the function", async () => {
     await using riff = await startRiff();
-    const out = mkdtempSync(join(riff.work, "seen-"));
-    const seenFile = join(out, "seen.txt");
-    const gate = join(out, "open");
-    // The function holds every message until the gate file exists, so none is handled (or
+    await using channel = await startSideChannel();
+    // The function holds every message until the gate is open, so none is handled (or
     // committed) before the kill, whatever the timing.
-    const source = `const fs = require("node:fs");
-module.exports = async (x) => {
-  while (!fs.existsSync(${JSON.stringify(gate)})) await new Promise((r) => setTimeout(r, 5));
-  fs.appendFileSync(${JSON.stringify(seenFile)}, x + "\\n");
+    const source = `module.exports = async (x) => {
+  while (!(await fetch("${channel.url}/flags/open")).ok) await new Promise((r) => setTimeout(r, 5));
+  await fetch("${channel.url}/lines/seen", { method: "POST", body: x });
   return x;
 };
 `;
@@ -32,23 +27,21 @@ module.exports = async (x) => {
       }),
     );
     riff.kill();
-    expect(existsSync(seenFile)).toBe(false);
+    expect(channel.lines("seen")).toEqual([]);
     await riff.restart();
-    writeFileSync(gate, "");
-    const seen = await waitForLines(seenFile, sent);
+    channel.setFlag("open");
+    const seen = new Set(await channel.waitFor("seen", (lines) => [...sent].every((m) => lines.includes(m))));
     expect([...sent].filter((m) => !seen.has(m))).toEqual([]);
-    rmSync(out, { recursive: true, force: true });
   });
 
   it("a message whose replica dies under it is delivered again; one that always kills it is dead-lettered", async () => {
     await using riff = await startRiff();
-    // Dies the first time it sees "once", and always on "poison". The marker lives outside the
-    // function's folder: that folder may be a private copy per replica (warm pool in a sandbox).
-    const marker = join(riff.work, "seen-once");
-    const source = `const fs = require("node:fs");
-module.exports = (x) => {
+    await using channel = await startSideChannel();
+    // Dies the first time it sees "once", and always on "poison". Whether it saw "once" is kept
+    // outside riff: a replica's own files go with it.
+    const source = `module.exports = async (x) => {
   if (x === "poison") process.exit(3);
-  if (x === "once" && !fs.existsSync(${JSON.stringify(marker)})) { fs.writeFileSync(${JSON.stringify(marker)}, ""); process.exit(4); }
+  if (x === "once" && (await fetch("${channel.url}/flags/seen-once", { method: "POST" })).status === 201) process.exit(4);
   return "ok:" + x;
 };
 `;
@@ -93,16 +86,16 @@ module.exports = (x) => {
 
   it("stopping riff while a function works leaves the message for the next start, not the dead letters", async () => {
     await using riff = await startRiff();
-    const marker = join(riff.work, "started");
+    await using channel = await startSideChannel();
     // Notes each start of work, then never finishes: the stop has to kill the replica.
-    const source = `const fs = require("node:fs");\nmodule.exports = () => { fs.appendFileSync(${JSON.stringify(marker)}, "start\\n"); return new Promise(() => {}); };\n`;
+    const source = `module.exports = async () => { await fetch("${channel.url}/lines/started", { method: "POST", body: "start" }); return new Promise(() => {}); };\n`;
     expect((await deployNode(riff, "stuck", source, ["--input", "stuck-in"])).code).toBe(0);
     expect((await fetch(`${riff.url}/messages/stuck-in`, { method: "POST", body: "job" })).status).toBe(202);
-    await waitForLines(marker, new Set(["start"]));
+    await channel.waitFor("started", (lines) => lines.length >= 1);
     expect((await riff.cli(["system", "stop"])).code).toBe(0);
     await riff.restart();
     // Delivered again after the restart...
-    await waitForLineCount(marker, 2);
+    await channel.waitFor("started", (lines) => lines.length >= 2);
     // ...and never dead-lettered.
     const dlq = JSON.parse((await riff.cli(["topics", "describe", "riff-dead-letters", "-o", "json"])).stdout) as { offsets: { end: number }[] };
     expect(dlq.offsets.map((o) => o.end)).toEqual([0]);

@@ -1,9 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { deployNode } from "./helpers/functions.js";
-import { waitForLineCount } from "./helpers/files.js";
 import { startRiff, waitForLogCount, type RiffFixture } from "./helpers/riff.js";
+import { startSideChannel } from "./helpers/side-channel.js";
 
 async function publishMany(riff: RiffFixture, topic: string, n: number): Promise<void> {
   const window = 64;
@@ -28,12 +26,10 @@ const describeFn = async (riff: RiffFixture, name: string) =>
 describe("autoscaling", () => {
   it("a backlog of 2,000 on 4 partitions scales to 4, drains with nothing lost or doubled, and returns to 0", async () => {
     await using riff = await startRiff();
-    const out = mkdtempSync(join(riff.work, "scale-"));
-    const seen = join(out, "seen.txt");
-    const source = `const fs = require("node:fs");
-module.exports = async (x) => {
+    await using channel = await startSideChannel();
+    const source = `module.exports = async (x) => {
   await new Promise((r) => setTimeout(r, 20));
-  fs.appendFileSync(${JSON.stringify(seen)}, x + "\\n");
+  await fetch("${channel.url}/lines/seen", { method: "POST", body: x });
   return x;
 };
 `;
@@ -41,7 +37,7 @@ module.exports = async (x) => {
     const d = await deployNode(riff, "worker", source, ["--input", "work", "--idle-timeout", "1s"]);
     expect(d.code).toBe(0);
     await publishMany(riff, "work", 2000);
-    const lines = await waitForLineCount(seen, 2000);
+    const lines = await channel.waitFor("seen", (l) => l.length >= 2000);
     const counts = new Map<string, number>();
     for (const l of lines) counts.set(l, (counts.get(l) ?? 0) + 1);
     expect(counts.size).toBe(2000);
@@ -51,8 +47,7 @@ module.exports = async (x) => {
     expect(Math.max(...described.decisions.map((x) => x.to))).toBe(4);
     await waitForLogCount(riff.home, "worker", /stopping replica/, started);
     expect((await describeFn(riff, "worker")).replicas).toEqual([]);
-    expect(readFileSync(seen, "utf8").split("\n").filter(Boolean)).toHaveLength(2000);
-    rmSync(out, { recursive: true, force: true });
+    expect(channel.lines("seen")).toHaveLength(2000);
   });
 
   it("maxReplicas 2 never runs more than 2; minReplicas 1 never reaches 0", async () => {

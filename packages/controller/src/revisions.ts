@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { RiffError, toRiffError } from "@riff/core";
+import { DEFAULT_MEMORY_BYTES, DEFAULT_PIDS, RiffError, toRiffError } from "@riff/core";
 import type { Invoker, PreparedFunction } from "@riff/runtime";
 import { artifactDigest } from "./artifacts.js";
 import type { StoredFunction } from "./function-spec.js";
@@ -88,7 +88,10 @@ export class RevisionFolders {
 }
 
 function describe(fn: StoredFunction, dir: string, artifact: string): PreparedFunction {
-  return { name: fn.name, revision: fn.revision, dir, artifact, handler: fn.handler, env: fn.env ?? {}, source: source(fn.artifact) };
+  // Functions stored before limits existed have none recorded: riff's defaults apply.
+  const r = fn.resources as StoredFunction["resources"] | undefined;
+  const limits = { memoryBytes: r?.memoryBytes ?? DEFAULT_MEMORY_BYTES, pids: r?.pids ?? DEFAULT_PIDS, cpu: r?.cpu };
+  return { name: fn.name, revision: fn.revision, dir, artifact, handler: fn.handler, env: fn.env ?? {}, limits, network: fn.network ?? "host", source: source(fn.artifact) };
 }
 
 /** The user's folder of the artifact: error messages name it instead of riff's copy. */

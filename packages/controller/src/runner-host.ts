@@ -1,6 +1,6 @@
 import { RiffError, type Logger } from "@riff/core";
 import type { Broker } from "@riff/broker";
-import { FunctionRunner, type LogLine, type PreparedFunction, type ReplySink, type RunnerSnapshot, type Sandbox } from "@riff/runtime";
+import { FunctionRunner, type LogLine, type PreparedFunction, type ReplySink, type RunnerSnapshot, type Sandbox, type Limiter } from "@riff/runtime";
 import { sameTopology, type StoredFunction } from "./function-spec.js";
 import type { InvokerRegistry } from "./invoker-registry.js";
 import type { Action, Membership, ObservedFunction } from "./reconcile.js";
@@ -17,6 +17,8 @@ export interface RunnerHostOptions {
   /** Messages past this many functions go to the dead-letter topic. */
   maxHops: number;
   sandbox: Sandbox | undefined;
+  /** Where replicas' limits are written; undefined: not enforced. */
+  limiter: Limiter | undefined;
   /** Where warm-pool replicas work (error messages name the user's folder instead). */
   poolDir: string;
   /** A line for the function's log. */
@@ -221,6 +223,7 @@ export class LocalRunnerHost {
       outputHasReaders: () => fn.output !== undefined && this.o.readersOf(fn.output).length > 0,
       maxHops: this.o.maxHops,
       sandbox: this.o.sandbox,
+      limiter: this.o.limiter,
       code,
       invoker,
       broker: this.o.broker,

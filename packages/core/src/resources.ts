@@ -46,6 +46,29 @@ export interface FunctionSpec {
   replyFrom?: "self" | "end" | undefined;
   /** Environment variables for the function's replicas (settings, not secrets: they are stored in plain text). */
   env?: Record<string, string> | undefined;
+  /** What each replica may use (docs/security.md). */
+  resources?: ResourcesSpec | undefined;
+  /** `host` (the default): the machine's network; `none`: no network at all (loopback only). */
+  network?: "host" | "none" | undefined;
+}
+
+/** `spec.resources` as written: sizes and cores may be strings (`512Mi`, `500m`). */
+export interface ResourcesSpec {
+  memory?: number | string | undefined;
+  cpu?: number | string | undefined;
+  pids?: number | undefined;
+}
+
+/** @default 512 MiB of memory per replica. */
+export const DEFAULT_MEMORY_BYTES = 512 * 1024 * 1024;
+/** @default 256 processes and threads per replica. */
+export const DEFAULT_PIDS = 256;
+
+/** Each replica's limits after defaults; `cpu` undefined: not limited. */
+export interface ResourceLimits {
+  memoryBytes: number;
+  cpu: number | undefined;
+  pids: number;
 }
 
 /** `partition`: each partition's messages are handled one at a time, in order. `none`: in parallel. */
@@ -117,6 +140,8 @@ export interface ResolvedFunction {
   allowCycle: boolean;
   replyFrom: "self" | "end";
   env: Record<string, string>;
+  resources: ResourceLimits;
+  network: "host" | "none";
   /** Absolute path of the YAML this came from, so `riff update` can re-read it. */
   source: string | undefined;
 }

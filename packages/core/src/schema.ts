@@ -25,6 +25,31 @@ const size = z.union([z.number(), z.string()]).transform((value, ctx) => {
   }
 });
 
+/** Kubernetes' notation for memory: 512Mi, 1Gi, or bytes; also riff's own (512MiB). */
+const memory = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const m = typeof value === "string" ? /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|K|M|G)$/.exec(value.trim()) : null;
+  if (m !== null) {
+    const unit = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, K: 1e3, M: 1e6, G: 1e9 }[m[2] as "Ki"];
+    return Math.round(Number(m[1]) * unit);
+  }
+  try {
+    return parseSize(value, "value");
+  } catch {
+    ctx.addIssue({ code: "custom", message: `'${value}' is not a memory size (write 512Mi, 1Gi or a number of bytes)` });
+    return z.NEVER;
+  }
+});
+
+/** Cores, as Kubernetes writes them: 0.5, "1", or millicores "500m". */
+const cpu = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const n = typeof value === "number" ? value : /^\d+m$/.test(value.trim()) ? Number(value.trim().slice(0, -1)) / 1000 : Number(value);
+  if (!Number.isFinite(n) || n < 0.01 || n > 1024) {
+    ctx.addIssue({ code: "custom", message: `'${value}' is not a CPU amount (write 0.5, 2 or 500m; at least 10m)` });
+    return z.NEVER;
+  }
+  return n;
+});
+
 const metadata = z.strictObject({ name, labels: z.record(z.string(), z.string()).optional() });
 
 /** The schema of a Function document. */
@@ -48,6 +73,14 @@ export const functionSchema = z.strictObject({
     allowCycle: z.boolean().optional(),
     replyFrom: z.enum(["self", "end"]).optional(),
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name"), z.string()).optional(),
+    resources: z
+      .strictObject({
+        memory: memory.pipe(z.number().min(16 * 1024 * 1024, "must be at least 16Mi")).optional(),
+        cpu: cpu.optional(),
+        pids: z.number().int().min(8, "must be at least 8").max(65536).optional(),
+      })
+      .optional(),
+    network: z.enum(["host", "none"]).optional(),
   }),
 });
 

@@ -19,7 +19,7 @@ import {
   type ResourceStore,
   type StoredFunction,
 } from "@riff/controller";
-import { builtinInvokers, type InvokerDefinition, type ReplySink, type Sandbox } from "@riff/runtime";
+import { builtinInvokers, type InvokerDefinition, type Limiter, type ReplySink, type Sandbox } from "@riff/runtime";
 import type { FunctionLogs } from "./function-logs.js";
 import type { HomePaths, ResolvedDaemonOptions } from "./options.js";
 
@@ -72,6 +72,7 @@ export async function wireController(o: {
   replies: ReplySink;
   logs: FunctionLogs;
   sandbox: Sandbox | undefined;
+  limiter: Limiter | undefined;
   logger: Logger;
 }): Promise<ControllerParts> {
   const { options, paths, broker, stores, logger, logs } = o;
@@ -87,6 +88,7 @@ export async function wireController(o: {
     logger: logger.child({ component: "runners" }),
     maxHops: options.maxHops,
     sandbox: o.sandbox,
+    limiter: o.limiter,
     poolDir: paths.pool,
     onLog: (fn, line) => logs.write(fn, line),
     onRemoved: (fn) => logs.remove(fn),

@@ -1,10 +1,11 @@
 import { createServer, type Server } from "node:http";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
-import { DEAD_LETTER_TOPIC, RiffError, toRiffError, type Logger } from "@riff/core";
+import { DEAD_LETTER_TOPIC, DEFAULT_MEMORY_BYTES, DEFAULT_PIDS, RiffError, toRiffError, type Logger } from "@riff/core";
 import type { Broker } from "@riff/broker";
 import { createGateway, ReplyHub, sendJson } from "@riff/gateway";
-import { builtinInvokers, detectSandbox } from "@riff/runtime";
+import { builtinInvokers, detectLimiter, detectSandbox } from "@riff/runtime";
 import { createAdminApi } from "./admin-api.js";
 import { clusterMode } from "./cluster-mode.js";
 import { wireController, type ControllerParts } from "./controller-parts.js";
@@ -46,6 +47,7 @@ export class Daemon {
   private parts: ControllerParts | undefined;
   private server: Server | undefined;
   private sandboxKind = "none";
+  private limits = "none";
   private readonly replies = new ReplyHub();
   private info: DaemonInfo | undefined;
   private wroteInfo = false;
@@ -78,22 +80,19 @@ export class Daemon {
   private async startParts(): Promise<DaemonInfo> {
     const { home, port, host } = this.options;
     mkdirSync(home, { recursive: true, mode: 0o700 });
+    // Before anything starts: without a sandbox (unless asked for none) riff does not run at all.
+    const sandbox = await detectSandbox(this.options.sandbox, { state: join(home, "sandbox"), hidden: home });
+    const limiter = detectLimiter(this.logger);
+    this.sandboxKind = sandbox === undefined ? "none" : `${sandbox.kind} (uid ${sandbox.uid})`;
+    this.limits = limiter.enforcement;
+    if (sandbox === undefined) this.logger.warn("functions run unsandboxed (--sandbox none): they can read and write what the daemon's user can");
     const modeOptions = { options: this.options, paths: this.paths, hub: this.replies, token: ensureToken(this.paths.token), logger: this.logger };
     const mode = this.options.cluster === undefined ? await localMode(modeOptions) : await clusterMode(modeOptions);
     this.mode = mode;
     const { broker } = mode;
     await ensureDeadLetters(broker, this.logger);
-    const sandbox = await detectSandbox(this.options.sandbox, home).catch((err: unknown) => {
-      throw new RiffError("RIFF_INVALID_ARGUMENT", `--sandbox bwrap: bubblewrap cannot run here: ${(err as Error).message}`, {
-        hint: "install it (apt-get install bubblewrap), or start with --sandbox auto or none",
-      });
-    });
     // Pool folders of a previous run (a crash leaves them behind).
     rmSync(this.paths.pool, { recursive: true, force: true });
-    this.sandboxKind = sandbox?.kind ?? "none";
-    if (sandbox === undefined && this.options.sandbox === "auto") {
-      this.logger.warn("functions run without a sandbox: bubblewrap is missing or cannot run here; they can read what the daemon's user can (apt-get install bubblewrap)");
-    }
     const parts = await wireController({
       options: this.options,
       paths: this.paths,
@@ -103,6 +102,7 @@ export class Daemon {
       replies: mode.replies,
       logs: mode.logs,
       sandbox,
+      limiter,
       logger: this.logger,
     });
     this.parts = parts;
@@ -124,12 +124,16 @@ export class Daemon {
       views: mode.views(parts),
       logs: mode.logSource(parts),
       logger: this.logger.child({ component: "admin" }),
-      status: () => ({ ...this.info, state: this.state, uptimeMs: process.uptime() * 1000, sandbox: this.sandboxKind, ...mode.status() }),
+      status: () => ({ ...this.info, state: this.state, uptimeMs: process.uptime() * 1000, sandbox: this.sandboxKind, limits: this.limits, ...mode.status() }),
       shutdown: () => void this.stop(),
       invokers: parts.invokers,
       scaler: parts.scaler,
       routes: mode.routes(),
-      warnings: async () => [...mode.warnings(), ...(await unrecordedWarnings(broker))],
+      warnings: async () => [
+        ...(sandbox === undefined ? ["functions run unsandboxed: riff was started with --sandbox none (see docs/security.md)"] : []),
+        ...mode.warnings(),
+        ...(await unrecordedWarnings(broker)),
+      ],
     });
     const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
       if (gateway(req, res) || admin(req, res)) return;
@@ -140,8 +144,10 @@ export class Daemon {
     await listen(server, port, host);
     const bound = (server.address() as AddressInfo).port;
     process.env["RIFF_GATEWAY_URL"] = `http://${host}:${bound}`;
+    // Pooled processes get riff's default limits, and their function's once one takes them.
+    const confinement = { sandbox, limiter, limits: { memoryBytes: DEFAULT_MEMORY_BYTES, pids: DEFAULT_PIDS, cpu: undefined }, network: "host" as const };
     for (const invoker of builtinInvokers.values()) {
-      invoker.start?.({ poolSize: this.options.poolSize, logger: this.logger.child({ component: "pool", invoker: invoker.name }), sandbox, poolDir: this.paths.pool });
+      invoker.start?.({ poolSize: this.options.poolSize, logger: this.logger.child({ component: "pool", invoker: invoker.name }), confinement, poolDir: this.paths.pool });
     }
     void parts.invokers.follow(abortOnStop(this.stopped));
     await parts.reconciler.start();

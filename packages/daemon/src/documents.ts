@@ -2,6 +2,8 @@ import { dirname, resolve } from "node:path";
 import {
   DEFAULT_FUNCTION_TIMEOUT_MS,
   DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MEMORY_BYTES,
+  DEFAULT_PIDS,
   unknownInvoker,
   type FunctionResource,
   type InvokerResource,
@@ -59,6 +61,12 @@ function resolveFunction(invokers: InvokerRegistry, declared: Map<string, Invoke
     allowCycle: spec.allowCycle ?? false,
     replyFrom: spec.replyFrom ?? "self",
     env: spec.env ?? {},
+    resources: {
+      memoryBytes: (spec.resources?.memory as number | undefined) ?? DEFAULT_MEMORY_BYTES,
+      cpu: spec.resources?.cpu as number | undefined,
+      pids: spec.resources?.pids ?? DEFAULT_PIDS,
+    },
+    network: spec.network ?? "host",
     source: file,
   };
 }

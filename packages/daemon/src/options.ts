@@ -30,7 +30,7 @@ export interface DaemonOptions {
   maxHops?: number;
   /** Pre-started generic runtime processes per pooled runtime (node). @default DEFAULT_POOL_SIZE (1) */
   poolSize?: number;
-  /** @default "auto": bubblewrap when it works here. */
+  /** @default "bwrap": riff refuses to start where bubblewrap cannot run; `none` runs functions unsandboxed. */
   sandbox?: SandboxMode;
   /**
    * Where topics live: `embedded` (SQLite files in the home) or a NATS URL.
@@ -111,7 +111,7 @@ export function resolveDaemonOptions(options: DaemonOptions): ResolvedDaemonOpti
     scaleIntervalMs: options.scaleIntervalMs ?? DEFAULT_SCALE_INTERVAL_MS,
     maxHops: options.maxHops ?? DEFAULT_MAX_HOPS,
     poolSize: options.poolSize ?? DEFAULT_POOL_SIZE,
-    sandbox: options.sandbox ?? "auto",
+    sandbox: checkSandbox(options.sandbox ?? "bwrap"),
     broker: cluster !== undefined ? cluster.servers.join(",") : checkBroker(options.broker ?? saved ?? "embedded"),
     cluster,
     nats: cluster?.nats ?? options.nats,
@@ -199,3 +199,10 @@ export function homePaths(home: string) {
 
 /** Paths of a home, as {@link homePaths} returns them. */
 export type HomePaths = ReturnType<typeof homePaths>;
+
+function checkSandbox(mode: string): SandboxMode {
+  if (mode === "bwrap" || mode === "none") return mode;
+  throw new RiffError("RIFF_INVALID_ARGUMENT", `--sandbox ${mode}: must be bwrap or none`, {
+    hint: "bwrap (the default) runs functions in bubblewrap's sandbox; none runs them unsandboxed, on purpose",
+  });
+}

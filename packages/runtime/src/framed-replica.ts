@@ -1,3 +1,4 @@
+import type { LimitOutcome } from "./limits.js";
 import type { ChildProcess } from "node:child_process";
 import type { Socket } from "node:net";
 import { isErrorCode, RiffError, type Headers, type Logger, silentLogger } from "@riff/core";
@@ -12,7 +13,7 @@ import {
   type StreamListener,
 } from "./replica.js";
 import { LineTail, pipeToLogs } from "./replicas/process-output.js";
-import { spawnInSandbox } from "./sandbox.js";
+import { limitHit, spawnInSandbox } from "./sandbox.js";
 import type { PooledProcess } from "./warm-pool.js";
 
 /** Options of a {@link FramedReplica}. */
@@ -63,6 +64,10 @@ export class FramedReplica implements Replica {
     return this.child?.pid;
   }
 
+  limitHit(): LimitOutcome {
+    return limitHit(this.child);
+  }
+
   /** Messages sent and not yet answered. */
   get inFlight(): number {
     return this.pending.size;
@@ -76,7 +81,7 @@ export class FramedReplica implements Replica {
     const adopted = this.options.adopt;
     const child =
       adopted?.child ??
-      spawnInSandbox(this.options.sandbox, launch.command, launch.args, {
+      spawnInSandbox(this.options.confinement, launch.command, launch.args, {
         cwd: launch.cwd,
         env: launch.env,
         stdio: stdio ? ["pipe", "pipe", "pipe"] : ["ignore", "pipe", "pipe", "pipe"],

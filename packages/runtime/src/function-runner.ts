@@ -8,6 +8,7 @@ import type { InvokeResult, Replica } from "./replica.js";
 import { DEFAULT_GRACE_MS, ReplicaSet } from "./replica-set.js";
 import { SettleChain, withinTimeout } from "./delivery-guards.js";
 import { LeaseGuard } from "./lease-guard.js";
+import { limitFailure } from "./limits.js";
 import { Intake } from "./intake.js";
 import { describeDelivery, type Delivery, type Outcome } from "./delivery.js";
 import type { FunctionRunnerOptions, RunnerSnapshot, RunnerStatus } from "./runner-types.js";
@@ -162,6 +163,7 @@ export class FunctionRunner {
     if (Date.now() - this.loopedAt < LOOPING_SHOWN_MS) status = "looping";
     const error = this.replicas.lastError;
     if (error !== undefined) status = "failed";
+    else if (this.replicas.crashLooping) status = "crash-looping";
     const assigned = this.dispatcher.assignments();
     return {
       status,
@@ -180,6 +182,7 @@ export class FunctionRunner {
       inFlight: this.inFlight + this.dispatcher.queued,
       lastActivityAt: this.lastActivityAt,
       assigned: this.intake.assigned(),
+      lastExit: this.replicas.lastExit,
     };
   }
 
@@ -278,7 +281,8 @@ export class FunctionRunner {
       result = replica.shape === "stream" ? await outlets.feedStream(replica, message, d.headers) : await this.timed(replica, d.key, d.id, replica.invoke(d.headers, message.payload));
     } catch (err) {
       if (moved()) return "abandon";
-      const e = toRiffError(err);
+      // A limit that struck is the message's answer: delivering it again would strike again.
+      const e = limitFailure(replica) ?? toRiffError(err);
       // Not handled: stopping riff (or the function) is no reason to dead-letter it.
       if ((e.code === "RIFF_REPLICA_LOST" || e.code === "RIFF_SHUTTING_DOWN") && this.abort.signal.aborted) return "abandon";
       if (e.code === "RIFF_REPLICA_LOST") {

@@ -11,3 +11,4 @@ export * from "./replicas/index.js";
 export * from "./invokers/defined/defined-invoker.js";
 export * from "./warm-pool.js";
 export * from "./sandbox.js";
+export * from "./limits.js";

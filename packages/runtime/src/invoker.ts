@@ -1,6 +1,7 @@
 import type { Logger } from "@riff/core";
 import type { Replica, ReplicaOptions } from "./replica.js";
-import type { Sandbox } from "./sandbox.js";
+import type { ReplicaLimits } from "./limits.js";
+import type { Confinement } from "./sandbox.js";
 
 /** A function's code as a replica runs it: a private copy of the artifact, per revision. */
 export interface PreparedFunction {
@@ -15,6 +16,10 @@ export interface PreparedFunction {
   source?: string;
   /** The function's own environment variables (spec.env). */
   env?: Record<string, string>;
+  /** Each replica's limits (spec.resources); undefined: riff's defaults. */
+  limits?: ReplicaLimits;
+  /** spec.network; undefined: host. */
+  network?: "host" | "none";
 }
 
 /** A language riff can run: how to find its artifact and how to start a replica. */
@@ -34,7 +39,7 @@ export interface Invoker {
    */
   prepare?(fn: PreparedFunction, log: (line: string) => void, signal?: AbortSignal): Promise<void>;
   /** Starts what the invoker keeps running between functions (a warm pool). */
-  start?(options: { poolSize: number; logger: Logger; sandbox: Sandbox | undefined; poolDir: string }): void;
+  start?(options: { poolSize: number; logger: Logger; confinement: Confinement | undefined; poolDir: string }): void;
   /** Stops it. */
   stop?(): Promise<void>;
   /** A replica of `fn`, not yet started. */

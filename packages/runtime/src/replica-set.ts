@@ -1,10 +1,18 @@
-import { RiffError, toRiffError, type Logger } from "@riff/core";
+import { rmSync } from "node:fs";
+import { DEFAULT_MEMORY_BYTES, DEFAULT_PIDS, RiffError, toRiffError, type Logger } from "@riff/core";
 import type { Invoker, PreparedFunction } from "./invoker.js";
 import type { LogLine, Replica } from "./replica.js";
-import type { Sandbox } from "./sandbox.js";
+import type { Limiter } from "./limits.js";
+import type { Confinement, Sandbox } from "./sandbox.js";
 
 /** @default 10000 ms for a stopping replica to finish what it holds before it is killed. */
 export const DEFAULT_GRACE_MS = 10_000;
+/** A replica that ran this long before it died starts the count of crashes afresh. */
+const CRASH_RESET_MS = 60_000;
+/** The wait after a replica's crash: 1 s after the first of a row, doubling up to 60 s. */
+const CRASH_BACKOFF_MS = { first: 1000, max: 60_000 } as const;
+/** Crashes in a row from which the function shows as crash-looping. */
+export const CRASH_LOOP_AT = 3;
 /** Waits after the 1st, 2nd, ... failed start in a row; the last one repeats. */
 const START_BACKOFF_MS = [250, 1000, 2000, 5000, 10_000, 30_000] as const;
 
@@ -17,6 +25,7 @@ export interface ReplicaSetOptions {
   /** @default DEFAULT_GRACE_MS */
   graceMs?: number;
   sandbox?: Sandbox | undefined;
+  limiter?: Limiter | undefined;
   /** Set once the function is stopping: no replica starts after it. */
   signal: AbortSignal;
   /** A replica became ready, or one went away: the runner dispatches again. */
@@ -40,6 +49,10 @@ export class ReplicaSet {
   private backoffUntil = 0;
   /** Why the last start failed; cleared by a good start or new code. */
   lastError: string | undefined;
+  /** How the last replica that ended unasked (or by a limit) ended, for describe. */
+  lastExit: string | undefined;
+  /** Replicas that died unasked in a row, each within CRASH_RESET_MS of its start. */
+  crashes = 0;
 
   constructor(private options: ReplicaSetOptions) {}
 
@@ -96,6 +109,7 @@ export class ReplicaSet {
     this.options = { ...this.options, code };
     this.lastError = undefined;
     this.failures = 0;
+    this.crashes = 0;
     this.backoffUntil = 0;
     const old = this.replicas.splice(0);
     this.adopt(replica, id);
@@ -151,19 +165,31 @@ export class ReplicaSet {
     this.adopt(replica, id);
   }
 
+  /** How the replicas of `code` run: riff's sandbox and limiter, the function's limits and network. */
+  private confinement(code: PreparedFunction): Confinement {
+    const limits = code.limits ?? { memoryBytes: DEFAULT_MEMORY_BYTES, pids: DEFAULT_PIDS, cpu: undefined };
+    const { sandbox, limiter } = this.options;
+    return { sandbox, limiter, limits, network: code.network ?? "host", home: sandbox?.makeHome() };
+  }
+
   private nextId(code: PreparedFunction): string {
     return `${this.options.name}-${code.revision}-${++this.seq}`;
   }
 
   /** Starts a replica of `code`; resolves once it is ready. */
   private async launch(code: PreparedFunction, id: string, counted = true): Promise<Replica> {
-    const { invoker, logger, onLog, sandbox } = this.options;
-    const replica = invoker.createReplica(code, { id, onLog, logger, sandbox });
+    const { invoker, logger, onLog } = this.options;
+    const confinement = this.confinement(code);
+    const replica = invoker.createReplica(code, { id, onLog, logger, confinement });
     if (counted) this.starting++;
     try {
       await replica.start();
     } finally {
       if (counted) this.starting--;
+      // Its home lasts as long as the replica, whatever processes come and go in it (known
+      // once it started: before, `exited` says only "not started").
+      const home = confinement.home;
+      if (home !== undefined) void replica.exited.then(() => rmSync(home, { recursive: true, force: true }));
     }
     return replica;
   }
@@ -174,9 +200,13 @@ export class ReplicaSet {
     this.options.log(id, `replica started (pid ${String(replica.pid)}, revision ${this.revision})`);
     void replica.exited.then((how) => {
       const i = this.replicas.indexOf(replica);
+      const hit = replica.limitHit?.();
+      const why = hit === "memory" ? `${how}: out of memory (spec.resources.memory)` : hit === "pids" ? `${how}: process limit reached (spec.resources.pids)` : how;
+      if (i !== -1 || hit !== undefined) this.lastExit = `${id} ${why}, ${new Date().toISOString()}`;
       if (i !== -1) {
         this.replicas.splice(i, 1);
-        this.options.log(id, `replica exited unexpectedly (${how})`);
+        this.options.log(id, `replica exited unexpectedly (${why})`);
+        this.onCrash(id, replica.startedAt);
       }
       this.options.changed();
     });
@@ -185,6 +215,24 @@ export class ReplicaSet {
 
   private get graceMs(): number {
     return this.options.graceMs ?? DEFAULT_GRACE_MS;
+  }
+
+  /** Whether replicas keep dying: the function shows as crash-looping. */
+  get crashLooping(): boolean {
+    const steady = this.replicas.some((r) => Date.now() - r.startedAt >= CRASH_RESET_MS);
+    return this.crashes >= CRASH_LOOP_AT && !steady;
+  }
+
+  /**
+   * A replica died unasked: the next one waits, 1 s after the first crash of a row and twice
+   * as long after each next one, up to 60 s, so a function that keeps crashing does not spin.
+   */
+  private onCrash(id: string, startedAt: number): void {
+    this.crashes = Date.now() - startedAt >= CRASH_RESET_MS ? 1 : this.crashes + 1;
+    const delay = Math.min(CRASH_BACKOFF_MS.max, CRASH_BACKOFF_MS.first * 2 ** (this.crashes - 1));
+    this.backoffUntil = Math.max(this.backoffUntil, Date.now() + delay);
+    this.options.log(id, `${this.crashes} crash(es) in a row: the next replica starts in ${delay / 1000} s${this.crashLooping ? " (crash-looping)" : ""}`);
+    setTimeout(() => this.options.changed(), delay).unref();
   }
 
   private onStartFailure(err: RiffError): void {

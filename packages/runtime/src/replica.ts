@@ -1,5 +1,6 @@
 import type { Headers, Logger } from "@riff/core";
-import type { Sandbox } from "./sandbox.js";
+import type { LimitOutcome } from "./limits.js";
+import type { Confinement } from "./sandbox.js";
 
 /** How to start one replica process. */
 export interface LaunchSpec {
@@ -27,8 +28,8 @@ export interface ReplicaOptions {
   logger?: Logger;
   /** @default DEFAULT_START_TIMEOUT_MS */
   startTimeoutMs?: number;
-  /** Where the process runs: in a sandbox that hides riff's data, or not (undefined). */
-  sandbox?: Sandbox | undefined;
+  /** How the process runs: sandbox, limits, network; undefined: a plain process. */
+  confinement?: Confinement | undefined;
 }
 
 /** A reply from the function. */
@@ -81,4 +82,6 @@ export interface Replica {
   stop(graceMs: number): Promise<void>;
   /** SIGKILL. */
   kill(): void;
+  /** Whether its limits struck: the memory limit killed it, or the process limit refused a fork. */
+  limitHit?(): LimitOutcome;
 }

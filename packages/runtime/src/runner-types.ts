@@ -3,6 +3,7 @@ import type { Broker } from "@riff/broker";
 import type { Invoker, PreparedFunction } from "./invoker.js";
 import type { ReplySink } from "./message-outlets.js";
 import type { LogLine } from "./replica.js";
+import type { Limiter } from "./limits.js";
 import type { Sandbox } from "./sandbox.js";
 
 /** What a runner is given; the daemon builds one per deployed function. */
@@ -35,13 +36,15 @@ export interface FunctionRunnerOptions {
   graceMs?: number;
   /** Runs replicas where they cannot see riff's data; undefined: no sandbox. */
   sandbox?: Sandbox | undefined;
+  /** Where each replica's limits are written; undefined: not enforced. */
+  limiter?: Limiter | undefined;
 }
 
 /**
  * `idle`: no replicas; `running`: serving; `failed`: the function could not start; `looping`:
  * messages reached the hop limit here recently.
  */
-export type RunnerStatus = "idle" | "running" | "failed" | "looping";
+export type RunnerStatus = "idle" | "running" | "failed" | "looping" | "crash-looping";
 
 /** One replica as `riff describe` shows it. */
 export interface ReplicaSnapshot {
@@ -68,5 +71,7 @@ export interface RunnerSnapshot {
   lastActivityAt: number;
   /** `topic/partition` keys this runner's groups hold now (none when it does not read its inputs). */
   assigned: string[];
+  /** How the last replica that ended unasked ended: replica, exit, the limit that struck, when. */
+  lastExit?: string | undefined;
 }
 

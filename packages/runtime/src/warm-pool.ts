@@ -4,8 +4,9 @@ import { join } from "node:path";
 import type { Socket } from "node:net";
 import { type Logger, silentLogger } from "@riff/core";
 import { FrameParser, FrameType } from "@riff/protocol";
+import type { PreparedFunction } from "./invoker.js";
 import type { LaunchSpec } from "./replica.js";
-import { spawnInSandbox, type Sandbox } from "./sandbox.js";
+import { applyLimits, spawnInSandbox, SANDBOX_HOME, type Confinement } from "./sandbox.js";
 
 /** A generic runtime process, started and waiting for LOAD. */
 export interface PooledProcess {
@@ -29,12 +30,14 @@ export class WarmPool {
   private stopped = false;
 
   private seq = 0;
+  /** Each waiting process's exit listener, taken off when a function takes the process. */
+  private readonly refills = new WeakMap<ChildProcess, () => void>();
 
   constructor(
     private readonly launch: (dir: string) => LaunchSpec,
     private readonly size: number,
     private readonly dir: string,
-    private readonly sandbox: Sandbox | undefined,
+    private readonly confinement: Confinement | undefined,
     private readonly logger: Logger = silentLogger,
   ) {}
 
@@ -48,15 +51,21 @@ export class WarmPool {
    * paths follow; a package with its own dependencies is too big to copy on a cold start and
    * gets a fresh process instead.
    */
-  adopt(fn: { dir: string }, launch: LaunchSpec): { adopt?: PooledProcess; launch: LaunchSpec } {
-    const sandboxed = this.sandbox !== undefined;
+  adopt(fn: PreparedFunction, launch: LaunchSpec): { adopt?: PooledProcess; launch: LaunchSpec } {
+    const sandboxed = this.confinement?.sandbox !== undefined;
     if (sandboxed && existsSync(join(fn.dir, "package.json"))) return { launch };
+    // Pooled processes are on the host's network: a function without one starts its own.
+    if (sandboxed && fn.network === "none") return { launch };
     const adopt = this.take();
     if (adopt === undefined) return { launch };
+    if (fn.limits !== undefined) applyLimits(adopt.child, fn.limits);
     if (!sandboxed) return { adopt, launch };
     cpSync(fn.dir, adopt.dir, { recursive: true, verbatimSymlinks: true });
     const move = (p: string) => (p === fn.dir || p.startsWith(`${fn.dir}/`) ? adopt.dir + p.slice(fn.dir.length) : p);
     const env = Object.fromEntries(Object.entries(launch.env).map(([k, v]) => [k, move(v)]));
+    // Its private home, as for any sandboxed process (LOAD replaces the pool's environment).
+    env["HOME"] = SANDBOX_HOME;
+    env["TMPDIR"] = "/tmp";
     return { adopt, launch: { ...launch, env, cwd: adopt.dir } };
   }
 
@@ -64,8 +73,9 @@ export class WarmPool {
   take(): PooledProcess | undefined {
     const p = this.ready.shift();
     if (p !== undefined) {
-      p.child.removeAllListeners("exit");
-      p.child.once("exit", () => rmSync(p.dir, { recursive: true, force: true }));
+      // Only the pool's own listener goes: the spawn's (its home, its cgroup) stay.
+      const refill = this.refills.get(p.child);
+      if (refill !== undefined) p.child.off("exit", refill);
       p.channel.removeAllListeners("data");
       this.fill();
     }
@@ -98,7 +108,7 @@ export class WarmPool {
     const dir = join(this.dir, `${process.pid}-${++this.seq}`);
     mkdirSync(dir, { recursive: true });
     const launch = this.launch(dir);
-    const child = spawnInSandbox(this.sandbox, launch.command, launch.args, { cwd: dir, env: launch.env, stdio: ["ignore", "pipe", "pipe", "pipe"] });
+    const child = spawnInSandbox(this.confinement, launch.command, launch.args, { cwd: dir, env: launch.env, stdio: ["ignore", "pipe", "pipe", "pipe"] });
     child.once("exit", () => rmSync(dir, { recursive: true, force: true }));
     const channel = child.stdio[3] as Socket;
     // Until a function owns it, anything it prints is the runtime's, not a function's.
@@ -118,11 +128,13 @@ export class WarmPool {
         for (const frame of frames) {
           if (frame.type === FrameType.READY && frame.headers["riff-pool"]?.[0] === "ready") {
             channel.removeAllListeners("data");
-            child.once("exit", () => {
+            const refill = () => {
               const i = this.ready.findIndex((p) => p.child === child);
               if (i !== -1) this.ready.splice(i, 1);
               this.fill();
-            });
+            };
+            this.refills.set(child, refill);
+            child.once("exit", refill);
             resolve({ child, channel, dir });
           }
         }

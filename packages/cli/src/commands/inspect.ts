@@ -32,6 +32,11 @@ interface FunctionDetail extends FunctionRow {
   placement?: { nodes: Record<string, number>; reason: string; at: string };
   /** In a cluster: the revision each node runs. */
   nodes?: Record<string, { revision: number }>;
+  /** Each replica's limits, and its network. */
+  resources?: { memoryBytes: number; cpu?: number; pids: number };
+  network?: string;
+  /** How the last replica that ended unasked ended. */
+  lastExit?: string;
 }
 
 /** `riff list`. */
@@ -155,7 +160,8 @@ export const topics = {
 
 /** `riff describe function NAME`: spec, replicas, lag per partition, rates and the last scaling decisions. */
 export async function describeFunction(home: string, name: string, output: string | undefined): Promise<void> {
-  const f = await new DaemonClient(home).call<FunctionDetail>("GET", `functions/${encodeURIComponent(name)}`);
+  const client = new DaemonClient(home);
+  const f = await client.call<FunctionDetail>("GET", `functions/${encodeURIComponent(name)}`);
   if (output === "json") {
     process.stdout.write(`${JSON.stringify(f, null, 2)}\n`);
     return;
@@ -167,6 +173,11 @@ export async function describeFunction(home: string, name: string, output: strin
   w(`  invoker ${f.invoker}, artifact ${f.artifact}${f.handler === undefined ? "" : `, handler ${f.handler}`}`);
   w(`  input ${f.inputs.join(", ")}${f.output === undefined ? "" : `, output ${f.output}`}, ordering ${f.ordering}, concurrency ${f.concurrency}`);
   w(`  replicas: min ${f.minReplicas}, max ${f.maxReplicas ?? "partitions"}, idle timeout ${formatDuration(f.idleTimeoutMs)}`);
+  const where = await client.call<{ sandbox: string; limits?: string }>("GET", "status");
+  const r = f.resources;
+  const limits = r === undefined ? "riff's defaults" : `memory ${formatBytes(r.memoryBytes)}, pids ${r.pids}, cpu ${r.cpu ?? "unlimited"}`;
+  w(`  sandbox ${where.sandbox === "none" ? "none (riff runs functions unsandboxed)" : where.sandbox}, network ${f.network ?? "host"}; limits ${limits}, enforced by ${where.limits ?? "nothing"}`);
+  if (f.lastExit !== undefined) w(`  last exit: ${f.lastExit}`);
   w(`  ${f.ready} ready of ${f.desired} desired, ${f.inFlight} in flight, lag ${f.lag}, arriving ${f.rates.arrival.toFixed(1)} msg/s\n`);
   if (f.placement !== undefined) {
     const where = Object.entries(f.placement.nodes).map(([node, n]) => (n === 0 ? `${node} (standby)` : `${node}: ${n}`));
@@ -194,4 +205,12 @@ export async function describeFunction(home: string, name: string, output: strin
   w("\nscaling decisions (newest last):");
   if (f.decisions.length === 0) w("  none yet");
   for (const d of f.decisions) w(`  ${d.at}  ${d.from} -> ${d.to}  ${d.reason}`);
+}
+
+/** 536870912 → 512Mi, as limits are written. */
+function formatBytes(n: number): string {
+  for (const [unit, size] of [["Gi", 1024 ** 3], ["Mi", 1024 ** 2], ["Ki", 1024]] as const) {
+    if (n >= size && n % size === 0) return `${n / size}${unit}`;
+  }
+  return `${n} bytes`;
 }

@@ -55,6 +55,11 @@ export interface CreateOptions {
   ordering?: string;
   allowCycle?: boolean;
   partitions?: string;
+  env?: string[];
+  memory?: string;
+  cpu?: string;
+  pids?: string;
+  network?: string;
   force?: boolean;
   dryRun?: boolean;
 }
@@ -96,6 +101,13 @@ export async function create(home: string, invoker: string, o: CreateOptions): P
   if (o.allowCycle === true) spec["allowCycle"] = true;
   if (o.idleTimeout !== undefined) spec["idleTimeoutMs"] = flagDuration(o.idleTimeout, "--idle-timeout");
   if (o.timeout !== undefined) spec["timeoutMs"] = flagDuration(o.timeout, "--timeout");
+  if (o.env !== undefined && o.env.length > 0) spec["env"] = envFlags(o.env);
+  const resources: Record<string, unknown> = {};
+  if (o.memory !== undefined) resources["memory"] = o.memory;
+  if (o.cpu !== undefined) resources["cpu"] = o.cpu;
+  if (o.pids !== undefined) resources["pids"] = wholeNumber(o.pids, "--pids", 8);
+  if (Object.keys(resources).length > 0) spec["resources"] = resources;
+  if (o.network !== undefined) spec["network"] = o.network;
   const fnYaml = stringify({ apiVersion: API_VERSION, kind: "Function", metadata: { name: o.name }, spec });
   const topicSpec = partitions === undefined ? {} : { partitions };
   const topicsYaml = [...inputs, ...(o.output === undefined || inputs.includes(o.output) ? [] : [o.output])]
@@ -186,4 +198,18 @@ export async function remove(home: string, name: string, all: boolean): Promise<
   );
   for (const d of deleted) process.stdout.write(`${d} deleted\n`);
   for (const k of kept) process.stdout.write(`${k}\n`);
+}
+
+/** `--env K=V`, repeated: the function's environment, each name checked. */
+function envFlags(pairs: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    const key = eq === -1 ? pair : pair.slice(0, eq);
+    if (eq === -1 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+      throw badArgument(`--env: '${pair}' is not NAME=VALUE with NAME a variable name (letters, digits, _)`);
+    }
+    env[key] = pair.slice(eq + 1);
+  }
+  return env;
 }

@@ -104,8 +104,8 @@ export async function start(home: string, options: StartOptions): Promise<void> 
   if (!outcome.ok) throw fromErrorBody(outcome.error);
   info(`riff is running (pid ${outcome.info.pid}, home ${home})`);
   info(`gateway: POST ${outcome.info.url}/messages/TOPIC or ${outcome.info.url}/requests/TOPIC`);
-  if (outcome.info.sandbox === "none" && options.sandbox !== "none") {
-    info("warning: functions run without a sandbox and can read what your user can; install bubblewrap (apt-get install bubblewrap) and restart riff to isolate them");
+  if (outcome.info.sandbox === "none") {
+    info("warning: --sandbox none: functions run unsandboxed and can read and write what riff's user can");
   }
   process.stdout.write(`${outcome.info.url}\n`);
 }

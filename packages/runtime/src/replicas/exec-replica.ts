@@ -1,5 +1,6 @@
 import type { ChildProcess, ChildProcessWithoutNullStreams } from "node:child_process";
-import { spawnInSandbox } from "../sandbox.js";
+import type { LimitOutcome } from "../limits.js";
+import { limitHit, spawnInSandbox } from "../sandbox.js";
 import { RiffError, silentLogger, type Headers, type Logger } from "@riff/core";
 import { DEFAULT_MAX_FRAME_BYTES } from "@riff/protocol";
 import type { InvokeResult, Replica, ReplicaOptions, ReplicaState } from "../replica.js";
@@ -36,6 +37,7 @@ export class ExecReplica implements Replica {
   private readonly running = new Set<ChildProcess>();
   private readonly drained: (() => void)[] = [];
   private lastPid: number | undefined;
+  private lastChild: ChildProcess | undefined;
   private executable = "";
   private readonly logger: Logger;
 
@@ -48,6 +50,11 @@ export class ExecReplica implements Replica {
   /** The pid of the newest process, while one has run. */
   get pid(): number | undefined {
     return this.lastPid;
+  }
+
+  /** A process per message: the last one's limits say. */
+  limitHit(): LimitOutcome {
+    return limitHit(this.lastChild);
   }
 
   async start(): Promise<void> {
@@ -83,13 +90,14 @@ export class ExecReplica implements Replica {
   private run(payload: Uint8Array): Promise<Uint8Array> {
     const { launch, onLog } = this.options;
     const max = this.options.maxReplyBytes ?? DEFAULT_MAX_FRAME_BYTES;
-    const child = spawnInSandbox<ChildProcessWithoutNullStreams>(this.options.sandbox, this.executable, launch.args, {
+    const child = spawnInSandbox<ChildProcessWithoutNullStreams>(this.options.confinement, this.executable, launch.args, {
       cwd: launch.cwd,
       env: launch.env,
       stdio: ["pipe", "pipe", "pipe"],
     });
     this.running.add(child);
     this.lastPid = child.pid;
+    this.lastChild = child;
     const tail = new LineTail();
     pipeToLogs(child.stderr, "stderr", this.id, onLog, tail);
     const chunks: Buffer[] = [];

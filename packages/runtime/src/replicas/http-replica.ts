@@ -1,7 +1,8 @@
+import type { LimitOutcome } from "../limits.js";
 import type { ChildProcess } from "node:child_process";
 import { Agent, request } from "node:http";
 import { connect, createServer } from "node:net";
-import { spawnInSandbox } from "../sandbox.js";
+import { limitHit, spawnInSandbox } from "../sandbox.js";
 import { RiffError, silentLogger, type Headers, type Logger } from "@riff/core";
 import { DEFAULT_START_TIMEOUT_MS, type InvokeResult, type Replica, type ReplicaOptions, type ReplicaState } from "../replica.js";
 import { describeExit, LineTail, pipeToLogs } from "./process-output.js";
@@ -56,11 +57,15 @@ export class HttpReplica implements Replica {
     return this.child?.pid;
   }
 
+  limitHit(): LimitOutcome {
+    return limitHit(this.child);
+  }
+
   async start(): Promise<void> {
     this.startedAt = Date.now();
     const { launch, onLog } = this.options;
     this.port = await freePort();
-    const child = spawnInSandbox(this.options.sandbox, launch.command, launch.args, {
+    const child = spawnInSandbox(this.options.confinement, launch.command, launch.args, {
       cwd: launch.cwd,
       env: { ...launch.env, PORT: String(this.port) },
       stdio: ["ignore", "pipe", "pipe"],

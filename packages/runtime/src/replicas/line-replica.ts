@@ -1,5 +1,6 @@
+import type { LimitOutcome } from "../limits.js";
 import type { ChildProcess, ChildProcessWithoutNullStreams } from "node:child_process";
-import { spawnInSandbox } from "../sandbox.js";
+import { limitHit, spawnInSandbox } from "../sandbox.js";
 import { RiffError, silentLogger, type Headers, type Logger } from "@riff/core";
 import type { InvokeResult, Replica, ReplicaOptions, ReplicaState } from "../replica.js";
 import { admitMessage } from "./content-check.js";
@@ -45,6 +46,10 @@ export class LineReplica implements Replica {
     return this.child?.pid;
   }
 
+  limitHit(): LimitOutcome {
+    return limitHit(this.child);
+  }
+
   get inFlight(): number {
     return this.waiting.length;
   }
@@ -60,7 +65,7 @@ export class LineReplica implements Replica {
       this.state = "failed";
       throw err;
     }
-    const child = spawnInSandbox<ChildProcessWithoutNullStreams>(this.options.sandbox, executable, launch.args, { cwd: launch.cwd, env: launch.env, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawnInSandbox<ChildProcessWithoutNullStreams>(this.options.confinement, executable, launch.args, { cwd: launch.cwd, env: launch.env, stdio: ["pipe", "pipe", "pipe"] });
     this.child = child;
     pipeToLogs(child.stderr, "stderr", this.id, onLog, this.tail);
     forEachLine(child.stdout, (line) => this.onLine(line));

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, rename, rm } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RiffError } from "@riff/core";
@@ -40,11 +40,13 @@ export function compiledShim(): Promise<string> {
   shim ??= (async () => {
     const source = readFileSync(SHIM_SOURCE);
     const dir = join(SHIM_CACHE, createHash("sha256").update(source).update(SHIM_JAVAC_FLAGS.join(" ")).digest("hex").slice(0, 16));
-    if (existsSync(join(dir, "RiffShim.class"))) return dir;
+    // Readable by all (mkdtemp makes 0700): sandboxed replicas run as an unprivileged uid.
+    if (existsSync(join(dir, "RiffShim.class"))) return chmod(dir, 0o755).then(() => dir, () => dir);
     await mkdir(SHIM_CACHE, { recursive: true });
     const tmp = await mkdtemp(join(SHIM_CACHE, "tmp-"));
     try {
       await javac([...SHIM_JAVAC_FLAGS, "-d", tmp, SHIM_SOURCE], tmp);
+      await chmod(tmp, 0o755);
       await rename(tmp, dir).catch(async (err: NodeJS.ErrnoException) => {
         // Another daemon compiled the same version meanwhile: use theirs.
         if (!existsSync(join(dir, "RiffShim.class"))) throw err;

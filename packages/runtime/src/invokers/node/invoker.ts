@@ -35,9 +35,9 @@ export const nodeInvoker: Invoker = {
     const { adopt, launch } = pool?.adopt(fn, fresh) ?? { launch: fresh };
     return new FramedReplica({ ...options, launch, ...(adopt === undefined ? {} : { adopt }) });
   },
-  start({ poolSize, logger, sandbox, poolDir }) {
+  start({ poolSize, logger, confinement, poolDir }) {
     if (poolSize <= 0 || pool !== undefined) return;
-    pool = new WarmPool(poolLaunch, poolSize, join(poolDir, "node"), sandbox, logger);
+    pool = new WarmPool(poolLaunch, poolSize, join(poolDir, "node"), confinement, logger);
     pool.start();
   },
   async stop() {

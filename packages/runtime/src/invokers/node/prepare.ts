@@ -75,7 +75,8 @@ function linkSdk(dir: string): void {
 /**
  * `npm install --omit=dev` in the revision folder, with its output as progress. Relative
  * `file:` dependencies are made absolute first: they were written relative to the user's
- * folder, not to riff's copy of it.
+ * folder, not to riff's copy of it; and they are copied in, not linked (`--install-links`),
+ * since the sandbox shows a replica its revision's folder and nothing of the user's.
  */
 async function installDependencies(fn: PreparedFunction, log: (line: string) => void, signal?: AbortSignal): Promise<void> {
   const pkgPath = join(fn.dir, "package.json");
@@ -90,7 +91,7 @@ async function installDependencies(fn: PreparedFunction, log: (line: string) => 
   }
   log(`installing dependencies: ${Object.keys(deps).join(", ")}`);
   await new Promise<void>((done, fail) => {
-    const child = spawn("npm", ["install", "--omit=dev", "--no-audit", "--no-fund", "--no-package-lock"], {
+    const child = spawn("npm", ["install", "--omit=dev", "--install-links", "--no-audit", "--no-fund", "--no-package-lock"], {
       cwd: fn.dir,
       stdio: ["ignore", "pipe", "pipe"],
       ...(signal === undefined ? {} : { signal }),

@@ -47,7 +47,7 @@ export const pythonInvoker: Invoker = {
       return new FramedReplica({ ...options, launch, ...(adopt === undefined ? {} : { adopt }) });
     });
   },
-  start({ poolSize, logger, sandbox, poolDir }) {
+  start({ poolSize, logger, confinement, poolDir }) {
     if (poolSize <= 0 || pool !== undefined) return;
     stopped = false;
     // The pool needs the interpreter; without Python there is simply no pool.
@@ -60,7 +60,7 @@ export const pythonInvoker: Invoker = {
           cwd: dir,
         });
         if (stopped) return;
-        pool = new WarmPool(launch, poolSize, join(poolDir, "python3"), sandbox, logger);
+        pool = new WarmPool(launch, poolSize, join(poolDir, "python3"), confinement, logger);
         pool.start();
       },
       (err: unknown) => logger.info("no Python warm pool: python3 was not found", { err: String(err) }),
