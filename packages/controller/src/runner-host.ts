@@ -1,6 +1,6 @@
 import { RiffError, type Logger } from "@riff/core";
 import type { Broker } from "@riff/broker";
-import { FunctionRunner, type LogLine, type PreparedFunction, type ReplySink, type RunnerSnapshot, type Sandbox, type Limiter } from "@riff/runtime";
+import { FunctionRunner, type LogLine, type PreparedFunction, type ReplySink, type RunnerSnapshot, type Sandbox, type Limiter, type CallerRegistry } from "@riff/runtime";
 import { sameTopology, type StoredFunction } from "./function-spec.js";
 import type { InvokerRegistry } from "./invoker-registry.js";
 import type { Action, Membership, ObservedFunction } from "./reconcile.js";
@@ -19,6 +19,8 @@ export interface RunnerHostOptions {
   sandbox: Sandbox | undefined;
   /** Where replicas' limits are written; undefined: not enforced. */
   limiter: Limiter | undefined;
+  /** Gives each replica a gateway path of its own, so its publishes carry its hop count. */
+  callers: CallerRegistry | undefined;
   /** Where warm-pool replicas work (error messages name the user's folder instead). */
   poolDir: string;
   /** A line for the function's log. */
@@ -224,6 +226,7 @@ export class LocalRunnerHost {
       maxHops: this.o.maxHops,
       sandbox: this.o.sandbox,
       limiter: this.o.limiter,
+      callers: this.o.callers,
       code,
       invoker,
       broker: this.o.broker,

@@ -19,7 +19,7 @@ import {
   type ResourceStore,
   type StoredFunction,
 } from "@riff/controller";
-import { builtinInvokers, type InvokerDefinition, type Limiter, type ReplySink, type Sandbox } from "@riff/runtime";
+import { builtinInvokers, type InvokerDefinition, type CallerRegistry, type Limiter, type ReplySink, type Sandbox } from "@riff/runtime";
 import type { FunctionLogs } from "./function-logs.js";
 import type { HomePaths, ResolvedDaemonOptions } from "./options.js";
 
@@ -73,6 +73,7 @@ export async function wireController(o: {
   logs: FunctionLogs;
   sandbox: Sandbox | undefined;
   limiter: Limiter | undefined;
+  callers: CallerRegistry;
   logger: Logger;
 }): Promise<ControllerParts> {
   const { options, paths, broker, stores, logger, logs } = o;
@@ -89,6 +90,7 @@ export async function wireController(o: {
     maxHops: options.maxHops,
     sandbox: o.sandbox,
     limiter: o.limiter,
+    callers: o.callers,
     poolDir: paths.pool,
     onLog: (fn, line) => logs.write(fn, line),
     onRemoved: (fn) => logs.remove(fn),

@@ -5,13 +5,14 @@ import type { AddressInfo } from "node:net";
 import { DEAD_LETTER_TOPIC, DEFAULT_MEMORY_BYTES, DEFAULT_PIDS, RiffError, toRiffError, type Logger } from "@riff/core";
 import type { Broker } from "@riff/broker";
 import { createGateway, ReplyHub, sendJson } from "@riff/gateway";
-import { builtinInvokers, detectLimiter, detectSandbox } from "@riff/runtime";
+import { builtinInvokers, CallerRegistry, detectLimiter, detectSandbox } from "@riff/runtime";
 import { createAdminApi } from "./admin-api.js";
 import { clusterMode } from "./cluster-mode.js";
 import { wireController, type ControllerParts } from "./controller-parts.js";
 import { localMode } from "./local-mode.js";
 import type { Mode } from "./mode.js";
 import { homePaths, resolveDaemonOptions, type DaemonOptions, type HomePaths, type ResolvedDaemonOptions } from "./options.js";
+import { fromReplica } from "./caller-path.js";
 import { ensureToken } from "./token.js";
 
 export { natsPrefix } from "./local-mode.js";
@@ -83,6 +84,7 @@ export class Daemon {
     // Before anything starts: without a sandbox (unless asked for none) riff does not run at all.
     const sandbox = await detectSandbox(this.options.sandbox, { state: join(home, "sandbox"), hidden: home });
     const limiter = detectLimiter(this.logger);
+    const callers = new CallerRegistry();
     this.sandboxKind = sandbox === undefined ? "none" : `${sandbox.kind} (uid ${sandbox.uid})`;
     this.limits = limiter.enforcement;
     if (sandbox === undefined) this.logger.warn("functions run unsandboxed (--sandbox none): they can read and write what the daemon's user can");
@@ -103,6 +105,7 @@ export class Daemon {
       logs: mode.logs,
       sandbox,
       limiter,
+      callers,
       logger: this.logger,
     });
     this.parts = parts;
@@ -136,6 +139,7 @@ export class Daemon {
       ],
     });
     const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+      if (!fromReplica(req, res, callers)) return;
       if (gateway(req, res) || admin(req, res)) return;
       if (req.url === "/healthz") return mode.healthz(req, res);
       sendJson(res, 404, { error: { code: "RIFF_NOT_FOUND", message: `nothing at ${req.url ?? "/"}`, hint: "POST to /messages/TOPIC or /requests/TOPIC" } });

@@ -92,7 +92,7 @@ export class FramedReplica implements Replica {
     pipeToLogs(child.stderr, "stderr", this.id, this.options.onLog, this.stderrTail);
     // A warm-pool process is already running: it becomes this function on LOAD.
     if (adopted !== undefined) {
-      const env = new TextEncoder().encode(JSON.stringify(launch.env));
+      const env = new TextEncoder().encode(JSON.stringify({ ...launch.env, ...this.options.confinement?.env }));
       this.channel.write(encodeFrame({ type: FrameType.LOAD, id: 0, headers: { "riff-dir": [launch.cwd] }, payload: env }));
     }
     this.exited = new Promise((resolve) => {

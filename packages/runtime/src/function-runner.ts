@@ -240,6 +240,7 @@ export class FunctionRunner {
     this.inFlight++;
     this.lastActivityAt = Date.now();
     this.leases.begin(lease, replica);
+    this.replicas.hops.begin(replica.id, d.hops);
     let outcome: Outcome;
     try {
       outcome = await this.runMessage(replica, message, d, attempt);
@@ -250,6 +251,7 @@ export class FunctionRunner {
       else this.options.logger.warn("a result was not written before riff stopped; the message runs again after the restart", { message: d.id, err: String(err) });
     }
     this.leases.end(lease, replica);
+    this.replicas.hops.end(replica.id, d.hops);
     if (--this.inFlight === 0) this.settledWaiter?.();
     this.lastActivityAt = Date.now();
     this.dispatcher.finished(d.key);

@@ -12,3 +12,4 @@ export * from "./invokers/defined/defined-invoker.js";
 export * from "./warm-pool.js";
 export * from "./sandbox.js";
 export * from "./limits.js";
+export * from "./callers.js";

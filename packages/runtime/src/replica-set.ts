@@ -2,6 +2,7 @@ import { rmSync } from "node:fs";
 import { DEFAULT_MEMORY_BYTES, DEFAULT_PIDS, RiffError, toRiffError, type Logger } from "@riff/core";
 import type { Invoker, PreparedFunction } from "./invoker.js";
 import type { LogLine, Replica } from "./replica.js";
+import { callerGatewayUrl, HopBook, type CallerRegistry } from "./callers.js";
 import type { Limiter } from "./limits.js";
 import type { Confinement, Sandbox } from "./sandbox.js";
 
@@ -26,6 +27,7 @@ export interface ReplicaSetOptions {
   graceMs?: number;
   sandbox?: Sandbox | undefined;
   limiter?: Limiter | undefined;
+  callers?: CallerRegistry | undefined;
   /** Set once the function is stopping: no replica starts after it. */
   signal: AbortSignal;
   /** A replica became ready, or one went away: the runner dispatches again. */
@@ -51,6 +53,8 @@ export class ReplicaSet {
   lastError: string | undefined;
   /** How the last replica that ended unasked (or by a limit) ended, for describe. */
   lastExit: string | undefined;
+  /** Hop counts of what each replica handles (the runner books them), for its gateway path. */
+  readonly hops = new HopBook();
   /** Replicas that died unasked in a row, each within CRASH_RESET_MS of its start. */
   crashes = 0;
 
@@ -180,6 +184,9 @@ export class ReplicaSet {
   private async launch(code: PreparedFunction, id: string, counted = true): Promise<Replica> {
     const { invoker, logger, onLog } = this.options;
     const confinement = this.confinement(code);
+    const caller = this.options.callers?.register(() => this.hops.current(id));
+    const url = caller === undefined ? undefined : callerGatewayUrl(caller.token);
+    if (url !== undefined) confinement.env = { RIFF_GATEWAY_URL: url };
     const replica = invoker.createReplica(code, { id, onLog, logger, confinement });
     if (counted) this.starting++;
     try {
@@ -189,7 +196,11 @@ export class ReplicaSet {
       // Its home lasts as long as the replica, whatever processes come and go in it (known
       // once it started: before, `exited` says only "not started").
       const home = confinement.home;
-      if (home !== undefined) void replica.exited.then(() => rmSync(home, { recursive: true, force: true }));
+      void replica.exited.then(() => {
+        if (home !== undefined) rmSync(home, { recursive: true, force: true });
+        caller?.release();
+        this.hops.forget(id);
+      });
     }
     return replica;
   }

@@ -3,6 +3,7 @@ import type { Broker } from "@riff/broker";
 import type { Invoker, PreparedFunction } from "./invoker.js";
 import type { ReplySink } from "./message-outlets.js";
 import type { LogLine } from "./replica.js";
+import type { CallerRegistry } from "./callers.js";
 import type { Limiter } from "./limits.js";
 import type { Sandbox } from "./sandbox.js";
 
@@ -38,6 +39,8 @@ export interface FunctionRunnerOptions {
   sandbox?: Sandbox | undefined;
   /** Where each replica's limits are written; undefined: not enforced. */
   limiter?: Limiter | undefined;
+  /** Gives each replica a gateway path of its own (see CallerRegistry); undefined: riff's plain URL. */
+  callers?: CallerRegistry | undefined;
 }
 
 /**

@@ -164,6 +164,8 @@ export interface Confinement {
    * message); undefined: each process gets one of its own, removed when it exits.
    */
   home?: string | undefined;
+  /** Variables of riff's that differ per replica (its gateway path); they win over the launch's. */
+  env?: Record<string, string> | undefined;
 }
 
 const cgroups = new WeakMap<ChildProcess, ReplicaCgroup>();
@@ -180,7 +182,7 @@ export function spawnInSandbox<T extends ChildProcess = ChildProcess>(
   options: SpawnOptions & { cwd: string; env: Record<string, string> },
 ): T {
   let run = { command, args };
-  let env = options.env;
+  let env = { ...options.env, ...c?.env };
   let home: string | undefined;
   if (c?.sandbox !== undefined) {
     if (c.home === undefined) home = c.sandbox.makeHome();
