@@ -107,6 +107,7 @@ example(
     .option("--concurrency <n>", "messages in flight per replica")
     .addOption(new Option("--ordering <ordering>", "keep each partition's order, or run its messages in parallel").choices(["partition", "none"]))
     .option("--partitions <n>", "partitions of the topics it creates")
+    .option("--secret <name>", "a secret whose keys become environment variables (repeat for more; see riff secrets)", (v: string, prev: string[] = []) => [...prev, v])
     .option("--env <NAME=VALUE>", "an environment variable of the function (repeat for more; stored in plain text)", (v: string, prev: string[] = []) => [...prev, v])
     .option("--memory <size>", "memory per replica, e.g. 256Mi or 1Gi (default 512Mi); past it the replica is killed")
     .option("--cpu <cores>", "CPU per replica, e.g. 0.5 or 500m (default: unlimited)")
@@ -313,6 +314,24 @@ example(
     .option("--all", "every topic whose record was lost (riff list names them)")
     .action(run(async () => async (home: string, name: string | undefined, o: { all?: boolean }) => (await import("./commands/inspect.js")).topics.recover(home, name, o.all === true))),
   "riff topics recover numbers\n  riff topics recover --all      # every topic riff list says lost its record",
+);
+
+const secrets = program.command("secrets").description("values that reach only the functions naming them (spec.secrets), as environment variables");
+example(
+  secrets.command("set").description("create or replace a secret (stored with mode 0600; never shown, logged or written in YAML)")
+    .argument("<name>", "secret name").argument("<pairs...>", "KEY=VALUE, one or more")
+    .action(run(async () => async (home: string, name: string, pairs: string[]) => (await import("./commands/secrets.js")).set(home, name, pairs))),
+  "riff secrets set db-creds PGUSER=app PGPASSWORD=s3cret\n  riff create node --name report --input jobs --secret db-creds --filepath .",
+);
+example(
+  secrets.command("list").description("list secrets: names and keys, never values").addOption(output())
+    .action(run(async () => async (home: string, o: { output?: string }) => (await import("./commands/secrets.js")).list(home, o.output))),
+  "riff secrets list",
+);
+example(
+  secrets.command("delete").description("delete a secret (functions naming it then fail to start)").argument("<name>", "secret name")
+    .action(run(async () => async (home: string, name: string) => (await import("./commands/secrets.js")).remove(home, name))),
+  "riff secrets delete db-creds",
 );
 
 // `riff ... | head` closes the pipe early: that is the reader's choice, not an error to report.

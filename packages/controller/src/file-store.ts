@@ -12,6 +12,8 @@ export interface FileLayout {
   names(): string[];
   /** Removes what belongs to `name` besides its file, if anything. */
   remove?(name: string): void;
+  /** The files' mode. @default 0o644 (less the umask) */
+  mode?: number;
 }
 
 /**
@@ -54,7 +56,7 @@ export class FileResourceStore<T> implements ResourceStore<T> {
       const file = this.layout.file(name);
       mkdirSync(dirname(file), { recursive: true });
       const tmp = `${file}.tmp`;
-      writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
+      writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`, this.layout.mode === undefined ? {} : { mode: this.layout.mode });
       renameSync(tmp, file);
       const revision = ++this.revision;
       this.records.set(name, { name, value, revision });
@@ -104,9 +106,11 @@ export function folderLayout(dir: string, file: string): FileLayout {
 }
 
 /** `<dir>/<name>.json`. */
-export function flatLayout(dir: string): FileLayout {
-  mkdirSync(dir, { recursive: true });
+export function flatLayout(dir: string, mode?: number): FileLayout {
+  // A folder of files only their owner reads (secrets) is itself only its owner's.
+  mkdirSync(dir, { recursive: true, ...(mode === undefined ? {} : { mode: 0o700 }) });
   return {
+    ...(mode === undefined ? {} : { mode }),
     file: (name) => `${dir}/${name}.json`,
     names: () => readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5)),
   };

@@ -31,7 +31,7 @@ const SETTINGS = [
 /** Whether two resolved functions have the same settings (the code is compared by digest). */
 export function sameSpec(a: ResolvedFunction, b: ResolvedFunction): boolean {
   if (a.inputs.join() !== b.inputs.join()) return false;
-  return SETTINGS.every((k) => a[k] === b[k]) && JSON.stringify([a.env, a.resources, a.network]) === JSON.stringify([b.env, b.resources, b.network]);
+  return SETTINGS.every((k) => a[k] === b[k]) && JSON.stringify([a.env, a.resources, a.network, a.secrets]) === JSON.stringify([b.env, b.resources, b.network, b.secrets]);
 }
 
 /**

@@ -18,3 +18,4 @@ export * from "./work-queue.js";
 export * from "./placement.js";
 export * from "./views.js";
 export * from "./follow.js";
+export * from "./secrets.js";

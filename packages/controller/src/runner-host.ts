@@ -5,6 +5,7 @@ import { sameTopology, type StoredFunction } from "./function-spec.js";
 import type { InvokerRegistry } from "./invoker-registry.js";
 import type { Action, Membership, ObservedFunction } from "./reconcile.js";
 import type { RevisionFolders } from "./revisions.js";
+import { secretEnv, type SecretStore } from "./secrets.js";
 import { withUserPaths } from "./user-paths.js";
 
 /** What a {@link LocalRunnerHost} needs. */
@@ -21,6 +22,8 @@ export interface RunnerHostOptions {
   limiter: Limiter | undefined;
   /** Gives each replica a gateway path of its own, so its publishes carry its hop count. */
   callers: CallerRegistry | undefined;
+  /** The secrets functions may name (spec.secrets); their values reach only those replicas' environment. */
+  secrets: SecretStore | undefined;
   /** Where warm-pool replicas work (error messages name the user's folder instead). */
   poolDir: string;
   /** A line for the function's log. */
@@ -116,7 +119,10 @@ export class LocalRunnerHost {
       progress?.(`${fn.name}: ${line}`);
     };
     try {
-      return await this.o.revisions.prepare(fn, invoker, log);
+      const code = await this.o.revisions.prepare(fn, invoker, log);
+      // Read at each start of a revision: an updated secret reaches the next `riff update`.
+      const secrets = await secretEnv(this.o.secrets, fn.name, fn.secrets ?? []);
+      return Object.keys(secrets).length === 0 ? code : { ...code, env: { ...code.env, ...secrets } };
     } catch (err) {
       this.o.revisions.prune(fn.name, this.keep(fn.name));
       throw withUserPaths(err, { revisionDir: this.o.revisions.folder(fn.name, fn.revision), poolDir: this.o.poolDir }, fn.artifact);

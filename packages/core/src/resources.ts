@@ -50,6 +50,8 @@ export interface FunctionSpec {
   resources?: ResourcesSpec | undefined;
   /** `host` (the default): the machine's network; `none`: no network at all (loopback only). */
   network?: "host" | "none" | undefined;
+  /** Secrets (`riff secrets set`) whose keys become the replicas' environment variables. */
+  secrets?: string[] | undefined;
 }
 
 /** `spec.resources` as written: sizes and cores may be strings (`512Mi`, `500m`). */
@@ -142,6 +144,8 @@ export interface ResolvedFunction {
   env: Record<string, string>;
   resources: ResourceLimits;
   network: "host" | "none";
+  /** Names of the secrets it reads; their values are never stored with it. */
+  secrets: string[];
   /** Absolute path of the YAML this came from, so `riff update` can re-read it. */
   source: string | undefined;
 }

@@ -81,6 +81,7 @@ export const functionSchema = z.strictObject({
       })
       .optional(),
     network: z.enum(["host", "none"]).optional(),
+    secrets: z.array(name).optional(),
   }),
 });
 

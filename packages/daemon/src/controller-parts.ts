@@ -14,6 +14,8 @@ import {
   Scaler,
   WorkQueue,
   type ArtifactStore,
+  type Secret,
+  type SecretStore,
   type Membership,
   type PlacementOf,
   type ResourceStore,
@@ -27,6 +29,7 @@ import type { HomePaths, ResolvedDaemonOptions } from "./options.js";
 export interface Stores {
   functions: ResourceStore<StoredFunction>;
   invokers: ResourceStore<InvokerDefinition>;
+  secrets: SecretStore;
   artifacts: ArtifactStore;
 }
 
@@ -35,6 +38,8 @@ export function homeStores(paths: HomePaths): Stores {
   return {
     functions: new FileResourceStore<StoredFunction>(folderLayout(paths.functions, "function.json")),
     invokers: new FileResourceStore<InvokerDefinition>(flatLayout(paths.invokers)),
+    // Mode 0600, in a folder of mode 0700: only riff's user reads them (and no sandboxed function).
+    secrets: new FileResourceStore<Secret>(flatLayout(paths.secrets, 0o600)),
     artifacts: new LocalArtifactStore(),
   };
 }
@@ -91,6 +96,7 @@ export async function wireController(o: {
     sandbox: o.sandbox,
     limiter: o.limiter,
     callers: o.callers,
+    secrets: stores.secrets,
     poolDir: paths.pool,
     onLog: (fn, line) => logs.write(fn, line),
     onRemoved: (fn) => logs.remove(fn),

@@ -13,6 +13,7 @@ import { localMode } from "./local-mode.js";
 import type { Mode } from "./mode.js";
 import { homePaths, resolveDaemonOptions, type DaemonOptions, type HomePaths, type ResolvedDaemonOptions } from "./options.js";
 import { fromReplica } from "./caller-path.js";
+import { secretRoutes } from "./secrets-api.js";
 import { ensureToken } from "./token.js";
 
 export { natsPrefix } from "./local-mode.js";
@@ -131,7 +132,7 @@ export class Daemon {
       shutdown: () => void this.stop(),
       invokers: parts.invokers,
       scaler: parts.scaler,
-      routes: mode.routes(),
+      routes: [...mode.routes(), ...secretRoutes(mode.stores.secrets)],
       warnings: async () => [
         ...(sandbox === undefined ? ["functions run unsandboxed: riff was started with --sandbox none (see docs/security.md)"] : []),
         ...mode.warnings(),

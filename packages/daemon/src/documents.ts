@@ -67,6 +67,7 @@ function resolveFunction(invokers: InvokerRegistry, declared: Map<string, Invoke
       pids: spec.resources?.pids ?? DEFAULT_PIDS,
     },
     network: spec.network ?? "host",
+    secrets: spec.secrets ?? [],
     source: file,
   };
 }

@@ -192,6 +192,7 @@ export function homePaths(home: string) {
     broker: join(home, "topics"),
     functions: join(home, "functions"),
     invokers: join(home, "invokers"),
+    secrets: join(home, "secrets"),
     pool: join(home, "pool"),
     logs: join(home, "logs"),
   };

@@ -37,6 +37,8 @@ interface FunctionDetail extends FunctionRow {
   network?: string;
   /** How the last replica that ended unasked ended. */
   lastExit?: string;
+  /** Names of the secrets it reads. */
+  secrets?: string[];
 }
 
 /** `riff list`. */
@@ -177,6 +179,7 @@ export async function describeFunction(home: string, name: string, output: strin
   const r = f.resources;
   const limits = r === undefined ? "riff's defaults" : `memory ${formatBytes(r.memoryBytes)}, pids ${r.pids}, cpu ${r.cpu ?? "unlimited"}`;
   w(`  sandbox ${where.sandbox === "none" ? "none (riff runs functions unsandboxed)" : where.sandbox}, network ${f.network ?? "host"}; limits ${limits}, enforced by ${where.limits ?? "nothing"}`);
+  if (f.secrets !== undefined && f.secrets.length > 0) w(`  secrets ${f.secrets.join(", ")} (their values are not shown)`);
   if (f.lastExit !== undefined) w(`  last exit: ${f.lastExit}`);
   w(`  ${f.ready} ready of ${f.desired} desired, ${f.inFlight} in flight, lag ${f.lag}, arriving ${f.rates.arrival.toFixed(1)} msg/s\n`);
   if (f.placement !== undefined) {

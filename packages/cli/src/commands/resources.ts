@@ -56,6 +56,7 @@ export interface CreateOptions {
   allowCycle?: boolean;
   partitions?: string;
   env?: string[];
+  secret?: string[];
   memory?: string;
   cpu?: string;
   pids?: string;
@@ -102,6 +103,7 @@ export async function create(home: string, invoker: string, o: CreateOptions): P
   if (o.idleTimeout !== undefined) spec["idleTimeoutMs"] = flagDuration(o.idleTimeout, "--idle-timeout");
   if (o.timeout !== undefined) spec["timeoutMs"] = flagDuration(o.timeout, "--timeout");
   if (o.env !== undefined && o.env.length > 0) spec["env"] = envFlags(o.env);
+  if (o.secret !== undefined && o.secret.length > 0) spec["secrets"] = o.secret;
   const resources: Record<string, unknown> = {};
   if (o.memory !== undefined) resources["memory"] = o.memory;
   if (o.cpu !== undefined) resources["cpu"] = o.cpu;
