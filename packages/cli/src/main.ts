@@ -180,8 +180,9 @@ example(
     .option("-H, --header <name:value>", "extra header (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option("-c, --count <n>", "publish this many times", "1")
     .option("--timeout <duration>", "how long to wait for the reply (e.g. 5s)")
+    .option("--id <key>", "an Idempotency-Key: the same key within 2 minutes publishes once, and gets the first answer again")
     .action(run(async () => (await import("./commands/publish.js")).publish)),
-  "riff publish --input numbers --data 10 --reply",
+  "riff publish --input numbers --data 10 --reply\n  riff publish --input orders --data '{\"id\":7}' --id order-7     # safe to retry",
 );
 
 example(

@@ -42,6 +42,7 @@ export const ErrorCodes = {
   RIFF_PROCESS_LIMIT: { kind: "user", status: 502 },
   RIFF_SANDBOX_UNAVAILABLE: { kind: "user", status: 503 },
   RIFF_SECRET_NOT_FOUND: { kind: "user", status: 404 },
+  RIFF_IDEMPOTENCY_CONFLICT: { kind: "user", status: 422 },
   RIFF_DAEMON_NOT_RUNNING: { kind: "user", status: 503 },
   RIFF_DAEMON_UNREACHABLE: { kind: "user", status: 503 },
   RIFF_BROKER_UNAVAILABLE: { kind: "user", status: 503 },

@@ -1,8 +1,9 @@
 import { randomFillSync, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { DEAD_LETTER_TOPIC, HeaderNames, parseDuration, RiffError, type Headers, type Logger, silentLogger } from "@riff/core";
-import type { Broker } from "@riff/broker";
+import type { Broker, Position, PublishMessage } from "@riff/broker";
 import { readBody, sendError, sendJson } from "./http-util.js";
+import { IDEMPOTENCY_HEADER, IdempotencyCache, idempotencyKey } from "./idempotency.js";
 import type { ReplyHub } from "./reply-hub.js";
 
 /** @default 1 MiB: the largest body `/messages` and `/requests` take. */
@@ -29,6 +30,14 @@ export interface GatewayOptions {
   hasReaders?: (topic: string) => boolean;
   /** In a cluster, this node's name: `/requests` messages carry it so the reply finds its way back. */
   replyNode?: string;
+  /** How long an Idempotency-Key is remembered. @default DEFAULT_IDEMPOTENCY_WINDOW_MS */
+  idempotencyWindowMs?: number;
+}
+
+/** A `/requests` reply as it is sent, and replayed for a repeated Idempotency-Key. */
+interface InvokeAnswer {
+  type: string;
+  payload: Uint8Array;
 }
 
 /** Handles one HTTP request; returns false when the path is not the gateway's. */
@@ -47,6 +56,8 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
   const defaultTimeout = options.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS;
   const logger = options.logger ?? silentLogger;
   const { broker, replies } = options;
+  const published = new IdempotencyCache<Position>(options.idempotencyWindowMs);
+  const answered = new IdempotencyCache<InvokeAnswer>(options.idempotencyWindowMs);
 
   return (req, res) => {
     const url = req.url ?? "/";
@@ -90,20 +101,39 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
       });
     }
     const timeoutMs = reply ? replyTimeout(req) : 0;
+    let idem: string | undefined;
+    try {
+      idem = idempotencyKey(headerValue(req, IDEMPOTENCY_HEADER));
+    } catch (err) {
+      req.resume();
+      throw err;
+    }
     const payload = await readBody(req, maxBody);
     const headers = messageHeaders(req);
     const key = headerValue(req, KEY_HEADER);
     const message = key === undefined ? { headers, payload } : { headers, payload, key };
     if (!reply) {
-      const position = await broker.publish(topic, message);
-      sendJson(res, 202, position);
+      const publish = () => broker.publish(topic, message);
+      const { value, replayed } = idem === undefined ? { value: await publish(), replayed: false } : await published.run(`m/${topic}`, idem, payload, publish);
+      if (replayed) res.setHeader("idempotent-replayed", "true");
+      sendJson(res, 202, value);
       return;
     }
+    // With a key, a caller that goes away does not cancel the wait: its retry gets the answer.
+    const request = () => requestReply(topic, message, headers, timeoutMs, idem === undefined ? res : undefined);
+    const { value: outcome, replayed } = idem === undefined ? { value: await request(), replayed: false } : await answered.run(`r/${topic}`, idem, payload, request);
+    if (replayed) res.setHeader("idempotent-replayed", "true");
+    res.writeHead(200, { "content-type": outcome.type, "content-length": outcome.payload.byteLength });
+    res.end(outcome.payload);
+  }
+
+  /** Publishes a `/requests` message and waits for its reply. */
+  async function requestReply(topic: string, message: PublishMessage, headers: Headers, timeoutMs: number, caller: ServerResponse | undefined): Promise<InvokeAnswer> {
     const correlationId = randomUUID();
     headers[HeaderNames.correlationId] = [correlationId];
     if (options.replyNode !== undefined) headers[HeaderNames.replyNode] = [options.replyNode];
     const waiter = replies.wait(correlationId, timeoutMs);
-    res.on("close", waiter.cancel);
+    caller?.on("close", waiter.cancel);
     try {
       await broker.publish(topic, message);
     } catch (err) {
@@ -112,9 +142,7 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
     }
     const outcome = await waiter.reply;
     if (outcome instanceof RiffError) throw outcome;
-    const type = outcome.headers["content-type"]?.[0] ?? "application/octet-stream";
-    res.writeHead(200, { "content-type": type, "content-length": outcome.payload.byteLength });
-    res.end(outcome.payload);
+    return { type: outcome.headers["content-type"]?.[0] ?? "application/octet-stream", payload: outcome.payload };
   }
 
   function replyTimeout(req: IncomingMessage): number {

@@ -11,6 +11,7 @@ export interface PublishOptions {
   header: string[];
   count: string;
   timeout?: string;
+  id?: string;
 }
 
 /** `riff publish`: posts to the gateway; the reply body alone goes to stdout. */
@@ -28,6 +29,8 @@ export async function publish(home: string, o: PublishOptions): Promise<void> {
     if (!(ms >= 1 && ms <= 2_147_483_647)) throw badArgument(`--timeout ${o.timeout}: wait from 1ms to 24d`, "for example --timeout 5m");
     headers["x-riff-timeout"] = `${ms}ms`;
   }
+  // The same id within 2 minutes publishes once: a retry of this command is safe.
+  if (o.id !== undefined) headers["idempotency-key"] = o.id;
   const client = new DaemonClient(home);
   const path = `/${o.reply === true ? "requests" : "messages"}/${encodeURIComponent(o.input)}`;
   info(`Posting to ${client.info.url}${path}`);
