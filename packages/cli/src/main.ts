@@ -335,6 +335,25 @@ example(
   "riff secrets delete db-creds",
 );
 
+const keys = program.command("keys").description("API keys of the gateway, scoped to topics, with a rate; from the first key on, publishing needs one");
+example(
+  keys.command("create").description("create a key (printed once: riff keeps only its hash)")
+    .option("-t, --topic <topic>", "a topic it may publish to (repeat for more)", (v: string, prev: string[] = []) => [...prev, v])
+    .option("--rate <n>", "requests per second per topic, past which the gateway answers 429 with Retry-After")
+    .action(run(async () => async (home: string, o: { topic?: string[]; rate?: string }) => (await import("./commands/keys.js")).create(home, { topic: o.topic ?? [], ...(o.rate === undefined ? {} : { rate: o.rate }) }))),
+  "riff keys create --topic orders --rate 50\n  curl -H \"Authorization: Bearer $KEY\" --data 7 http://127.0.0.1:8080/messages/orders",
+);
+example(
+  keys.command("list").description("list keys: ids, topics and rates, never the keys").addOption(output())
+    .action(run(async () => async (home: string, o: { output?: string }) => (await import("./commands/keys.js")).list(home, o.output))),
+  "riff keys list",
+);
+example(
+  keys.command("delete").description("delete a key (with none left, the gateway is open again)").argument("<id>", "key id")
+    .action(run(async () => async (home: string, id: string) => (await import("./commands/keys.js")).remove(home, id))),
+  "riff keys delete 3f9a2c1d",
+);
+
 // `riff ... | head` closes the pipe early: that is the reader's choice, not an error to report.
 process.stdout.on("error", (err: NodeJS.ErrnoException) => {
   if (err.code === "EPIPE") process.exit(0);

@@ -19,3 +19,4 @@ export * from "./placement.js";
 export * from "./views.js";
 export * from "./follow.js";
 export * from "./secrets.js";
+export * from "./api-keys.js";

@@ -43,6 +43,8 @@ export const ErrorCodes = {
   RIFF_SANDBOX_UNAVAILABLE: { kind: "user", status: 503 },
   RIFF_SECRET_NOT_FOUND: { kind: "user", status: 404 },
   RIFF_IDEMPOTENCY_CONFLICT: { kind: "user", status: 422 },
+  RIFF_FORBIDDEN: { kind: "user", status: 403 },
+  RIFF_RATE_LIMITED: { kind: "user", status: 429 },
   RIFF_DAEMON_NOT_RUNNING: { kind: "user", status: 503 },
   RIFF_DAEMON_UNREACHABLE: { kind: "user", status: 503 },
   RIFF_BROKER_UNAVAILABLE: { kind: "user", status: 503 },

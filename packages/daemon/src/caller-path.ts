@@ -9,6 +9,9 @@ import type { CallerRegistry } from "@riff/runtime";
  * handles, whatever the caller sent, so a loop through the gateway meets the hop limit. Returns
  * false when it answered (a path no running replica has, or one that is not a publish).
  */
+/** Requests that came through a replica's own path: riff's own functions, which need no API key. */
+export const replicaRequests = new WeakSet<IncomingMessage>();
+
 export function fromReplica(req: IncomingMessage, res: ServerResponse, callers: CallerRegistry): boolean {
   const url = req.url ?? "";
   if (!url.startsWith("/r/")) return true;
@@ -26,6 +29,7 @@ export function fromReplica(req: IncomingMessage, res: ServerResponse, callers: 
     return false;
   }
   req.url = rest;
+  replicaRequests.add(req);
   // Whatever count the caller sent is replaced, in both views of the headers.
   req.headers[HeaderNames.hops] = String(hops);
   const raw: string[] = [];

@@ -15,6 +15,8 @@ import {
   WorkQueue,
   type ArtifactStore,
   type Secret,
+  type ApiKey,
+  type ApiKeyStore,
   type SecretStore,
   type Membership,
   type PlacementOf,
@@ -30,6 +32,7 @@ export interface Stores {
   functions: ResourceStore<StoredFunction>;
   invokers: ResourceStore<InvokerDefinition>;
   secrets: SecretStore;
+  keys: ApiKeyStore;
   artifacts: ArtifactStore;
 }
 
@@ -40,6 +43,7 @@ export function homeStores(paths: HomePaths): Stores {
     invokers: new FileResourceStore<InvokerDefinition>(flatLayout(paths.invokers)),
     // Mode 0600, in a folder of mode 0700: only riff's user reads them (and no sandboxed function).
     secrets: new FileResourceStore<Secret>(flatLayout(paths.secrets, 0o600)),
+    keys: new FileResourceStore<ApiKey>(flatLayout(paths.keys, 0o600)),
     artifacts: new LocalArtifactStore(),
   };
 }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { DEAD_LETTER_TOPIC, DEFAULT_MEMORY_BYTES, DEFAULT_PIDS, RiffError, toRiffError, type Logger } from "@riff/core";
 import type { Broker } from "@riff/broker";
+import { KeyRing } from "@riff/controller";
 import { createGateway, ReplyHub, sendJson } from "@riff/gateway";
 import { builtinInvokers, CallerRegistry, detectLimiter, detectSandbox } from "@riff/runtime";
 import { createAdminApi } from "./admin-api.js";
@@ -12,7 +13,8 @@ import { wireController, type ControllerParts } from "./controller-parts.js";
 import { localMode } from "./local-mode.js";
 import type { Mode } from "./mode.js";
 import { homePaths, resolveDaemonOptions, type DaemonOptions, type HomePaths, type ResolvedDaemonOptions } from "./options.js";
-import { fromReplica } from "./caller-path.js";
+import { fromReplica, replicaRequests } from "./caller-path.js";
+import { keyRoutes } from "./keys-api.js";
 import { secretRoutes } from "./secrets-api.js";
 import { ensureToken } from "./token.js";
 
@@ -110,7 +112,11 @@ export class Daemon {
       logger: this.logger,
     });
     this.parts = parts;
+    const keys = new KeyRing(mode.stores.keys, mode.token, this.logger.child({ component: "keys" }));
+    keys.start(abortOnStop(this.stopped));
     const gateway = createGateway({
+      // riff's own functions publish through their replica's path and need no key.
+      authorize: (req, topic) => (replicaRequests.has(req) ? undefined : keys.check(topic, req.headers.authorization)),
       broker,
       replies: this.replies,
       // Until the functions are known, nobody can say no function reads a topic.
@@ -132,7 +138,7 @@ export class Daemon {
       shutdown: () => void this.stop(),
       invokers: parts.invokers,
       scaler: parts.scaler,
-      routes: [...mode.routes(), ...secretRoutes(mode.stores.secrets)],
+      routes: [...mode.routes(), ...secretRoutes(mode.stores.secrets), ...keyRoutes(mode.stores.keys)],
       warnings: async () => [
         ...(sandbox === undefined ? ["functions run unsandboxed: riff was started with --sandbox none (see docs/security.md)"] : []),
         ...mode.warnings(),

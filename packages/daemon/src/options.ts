@@ -193,6 +193,7 @@ export function homePaths(home: string) {
     functions: join(home, "functions"),
     invokers: join(home, "invokers"),
     secrets: join(home, "secrets"),
+    keys: join(home, "keys"),
     pool: join(home, "pool"),
     logs: join(home, "logs"),
   };

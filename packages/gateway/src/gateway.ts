@@ -32,6 +32,11 @@ export interface GatewayOptions {
   replyNode?: string;
   /** How long an Idempotency-Key is remembered. @default DEFAULT_IDEMPOTENCY_WINDOW_MS */
   idempotencyWindowMs?: number;
+  /**
+   * Whether `req` may publish to `topic` (API keys, rates): throws the RiffError to answer with;
+   * a `retryAfterS` in its details becomes the Retry-After header. Undefined: anyone may.
+   */
+  authorize?: (req: IncomingMessage, topic: string) => void;
 }
 
 /** A `/requests` reply as it is sent, and replayed for a repeated Idempotency-Key. */
@@ -79,6 +84,14 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
       throw new RiffError("RIFF_METHOD_NOT_ALLOWED", `${req.method ?? "?"} is not allowed here; use POST`, {
         hint: `curl -X POST --data 10 http://HOST:PORT${reply ? REQUESTS : MESSAGES}${topic}`,
       });
+    }
+    try {
+      options.authorize?.(req, topic);
+    } catch (err) {
+      req.resume();
+      const retry = err instanceof RiffError ? err.details?.["retryAfterS"] : undefined;
+      if (typeof retry === "number") res.setHeader("retry-after", String(retry));
+      throw err;
     }
     if (topic === DEAD_LETTER_TOPIC) {
       // riff writes there, with the reason; a message posted by hand would look like one of its.
