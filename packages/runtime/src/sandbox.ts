@@ -89,8 +89,9 @@ export function createBwrapSandbox(o: { state: string; hidden: string; bwrap?: s
       a.push("--dev", "/dev", "--proc", "/proc", "--perms", "01777", "--tmpfs", "/tmp");
       made.add("/tmp");
       // The runtime, when it is not under /usr (a pyenv or nvm install): its whole prefix.
+      // A command in the riff home (a command function's script) is in its revision's folder.
       const prefix = runtimePrefix(command);
-      if (prefix !== undefined) mount("--ro-bind", prefix);
+      if (prefix !== undefined && !isInside(prefix, o.hidden) && !isInside(o.hidden, prefix)) mount("--ro-bind", prefix);
       mount("--ro-bind", INSTALL_ROOT);
       // A riff home inside riff's own code (a development set-up) stays hidden all the same.
       if (isInside(o.hidden, INSTALL_ROOT)) a.push("--tmpfs", o.hidden);
