@@ -135,6 +135,21 @@ describe("a riff cluster of two nodes on a 3-node NATS cluster", () => {
     expect((await b.cli(["publish", "--input", "questions", "--data", "?", "--reply", "--timeout", "30s"])).stdout).toBe(`${winner}\n`);
   });
 
+  it("stores a message once per Idempotency-Key, whichever node each repeat reaches", async () => {
+    await using riff = await startRiffCluster({ servers: nats.urls, count: 2 });
+    const [a, b] = two(riff);
+    expect((await a.cli(["topics", "create", "orders", "--partitions", "4"])).code).toBe(0);
+    const post = (node: RiffNode, body: string) => fetch(`${node.url}/messages/orders`, { method: "POST", body, headers: { "idempotency-key": "order-9" } });
+    const first = await post(a, "order 9");
+    expect(first.status).toBe(202);
+    // Node b has never seen the key: JetStream's deduplication (same message id, same stream) answers.
+    const again = await post(b, "order 9");
+    expect(again.status).toBe(202);
+    expect(await again.json()).toEqual(await first.json());
+    const d = JSON.parse((await b.cli(["topics", "describe", "orders", "-o", "json"])).stdout) as { offsets: { end: number }[] };
+    expect(d.offsets.reduce((n, o) => n + o.end, 0)).toBe(1);
+  });
+
   it("refuses to delete a topic a function reads anywhere, unless forced", async () => {
     await using riff = await startRiffCluster({ servers: nats.urls, count: 2 });
     const [a, b] = two(riff);

@@ -61,6 +61,8 @@ export class NatsTopic implements GroupTopic {
   private next = 0;
   /** Other instances' publishes, followed while this topic has onAppend listeners. */
   private remote: RemoteAppends | undefined;
+  /** Callers' message ids published here lately (bounded), which the remote feed must not tell again. */
+  private readonly ownIds = new Set<string>();
   /** The partition counter for messages with neither key nor partition. */
   readonly roundRobin = (): number => this.next++;
   readonly logger: Logger;
@@ -128,9 +130,14 @@ export class NatsTopic implements GroupTopic {
     if (!Array.isArray(messages)) throw invalidArgument(`publishBatch to topic '${this.name}' needs an array of messages`);
     const encoded = messages.map((m) => encodeMessage(this.info, m, this.roundRobin, maxBytes, maxPayload));
     if (encoded.length === 0) return [];
+    for (const m of messages) {
+      if (m.id === undefined) continue;
+      this.ownIds.add(m.id);
+      if (this.ownIds.size > 10_000) this.ownIds.delete(this.ownIds.values().next().value as string);
+    }
     const { publisher, names } = this.ctx;
     const acks = await Promise.all(
-      encoded.map((m) => publisher.publish(names.subject(this.name, m.partition), m.payload, m.headers)),
+      encoded.map((m, i) => publisher.publish(names.subject(this.name, m.partition), m.payload, m.headers, messages[i]?.id)),
     ).catch((err: unknown) => {
       if (!(err instanceof PublishError)) throw natsFailed(`publishing to topic '${this.name}'`, err);
       throw err.reason === "disconnected" ? this.ctx.unavailable() : publishFailed(this.name, err);
@@ -152,7 +159,7 @@ export class NatsTopic implements GroupTopic {
     const listening = [...(this.ctx.listeners(this.name) ?? [])].length > 0;
     if (listening && this.remote === undefined) {
       const { js, jsm, names, idPrefix, logger } = this.ctx;
-      this.remote = new RemoteAppends({ js, jsm, names, idPrefix, logger, topic: this.name, heard: (p) => this.appended(p) });
+      this.remote = new RemoteAppends({ js, jsm, names, idPrefix, logger, topic: this.name, isOwn: (id) => this.ownIds.has(id), heard: (p) => this.appended(p) });
       this.remote.watch(this.info.partitions);
     } else if (!listening && this.remote !== undefined) {
       this.remote.stop();

@@ -76,11 +76,13 @@ export class StreamPublisher {
 
   /**
    * Sends `payload` to `subject` (whose stream must exist) and resolves with JetStream's ack.
-   * Calls are sent in call order; `headers` is taken over (the id is added to it).
+   * Calls are sent in call order; `headers` is taken over (the id is added to it). `callerId`,
+   * when given, is the message id instead of one of this publisher's: JetStream then stores
+   * one message per id within its duplicate window, whichever node publishes it.
    */
-  publish(subject: string, payload: Uint8Array, headers?: MsgHdrs): Promise<PublishAck> {
+  publish(subject: string, payload: Uint8Array, headers?: MsgHdrs, callerId?: string): Promise<PublishAck> {
     const n = ++this.count;
-    const id = `${this.options.idPrefix}.${n.toString(36)}`;
+    const id = callerId ?? `${this.options.idPrefix}.${n.toString(36)}`;
     if (this.closed) return Promise.reject(new PublishError("the publisher is closed", "closed", 0, id, payload.byteLength));
     if (!this.options.isConnected()) {
       return Promise.reject(new PublishError("not connected to NATS", "disconnected", 0, id, payload.byteLength));

@@ -16,6 +16,8 @@ export interface RemoteAppendsTarget {
   topic: string;
   /** This broker's message-id prefix: messages carrying it were published here, and told already. */
   idPrefix: string;
+  /** Whether a caller's message id (an Idempotency-Key's) was published here, and told already. */
+  isOwn?(id: string): boolean;
   /** Called with the position of each message another instance published. */
   heard(positions: Position[]): void;
   logger: Logger;
@@ -74,7 +76,8 @@ export class RemoteAppends {
       if (this.stopped) return this.end(feed);
       for await (const m of messages) {
         if (this.stopped) break;
-        if (m.headers?.get(MSG_ID_HEADER).startsWith(this.own) === true) continue;
+        const id = m.headers?.get(MSG_ID_HEADER) ?? "";
+        if (id.startsWith(this.own) || this.t.isOwn?.(id) === true) continue;
         this.t.heard([{ topic, partition, offset: m.seq - 1 }]);
       }
     } catch (err) {

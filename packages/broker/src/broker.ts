@@ -8,6 +8,12 @@ export interface PublishMessage {
   key?: string;
   /** Forces a partition; overrides `key`. */
   partition?: number;
+  /**
+   * The caller's id for the message (at most 48 characters). Where the broker deduplicates
+   * (NATS JetStream, within its duplicate window), a second publish with the same id to the
+   * same partition stores nothing and gets the first one's position; elsewhere it is ignored.
+   */
+  id?: string;
 }
 
 /** Where a published message landed. */

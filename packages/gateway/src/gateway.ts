@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { DEAD_LETTER_TOPIC, HeaderNames, parseDuration, RiffError, type Headers, type Logger, silentLogger } from "@riff/core";
 import type { Broker, Position, PublishMessage } from "@riff/broker";
 import { readBody, sendError, sendJson } from "./http-util.js";
-import { IDEMPOTENCY_HEADER, IdempotencyCache, idempotencyKey } from "./idempotency.js";
+import { IDEMPOTENCY_HEADER, IdempotencyCache, idempotencyKey, idempotentId } from "./idempotency.js";
 import type { ReplyHub } from "./reply-hub.js";
 
 /** @default 1 MiB: the largest body `/messages` and `/requests` take. */
@@ -123,8 +123,11 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
     }
     const payload = await readBody(req, maxBody);
     const headers = messageHeaders(req);
-    const key = headerValue(req, KEY_HEADER);
-    const message = key === undefined ? { headers, payload } : { headers, payload, key };
+    // With an Idempotency-Key, the message goes to its key's partition (unless it has its own)
+    // under an id of it: a broker that deduplicates (NATS) stores a repeat sent to any node once.
+    const key = headerValue(req, KEY_HEADER) ?? (idem !== undefined && !reply ? idem : undefined);
+    const message: PublishMessage = key === undefined ? { headers, payload } : { headers, payload, key };
+    if (idem !== undefined && !reply) message.id = idempotentId(topic, idem);
     if (!reply) {
       const publish = () => broker.publish(topic, message);
       const { value, replayed } = idem === undefined ? { value: await publish(), replayed: false } : await published.run(`m/${topic}`, idem, payload, publish);

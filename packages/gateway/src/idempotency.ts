@@ -19,8 +19,8 @@ interface Entry<T> {
  * a repeat of a request with the same key gets the first one's answer, without publishing
  * again, and waits for it if the first is still running. The key is scoped to the path (topic
  * and kind); reusing it with another body is a 422. A first attempt that failed is forgotten,
- * so the retry runs. Kept in this gateway's memory: in a cluster, a repeat sent to another node
- * is not recognised (docs/security.md).
+ * so the retry runs. Kept in this gateway's memory; a repeat sent to another node of a cluster
+ * is caught by the broker's own deduplication instead (see {@link idempotentId}).
  */
 export class IdempotencyCache<T> {
   private readonly entries = new Map<string, Entry<T>>();
@@ -55,6 +55,11 @@ export class IdempotencyCache<T> {
       this.entries.delete(id);
     }
   }
+}
+
+/** The broker's message id for key `key` on `topic`: the same on every node, 45 characters. */
+export function idempotentId(topic: string, key: string): string {
+  return `i.${createHash("sha256").update(`${topic}\u0000${key}`).digest("base64url")}`;
 }
 
 /** The Idempotency-Key of a request, checked: 1 to 255 visible ASCII characters. */
