@@ -102,6 +102,8 @@ example(
     .option("-a, --artifact <path>", "the code, relative to --filepath (found by the invoker's patterns otherwise)")
     .option("--idle-timeout <duration>", "stop replicas after this long without messages (e.g. 10s)")
     .option("--timeout <duration>", "longest time for one message before it fails and its replica is stopped (default 60s)")
+    .option("--retries <n>", "runs again, with backoff, of a message the function failed on, before it is dead-lettered (default 2)")
+    .option("--dead-letter <topic>", "where its failed messages go (default <name>-dead-letters)")
     .option("--max-replicas <n>", "most replicas to run (at most the input's partitions)")
     .option("--min-replicas <n>", "replicas kept even when idle (default 0: scale to zero)")
     .option("--concurrency <n>", "messages in flight per replica")
@@ -308,6 +310,28 @@ example(
     .option("--all", "every topic whose record was lost (riff list names them)")
     .action(run(async () => async (home: string, name: string | undefined, o: { all?: boolean }) => (await import("./commands/inspect.js")).topics.recover(home, name, o.all === true))),
   "riff topics recover numbers\n  riff topics recover --all      # every topic riff list says lost its record",
+);
+
+const deadLetters = program.command("dead-letters").description("see, run again and empty the messages a function failed on");
+type DeadLetters = typeof import("./commands/dead-letters.js");
+const dl = <K extends keyof DeadLetters>(k: K) => run(async () => (await import("./commands/dead-letters.js"))[k] as unknown as (home: string, ...args: unknown[]) => Promise<void>);
+example(
+  deadLetters.command("list").description("list function NAME's dead letters: offset, time, error code, attempts, source").argument("<name>", "function name").addOption(output()).action(dl("list")),
+  "riff dead-letters list orders",
+);
+example(
+  deadLetters.command("show").description("print one dead letter whole: every header and the payload").argument("<name>", "function name").argument("<offset>", "OFFSET, or PARTITION@OFFSET as list shows it")
+    .option("-p, --partition <n>", "the partition, when OFFSET does not say", "0").addOption(output()).action(dl("show")),
+  "riff dead-letters show orders 0@3 -o json",
+);
+example(
+  deadLetters.command("redrive").description("publish NAME's dead letters again to the topics they came from (once the bug is fixed); they leave the list").argument("<name>", "function name")
+    .option("--to <topic>", "publish them to this topic instead").addOption(output()).action(dl("redrive")),
+  "riff update -n orders && riff dead-letters redrive orders\n  riff dead-letters redrive orders --to orders-replay",
+);
+example(
+  deadLetters.command("purge").description("empty NAME's dead-letter topic: list shows none of what is there now").argument("<name>", "function name").addOption(output()).action(dl("purge")),
+  "riff dead-letters purge orders",
 );
 
 // `riff ... | head` closes the pipe early: that is the reader's choice, not an error to report.
