@@ -164,7 +164,7 @@ module.exports = (x) => {
     const list = JSON.parse((await riff.cli(["list", "-o", "json"])).stdout) as { name: string; inputs: string[]; output: string }[];
     expect(list.map((f) => [f.name, f.inputs, f.output])).toEqual([["square", ["numbers"], "squares"]]);
     const topics = JSON.parse((await riff.cli(["topics", "list", "-o", "json"])).stdout) as { name: string; partitions: number }[];
-    expect(topics.map((t) => [t.name, t.partitions]).sort()).toEqual([["numbers", 3], ["squares", 3]]);
+    expect(topics.map((t) => [t.name, t.partitions]).sort()).toEqual([["numbers", 3], ["square-dead-letters", 1], ["squares", 3]]);
     expect((await riff.cli(["publish", "--input", "numbers", "--data", "7", "--reply"])).stdout).toBe("49\n");
     // and after a crash too
     riff.kill();
