@@ -1,4 +1,4 @@
-import { formatDuration, parseSize, RiffError } from "@riff/core";
+import { deadLetterTopicOf, formatDuration, parseSize, retriesOf, RiffError } from "@riff/core";
 import { DaemonClient, errorFrom } from "../client.js";
 import { flagDuration, printTable } from "../output.js";
 
@@ -21,6 +21,8 @@ interface FunctionRow {
   maxReplicas?: number;
   concurrency: number;
   ordering: string;
+  retries?: number;
+  deadLetter?: string;
   artifact: string;
   handler?: string;
 }
@@ -167,6 +169,7 @@ export async function describeFunction(home: string, name: string, output: strin
   w(`  invoker ${f.invoker}, artifact ${f.artifact}${f.handler === undefined ? "" : `, handler ${f.handler}`}`);
   w(`  input ${f.inputs.join(", ")}${f.output === undefined ? "" : `, output ${f.output}`}, ordering ${f.ordering}, concurrency ${f.concurrency}`);
   w(`  replicas: min ${f.minReplicas}, max ${f.maxReplicas ?? "partitions"}, idle timeout ${formatDuration(f.idleTimeoutMs)}`);
+  w(`  retries ${retriesOf(f)}, then dead letters to ${deadLetterTopicOf(f)} (riff dead-letters list ${f.name})`);
   w(`  ${f.ready} ready of ${f.desired} desired, ${f.inFlight} in flight, lag ${f.lag}, arriving ${f.rates.arrival.toFixed(1)} msg/s\n`);
   if (f.placement !== undefined) {
     const where = Object.entries(f.placement.nodes).map(([node, n]) => (n === 0 ? `${node} (standby)` : `${node}: ${n}`));
