@@ -4,6 +4,8 @@
  * loads nothing but commander.
  */
 import { Command, Option } from "commander";
+import { example, output, run } from "./command-kit.js";
+import { addDeadLetterCommands } from "./dead-letter-commands.js";
 import { printError } from "./output.js";
 
 const program = new Command("riff")
@@ -20,29 +22,6 @@ Example:
   riff create node --name square --input numbers --filepath .
   riff publish --input numbers --data 10 --reply      # prints 100`,
   );
-
-type Action = (home: string, ...args: never[]) => Promise<void>;
-
-/** Runs a command with the resolved home, printing errors the riff way. */
-function run<A extends unknown[]>(load: () => Promise<(home: string, ...args: A) => Promise<void>>) {
-  return async (...args: unknown[]) => {
-    const command = args.at(-1) as Command;
-    const { lostDaemon, resolveHome } = await import("./client.js");
-    const home = resolveHome(command.optsWithGlobals<{ home?: string }>().home);
-    const fn = await load();
-    try {
-      await (fn as unknown as Action)(home, ...(args.slice(0, -1) as never[]));
-    } catch (err) {
-      throw lostDaemon(home, err) ?? err;
-    }
-  };
-}
-
-function example(cmd: Command, text: string): Command {
-  return cmd.addHelpText("after", `\nExample:\n  ${text}`);
-}
-
-const output = () => new Option("-o, --output <format>", "output format").choices(["text", "json"]);
 
 const system = program.command("system").description("start, stop and inspect the riff daemon");
 example(
@@ -312,27 +291,7 @@ example(
   "riff topics recover numbers\n  riff topics recover --all      # every topic riff list says lost its record",
 );
 
-const deadLetters = program.command("dead-letters").description("see, run again and empty the messages a function failed on");
-type DeadLetters = typeof import("./commands/dead-letters.js");
-const dl = <K extends keyof DeadLetters>(k: K) => run(async () => (await import("./commands/dead-letters.js"))[k] as unknown as (home: string, ...args: unknown[]) => Promise<void>);
-example(
-  deadLetters.command("list").description("list function NAME's dead letters: offset, time, error code, attempts, source").argument("<name>", "function name").addOption(output()).action(dl("list")),
-  "riff dead-letters list orders",
-);
-example(
-  deadLetters.command("show").description("print one dead letter whole: every header and the payload").argument("<name>", "function name").argument("<offset>", "OFFSET, or PARTITION@OFFSET as list shows it")
-    .option("-p, --partition <n>", "the partition, when OFFSET does not say", "0").addOption(output()).action(dl("show")),
-  "riff dead-letters show orders 0@3 -o json",
-);
-example(
-  deadLetters.command("redrive").description("publish NAME's dead letters again to the topics they came from (once the bug is fixed); they leave the list").argument("<name>", "function name")
-    .option("--to <topic>", "publish them to this topic instead").addOption(output()).action(dl("redrive")),
-  "riff update -n orders && riff dead-letters redrive orders\n  riff dead-letters redrive orders --to orders-replay",
-);
-example(
-  deadLetters.command("purge").description("empty NAME's dead-letter topic: list shows none of what is there now").argument("<name>", "function name").addOption(output()).action(dl("purge")),
-  "riff dead-letters purge orders",
-);
+addDeadLetterCommands(program);
 
 // `riff ... | head` closes the pipe early: that is the reader's choice, not an error to report.
 process.stdout.on("error", (err: NodeJS.ErrnoException) => {
