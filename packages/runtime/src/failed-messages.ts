@@ -42,7 +42,7 @@ export class FailedMessages {
       return "done";
     }
     if (isRetriable(err) && record.failures <= this.o.retries()) return "backoff";
-    const why = isRetriable(err) ? `failed ${record.failures} time(s)` : "the function said not to retry it";
+    const why = isRetriable(err) ? `failed ${record.failures} time(s)` : "it would fail the same way again (a NonRetriableError, or content riff cannot serve)";
     this.o.log(`${id}: ${why}`);
     const cause: DeadLetterCause = {
       code: err.code,
@@ -64,13 +64,13 @@ export class FailedMessages {
     const failures = this.book.get(id)?.failures ?? 1;
     const ms = backoffMs(failures);
     this.o.log(`${id} failed; it runs again in ${ms} ms (retry ${failures} of ${this.o.retries()})`);
-    this.timers.set(
-      id,
-      setTimeout(() => {
-        this.timers.delete(id);
-        again();
-      }, ms),
-    );
+    const timer = setTimeout(() => {
+      this.timers.delete(id);
+      again();
+    }, ms);
+    // A backoff begun while riff stops must not hold the process up: the message stays uncommitted.
+    timer.unref();
+    this.timers.set(id, timer);
   }
 
   /** The message is settled another way (it succeeded on a retry, riff gave it up here). */
