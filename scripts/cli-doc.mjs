@@ -11,6 +11,7 @@ const commands = [
   [], ["system", "start"], ["system", "stop"], ["system", "status"], ["nodes"], ["create"], ["apply"], ["update"],
   ["delete"], ["publish"], ["list"], ["describe", "function"], ["describe", "topic"], ["graph"], ["logs"],
   ["topics", "create"], ["topics", "list"], ["topics", "describe"], ["topics", "tail"], ["topics", "delete"], ["topics", "recover"],
+  ["dead-letters", "list"], ["dead-letters", "show"], ["dead-letters", "redrive"], ["dead-letters", "purge"],
   ["invokers", "apply"], ["invokers", "list"], ["invokers", "delete"],
 ];
 const parts = [

@@ -123,7 +123,8 @@ describe("the CLI's errors", () => {
       (JSON.parse((await riff.cli(["topics", "describe", "d-shared", "-o", "json"])).stdout) as { groups: { group: string }[] }).groups.map((g) => g.group).sort();
     expect(await groups()).toEqual(["d-first", "d-second"]);
     const r = await riff.cli(["delete", "--all", "d-first"]);
-    expect(r.stdout).toBe("function/d-first deleted\ntopic/d-shared kept: function d-second uses it\n");
+    // Its own dead-letter topic goes with it; the shared input stays.
+    expect(r.stdout).toBe("function/d-first deleted\ntopic/d-first-dead-letters deleted\ntopic/d-shared kept: function d-second uses it\n");
     expect(await groups()).toEqual(["d-second"]);
   });
 

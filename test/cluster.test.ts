@@ -81,13 +81,13 @@ describe("a riff cluster of two nodes on a 3-node NATS cluster", () => {
     const [a, b] = two(riff);
     expect((await createNode(riff, a, "boom", "module.exports = () => { throw new Error('boom') }\n", ["--input", "fragile"])).code).toBe(0);
     expect((await b.cli(["publish", "--input", "fragile", "--data", "x"])).code).toBe(0);
-    const [dead] = await tailN(b.home, "riff-dead-letters", 1);
+    const [dead] = await tailN(b.home, "boom-dead-letters", 1);
     expect(dead?.headers["riff-dead-letter-reason"]?.[0]).toContain("boom");
 
     expect((await createNode(riff, b, "echo", "module.exports = (x) => x\n", ["--input", "ring", "--output", "ring", "--allow-cycle"])).code).toBe(0);
     expect((await a.cli(["publish", "--input", "ring", "--data", "round"])).code).toBe(0);
-    const letters = await tailN(a.home, "riff-dead-letters", 2);
-    expect(letters[1]?.headers["riff-dead-letter-reason"]?.[0]).toMatch(/over the hop limit of 16/);
+    const [looped] = await tailN(a.home, "echo-dead-letters", 1);
+    expect(looped?.headers["riff-dead-letter-reason"]?.[0]).toMatch(/over the hop limit of 16/);
     // Every node shows it as looping once the node that ran it said so in its heartbeat.
     for (const node of [a, b]) {
       await waitFor(`${node.name} listing echo as looping`, async () => {

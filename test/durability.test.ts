@@ -51,7 +51,7 @@ describe("durability", () => {
     }
     const out = await tailN(riff.home, "fragile-out", 3);
     expect(out.map((m) => m.payload)).toEqual(["ok:a", "ok:once", "ok:b"]);
-    const [dead] = await tailN(riff.home, "riff-dead-letters", 1);
+    const [dead] = await tailN(riff.home, "fragile-dead-letters", 1);
     expect(dead?.payload).toBe("poison");
     expect(dead?.headers["riff-dead-letter-reason"]?.[0]).toContain("died while handling it, 3 times");
   });
@@ -66,7 +66,7 @@ describe("durability", () => {
     const queued = await fetch(`${riff.url}/messages/picky-in`, { method: "POST", body: "bad-async", headers: { "content-type": "text/plain" } });
     expect(queued.status).toBe(202);
     // The first dead letter is the second message: the caller who got the error took it.
-    const [dead] = await tailN(riff.home, "riff-dead-letters", 1);
+    const [dead] = await tailN(riff.home, "picky-dead-letters", 1);
     expect(dead?.payload).toBe("bad-async");
     expect(dead?.headers["riff-dead-letter-reason"]?.[0]).toContain("failed in the function: RIFF_FUNCTION_ERROR: kaboom bad-async");
     expect(dead?.headers["riff-dead-letter-source"]?.[0]).toMatch(/^picky-in\/0@1$/);
@@ -79,7 +79,7 @@ describe("durability", () => {
     const res = await fetch(`${riff.url}/requests/p-a`, { method: "POST", body: "x", headers: { "content-type": "text/plain" } });
     expect(await res.text()).toBe("via:x");
     // The message carries the caller's correlation id on, but nobody waits for it any more.
-    const [dead] = await tailN(riff.home, "riff-dead-letters", 1);
+    const [dead] = await tailN(riff.home, "p-second-dead-letters", 1);
     expect(dead?.payload).toBe("via:x");
     expect(dead?.headers["riff-dead-letter-reason"]?.[0]).toContain("second failed on via:x");
   });
@@ -97,7 +97,7 @@ describe("durability", () => {
     // Delivered again after the restart...
     await channel.waitFor("started", (lines) => lines.length >= 2);
     // ...and never dead-lettered.
-    const dlq = JSON.parse((await riff.cli(["topics", "describe", "riff-dead-letters", "-o", "json"])).stdout) as { offsets: { end: number }[] };
+    const dlq = JSON.parse((await riff.cli(["topics", "describe", "stuck-dead-letters", "-o", "json"])).stdout) as { offsets: { end: number }[] };
     expect(dlq.offsets.map((o) => o.end)).toEqual([0]);
   });
 
@@ -115,7 +115,7 @@ describe("durability", () => {
     expect(await (await post("/requests/hangs-in", "next")).text()).toBe("ok:next");
     // With no caller waiting, the timed-out message is dead-lettered.
     expect((await post("/messages/hangs-in", "hang-2")).status).toBe(202);
-    const [dead] = await tailN(riff.home, "riff-dead-letters", 1);
+    const [dead] = await tailN(riff.home, "hangs-dead-letters", 1);
     expect(dead?.payload).toBe("hang-2");
     expect(dead?.headers["riff-dead-letter-reason"]?.[0]).toContain("RIFF_FUNCTION_TIMEOUT");
     const logs = (await riff.cli(["logs", "-n", "hangs"])).stdout;
@@ -132,7 +132,7 @@ describe("durability", () => {
     for (const body of sent) expect((await fetch(`${riff.url}/messages/paced-in`, { method: "POST", body, headers: { "content-type": "text/plain" } })).status).toBe(202);
     const out = await tailN(riff.home, "paced-out", sent.length);
     expect(out.map((m) => m.payload)).toEqual(sent.map((m) => `done:${m}`));
-    const dlq = JSON.parse((await riff.cli(["topics", "describe", "riff-dead-letters", "-o", "json"])).stdout) as { offsets: { end: number }[] };
+    const dlq = JSON.parse((await riff.cli(["topics", "describe", "paced-dead-letters", "-o", "json"])).stdout) as { offsets: { end: number }[] };
     expect(dlq.offsets.map((o) => o.end)).toEqual([0]);
   });
 
@@ -143,7 +143,7 @@ describe("durability", () => {
     for (const body of ["big", "next"]) expect((await fetch(`${riff.url}/messages/bloat-in`, { method: "POST", body, headers: { "content-type": "text/plain" } })).status).toBe(202);
     const [out] = await tailN(riff.home, "bloat-out", 1);
     expect(out?.payload).toBe("ok:next");
-    const [dead] = await tailN(riff.home, "riff-dead-letters", 1);
+    const [dead] = await tailN(riff.home, "bloat-dead-letters", 1);
     expect(dead?.payload).toBe("big");
     expect(dead?.headers["riff-dead-letter-reason"]?.[0]).toContain("its result could not be written: RIFF_MESSAGE_TOO_LARGE");
   });
@@ -157,7 +157,7 @@ describe("durability", () => {
     const list = JSON.parse((await riff.cli(["list", "-o", "json"])).stdout) as { name: string; inputs: string[]; output: string }[];
     expect(list.map((f) => [f.name, f.inputs, f.output])).toEqual([["square", ["numbers"], "squares"]]);
     const topics = JSON.parse((await riff.cli(["topics", "list", "-o", "json"])).stdout) as { name: string; partitions: number }[];
-    expect(topics.map((t) => [t.name, t.partitions]).sort()).toEqual([["numbers", 3], ["squares", 3]]);
+    expect(topics.map((t) => [t.name, t.partitions]).sort()).toEqual([["numbers", 3], ["square-dead-letters", 1], ["squares", 3]]);
     expect((await riff.cli(["publish", "--input", "numbers", "--data", "7", "--reply"])).stdout).toBe("49\n");
     // and after a crash too
     riff.kill();

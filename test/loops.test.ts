@@ -20,7 +20,7 @@ describe("loops through the gateway without riff's headers", () => {
 `;
     expect((await deployNode(riff, "selfish", source, ["--input", "selfish"])).code).toBe(0);
     expect((await fetch(`${riff.url}/messages/selfish`, { method: "POST", body: "again" })).status).toBe(202);
-    const [dead] = await tailN(riff.home, "riff-dead-letters", 1);
+    const [dead] = await tailN(riff.home, "selfish-dead-letters", 1);
     expect(dead?.headers["riff-dead-letter-function"]).toEqual(["selfish"]);
     expect(dead?.headers["riff-dead-letter-reason"]?.[0]).toContain("over the hop limit of 16");
     // It ran 16 times, once per hop, and the 17th was dead-lettered instead of run.
@@ -35,7 +35,7 @@ describe("loops through the gateway without riff's headers", () => {
     const d = await riff.cli(["create", "command", "--name", "curly", "--input", "curly", "--filepath", dir], dir);
     expect(d.code, d.stderr).toBe(0);
     expect((await fetch(`${riff.url}/messages/curly`, { method: "POST", body: "round" })).status).toBe(202);
-    const [dead] = await tailN(riff.home, "riff-dead-letters", 1);
+    const [dead] = await tailN(riff.home, "curly-dead-letters", 1);
     expect(dead?.payload).toBe("round");
     expect(dead?.headers["riff-dead-letter-reason"]?.[0]).toContain("over the hop limit of 16");
     const topic = JSON.parse((await riff.cli(["topics", "describe", "curly", "-o", "json"])).stdout) as { offsets: { end: number }[] };

@@ -110,7 +110,7 @@ module.exports = fn;
 `;
     expect((await deployNode(riff, "echo-loop", source, ["--input", "echo-loop"])).code).toBe(0);
     expect((await publish("echo-loop", "round")).status).toBe(202);
-    const [dead] = await tailN(riff.home, "riff-dead-letters", 1);
+    const [dead] = await tailN(riff.home, "echo-loop-dead-letters", 1);
     expect(dead?.payload).toBe("round");
     expect(dead?.headers["riff-dead-letter-function"]).toEqual(["echo-loop"]);
     expect(dead?.headers["riff-dead-letter-reason"]?.[0]).toContain("hop limit of 16");

@@ -84,7 +84,7 @@ describe("the walkthrough", () => {
 
   it("delete --all removes the function and its topics", async () => {
     const r = await riff.cli(["delete", "--all", "square"]);
-    expect(r.stdout).toBe("function/square deleted\ntopic/numbers deleted\n");
+    expect(r.stdout).toBe("function/square deleted\ntopic/numbers deleted\ntopic/square-dead-letters deleted\n");
     expect((await riff.cli(["list", "-o", "json"])).stdout.trim()).toBe("[]");
     const t = JSON.parse((await riff.cli(["topics", "list", "-o", "json"])).stdout) as unknown[];
     expect(t).toEqual([]);

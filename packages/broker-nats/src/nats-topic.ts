@@ -23,7 +23,7 @@ import { PartitionFeed } from "./partition-feed.js";
 import type { PartitionStreams } from "./partition-streams.js";
 import { PublishError, type StreamPublisher } from "./publisher.js";
 import { RemoteAppends } from "./remote-appends.js";
-import { resolveConsumeOptions } from "@riff/broker/kit";
+import { resolveConsumeOptions, seekOffsets } from "@riff/broker/kit";
 
 /** Who hears about appends to a topic. */
 export type AppendListener = (positions: Position[]) => void;
@@ -201,13 +201,13 @@ export class NatsTopic implements GroupTopic {
    */
   async seek(group: string, target: SeekTarget): Promise<void> {
     const offsets = await this.offsets();
-    let to: number[];
-    if (target === "earliest") to = offsets.map((o) => o.start);
-    else if (target === "latest") to = offsets.map((o) => o.end);
-    else if (typeof target === "object" && target !== null && Number.isFinite(target.timestamp)) {
+    let to = seekOffsets(target, offsets);
+    if (to !== undefined) {
+      // Named outright (`earliest`, `latest`, offsets).
+    } else if (typeof target === "object" && "timestamp" in target && Number.isFinite(target.timestamp)) {
       to = await Promise.all(offsets.map((o) => this.ctx.streams.offsetForTimestamp(this.name, o.partition, target.timestamp)));
     } else {
-      throw invalidArgument(`seek target must be 'earliest', 'latest' or { timestamp }, got ${JSON.stringify(target)}`);
+      throw invalidArgument(`seek target must be 'earliest', 'latest', { timestamp } or { offsets }, got ${JSON.stringify(target)}`);
     }
     const g = this.groups.get(group);
     if (g?.isActive() === true) {

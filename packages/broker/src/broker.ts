@@ -118,8 +118,13 @@ export interface TopicDescription extends TopicInfo {
   groups: GroupLag[];
 }
 
-/** Where a group starts, or is moved to by {@link Broker.seek}. */
-export type SeekTarget = "earliest" | "latest" | { timestamp: number };
+/**
+ * Where a group starts, or is moved to by {@link Broker.seek}. `offsets`: per partition, the
+ * next offset to read, clamped to what the partition holds; a partition the list leaves out
+ * goes to its earliest.
+ */
+export type SeekTarget = "earliest" | "latest" | { timestamp: number } | { offsets: number[] };
+
 
 /** Options of {@link Broker.consume}. */
 export interface ConsumeOptions {

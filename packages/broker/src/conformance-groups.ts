@@ -38,6 +38,17 @@ async function bothPartitionsHeld(broker: Broker) {
 /** Consumer-group behaviour; part of describeBrokerConformance. */
 export function describeGroupConformance(get: () => Broker): void {
   describe("consumer groups", () => {
+    it("moves a group with no members to given offsets, clamped to what each partition holds", async () => {
+      const broker = get();
+      await broker.createTopic("numbers", { partitions: 2 });
+      await fill(broker, "numbers", 0, 0, 5);
+      await fill(broker, "numbers", 1, 0, 3);
+      await broker.seek("numbers", "mark", { offsets: [2, 99] });
+      expect((await broker.lag("numbers", "mark")).partitions.map((p) => p.committed)).toEqual([2, 3]);
+      await broker.seek("numbers", "mark", { offsets: [4] });
+      expect((await broker.lag("numbers", "mark")).partitions.map((p) => p.committed)).toEqual([4, 0]);
+    });
+
     it("delivers every message to each of two groups (fan-out)", async () => {
       const broker = get();
       await broker.createTopic("numbers", { partitions: 3 });

@@ -17,6 +17,7 @@ export {
   checkReadArgs,
   resolveConsumeOptions,
   resolveTopicConfig,
+  seekOffsets,
 } from "./topic-config.js";
 export { decodeHeaders, encodeHeaders, isValidHeaders } from "./encoding.js";
 export { dealingOrder, GroupBook } from "./group-book.js";

@@ -3,7 +3,7 @@ import type { ConsumeOptions, GroupLag, Position, SeekTarget } from "./broker.js
 import { invalidArgument } from "./broker-errors.js";
 import { ConsumerGroup, groupLag } from "./consumer-group.js";
 import { GroupMemberConsumer, type WaiterSet, wake } from "./group-consumer.js";
-import { resolveConsumeOptions } from "./topic-config.js";
+import { resolveConsumeOptions, seekOffsets } from "./topic-config.js";
 import type { SqliteTopicLog } from "./topic-log.js";
 import { WriteQueue } from "./write-queue.js";
 
@@ -71,14 +71,14 @@ export class OpenTopic {
   /** Moves `group` (created if new) to `target`; resolves once durable. */
   async seek(group: string, target: SeekTarget): Promise<void> {
     const { start, end } = this.log;
-    let offsets: number[];
-    if (target === "earliest") offsets = [...start];
-    else if (target === "latest") offsets = [...end];
-    else if (typeof target === "object" && target !== null && Number.isFinite(target.timestamp)) {
+    let offsets = seekOffsets(target, start.map((s, p) => ({ start: s, end: end[p] ?? s })));
+    if (offsets !== undefined) {
+      // Named outright (`earliest`, `latest`, offsets).
+    } else if (typeof target === "object" && "timestamp" in target && Number.isFinite(target.timestamp)) {
       offsets = start.map((_, p) => this.log.offsetForTimestamp(p, target.timestamp));
     } else {
       throw invalidArgument(
-        `seek target must be 'earliest', 'latest' or { timestamp }, got ${JSON.stringify(target)}`,
+        `seek target must be 'earliest', 'latest', { timestamp } or { offsets }, got ${JSON.stringify(target)}`,
       );
     }
     const g = this.groups.get(group) ?? this.addGroup(group, [...offsets]);

@@ -4,7 +4,7 @@ import {
   DEFAULT_RETENTION_MS,
   assertValidName,
 } from "@riff/core";
-import type { ConsumeOptions, PublishMessage, TopicConfig, TopicInfo } from "./broker.js";
+import type { ConsumeOptions, PublishMessage, SeekTarget, TopicConfig, TopicInfo } from "./broker.js";
 import { invalidArgument, messageTooLarge } from "./broker-errors.js";
 import { encodeHeaders, isValidHeaders, partitionForKey, storedSize } from "./encoding.js";
 import type { PendingMessage } from "./topic-log.js";
@@ -171,4 +171,14 @@ export function checkMessage(info: TopicInfo, message: PublishMessage, roundRobi
     return partition;
   }
   return key !== undefined ? partitionForKey(key, info.partitions) : roundRobin() % info.partitions;
+}
+
+/** The offsets a seek to `target` names, given each partition's, or undefined for a timestamp (the broker looks it up). */
+export function seekOffsets(target: SeekTarget, offsets: { start: number; end: number }[]): number[] | undefined {
+  if (target === "earliest") return offsets.map((o) => o.start);
+  if (target === "latest") return offsets.map((o) => o.end);
+  if (typeof target === "object" && target !== null && "offsets" in target && Array.isArray(target.offsets)) {
+    return offsets.map((o, p) => Math.min(o.end, Math.max(o.start, target.offsets[p] ?? o.start)));
+  }
+  return undefined;
 }

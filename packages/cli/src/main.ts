@@ -4,6 +4,9 @@
  * loads nothing but commander.
  */
 import { Command, Option } from "commander";
+import { example, output, run } from "./command-kit.js";
+import { addKeyCommands, addSecretCommands } from "./access-commands.js";
+import { addDeadLetterCommands } from "./dead-letter-commands.js";
 import { printError } from "./output.js";
 
 const program = new Command("riff")
@@ -20,29 +23,6 @@ Example:
   riff create node --name square --input numbers --filepath .
   riff publish --input numbers --data 10 --reply      # prints 100`,
   );
-
-type Action = (home: string, ...args: never[]) => Promise<void>;
-
-/** Runs a command with the resolved home, printing errors the riff way. */
-function run<A extends unknown[]>(load: () => Promise<(home: string, ...args: A) => Promise<void>>) {
-  return async (...args: unknown[]) => {
-    const command = args.at(-1) as Command;
-    const { lostDaemon, resolveHome } = await import("./client.js");
-    const home = resolveHome(command.optsWithGlobals<{ home?: string }>().home);
-    const fn = await load();
-    try {
-      await (fn as unknown as Action)(home, ...(args.slice(0, -1) as never[]));
-    } catch (err) {
-      throw lostDaemon(home, err) ?? err;
-    }
-  };
-}
-
-function example(cmd: Command, text: string): Command {
-  return cmd.addHelpText("after", `\nExample:\n  ${text}`);
-}
-
-const output = () => new Option("-o, --output <format>", "output format").choices(["text", "json"]);
 
 const system = program.command("system").description("start, stop and inspect the riff daemon");
 example(
@@ -102,6 +82,8 @@ example(
     .option("-a, --artifact <path>", "the code, relative to --filepath (found by the invoker's patterns otherwise)")
     .option("--idle-timeout <duration>", "stop replicas after this long without messages (e.g. 10s)")
     .option("--timeout <duration>", "longest time for one message before it fails and its replica is stopped (default 60s)")
+    .option("--retries <n>", "runs again, with backoff, of a message the function failed on, before it is dead-lettered (default 2)")
+    .option("--dead-letter <topic>", "where its failed messages go (default <name>-dead-letters)")
     .option("--max-replicas <n>", "most replicas to run (at most the input's partitions)")
     .option("--min-replicas <n>", "replicas kept even when idle (default 0: scale to zero)")
     .option("--concurrency <n>", "messages in flight per replica")
@@ -317,42 +299,9 @@ example(
   "riff topics recover numbers\n  riff topics recover --all      # every topic riff list says lost its record",
 );
 
-const secrets = program.command("secrets").description("values that reach only the functions naming them (spec.secrets), as environment variables");
-example(
-  secrets.command("set").description("create or replace a secret (stored with mode 0600; never shown, logged or written in YAML)")
-    .argument("<name>", "secret name").argument("<pairs...>", "KEY=VALUE, one or more")
-    .action(run(async () => async (home: string, name: string, pairs: string[]) => (await import("./commands/secrets.js")).set(home, name, pairs))),
-  "riff secrets set db-creds PGUSER=app PGPASSWORD=s3cret\n  riff create node --name report --input jobs --secret db-creds --filepath .",
-);
-example(
-  secrets.command("list").description("list secrets: names and keys, never values").addOption(output())
-    .action(run(async () => async (home: string, o: { output?: string }) => (await import("./commands/secrets.js")).list(home, o.output))),
-  "riff secrets list",
-);
-example(
-  secrets.command("delete").description("delete a secret (functions naming it then fail to start)").argument("<name>", "secret name")
-    .action(run(async () => async (home: string, name: string) => (await import("./commands/secrets.js")).remove(home, name))),
-  "riff secrets delete db-creds",
-);
-
-const keys = program.command("keys").description("API keys of the gateway, scoped to topics, with a rate; from the first key on, publishing needs one");
-example(
-  keys.command("create").description("create a key (printed once: riff keeps only its hash)")
-    .option("-t, --topic <topic>", "a topic it may publish to (repeat for more)", (v: string, prev: string[] = []) => [...prev, v])
-    .option("--rate <n>", "requests per second per topic, past which the gateway answers 429 with Retry-After")
-    .action(run(async () => async (home: string, o: { topic?: string[]; rate?: string }) => (await import("./commands/keys.js")).create(home, { topic: o.topic ?? [], ...(o.rate === undefined ? {} : { rate: o.rate }) }))),
-  "riff keys create --topic orders --rate 50\n  curl -H \"Authorization: Bearer $KEY\" --data 7 http://127.0.0.1:8080/messages/orders",
-);
-example(
-  keys.command("list").description("list keys: ids, topics and rates, never the keys").addOption(output())
-    .action(run(async () => async (home: string, o: { output?: string }) => (await import("./commands/keys.js")).list(home, o.output))),
-  "riff keys list",
-);
-example(
-  keys.command("delete").description("delete a key (with none left, the gateway is open again)").argument("<id>", "key id")
-    .action(run(async () => async (home: string, id: string) => (await import("./commands/keys.js")).remove(home, id))),
-  "riff keys delete 3f9a2c1d",
-);
+addDeadLetterCommands(program);
+addSecretCommands(program);
+addKeyCommands(program);
 
 // `riff ... | head` closes the pipe early: that is the reader's choice, not an error to report.
 process.stdout.on("error", (err: NodeJS.ErrnoException) => {

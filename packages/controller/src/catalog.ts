@@ -1,3 +1,4 @@
+import { deadLetterTopicOf } from "@riff/core";
 import type { StoredFunction } from "./function-spec.js";
 import type { Revisioned, StoreEvent } from "./stores.js";
 
@@ -60,5 +61,10 @@ export class FunctionCatalog {
   /** The functions that read or write `topic`. */
   usedBy(topic: string): string[] {
     return this.list().filter((fn) => fn.inputs.includes(topic) || fn.output === topic).map((fn) => fn.name);
+  }
+
+  /** Names of the functions whose dead letters go to `topic`. */
+  deadLettering(topic: string): string[] {
+    return this.list().filter((fn) => deadLetterTopicOf(fn) === topic).map((fn) => fn.name);
   }
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { findCycle, RiffError, toRiffError, type InvokerResource, type Logger, type ResolvedFunction, type TopicResource } from "@riff/core";
+import { deadLetterTopicOf, findCycle, RiffError, toRiffError, type InvokerResource, type Logger, type ResolvedFunction, type TopicResource } from "@riff/core";
 import type { Broker } from "@riff/broker";
 import type { FunctionCatalog } from "./catalog.js";
 import { sameSpec, sameTopology, type StoredFunction } from "./function-spec.js";
@@ -82,6 +82,7 @@ export class Deployer {
     if (current !== undefined && current.value.digest === digest && sameSpec(current.value, spec)) return this.unchanged(current.value);
     for (const input of spec.inputs) await this.o.broker.ensureTopic(input);
     if (spec.output !== undefined) await this.o.broker.ensureTopic(spec.output);
+    await this.o.broker.ensureTopic(deadLetterTopicOf(spec));
     const now = new Date().toISOString();
     const fn: StoredFunction = {
       ...spec,
@@ -131,9 +132,10 @@ export class Deployer {
     const deleted = [`function/${name}`];
     const kept: string[] = [];
     if (all) {
-      for (const topic of [...current.value.inputs, current.value.output]) {
+      // Its dead letters go too, unless another function's go there as well.
+      for (const topic of [...current.value.inputs, current.value.output, deadLetterTopicOf(current.value)]) {
         if (topic === undefined) continue;
-        const users = this.o.catalog.usedBy(topic);
+        const users = [...this.o.catalog.usedBy(topic), ...this.o.catalog.deadLettering(topic)];
         if (users.length > 0) {
           kept.push(`topic/${topic} kept: function ${users.join(", ")} uses it`);
           continue;

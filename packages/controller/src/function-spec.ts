@@ -1,4 +1,4 @@
-import type { ResolvedFunction } from "@riff/core";
+import { deadLetterTopicOf, type ResolvedFunction } from "@riff/core";
 
 /** A deployed function as the stores keep it: its resolved spec and the revision it runs. */
 export interface StoredFunction extends ResolvedFunction {
@@ -26,6 +26,8 @@ const SETTINGS = [
   "timeoutMs",
   "concurrency",
   "ordering",
+  "retries",
+  "deadLetter",
 ] as const;
 
 /** Whether two resolved functions have the same settings (the code is compared by digest). */
@@ -39,7 +41,7 @@ export function sameSpec(a: ResolvedFunction, b: ResolvedFunction): boolean {
  * orders them are the runner's own wiring, so a change there needs a new runner.
  */
 export function sameTopology(a: ResolvedFunction, b: ResolvedFunction): boolean {
-  return a.inputs.join() === b.inputs.join() && a.output === b.output && a.ordering === b.ordering;
+  return a.inputs.join() === b.inputs.join() && a.output === b.output && a.ordering === b.ordering && deadLetterTopicOf(a) === deadLetterTopicOf(b);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { RiffError, type Logger } from "@riff/core";
+import { deadLetterTopicOf, RiffError, type Logger } from "@riff/core";
 import type { Broker } from "@riff/broker";
 import { FunctionRunner, type LogLine, type PreparedFunction, type ReplySink, type RunnerSnapshot, type Sandbox, type Limiter, type CallerRegistry } from "@riff/runtime";
 import { sameTopology, type StoredFunction } from "./function-spec.js";
@@ -208,7 +208,7 @@ export class LocalRunnerHost {
   private async roll(fn: StoredFunction, code: PreparedFunction, commit?: () => Promise<void>): Promise<void> {
     const e = this.require(fn.name);
     try {
-      await e.runner.update(code, { concurrency: fn.concurrency, timeoutMs: fn.timeoutMs }, commit);
+      await e.runner.update(code, { concurrency: fn.concurrency, timeoutMs: fn.timeoutMs, retries: fn.retries }, commit);
     } catch (err) {
       this.o.revisions.prune(fn.name, [e.fn.revision]);
       throw err;
@@ -224,6 +224,8 @@ export class LocalRunnerHost {
       name: fn.name,
       inputs: fn.inputs,
       output: fn.output,
+      deadLetter: deadLetterTopicOf(fn),
+      retries: fn.retries,
       concurrency: fn.concurrency,
       timeoutMs: fn.timeoutMs,
       ordered: fn.ordering !== "none",

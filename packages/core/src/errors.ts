@@ -20,6 +20,7 @@ export const ErrorCodes = {
   RIFF_TOPIC_NOT_FOUND: { kind: "user", status: 404 },
   RIFF_TOPIC_EXISTS: { kind: "user", status: 409 },
   RIFF_TOPIC_IN_USE: { kind: "user", status: 409 },
+  RIFF_TOPIC_PROTECTED: { kind: "user", status: 409 },
   RIFF_TOPIC_UNRECORDED: { kind: "user", status: 409 },
   RIFF_NO_READER: { kind: "user", status: 409 },
   RIFF_CONFLICT: { kind: "user", status: 409 },

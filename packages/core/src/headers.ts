@@ -22,5 +22,9 @@ export const HeaderNames = {
 
 /** @default 16: a message that has passed through this many functions is taken for a loop. */
 export const DEFAULT_MAX_HOPS = 16;
-/** The topic where messages riff will not deliver go, with the reason in their headers. */
+/**
+ * The dead-letter topic of what belongs to no function; each function has its own (see
+ * `deadLetterTopicOf`). It always exists and cannot be deleted.
+ */
 export const DEAD_LETTER_TOPIC = "riff-dead-letters";
+

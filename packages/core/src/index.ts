@@ -2,6 +2,7 @@
 // Schemas and YAML parsing (zod, yaml) live behind "@riff/core/validation".
 export * from "./errors.js";
 export * from "./headers.js";
+export * from "./dead-letters.js";
 export * from "./duration.js";
 export * from "./logger.js";
 export * from "./names.js";

@@ -60,6 +60,13 @@ describe("parseResources", () => {
     );
   });
 
+  it("takes spec.retries and spec.deadLetter, and refuses retries that are not a whole number in range", () => {
+    const [r] = parseResources(fn("  invoker: node\n  input: numbers\n  artifact: square.js\n  retries: 0\n  deadLetter: square-failures\n"), "f.yaml");
+    expect(r?.resource).toMatchObject({ spec: { retries: 0, deadLetter: "square-failures" } });
+    for (const retries of ["-1", "1.5", "51"]) expect(errorOf(fn(`  invoker: node\n  input: numbers\n  artifact: square.js\n  retries: ${retries}\n`)).message).toMatch(/spec\.retries: /);
+    expect(errorOf(fn("  invoker: node\n  input: numbers\n  artifact: square.js\n  deadLetter: Bad_Topic\n")).message).toMatch(/spec\.deadLetter: .*DNS-1123/);
+  });
+
   it("refuses a timeout a timer cannot hold", () => {
     expect(errorOf(fn("  invoker: node\n  input: n\n  artifact: a.js\n  timeoutMs: 30d\n")).message).toBe("square-function.yaml:9: spec.timeoutMs: must be at most 24 days (24d)");
     expect(errorOf(fn("  invoker: node\n  input: n\n  artifact: a.js\n  timeoutMs: 0\n")).message).toBe("square-function.yaml:9: spec.timeoutMs: must be at least 1ms");

@@ -9,6 +9,26 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 10_000;
  * so past it the replica is stopped; without a limit one stuck call holds its partition forever.
  */
 export const DEFAULT_FUNCTION_TIMEOUT_MS = 60_000;
+/**
+ * @default 2: times a message the function failed on is run again (after a backoff) before it
+ * goes to the function's dead-letter topic. Only messages no `/requests` caller waits for.
+ */
+export const DEFAULT_RETRIES = 2;
+/** Most retries `spec.retries` may ask for: a message that fails fifty times is stuck, not healing. */
+export const MAX_RETRIES = 50;
+/** Appended to a function's name to name its dead-letter topic, unless `spec.deadLetter` names one. */
+export const DEAD_LETTER_SUFFIX = "-dead-letters";
+
+/** The topic a function's failed messages go to: `spec.deadLetter`, else `<name>-dead-letters`. */
+export function deadLetterTopicOf(fn: { name: string; deadLetter?: string | undefined }): string {
+  return fn.deadLetter ?? `${fn.name}${DEAD_LETTER_SUFFIX}`;
+}
+
+/** `spec.retries`, or the default for functions stored before it existed. */
+export function retriesOf(fn: { retries?: number | undefined }): number {
+  return fn.retries ?? DEFAULT_RETRIES;
+}
+
 /** @default 1 partition per topic. */
 export const DEFAULT_PARTITIONS = 1;
 /** @default 7 days of retention per topic. */
@@ -46,6 +66,10 @@ export interface FunctionSpec {
   replyFrom?: "self" | "end" | undefined;
   /** Environment variables for the function's replicas (settings, not secrets: they are stored in plain text). */
   env?: Record<string, string> | undefined;
+  /** Runs again of a message the function failed on, with backoff; see DEFAULT_RETRIES. */
+  retries?: number | undefined;
+  /** The function's dead-letter topic; @default `<name>-dead-letters`. */
+  deadLetter?: string | undefined;
   /** What each replica may use (docs/security.md). */
   resources?: ResourcesSpec | undefined;
   /** `host` (the default): the machine's network; `none`: no network at all (loopback only). */
@@ -146,6 +170,10 @@ export interface ResolvedFunction {
   network: "host" | "none";
   /** Names of the secrets it reads; their values are never stored with it. */
   secrets: string[];
+  /** Undefined in functions stored before retries existed: read it with {@link retriesOf}. */
+  retries?: number | undefined;
+  /** Undefined: `<name>-dead-letters`; read it with {@link deadLetterTopicOf}. */
+  deadLetter?: string | undefined;
   /** Absolute path of the YAML this came from, so `riff update` can re-read it. */
   source: string | undefined;
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { parseDuration, parseSize } from "./duration.js";
 import { isValidName } from "./names.js";
-import { API_VERSION } from "./resources.js";
+import { API_VERSION, MAX_RETRIES } from "./resources.js";
 
 const name = z
   .string()
@@ -72,6 +72,8 @@ export const functionSchema = z.strictObject({
     ordering: z.enum(["partition", "none"]).optional(),
     allowCycle: z.boolean().optional(),
     replyFrom: z.enum(["self", "end"]).optional(),
+    retries: z.number().int().min(0).max(MAX_RETRIES).optional(),
+    deadLetter: name.optional(),
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name"), z.string()).optional(),
     resources: z
       .strictObject({

@@ -8,6 +8,7 @@ import { resolveDocuments, type SourceDocument } from "./documents.js";
 import { checkBearer } from "./token.js";
 import { DEFAULT_TAIL_COUNT, parseTailFrom, tailTopic } from "./topic-tail.js";
 import type { FunctionViews } from "@riff/controller";
+import { checkTopicDeletable, deadLetterRoutes } from "./dead-letter-api.js";
 
 const PREFIX = "/api/v1/";
 const MAX_ADMIN_BODY = 16 * 1024 * 1024;
@@ -181,6 +182,7 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
     }],
     ["DELETE", /^topics\/([^/]+)$/, async (_q, res, [name], query) => {
       const topic = name ?? "";
+      checkTopicDeletable(topic, o.catalog);
       const users = o.catalog.usedBy(topic);
       if (users.length > 0 && query.get("force") !== "true") {
         throw new RiffError("RIFF_TOPIC_IN_USE", `topic '${topic}' is used by function ${users.map((u) => `'${u}'`).join(", ")}`, {
@@ -196,6 +198,7 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
       sendJson(res, 202, { stopping: true });
       o.shutdown();
     }],
+    ...deadLetterRoutes(o.broker, o.catalog),
     ...(o.routes ?? []),
   ];
 

@@ -4,6 +4,10 @@ import {
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MEMORY_BYTES,
   DEFAULT_PIDS,
+  DEFAULT_RETRIES,
+  deadLetterTopicOf,
+  isValidName,
+  RiffError,
   unknownInvoker,
   type FunctionResource,
   type InvokerResource,
@@ -45,6 +49,7 @@ function resolveFunction(invokers: InvokerRegistry, declared: Map<string, Invoke
   const invoker = invokers.get(spec.invoker);
   const fresh = declared.get(spec.invoker)?.spec;
   if (invoker === undefined && fresh === undefined) throw unknownInvoker(spec.invoker, invokers.names(), `${file}: spec.invoker: `);
+  checkDeadLetter(resource, file);
   return {
     name: metadata.name,
     invoker: spec.invoker,
@@ -68,6 +73,24 @@ function resolveFunction(invokers: InvokerRegistry, declared: Map<string, Invoke
     },
     network: spec.network ?? "host",
     secrets: spec.secrets ?? [],
+    retries: spec.retries ?? DEFAULT_RETRIES,
+    deadLetter: spec.deadLetter,
     source: file,
   };
+}
+
+/** The dead-letter topic must be a topic name, and not one the function reads: it would run its own failures. */
+function checkDeadLetter({ metadata, spec }: FunctionResource, file: string): void {
+  const topic = deadLetterTopicOf({ name: metadata.name, deadLetter: spec.deadLetter });
+  if (!isValidName(topic)) {
+    throw new RiffError("RIFF_INVALID_RESOURCE", `${file}: metadata.name: '${topic}', the dead-letter topic named after function '${metadata.name}', is over 63 characters`, {
+      hint: "name the dead-letter topic with spec.deadLetter (riff create --dead-letter TOPIC), or give the function a shorter name",
+    });
+  }
+  const inputs = Array.isArray(spec.input) ? spec.input : [spec.input];
+  if (inputs.includes(topic)) {
+    throw new RiffError("RIFF_INVALID_RESOURCE", `${file}: spec.deadLetter: function '${metadata.name}' reads '${topic}', so it cannot be its dead-letter topic`, {
+      hint: "name another topic with spec.deadLetter; a function that handles dead letters needs a dead-letter topic of its own",
+    });
+  }
 }

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { toRiffError, type RiffError } from "@riff/core";
+import { formatDuration, RiffError, toRiffError } from "@riff/core";
+import type { Replica } from "./replica.js";
 
 /** Longest wait between two tries of writing a result. */
 const RESULT_RETRY_MAX_MS = 5000;
@@ -73,5 +74,31 @@ export class SettleChain {
       if (this.last.get(key) === settled) this.last.delete(key);
     });
     return before;
+  }
+}
+
+/**
+ * {@link withinTimeout} with a function's timeout, counted from when the message can run: with
+ * order kept, a replica runs a partition's messages one at a time, so a message's clock starts
+ * when the one before it settles, not while it waits. A stuck replica is retired.
+ */
+export class MessageTimeouts {
+  /** Per partition (ordered only): when the last message dispatched to it settles. */
+  private readonly running = new SettleChain();
+
+  constructor(private readonly o: { name: string; ordered: boolean; timeoutMs: () => number; retire: (replica: Replica, why: string) => void }) {}
+
+  timed<T>(replica: Replica, key: string, id: string, work: Promise<T>): Promise<T> {
+    const ms = this.o.timeoutMs();
+    const { name } = this.o;
+    const before = this.o.ordered ? this.running.after(key, work) : undefined;
+    const expired = () => {
+      this.o.retire(replica, `${id} ran over the timeout of ${formatDuration(ms)}`);
+      return new RiffError("RIFF_FUNCTION_TIMEOUT", `function '${name}' did not finish the message within ${formatDuration(ms)}`, {
+        hint: `if it needs longer, raise spec.timeoutMs in its YAML (e.g. timeoutMs: 5m) and run \`riff update -n ${name}\`; see what it waits for with \`riff logs -n ${name}\``,
+      });
+    };
+    if (before === undefined) return withinTimeout(work, ms, expired);
+    return before.then(() => withinTimeout(work, ms, expired));
   }
 }

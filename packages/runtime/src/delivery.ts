@@ -13,10 +13,11 @@ export const GENERATION_HEADER = "riff-generation";
 
 /**
  * What came of one delivery. `done`: handled (its result or failure written), to commit;
- * `retry`: its replica died under it, to deliver again; `abandon`: riff is stopping or the
- * partition moved, left uncommitted for whoever handles it next.
+ * `retry`: its replica died under it, to deliver again; `backoff`: the function failed on it,
+ * to run again after a backoff; `abandon`: riff is stopping or the partition moved, left
+ * uncommitted for whoever handles it next.
  */
-export type Outcome = "done" | "retry" | "abandon";
+export type Outcome = "done" | "retry" | "backoff" | "abandon";
 
 /** One delivery of a message: where it sits, its hop count, and its headers. */
 export interface Delivery {

@@ -1,4 +1,4 @@
-import { DEFAULT_FUNCTION_TIMEOUT_MS, formatDuration, RiffError, toRiffError } from "@riff/core";
+import { DEFAULT_FUNCTION_TIMEOUT_MS, retriesOf, type RiffError, toRiffError } from "@riff/core";
 import type { GroupConsumer, StoredMessage } from "@riff/broker";
 import type { PreparedFunction } from "./invoker.js";
 import { OffsetTracker } from "./offset-tracker.js";
@@ -6,12 +6,15 @@ import { PartitionDispatcher } from "./partition-dispatcher.js";
 import { MessageOutlets, replyAddressOf } from "./message-outlets.js";
 import type { InvokeResult, Replica } from "./replica.js";
 import { DEFAULT_GRACE_MS, ReplicaSet } from "./replica-set.js";
-import { SettleChain, withinTimeout } from "./delivery-guards.js";
+import { MessageTimeouts } from "./delivery-guards.js";
 import { LeaseGuard } from "./lease-guard.js";
 import { limitFailure } from "./limits.js";
 import { Intake } from "./intake.js";
 import { describeDelivery, type Delivery, type Outcome } from "./delivery.js";
-import type { FunctionRunnerOptions, RunnerSnapshot, RunnerStatus } from "./runner-types.js";
+import { FailedMessages } from "./failed-messages.js";
+import { riffCause } from "./dead-letter.js";
+import type { FunctionRunnerOptions, RunnerSnapshot } from "./runner-types.js";
+import { snapshotOf } from "./runner-snapshot.js";
 
 export type * from "./runner-types.js";
 export { DEFAULT_GRACE_MS } from "./replica-set.js";
@@ -39,14 +42,16 @@ export class FunctionRunner {
   /** Deliveries so far of messages whose replica died under them, by `topic/partition@offset`. */
   private readonly attempts = new Map<string, number>();
   private readonly dispatcher: PartitionDispatcher;
+  /** Messages the function failed on: answered, retried after a backoff, or dead-lettered. */
+  private readonly failed: FailedMessages;
   private inFlight = 0;
   /** Called when nothing is in flight any more (a leave waits for it). */
   private settledWaiter: (() => void) | undefined;
   private stopping: Promise<void> | undefined;
   private lastActivityAt = Date.now();
   private loopedAt = 0;
-  /** Per partition (ordered only): when the last message dispatched to it settles. */
-  private readonly running = new SettleChain();
+  /** The function's timeout on each message; a stuck replica is retired. */
+  private readonly timeouts: MessageTimeouts;
   /** Replicas riff stopped because a message ran over the timeout, or its partition moved. */
   private readonly retired = new WeakSet<Replica>();
   /** Stops replicas still working under a lease that was lost. */
@@ -63,6 +68,7 @@ export class FunctionRunner {
     this.outlets = new MessageOutlets({
       name: options.name,
       output: options.output,
+      deadLetter: options.deadLetter,
       outputHasReaders: options.outputHasReaders ?? (() => options.output !== undefined),
       broker: options.broker,
       replies: options.replies,
@@ -71,6 +77,13 @@ export class FunctionRunner {
       touch: () => (this.lastActivityAt = Date.now()),
       signal: this.abort.signal,
     });
+    this.timeouts = new MessageTimeouts({
+      name: options.name,
+      ordered: options.ordered,
+      timeoutMs: () => this.options.timeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS,
+      retire: (replica, why) => this.retire(replica, why),
+    });
+    this.failed = new FailedMessages({ outlets: this.outlets, retries: () => retriesOf(this.options), log: (line) => this.log(options.name, line) });
     this.dispatcher = new PartitionDispatcher({
       ordered: options.ordered,
       concurrency: () => this.options.concurrency,
@@ -115,6 +128,8 @@ export class FunctionRunner {
   leave(): Promise<void> {
     return this.intake.leave(async () => {
       this.dispatcher.clear();
+      // Messages waiting out a backoff stay uncommitted: the next owner runs them again.
+      for (const id of this.failed.cancel()) this.attempts.delete(id);
       await this.settled(this.options.graceMs ?? DEFAULT_GRACE_MS);
     });
   }
@@ -134,7 +149,7 @@ export class FunctionRunner {
    * stop. Rejects, with the old code still serving, when the new code cannot start or `commit`
    * (run just before the switch) fails.
    */
-  async update(code: PreparedFunction, settings: { concurrency: number; timeoutMs?: number | undefined }, commit?: () => Promise<void>): Promise<void> {
+  async update(code: PreparedFunction, settings: { concurrency: number; timeoutMs?: number | undefined; retries?: number | undefined }, commit?: () => Promise<void>): Promise<void> {
     await this.replicas.update(code, commit);
     this.options = { ...this.options, code, ...settings };
     // Idle time counts from the new revision: time spent broken is not time spent idle.
@@ -158,32 +173,13 @@ export class FunctionRunner {
   }
 
   snapshot(): RunnerSnapshot {
-    const replicas = this.replicas.all;
-    let status: RunnerStatus = replicas.length > 0 ? "running" : "idle";
-    if (Date.now() - this.loopedAt < LOOPING_SHOWN_MS) status = "looping";
-    const error = this.replicas.lastError;
-    if (error !== undefined) status = "failed";
-    else if (this.replicas.crashLooping) status = "crash-looping";
-    const assigned = this.dispatcher.assignments();
-    return {
-      status,
-      error,
-      revision: this.replicas.revision,
-      shape: replicas.find((r) => r.shape !== undefined)?.shape,
-      replicas: replicas.map((r) => ({
-        id: r.id,
-        pid: r.pid,
-        state: r.state,
-        startedAt: r.startedAt,
-        handled: r.handled,
-        inFlight: r.inFlight,
-        partitions: assigned.get(r.id) ?? [],
-      })),
-      inFlight: this.inFlight + this.dispatcher.queued,
+    return snapshotOf(this.replicas, {
+      looping: Date.now() - this.loopedAt < LOOPING_SHOWN_MS,
+      assignments: this.dispatcher.assignments(),
+      inFlight: this.inFlight + this.dispatcher.queued + this.failed.waiting,
       lastActivityAt: this.lastActivityAt,
       assigned: this.intake.assigned(),
-      lastExit: this.replicas.lastExit,
-    };
+    });
   }
 
   /** Resolves once nothing is in flight, or after `ms`. */
@@ -270,20 +266,21 @@ export class FunctionRunner {
     if (d.hops > this.options.maxHops) {
       this.loopedAt = Date.now();
       const why = `passed through ${d.hops - 1} functions, over the hop limit of ${this.options.maxHops}: a loop?`;
-      await outlets.written(message, () => outlets.deadLetter(message, why, "RIFF_HOP_LIMIT"));
+      await outlets.written(message, () => outlets.deadLetter(message, riffCause("RIFF_HOP_LIMIT", why, attempt)));
       return "done";
     }
     if (attempt > MAX_DELIVERY_ATTEMPTS) {
       const why = `the function's process died while handling it, ${MAX_DELIVERY_ATTEMPTS} times`;
-      await outlets.written(message, () => outlets.deadLetter(message, why, "RIFF_REPLICA_LOST"));
+      await outlets.written(message, () => outlets.deadLetter(message, riffCause("RIFF_REPLICA_LOST", why, MAX_DELIVERY_ATTEMPTS)));
       return "done";
     }
     let result: InvokeResult | undefined;
     try {
-      result = replica.shape === "stream" ? await outlets.feedStream(replica, message, d.headers) : await this.timed(replica, d.key, d.id, replica.invoke(d.headers, message.payload));
+      result = replica.shape === "stream" ? await outlets.feedStream(replica, message, d.headers) : await this.timeouts.timed(replica, d.key, d.id, replica.invoke(d.headers, message.payload));
     } catch (err) {
       if (moved()) return "abandon";
-      // A limit that struck is the message's answer: delivering it again would strike again.
+      // A limit that struck is the failure's name, not a lost replica delivered again at once:
+      // the message fails (and is retried with backoff when no caller waits).
       const e = limitFailure(replica) ?? toRiffError(err);
       // Not handled: stopping riff (or the function) is no reason to dead-letter it.
       if ((e.code === "RIFF_REPLICA_LOST" || e.code === "RIFF_SHUTTING_DOWN") && this.abort.signal.aborted) return "abandon";
@@ -292,8 +289,7 @@ export class FunctionRunner {
         this.log(replica.id, `${d.id} will be delivered again: ${e.message}`);
         return "retry";
       }
-      await outlets.written(message, () => outlets.fail(message, e));
-      return "done";
+      return this.failed.fail(message, d.id, e);
     }
     // Finished after its partition moved: the new owner publishes and commits it.
     if (moved()) return "abandon";
@@ -305,6 +301,21 @@ export class FunctionRunner {
   private settle(replica: Replica, message: StoredMessage, d: Delivery, attempt: number, outcome: Outcome, tracker: OffsetTracker, consumers: ReadonlyMap<string, GroupConsumer> | undefined): void {
     if (outcome === "abandon") {
       this.attempts.delete(d.id);
+      this.failed.forget(d.id);
+      this.dispatcher.unpark(message);
+      return;
+    }
+    if (outcome === "backoff") {
+      // Not counted as a delivery lost with its replica; kept so that it is not begun twice.
+      this.attempts.set(d.id, attempt - 1);
+      this.dispatcher.park(message);
+      this.failed.later(d.id, () => {
+        // A backoff that ends after the partitions were left (or dealt again) is moot.
+        if (this.abort.signal.aborted || this.intake.consumers() !== consumers) return void this.attempts.delete(d.id);
+        this.dispatcher.requeue(message);
+        this.pump();
+      });
+      this.pump();
       return;
     }
     if (outcome === "retry") {
@@ -318,6 +329,8 @@ export class FunctionRunner {
       return;
     }
     this.attempts.delete(d.id);
+    this.failed.forget(d.id);
+    this.dispatcher.unpark(message);
     const commitTo = tracker.complete(message.offset);
     if (commitTo !== undefined) {
       // Through the consumer it came from: one of a membership since left is closed and ignores it.
@@ -326,24 +339,6 @@ export class FunctionRunner {
       });
     }
     this.pump();
-  }
-
-  /**
-   * {@link withinTimeout} with this function's timeout, counted from when the message can run:
-   * with order kept, a replica runs a partition's messages one at a time, so a message's clock
-   * starts when the one before it settles, not while it waits. A stuck replica is retired.
-   */
-  private timed<T>(replica: Replica, key: string, id: string, work: Promise<T>): Promise<T> {
-    const ms = this.options.timeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS;
-    const before = this.options.ordered ? this.running.after(key, work) : undefined;
-    const expired = () => {
-      this.retire(replica, `${id} ran over the timeout of ${formatDuration(ms)}`);
-      return new RiffError("RIFF_FUNCTION_TIMEOUT", `function '${this.options.name}' did not finish the message within ${formatDuration(ms)}`, {
-        hint: `if it needs longer, raise spec.timeoutMs in its YAML (e.g. timeoutMs: 5m) and run \`riff update -n ${this.options.name}\`; see what it waits for with \`riff logs -n ${this.options.name}\``,
-      });
-    };
-    if (before === undefined) return withinTimeout(work, ms, expired);
-    return before.then(() => withinTimeout(work, ms, expired));
   }
 
   /** Stops a replica at once (stuck, or working on a partition that moved); its other messages go again, uncounted. */
@@ -363,3 +358,4 @@ export class FunctionRunner {
     return t;
   }
 }
+

@@ -1,10 +1,8 @@
-import { DEAD_LETTER_TOPIC, HeaderNames, RiffError, toRiffError, type Headers, type Logger } from "@riff/core";
+import { HeaderNames, RiffError, toRiffError, type Headers, type Logger } from "@riff/core";
 import type { Broker, StoredMessage } from "@riff/broker";
 import { persistently } from "./delivery-guards.js";
 import type { InvokeResult, Replica, StreamHandle } from "./replica.js";
-
-/** Longest reason a dead letter carries in its header. */
-const MAX_REASON_CHARS = 2048;
+import { deadLetterOf, type DeadLetterCause } from "./dead-letter.js";
 
 /** Who waits for a message's reply: its correlation id, and in a cluster the node of the caller. */
 export interface ReplyAddress {
@@ -22,6 +20,8 @@ export interface ReplySink {
 export interface OutletOptions {
   name: string;
   output: string | undefined;
+  /** The function's dead-letter topic. */
+  deadLetter: string;
   /** Whether a function reads the output topic now (else this function is a pipeline's end). */
   outputHasReaders: () => boolean;
   broker: Broker;
@@ -71,7 +71,9 @@ export class MessageOutlets {
       const source = `${message.topic}/${message.partition}@${message.offset}`;
       this.o.log(this.o.name, `${source}: its result could not be written (${e.code}: ${e.message})`);
       try {
-        await this.persistently(() => this.deadLetter(message, `its result could not be written: ${e.code}: ${e.message}`), moved);
+        const now = Date.now();
+        const cause = { code: e.code, reason: `its result could not be written: ${e.code}: ${e.message}`, attempts: 1, firstFailureAt: now, lastFailureAt: now };
+        await this.persistently(() => this.deadLetter(message, cause), moved);
       } catch (again) {
         if (this.o.signal.aborted || moved()) throw again;
         this.o.logger.error("a message could be neither handled nor dead-lettered; it is dropped", { message: source, err: String(again) });
@@ -105,48 +107,39 @@ export class MessageOutlets {
   }
 
   /**
-   * The function failed on the message. A `/requests` caller waiting for it gets the error,
-   * which is the end of it. A message nobody waits for (none ever did, the caller was
-   * answered earlier in the pipeline, or gave up) goes to the dead-letter topic with the error,
-   * so a failure is never silent; resolves once it is stored there, so the offset is committed
-   * only after.
+   * The function failed on the message: a `/requests` caller waiting for it gets the error,
+   * which is the end of it (no retry: the caller decides). Resolves whether one took it; a
+   * message nobody waits for (none ever did, the caller was answered earlier in the pipeline,
+   * or gave up) is the runner's to retry or dead-letter.
    */
-  async fail(message: StoredMessage, err: RiffError): Promise<void> {
+  async answered(message: StoredMessage, err: RiffError): Promise<boolean> {
     const to = replyAddressOf(message);
-    if (to !== undefined && (await this.o.replies.deliver(to, err))) {
-      this.o.log(this.o.name, `${message.topic}/${message.partition}@${message.offset} failed: ${err.code}: ${err.message}`);
-      return;
-    }
-    await this.deadLetter(message, `failed in the function: ${err.code}: ${err.message}`);
+    if (to === undefined || !(await this.o.replies.deliver(to, err))) return false;
+    this.o.log(this.o.name, `${message.topic}/${message.partition}@${message.offset} failed: ${err.code}: ${err.message}`);
+    return true;
   }
 
-  /** Sends a message to the dead-letter topic with the reason, and tells a waiting caller why (with `code`). */
-  async deadLetter(message: StoredMessage, reason: string, code?: "RIFF_HOP_LIMIT" | "RIFF_REPLICA_LOST"): Promise<undefined> {
-    // An error's message may be as long as the payload it quoted; the header stays small, so
-    // the dead letter always fits the topic's size limit.
-    if (reason.length > MAX_REASON_CHARS) reason = `${reason.slice(0, MAX_REASON_CHARS)}…`;
+  /**
+   * Sends a message to the function's dead-letter topic with why, and tells a caller still
+   * waiting (a hop limit, a replica lost) why it gets no reply. Resolves once it is stored
+   * there, so the offset is committed only after.
+   */
+  async deadLetter(message: StoredMessage, cause: DeadLetterCause): Promise<undefined> {
+    const topic = this.o.deadLetter;
     const source = `${message.topic}/${message.partition}@${message.offset}`;
-    this.o.log(this.o.name, `${source} not delivered: ${reason}; sent to topic '${DEAD_LETTER_TOPIC}'`);
-    this.o.logger.warn("message sent to the dead-letter topic", { source, reason });
-    await this.o.broker.ensureTopic(DEAD_LETTER_TOPIC);
-    await this.o.broker.publish(DEAD_LETTER_TOPIC, {
-      headers: {
-        ...message.headers,
-        "riff-dead-letter-reason": [reason],
-        "riff-dead-letter-function": [this.o.name],
-        "riff-dead-letter-source": [source],
-      },
-      payload: message.payload,
-    });
+    this.o.log(this.o.name, `${source} not delivered after ${cause.attempts} attempt(s): ${cause.reason}; sent to topic '${topic}'`);
+    this.o.logger.warn("message sent to the dead-letter topic", { source, reason: cause.reason, topic });
+    await this.o.broker.ensureTopic(topic);
+    await this.o.broker.publish(topic, deadLetterOf(message, this.o.name, cause));
     const to = replyAddressOf(message);
-    if (to !== undefined && code !== undefined) {
+    if (to !== undefined && (cause.code === "RIFF_HOP_LIMIT" || cause.code === "RIFF_REPLICA_LOST")) {
       void this.o.replies.deliver(
         to,
-        new RiffError(code, `the message was stopped at function '${this.o.name}' and sent to ${DEAD_LETTER_TOPIC}: ${reason}`, {
+        new RiffError(cause.code, `the message was stopped at function '${this.o.name}' and sent to ${topic}: ${cause.reason}`, {
           hint:
-            code === "RIFF_HOP_LIMIT"
-              ? `check the topic graph with \`riff graph\`; see the message with \`riff topics tail ${DEAD_LETTER_TOPIC}\``
-              : `see why with \`riff logs -n ${this.o.name}\`; see the message with \`riff topics tail ${DEAD_LETTER_TOPIC}\``,
+            cause.code === "RIFF_HOP_LIMIT"
+              ? `check the topic graph with \`riff graph\`; see the message with \`riff dead-letters list ${this.o.name}\``
+              : `see why with \`riff logs -n ${this.o.name}\`; see the message with \`riff dead-letters list ${this.o.name}\``,
         }),
       );
     }

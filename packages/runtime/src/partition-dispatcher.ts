@@ -27,6 +27,8 @@ export class PartitionDispatcher {
   private readonly inFlightByPartition = new Map<string, number>();
   /** A stable number per partition key, to spread partitions evenly over replicas. */
   private readonly ordinals = new Map<string, number>();
+  /** Per `topic/partition` and message key, the offset of a message of that key waiting to run again. */
+  private readonly parked = new Map<string, number>();
   private waiting = 0;
 
   constructor(private readonly o: PartitionDispatcherOptions) {}
@@ -55,9 +57,11 @@ export class PartitionDispatcher {
     const limit = this.o.concurrency();
     for (const [partition, queue] of this.queues) {
       while (queue.length > 0) {
+        const next = this.parked.size === 0 ? 0 : queue.findIndex((m) => !this.held(m));
+        if (next < 0) break;
         const replica = this.o.ordered ? this.ownerOf(partition, ready) : leastBusy(ready);
         if (replica === undefined || replica.inFlight >= limit) break;
-        const message = queue.shift() as StoredMessage;
+        const message = queue.splice(next, 1)[0] as StoredMessage;
         this.waiting--;
         this.inFlightByPartition.set(partition, (this.inFlightByPartition.get(partition) ?? 0) + 1);
         this.o.send(replica, message);
@@ -76,8 +80,31 @@ export class PartitionDispatcher {
     this.waiting++;
   }
 
+  /**
+   * A message that failed waits out a backoff before it runs again: until it is settled
+   * ({@link unpark}), later messages of its key wait too, so a key's order holds, while
+   * messages of other keys (and without a key) go on. Those handed to a replica before it
+   * failed were on their way already and run. With `ordering: none` nothing waits.
+   */
+  park(message: StoredMessage): void {
+    if (this.o.ordered && message.key !== undefined) this.parked.set(keyOf(message), message.offset);
+  }
+
+  /** The message parked with {@link park} is settled: its key's later messages may run. */
+  unpark(message: StoredMessage): void {
+    if (message.key !== undefined && this.parked.get(keyOf(message)) === message.offset) this.parked.delete(keyOf(message));
+  }
+
+  /** Whether `m` waits behind an earlier message of its key that is to run again. */
+  private held(m: StoredMessage): boolean {
+    if (m.key === undefined) return false;
+    const offset = this.parked.get(keyOf(m));
+    return offset !== undefined && offset < m.offset;
+  }
+
   /** Drops every message waiting for a replica (they stay uncommitted). */
   clear(): void {
+    this.parked.clear();
     this.queues.clear();
     this.waiting = 0;
   }
@@ -120,6 +147,11 @@ export class PartitionDispatcher {
 /** `topic/partition`: the unit of order and of assignment. */
 export function partitionKey(m: { topic: string; partition: number }): string {
   return `${m.topic}/${m.partition}`;
+}
+
+/** A message key within its partition: `topic/partition` + the key. */
+function keyOf(m: StoredMessage): string {
+  return `${partitionKey(m)}\u0000${m.key ?? ""}`;
 }
 
 function leastBusy(ready: Replica[]): Replica | undefined {

@@ -13,6 +13,10 @@ export interface FunctionRunnerOptions {
   /** Topics the function reads; each message keeps its own topic's order. */
   inputs: string[];
   output: string | undefined;
+  /** Where messages riff gives up on go (`<name>-dead-letters` unless the spec names another). */
+  deadLetter: string;
+  /** Runs again of a message the function failed on; @default DEFAULT_RETRIES (functions stored before it have none). */
+  retries?: number | undefined;
   concurrency: number;
   /** Longest time for one message; @default DEFAULT_FUNCTION_TIMEOUT_MS (functions stored before it have none). */
   timeoutMs?: number | undefined;

@@ -8,6 +8,7 @@ const API = [
   "DEFAULT_ALLOWED_LATENESS_MS",
   "DEFAULT_IDLE_FLUSH_MS",
   "DEFAULT_TIME",
+  "NonRetriableError",
   "countBy",
   "createFakeClock",
   "groupBy",

@@ -32,3 +32,4 @@ export {
   type WindowSource,
 } from "./window.js";
 export { message, type OutgoingMessage } from "./message.js";
+export { NonRetriableError } from "./errors.js";

@@ -1,4 +1,4 @@
-import { formatDuration, parseSize, RiffError } from "@riff/core";
+import { deadLetterTopicOf, formatDuration, parseSize, retriesOf, RiffError } from "@riff/core";
 import { DaemonClient, errorFrom } from "../client.js";
 import { flagDuration, printTable } from "../output.js";
 
@@ -21,6 +21,8 @@ interface FunctionRow {
   maxReplicas?: number;
   concurrency: number;
   ordering: string;
+  retries?: number;
+  deadLetter?: string;
   artifact: string;
   handler?: string;
 }
@@ -175,6 +177,7 @@ export async function describeFunction(home: string, name: string, output: strin
   w(`  invoker ${f.invoker}, artifact ${f.artifact}${f.handler === undefined ? "" : `, handler ${f.handler}`}`);
   w(`  input ${f.inputs.join(", ")}${f.output === undefined ? "" : `, output ${f.output}`}, ordering ${f.ordering}, concurrency ${f.concurrency}`);
   w(`  replicas: min ${f.minReplicas}, max ${f.maxReplicas ?? "partitions"}, idle timeout ${formatDuration(f.idleTimeoutMs)}`);
+  w(`  retries ${retriesOf(f)}, then dead letters to ${deadLetterTopicOf(f)} (riff dead-letters list ${f.name})`);
   const where = await client.call<{ sandbox: string; limits?: string }>("GET", "status");
   const r = f.resources;
   const limits = r === undefined ? "riff's defaults" : `memory ${formatBytes(r.memoryBytes)}, pids ${r.pids}, cpu ${r.cpu ?? "unlimited"}`;

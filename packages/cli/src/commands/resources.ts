@@ -49,6 +49,8 @@ export interface CreateOptions {
   artifact?: string;
   idleTimeout?: string;
   timeout?: string;
+  retries?: string;
+  deadLetter?: string;
   maxReplicas?: string;
   minReplicas?: string;
   concurrency?: string;
@@ -110,6 +112,9 @@ export async function create(home: string, invoker: string, o: CreateOptions): P
   if (o.pids !== undefined) resources["pids"] = wholeNumber(o.pids, "--pids", 8);
   if (Object.keys(resources).length > 0) spec["resources"] = resources;
   if (o.network !== undefined) spec["network"] = o.network;
+  const retries = wholeNumber(o.retries, "--retries", 0);
+  if (retries !== undefined) spec["retries"] = retries;
+  if (o.deadLetter !== undefined) spec["deadLetter"] = o.deadLetter;
   const fnYaml = stringify({ apiVersion: API_VERSION, kind: "Function", metadata: { name: o.name }, spec });
   const topicSpec = partitions === undefined ? {} : { partitions };
   const topicsYaml = [...inputs, ...(o.output === undefined || inputs.includes(o.output) ? [] : [o.output])]

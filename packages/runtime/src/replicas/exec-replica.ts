@@ -7,6 +7,7 @@ import type { InvokeResult, Replica, ReplicaOptions, ReplicaState } from "../rep
 import { admitMessage } from "./content-check.js";
 import { findExecutable } from "./find-executable.js";
 import { describeExit, LineTail, pipeToLogs } from "./process-output.js";
+import { NON_RETRIABLE_EXIT_CODE, NON_RETRIABLE_NAME } from "../retries.js";
 
 /** Options of an {@link ExecReplica}. */
 export interface ExecReplicaOptions extends ReplicaOptions {
@@ -130,7 +131,7 @@ export class ExecReplica implements Replica {
           const how = describeExit(code, signal);
           reject(
             new RiffError("RIFF_FUNCTION_ERROR", `the command failed (${how})${stderr ? `: ${stderr}` : ""}`, {
-              details: { name: "CommandFailed", exitCode: code, signal, stack: stderr },
+              details: { name: code === NON_RETRIABLE_EXIT_CODE ? NON_RETRIABLE_NAME : "CommandFailed", exitCode: code, signal, stack: stderr },
             }),
           );
         }

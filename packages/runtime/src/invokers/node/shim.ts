@@ -39,7 +39,9 @@ function send(frame: Frame): void {
 function errorBody(err: unknown, fallbackCode: string) {
   if (err instanceof ContentError) return { name: "ContentError", code: err.code, message: err.message };
   if (err instanceof Error) {
-    const body: { name: string; code: string; message: string; stack?: string } = { name: err.name, code: fallbackCode, message: err.message };
+    // A subclass that sets no name of its own is known by its class: `class NonRetriableError extends Error {}`.
+    const name = err.name === "Error" && err.constructor.name !== "" ? err.constructor.name : err.name;
+    const body: { name: string; code: string; message: string; stack?: string } = { name, code: fallbackCode, message: err.message };
     const stack = userStack(err);
     if (stack !== undefined) body.stack = stack;
     return body;
