@@ -40,3 +40,14 @@ export function flagDuration(value: string, flag: string): number {
   }
   return parseDuration(value, flag);
 }
+
+/** A whole-number flag from `min` to `max`, or undefined when it was not given. */
+export function flagWholeNumber(value: string | undefined, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+    throw badArgument(`${flag} ${value}: must be a whole number ${range}`);
+  }
+  return n;
+}

@@ -5,6 +5,7 @@ import type { Broker, TopicConfig, TopicInfo } from "@riff/broker";
 import { functionNotFound, reconcileTopic, type ApplyResult, type Deployer, type FunctionCatalog, type InvokerRegistry, type Scaler } from "@riff/controller";
 import { readBody, sendError, sendJson } from "@riff/gateway";
 import { resolveDocuments, type SourceDocument } from "./documents.js";
+import { createHostCheck } from "./host-check.js";
 import { checkBearer } from "./token.js";
 import { DEFAULT_TAIL_COUNT, parseTailFrom, tailTopic } from "./topic-tail.js";
 import type { FunctionViews } from "@riff/controller";
@@ -23,6 +24,8 @@ export interface LogSource {
 /** What the admin API serves from. */
 export interface AdminApiOptions {
   token: string;
+  /** The address the daemon listens on: with loopback names, what `Host` may say. */
+  host: string;
   broker: Broker;
   deployer: Deployer;
   catalog: FunctionCatalog;
@@ -76,6 +79,7 @@ export async function jsonBody<T>(req: IncomingMessage): Promise<T> {
  * else to talk to the daemon.
  */
 export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const checkHost = createHostCheck(o.host);
   const requireFunction = (name: string) => {
     const fn = o.catalog.get(name)?.value;
     if (fn === undefined) throw functionNotFound(name);
@@ -204,6 +208,7 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
     const url = new URL(req.url ?? "/", "http://riff");
     const path = url.pathname.slice(PREFIX.length);
     const run = async () => {
+      checkHost(req.headers.host);
       if (!checkBearer(req.headers.authorization, o.token)) {
         throw new RiffError("RIFF_UNAUTHORIZED", "the admin API needs the bearer token", {
           hint: "the riff CLI reads it from the token file in the riff home; send it as 'Authorization: Bearer TOKEN'",

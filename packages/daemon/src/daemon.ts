@@ -3,7 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { DEAD_LETTER_TOPIC, RiffError, toRiffError, type Logger } from "@riff/core";
 import type { Broker } from "@riff/broker";
-import { createGateway, ReplyHub, sendJson } from "@riff/gateway";
+import { createGateway, guardServer, refuseWithoutHost, ReplyHub, sendJson, serverOptions } from "@riff/gateway";
 import { builtinInvokers, detectSandbox } from "@riff/runtime";
 import { createAdminApi } from "./admin-api.js";
 import { clusterMode } from "./cluster-mode.js";
@@ -118,6 +118,7 @@ export class Daemon {
     });
     const admin = createAdminApi({
       token: mode.token,
+      host,
       broker,
       deployer: parts.deployer,
       catalog: parts.catalog,
@@ -131,11 +132,12 @@ export class Daemon {
       routes: mode.routes(),
       warnings: async () => [...mode.warnings(), ...(await unrecordedWarnings(broker))],
     });
-    const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-      if (gateway(req, res) || admin(req, res)) return;
+    const server = createServer({ keepAliveTimeout: 65_000, ...serverOptions(this.options.server) }, (req, res) => {
+      if (refuseWithoutHost(req, res) || gateway(req, res) || admin(req, res)) return;
       if (req.url === "/healthz") return mode.healthz(req, res);
       sendJson(res, 404, { error: { code: "RIFF_NOT_FOUND", message: `nothing at ${req.url ?? "/"}`, hint: "POST to /messages/TOPIC or /requests/TOPIC" } });
     });
+    guardServer(server, this.options.server, this.logger.child({ component: "http" }));
     this.server = server;
     await listen(server, port, host);
     const bound = (server.address() as AddressInfo).port;

@@ -1,3 +1,4 @@
 export * from "./gateway.js";
 export * from "./reply-hub.js";
 export * from "./http-util.js";
+export * from "./server-guard.js";
