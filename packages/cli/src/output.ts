@@ -6,6 +6,8 @@ export function printError(error: unknown): number {
   process.stderr.write(`Error: ${err.message}\n`);
   if (err.kind === "user") {
     if (err.hint !== undefined) process.stderr.write(`  ${err.hint}\n`);
+    // The stable code, for scripts and for looking it up in docs/errors.md.
+    process.stderr.write(`  (${err.code})\n`);
     return 1;
   }
   if (err.stack !== undefined) process.stderr.write(`${err.stack}\n`);
