@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -97,6 +97,7 @@ describe("hostile input", () => {
     { name: "a NUL in a header value", send: raw("POST /messages/numbers HTTP/1.1\r\nhost: x\r\nx-a: b\0c\r\n\r\n"), status: 400, code: "RIFF_BAD_REQUEST" },
     { name: "Content-Length: abc", send: raw("POST /messages/numbers HTTP/1.1\r\nhost: x\r\ncontent-length: abc\r\n\r\n"), status: 400, code: "RIFF_BAD_REQUEST" },
     { name: "two different Content-Lengths", send: raw("POST /messages/numbers HTTP/1.1\r\nhost: x\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n12"), status: 400, code: "RIFF_BAD_REQUEST" },
+    { name: "a body cut short", send: raw("POST /messages/numbers HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n"), status: 400, code: "RIFF_BAD_REQUEST" },
     { name: "a broken chunked body", send: raw("POST /messages/numbers HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n"), status: 400, code: "RIFF_BAD_REQUEST" },
     { name: "headers over 16 KiB", send: raw(`GET /healthz HTTP/1.1\r\nhost: x\r\nx-big: ${"a".repeat(17 * 1024)}\r\n\r\n`), status: 431, code: "RIFF_HEADERS_TOO_LARGE" },
     { name: "HTTP/1.1 without Host", send: raw("POST /messages/numbers HTTP/1.1\r\ncontent-length: 1\r\n\r\n1"), status: 400, code: "RIFF_BAD_REQUEST", names: "Host" },
@@ -234,5 +235,8 @@ describe("hostile input", () => {
     const list = await riff.cli(["list"]);
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toMatch(/square\s+node\s+numbers/);
+    // Nothing of it was taken for riff's own failure: no error in the daemon's log.
+    const errors = readFileSync(join(riff.home, "daemon.log"), "utf8").split("\n").filter((l) => l.includes('"level":"error"'));
+    expect(errors).toEqual([]);
   });
 });
