@@ -19,7 +19,8 @@ const parts = [
   "",
   "Generated from `riff <command> --help` by `scripts/cli-doc.mjs`. Every command finds the daemon",
   "through the home (`--home`, `RIFF_HOME`, or `~/.riff`) and talks to it only over its HTTP API.",
-  "User errors print `Error: ...` and a hint, and exit 1; riff's own errors print a stack and exit 2.",
+  "User errors print `Error: ...`, a hint and the error code in parentheses (see docs/errors.md), and exit 1;",
+  "riff's own errors print a stack and exit 2.",
 ];
 for (const c of commands) parts.push("", `## riff ${c.join(" ")}`.trimEnd(), "", "```", help(c), "```");
 writeFileSync(join(root, "docs/cli.md"), `${parts.join("\n")}\n`);

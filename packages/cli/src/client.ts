@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { homedir } from "node:os";
 import { fromErrorBody, RiffError, type ErrorBody } from "@riff/core";
+import { readToken } from "@riff/daemon/token";
 
 /** What the daemon writes to `<home>/daemon.json`. */
 export interface DaemonInfo {
@@ -58,13 +59,19 @@ export class DaemonClient {
     const info = readDaemonInfo(home);
     if (info === undefined) throw notRunning(home);
     this.info = info;
+    let token: string | undefined;
     try {
-      this.token = readFileSync(join(home, "token"), "utf8").trim();
-    } catch {
+      token = readToken(join(home, "token"));
+    } catch (err) {
+      // A token others may read is refused with its own error; any other failure is access.
+      if (err instanceof RiffError) throw err;
+    }
+    if (token === undefined) {
       throw new RiffError("RIFF_UNAUTHORIZED", `cannot read the admin token in ${home}`, {
         hint: "run riff as the user that started the daemon",
       });
     }
+    this.token = token;
   }
 
   /** Calls `/api/v1/<path>` and returns the parsed JSON, or throws the daemon's error. */

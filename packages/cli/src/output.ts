@@ -6,6 +6,8 @@ export function printError(error: unknown): number {
   process.stderr.write(`Error: ${err.message}\n`);
   if (err.kind === "user") {
     if (err.hint !== undefined) process.stderr.write(`  ${err.hint}\n`);
+    // The stable code, for scripts and for looking it up in docs/errors.md.
+    process.stderr.write(`  (${err.code})\n`);
     return 1;
   }
   if (err.stack !== undefined) process.stderr.write(`${err.stack}\n`);
@@ -39,4 +41,15 @@ export function flagDuration(value: string, flag: string): number {
     throw badArgument(`${flag} ${value}: give a unit`, `for example ${flag} ${value}s, ${value}m or ${value}h (ms, s, m, h and d are understood)`);
   }
   return parseDuration(value, flag);
+}
+
+/** A whole-number flag from `min` to `max`, or undefined when it was not given. */
+export function flagWholeNumber(value: string | undefined, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+    throw badArgument(`${flag} ${value}: must be a whole number ${range}`);
+  }
+  return n;
 }

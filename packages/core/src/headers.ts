@@ -20,6 +20,20 @@ export const HeaderNames = {
   traceparent: "traceparent",
 } as const;
 
+/**
+ * The hop count a message carries, never below 0: a negative, fractional or garbled count (from
+ * a caller that got past the gateway's check, or an old message) counts as 0 rather than buying
+ * the message more hops than the limit allows.
+ */
+export function hopsOf(headers: Headers): number {
+  const n = Number(headers[HeaderNames.hops]?.[0]);
+  // NaN and anything not above 0 count as 0; +Infinity stays over every limit.
+  return n > 0 ? Math.floor(n) : 0;
+}
+
+/** A hop count as a caller may send it: digits only, so at most 0 to 999999999. */
+export const HOPS_PATTERN = /^[0-9]{1,9}$/;
+
 /** @default 16: a message that has passed through this many functions is taken for a loop. */
 export const DEFAULT_MAX_HOPS = 16;
 /**

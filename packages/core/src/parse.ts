@@ -11,7 +11,15 @@ export interface SourcedResource {
   file: string;
   /** 1-based line of the document's start. */
   line: number;
+  /** 1-based position of the document in its file (`---` separates them). */
+  document: number;
 }
+
+/**
+ * @default 100: aliases (`*name`) one document may expand. A resource needs a few at most; a
+ * "billion laughs" document needs thousands to grow to gigabytes in memory.
+ */
+export const MAX_YAML_ALIASES = 100;
 
 /**
  * Parses every YAML document in `text` and validates each against the resource schema. Errors name
@@ -22,13 +30,13 @@ export function parseResources(text: string, file: string): SourcedResource[] {
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false });
   if (!Array.isArray(docs)) return [];
   const out: SourcedResource[] = [];
-  for (const doc of docs) {
+  for (const [index, doc] of docs.entries()) {
     const syntax = doc.errors[0];
     if (syntax !== undefined) {
       const line = lineCounter.linePos(syntax.pos[0]).line;
       throw invalid(file, [{ line, field: "", message: syntax.message.split("\n")[0] ?? "YAML syntax error" }]);
     }
-    const value: unknown = doc.toJS();
+    const value = toValue(doc, file, lineCounter.linePos(doc.range[0]).line);
     if (value === null || value === undefined) continue;
     // The contents' line, not the document's: a document's range starts at its `---`.
     const start = isNode(doc.contents) && doc.contents.range ? doc.contents.range[0] : doc.range[0];
@@ -41,9 +49,25 @@ export function parseResources(text: string, file: string): SourcedResource[] {
         .sort((a, b) => a.line - b.line);
       throw invalid(file, problems);
     }
-    out.push({ resource: result.data as Resource, file, line: docLine });
+    out.push({ resource: result.data as Resource, file, line: docLine, document: index + 1 });
   }
   return out;
+}
+
+/** The document as plain data, refusing alias bombs and nesting too deep to walk. */
+function toValue(doc: Document, file: string, line: number): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (err) {
+    const aliases = err instanceof ReferenceError && /excessive alias count/i.test(err.message);
+    const message = aliases
+      ? `the document expands YAML aliases (*name) more than ${MAX_YAML_ALIASES} times, which riff refuses as a resource exhaustion attack ("billion laughs")`
+      : `the document cannot be read: ${err instanceof Error ? err.message.split("\n")[0] ?? "" : String(err)}`;
+    throw new RiffError("RIFF_INVALID_RESOURCE", `${file}:${line}: ${message}`, {
+      hint: aliases ? "write the repeated values out, or use fewer aliases" : "fix the document: every alias (*name) needs its anchor (&name) before it, and resources need no deep nesting",
+      details: { file, line, field: "" },
+    });
+  }
 }
 
 /** One RIFF_INVALID_RESOURCE for all of a document's problems, a `file:line: field: message` line each. */

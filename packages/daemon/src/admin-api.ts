@@ -1,17 +1,18 @@
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { assertValidName, RiffError, toRiffError, type Logger } from "@riff/core";
-import type { Broker, TopicConfig, TopicInfo } from "@riff/broker";
+import type { Broker, TopicInfo } from "@riff/broker";
 import { functionNotFound, reconcileTopic, type ApplyResult, type Deployer, type FunctionCatalog, type InvokerRegistry, type Scaler } from "@riff/controller";
-import { readBody, sendError, sendJson } from "@riff/gateway";
-import { resolveDocuments, type SourceDocument } from "./documents.js";
+import { sendError, sendJson } from "@riff/gateway";
+import { applyBody, jsonBody, queryNumber, topicBody } from "./admin-bodies.js";
+import { resolveDocuments } from "./documents.js";
+import { createHostCheck } from "./host-check.js";
 import { checkBearer } from "./token.js";
 import { DEFAULT_TAIL_COUNT, parseTailFrom, tailTopic } from "./topic-tail.js";
 import type { FunctionViews } from "@riff/controller";
 import { checkTopicDeletable, deadLetterRoutes } from "./dead-letter-api.js";
 
 const PREFIX = "/api/v1/";
-const MAX_ADMIN_BODY = 16 * 1024 * 1024;
 
 /** Functions' logs: this daemon's files, or every node's in a cluster. */
 export interface LogSource {
@@ -24,6 +25,8 @@ export interface LogSource {
 /** What the admin API serves from. */
 export interface AdminApiOptions {
   token: string;
+  /** The address the daemon listens on: with loopback names, what `Host` may say. */
+  host: string;
   broker: Broker;
   deployer: Deployer;
   catalog: FunctionCatalog;
@@ -62,21 +65,12 @@ async function withProgress(res: ServerResponse, query: URLSearchParams, work: (
 /** One admin endpoint: method, path pattern (after `/api/v1/`), handler. */
 export type Route = [string, RegExp, (req: IncomingMessage, res: ServerResponse, params: string[], query: URLSearchParams) => Promise<void>];
 
-/** Reads a JSON body; anything else is the caller's mistake. */
-export async function jsonBody<T>(req: IncomingMessage): Promise<T> {
-  const body = await readBody(req, MAX_ADMIN_BODY);
-  try {
-    return JSON.parse(body.toString("utf8") || "{}") as T;
-  } catch {
-    throw new RiffError("RIFF_INVALID_ARGUMENT", "the request body is not valid JSON");
-  }
-}
-
 /**
  * The admin API under `/api/v1/`: JSON in and out, bearer token required. The CLI uses nothing
  * else to talk to the daemon.
  */
 export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const checkHost = createHostCheck(o.host);
   const requireFunction = (name: string) => {
     const fn = o.catalog.get(name)?.value;
     if (fn === undefined) throw functionNotFound(name);
@@ -105,11 +99,9 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
   const routes: Route[] = [
     ["GET", /^status$/, async (_q, res) => sendJson(res, 200, await o.status())],
     ["POST", /^apply$/, async (req, res, _p, query) => {
-      const body = await jsonBody<{ documents?: SourceDocument[]; dryRun?: boolean }>(req);
-      const documents = body.documents;
-      if (!Array.isArray(documents)) throw new RiffError("RIFF_INVALID_ARGUMENT", "body.documents must be a list of {file, text}");
+      const { documents, dryRun } = applyBody(await jsonBody(req));
       const resources = resolveDocuments(documents, o.invokers);
-      await withProgress(res, query, (progress) => o.deployer.apply(resources, body.dryRun === true, progress));
+      await withProgress(res, query, (progress) => o.deployer.apply(resources, dryRun, progress));
     }],
     ["GET", /^invokers$/, async (_q, res) => sendJson(res, 200, { invokers: o.invokers.list() })],
     ["DELETE", /^invokers\/([^/]+)$/, async (_q, res, [name]) => {
@@ -135,7 +127,7 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
     ["GET", /^functions\/([^/]+)\/logs$/, async (req, res, [name], query) => {
       const fn = name ?? "";
       requireFunction(fn);
-      const history = await o.logs.read(fn, Number(query.get("tail") ?? 200));
+      const history = await o.logs.read(fn, queryNumber(query, "tail", 200, 0));
       res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
       res.write(history);
       if (query.get("follow") !== "true") {
@@ -152,24 +144,20 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
     }],
     ["GET", /^topics$/, async (_q, res) => sendJson(res, 200, { topics: await o.broker.listTopics() })],
     ["POST", /^topics$/, async (req, res) => {
-      const body = await jsonBody<{ name?: string } & TopicConfig>(req);
-      assertValidName(body.name, "topic name");
-      const { partitions, retentionMs, retentionBytes, durability, replicas } = body;
-      if (partitions !== undefined && (!Number.isInteger(partitions) || partitions < 1)) {
-        throw new RiffError("RIFF_INVALID_ARGUMENT", `partitions must be a whole number of at least 1, not ${String(partitions)}`);
-      }
+      const { name, ...config } = topicBody(await jsonBody(req));
+      assertValidName(name, "topic name");
       // Only what was asked for changes: a plain `riff topics create` of an existing topic is a no-op.
-      const { topic, action } = await reconcileTopic(o.broker, body.name, { partitions, retentionMs, retentionBytes, durability, replicas });
+      const { topic, action } = await reconcileTopic(o.broker, name, config);
       sendJson(res, action === "created" ? 201 : 200, { ...topic, action });
     }],
     ["GET", /^topics\/([^/]+)\/messages$/, async (req, res, [name], query) => {
       const topic = name ?? "";
       await o.broker.describeTopic(topic);
-      const count = Number(query.get("count") ?? DEFAULT_TAIL_COUNT);
+      const count = queryNumber(query, "count", DEFAULT_TAIL_COUNT, 0);
       const closed = new AbortController();
       // The response, not the request: a request's "close" can come as soon as its body is read.
       res.on("close", () => closed.abort());
-      await tailTopic(o.broker, topic, { from: parseTailFrom(query.get("from")), count: Number.isFinite(count) ? count : DEFAULT_TAIL_COUNT, follow: query.get("follow") === "true" }, res, closed.signal);
+      await tailTopic(o.broker, topic, { from: parseTailFrom(query.get("from")), count, follow: query.get("follow") === "true" }, res, closed.signal);
     }],
     ["GET", /^topics\/([^/]+)$/, async (_q, res, [name]) => sendJson(res, 200, await o.broker.describeTopic(name ?? ""))],
     ["POST", /^topics\/([^/]+)\/recover$/, async (_q, res, [name]) => sendJson(res, 200, await recovering(o.broker).recoverTopic(name ?? ""))],
@@ -207,6 +195,7 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
     const url = new URL(req.url ?? "/", "http://riff");
     const path = url.pathname.slice(PREFIX.length);
     const run = async () => {
+      checkHost(req.headers.host);
       if (!checkBearer(req.headers.authorization, o.token)) {
         throw new RiffError("RIFF_UNAUTHORIZED", "the admin API needs the bearer token", {
           hint: "the riff CLI reads it from the token file in the riff home; send it as 'Authorization: Bearer TOKEN'",
@@ -219,7 +208,7 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
         res.setHeader("allow", matching.map(([m]) => m).join(", "));
         throw new RiffError("RIFF_METHOD_NOT_ALLOWED", `${req.method ?? "?"} is not allowed on ${url.pathname}`);
       }
-      const params = (route[1].exec(path) ?? []).slice(1).map((p) => decodeURIComponent(p));
+      const params = (route[1].exec(path) ?? []).slice(1).map(decodePathPart);
       await route[2](req, res, params, url.searchParams);
     };
     run().catch((err: unknown) => {
@@ -228,6 +217,18 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
     });
     return true;
   };
+}
+
+/** A name from the path; a malformed escape (`%E0%A4`) is the caller's mistake, not a crash. */
+function decodePathPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new RiffError("RIFF_INVALID_ARGUMENT", `'${part.slice(0, 80)}' in the path is not valid percent-encoding`, {
+      hint: "names are lower-case letters, digits and '-', which need no escaping",
+      details: { field: "path" },
+    });
+  }
 }
 
 /** The broker's recovery calls; the embedded broker has none (its topic file holds both). */

@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { DEAD_LETTER_TOPIC, DEFAULT_MEMORY_BYTES, DEFAULT_PIDS, RiffError, toRiffError, type Logger } from "@riff/core";
 import type { Broker } from "@riff/broker";
 import { KeyRing } from "@riff/controller";
-import { createGateway, ReplyHub, sendJson } from "@riff/gateway";
+import { createGateway, guardServer, refuseWithoutHost, ReplyHub, sendJson, serverOptions } from "@riff/gateway";
 import { builtinInvokers, CallerRegistry, detectLimiter, detectSandbox } from "@riff/runtime";
 import { createAdminApi } from "./admin-api.js";
 import { clusterMode } from "./cluster-mode.js";
@@ -128,6 +128,7 @@ export class Daemon {
     });
     const admin = createAdminApi({
       token: mode.token,
+      host,
       broker,
       deployer: parts.deployer,
       catalog: parts.catalog,
@@ -145,12 +146,14 @@ export class Daemon {
         ...(await unrecordedWarnings(broker)),
       ],
     });
-    const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    const server = createServer({ keepAliveTimeout: 65_000, ...serverOptions(this.options.server) }, (req, res) => {
+      if (refuseWithoutHost(req, res)) return;
       if (!fromReplica(req, res, callers)) return;
       if (gateway(req, res) || admin(req, res)) return;
       if (req.url === "/healthz") return mode.healthz(req, res);
       sendJson(res, 404, { error: { code: "RIFF_NOT_FOUND", message: `nothing at ${req.url ?? "/"}`, hint: "POST to /messages/TOPIC or /requests/TOPIC" } });
     });
+    guardServer(server, this.options.server, this.logger.child({ component: "http" }));
     this.server = server;
     await listen(server, port, host);
     const bound = (server.address() as AddressInfo).port;

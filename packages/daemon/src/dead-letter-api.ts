@@ -3,7 +3,7 @@ import type { Broker } from "@riff/broker";
 import { functionNotFound, type FunctionCatalog } from "@riff/controller";
 import { sendJson } from "@riff/gateway";
 import type { Route } from "./admin-api.js";
-import { jsonBody } from "./admin-api.js";
+import { jsonBody } from "./admin-bodies.js";
 import { DeadLetterBox } from "./dead-letter-box.js";
 import { messageJson } from "./topic-tail.js";
 
@@ -31,7 +31,7 @@ export function deadLetterRoutes(broker: Broker, catalog: FunctionCatalog): Rout
       sendJson(res, 200, messageJson(await (await box(name)).get(Number(partition), Number(offset))));
     }],
     ["POST", /^functions\/([^/]+)\/dead-letters\/redrive$/, async (req, res, [name]) => {
-      const { to } = await jsonBody<{ to?: unknown }>(req);
+      const { to } = await jsonBody(req);
       if (to !== undefined && typeof to !== "string") throw new RiffError("RIFF_INVALID_ARGUMENT", "body.to must be a topic name");
       const b = await box(name);
       sendJson(res, 200, { function: b.fn, topic: b.topic, ...(await b.redrive(to)) });

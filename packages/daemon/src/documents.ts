@@ -13,7 +13,7 @@ import {
   type InvokerResource,
   type ResolvedFunction,
 } from "@riff/core";
-import { parseResources } from "@riff/core/validation";
+import { parseResources, type SourcedResource } from "@riff/core/validation";
 import type { InvokerRegistry, ResolvedResources } from "@riff/controller";
 
 /** One YAML file sent by the CLI: its absolute path (artifacts resolve against it) and text. */
@@ -30,8 +30,11 @@ export interface SourceDocument {
 export function resolveDocuments(documents: SourceDocument[], invokers: InvokerRegistry): ResolvedResources {
   const out: ResolvedResources = { topics: [], invokers: [], functions: [] };
   const functionDocs: { resource: FunctionResource; file: string }[] = [];
+  const seen = new Map<string, SourcedResource>();
   for (const doc of documents) {
-    for (const { resource } of parseResources(doc.text, doc.file)) {
+    for (const sourced of parseResources(doc.text, doc.file)) {
+      const { resource } = sourced;
+      if (!firstDeclaration(seen, sourced)) continue;
       if (resource.kind === "Topic") out.topics.push(resource);
       else if (resource.kind === "Invoker") out.invokers.push(resource);
       else functionDocs.push({ resource, file: doc.file });
@@ -41,6 +44,34 @@ export function resolveDocuments(documents: SourceDocument[], invokers: InvokerR
   const declared = new Map(out.invokers.map((i) => [i.metadata.name, i] as const));
   out.functions = functionDocs.map(({ resource, file }) => resolveFunction(invokers, declared, resource, file));
   return out;
+}
+
+/**
+ * Records a resource, or refuses a second one of the same kind and name: otherwise the last
+ * would silently win. The same document twice (two functions' topic files both declaring their
+ * shared topic, as `riff create` writes them) is no conflict; it counts once.
+ */
+function firstDeclaration(seen: Map<string, SourcedResource>, sourced: SourcedResource): boolean {
+  const { kind, metadata } = sourced.resource;
+  const key = `${kind}/${metadata.name}`;
+  const first = seen.get(key);
+  if (first === undefined) {
+    seen.set(key, sourced);
+    return true;
+  }
+  if (canonical(first.resource) === canonical(sourced.resource)) return false;
+  const where = (r: SourcedResource) => `${r.file}:${r.line} (document ${r.document})`;
+  throw new RiffError("RIFF_DUPLICATE_RESOURCE", `${kind} '${metadata.name}' is declared twice, differently: at ${where(first)} and at ${where(sourced)}`, {
+    hint: `keep one ${kind} '${metadata.name}' in what you apply, or rename one of them`,
+    details: { kind, name: metadata.name, documents: [first, sourced].map((r) => ({ file: r.file, line: r.line, document: r.document })) },
+  });
+}
+
+/** A resource as JSON with its keys sorted, so equal documents compare equal whatever their key order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    typeof v === "object" && v !== null && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
+  );
 }
 
 /** A Function document with its defaults applied and its artifact resolved against its file. */

@@ -1,7 +1,8 @@
 import { isValidName, RiffError } from "@riff/core";
 import { sendJson } from "@riff/gateway";
 import { newApiKey, type ApiKeyStore } from "@riff/controller";
-import { jsonBody, type Route } from "./admin-api.js";
+import type { Route } from "./admin-api.js";
+import { jsonBody } from "./admin-bodies.js";
 
 /**
  * `keys` of the admin API: create (the key is in the answer, once: only its hash is kept), list
@@ -14,7 +15,7 @@ export function keyRoutes(store: ApiKeyStore): Route[] {
       sendJson(res, 200, { keys: keys.sort((a, b) => a.createdAt.localeCompare(b.createdAt)) });
     }],
     ["POST", /^keys$/, async (req, res) => {
-      const body = (await jsonBody<unknown>(req)) as { topics?: unknown; rate?: unknown } | null;
+      const body = await jsonBody(req);
       const topics = body?.topics;
       if (!Array.isArray(topics) || topics.length === 0 || !topics.every((t) => typeof t === "string" && isValidName(t))) {
         throw new RiffError("RIFF_INVALID_ARGUMENT", "topics: must be a list of one or more topic names", { hint: "riff keys create --topic orders [--topic more]" });

@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { parseSize, RiffError, toRiffError } from "@riff/core";
+import { parseDuration, parseSize, RiffError, toRiffError } from "@riff/core";
 import type { SandboxMode } from "@riff/runtime";
 import { Daemon, type DaemonInfo } from "./daemon.js";
 import { createJsonLogger } from "./logger.js";
@@ -47,6 +47,9 @@ async function main(): Promise<void> {
       "log-level": { type: "string" },
       "max-hops": { type: "string" },
       "pool-size": { type: "string" },
+      "headers-timeout": { type: "string" },
+      "request-timeout": { type: "string" },
+      "max-connections": { type: "string" },
       sandbox: { type: "string" },
       broker: { type: "string" },
       cluster: { type: "string" },
@@ -74,6 +77,9 @@ async function main(): Promise<void> {
     ...(values.host !== undefined ? { host: values.host } : {}),
     ...(values["max-hops"] !== undefined ? { maxHops: Number(values["max-hops"]) } : {}),
     ...(values["pool-size"] !== undefined ? { poolSize: Number(values["pool-size"]) } : {}),
+    ...(values["headers-timeout"] !== undefined ? { headersTimeoutMs: parseDuration(values["headers-timeout"], "--headers-timeout") } : {}),
+    ...(values["request-timeout"] !== undefined ? { requestTimeoutMs: parseDuration(values["request-timeout"], "--request-timeout") } : {}),
+    ...(values["max-connections"] !== undefined ? { maxConnections: Number(values["max-connections"]) } : {}),
     ...(values.sandbox !== undefined ? { sandbox: values.sandbox as SandboxMode } : {}),
     ...(values.broker !== undefined ? { broker: values.broker } : {}),
     ...(values.cluster !== undefined ? { cluster: values.cluster } : {}),

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { homedir, hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { DEFAULT_MAX_HOPS, RiffError } from "@riff/core";
+import { resolveServerLimits, type ResolvedServerLimits } from "@riff/gateway";
 import { DEFAULT_POOL_SIZE, type SandboxMode } from "@riff/runtime";
 
 /** @default 8080: the one port of gateway, admin API and /healthz. */
@@ -50,6 +51,12 @@ export interface DaemonOptions {
   replicas?: number;
   /** NATS credentials: a `.creds` file, an nkey seed file, TLS files. */
   nats?: NatsAuthFiles;
+  /** @default DEFAULT_HEADERS_TIMEOUT_MS (10 s): slow senders of headers are cut off (slowloris). */
+  headersTimeoutMs?: number;
+  /** @default DEFAULT_REQUEST_TIMEOUT_MS (2 min): the longest a request may take to arrive. */
+  requestTimeoutMs?: number;
+  /** @default DEFAULT_MAX_CONNECTIONS (1024): connections at once to gateway and admin API. */
+  maxConnections?: number;
 }
 
 /** Files that prove who riff is to NATS, and whom to trust. */
@@ -86,6 +93,8 @@ export interface ResolvedDaemonOptions {
   cluster: ClusterChoice | undefined;
   /** Credentials for NATS, for `--broker nats://` (a cluster has its own in `cluster`). */
   nats: NatsAuthFiles | undefined;
+  /** Timeouts and the connection cap of the HTTP server. */
+  server: ResolvedServerLimits;
 }
 
 /** The riff home: `RIFF_HOME`, else `~/.riff`. */
@@ -104,7 +113,7 @@ export function resolveDaemonOptions(options: DaemonOptions): ResolvedDaemonOpti
   const cluster = resolveCluster(home, options);
   return {
     home,
-    port: options.port ?? DEFAULT_PORT,
+    port: checkPort(options.port ?? DEFAULT_PORT),
     host: options.host ?? DEFAULT_HOST,
     maxBodyBytes: options.maxBodyBytes,
     replyTimeoutMs: options.replyTimeoutMs,
@@ -115,7 +124,28 @@ export function resolveDaemonOptions(options: DaemonOptions): ResolvedDaemonOpti
     broker: cluster !== undefined ? cluster.servers.join(",") : checkBroker(options.broker ?? saved ?? "embedded"),
     cluster,
     nats: cluster?.nats ?? options.nats,
+    server: resolveServerLimits({
+      headersTimeoutMs: positive(options.headersTimeoutMs, "--headers-timeout"),
+      requestTimeoutMs: positive(options.requestTimeoutMs, "--request-timeout"),
+      maxConnections: positive(options.maxConnections, "--max-connections"),
+    }),
   };
+}
+
+/** A TCP port: 0 (any free one) to 65535. */
+function checkPort(port: number): number {
+  if (Number.isInteger(port) && port >= 0 && port <= 65535) return port;
+  throw new RiffError("RIFF_INVALID_ARGUMENT", `--port ${port}: must be a whole number from 0 to 65535`, {
+    hint: "riff system start --port 8080 (0 picks a free port)",
+  });
+}
+
+/** A limit that must be a whole number of at least 1, or absent. */
+function positive(value: number | undefined, flag: string): number | undefined {
+  if (value === undefined || (Number.isInteger(value) && value >= 1)) return value;
+  throw new RiffError("RIFF_INVALID_ARGUMENT", `${flag} ${value}: must be a whole number of at least 1`, {
+    hint: `leave ${flag} out for its default`,
+  });
 }
 
 /** The cluster asked for, or the one this home joined last (kept in `cluster.json`). */

@@ -1,7 +1,8 @@
 import { isValidName, RiffError } from "@riff/core";
 import { sendJson } from "@riff/gateway";
 import type { SecretStore, SecretSummary } from "@riff/controller";
-import { jsonBody, type Route } from "./admin-api.js";
+import type { Route } from "./admin-api.js";
+import { jsonBody } from "./admin-bodies.js";
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -18,8 +19,7 @@ export function secretRoutes(store: SecretStore): Route[] {
     }],
     ["PUT", /^secrets\/([^/]+)$/, async (req, res, [name = ""]) => {
       if (!isValidName(name)) throw new RiffError("RIFF_INVALID_NAME", `secret name '${name}' is not a DNS-1123 label`, { hint: "lower-case letters, digits and '-', at most 63" });
-      const body = await jsonBody<unknown>(req);
-      const data = (body as { data?: unknown } | null)?.data;
+      const data = (await jsonBody(req))["data"];
       if (data === null || typeof data !== "object" || Array.isArray(data) || Object.keys(data).length === 0) {
         throw new RiffError("RIFF_INVALID_ARGUMENT", "data: must be an object of KEY: value, with at least one key", { hint: "riff secrets set NAME KEY=VALUE [KEY=VALUE ...]" });
       }

@@ -1,15 +1,37 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { RiffError } from "@riff/core";
+
+/**
+ * Reads the admin token from `path`, refusing a file others may read: whoever reads it runs
+ * any code as riff's user. Both the daemon and the CLI read it through here. Undefined when
+ * the file does not exist.
+ */
+export function readToken(path: string): string | undefined {
+  let mode: number;
+  try {
+    mode = statSync(path).mode;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+  // Windows has no such bits to check.
+  if (process.platform !== "win32" && (mode & 0o077) !== 0) {
+    throw new RiffError("RIFF_TOKEN_UNSAFE", `the admin token file ${path} has mode 0${(mode & 0o777).toString(8)}: others than its owner may read it, so riff will not use it`, {
+      hint: `run: chmod 600 ${path}`,
+      details: { file: path, mode: `0${(mode & 0o777).toString(8)}` },
+    });
+  }
+  return readFileSync(path, "utf8").trim();
+}
 
 /** Reads the admin token, generating it (mode 0600) at first start. */
 export function ensureToken(path: string): string {
-  try {
-    return readFileSync(path, "utf8").trim();
-  } catch {
-    const token = randomBytes(32).toString("base64url");
-    writeFileSync(path, `${token}\n`, { mode: 0o600, flag: "wx" });
-    return token;
-  }
+  const existing = readToken(path);
+  if (existing !== undefined) return existing;
+  const token = randomBytes(32).toString("base64url");
+  writeFileSync(path, `${token}\n`, { mode: 0o600, flag: "wx" });
+  return token;
 }
 
 /** Constant-time check of an `Authorization: Bearer <token>` header. */

@@ -1,6 +1,6 @@
 import { randomFillSync, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { DEAD_LETTER_TOPIC, HeaderNames, parseDuration, RiffError, type Headers, type Logger, silentLogger } from "@riff/core";
+import { DEAD_LETTER_TOPIC, HeaderNames, HOPS_PATTERN, parseDuration, RiffError, type Headers, type Logger, silentLogger } from "@riff/core";
 import type { Broker, Position, PublishMessage } from "@riff/broker";
 import { readBody, sendError, sendJson } from "./http-util.js";
 import { IDEMPOTENCY_HEADER, IdempotencyCache, idempotencyKey, idempotentId } from "./idempotency.js";
@@ -93,6 +93,7 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
       if (typeof retry === "number") res.setHeader("retry-after", String(retry));
       throw err;
     }
+    checkHops(req);
     if (topic === DEAD_LETTER_TOPIC) {
       // riff writes there, with the reason; a message posted by hand would look like one of its.
       req.resume();
@@ -173,6 +174,24 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
     }
     return ms;
   }
+}
+
+/**
+ * A caller may pass on the hop count of the message it answers (a function that publishes
+ * through the gateway), but never lower it: a negative or garbled count would buy a loop
+ * more hops than the limit allows.
+ */
+function checkHops(req: IncomingMessage): void {
+  const value = req.headers[HeaderNames.hops];
+  if (value === undefined) return;
+  // Node joins a repeated x- header with ", ", which the pattern refuses too.
+  const text = Array.isArray(value) ? value.join(", ") : value;
+  if (HOPS_PATTERN.test(text)) return;
+  req.resume();
+  throw new RiffError("RIFF_INVALID_HEADER", `X-Riff-Hops header: '${text.slice(0, 40)}' is not a whole number of 0 or more`, {
+    hint: "send X-Riff-Hops only to pass on the count of the message a function answers (digits only, e.g. X-Riff-Hops: 3), or leave it out",
+    details: { header: "X-Riff-Hops" },
+  });
 }
 
 /** Random bytes fetched 4 KiB at a time: one getrandom() per ~170 trace ids instead of two each. */

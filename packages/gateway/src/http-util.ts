@@ -48,6 +48,10 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       chunks.push(chunk);
     });
     req.on("end", () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)));
-    req.on("error", reject);
+    // The client broke off or sent a malformed body (it got its 400 from the server's
+    // clientError): its mistake, not riff's, and not worth an error in riff's log.
+    req.on("error", (err) =>
+      reject(new RiffError("RIFF_BAD_REQUEST", `the request body did not arrive whole: ${err.message}`, { cause: err, hint: "send the whole body, with a Content-Length or valid chunks" })),
+    );
   });
 }

@@ -1,4 +1,4 @@
-import { HeaderNames, type Headers } from "@riff/core";
+import { HeaderNames, hopsOf, type Headers } from "@riff/core";
 import type { StoredMessage } from "@riff/broker";
 import { partitionKey } from "./partition-dispatcher.js";
 
@@ -38,7 +38,7 @@ export interface Delivery {
  */
 export function describeDelivery(message: StoredMessage, o: { ordered: boolean; replyFromEnd: boolean }): Delivery {
   const key = partitionKey(message);
-  const hops = (Number(message.headers[HeaderNames.hops]?.[0]) || 0) + 1;
+  const hops = hopsOf(message.headers) + 1;
   const carried: Headers = { ...message.headers, [HeaderNames.hops]: [String(hops)] };
   if (o.replyFromEnd) carried[HeaderNames.replyFrom] = ["end"];
   const headers: Headers = { ...carried, [TIMESTAMP_HEADER]: [String(message.timestamp)] };

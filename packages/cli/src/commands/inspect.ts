@@ -1,6 +1,6 @@
 import { deadLetterTopicOf, formatDuration, parseSize, retriesOf, RiffError } from "@riff/core";
 import { DaemonClient, errorFrom } from "../client.js";
-import { flagDuration, printTable } from "../output.js";
+import { flagDuration, flagWholeNumber, printTable } from "../output.js";
 
 interface FunctionRow {
   name: string;
@@ -76,6 +76,7 @@ export async function list(home: string, output: string | undefined): Promise<vo
 
 /** `riff logs -n NAME [-f]`. */
 export async function logs(home: string, name: string, follow: boolean, tail: string): Promise<void> {
+  flagWholeNumber(tail, "--tail", 0);
   const client = new DaemonClient(home);
   const res = await client.fetch(
     `/api/v1/functions/${encodeURIComponent(name)}/logs?tail=${encodeURIComponent(tail)}&follow=${String(follow)}`,
@@ -103,11 +104,11 @@ export const topics = {
   async create(home: string, name: string, o: { partitions?: string; retention?: string; retentionBytes?: string; durability?: string; replicas?: string }): Promise<void> {
     const body = {
       name,
-      partitions: o.partitions === undefined ? undefined : Number(o.partitions),
+      partitions: flagWholeNumber(o.partitions, "--partitions", 1),
       retentionMs: o.retention === undefined ? undefined : flagDuration(o.retention, "--retention"),
       retentionBytes: o.retentionBytes === undefined ? undefined : parseSize(o.retentionBytes, "--retention-bytes"),
       durability: o.durability,
-      replicas: o.replicas === undefined ? undefined : Number(o.replicas),
+      replicas: flagWholeNumber(o.replicas, "--replicas", 1),
     };
     const t = await new DaemonClient(home).call<TopicDescription & { action: string }>("POST", "topics", body);
     process.stdout.write(

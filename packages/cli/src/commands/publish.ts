@@ -1,6 +1,9 @@
 import { RiffError } from "@riff/core";
 import { DaemonClient, errorFrom } from "../client.js";
-import { badArgument, flagDuration, info } from "../output.js";
+import { badArgument, flagDuration, flagWholeNumber, info } from "../output.js";
+
+/** An HTTP header name: RFC 9110 token characters. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** Options of `riff publish`. */
 export interface PublishOptions {
@@ -16,12 +19,15 @@ export interface PublishOptions {
 
 /** `riff publish`: posts to the gateway; the reply body alone goes to stdout. */
 export async function publish(home: string, o: PublishOptions): Promise<void> {
-  const count = Number(o.count);
-  if (!Number.isInteger(count) || count < 1) throw badArgument(`--count ${o.count}: must be a whole number of at least 1`);
+  const count = flagWholeNumber(o.count, "--count", 1) ?? 1;
   const headers: Record<string, string> = { "content-type": o.contentType };
   for (const h of o.header) {
     const colon = h.indexOf(":");
     if (colon <= 0) throw badArgument(`--header ${h}: write it as name:value`, "for example --header x-tenant:acme");
+    // What fetch would refuse with a TypeError: say which flag is wrong instead.
+    if (!HEADER_NAME.test(h.slice(0, colon).trim()) || /[\r\n\0]/.test(h)) {
+      throw badArgument(`--header ${JSON.stringify(h)}: not a valid HTTP header (a name of letters, digits and -, then ':' and a value on one line)`, "for example --header x-tenant:acme");
+    }
     headers[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim();
   }
   if (o.timeout !== undefined) {

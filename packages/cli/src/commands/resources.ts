@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "
 import { basename, extname, join, relative, resolve } from "node:path";
 import { assertValidName, API_VERSION, unknownInvoker } from "@riff/core";
 import { DaemonClient } from "../client.js";
-import { badArgument, flagDuration, info } from "../output.js";
+import { badArgument, flagDuration, flagWholeNumber, info } from "../output.js";
 
 interface ApplyResult {
   kind: string;
@@ -79,19 +79,22 @@ export async function create(home: string, invoker: string, o: CreateOptions): P
       "give --output another topic, or pass --allow-cycle if the loop is on purpose",
     );
   }
+  // Every flag before the folder, the daemon and the code are looked at: a typo is named first.
+  const partitions = flagWholeNumber(o.partitions, "--partitions", 1);
+  const maxReplicas = flagWholeNumber(o.maxReplicas, "--max-replicas", 1);
+  const minReplicas = flagWholeNumber(o.minReplicas, "--min-replicas", 0);
+  const concurrency = flagWholeNumber(o.concurrency, "--concurrency", 1);
+  const idleTimeoutMs = o.idleTimeout === undefined ? undefined : flagDuration(o.idleTimeout, "--idle-timeout");
+  const timeoutMs = o.timeout === undefined ? undefined : flagDuration(o.timeout, "--timeout");
+  const pids = flagWholeNumber(o.pids, "--pids", 8, 65536);
+  const retries = flagWholeNumber(o.retries, "--retries", 0, 50);
+  const env = o.env !== undefined && o.env.length > 0 ? envFlags(o.env) : undefined;
   const dir = resolve(o.filepath);
   if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw badArgument(`--filepath ${o.filepath}: no such folder`);
   const client = o.dryRun === true ? undefined : new DaemonClient(home);
   const matchers = await invokerMatchers(client, invoker);
   const artifact = o.artifact ?? detectArtifact(dir, o.name, matchers);
   if (!existsSync(resolve(dir, artifact))) throw badArgument(`--artifact ${artifact}: not found in ${dir}`);
-  const partitions = o.partitions === undefined ? undefined : Number(o.partitions);
-  if (partitions !== undefined && !(Number.isInteger(partitions) && partitions >= 1)) {
-    throw badArgument(`--partitions ${o.partitions}: must be a whole number of at least 1`);
-  }
-  const maxReplicas = wholeNumber(o.maxReplicas, "--max-replicas", 1);
-  const minReplicas = wholeNumber(o.minReplicas, "--min-replicas", 0);
-  const concurrency = wholeNumber(o.concurrency, "--concurrency", 1);
   const { stringify } = await import("yaml");
   const spec: Record<string, unknown> = { invoker, input: inputs.length === 1 ? inputs[0] : inputs };
   if (o.output !== undefined) spec["output"] = o.output;
@@ -102,17 +105,16 @@ export async function create(home: string, invoker: string, o: CreateOptions): P
   if (concurrency !== undefined) spec["concurrency"] = concurrency;
   if (o.ordering !== undefined) spec["ordering"] = o.ordering;
   if (o.allowCycle === true) spec["allowCycle"] = true;
-  if (o.idleTimeout !== undefined) spec["idleTimeoutMs"] = flagDuration(o.idleTimeout, "--idle-timeout");
-  if (o.timeout !== undefined) spec["timeoutMs"] = flagDuration(o.timeout, "--timeout");
-  if (o.env !== undefined && o.env.length > 0) spec["env"] = envFlags(o.env);
+  if (idleTimeoutMs !== undefined) spec["idleTimeoutMs"] = idleTimeoutMs;
+  if (timeoutMs !== undefined) spec["timeoutMs"] = timeoutMs;
+  if (env !== undefined) spec["env"] = env;
   if (o.secret !== undefined && o.secret.length > 0) spec["secrets"] = o.secret;
   const resources: Record<string, unknown> = {};
   if (o.memory !== undefined) resources["memory"] = o.memory;
   if (o.cpu !== undefined) resources["cpu"] = o.cpu;
-  if (o.pids !== undefined) resources["pids"] = wholeNumber(o.pids, "--pids", 8);
+  if (pids !== undefined) resources["pids"] = pids;
   if (Object.keys(resources).length > 0) spec["resources"] = resources;
   if (o.network !== undefined) spec["network"] = o.network;
-  const retries = wholeNumber(o.retries, "--retries", 0);
   if (retries !== undefined) spec["retries"] = retries;
   if (o.deadLetter !== undefined) spec["deadLetter"] = o.deadLetter;
   const fnYaml = stringify({ apiVersion: API_VERSION, kind: "Function", metadata: { name: o.name }, spec });
@@ -142,13 +144,6 @@ export async function create(home: string, invoker: string, o: CreateOptions): P
   if (!stream) info(`try it: riff publish --input ${inputs[0] ?? ""} --data 10 --reply`);
   else if (o.output !== undefined) info(`try it: riff publish --input ${inputs[0] ?? ""} --data 10, and watch riff topics tail ${o.output} -f`);
   else info(`a stream function without --output: what it yields goes nowhere; give it one with --output TOPIC`);
-}
-
-function wholeNumber(value: string | undefined, flag: string, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw badArgument(`${flag} ${value}: must be a whole number of at least ${min}`);
-  return n;
 }
 
 async function invokerMatchers(client: DaemonClient | undefined, invoker: string): Promise<string[]> {

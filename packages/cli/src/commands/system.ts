@@ -5,7 +5,10 @@ import { join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { fromErrorBody, RiffError, formatDuration, type ErrorBody } from "@riff/core";
 import { DaemonClient, readDaemonInfo, type DaemonInfo } from "../client.js";
-import { info } from "../output.js";
+import { badArgument, flagDuration, flagWholeNumber, info } from "../output.js";
+
+/** The longest wait a Node timer can hold (about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** Options of `riff system start`. */
 export interface StartOptions {
@@ -14,6 +17,9 @@ export interface StartOptions {
   maxBodyBytes?: string;
   maxHops?: string;
   poolSize?: string;
+  headersTimeout?: string;
+  requestTimeout?: string;
+  maxConnections?: string;
   sandbox?: string;
   broker?: string;
   cluster?: string;
@@ -63,17 +69,24 @@ export async function start(home: string, options: StartOptions): Promise<void> 
   mkdirSync(home, { recursive: true, mode: 0o700 });
   const main = fileURLToPath(import.meta.resolve("@riff/daemon/main"));
   const log = openSync(join(home, "daemon.log"), "a");
-  const args = [main, "--home", home, "--port", options.port, "--host", options.host];
+  // Checked here, before a daemon is spawned, so the error names the flag the user typed.
+  const port = flagWholeNumber(options.port, "--port", 0, 65535) ?? 0;
+  const args = [main, "--home", home, "--port", String(port), "--host", options.host];
   if (options.maxBodyBytes !== undefined) args.push("--max-body-bytes", options.maxBodyBytes);
-  if (options.maxHops !== undefined) {
-    const n = Number(options.maxHops);
-    if (!Number.isInteger(n) || n < 1) throw new RiffError("RIFF_INVALID_ARGUMENT", `--max-hops ${options.maxHops}: must be a whole number of at least 1`);
-    args.push("--max-hops", options.maxHops);
+  const numbers: [string | undefined, string, number][] = [
+    [options.maxHops, "--max-hops", 1],
+    [options.poolSize, "--pool-size", 0],
+    [options.maxConnections, "--max-connections", 1],
+  ];
+  for (const [value, flag, min] of numbers) {
+    const n = flagWholeNumber(value, flag, min);
+    if (n !== undefined) args.push(flag, String(n));
   }
-  if (options.poolSize !== undefined) {
-    const n = Number(options.poolSize);
-    if (!Number.isInteger(n) || n < 0) throw new RiffError("RIFF_INVALID_ARGUMENT", `--pool-size ${options.poolSize}: must be a whole number (0 turns the pool off)`);
-    args.push("--pool-size", options.poolSize);
+  for (const [value, flag] of [[options.headersTimeout, "--headers-timeout"], [options.requestTimeout, "--request-timeout"]] as const) {
+    if (value === undefined) continue;
+    const ms = flagDuration(value, flag);
+    if (!(ms >= 1 && ms <= MAX_TIMER_MS)) throw badArgument(`${flag} ${value}: must be from 1ms to 24d`, `for example ${flag} 10s`);
+    args.push(flag, String(ms));
   }
   for (const [key, flag] of PASSED) {
     const value = options[key];

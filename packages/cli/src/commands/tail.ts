@@ -1,5 +1,5 @@
 import { DaemonClient, errorFrom } from "../client.js";
-import { badArgument } from "../output.js";
+import { badArgument, flagWholeNumber } from "../output.js";
 
 /** Options of `riff topics tail`. */
 export interface TailOptions {
@@ -31,7 +31,7 @@ export async function tail(home: string, name: string, o: TailOptions): Promise<
     from = o.fromOffset;
   }
   if (o.since !== undefined) from = `since:${o.since}`;
-  const count = o.count ?? (from === "end" ? "10" : "1000000000");
+  const count = String(flagWholeNumber(o.count, "--count", 0) ?? (from === "end" ? 10 : 1_000_000_000));
   const query = new URLSearchParams({ from, count, follow: String(o.follow === true) });
   const client = new DaemonClient(home);
   const res = await client.fetch(`/api/v1/topics/${encodeURIComponent(name)}/messages?${query.toString()}`, { auth: true });
