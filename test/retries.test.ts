@@ -1,12 +1,12 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestNatsServer, type TestNatsServer } from "../packages/broker-nats/src/nats-server.test-util.js";
 import { deploy } from "./invokers-shared.js";
 import { waitFor } from "./helpers/cluster.js";
-import { waitForLineCount } from "./helpers/files.js";
 import { deployNode } from "./helpers/functions.js";
 import { startRiff, tailN, type RiffFixture } from "./helpers/riff.js";
+import { startSideChannel, type SideChannel } from "./helpers/side-channel.js";
 
 /** `riff dead-letters list NAME -o json`. */
 async function deadLetters(riff: RiffFixture, name: string): Promise<{ topic: string; deadLetters: { partition: number; offset: number; code: string; attempts: number; source: string }[] }> {
@@ -18,9 +18,8 @@ async function deadLetters(riff: RiffFixture, name: string): Promise<{ topic: st
 const post = (riff: RiffFixture, topic: string, body: string, headers: Record<string, string> = {}) =>
   fetch(`${riff.url}/messages/${topic}`, { method: "POST", body, headers: { "content-type": "text/plain", ...headers } });
 
-/** A node function that notes each run of a message in `file`, then does `then` (JS). */
-const noting = (file: string, then: string) => `const fs = require("node:fs");
-module.exports = async (x) => { fs.appendFileSync(${JSON.stringify(file)}, x + "\\n"); ${then} };
+/** A node function that notes each run of a message as a line `name` of `channel`, then does `then` (JS). */
+const noting = (channel: SideChannel, name: string, then: string) => `module.exports = async (x) => { await fetch("${channel.url}/lines/${name}", { method: "POST", body: x }); ${then} };
 `;
 
 // The embedded log and NATS JetStream run the same runner, the same dead letters and the same
@@ -35,11 +34,11 @@ describe.each(["embedded", "nats"])("retries and dead letters (%s broker)", (bro
 
   it("retries a failing message `retries` times, then dead-letters it to the function's own topic with every header", async () => {
     await using riff = await start();
-    const runs = join(riff.work, "runs");
-    expect((await deployNode(riff, "flaky", noting(runs, "throw new Error('down: ' + x);"), ["--input", "flaky-in", "--retries", "2"])).code).toBe(0);
+    await using channel = await startSideChannel();
+    expect((await deployNode(riff, "flaky", noting(channel, "runs", "throw new Error('down: ' + x);"), ["--input", "flaky-in", "--retries", "2"])).code).toBe(0);
     expect((await post(riff, "flaky-in", "order-7", { "x-order": "7", "x-riff-key": "k7" })).status).toBe(202);
     const [dead] = await tailN(riff.home, "flaky-dead-letters", 1);
-    expect(readFileSync(runs, "utf8").split("\n").filter(Boolean)).toEqual(["order-7", "order-7", "order-7"]);
+    expect(channel.lines("runs")).toEqual(["order-7", "order-7", "order-7"]);
     expect(dead?.payload).toBe("order-7");
     const h = (name: string) => dead?.headers[name]?.[0];
     expect(h("x-order")).toBe("7");
@@ -66,15 +65,12 @@ describe.each(["embedded", "nats"])("retries and dead letters (%s broker)", (bro
 
   it("a key waiting out a retry holds its own later messages, not the other keys of its partition", async () => {
     await using riff = await start();
-    const gate = join(riff.work, "gate");
-    const done = join(riff.work, "done");
-    const failedOnce = join(riff.work, "failed-once");
+    await using channel = await startSideChannel();
     // Waits for the gate; fails "a1" once; notes every message it handled.
-    const source = `const fs = require("node:fs");
-module.exports = async (x) => {
-  while (!fs.existsSync(${JSON.stringify(gate)})) await new Promise((r) => setTimeout(r, 5));
-  if (x === "a1" && !fs.existsSync(${JSON.stringify(failedOnce)})) { fs.writeFileSync(${JSON.stringify(failedOnce)}, ""); throw new Error("not yet"); }
-  fs.appendFileSync(${JSON.stringify(done)}, x + "\\n");
+    const source = `module.exports = async (x) => {
+  while (!(await fetch("${channel.url}/flags/gate")).ok) await new Promise((r) => setTimeout(r, 5));
+  if (x === "a1" && (await fetch("${channel.url}/flags/failed-once", { method: "POST" })).status === 201) throw new Error("not yet");
+  await fetch("${channel.url}/lines/done", { method: "POST", body: x });
 };
 `;
     expect((await deployNode(riff, "keyed", source, ["--input", "keyed-in", "--concurrency", "1", "--retries", "3"])).code).toBe(0);
@@ -84,9 +80,9 @@ module.exports = async (x) => {
       const d = JSON.parse((await riff.cli(["describe", "function", "keyed", "-o", "json"])).stdout) as { inFlight: number };
       return d.inFlight === 3 ? true : undefined;
     }, { timeoutMs: 30_000 });
-    writeFileSync(gate, "");
+    channel.setFlag("gate");
     // b1 ran while a1 waited out its backoff; a2 waited for a1, its key's elder.
-    expect(await waitForLineCount(done, 3)).toEqual(["b1", "a1", "a2"]);
+    expect(await channel.waitFor("done", (l) => l.length >= 3)).toEqual(["b1", "a1", "a2"]);
     expect((await deadLetters(riff, "keyed")).deadLetters).toEqual([]);
   });
 
@@ -138,16 +134,16 @@ module.exports = async (x) => {
 describe("NonRetriableError skips the retries", () => {
   it("in node, python and command functions", async () => {
     await using riff = await startRiff();
-    const runs = (name: string) => join(riff.work, `runs-${name}`);
-    const node = noting(runs("node"), "const { NonRetriableError } = await import('@riff/sdk'); throw new NonRetriableError('malformed ' + x);");
-    const python = `from riff_errors import NonRetriableError
+    await using channel = await startSideChannel();
+    const node = noting(channel, "node", "const { NonRetriableError } = await import('@riff/sdk'); throw new NonRetriableError('malformed ' + x);");
+    const python = `import urllib.request
+from riff_errors import NonRetriableError
 
 def py(x):
-    with open(${JSON.stringify(runs("py"))}, "a") as f:
-        f.write(x + "\\n")
+    urllib.request.urlopen(urllib.request.Request("${channel.url}/lines/py", data=x.encode(), method="POST"))
     raise NonRetriableError("malformed " + x)
 `;
-    const command = `#!/bin/sh\necho "$(cat)" >> ${JSON.stringify(runs("cmd"))}\necho "malformed input" >&2\nexit 65\n`;
+    const command = `#!/bin/sh\ncat | curl -s -X POST --data-binary @- "${channel.url}/lines/cmd"\necho "malformed input" >&2\nexit 65\n`;
     const deployed = await Promise.all([
       deployNode(riff, "nodefn", node, ["--input", "nodefn-in", "--retries", "5"]),
       deploy(riff, "python3", "py", { "py.py": python }, ["--retries", "5"]),
@@ -159,7 +155,7 @@ def py(x):
       const [dead] = await tailN(riff.home, `${fn}-dead-letters`, 1);
       expect([fn, dead?.headers["riff-dead-letter-error-name"]?.[0], dead?.headers["riff-dead-letter-attempts"]?.[0]]).toEqual([fn, "NonRetriableError", "1"]);
       expect(dead?.headers["riff-dead-letter-reason"]?.[0]).toContain("malformed");
-      expect(readFileSync(runs(fn === "nodefn" ? "node" : fn), "utf8")).toBe("m\n");
+      expect(channel.lines(fn === "nodefn" ? "node" : fn)).toEqual(["m"]);
     }
   });
 });

@@ -136,11 +136,12 @@ module.exports = () => { const c = spawn("/bin/sh", ["-c", "sleep 600; : ${marke
 
   it("keeps a function with spec.network none off every network, and one with host on it", async () => {
     await using riff = await startRiff();
-    const source = `module.exports = async () => { try { const r = await fetch(process.env.RIFF_GATEWAY_URL + "/healthz"); return "reached: " + r.status; } catch (e) { return "unreachable: " + (e.cause?.code ?? e.message); } };\n`;
+    expect((await riff.cli(["topics", "create", "net-probe"])).code).toBe(0);
+    const source = `module.exports = async () => { try { const r = await fetch(process.env.RIFF_GATEWAY_URL + "/messages/net-probe", { method: "POST", body: "hi" }); return "reached: " + r.status; } catch (e) { return "unreachable: " + (e.cause?.code ?? e.message); } };\n`;
     await deploy(riff, "offline", source, ["--network", "none"]);
     await deploy(riff, "online", source);
     expect((await ask(riff, "offline-in")).json).toBe("unreachable: ECONNREFUSED");
-    expect((await ask(riff, "online-in")).json).toBe("reached: 200");
+    expect((await ask(riff, "online-in")).json).toBe("reached: 202");
   });
 });
 

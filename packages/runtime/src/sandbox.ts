@@ -170,6 +170,8 @@ export interface Confinement {
 }
 
 const cgroups = new WeakMap<ChildProcess, ReplicaCgroup>();
+/** What a process's limits did, read as it exited, before its cgroup was removed. */
+const outcomes = new WeakMap<ChildProcess, LimitOutcome>();
 let seq = 0;
 
 /**
@@ -197,14 +199,18 @@ export function spawnInSandbox<T extends ChildProcess = ChildProcess>(
   if (cgroup !== undefined) cgroups.set(child, cgroup);
   child.once("exit", () => {
     if (home !== undefined) rmSync(home, { recursive: true, force: true });
-    cgroup?.remove();
+    if (cgroup === undefined) return;
+    // Read now: the cgroup (and its counters) goes with its processes.
+    outcomes.set(child, cgroup.outcome());
+    cgroup.remove();
   });
   return child;
 }
 
 /** Whether a confined process's limits struck (memory: it was killed; pids: a fork was refused). */
 export function limitHit(child: ChildProcess | undefined): LimitOutcome {
-  return child === undefined ? undefined : cgroups.get(child)?.outcome();
+  if (child === undefined) return undefined;
+  return outcomes.has(child) ? outcomes.get(child) : cgroups.get(child)?.outcome();
 }
 
 /** Gives a pooled process, taken by a function, that function's limits. */
