@@ -76,23 +76,29 @@ async function replicaPids() {
   return list.flatMap((f) => f.replicas.map((r) => r.pid)).filter((p) => typeof p === "number");
 }
 
+/** Kills what `action` says; resolves with when the last kill was sent, once riff runs again. */
 async function kill(action) {
+  let at = Date.now();
   if (action !== "daemon") {
     const pids = await replicaPids().catch(() => []);
     if (pids.length > 0) process.kill(pick(pids), "SIGKILL");
+    at = Date.now();
   }
   if (action !== "replica") {
     process.kill(daemonPid(), "SIGKILL");
+    at = Date.now();
     await startRiff();
     followEnd();
   }
+  return at;
 }
 
 async function trial(n) {
   const action = pick(["daemon", "replica", "both"]);
   const killAt = 10 + Math.floor(random() * (MESSAGES - 20));
   const acked = [];
-  const ackedAt = new Map();
+  /** When each message's POST was sent: recovery counts only those sent after the kill. */
+  const sentAt = new Map();
   let killedAt;
   let killing;
   let next = 0;
@@ -100,16 +106,13 @@ async function trial(n) {
     while (next < MESSAGES) {
       const id = `t${n}-${next++}`;
       if (killing === undefined && acked.length >= killAt) {
-        killedAt = Date.now();
-        killing = kill(action);
+        killing = kill(action).then((at) => (killedAt = at));
       }
       if (killing !== undefined && action !== "replica") await killing;
+      sentAt.set(id, Date.now());
       try {
         const res = await fetch(`${url}/messages/chaos-a`, { method: "POST", body: id, headers: { "content-type": "text/plain", "x-riff-key": id } });
-        if (res.status === 202) {
-          acked.push(id);
-          ackedAt.set(id, Date.now());
-        }
+        if (res.status === 202) acked.push(id);
         await res.arrayBuffer();
       } catch {
         // The daemon was killed under this call: not acknowledged, so not counted.
@@ -122,7 +125,7 @@ async function trial(n) {
   while (acked.some((id) => !delivered.has(id)) && Date.now() < deadline) await sleep(50);
   const lost = acked.filter((id) => !delivered.has(id));
   const duplicates = acked.reduce((sum, id) => sum + Math.max(0, (delivered.get(id) ?? 0) - 1), 0);
-  const after = acked.filter((id) => (ackedAt.get(id) ?? 0) > (killedAt ?? Infinity) && firstSeenAt.has(id));
+  const after = acked.filter((id) => (sentAt.get(id) ?? 0) > (killedAt ?? Infinity) && firstSeenAt.has(id));
   const recoverMs = after.length === 0 ? null : Math.min(...after.map((id) => firstSeenAt.get(id))) - killedAt;
   const result = { trial: n, action, killAt, acknowledged: acked.length, delivered: acked.length - lost.length, lost: lost.length, duplicates, recoverMs };
   console.log(`trial ${String(n).padStart(3)}  kill ${action.padEnd(7)} at ${String(killAt).padStart(3)}/${MESSAGES}: acknowledged ${acked.length}, delivered ${result.delivered}, lost ${lost.length}, duplicates ${duplicates}, recovered in ${recoverMs ?? "-"} ms`);
