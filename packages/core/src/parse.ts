@@ -27,7 +27,8 @@ export const MAX_YAML_ALIASES = 100;
  */
 export function parseResources(text: string, file: string): SourcedResource[] {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false });
+  // logLevel error: a hostile document (a mapping as a key) must not print warnings from the daemon.
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, logLevel: "error" });
   if (!Array.isArray(docs)) return [];
   const out: SourcedResource[] = [];
   for (const [index, doc] of docs.entries()) {
