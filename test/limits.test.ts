@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { deployNode } from "./helpers/functions.js";
@@ -93,6 +93,18 @@ module.exports = async (x) => {
     // The replica is killed with all it started: its processes go (the kill takes a moment).
     while (running(marker)) await new Promise((r) => setTimeout(r, 50));
     expect((await ask(riff, "forker-in", "small")).body).toBe("fine");
+  });
+});
+
+describe("cgroups left behind", () => {
+  it("are removed at start when the daemon that made them is gone", async () => {
+    // A cgroup named as riff names them, after a pid that runs nothing (pid_max is far lower).
+    const stale = "/sys/fs/cgroup/pids/riff/2147483646-1";
+    mkdirSync(stale, { recursive: true });
+    expect(existsSync(stale)).toBe(true);
+    await using riff = await startRiff();
+    expect(existsSync(stale)).toBe(false);
+    expect((await riff.cli(["system", "status"])).code).toBe(0);
   });
 });
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RiffError, type Logger } from "@riff/core";
 
@@ -65,9 +65,15 @@ export function detectLimiter(logger: Logger): Limiter {
     const base = existsSync(join(ROOT, c)) ? v1Base(c) : undefined;
     if (base !== undefined) v1.set(c, base);
   }
-  if (v1.size > 0) return v1Limiter(v1, logger);
+  if (v1.size > 0) {
+    for (const base of v1.values()) sweep(base);
+    return v1Limiter(v1, logger);
+  }
   const v2 = v2Base();
-  if (v2 !== undefined) return v2Limiter(v2.base, v2.controllers, logger);
+  if (v2 !== undefined) {
+    sweep(v2.base);
+    return v2Limiter(v2.base, v2.controllers, logger);
+  }
   return { enforcement: "none: no writable cgroup (run riff as root on a machine with cgroups)", create: () => undefined };
 }
 
@@ -187,6 +193,38 @@ function v2Limiter(base: string, controllers: string[], logger: Logger): Limiter
       return cg;
     },
   };
+}
+
+/**
+ * Removes the cgroups left by daemons that are gone (killed, or stopped before their replicas'
+ * cgroups emptied): each is named `<daemon pid>-<n>`, and one whose daemon no longer runs and
+ * that holds no process goes. A live daemon's are left alone.
+ */
+function sweep(base: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(base);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(name.split("-")[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || alive(pid)) continue;
+    try {
+      rmdirSync(join(base, name));
+    } catch {
+      // not a cgroup of ours, or still holding a process: left as it is
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** SIGKILLs every process listed in a `cgroup.procs` file. */
