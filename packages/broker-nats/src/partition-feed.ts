@@ -28,6 +28,8 @@ export interface FeedTarget {
 const REOPEN_MS = [250, 1000, 2000, 5000] as const;
 /** A feed that received nothing for this long while the partition has more is opened again. */
 const STALL_MS = 5000;
+/** Readers opened again at one offset, after starting past it, before the gap is taken as retention. */
+const MAX_REGAPS = 3;
 
 /**
  * One partition read for the instance that holds it, from an offset on: an ephemeral JetStream
@@ -47,6 +49,9 @@ export class PartitionFeed {
   /** The server's consumer now read, deleted when the feed closes or opens another. */
   private reader: Consumer | undefined;
   private closed = false;
+  /** The offset whose reader started past it, and how often it was opened again for it. */
+  private regapAt = -1;
+  private regaps = 0;
   private resume: (() => void) | undefined;
   /** The next offset to read from the server. */
   private next: number;
@@ -134,6 +139,17 @@ export class PartitionFeed {
       // A consumer opened again may repeat what was read already.
       if (message.offset < this.next) continue;
       if (message.offset > this.next) {
+        // A gap is retention only if the stream no longer holds the missing offsets. A reader
+        // opened while a stream leader changes was seen to start past messages the stream holds:
+        // those are read again rather than skipped (a few times, in case they are truly gone).
+        if (this.regapAt !== this.next) this.regaps = 0;
+        if (this.regaps < MAX_REGAPS && !(await this.retentionGap())) {
+          this.regapAt = this.next;
+          this.regaps++;
+          t.logger.warn("a reader started past messages the stream still holds; reading them again", { partition: t.partition, from: this.next, got: message.offset });
+          this.reader?.delete().catch(() => undefined);
+          return;
+        }
         t.logger.warn("retention deleted messages the group had not read", { partition: t.partition, from: this.next, resumedAt: message.offset });
       }
       this.next = message.offset + 1;
@@ -145,6 +161,16 @@ export class PartitionFeed {
       if (this.buffer.length - this.head >= t.readAhead) {
         await new Promise<void>((resolve) => (this.resume = resolve));
       }
+    }
+  }
+
+  /** Whether the stream's first retained offset is past the next one this feed wants (unknown: no). */
+  private async retentionGap(): Promise<boolean> {
+    try {
+      const si = await this.target.jsm.streams.info(this.target.stream);
+      return si.state.first_seq - 1 > this.next;
+    } catch {
+      return false;
     }
   }
 
