@@ -1,3 +1,5 @@
+import type { ScalingReason } from "@riff/core";
+
 /** @default 1000 ms: enough replicas to drain the backlog within this time. */
 export const DEFAULT_TARGET_DRAIN_MS = 1000;
 /** @default 2000 ms: how long fewer replicas must suffice before one is removed. */
@@ -38,6 +40,8 @@ export interface ScaleObservation {
 export interface ScaleDecision {
   desired: number;
   reason: string;
+  /** The reason as a bounded label (the metrics' `reason`). */
+  code: ScalingReason;
   /** To pass back as `downSince` in the next observation. */
   downSince: number | undefined;
 }
@@ -60,22 +64,22 @@ export function decide(o: ScaleObservation, now: number): ScaleDecision {
   const clamp = (n: number) => Math.min(max, Math.max(min, n));
   const lag = o.partitionLag.reduce((a, b) => a + b, 0);
   const busy = lag > 0 || o.inFlight > 0;
-  if (o.current < min && !busy) return { desired: min, reason: `minReplicas ${min}`, downSince: undefined };
+  if (o.current < min && !busy) return { desired: min, reason: `minReplicas ${min}`, code: "min-replicas", downSince: undefined };
 
   if (!busy) {
     const idleFor = now - o.lastActivityAt;
     if (idleFor >= spec.idleTimeoutMs && o.current > min) {
-      return { desired: min, reason: `idle for ${idleFor} ms (idleTimeoutMs ${spec.idleTimeoutMs})`, downSince: undefined };
+      return { desired: min, reason: `idle for ${idleFor} ms (idleTimeoutMs ${spec.idleTimeoutMs})`, code: "idle", downSince: undefined };
     }
     // Idle but not yet for long: keep one warm, trimming extras gradually.
-    return stepDown(o, clamp(Math.min(o.current, 1)), now, "no backlog");
+    return stepDown(o, clamp(Math.min(o.current, 1)), now, "no backlog", "idle");
   }
 
   const needed = clamp(Math.max(1, replicasNeeded(o, lag)));
   if (needed > o.current) {
-    return { desired: needed, reason: `backlog ${lag} on ${o.partitionLag.filter((l) => l > 0).length} partition(s): ${describeRate(o)}`, downSince: undefined };
+    return { desired: needed, reason: `backlog ${lag} on ${o.partitionLag.filter((l) => l > 0).length} partition(s): ${describeRate(o)}`, code: "backlog", downSince: undefined };
   }
-  return stepDown(o, needed, now, `backlog ${lag}`);
+  return stepDown(o, needed, now, `backlog ${lag}`, "load");
 }
 
 function replicasNeeded(o: ScaleObservation, lag: number): number {
@@ -85,14 +89,14 @@ function replicasNeeded(o: ScaleObservation, lag: number): number {
   return Math.ceil((lag / targetSec + o.arrivalRate) / rate);
 }
 
-function stepDown(o: ScaleObservation, wanted: number, now: number, why: string): ScaleDecision {
-  if (wanted >= o.current) return { desired: o.current, reason: `${why}: steady at ${o.current}`, downSince: undefined };
+function stepDown(o: ScaleObservation, wanted: number, now: number, why: string, code: ScalingReason): ScaleDecision {
+  if (wanted >= o.current) return { desired: o.current, reason: `${why}: steady at ${o.current}`, code, downSince: undefined };
   const since = o.downSince ?? now;
   const stable = o.spec.scaleDownStableMs ?? DEFAULT_SCALE_DOWN_STABLE_MS;
   if (now - since >= stable) {
-    return { desired: o.current - 1, reason: `${why}: ${wanted} replica(s) sufficed for ${now - since} ms`, downSince: undefined };
+    return { desired: o.current - 1, reason: `${why}: ${wanted} replica(s) sufficed for ${now - since} ms`, code, downSince: undefined };
   }
-  return { desired: o.current, reason: `${why}: ${wanted} would suffice, waiting for it to hold`, downSince: since };
+  return { desired: o.current, reason: `${why}: ${wanted} would suffice, waiting for it to hold`, code, downSince: since };
 }
 
 function describeRate(o: ScaleObservation): string {

@@ -1,4 +1,4 @@
-import { deadLetterTopicOf, RiffError, type Logger } from "@riff/core";
+import { deadLetterTopicOf, RiffError, type Logger, type TelemetrySink } from "@riff/core";
 import type { Broker } from "@riff/broker";
 import { FunctionRunner, type LogLine, type PreparedFunction, type ReplySink, type RunnerSnapshot, type Sandbox, type Limiter, type CallerRegistry } from "@riff/runtime";
 import { sameTopology, type StoredFunction } from "./function-spec.js";
@@ -32,6 +32,10 @@ export interface RunnerHostOptions {
   onRemoved(fn: string): void;
   /** The functions that read `topic`, anywhere. */
   readersOf(topic: string): string[];
+  /** Where the runners tell what they did (metrics, invocation records, the dashboard). */
+  telemetry?: TelemetrySink | undefined;
+  /** This cluster node's name (absent on one daemon). */
+  node?: string | undefined;
 }
 
 /** One function running here. */
@@ -235,6 +239,8 @@ export class LocalRunnerHost {
       sandbox: this.o.sandbox,
       limiter: this.o.limiter,
       callers: this.o.callers,
+      telemetry: this.o.telemetry,
+      node: this.o.node,
       code,
       invoker,
       broker: this.o.broker,

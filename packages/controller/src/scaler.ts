@@ -1,5 +1,5 @@
 import type { Broker } from "@riff/broker";
-import type { Logger } from "@riff/core";
+import type { Logger, ScalingReason, TelemetrySink } from "@riff/core";
 import type { RunnerSnapshot } from "@riff/runtime";
 import { decide, type ScaleDecision } from "./autoscaler.js";
 import type { StoredFunction } from "./function-spec.js";
@@ -15,6 +15,8 @@ export interface ScalingEvent {
   from: number;
   to: number;
   reason: string;
+  /** The reason as a bounded label (`backlog`, `idle`, ...). */
+  code: ScalingReason;
 }
 
 interface Memory {
@@ -53,6 +55,8 @@ export class Scaler {
   constructor(
     private readonly broker: Broker,
     private readonly logger: Logger,
+    /** Where each decision is told (metrics, the dashboard); undefined: only the log. */
+    private readonly telemetry?: TelemetrySink,
   ) {}
 
   /** One round over every function. */
@@ -112,7 +116,7 @@ export class Scaler {
     const current = snap.replicas.length;
     if (current > m.seen && current > (m.desired ?? 0)) {
       // Started between ticks without the autoscaler: the runner does 0 -> 1 itself on a message.
-      this.record(fn.name, m, { from: m.seen, to: current, reason: "started between two looks of the autoscaler (by a message, or by riff create or update)" });
+      this.record(fn.name, m, { from: m.seen, to: current, reason: "started between two looks of the autoscaler (by a message, or by riff create or update)" }, "started");
     }
     const decision = decide(
       {
@@ -139,13 +143,15 @@ export class Scaler {
       // Acting again is harmless (replicas starting count); saying it again is noise: the
       // decision is recorded when it is new, not while replicas (or a placement) catch up.
       const last = m.decisions.at(-1);
-      if (before !== decision.desired || last?.to !== decision.desired) this.record(fn.name, m, { from: current, to: decision.desired, reason: decision.reason });
+      if (before !== decision.desired || last?.to !== decision.desired) this.record(fn.name, m, { from: current, to: decision.desired, reason: decision.reason }, decision.code);
       target.scaleTo(decision.desired, decision);
     }
   }
 
-  private record(name: string, m: Memory, e: Omit<ScalingEvent, "at">): void {
-    m.decisions.push({ at: new Date().toISOString(), ...e });
+  private record(name: string, m: Memory, e: Omit<ScalingEvent, "at" | "code">, code: ScalingReason): void {
+    const at = Date.now();
+    m.decisions.push({ at: new Date(at).toISOString(), ...e, code });
+    this.telemetry?.scaling({ function: name, at, from: e.from, to: e.to, direction: e.to > e.from ? "up" : "down", reason: code, why: e.reason });
     if (m.decisions.length > DECISIONS_KEPT) m.decisions.shift();
     this.logger.info("scaling", { fn: name, ...e });
   }

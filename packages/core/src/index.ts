@@ -9,3 +9,4 @@ export * from "./names.js";
 export * from "./nodes.js";
 export * from "./resources.js";
 export * from "./topology.js";
+export * from "./telemetry.js";

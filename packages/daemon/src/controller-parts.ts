@@ -1,4 +1,4 @@
-import type { Logger } from "@riff/core";
+import type { Logger, TelemetrySink } from "@riff/core";
 import type { Broker } from "@riff/broker";
 import {
   Deployer,
@@ -83,6 +83,9 @@ export async function wireController(o: {
   sandbox: Sandbox | undefined;
   limiter: Limiter | undefined;
   callers: CallerRegistry;
+  telemetry: TelemetrySink;
+  /** This cluster node's name (absent on one daemon). */
+  node?: string | undefined;
   logger: Logger;
 }): Promise<ControllerParts> {
   const { options, paths, broker, stores, logger, logs } = o;
@@ -105,6 +108,8 @@ export async function wireController(o: {
     onLog: (fn, line) => logs.write(fn, line),
     onRemoved: (fn) => logs.remove(fn),
     readersOf: (topic) => catalog.readersOf(topic),
+    telemetry: o.telemetry,
+    node: o.node,
   });
   const reconciler = new Reconciler({
     store: stores.functions,
@@ -125,6 +130,6 @@ export async function wireController(o: {
     logger: logger.child({ component: "deployer" }),
     claim: o.placing.claim,
   });
-  const scaler = new Scaler(broker, logger.child({ component: "scaler" }));
+  const scaler = new Scaler(broker, logger.child({ component: "scaler" }), o.telemetry);
   return { logs, invokers, catalog, host, reconciler, deployer, scaler };
 }

@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
-import { DEAD_LETTER_TOPIC, DEFAULT_MEMORY_BYTES, DEFAULT_PIDS, RiffError, toRiffError, type Logger } from "@riff/core";
+import { DEAD_LETTER_TOPIC, DEFAULT_MEMORY_BYTES, DEFAULT_PIDS, RiffError, TelemetryHub, toRiffError, type Logger } from "@riff/core";
 import type { Broker } from "@riff/broker";
 import { KeyRing } from "@riff/controller";
 import { createGateway, guardServer, refuseWithoutHost, ReplyHub, sendJson, serverOptions } from "@riff/gateway";
@@ -53,6 +53,8 @@ export class Daemon {
   private sandboxKind = "none";
   private limits = "none";
   private readonly replies = new ReplyHub();
+  /** Every invocation, request, cold start and scaling decision, fanned out to metrics, records and the dashboard. */
+  readonly telemetry = new TelemetryHub();
   private info: DaemonInfo | undefined;
   private wroteInfo = false;
   private restored = false;
@@ -109,6 +111,8 @@ export class Daemon {
       sandbox,
       limiter,
       callers,
+      telemetry: this.telemetry,
+      node: mode.replyNode,
       logger: this.logger,
     });
     this.parts = parts;
@@ -119,6 +123,8 @@ export class Daemon {
       authorize: (req, topic) => (replicaRequests.has(req) ? undefined : keys.check(topic, req.headers.authorization)),
       broker,
       replies: this.replies,
+      telemetry: this.telemetry,
+      ...(mode.replyNode !== undefined ? { node: mode.replyNode } : {}),
       // Until the functions are known, nobody can say no function reads a topic.
       hasReaders: (topic) => !this.restored || parts.catalog.readersOf(topic).length > 0,
       logger: this.logger.child({ component: "gateway" }),

@@ -1,6 +1,6 @@
 import { randomFillSync, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { DEAD_LETTER_TOPIC, HeaderNames, HOPS_PATTERN, parseDuration, RiffError, type Headers, type Logger, silentLogger } from "@riff/core";
+import { DEAD_LETTER_TOPIC, HeaderNames, HOPS_PATTERN, parseDuration, RiffError, type Headers, type Logger, silentLogger, type TelemetrySink } from "@riff/core";
 import type { Broker, Position, PublishMessage } from "@riff/broker";
 import { readBody, sendError, sendJson } from "./http-util.js";
 import { IDEMPOTENCY_HEADER, IdempotencyCache, idempotencyKey, idempotentId } from "./idempotency.js";
@@ -37,6 +37,10 @@ export interface GatewayOptions {
    * a `retryAfterS` in its details becomes the Retry-After header. Undefined: anyone may.
    */
   authorize?: (req: IncomingMessage, topic: string) => void;
+  /** Where each request is told as the root span of its trace (metrics, records); undefined: nowhere. */
+  telemetry?: TelemetrySink;
+  /** This cluster node's name, for the request spans (absent on one daemon). */
+  node?: string;
 }
 
 /** A `/requests` reply as it is sent, and replayed for a repeated Idempotency-Key. */

@@ -1,4 +1,4 @@
-import type { Logger } from "@riff/core";
+import type { Logger, TelemetrySink } from "@riff/core";
 import type { Broker } from "@riff/broker";
 import type { Invoker, PreparedFunction } from "./invoker.js";
 import type { ReplySink } from "./message-outlets.js";
@@ -45,6 +45,10 @@ export interface FunctionRunnerOptions {
   limiter?: Limiter | undefined;
   /** Gives each replica a gateway path of its own (see CallerRegistry); undefined: riff's plain URL. */
   callers?: CallerRegistry | undefined;
+  /** Where each invocation, cold start, retry and dead letter is told; undefined: nowhere. */
+  telemetry?: TelemetrySink | undefined;
+  /** The cluster node this runner is on, for the invocation records (absent on one daemon). */
+  node?: string | undefined;
 }
 
 /**
