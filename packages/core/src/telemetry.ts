@@ -155,3 +155,22 @@ export function traceparentOf(traceId: string, spanId: string, flags = "01"): st
 }
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-.*)?$/;
+
+/** Which invocation records to list; newest first. */
+export interface RecordFilter {
+  function?: string | undefined;
+  status?: InvocationStatus | undefined;
+  /** @default 50 */
+  limit?: number | undefined;
+  /** Only records that started before this time (ms since the epoch): the next page. */
+  before?: number | undefined;
+}
+
+/** The invocation records and trace spans riff keeps (bounded by count and age), in every mode. */
+export interface RecordReader {
+  list(filter: RecordFilter): Promise<InvocationRecord[]>;
+  /** One span by its id (an invocation record or a request span). */
+  get(id: string): Promise<Span | undefined>;
+  /** Every span kept of one trace, oldest first. */
+  trace(traceId: string): Promise<Span[]>;
+}
