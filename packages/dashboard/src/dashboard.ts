@@ -28,7 +28,8 @@ export interface DashboardOptions {
 const SECURITY_HEADERS = {
   "content-security-policy": "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'",
   "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
+  // Not no-referrer: with it the browser sends `Origin: null` on form posts, which the same-origin check must refuse.
+  "referrer-policy": "same-origin",
   "x-frame-options": "DENY",
 };
 
