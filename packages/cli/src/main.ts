@@ -7,6 +7,7 @@ import { Command, Option } from "commander";
 import { example, output, run } from "./command-kit.js";
 import { addKeyCommands, addSecretCommands } from "./access-commands.js";
 import { addDeadLetterCommands } from "./dead-letter-commands.js";
+import { addRecordCommands } from "./record-commands.js";
 import { printError } from "./output.js";
 
 const program = new Command("riff")
@@ -37,6 +38,8 @@ example(
     .option("--headers-timeout <duration>", "longest time a client may take to send a request's headers, against slow clients (default 10s)")
     .option("--request-timeout <duration>", "longest time a client may take to send a whole request (default 2m)")
     .option("--max-connections <n>", "open connections at once to the gateway and admin API; more are closed at once (default 1024)")
+    .option("--records-max <n>", "invocation records kept, the newest (see riff invocations); 0 keeps none (default 10000)")
+    .option("--records-max-age <duration>", "how long invocation records are kept (default 24h)")
     .addOption(new Option("--sandbox <mode>", "bwrap: functions run in a bubblewrap sandbox, and riff refuses to start without one; none: unsandboxed, on purpose").choices(["bwrap", "none"]).default("bwrap"))
     .option("--broker <where>", "where topics live: embedded (in the riff home) or a NATS JetStream server, e.g. nats://127.0.0.1:4222 (default: what this home last used, else embedded)")
     .option("--cluster <urls>", "join a riff cluster on these NATS JetStream servers (comma-separated): functions, code and topics are the cluster's, any node answers for any function (default: the cluster this home last joined)")
@@ -313,6 +316,7 @@ example(
 );
 
 addDeadLetterCommands(program);
+addRecordCommands(program);
 addSecretCommands(program);
 addKeyCommands(program);
 
