@@ -51,7 +51,7 @@ describe("the dashboard in a browser", () => {
     // The cookie never opens the admin API.
     expect((await fetch(`${riff.url}/api/v1/functions`, { headers: { cookie: `riff_session=${cookie?.value ?? ""}` } })).status).toBe(401);
 
-    expectedNetwork.push(/status of 401/);
+    expectedNetwork.push(/^401 GET \/ui\/login$/);
     await anonymous.goto(link);
     await anonymous.getByTestId("login").waitFor();
     expect(await anonymous.innerText("body")).toContain("not valid");
@@ -92,7 +92,7 @@ describe("the dashboard in a browser", () => {
     expect(await text('[data-testid="invoke-latency"]')).toMatch(/^\d+ ms$/);
 
     expect((await deployNode(riff, "thrower", 'module.exports = () => { throw new Error("no") }\n', ["--input", "throws", "--retries", "0"])).code).toBe(0);
-    expectedNetwork.push(/status of 500/);
+    expectedNetwork.push(/^500 POST \/requests\/throws$/);
     await page.goto(`${riff.url}/ui/functions/thrower`);
     await page.getByTestId("invoke-body").fill("1");
     await page.getByTestId("invoke-send").click();
@@ -145,6 +145,28 @@ describe("the dashboard in a browser", () => {
     const pipeline = ["t1", "a", "t2", "b", "t3"];
     const nodes = await page.locator('[data-testid^="topo-node-"]').evaluateAll((els) => els.map((e) => e.getAttribute("data-testid") ?? ""));
     expect(nodes.filter((n) => pipeline.includes(n.replace(/^topo-node-(topic|fn)-/, ""))).length).toBe(5);
+    // Under load the edges show a live rate, without a reload.
+    await mark();
+    for (let i = 0; i < 5; i++) expect((await fetch(`${riff.url}/messages/t1`, { method: "POST", body: String(i) })).status).toBe(202);
+    await page.waitForFunction(() => Number.parseFloat(document.querySelector('[data-testid="topo-rate-t1-a"]')?.textContent ?? "0") > 0, undefined, { timeout: 10_000 });
+    expect(await stillMarked()).toBe(true);
+  });
+
+  it("the first call after idle shows a cold badge with an init duration, the next one none", async () => {
+    expect((await deployNode(riff, "sleepy", "module.exports = (x) => x * 2\n", ["--input", "naps", "--idle-timeout", "1s"])).code).toBe(0);
+    await page.goto(`${riff.url}/ui/functions/sleepy`);
+    // Scaled to zero: the replicas table says so (live).
+    await page.waitForFunction(() => document.querySelector('[data-testid="replicas"] tbody')?.textContent?.includes("no replicas") === true, undefined, { timeout: 30_000 });
+    for (const [body, reply] of [["5", "10"], ["6", "12"]]) {
+      await page.getByTestId("invoke-body").fill(body);
+      await page.getByTestId("invoke-send").click();
+      await page.waitForFunction((r) => document.querySelector('[data-testid="invoke-reply"]')?.textContent === r, reply);
+    }
+    const rows = page.getByTestId("invocation");
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="invocation"]').length === 2, undefined, { timeout: 5000 });
+    // Newest first: the warm second call, then the cold first one.
+    expect(await rows.nth(0).getByTestId("cold-badge").count()).toBe(0);
+    expect(await rows.nth(1).getByTestId("cold-badge").innerText()).toMatch(/^cold · init \d+(ms|\.\ds)$/);
   });
 
   it("the logs of 2 replicas show [r1] and [r2]; the replica filter and Pause work", async () => {

@@ -20,7 +20,7 @@ export async function launchChromium(): Promise<Browser> {
 export interface PageProblems {
   /** console.error calls, uncaught exceptions and CSP violations: none may ever happen. */
   script: string[];
-  /** The browser's "Failed to load resource" lines (an answer >= 400, or no server): told apart so a test can expect them. */
+  /** Requests answered >= 400 or that failed (`STATUS METHOD PATH`, `ERROR METHOD PATH`): a test says which it caused on purpose. */
   network: string[];
 }
 
@@ -46,10 +46,17 @@ export async function watchProblems(context: BrowserContext, problems: PageProbl
 function watchPage(page: Page, problems: PageProblems): void {
   page.on("pageerror", (err) => problems.script.push(`uncaught: ${err.message}`));
   page.on("console", (msg) => {
-    if (msg.type() !== "error") return;
-    const text = msg.text();
-    if (/^Failed to load resource/.test(text)) problems.network.push(text);
-    else problems.script.push(`console: ${text}`);
+    // The browser's "Failed to load resource" lines repeat what the two listeners below record with the URL.
+    if (msg.type() === "error" && !/^Failed to load resource/.test(msg.text())) problems.script.push(`console: ${msg.text()}`);
+  });
+  page.on("response", (res) => {
+    if (res.status() >= 400) problems.network.push(`${res.status()} ${res.request().method()} ${new URL(res.url()).pathname}`);
+  });
+  page.on("requestfailed", (req) => {
+    const error = req.failure()?.errorText ?? "failed";
+    const path = new URL(req.url()).pathname;
+    // Leaving a page cancels its live stream: that is how every page ends, not a failure.
+    if (!(error === "net::ERR_ABORTED" && path === "/ui/stream")) problems.network.push(`${error} ${req.method()} ${path}`);
   });
 }
 

@@ -24,6 +24,7 @@ const FILES: Record<string, { from: string; type: string }> = {
   "uPlot.min.css": { from: "uplot/dist/uPlot.min.css", type: "text/css" },
   "dashboard.js": { from: "../static/dashboard.js", type: "text/javascript" },
   "dashboard.css": { from: "../static/dashboard.css", type: "text/css" },
+  "favicon.svg": { from: "../static/favicon.svg", type: "image/svg+xml" },
 };
 
 /** The scripts every page loads, in order; the function page adds uPlot and its plots. */

@@ -33,7 +33,7 @@ export function page(o: PageOptions): SafeHtml {
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${o.title} · riff</title>
 <meta name="htmx-config" content="${HTMX_CONFIG}">
-<link rel="stylesheet" href="/ui/assets/dashboard.css">${o.plots === true ? raw('<link rel="stylesheet" href="/ui/assets/uPlot.min.css">') : ""}
+<link rel="icon" href="/ui/assets/favicon.svg"><link rel="stylesheet" href="/ui/assets/dashboard.css">${o.plots === true ? raw('<link rel="stylesheet" href="/ui/assets/uPlot.min.css">') : ""}
 ${scripts.map((s) => html`<script src="/ui/assets/${s}"></script>`)}
 </head>
 <body data-section="${o.section}"${o.stream === undefined ? "" : html` hx-ext="sse" sse-connect="/ui/stream?${o.stream}"`}>
