@@ -31,7 +31,7 @@ export function invocationsRegion(records: InvocationRecord[] | undefined): Safe
   if (records === undefined) return html`<p class="empty">This daemon keeps no invocation records.</p>`;
   if (records.length === 0) return html`<p class="empty" data-testid="no-invocations">No invocations yet.</p>`;
   return html`<table class="grid" data-testid="invocations"><thead><tr><th>TIME</th><th>OFFSET</th><th>KEY</th><th>STATUS</th><th>ATTEMPT</th><th>DURATION</th><th>QUEUED</th><th>REPLICA</th><th></th></tr></thead><tbody>
-${records.map((r) => html`<tr data-testid="invocation"><td><a href="/ui/invocations/${q(r.id)}">${time(r.startedAt)}</a></td><td>${r.topic}/${r.partition}@${r.offset}</td><td>${r.key ?? ""}</td><td>${badge(r.status)}</td><td>${r.attempt}</td><td>${ms(r.durationMs)}</td><td>${ms(r.queueWaitMs)}</td><td>${r.replica}</td>
+${records.map((r) => html`<tr data-testid="invocation"><td><a href="/ui/invocations/${q(r.id)}">${time(r.startedAt)}</a></td><td>${r.topic}/${r.partition}@${r.offset}</td><td>${r.key ?? ""}</td><td>${badge(r.status)}</td><td>${r.attempt}</td><td>${ms(r.durationMs)}</td><td>${ms(r.queueWaitMs)}</td><td>${replicaLabel(r.replica)}</td>
 <td>${r.cold ? html`<span class="badge cold" data-testid="cold-badge">cold${r.initMs === undefined ? "" : html` · init ${ms(r.initMs)}`}</span>` : ""}${r.error === undefined ? "" : html` <code>${r.error.code}</code>`}</td></tr>`)}
 </tbody></table>`;
 }
