@@ -1,22 +1,9 @@
-import { createServer } from "node:net";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePorts } from "../packages/broker-nats/src/nats-server.test-util.js";
 import { launchChromium, logIn, scriptProblems, watchProblems, type PageProblems } from "./helpers/browser.js";
 import { deployNode } from "./helpers/functions.js";
 import { startRiff, type RiffFixture } from "./helpers/riff.js";
-
-/** A port free now, so the daemon can be started again on the same one after a kill. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const address = s.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 // The daemon runs as its own process (riff system start) so that it can be killed with -9.
 describe("the dashboard when the daemon dies", () => {
@@ -25,7 +12,9 @@ describe("the dashboard when the daemon dies", () => {
 
   beforeAll(async () => {
     browser = await launchChromium();
-    riff = await startRiff(["--port", String(await freePort())]);
+    // A port free now, so the daemon can be started again on the same one after the kill.
+    const [port] = await freePorts(1, "127.0.0.1");
+    riff = await startRiff(["--port", String(port)]);
   });
   afterAll(async () => {
     await browser?.close();

@@ -52,7 +52,7 @@ describe("the dashboard in a browser", () => {
     expect((await fetch(`${riff.url}/api/v1/functions`, { headers: { cookie: `riff_session=${cookie?.value ?? ""}` } })).status).toBe(401);
 
     expectedNetwork.push(/^401 GET \/ui\/login$/);
-    await anonymous.goto(link);
+    expect((await anonymous.goto(link))?.status()).toBe(401);
     await anonymous.getByTestId("login").waitFor();
     expect(await anonymous.innerText("body")).toContain("not valid");
     expect(problems.script.concat(await scriptProblems(anonymous))).toEqual([]);
