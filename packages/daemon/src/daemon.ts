@@ -21,7 +21,7 @@ import { fromReplica, replicaRequests } from "./caller-path.js";
 import { keyRoutes } from "./keys-api.js";
 import { secretRoutes } from "./secrets-api.js";
 import { ensureToken } from "./token.js";
-import { startRecords, type RecordStore } from "./record-store.js";
+import { startTelemetry, type TelemetryParts } from "./telemetry-parts.js";
 import { recordRoutes } from "./records-api.js";
 
 export { natsPrefix } from "./local-mode.js";
@@ -55,7 +55,7 @@ export class Daemon {
   readonly paths: HomePaths;
   private mode: Mode | undefined;
   private parts: ControllerParts | undefined;
-  private records: RecordStore | undefined;
+  private sinks: TelemetryParts | undefined;
   private server: Server | undefined;
   private dashboard: Dashboard | undefined;
   private sandboxKind = "none";
@@ -106,7 +106,7 @@ export class Daemon {
     this.mode = mode;
     const { broker } = mode;
     await ensureDeadLetters(broker, this.logger);
-    this.records = await startRecords(broker, this.options.records, this.telemetry, this.logger.child({ component: "records" }));
+    this.sinks = await startTelemetry({ broker, options: this.options, hub: this.telemetry, node: mode.replyNode, version: VERSION, logger: this.logger });
     // Pool folders of a previous run (a crash leaves them behind).
     rmSync(this.paths.pool, { recursive: true, force: true });
     const parts = await wireController({
@@ -150,7 +150,7 @@ export class Daemon {
     const views = mode.views(parts);
     const logs = mode.logSource(parts);
     const dashboard = new Dashboard({
-      sources: dashboardSources({ broker, catalog: parts.catalog, views, logs, invokers: parts.invokers, telemetry: this.telemetry, status, warnings, nodes: mode.nodes?.bind(mode), records: this.records }),
+      sources: dashboardSources({ broker, catalog: parts.catalog, views, logs, invokers: parts.invokers, telemetry: this.telemetry, status, warnings, nodes: mode.nodes?.bind(mode), records: this.sinks.records }),
       secret: mode.token,
       checkHost: createHostCheck(host),
       logger: this.logger.child({ component: "dashboard" }),
@@ -169,7 +169,7 @@ export class Daemon {
       shutdown: () => void this.stop(),
       invokers: parts.invokers,
       scaler: parts.scaler,
-      routes: [...mode.routes(), ...secretRoutes(mode.stores.secrets), ...keyRoutes(mode.stores.keys), ...recordRoutes(this.records, broker), ...dashboardRoutes(dashboard, () => this.info?.url)],
+      routes: [...mode.routes(), ...secretRoutes(mode.stores.secrets), ...keyRoutes(mode.stores.keys), ...recordRoutes(this.sinks.records, broker), ...dashboardRoutes(dashboard, () => this.info?.url)],
       warnings,
     });
     const server = createServer({ keepAliveTimeout: 65_000, ...serverOptions(this.options.server) }, (req, res) => {
@@ -222,7 +222,7 @@ export class Daemon {
     await this.parts?.host.stop();
     await Promise.all([...builtinInvokers.values()].map((i) => i.stop?.()));
     this.replies.rejectAll(new RiffError("RIFF_SHUTTING_DOWN", "the riff daemon is stopping"));
-    await this.records?.stop();
+    await this.sinks?.stop();
     await this.mode?.stop();
     this.parts?.logs.close();
     this.server?.closeAllConnections();

@@ -22,6 +22,7 @@ export interface StartOptions {
   maxConnections?: string;
   recordsMax?: string;
   recordsMaxAge?: string;
+  otlpEndpoint?: string;
   sandbox?: string;
   broker?: string;
   cluster?: string;
@@ -38,6 +39,7 @@ export interface StartOptions {
 /** Flags passed on to the daemon as they are: it checks them and names the one at fault. */
 const PASSED: [keyof StartOptions, string][] = [
   ["sandbox", "--sandbox"],
+  ["otlpEndpoint", "--otlp-endpoint"],
   ["broker", "--broker"],
   ["cluster", "--cluster"],
   ["clusterName", "--cluster-name"],
