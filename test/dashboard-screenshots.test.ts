@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Browser } from "playwright-core";
@@ -8,7 +8,8 @@ import { deployNode } from "./helpers/functions.js";
 import { startRiff, type RiffFixture } from "./helpers/riff.js";
 
 /** `npm run screenshots` sets this to docs/images; otherwise the pictures go to a temporary folder. */
-const OUT = process.env["RIFF_SCREENSHOTS_DIR"] === undefined ? mkdtempSync(join(tmpdir(), "riff-shots-")) : resolve(process.env["RIFF_SCREENSHOTS_DIR"]);
+const KEEP = process.env["RIFF_SCREENSHOTS_DIR"];
+const OUT = KEEP === undefined ? mkdtempSync(join(tmpdir(), "riff-shots-")) : resolve(KEEP);
 
 // The README's pictures: the overview and a function page of a small pipeline under load.
 describe("dashboard screenshots", () => {
@@ -22,6 +23,7 @@ describe("dashboard screenshots", () => {
   afterAll(async () => {
     await browser?.close();
     await riff?.[Symbol.asyncDispose]();
+    if (KEEP === undefined) rmSync(OUT, { recursive: true, force: true });
   });
 
   it("takes the overview and the function page of square under load", async () => {
