@@ -5,6 +5,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, logIn, scriptProblems, watchProblems, type PageProblems } from "./helpers/browser.js";
 import { deployNode } from "./helpers/functions.js";
+import { httpRequest, rawRequest } from "./helpers/raw-http.js";
 import { startRiff, type RiffFixture } from "./helpers/riff.js";
 
 // The browser checks of docs/dashboard.md (ux.md §6), against a real daemon and real functions.
@@ -49,7 +50,14 @@ describe("the dashboard in a browser", () => {
     const [cookie] = await context.cookies();
     expect(cookie).toMatchObject({ name: "riff_session", httpOnly: true, sameSite: "Strict", path: "/ui" });
     // The cookie never opens the admin API.
-    expect((await fetch(`${riff.url}/api/v1/functions`, { headers: { cookie: `riff_session=${cookie?.value ?? ""}` } })).status).toBe(401);
+    const session = `riff_session=${cookie?.value ?? ""}`;
+    expect((await fetch(`${riff.url}/api/v1/functions`, { headers: { cookie: session } })).status).toBe(401);
+    // With the cookie, still no page for a foreign Host (DNS rebinding), and no change posted from another origin.
+    const host = new URL(riff.url).host;
+    expect((await rawRequest(riff.url, httpRequest("GET", "/ui/", { host: "evil.example", cookie: session }))).status).toBe(403);
+    const forged = await rawRequest(riff.url, httpRequest("POST", "/ui/dead-letters/square/purge", { host, cookie: session, origin: "http://evil.example", "content-type": "application/x-www-form-urlencoded" }, "confirm=square"));
+    expect(forged.status).toBe(403);
+    expect(forged.text).toContain("RIFF_CROSS_ORIGIN");
 
     expectedNetwork.push(/^401 GET \/ui\/login$/);
     expect((await anonymous.goto(link))?.status()).toBe(401);
