@@ -201,6 +201,54 @@ describe("the dashboard in a browser", () => {
     await page.waitForFunction(() => (document.querySelector('[data-testid="logs"]')?.textContent ?? "").includes("echo paused-line"));
   });
 
+  it("after 50 messages the lag rises and returns to 0, replicas rise from 0 on a decision that names the lag, and idle scales to 0", async () => {
+    const slow = "module.exports = (x) => { const end = Date.now() + 200; while (Date.now() < end); return x }\n";
+    expect((await deployNode(riff, "slow", slow, ["--input", "work", "--partitions", "2", "--max-replicas", "2", "--idle-timeout", "2s"])).code).toBe(0);
+    await page.goto(`${riff.url}/ui/functions/slow`);
+    await mark();
+    const status = () => page.waitForFunction((re) => new RegExp(re).test(document.querySelector('[data-testid="fn-status"]')?.textContent ?? ""), undefined, { timeout: 30_000 });
+    const noReplicas = () => page.waitForFunction(() => document.querySelector('[data-testid="replicas"] tbody')?.textContent?.includes("no replicas") === true, undefined, { timeout: 30_000 });
+    await noReplicas();
+    await Promise.all(Array.from({ length: 50 }, (_, i) => fetch(`${riff.url}/messages/work`, { method: "POST", headers: { "x-riff-key": `k${i}` }, body: String(i) })));
+    const lag = (n: string) => page.waitForFunction((want) => {
+      const m = /lag (\d+)$/.exec(document.querySelector('[data-testid="fn-status"]')?.textContent?.trim() ?? "");
+      return m !== null && (want === ">0" ? Number(m[1]) > 0 : m[1] === want);
+    }, n, { timeout: 30_000 });
+    await lag(">0");
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid^="replica-r"]').length > 0, undefined, { timeout: 10_000 });
+    await lag("0");
+    const decision = (code: string, why: string) => page.waitForFunction(([c, w]) => [...document.querySelectorAll('[data-testid="decisions"] tbody tr')].some((tr) => {
+      const cells = [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "");
+      return cells[2] === c && new RegExp(w ?? "").test(cells[3] ?? "");
+    }), [code, why], { timeout: 30_000 });
+    await decision("backlog", "^backlog \\d+ on \\d partition");
+    await decision("idle", "^idle for");
+    await noReplicas();
+    expect(await page.locator('[data-testid="decisions"] tbody tr', { hasText: "idle" }).first().innerText()).toContain("→ 0");
+    expect(await stillMarked()).toBe(true);
+  });
+
+  it("bad input gets an error page or JSON that names the field, never a crash", async () => {
+    const bad = await page.goto(`${riff.url}/ui/topics/numbers?limit=abc`);
+    expect(bad?.status()).toBe(400);
+    expect(await page.getByTestId("error").innerText()).toContain("'limit' must be a whole number from 1 to 500");
+    expect((await page.goto(`${riff.url}/ui/functions/nope`))?.status()).toBe(404);
+    expect(await page.getByTestId("error").innerText()).toContain("function 'nope' does not exist");
+    const stream = await page.evaluate(async () => {
+      const r = await fetch("/ui/stream?watch=bogus");
+      return { status: r.status, body: await r.text() };
+    });
+    expect(stream.status).toBe(400);
+    expect(stream.body).toContain("'watch' must be one of");
+    const series = await fetch(`${riff.url}/api/v1/series?function=nope`, { headers: { authorization: `Bearer ${riff.token}` } });
+    expect(series.status).toBe(404);
+    expect(((await series.json()) as { error: { details: unknown } }).error.details).toEqual({ field: "function" });
+    const good = (await (await fetch(`${riff.url}/api/v1/series?function=square`, { headers: { authorization: `Bearer ${riff.token}` } })).json()) as { t: number[]; success: number[] };
+    expect(good.t.length).toBe(good.success.length);
+    expect(good.success.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    expectedNetwork.push(/^400 GET \/ui\/topics\/numbers$/, /^404 GET \/ui\/functions\/nope$/, /^400 GET \/ui\/stream$/);
+  });
+
   it("first-load JS is under 60 KB gzipped (overview and function page)", async () => {
     for (const path of ["/ui/", "/ui/functions/square"]) {
       const fresh = await context.newPage();
