@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { RiffError, toRiffError, type Logger } from "@riff/core";
 import { loadAssets, serveAsset } from "./assets.js";
 import { errorPage, loginPage } from "./layout.js";
-import { renderPage } from "./pages.js";
+import { decodePart, renderPage } from "./pages.js";
 import { oneOf } from "./query.js";
 import { TickData, WATCHES } from "./regions.js";
 import { checkSameOrigin, readForm } from "./requests.js";
@@ -158,7 +158,7 @@ export class Dashboard {
   private async post(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const m = /^\/dead-letters\/([^/]+)\/(redrive|purge)$/.exec(path);
     if (m === null) throw new RiffError("RIFF_NOT_FOUND", `nothing to post to at /ui${path}`);
-    const fn = decodeURIComponent(m[1] ?? "");
+    const fn = decodePart(m[1] ?? "");
     const form = await readForm(req);
     let flash: string;
     if (m[2] === "redrive") {

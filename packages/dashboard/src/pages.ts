@@ -88,7 +88,8 @@ function wholeNumber(text: string, field: string): number {
   return n;
 }
 
-function decodePart(part: string): string {
+/** A name from the path; a malformed escape (`%E0%A4`) is the caller's mistake, not a crash. */
+export function decodePart(part: string): string {
   try {
     return decodeURIComponent(part);
   } catch {

@@ -92,7 +92,11 @@ export class LiveStream {
     } catch (err) {
       // A deleted function or topic: say so in the page rather than keep the stale view.
       const text = html`<p class="problem">${(err as Error).message}</p>`.text;
-      if (this.last.get("snapshot") !== text) (this.last.set("snapshot", text), this.send(this.spec.watch === "function" ? "function" : "snapshot", text));
+      const event = this.spec.watch === "function" ? "function" : "snapshot";
+      if (this.last.get(event) !== text) {
+        this.last.set(event, text);
+        this.send(event, text);
+      }
       this.logger.debug("dashboard stream region failed", { err: String(err) });
     }
     const sample = this.spec.fn === undefined ? undefined : samples.get(this.spec.fn);

@@ -26,15 +26,20 @@ export function topologySvg(views: FunctionView[], rateOf: (fn: string) => numbe
   const writers = new Set(views.flatMap((v) => (v.output === undefined ? [] : [v.output])));
   for (const v of views) for (const t of v.inputs) if (!writers.has(t)) layer.set(`topic:${t}`, 0);
   // Relax until stable: a cycle (allowed with --allow-cycle) is cut after as many rounds as there are functions.
-  for (let round = 0; round <= views.length; round++) {
-    let changed = false;
+  let changed = true;
+  const place = (id: string, l: number) => {
+    if (layer.get(id) === l) return;
+    layer.set(id, l);
+    changed = true;
+  };
+  for (let round = 0; changed && round <= views.length; round++) {
+    changed = false;
     for (const v of views) {
+      for (const t of v.inputs) if (!layer.has(`topic:${t}`)) place(`topic:${t}`, 0);
       const l = Math.max(0, ...v.inputs.map((t) => layer.get(`topic:${t}`) ?? 0)) + 1;
-      if (layer.get(`fn:${v.name}`) !== l) (layer.set(`fn:${v.name}`, l), (changed = true));
-      if (v.output !== undefined && (layer.get(`topic:${v.output}`) ?? -1) < l + 1) (layer.set(`topic:${v.output}`, l + 1), (changed = true));
-      for (const t of v.inputs) if (!layer.has(`topic:${t}`)) (layer.set(`topic:${t}`, 0), (changed = true));
+      place(`fn:${v.name}`, l);
+      if (v.output !== undefined && (layer.get(`topic:${v.output}`) ?? -1) < l + 1) place(`topic:${v.output}`, l + 1);
     }
-    if (!changed) break;
   }
   const rows = new Map<number, number>();
   const nodes = new Map<string, Placed>();
