@@ -8,9 +8,11 @@ export function replicaLabel(id: string): string {
   return seq === undefined ? id : `${node}r${seq}`;
 }
 
-/** A duration in ms, short: `850ms`, `3.2s`, `4m`, `2h`. */
+/** A duration in ms, short: `0.42ms`, `8.5ms`, `850ms`, `3.2s`, `4m`, `2h` (a function often takes under 1 ms). */
 export function ms(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return "-";
+  if (value < 1) return `${value.toFixed(2)}ms`;
+  if (value < 10) return `${value.toFixed(1)}ms`;
   if (value < 1000) return `${Math.round(value)}ms`;
   if (value < 60_000) return `${(value / 1000).toFixed(1)}s`;
   if (value < 3600_000) return `${Math.round(value / 60_000)}m`;

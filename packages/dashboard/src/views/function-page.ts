@@ -9,7 +9,7 @@ export function functionRegion(f: FunctionDetail): SafeHtml {
   const replicas = f.replicas.map(
     (r) => html`<tr data-testid="replica-${replicaLabel(r.id)}"><td>${replicaLabel(r.id)}</td><td>${r.pid ?? "-"}</td><td>${badge(r.state)}</td><td>${ms(Date.now() - r.startedAt)}</td><td>${r.handled}</td><td>${r.inFlight}</td><td>${r.partitions.join(", ")}</td></tr>`,
   );
-  return html`<p class="status" data-testid="fn-status">${badge(f.status)} revision ${f.revision} · replicas ${f.ready} ready / ${f.desired} desired / ${f.maxReplicas ?? "-"} max · in flight ${f.inFlight} · lag ${f.lag}</p>
+  return html`<p class="status" data-testid="fn-status">${badge(f.status)} revision ${f.revision} · replicas ${f.ready} ready / ${f.desired} desired / ${f.maxReplicas ?? "partitions"} max · in flight ${f.inFlight} · lag ${f.lag}</p>
 ${f.error === undefined ? "" : html`<p class="problem">failed to start: <code>${f.error}</code></p>`}
 <table class="grid" data-testid="replicas"><thead><tr><th>REPLICA</th><th>PID</th><th>STATE</th><th>UPTIME</th><th>HANDLED</th><th>IN FLIGHT</th><th>PARTITIONS</th></tr></thead>
 <tbody>${replicas.length === 0 ? html`<tr><td colspan="7" class="empty">no replicas: it scales from zero on the next message</td></tr>` : replicas}</tbody></table>
