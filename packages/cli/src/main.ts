@@ -42,6 +42,7 @@ example(
     .option("--records-max-age <duration>", "how long invocation records are kept (default 24h)")
     .option("--otlp-endpoint <url>", "also send the trace spans to this OpenTelemetry collector (OTLP/HTTP), e.g. http://127.0.0.1:4318/v1/traces")
     .addOption(new Option("--sandbox <mode>", "bwrap: functions run in a bubblewrap sandbox, and riff refuses to start without one; none: unsandboxed, on purpose").choices(["bwrap", "none"]).default("bwrap"))
+    .addOption(new Option("--limits <how>", "how functions' limits are enforced: auto (cgroups where riff can write them, else rlimits), cgroup (refuse to start without them), rlimit (memory and processes; cpu not enforced) or none").choices(["auto", "cgroup", "rlimit", "none"]).default("auto"))
     .option("--broker <where>", "where topics live: embedded (in the riff home) or a NATS JetStream server, e.g. nats://127.0.0.1:4222 (default: what this home last used, else embedded)")
     .option("--cluster <urls>", "join a riff cluster on these NATS JetStream servers (comma-separated): functions, code and topics are the cluster's, any node answers for any function (default: the cluster this home last joined)")
     .option("--cluster-name <name>", "the cluster's name, the same on every node; several riff clusters may share NATS servers (default: riff)")

@@ -91,7 +91,7 @@ export class Daemon {
     mkdirSync(home, { recursive: true, mode: 0o700 });
     // Before anything starts: without a sandbox (unless asked for none) riff does not run at all.
     const sandbox = await detectSandbox(this.options.sandbox, { state: join(home, "sandbox"), hidden: home });
-    const limiter = detectLimiter(this.logger);
+    const limiter = detectLimiter(this.logger, this.options.limits, { sandboxed: sandbox !== undefined, uid: sandbox?.uid });
     const callers = new CallerRegistry();
     this.sandboxKind = sandbox === undefined ? "none" : `${sandbox.kind} (uid ${sandbox.uid})`;
     this.limits = limiter.enforcement;
