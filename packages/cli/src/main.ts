@@ -250,19 +250,20 @@ example(
 );
 
 /** Options of `riff topics create`, as typed. */
-interface TopicCreateOptions { partitions?: string; retention?: string; retentionBytes?: string; durability?: string; replicas?: string }
+interface TopicCreateOptions { partitions?: string; retention?: string; retentionBytes?: string; durability?: string; replicas?: string; rate?: string }
 
 const topics = program.command("topics").description("create, list, describe and delete topics");
 example(
   topics
     .command("create")
-    .description("create a topic, or change an existing one's partitions (up only), retention or durability")
+    .description("create a topic, or change an existing one's partitions (up only), retention, durability or rate")
     .argument("<name>", "topic name")
     .option("-p, --partitions <n>", "number of partitions (default for a new topic: 1)")
     .option("--retention <duration>", "keep messages this long, e.g. 12h or 7d (default for a new topic: 7d)")
     .option("--retention-bytes <size>", "keep at most this much, e.g. 512MiB (default for a new topic: 1GiB)")
     .option("--durability <mode>", "process (survives a crash of riff) or fsync (survives power loss); default process")
     .option("--replicas <n>", "copies kept on the NATS servers: 1 or 3 (default on a NATS cluster of 3 or more: 3; the embedded log keeps 1)")
+    .option("--rate <n>", "publishes per second through the gateway, all callers together (429 past it); none lifts it (default: no rate)")
     .action(run(async () => async (home: string, name: string, o: TopicCreateOptions) =>
       (await import("./commands/inspect.js")).topics.create(home, name, o))),
   "riff topics create numbers --partitions 4 --retention 1d",

@@ -122,9 +122,14 @@ export class Daemon {
     this.parts = parts;
     const keys = new KeyRing(mode.stores.keys, mode.token, this.logger.child({ component: "keys" }));
     keys.start(abortOnStop(this.stopped));
+    parts.rates.start(abortOnStop(this.stopped));
     const gateway = createGateway({
       // riff's own functions publish through their replica's path and need no key.
-      authorize: (req, topic) => (replicaRequests.has(req) ? undefined : keys.check(topic, req.headers.authorization)),
+      authorize: (req, topic) => {
+        if (!replicaRequests.has(req)) keys.check(topic, req.headers.authorization);
+        // A topic's rate holds for every caller of the gateway, functions and the admin token included.
+        parts.rates.check(topic);
+      },
       broker,
       replies: this.replies,
       telemetry: this.telemetry,
@@ -149,6 +154,7 @@ export class Daemon {
       shutdown: () => void this.stop(),
       invokers: parts.invokers,
       scaler: parts.scaler,
+      rates: parts.rates,
       routes: [...mode.routes(), ...secretRoutes(mode.stores.secrets), ...keyRoutes(mode.stores.keys), ...recordRoutes(this.sinks.records, broker)],
       warnings: async () => [
         ...(sandbox === undefined ? ["functions run unsandboxed: riff was started with --sandbox none (see docs/security.md)"] : []),

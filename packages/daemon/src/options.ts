@@ -274,6 +274,7 @@ export function homePaths(home: string) {
     invokers: join(home, "invokers"),
     secrets: join(home, "secrets"),
     keys: join(home, "keys"),
+    topicRates: join(home, "topic-rates"),
     pool: join(home, "pool"),
     logs: join(home, "logs"),
   };
