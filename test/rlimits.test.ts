@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ask, deploy, forkBomb, running } from "./helpers/bombs.js";
+import { deploy as deployFiles } from "./invokers-shared.js";
 import { cli, RIFF_BIN, startRiff, type CliResult } from "./helpers/riff.js";
 
 // `--limits rlimit`: memory and processes with rlimits, as where riff cannot write cgroups (the
@@ -49,6 +50,14 @@ describe("--limits rlimit", () => {
       expect(limits).toMatch(new RegExp(`Max processes\\s+${procs}\\s+${procs}\\s+processes`));
     }
     expect((await riff.cli(["describe", "function", "limited"])).stdout).toContain(`enforced by ${RLIMITS}`);
+  });
+
+  it("runs a JVM under riff's default limits (512Mi of RLIMIT_DATA, 256 processes)", async () => {
+    await using riff = await startRiff(["--limits", "rlimit"]);
+    const source = "import java.util.function.Function;\npublic class Upper implements Function<String, String> {\n  public String apply(String s) { return s.toUpperCase(); }\n}\n";
+    const d = await deployFiles(riff, "java", "upper", { "Upper.java": source });
+    expect(d.code, d.stderr).toBe(0);
+    expect((await ask(riff, "upper-in", "jvm")).body).toBe("JVM");
   });
 
   it("holds a fork bomb to its own replica's process limit: other replicas still start, and the bomb's processes go with riff delete", async () => {
