@@ -130,7 +130,7 @@ export const topics = {
     };
     const t = await new DaemonClient(home).call<TopicDescription & { action: string }>("POST", "topics", body);
     process.stdout.write(
-      `topic/${t.name} ${t.action}: ${t.partitions} partition(s), retention ${formatDuration(t.retentionMs)} or ${t.retentionBytes} bytes, durability ${t.durability}, ${rateOf(t)}\n`,
+      `topic/${t.name} ${t.action}: ${t.partitions} partition(s), retention ${formatDuration(t.retentionMs)} or ${t.retentionBytes} bytes, durability ${t.durability}${t.rate !== undefined || o.rate !== undefined ? `, ${rateOf(t)}` : ""}\n`,
     );
   },
   async list(home: string, output: string | undefined, showAll = false): Promise<void> {
