@@ -42,6 +42,7 @@ example(
     .option("--records-max-age <duration>", "how long invocation records are kept (default 24h)")
     .option("--otlp-endpoint <url>", "also send the trace spans to this OpenTelemetry collector (OTLP/HTTP), e.g. http://127.0.0.1:4318/v1/traces")
     .addOption(new Option("--sandbox <mode>", "bwrap: functions run in a bubblewrap sandbox, and riff refuses to start without one; none: unsandboxed, on purpose").choices(["bwrap", "none"]).default("bwrap"))
+    .addOption(new Option("--limits <how>", "how functions' limits are enforced: auto (cgroups where riff can write them, else rlimits), cgroup (refuse to start without them), rlimit (memory and processes; cpu not enforced) or none").choices(["auto", "cgroup", "rlimit", "none"]).default("auto"))
     .option("--broker <where>", "where topics live: embedded (in the riff home) or a NATS JetStream server, e.g. nats://127.0.0.1:4222 (default: what this home last used, else embedded)")
     .option("--cluster <urls>", "join a riff cluster on these NATS JetStream servers (comma-separated): functions, code and topics are the cluster's, any node answers for any function (default: the cluster this home last joined)")
     .option("--cluster-name <name>", "the cluster's name, the same on every node; several riff clusters may share NATS servers (default: riff)")
@@ -259,19 +260,20 @@ example(
 );
 
 /** Options of `riff topics create`, as typed. */
-interface TopicCreateOptions { partitions?: string; retention?: string; retentionBytes?: string; durability?: string; replicas?: string }
+interface TopicCreateOptions { partitions?: string; retention?: string; retentionBytes?: string; durability?: string; replicas?: string; rate?: string }
 
 const topics = program.command("topics").description("create, list, describe and delete topics");
 example(
   topics
     .command("create")
-    .description("create a topic, or change an existing one's partitions (up only), retention or durability")
+    .description("create a topic, or change an existing one's partitions (up only), retention, durability or rate")
     .argument("<name>", "topic name")
     .option("-p, --partitions <n>", "number of partitions (default for a new topic: 1)")
     .option("--retention <duration>", "keep messages this long, e.g. 12h or 7d (default for a new topic: 7d)")
     .option("--retention-bytes <size>", "keep at most this much, e.g. 512MiB (default for a new topic: 1GiB)")
     .option("--durability <mode>", "process (survives a crash of riff) or fsync (survives power loss); default process")
     .option("--replicas <n>", "copies kept on the NATS servers: 1 or 3 (default on a NATS cluster of 3 or more: 3; the embedded log keeps 1)")
+    .option("--rate <n>", "publishes per second through the gateway, all callers together (429 past it); none lifts it (default: no rate)")
     .action(run(async () => async (home: string, name: string, o: TopicCreateOptions) =>
       (await import("./commands/inspect.js")).topics.create(home, name, o))),
   "riff topics create numbers --partitions 4 --retention 1d",

@@ -24,6 +24,7 @@ export interface StartOptions {
   recordsMaxAge?: string;
   otlpEndpoint?: string;
   sandbox?: string;
+  limits?: string;
   broker?: string;
   cluster?: string;
   clusterName?: string;
@@ -39,6 +40,7 @@ export interface StartOptions {
 /** Flags passed on to the daemon as they are: it checks them and names the one at fault. */
 const PASSED: [keyof StartOptions, string][] = [
   ["sandbox", "--sandbox"],
+  ["limits", "--limits"],
   ["otlpEndpoint", "--otlp-endpoint"],
   ["broker", "--broker"],
   ["cluster", "--cluster"],
@@ -170,6 +172,7 @@ export async function status(home: string, output: string | undefined): Promise<
     version: string;
     state: string;
     sandbox: string;
+    limits?: string;
     broker?: string;
     nats?: { connected: boolean; since: number };
     cluster?: { name: string; node: string; leader?: string; nodes: number; replicas: number };
@@ -180,7 +183,7 @@ export async function status(home: string, output: string | undefined): Promise<
     return;
   }
   process.stdout.write(
-    `riff ${s.version} is ${s.state} at ${s.url}\n  pid ${s.pid}, up ${formatDuration(s.uptimeMs)}, home ${home}\n  ${functions.length} function(s), sandbox: ${s.sandbox}, topics: ${s.broker ?? "embedded"}\n`,
+    `riff ${s.version} is ${s.state} at ${s.url}\n  pid ${s.pid}, up ${formatDuration(s.uptimeMs)}, home ${home}\n  ${functions.length} function(s), sandbox: ${s.sandbox}, topics: ${s.broker ?? "embedded"}\n  limits enforced by ${s.limits ?? "nothing"}\n`,
   );
   if (s.cluster !== undefined) {
     const c = s.cluster;

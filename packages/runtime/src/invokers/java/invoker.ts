@@ -68,8 +68,9 @@ export const javaInvoker: Invoker = {
     const root = isDirectory(fn.artifact) ? fn.artifact : fn.dir;
     const sources = (await filesEndingWith(root, ".java", [CLASSES_DIR])).map((s) => join(root, s));
     if (sources.length > 0) {
-      const cp = (await classPath(fn)).join(":");
-      const output = await javac(["-d", join(fn.dir, CLASSES_DIR), ...(cp ? ["-cp", cp] : []), ...sources], fn.dir);
+      // The shim's folder too: functions may import riff.NonRetriableError.
+      const cp = [await shim, ...(await classPath(fn))].join(":");
+      const output = await javac(["-d", join(fn.dir, CLASSES_DIR), "-cp", cp, ...sources], fn.dir);
       for (const line of output.split("\n")) if (line !== "") log(line);
     } else if (!fn.artifact.endsWith(".jar") && !isDirectory(fn.artifact)) {
       throw new RiffError("RIFF_INVALID_ARGUMENT", `${fn.artifact} is neither a .jar nor a .java file`, {

@@ -8,6 +8,8 @@ import { RiffError } from "@riff/core";
 
 /** The shim's source ships in src/ (tsc does not copy .java files to dist/). */
 const SHIM_SOURCE = fileURLToPath(new URL("../../../src/invokers/java/RiffShim.java", import.meta.url));
+/** What functions may import from riff (`riff.NonRetriableError`), compiled with the shim, on their class path. */
+const SDK_SOURCES = [fileURLToPath(new URL("../../../src/invokers/java/riff/NonRetriableError.java", import.meta.url))];
 /** Compiled shims, one folder per version of the source, next to dist/ (never committed). */
 const SHIM_CACHE = fileURLToPath(new URL("../../../dist/.java-shim/", import.meta.url));
 
@@ -38,14 +40,16 @@ let shim: Promise<string> | undefined;
  */
 export function compiledShim(): Promise<string> {
   shim ??= (async () => {
-    const source = readFileSync(SHIM_SOURCE);
-    const dir = join(SHIM_CACHE, createHash("sha256").update(source).update(SHIM_JAVAC_FLAGS.join(" ")).digest("hex").slice(0, 16));
+    const hash = createHash("sha256");
+    for (const file of [SHIM_SOURCE, ...SDK_SOURCES]) hash.update(readFileSync(file));
+    const dir = join(SHIM_CACHE, hash.update(SHIM_JAVAC_FLAGS.join(" ")).digest("hex").slice(0, 16));
     // Readable by all (mkdtemp makes 0700): sandboxed replicas run as an unprivileged uid.
     if (existsSync(join(dir, "RiffShim.class"))) return chmod(dir, 0o755).then(() => dir, () => dir);
     await mkdir(SHIM_CACHE, { recursive: true });
     const tmp = await mkdtemp(join(SHIM_CACHE, "tmp-"));
     try {
-      await javac([...SHIM_JAVAC_FLAGS, "-d", tmp, SHIM_SOURCE], tmp);
+      await javac([...SHIM_JAVAC_FLAGS, "-d", tmp, SHIM_SOURCE, ...SDK_SOURCES], tmp);
+      await chmod(join(tmp, "riff"), 0o755);
       await chmod(tmp, 0o755);
       await rename(tmp, dir).catch(async (err: NodeJS.ErrnoException) => {
         // Another daemon compiled the same version meanwhile: use theirs.
