@@ -1,10 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRiff, tailN, waitForLog, type RiffFixture } from "./helpers/riff.js";
-import { deploy, errorOf, expectContentRefusals, publishHello, replicaPids, request } from "./invokers-shared.js";
+import { deploy, errorOf, expectRefusedUncalled, publishHello, replicaPids, request } from "./invokers-shared.js";
 
 /** A Go source file of package `pkg` with `imports` and `body`. */
 const go = (pkg: string, imports: string[], body: string) =>
@@ -94,10 +94,7 @@ describe("the go invoker", () => {
   });
 
   it("refuses an unsupported Content-Type or Accept without calling the function", async () => {
-    const before = JSON.parse((await request(riff, "shape-in", "x", { accept: "application/json" })).text) as { calls: number };
-    await expectContentRefusals(riff, "shape-in");
-    const after = JSON.parse((await request(riff, "shape-in", "x", { accept: "application/json" })).text) as { calls: number };
-    expect(after.calls).toBe(before.calls + 1);
+    await expectRefusedUncalled(riff, "shape-in");
   });
 
   it("a returned error is a 500 with its message and type, and the replica keeps serving", async () => {
@@ -129,6 +126,12 @@ describe("the go invoker", () => {
 
   it("runs a plugin built with go build -buildmode=plugin, loaded by riff's host", async () => {
     expect(await request(riff, "rot13-in", "Hello")).toMatchObject({ status: 200, type: "text/plain", text: "Uryyb" });
+  });
+
+  it("a plugin without the handler's symbol fails riff create, naming both", async () => {
+    const r = await deploy(riff, "go", "decode", {}, ["--artifact", join(pluginDir, "rot13.so"), "--handler", "Decode"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("the Go plugin rot13.so exports no symbol Decode");
   });
 
   it("builds a module from its vendor/ folder, with no module proxy", async () => {
@@ -166,6 +169,14 @@ describe("the go invoker", () => {
     const [dead] = await tailN(riff.home, "strict-dead-letters", 1);
     expect([dead?.headers["riff-dead-letter-error-name"]?.[0], dead?.headers["riff-dead-letter-attempts"]?.[0]]).toEqual(["NonRetriableError", "1"]);
     expect(dead?.headers["riff-dead-letter-reason"]?.[0]).toContain("malformed m");
+  });
+
+  it("examples/go-square applies from its folder and answers", async () => {
+    const r = await riff.cli(["apply", "-f", resolve(import.meta.dirname, "../examples/go-square")]);
+    expect(r.stdout).toContain("function/go-square created");
+    // go build's progress reaches the CLI as it happens, as javac's and npm's do.
+    expect(r.stderr).toMatch(/go-square: go: building Square of package square with go1\.\d+[\s\S]*go-square: go: built riff-go-function in/);
+    expect((await riff.cli(["publish", "--input", "go-numbers", "--data", "7", "--reply"])).stdout).toBe("49\n");
   });
 
   it("a missing handler fails riff create, naming it and what the package exports", async () => {
