@@ -90,7 +90,7 @@ example(
   program
     .command("create")
     .description("write <name>-function.yaml and <name>-topics.yaml next to the code, and deploy them")
-    .argument("<invoker>", "language of the function: node, python3, java, command, command-lines, or one from `riff invokers list`")
+    .argument("<invoker>", "language of the function: node, python3, java, go, command, command-lines, or one from `riff invokers list`")
     .requiredOption("-n, --name <name>", "function name (DNS-1123 label)")
     .requiredOption("-i, --input <topics>", "topic the function reads (several: a,b)")
     .option("-o, --output <topic>", "topic the function's results go to")

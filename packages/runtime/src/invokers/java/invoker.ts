@@ -4,6 +4,7 @@ import { RiffError } from "@riff/core";
 import { FramedReplica } from "../../framed-replica.js";
 import { baseEnv, type Invoker, type PreparedFunction } from "../../invoker.js";
 import { DeferredReplica } from "../../replicas/deferred-replica.js";
+import { titleCase } from "../names.js";
 import { compiledShim, filesEndingWith, javac } from "./javac.js";
 
 /** Where `prepare` puts the classes compiled from a function's .java sources, inside its revision. */
@@ -20,13 +21,6 @@ const CLASSES_DIR = "riff-classes";
 // The JVM's own warnings (unified logging) go to stdout by default, where they would corrupt
 // the frame stream: send them to stderr, that is, to the function's logs.
 export const JVM_FLAGS = ["-XX:TieredStopAtLevel=1", "-Xshare:auto", "-Xlog:disable", "-Xlog:all=warning:stderr"];
-
-function titleCase(name: string): string {
-  return name
-    .split("-")
-    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
-    .join("");
-}
 
 /**
  * The class to run: `--handler`, else the class of a single .java artifact (its package plus
