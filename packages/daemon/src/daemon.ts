@@ -17,6 +17,7 @@ import { fromReplica, replicaRequests } from "./caller-path.js";
 import { keyRoutes } from "./keys-api.js";
 import { secretRoutes } from "./secrets-api.js";
 import { ensureToken } from "./token.js";
+import { DaemonMetrics } from "./daemon-metrics.js";
 
 export { natsPrefix } from "./local-mode.js";
 
@@ -31,6 +32,8 @@ export interface DaemonInfo {
   version: string;
   /** How functions are isolated: `bwrap`, or `none` when bubblewrap is missing or off. */
   sandbox: string;
+  /** Where Prometheus scrapes riff; absent when metrics are off. */
+  metricsUrl?: string;
 }
 
 /** `created` -> `starting` -> `running` -> `stopping` -> `stopped`. */
@@ -50,6 +53,7 @@ export class Daemon {
   private mode: Mode | undefined;
   private parts: ControllerParts | undefined;
   private server: Server | undefined;
+  private metrics: DaemonMetrics | undefined;
   private sandboxKind = "none";
   private limits = "none";
   private readonly replies = new ReplyHub();
@@ -132,13 +136,31 @@ export class Daemon {
       ...(this.options.maxBodyBytes !== undefined ? { maxBodyBytes: this.options.maxBodyBytes } : {}),
       ...(this.options.replyTimeoutMs !== undefined ? { replyTimeoutMs: this.options.replyTimeoutMs } : {}),
     });
+    const views = mode.views(parts);
+    const metrics =
+      this.options.metrics === undefined
+        ? undefined
+        : new DaemonMetrics({
+            options: this.options.metrics,
+            host,
+            server: this.options.server,
+            telemetry: this.telemetry,
+            broker,
+            functions: () => views.list(),
+            token: mode.token,
+            build: { version: VERSION, broker: this.options.broker === "embedded" ? "embedded" : "nats" },
+            logger: this.logger,
+          });
+    this.metrics = metrics;
+    // With --metrics-port, /metrics is there only: this port answers it 404.
+    const metricsHere = this.options.metrics?.port === undefined ? metrics : undefined;
     const admin = createAdminApi({
       token: mode.token,
       host,
       broker,
       deployer: parts.deployer,
       catalog: parts.catalog,
-      views: mode.views(parts),
+      views,
       logs: mode.logSource(parts),
       logger: this.logger.child({ component: "admin" }),
       status: () => ({ ...this.info, state: this.state, uptimeMs: process.uptime() * 1000, sandbox: this.sandboxKind, limits: this.limits, ...mode.status() }),
@@ -155,7 +177,7 @@ export class Daemon {
     const server = createServer({ keepAliveTimeout: 65_000, ...serverOptions(this.options.server) }, (req, res) => {
       if (refuseWithoutHost(req, res)) return;
       if (!fromReplica(req, res, callers)) return;
-      if (gateway(req, res) || admin(req, res)) return;
+      if (metricsHere?.serve(req, res) === true || gateway(req, res) || admin(req, res)) return;
       if (req.url === "/healthz") return mode.healthz(req, res);
       sendJson(res, 404, { error: { code: "RIFF_NOT_FOUND", message: `nothing at ${req.url ?? "/"}`, hint: "POST to /messages/TOPIC or /requests/TOPIC" } });
     });
@@ -163,6 +185,7 @@ export class Daemon {
     this.server = server;
     await listen(server, port, host);
     const bound = (server.address() as AddressInfo).port;
+    const metricsUrl = await metrics?.start(`http://${host}:${bound}`);
     process.env["RIFF_GATEWAY_URL"] = `http://${host}:${bound}`;
     // Pooled processes get riff's default limits, and their function's once one takes them.
     const confinement = { sandbox, limiter, limits: { memoryBytes: DEFAULT_MEMORY_BYTES, pids: DEFAULT_PIDS, cpu: undefined }, network: "host" as const };
@@ -181,6 +204,7 @@ export class Daemon {
       startedAt: new Date().toISOString(),
       version: VERSION,
       sandbox: this.sandboxKind,
+      ...(metricsUrl !== undefined ? { metricsUrl } : {}),
     };
     writeFileSync(this.paths.daemonInfo, `${JSON.stringify(this.info, null, 2)}\n`);
     this.wroteInfo = true;
@@ -196,6 +220,7 @@ export class Daemon {
     this.state = "stopping";
     this.server?.close();
     this.server?.closeIdleConnections();
+    this.metrics?.stop();
     await this.parts?.reconciler.stop();
     await this.parts?.host.stop();
     await Promise.all([...builtinInvokers.values()].map((i) => i.stop?.()));
