@@ -47,9 +47,10 @@ export class DaemonMetrics {
   constructor(o: DaemonMetricsOptions) {
     this.#o = o;
     this.#checkHost = createHostCheck(o.host);
-    const events = new TelemetryMetrics(this.registry);
+    // The snapshot is made at the first scrape, after `events` exists.
+    const events: TelemetryMetrics = new TelemetryMetrics(this.registry, () => snapshot());
     this.#stops.push(o.telemetry.subscribe(events));
-    registerScrapeMetrics(this.registry, {
+    const snapshot = registerScrapeMetrics(this.registry, {
       broker: o.broker,
       functions: o.functions,
       retain: (functions, topics) => {

@@ -34,7 +34,11 @@ export interface ScrapeSources {
  * scrape's snapshot, so deleted functions and topics leave no series behind. A topic that
  * fails to answer is left out of that scrape; the scrape itself does not fail.
  */
-export function registerScrapeMetrics(registry: Registry, sources: ScrapeSources): void {
+/**
+ * Returns the function that takes (or joins) the scrape's snapshot: the event metrics await it
+ * too, so that a deleted function's series are gone from the very scrape that first misses it.
+ */
+export function registerScrapeMetrics(registry: Registry, sources: ScrapeSources): () => Promise<unknown> {
   const now = sources.now ?? Date.now;
   let pending: Promise<Snapshot> | undefined;
   // registry.metrics() calls every collect() in one synchronous loop: the first starts the
@@ -90,6 +94,7 @@ export function registerScrapeMetrics(registry: Registry, sources: ScrapeSources
   gauge("riff_consumergroup_lag_seconds", "Age of the oldest message of a topic its consumer group has not yet handled; 0 when it is caught up.", ["group", "topic"], (set, s) => {
     for (const l of s.lagSeconds) set({ group: l.group, topic: l.topic }, l.seconds);
   });
+  return snapshot;
 }
 
 async function take(sources: ScrapeSources, now: () => number): Promise<Snapshot> {

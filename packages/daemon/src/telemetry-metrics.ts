@@ -61,18 +61,20 @@ export class TelemetryMetrics implements TelemetrySink {
   readonly #functions = new Map<string, FunctionSeries>();
   readonly #routes = new Map<string, RouteSeries>();
 
-  constructor(registry: Registry) {
+  /** `settle` runs before each scrape reads these metrics (the scrape drops the gone functions' series). */
+  constructor(registry: Registry, settle: () => Promise<unknown>) {
     const registers = [registry];
-    this.#requests = new Counter({ name: "riff_gateway_requests_total", help: "Requests answered by the gateway, by topic (empty when it does not exist), path (messages or requests) and HTTP status code.", labelNames: ["topic", "path", "code"], registers });
-    this.#requestSeconds = new Histogram({ name: "riff_gateway_request_duration_seconds", help: "Time from a gateway request's arrival to its answer.", labelNames: ["topic", "path"], buckets: SECONDS_BUCKETS, registers });
-    this.#invocations = new Counter({ name: "riff_function_invocations_total", help: "Finished invocations of a function, by outcome: success, error or timeout.", labelNames: ["function", "outcome"], registers });
-    this.#invokeSeconds = new Histogram({ name: "riff_function_invoke_duration_seconds", help: "Time a replica took to handle one message.", labelNames: ["function", "trigger"], buckets: SECONDS_BUCKETS, registers });
-    this.#coldStarts = new Counter({ name: "riff_function_coldstarts_total", help: "Replicas started, each a cold start of the function.", labelNames: ["function", "invoker"], registers });
-    this.#initSeconds = new Histogram({ name: "riff_function_init_duration_seconds", help: "Time from a replica's spawn until it was ready.", labelNames: ["function", "invoker"], buckets: INIT_BUCKETS, registers });
-    this.#queueWait = new Histogram({ name: "riff_function_queue_wait_seconds", help: "Time from a message's append to its dispatch to a replica.", labelNames: ["function"], buckets: SECONDS_BUCKETS, registers });
-    this.#retries = new Counter({ name: "riff_function_retries_total", help: "Failed messages scheduled to run again after a backoff.", labelNames: ["function"], registers });
-    this.#deadLettered = new Counter({ name: "riff_function_deadlettered_total", help: "Messages sent to the function's dead-letter topic, by the error code why.", labelNames: ["function", "reason"], registers });
-    this.#decisions = new Counter({ name: "riff_autoscaler_decisions_total", help: "Changes of a function's replica count decided by the autoscaler, by direction and reason.", labelNames: ["function", "direction", "reason"], registers });
+    const collect = async (): Promise<void> => void (await settle());
+    this.#requests = new Counter({ name: "riff_gateway_requests_total", help: "Requests answered by the gateway, by topic (empty when it does not exist), path (messages or requests) and HTTP status code.", labelNames: ["topic", "path", "code"], registers, collect });
+    this.#requestSeconds = new Histogram({ name: "riff_gateway_request_duration_seconds", help: "Time from a gateway request's arrival to its answer.", labelNames: ["topic", "path"], buckets: SECONDS_BUCKETS, registers, collect });
+    this.#invocations = new Counter({ name: "riff_function_invocations_total", help: "Finished invocations of a function, by outcome: success, error or timeout.", labelNames: ["function", "outcome"], registers, collect });
+    this.#invokeSeconds = new Histogram({ name: "riff_function_invoke_duration_seconds", help: "Time a replica took to handle one message.", labelNames: ["function", "trigger"], buckets: SECONDS_BUCKETS, registers, collect });
+    this.#coldStarts = new Counter({ name: "riff_function_coldstarts_total", help: "Replicas started, each a cold start of the function.", labelNames: ["function", "invoker"], registers, collect });
+    this.#initSeconds = new Histogram({ name: "riff_function_init_duration_seconds", help: "Time from a replica's spawn until it was ready.", labelNames: ["function", "invoker"], buckets: INIT_BUCKETS, registers, collect });
+    this.#queueWait = new Histogram({ name: "riff_function_queue_wait_seconds", help: "Time from a message's append to its dispatch to a replica.", labelNames: ["function"], buckets: SECONDS_BUCKETS, registers, collect });
+    this.#retries = new Counter({ name: "riff_function_retries_total", help: "Failed messages scheduled to run again after a backoff.", labelNames: ["function"], registers, collect });
+    this.#deadLettered = new Counter({ name: "riff_function_deadlettered_total", help: "Messages sent to the function's dead-letter topic, by the error code why.", labelNames: ["function", "reason"], registers, collect });
+    this.#decisions = new Counter({ name: "riff_autoscaler_decisions_total", help: "Changes of a function's replica count decided by the autoscaler, by direction and reason.", labelNames: ["function", "direction", "reason"], registers, collect });
   }
 
   invocation(record: InvocationRecord): void {
