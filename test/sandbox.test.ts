@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { deployNode } from "./helpers/functions.js";
 import { RIFF_BIN, startRiff, type RiffFixture } from "./helpers/riff.js";
+import { until } from "./helpers/until.js";
 
 // Needs bubblewrap (.ci/run installs it): riff refuses to start without it, so every test here
 // fails, naming it, where it is missing. Each rule of docs/security.md is a function trying to
@@ -29,14 +30,6 @@ function running(marker: string): boolean {
     return execFileSync("pgrep", ["-f", marker]).toString().trim() !== "";
   } catch {
     return false;
-  }
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not so within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

@@ -7,6 +7,7 @@ import { Command, Option } from "commander";
 import { example, output, run } from "./command-kit.js";
 import { addKeyCommands, addSecretCommands } from "./access-commands.js";
 import { addDeadLetterCommands } from "./dead-letter-commands.js";
+import { addRecordCommands } from "./record-commands.js";
 import { printError } from "./output.js";
 
 const program = new Command("riff")
@@ -37,6 +38,8 @@ example(
     .option("--headers-timeout <duration>", "longest time a client may take to send a request's headers, against slow clients (default 10s)")
     .option("--request-timeout <duration>", "longest time a client may take to send a whole request (default 2m)")
     .option("--max-connections <n>", "open connections at once to the gateway and admin API; more are closed at once (default 1024)")
+    .option("--records-max <n>", "invocation records kept, the newest (see riff invocations); 0 keeps none (default 10000)")
+    .option("--records-max-age <duration>", "how long invocation records are kept (default 24h)")
     .addOption(new Option("--sandbox <mode>", "bwrap: functions run in a bubblewrap sandbox, and riff refuses to start without one; none: unsandboxed, on purpose").choices(["bwrap", "none"]).default("bwrap"))
     .option("--metrics <on|off>", "serve Prometheus metrics at /metrics (see docs/metrics.md); off counts nothing (default: on)")
     .option("--no-metrics", "the same as --metrics off")
@@ -308,6 +311,7 @@ example(
 );
 
 addDeadLetterCommands(program);
+addRecordCommands(program);
 addSecretCommands(program);
 addKeyCommands(program);
 

@@ -50,6 +50,8 @@ export const ErrorCodes = {
   RIFF_PROCESS_LIMIT: { kind: "user", status: 502 },
   RIFF_SANDBOX_UNAVAILABLE: { kind: "user", status: 503 },
   RIFF_SECRET_NOT_FOUND: { kind: "user", status: 404 },
+  RIFF_RECORD_NOT_FOUND: { kind: "user", status: 404 },
+  RIFF_RECORDS_OFF: { kind: "user", status: 404 },
   RIFF_IDEMPOTENCY_CONFLICT: { kind: "user", status: 422 },
   RIFF_FORBIDDEN: { kind: "user", status: 403 },
   RIFF_RATE_LIMITED: { kind: "user", status: 429 },

@@ -41,4 +41,6 @@ export const DEFAULT_MAX_HOPS = 16;
  * `deadLetterTopicOf`). It always exists and cannot be deleted.
  */
 export const DEAD_LETTER_TOPIC = "riff-dead-letters";
+/** Where riff keeps its invocation records and trace spans (`riff invocations`, `riff trace`); only riff writes it. */
+export const RECORDS_TOPIC = "riff-invocations";
 

@@ -174,3 +174,32 @@ export interface RecordReader {
   /** Every span kept of one trace, oldest first. */
   trace(traceId: string): Promise<Span[]>;
 }
+
+/**
+ * Random bytes fetched 4 KiB at a time: one getrandom() per ~170 trace ids instead of one
+ * each (Web Crypto, so that core needs no `node:` import).
+ */
+const randomPool = new Uint8Array(4096);
+let randomAt = randomPool.length;
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+function randomHex(bytes: number): string {
+  if (randomAt + bytes > randomPool.length) {
+    crypto.getRandomValues(randomPool);
+    randomAt = 0;
+  }
+  let out = "";
+  for (let i = 0; i < bytes; i++) out += HEX[randomPool[randomAt + i] as number];
+  randomAt += bytes;
+  return out;
+}
+
+/** A new W3C trace id: 32 hex digits. */
+export function newTraceId(): string {
+  return randomHex(16);
+}
+
+/** A new W3C span id: 16 hex digits. */
+export function newSpanId(): string {
+  return randomHex(8);
+}

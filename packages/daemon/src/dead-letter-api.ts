@@ -1,4 +1,4 @@
-import { DEAD_LETTER_TOPIC, deadLetterTopicOf, DEAD_LETTER_SUFFIX, RiffError } from "@riff/core";
+import { DEAD_LETTER_TOPIC, deadLetterTopicOf, DEAD_LETTER_SUFFIX, RECORDS_TOPIC, RiffError } from "@riff/core";
 import type { Broker } from "@riff/broker";
 import { functionNotFound, type FunctionCatalog } from "@riff/controller";
 import { sendJson } from "@riff/gateway";
@@ -48,6 +48,11 @@ export function deadLetterRoutes(broker: Broker, catalog: FunctionCatalog): Rout
  * function exists (its failures would have nowhere to go). No `--force` passes this.
  */
 export function checkTopicDeletable(topic: string, catalog: FunctionCatalog): void {
+  if (topic === RECORDS_TOPIC) {
+    throw new RiffError("RIFF_TOPIC_PROTECTED", `topic '${topic}' holds riff's invocation records; it cannot be deleted`, {
+      hint: "it is bounded by count and age (riff system start --records-max, --records-max-age); --records-max 0 keeps none",
+    });
+  }
   if (topic === DEAD_LETTER_TOPIC) {
     throw new RiffError("RIFF_TOPIC_PROTECTED", `topic '${topic}' holds what riff could not deliver and belongs to no function; it cannot be deleted`, {
       hint: "it empties with retention; a function's dead letters are in its own topic: `riff dead-letters purge NAME`",

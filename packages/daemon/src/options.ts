@@ -58,7 +58,16 @@ export interface DaemonOptions extends MetricsOptions {
   requestTimeoutMs?: number;
   /** @default DEFAULT_MAX_CONNECTIONS (1024): connections at once to gateway and admin API. */
   maxConnections?: number;
+  /** Invocation records kept (the newest); 0 keeps none. @default DEFAULT_RECORDS_MAX */
+  recordsMax?: number;
+  /** How long invocation records are kept. @default DEFAULT_RECORDS_MAX_AGE_MS */
+  recordsMaxAgeMs?: number;
 }
+
+/** @default 10000 invocation records kept. */
+export const DEFAULT_RECORDS_MAX = 10_000;
+/** @default 24 h: how long invocation records are kept. */
+export const DEFAULT_RECORDS_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
 /** Files that prove who riff is to NATS, and whom to trust. */
 export interface NatsAuthFiles {
@@ -98,6 +107,8 @@ export interface ResolvedDaemonOptions {
   server: ResolvedServerLimits;
   /** Where and to whom `/metrics` is served; undefined when metrics are off. */
   metrics: ResolvedMetricsOptions | undefined;
+  /** How many invocation records are kept, and how long; undefined: none are kept. */
+  records: { max: number; maxAgeMs: number } | undefined;
 }
 
 /** The riff home: `RIFF_HOME`, else `~/.riff`. */
@@ -135,7 +146,19 @@ export function resolveDaemonOptions(options: DaemonOptions): ResolvedDaemonOpti
       maxConnections: positive(options.maxConnections, "--max-connections"),
     }),
     metrics: resolveMetricsOptions(options, host, port),
+    records: resolveRecords(options),
   };
+}
+
+function resolveRecords(options: DaemonOptions): ResolvedDaemonOptions["records"] {
+  const max = options.recordsMax ?? DEFAULT_RECORDS_MAX;
+  if (!(Number.isInteger(max) && max >= 0 && max <= 1_000_000)) {
+    throw new RiffError("RIFF_INVALID_ARGUMENT", `--records-max ${max}: must be a whole number from 0 to 1000000`, {
+      hint: "riff system start --records-max 10000 (0 keeps no invocation records)",
+    });
+  }
+  const maxAgeMs = positive(options.recordsMaxAgeMs, "--records-max-age") ?? DEFAULT_RECORDS_MAX_AGE_MS;
+  return max === 0 ? undefined : { max, maxAgeMs };
 }
 
 /** A TCP port: 0 (any free one) to 65535. */

@@ -1,6 +1,6 @@
-import { randomFillSync, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { DEAD_LETTER_TOPIC, HeaderNames, HOPS_PATTERN, parseDuration, RiffError, type Headers, type Logger, silentLogger, type TelemetrySink } from "@riff/core";
+import { DEAD_LETTER_TOPIC, HeaderNames, RECORDS_TOPIC, HOPS_PATTERN, newSpanId, newTraceId, parseDuration, parseTraceparent, RiffError, traceparentOf, type Headers, type Logger, silentLogger, type TelemetrySink } from "@riff/core";
 import type { Broker, Position, PublishMessage } from "@riff/broker";
 import { readBody, sendError, sendJson } from "./http-util.js";
 import { IDEMPOTENCY_HEADER, IdempotencyCache, idempotencyKey, idempotentId } from "./idempotency.js";
@@ -74,14 +74,37 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
     if (!reply && !url.startsWith(MESSAGES)) return false;
     const rest = url.slice(reply ? REQUESTS.length : MESSAGES.length);
     const q = rest.indexOf("?");
-    handle(reply, q === -1 ? rest : rest.slice(0, q), req, res).catch((err: unknown) => {
-      if (!(err instanceof RiffError) || err.kind === "system") logger.error("gateway request failed", { err: String(err), stack: (err as Error).stack });
-      sendError(res, err);
-    });
+    const span = startSpan(req);
+    handle(reply, q === -1 ? rest : rest.slice(0, q), req, res, span).then(
+      () => endSpan(span, reply, res),
+      (err: unknown) => {
+        if (!(err instanceof RiffError) || err.kind === "system") logger.error("gateway request failed", { err: String(err), stack: (err as Error).stack });
+        sendError(res, err);
+        endSpan(span, reply, res);
+      },
+    );
     return true;
   };
 
-  async function handle(reply: boolean, rawTopic: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** Tells the request as the root span of its trace (or the next span of the caller's). */
+  function endSpan(span: SpanContext, reply: boolean, res: ServerResponse): void {
+    const { telemetry } = options;
+    if (telemetry === undefined) return;
+    telemetry.request({
+      kind: "request",
+      id: span.spanId,
+      traceId: span.traceId,
+      parentId: span.parentId,
+      startedAt: span.startedAt,
+      durationMs: performance.now() - span.clock,
+      node: options.node,
+      path: reply ? "requests" : "messages",
+      topic: span.topic,
+      code: res.statusCode,
+    });
+  }
+
+  async function handle(reply: boolean, rawTopic: string, req: IncomingMessage, res: ServerResponse, span: SpanContext): Promise<void> {
     const topic = decodeTopic(rawTopic);
     if (req.method !== "POST") {
       res.setHeader("allow", "POST");
@@ -98,6 +121,12 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
       throw err;
     }
     checkHops(req);
+    if (topic === RECORDS_TOPIC) {
+      req.resume();
+      throw new RiffError("RIFF_TOPIC_PROTECTED", `topic '${topic}' is riff's own: it holds riff's invocation records`, {
+        hint: "read them with `riff invocations NAME` or `riff trace ID`",
+      });
+    }
     if (topic === DEAD_LETTER_TOPIC) {
       // riff writes there, with the reason; a message posted by hand would look like one of its.
       req.resume();
@@ -126,8 +155,11 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
       req.resume();
       throw err;
     }
+    span.topic = topic;
+    // The caller can find the trace (`riff trace ID`): W3C Trace Context's response header.
+    res.setHeader("traceresponse", traceparentOf(span.traceId, span.spanId, span.flags));
     const payload = await readBody(req, maxBody);
-    const headers = messageHeaders(req);
+    const headers = messageHeaders(req, span);
     // With an Idempotency-Key, the message goes to its key's partition (unless it has its own)
     // under an id of it: a broker that deduplicates (NATS) stores a repeat sent to any node once.
     const key = headerValue(req, KEY_HEADER) ?? (idem !== undefined && !reply ? idem : undefined);
@@ -198,18 +230,32 @@ function checkHops(req: IncomingMessage): void {
   });
 }
 
-/** Random bytes fetched 4 KiB at a time: one getrandom() per ~170 trace ids instead of two each. */
-const randomPool = Buffer.alloc(4096);
-let randomAt = randomPool.length;
+/** The trace context of one gateway request: its span, and the trace it starts or continues. */
+interface SpanContext {
+  traceId: string;
+  spanId: string;
+  /** The caller's own span, when it sent a valid `traceparent`. */
+  parentId: string | undefined;
+  flags: string;
+  startedAt: number;
+  clock: number;
+  /** The topic, once known to exist (empty before: the metrics' labels stay bounded). */
+  topic: string;
+}
 
-function randomHex(chars: number): string {
-  const bytes = chars / 2;
-  if (randomAt + bytes > randomPool.length) {
-    randomFillSync(randomPool);
-    randomAt = 0;
-  }
-  randomAt += bytes;
-  return randomPool.toString("hex", randomAt - bytes, randomAt);
+/** A caller's valid `traceparent` is continued; otherwise a new trace starts here. */
+function startSpan(req: IncomingMessage): SpanContext {
+  const header = req.headers.traceparent;
+  const caller = parseTraceparent(Array.isArray(header) ? header[0] : header);
+  return {
+    traceId: caller?.traceId ?? newTraceId(),
+    spanId: newSpanId(),
+    parentId: caller?.parentId,
+    flags: caller?.flags ?? "01",
+    startedAt: Date.now(),
+    clock: performance.now(),
+    topic: "",
+  };
 }
 
 /** The topic from the path; a malformed escape is the caller's mistake, not a crash. */
@@ -229,20 +275,21 @@ function headerValue(req: IncomingMessage, name: string): string | undefined {
 }
 
 /**
- * Content-Type and Accept travel with the message, as do `traceparent` and the caller's `x-*`
- * headers; everything else (cookies, authorization) stays at the edge.
+ * Content-Type and Accept travel with the message, as do `tracestate` and the caller's `x-*`
+ * headers, and a `traceparent` naming the gateway's span; everything else (cookies,
+ * authorization) stays at the edge.
  */
-function messageHeaders(req: IncomingMessage): Headers {
+function messageHeaders(req: IncomingMessage, span: SpanContext): Headers {
   const contentType = req.headers["content-type"] ?? "text/plain";
-  const headers: Headers = { "content-type": [contentType] };
-  // Every message gets a W3C trace id at the edge, which the functions carry along.
-  if (req.headers.traceparent === undefined) headers["traceparent"] = [`00-${randomHex(32)}-${randomHex(16)}-01`];
+  // Every message carries a W3C trace context from the edge on: the gateway's span is the
+  // parent of the first function's, and each function's of the next one's.
+  const headers: Headers = { "content-type": [contentType], traceparent: [traceparentOf(span.traceId, span.spanId, span.flags)] };
   const accept = req.headers["accept"];
   if (accept !== undefined && accept !== "*/*") headers["accept"] = [accept];
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     const name = (raw[i] as string).toLowerCase();
-    if ((name.startsWith("x-") && name !== TIMEOUT_HEADER) || name === "traceparent") {
+    if ((name.startsWith("x-") && name !== TIMEOUT_HEADER) || name === "tracestate") {
       (headers[name] ??= []).push(raw[i + 1] as string);
     }
   }

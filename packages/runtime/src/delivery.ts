@@ -1,4 +1,4 @@
-import { HeaderNames, hopsOf, type Headers } from "@riff/core";
+import { HeaderNames, hopsOf, newSpanId, newTraceId, parseTraceparent, traceparentOf, type Headers } from "@riff/core";
 import type { StoredMessage } from "@riff/broker";
 import { partitionKey } from "./partition-dispatcher.js";
 
@@ -30,6 +30,8 @@ export interface Delivery {
   carried: Headers;
   /** What the replica gets: `carried` plus riff's frame-only headers. */
   headers: Headers;
+  /** This delivery's span: its id, its trace, and the span it follows (the gateway's or the previous function's). */
+  span: { id: string; traceId: string; parentId: string | undefined };
 }
 
 /**
@@ -39,7 +41,11 @@ export interface Delivery {
 export function describeDelivery(message: StoredMessage, o: { ordered: boolean; replyFromEnd: boolean }): Delivery {
   const key = partitionKey(message);
   const hops = hopsOf(message.headers) + 1;
-  const carried: Headers = { ...message.headers, [HeaderNames.hops]: [String(hops)] };
+  // Each delivery is a span of the message's trace: the function sees it as its own context,
+  // and its results carry it on as the parent of the next function's.
+  const parent = parseTraceparent(message.headers["traceparent"]?.[0]);
+  const span = { id: newSpanId(), traceId: parent?.traceId ?? newTraceId(), parentId: parent?.parentId };
+  const carried: Headers = { ...message.headers, [HeaderNames.hops]: [String(hops)], traceparent: [traceparentOf(span.traceId, span.id, parent?.flags)] };
   if (o.replyFromEnd) carried[HeaderNames.replyFrom] = ["end"];
   const headers: Headers = { ...carried, [TIMESTAMP_HEADER]: [String(message.timestamp)] };
   if (o.ordered) headers[SERIAL_KEY_HEADER] = [key];
@@ -50,5 +56,5 @@ export function describeDelivery(message: StoredMessage, o: { ordered: boolean; 
     headers[OFFSET_HEADER] = [String(message.offset)];
     headers[GENERATION_HEADER] = [String(lease.generation)];
   }
-  return { key, id: `${key}@${message.offset}`, hops, carried, headers };
+  return { key, id: `${key}@${message.offset}`, hops, carried, headers, span };
 }

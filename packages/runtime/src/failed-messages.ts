@@ -26,6 +26,11 @@ export class FailedMessages {
 
   constructor(private readonly o: FailedMessagesOptions) {}
 
+  /** Failed runs of message `id` so far (0 when none, or forgotten). */
+  failures(id: string): number {
+    return this.book.get(id)?.failures ?? 0;
+  }
+
   /** Messages waiting out a backoff: not in flight, not committed. */
   get waiting(): number {
     return this.timers.size;

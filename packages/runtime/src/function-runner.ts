@@ -1,4 +1,5 @@
 import { DEFAULT_FUNCTION_TIMEOUT_MS, retriesOf, type RiffError, toRiffError } from "@riff/core";
+import { finish, invocationRecord, type Ended } from "./invocation-record.js";
 import type { GroupConsumer, StoredMessage } from "@riff/broker";
 import type { PreparedFunction } from "./invoker.js";
 import { OffsetTracker } from "./offset-tracker.js";
@@ -74,6 +75,7 @@ export class FunctionRunner {
       replies: options.replies,
       logger: options.logger,
       log: (replica, line) => this.log(replica, line),
+      deadLettered: (code) => options.telemetry?.deadLetter(options.name, code),
       touch: () => (this.lastActivityAt = Date.now()),
       signal: this.abort.signal,
     });
@@ -237,9 +239,11 @@ export class FunctionRunner {
     this.lastActivityAt = Date.now();
     this.leases.begin(lease, replica);
     this.replicas.hops.begin(replica.id, d.hops);
+    const ended: Ended = { startedAt: Date.now(), clock: performance.now(), initMs: this.replicas.takeCold(replica, message.timestamp), status: undefined, error: undefined };
+    const run = attempt + this.failed.failures(d.id);
     let outcome: Outcome;
     try {
-      outcome = await this.runMessage(replica, message, d, attempt);
+      outcome = await this.runMessage(replica, message, d, attempt, ended);
     } catch (err) {
       // Only once riff stops (or the partition moved): the write of a result is tried until then.
       outcome = "abandon";
@@ -251,7 +255,18 @@ export class FunctionRunner {
     if (--this.inFlight === 0) this.settledWaiter?.();
     this.lastActivityAt = Date.now();
     this.dispatcher.finished(d.key);
+    this.tell(replica, message, d, run, ended, outcome);
     this.settle(replica, message, d, attempt, outcome, tracker, consumers);
+  }
+
+  /** Tells telemetry what the run came to: an invocation record, a cold start, a retry. */
+  private tell(replica: Replica, message: StoredMessage, d: Delivery, attempt: number, ended: Ended, outcome: Outcome): void {
+    const { telemetry } = this.options;
+    if (telemetry === undefined || ended.status === undefined) return;
+    const { name, code, invoker, node } = this.options;
+    if (ended.initMs !== undefined) telemetry.coldStart({ function: name, invoker: invoker.name, initMs: ended.initMs });
+    telemetry.invocation(invocationRecord({ fn: name, revision: code.revision, node, replica: replica.id, message, delivery: d, attempt, ended }));
+    if (outcome === "backoff") telemetry.retry(name);
   }
 
   /**
@@ -260,7 +275,7 @@ export class FunctionRunner {
    * message). `retry`: its replica died under it; `abandon`: riff is stopping or the
    * partition moved, so it stays uncommitted for whoever handles it next.
    */
-  private async runMessage(replica: Replica, message: StoredMessage, d: Delivery, attempt: number): Promise<Outcome> {
+  private async runMessage(replica: Replica, message: StoredMessage, d: Delivery, attempt: number, ended: Ended): Promise<Outcome> {
     const moved = () => message.lease !== undefined && !message.lease.held();
     const { outlets } = this;
     if (d.hops > this.options.maxHops) {
@@ -284,6 +299,7 @@ export class FunctionRunner {
       const e = limitFailure(replica) ?? toRiffError(err);
       // Not handled: stopping riff (or the function) is no reason to dead-letter it.
       if ((e.code === "RIFF_REPLICA_LOST" || e.code === "RIFF_SHUTTING_DOWN") && this.abort.signal.aborted) return "abandon";
+      finish(ended, e.code === "RIFF_FUNCTION_TIMEOUT" ? "timeout" : "error", e);
       if (e.code === "RIFF_REPLICA_LOST") {
         // The process died under the message: it goes again, in order.
         this.log(replica.id, `${d.id} will be delivered again: ${e.message}`);
@@ -293,6 +309,7 @@ export class FunctionRunner {
     }
     // Finished after its partition moved: the new owner publishes and commits it.
     if (moved()) return "abandon";
+    finish(ended, "success");
     await outlets.written(message, () => outlets.deliverResult(message, d.carried, result));
     return "done";
   }

@@ -31,6 +31,8 @@ export interface OutletOptions {
   log: (replica: string, line: string) => void;
   /** Something happened (a stream output): the function is not idle. */
   touch: () => void;
+  /** A message went to the dead-letter topic, for `code` (telemetry counts it). */
+  deadLettered?: (code: string) => void;
   /** Aborts when the function stops: writes are not tried again after it. */
   signal: AbortSignal;
 }
@@ -131,6 +133,7 @@ export class MessageOutlets {
     this.o.logger.warn("message sent to the dead-letter topic", { source, reason: cause.reason, topic });
     await this.o.broker.ensureTopic(topic);
     await this.o.broker.publish(topic, deadLetterOf(message, this.o.name, cause));
+    this.o.deadLettered?.(cause.code);
     const to = replyAddressOf(message);
     if (to !== undefined && (cause.code === "RIFF_HOP_LIMIT" || cause.code === "RIFF_REPLICA_LOST")) {
       void this.o.replies.deliver(

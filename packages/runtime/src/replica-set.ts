@@ -44,6 +44,8 @@ export interface ReplicaSetOptions {
  * revisions. Which message goes where is the runner's business, not this one's.
  */
 export class ReplicaSet {
+  /** How long each replica spawned here took to start, until its first message (cold starts). */
+  private readonly starts = new WeakMap<Replica, { initMs: number; readyAt: number }>();
   private readonly replicas: Replica[] = [];
   private starting = 0;
   private seq = 0;
@@ -147,13 +149,27 @@ export class ReplicaSet {
     await Promise.all([...stops, ...starts]);
   }
 
+  /**
+   * If `replica` was started by {@link spawn} and this is the first message it gets, and the
+   * message was waiting while it started: how long the start took (the message ran cold).
+   * Undefined otherwise; each replica answers once.
+   */
+  takeCold(replica: Replica, messageTimestamp: number): number | undefined {
+    const start = this.starts.get(replica);
+    if (start === undefined) return undefined;
+    this.starts.delete(replica);
+    return messageTimestamp <= start.readyAt ? start.initMs : undefined;
+  }
+
   /** Starts one replica and resolves once it is ready; rejects with why it could not start. */
   async spawn(): Promise<void> {
     const { code } = this.options;
     const id = this.nextId(code);
+    const clock = performance.now();
     let replica: Replica;
     try {
       replica = await this.launch(code, id);
+      this.starts.set(replica, { initMs: performance.now() - clock, readyAt: Date.now() });
     } catch (err) {
       this.onStartFailure(toRiffError(err));
       this.options.log(id, `replica failed to start: ${(err as Error).message}`);

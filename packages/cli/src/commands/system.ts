@@ -20,6 +20,8 @@ export interface StartOptions {
   headersTimeout?: string;
   requestTimeout?: string;
   maxConnections?: string;
+  recordsMax?: string;
+  recordsMaxAge?: string;
   sandbox?: string;
   /** `--metrics on|off`; `--no-metrics` makes it false. */
   metrics?: string | boolean;
@@ -82,12 +84,13 @@ export async function start(home: string, options: StartOptions): Promise<void> 
     [options.maxHops, "--max-hops", 1],
     [options.poolSize, "--pool-size", 0],
     [options.maxConnections, "--max-connections", 1],
+    [options.recordsMax, "--records-max", 0],
   ];
   for (const [value, flag, min] of numbers) {
     const n = flagWholeNumber(value, flag, min);
     if (n !== undefined) args.push(flag, String(n));
   }
-  for (const [value, flag] of [[options.headersTimeout, "--headers-timeout"], [options.requestTimeout, "--request-timeout"]] as const) {
+  for (const [value, flag] of [[options.headersTimeout, "--headers-timeout"], [options.requestTimeout, "--request-timeout"], [options.recordsMaxAge, "--records-max-age"]] as const) {
     if (value === undefined) continue;
     const ms = flagDuration(value, flag);
     if (!(ms >= 1 && ms <= MAX_TIMER_MS)) throw badArgument(`${flag} ${value}: must be from 1ms to 24d`, `for example ${flag} 10s`);

@@ -1,0 +1,167 @@
+import { RECORDS_TOPIC, type InvocationRecord, type Logger, type RecordFilter, type RecordReader, type Span, type TelemetrySink } from "@riff/core";
+import type { Broker, PublishMessage } from "@riff/broker";
+
+/** Records are written this long after the first of a batch at the latest. */
+const FLUSH_MS = 100;
+/** Most records in one stored message: one write per batch, not per invocation. */
+const PER_MESSAGE = 128;
+/** Storage per record kept, for the topic's byte bound (failed payloads are larger; they count too). */
+const BYTES_PER_RECORD = 4096;
+/** Messages read per step when scanning back from the newest. */
+const SCAN_STEP = 64;
+/** @default 50 records per page of `riff invocations`. */
+export const DEFAULT_RECORDS_LIMIT = 50;
+/** The most records one page may ask for. */
+export const MAX_RECORDS_LIMIT = 1000;
+
+const JSON_HEADERS = { "content-type": ["application/x-ndjson"] };
+
+/**
+ * riff's invocation records and trace spans, kept in riff's own topic `riff-invocations` on
+ * whatever broker the daemon runs on: in the home's log alone, on NATS in a cluster, where
+ * every node writes and any node reads them all. Spans are batched (up to {@link PER_MESSAGE}
+ * per stored message, written within {@link FLUSH_MS}) so that recording costs one broker
+ * write per batch. Bounded by count (readers see only the newest `max`, and the topic keeps
+ * about `max` x 4 KiB) and by age (the topic's retention, and readers skip older ones).
+ *
+ * Records are telemetry, not data: a batch that cannot be written (the broker away) is
+ * dropped and logged, and a crash loses at most the last {@link FLUSH_MS}.
+ */
+export class RecordStore implements RecordReader {
+  #pending: string[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #writing: Promise<void> = Promise.resolve();
+  #dropped = 0;
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly o: { max: number; maxAgeMs: number; logger: Logger },
+  ) {}
+
+  /** Makes the topic (or sets its bounds, when they changed). */
+  async start(): Promise<void> {
+    const bounds = { retentionMs: this.o.maxAgeMs, retentionBytes: this.o.max * BYTES_PER_RECORD };
+    const info = await this.broker.ensureTopic(RECORDS_TOPIC, { partitions: 1, ...bounds });
+    if (info.retentionMs !== bounds.retentionMs || info.retentionBytes !== bounds.retentionBytes) await this.broker.configureTopic(RECORDS_TOPIC, bounds);
+  }
+
+  /** Writes what is pending; later spans go to the stopped broker no more. */
+  async stop(): Promise<void> {
+    await this.flush();
+  }
+
+  /** What the daemon subscribes to its telemetry. */
+  sink(): Partial<TelemetrySink> {
+    return { invocation: (r) => this.add(r), request: (s) => this.add(s) };
+  }
+
+  add(span: Span): void {
+    this.#pending.push(JSON.stringify(span));
+    if (this.#pending.length >= PER_MESSAGE * 4) void this.flush();
+    else this.#timer ??= setTimeout(() => void this.flush(), FLUSH_MS).unref();
+  }
+
+  /** Writes the pending spans; resolves once they (and every earlier batch) are stored. */
+  flush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const lines = this.#pending;
+    if (lines.length > 0) {
+      this.#pending = [];
+      const messages: PublishMessage[] = [];
+      for (let i = 0; i < lines.length; i += PER_MESSAGE) messages.push({ headers: JSON_HEADERS, payload: Buffer.from(lines.slice(i, i + PER_MESSAGE).join("\n")) });
+      this.#writing = this.#writing.then(() => this.write(messages, lines.length));
+    }
+    return this.#writing;
+  }
+
+  private async write(messages: PublishMessage[], count: number): Promise<void> {
+    try {
+      await this.broker.publishBatch(RECORDS_TOPIC, messages);
+      if (this.#dropped > 0) this.o.logger.info("invocation records are written again", { dropped: this.#dropped });
+      this.#dropped = 0;
+    } catch (err) {
+      if (this.#dropped === 0) this.o.logger.warn("invocation records could not be written; they are dropped until the broker takes them again", { err: String(err) });
+      this.#dropped += count;
+    }
+  }
+
+  async list(filter: RecordFilter): Promise<InvocationRecord[]> {
+    const limit = Math.min(filter.limit ?? DEFAULT_RECORDS_LIMIT, MAX_RECORDS_LIMIT);
+    const found: InvocationRecord[] = [];
+    await this.scan((span) => {
+      if (span.kind !== "invocation") return true;
+      if (filter.function !== undefined && span.function !== filter.function) return true;
+      if (filter.status !== undefined && span.status !== filter.status) return true;
+      if (filter.before !== undefined && span.startedAt >= filter.before) return true;
+      found.push(span);
+      return found.length < limit;
+    });
+    // Batches are written in the order they filled, nearly the order runs started.
+    return found.sort((a, b) => b.startedAt - a.startedAt);
+  }
+
+  async get(id: string): Promise<Span | undefined> {
+    let found: Span | undefined;
+    await this.scan((span) => {
+      if (span.id === id) found = span;
+      return found === undefined;
+    });
+    return found;
+  }
+
+  async trace(traceId: string): Promise<Span[]> {
+    const spans: Span[] = [];
+    await this.scan((span) => {
+      if (span.traceId === traceId) spans.push(span);
+      return true;
+    });
+    return spans.sort((a, b) => a.startedAt - b.startedAt);
+  }
+
+  /**
+   * Visits the kept spans newest first until `visit` returns false: this node's pending ones
+   * are written first, so what finished here is always there to read.
+   */
+  private async scan(visit: (span: Span) => boolean): Promise<void> {
+    await this.flush();
+    const [offsets] = await this.broker.endOffsets(RECORDS_TOPIC);
+    if (offsets === undefined) return;
+    const oldest = Date.now() - this.o.maxAgeMs;
+    let seen = 0;
+    let to = offsets.end;
+    while (to > offsets.start && seen < this.o.max) {
+      const from = Math.max(offsets.start, to - SCAN_STEP);
+      const messages = await this.broker.read(RECORDS_TOPIC, 0, from, to - from);
+      for (let m = messages.length - 1; m >= 0; m--) {
+        const lines = Buffer.from((messages[m] as { payload: Uint8Array }).payload).toString("utf8").split("\n");
+        for (let l = lines.length - 1; l >= 0; l--) {
+          if (++seen > this.o.max) return;
+          const span = parseSpan(lines[l] as string);
+          if (span === undefined || span.startedAt < oldest) continue;
+          if (!visit(span)) return;
+        }
+      }
+      to = from;
+    }
+  }
+}
+
+/** A stored line; one that is not a span (written by a newer riff, or damaged) is skipped. */
+function parseSpan(line: string): Span | undefined {
+  try {
+    const span = JSON.parse(line) as Span;
+    return typeof span.id === "string" && typeof span.traceId === "string" && typeof span.startedAt === "number" ? span : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The daemon's record store, subscribed to its telemetry; undefined when records are off. */
+export async function startRecords(broker: Broker, bounds: { max: number; maxAgeMs: number } | undefined, telemetry: { subscribe(sink: Partial<TelemetrySink>): () => void }, logger: Logger): Promise<RecordStore | undefined> {
+  if (bounds === undefined) return undefined;
+  const store = new RecordStore(broker, { ...bounds, logger });
+  await store.start();
+  telemetry.subscribe(store.sink());
+  return store;
+}
