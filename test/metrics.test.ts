@@ -134,6 +134,13 @@ describe("metrics, scraped by a real Prometheus", () => {
     await prometheus.waitFor('riff_autoscaler_decisions_total{function="scaled",direction="up"} >= 1', (s) => s.length >= 1);
   });
 
+  it("every PromQL example of docs/metrics.md is a valid query that Prometheus answers", async () => {
+    const doc = readFileSync(join(import.meta.dirname, "../docs/metrics.md"), "utf8");
+    const examples = [...doc.matchAll(/```promql\n([\s\S]*?)```/g)].flatMap((m) => (m[1] ?? "").split("\n")).filter((l) => l.trim() !== "" && !l.startsWith("#"));
+    expect(examples.length).toBeGreaterThan(3);
+    for (const expr of examples) await expect(prometheus.query(expr), expr).resolves.toBeInstanceOf(Array);
+  });
+
   it("a deleted function's series, and its deleted topics' series, disappear", async () => {
     expect((await deployNode(riff, "doomed", "module.exports = (x) => x\n", ["--input", "doomed-in"])).code).toBe(0);
     expect((await fetch(`${riff.url}/requests/doomed-in`, { method: "POST", body: "1" })).status).toBe(200);
@@ -154,6 +161,9 @@ describe("metrics flags", () => {
     expect(((await without.json()) as { error: { code: string } }).error.code).toBe("RIFF_UNAUTHORIZED");
     expect((await fetch(`${riff.url}/metrics`, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
     expect(await scrape(`${riff.url}/metrics`, token(riff))).toContain("# TYPE riff_build_info gauge");
+    // The scrape config docs/metrics.md gives for it: the home's token file as credentials.
+    await using prometheus = await startPrometheus(new URL(riff.url).host, { credentialsFile: join(riff.home, "token") });
+    await prometheus.waitFor('up{job="riff"} == 1', (s) => s.length === 1);
   });
 
   it("--metrics-port serves /metrics on its own port, and the daemon's port no longer does", async () => {

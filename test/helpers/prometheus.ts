@@ -34,8 +34,11 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** Starts Prometheus scraping `target` (`host:port`) at `metricsPath`, every second. */
-export async function startPrometheus(target: string, metricsPath = "/metrics"): Promise<PrometheusFixture> {
+/**
+ * Starts Prometheus scraping `target` (`host:port`) at `metricsPath`, every second; with
+ * `credentialsFile`, it sends that file's content as a bearer token.
+ */
+export async function startPrometheus(target: string, o: { metricsPath?: string; credentialsFile?: string } = {}): Promise<PrometheusFixture> {
   // A missing tool fails the test, loudly: skipping would pass a suite that checked nothing.
   if (!existsSync(PROMETHEUS_BIN)) throw new Error(`the metrics test needs Prometheus at ${PROMETHEUS_BIN}: apt-get install prometheus (.ci/run installs it)`);
   const dir = mkdtempSync(join(tmpdir(), "riff-prometheus-"));
@@ -48,8 +51,8 @@ export async function startPrometheus(target: string, metricsPath = "/metrics"):
   evaluation_interval: 1s
 scrape_configs:
   - job_name: riff
-    metrics_path: ${metricsPath}
-    static_configs:
+    metrics_path: ${o.metricsPath ?? "/metrics"}
+${o.credentialsFile === undefined ? "" : `    authorization:\n      credentials_file: ${o.credentialsFile}\n`}    static_configs:
       - targets: ["${target}"]
 `,
   );
