@@ -3,7 +3,7 @@
 // records and trace spans and metrics on, the default, and one with
 // them off; rounds alternate between the two so that a busy machine weighs on both alike.
 // Prints min, median and max per case and the ratio on/off, then one JSON line.
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { requireWrk, startRiff, wrk } from "./lib.mjs";
 
@@ -15,6 +15,22 @@ await requireWrk();
 
 const daemons = { on: await startRiff(), off: await startRiff(TELEMETRY_OFF) };
 const figures = { on: { requests: [], messages: [] }, off: { requests: [], messages: [] } };
+// Daemon CPU time per request: steadier than req/s on a machine other work shares.
+const cpu = { on: { requests: [], messages: [] }, off: { requests: [], messages: [] } };
+const pidOf = (riff) => JSON.parse(readFileSync(join(riff.home, "daemon.json"), "utf8")).pid;
+/** utime + stime of a process, in µs (clock ticks of 10 ms). */
+const cpuUs = (pid) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+};
+async function measure(which, path) {
+  const riff = daemons[which];
+  const pid = pidOf(riff);
+  const before = cpuUs(pid);
+  const r = await wrk(`${riff.url}/${path}/numbers`, { connections: 16, seconds });
+  figures[which][path].push(r.rps);
+  cpu[which][path].push((cpuUs(pid) - before) / (r.rps * seconds));
+}
 try {
   for (const riff of Object.values(daemons)) {
     writeFileSync(join(riff.home, "square.js"), "module.exports = (x) => x ** 2\n");
@@ -25,11 +41,11 @@ try {
     // Alternate which goes first, so neither always runs on the warmer machine.
     const order = round % 2 === 0 ? ["on", "off"] : ["off", "on"];
     for (const which of order) {
-      const riff = daemons[which];
-      figures[which].requests.push((await wrk(`${riff.url}/requests/numbers`, { connections: 16, seconds })).rps);
-      figures[which].messages.push((await wrk(`${riff.url}/messages/numbers`, { connections: 16, seconds })).rps);
+      await measure(which, "requests");
+      await measure(which, "messages");
     }
-    console.log(`round ${round + 1}/${rounds}: /requests on ${figures.on.requests.at(-1).toFixed(0)} off ${figures.off.requests.at(-1).toFixed(0)}; /messages on ${figures.on.messages.at(-1).toFixed(0)} off ${figures.off.messages.at(-1).toFixed(0)} req/s`);
+    const f = (which, path) => `${figures[which][path].at(-1).toFixed(0)} req/s ${cpu[which][path].at(-1).toFixed(1)} µs cpu/req`;
+    console.log(`round ${round + 1}/${rounds}: /requests on ${f("on", "requests")}, off ${f("off", "requests")}; /messages on ${f("on", "messages")}, off ${f("off", "messages")}`);
   }
 } finally {
   await Promise.all(Object.values(daemons).map((d) => d.stop()));
@@ -48,6 +64,11 @@ for (const path of ["requests", "messages"]) {
   const r = spread(ratios);
   summary[`${path}_ratio`] = { min: round3(r.min), median: round3(r.median), max: round3(r.max) };
   console.log(`/${path} ratio on/off: min ${round3(r.min)} median ${round3(r.median)} max ${round3(r.max)} (target: median >= 0.95)`);
+  // Daemon CPU per request, on/off: what the telemetry adds to each request's work.
+  const c = spread(cpu.on[path].map((v, i) => v / cpu.off[path][i]));
+  summary[`${path}_cpu_us_per_req`] = { on: round3(spread(cpu.on[path]).median), off: round3(spread(cpu.off[path]).median) };
+  summary[`${path}_cpu_ratio`] = { min: round3(c.min), median: round3(c.median), max: round3(c.max) };
+  console.log(`/${path} daemon cpu per request on/off: min ${round3(c.min)} median ${round3(c.median)} max ${round3(c.max)} (${summary[`${path}_cpu_us_per_req`].on} vs ${summary[`${path}_cpu_us_per_req`].off} µs)`);
 }
 console.log(JSON.stringify(summary));
 

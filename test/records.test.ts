@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { InvocationRecord, Span } from "@riff/core";
 import { startTestNatsServer, type TestNatsServer } from "../packages/broker-nats/src/nats-server.test-util.js";
@@ -213,3 +215,66 @@ describe("invocation records: bounds and modes", () => {
     });
   });
 });
+
+describe("OTLP export", () => {
+  it("sends the spans, with riff's ids and parents, to the collector --otlp-endpoint names; a bad URL is refused naming the flag", async () => {
+    // The collector's side of OTLP/HTTP: what riff sent, as JSON.
+    const received: { resourceSpans: { resource: { attributes: OtlpAttr[] }; scopeSpans: { spans: OtlpSpan[] }[] }[] }[] = [];
+    const collector = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        if (req.url === "/v1/traces" && req.headers["content-type"] === "application/json") received.push(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+        res.writeHead(200, { "content-type": "application/json" }).end("{}");
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, "127.0.0.1", resolve));
+    const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}/v1/traces`;
+    try {
+      await using riff = await startRiff(["--otlp-endpoint", endpoint]);
+      expect((await deployNode(riff, "ot-fn", "module.exports = (x) => { if (x === 'boom') throw new Error('boom'); return x; };\n", ["--input", "ot-in"])).code).toBe(0);
+      const ok = await fetch(`${riff.url}/requests/ot-in`, { method: "POST", body: "hi" });
+      expect(await ok.text()).toBe("hi");
+      const failed = await fetch(`${riff.url}/requests/ot-in`, { method: "POST", body: "boom" });
+      expect(failed.status).toBe(500);
+      const spans = () => received.flatMap((b) => b.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)));
+      const { traceId, spanId } = traceOf(ok);
+      const [request, invocation] = await until("both spans of the first call at the collector", () => {
+        const mine = spans().filter((s) => s.traceId === traceId);
+        return mine.length === 2 ? [mine.find((s) => s.spanId === spanId), mine.find((s) => s.spanId !== spanId)] : undefined;
+      });
+      expect(request).toMatchObject({ name: "POST /requests/{topic}", kind: 2 });
+      expect(attr(request, "http.response.status_code")).toEqual({ intValue: 200 });
+      expect(invocation).toMatchObject({ name: "ot-fn process", kind: 5, parentSpanId: spanId });
+      expect(attr(invocation, "faas.name")).toEqual({ stringValue: "ot-fn" });
+      expect(attr(invocation, "messaging.destination.name")).toEqual({ stringValue: "ot-in" });
+      expect(attr(invocation, "faas.coldstart")).toEqual({ boolValue: false });
+      const failure = await until("the failed call's span", () => spans().find((s) => s.traceId === traceOf(failed).traceId && s.name === "ot-fn process"));
+      expect(failure.status).toMatchObject({ code: 2, message: expect.stringContaining("boom") });
+      expect(attr(failure, "error.type")).toEqual({ stringValue: "RIFF_FUNCTION_ERROR" });
+      expect(received[0]?.resourceSpans[0]?.resource.attributes).toContainEqual({ key: "service.name", value: { stringValue: "riff" } });
+      const bad = await startRiff(["--otlp-endpoint", "collector:4318"]).then(() => undefined, (e: unknown) => e as Error);
+      expect(bad?.message).toContain("--otlp-endpoint collector:4318: not an http(s) URL");
+    } finally {
+      collector.close();
+    }
+  });
+});
+
+interface OtlpAttr {
+  key: string;
+  value: Record<string, unknown>;
+}
+interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  status: { code?: number; message?: string };
+  attributes: OtlpAttr[];
+}
+
+function attr(span: OtlpSpan | undefined, key: string): unknown {
+  return span?.attributes.find((a) => a.key === key)?.value;
+}

@@ -40,6 +40,7 @@ example(
     .option("--max-connections <n>", "open connections at once to the gateway and admin API; more are closed at once (default 1024)")
     .option("--records-max <n>", "invocation records kept, the newest (see riff invocations); 0 keeps none (default 10000)")
     .option("--records-max-age <duration>", "how long invocation records are kept (default 24h)")
+    .option("--otlp-endpoint <url>", "also send the trace spans to this OpenTelemetry collector (OTLP/HTTP), e.g. http://127.0.0.1:4318/v1/traces")
     .addOption(new Option("--sandbox <mode>", "bwrap: functions run in a bubblewrap sandbox, and riff refuses to start without one; none: unsandboxed, on purpose").choices(["bwrap", "none"]).default("bwrap"))
     .option("--metrics <on|off>", "serve Prometheus metrics at /metrics (see docs/metrics.md); off counts nothing (default: on)")
     .option("--no-metrics", "the same as --metrics off")

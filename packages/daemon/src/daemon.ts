@@ -18,7 +18,7 @@ import { keyRoutes } from "./keys-api.js";
 import { secretRoutes } from "./secrets-api.js";
 import { ensureToken } from "./token.js";
 import { DaemonMetrics } from "./daemon-metrics.js";
-import { startRecords, type RecordStore } from "./record-store.js";
+import { startTelemetry, type TelemetryParts } from "./telemetry-parts.js";
 import { recordRoutes } from "./records-api.js";
 
 export { natsPrefix } from "./local-mode.js";
@@ -54,7 +54,7 @@ export class Daemon {
   readonly paths: HomePaths;
   private mode: Mode | undefined;
   private parts: ControllerParts | undefined;
-  private records: RecordStore | undefined;
+  private sinks: TelemetryParts | undefined;
   private server: Server | undefined;
   private metrics: DaemonMetrics | undefined;
   private sandboxKind = "none";
@@ -105,7 +105,7 @@ export class Daemon {
     this.mode = mode;
     const { broker } = mode;
     await ensureDeadLetters(broker, this.logger);
-    this.records = await startRecords(broker, this.options.records, this.telemetry, this.logger.child({ component: "records" }));
+    this.sinks = await startTelemetry({ broker, options: this.options, hub: this.telemetry, node: mode.replyNode, version: VERSION, logger: this.logger });
     // Pool folders of a previous run (a crash leaves them behind).
     rmSync(this.paths.pool, { recursive: true, force: true });
     const parts = await wireController({
@@ -171,7 +171,7 @@ export class Daemon {
       shutdown: () => void this.stop(),
       invokers: parts.invokers,
       scaler: parts.scaler,
-      routes: [...mode.routes(), ...secretRoutes(mode.stores.secrets), ...keyRoutes(mode.stores.keys), ...recordRoutes(this.records, broker)],
+      routes: [...mode.routes(), ...secretRoutes(mode.stores.secrets), ...keyRoutes(mode.stores.keys), ...recordRoutes(this.sinks.records, broker)],
       warnings: async () => [
         ...(sandbox === undefined ? ["functions run unsandboxed: riff was started with --sandbox none (see docs/security.md)"] : []),
         ...mode.warnings(),
@@ -229,7 +229,7 @@ export class Daemon {
     await this.parts?.host.stop();
     await Promise.all([...builtinInvokers.values()].map((i) => i.stop?.()));
     this.replies.rejectAll(new RiffError("RIFF_SHUTTING_DOWN", "the riff daemon is stopping"));
-    await this.records?.stop();
+    await this.sinks?.stop();
     await this.mode?.stop();
     this.parts?.logs.close();
     this.server?.closeAllConnections();

@@ -62,6 +62,8 @@ export interface DaemonOptions extends MetricsOptions {
   recordsMax?: number;
   /** How long invocation records are kept. @default DEFAULT_RECORDS_MAX_AGE_MS */
   recordsMaxAgeMs?: number;
+  /** An OpenTelemetry collector's OTLP/HTTP traces URL; spans are sent there too. @default none */
+  otlpEndpoint?: string;
 }
 
 /** @default 10000 invocation records kept. */
@@ -109,6 +111,8 @@ export interface ResolvedDaemonOptions {
   metrics: ResolvedMetricsOptions | undefined;
   /** How many invocation records are kept, and how long; undefined: none are kept. */
   records: { max: number; maxAgeMs: number } | undefined;
+  /** Where spans are sent over OTLP/HTTP; undefined: nowhere. */
+  otlpEndpoint: string | undefined;
 }
 
 /** The riff home: `RIFF_HOME`, else `~/.riff`. */
@@ -147,7 +151,22 @@ export function resolveDaemonOptions(options: DaemonOptions): ResolvedDaemonOpti
     }),
     metrics: resolveMetricsOptions(options, host, port),
     records: resolveRecords(options),
+    otlpEndpoint: checkOtlpEndpoint(options.otlpEndpoint),
   };
+}
+
+function checkOtlpEndpoint(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed !== undefined && (parsed.protocol === "http:" || parsed.protocol === "https:")) return url;
+  throw new RiffError("RIFF_INVALID_ARGUMENT", `--otlp-endpoint ${url}: not an http(s) URL`, {
+    hint: "give the collector's OTLP/HTTP traces URL, e.g. --otlp-endpoint http://127.0.0.1:4318/v1/traces",
+  });
 }
 
 function resolveRecords(options: DaemonOptions): ResolvedDaemonOptions["records"] {

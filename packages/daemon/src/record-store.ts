@@ -156,12 +156,3 @@ function parseSpan(line: string): Span | undefined {
     return undefined;
   }
 }
-
-/** The daemon's record store, subscribed to its telemetry; undefined when records are off. */
-export async function startRecords(broker: Broker, bounds: { max: number; maxAgeMs: number } | undefined, telemetry: { subscribe(sink: Partial<TelemetrySink>): () => void }, logger: Logger): Promise<RecordStore | undefined> {
-  if (bounds === undefined) return undefined;
-  const store = new RecordStore(broker, { ...bounds, logger });
-  await store.start();
-  telemetry.subscribe(store.sink());
-  return store;
-}

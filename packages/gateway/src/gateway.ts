@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { DEAD_LETTER_TOPIC, HeaderNames, RECORDS_TOPIC, HOPS_PATTERN, newSpanId, newTraceId, parseDuration, parseTraceparent, RiffError, traceparentOf, type Headers, type Logger, silentLogger, type TelemetrySink } from "@riff/core";
+import { DEAD_LETTER_TOPIC, HeaderNames, RECORDS_TOPIC, HOPS_PATTERN, newSpanId, newTraceId, parseDuration, preciseNow, parseTraceparent, RiffError, traceparentOf, type Headers, type Logger, silentLogger, type TelemetrySink } from "@riff/core";
 import type { Broker, Position, PublishMessage } from "@riff/broker";
 import { readBody, sendError, sendJson } from "./http-util.js";
 import { IDEMPOTENCY_HEADER, IdempotencyCache, idempotencyKey, idempotentId } from "./idempotency.js";
@@ -252,7 +252,7 @@ function startSpan(req: IncomingMessage): SpanContext {
     spanId: newSpanId(),
     parentId: caller?.parentId,
     flags: caller?.flags ?? "01",
-    startedAt: Date.now(),
+    startedAt: preciseNow(),
     clock: performance.now(),
     topic: "",
   };

@@ -1,4 +1,4 @@
-import { DEFAULT_FUNCTION_TIMEOUT_MS, retriesOf, type RiffError, toRiffError } from "@riff/core";
+import { DEFAULT_FUNCTION_TIMEOUT_MS, preciseNow, retriesOf, type RiffError, toRiffError } from "@riff/core";
 import { finish, invocationRecord, type Ended } from "./invocation-record.js";
 import type { GroupConsumer, StoredMessage } from "@riff/broker";
 import type { PreparedFunction } from "./invoker.js";
@@ -239,7 +239,7 @@ export class FunctionRunner {
     this.lastActivityAt = Date.now();
     this.leases.begin(lease, replica);
     this.replicas.hops.begin(replica.id, d.hops);
-    const ended: Ended = { startedAt: Date.now(), clock: performance.now(), initMs: this.replicas.takeCold(replica, message.timestamp), status: undefined, error: undefined };
+    const ended: Ended = { startedAt: preciseNow(), clock: performance.now(), initMs: this.replicas.takeCold(replica, message.timestamp), status: undefined, error: undefined };
     const run = attempt + this.failed.failures(d.id);
     let outcome: Outcome;
     try {

@@ -112,7 +112,7 @@ export function waterfall(traceId: string, spans: Span[]): string {
   walk(undefined, 0);
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => (r[i] as string).length), ["SPAN", "STATUS", "AT", "DURATION"][i]?.length ?? 0));
   const line = (r: string[]) => `${r.map((c, i) => (i < 4 ? c.padEnd(widths[i] ?? 0) : c)).join("  ")}\n`;
-  return `trace ${traceId}: ${spans.length} span(s) in ${ms(total)}\n${line(["SPAN", "STATUS", "AT", "DURATION", "|".padEnd(BAR_WIDTH) + "|", "ID"])}${rows.map(line).join("")}`;
+  return `trace ${traceId}: ${spans.length} span(s) in ${ms(total)}\n${line(["SPAN", "STATUS", "AT", "DURATION", "|".padEnd(BAR_WIDTH - 1) + "|", "ID"])}${rows.map(line).join("")}`;
 }
 
 function label(s: Span): string {

@@ -22,6 +22,7 @@ export interface StartOptions {
   maxConnections?: string;
   recordsMax?: string;
   recordsMaxAge?: string;
+  otlpEndpoint?: string;
   sandbox?: string;
   /** `--metrics on|off`; `--no-metrics` makes it false. */
   metrics?: string | boolean;
@@ -43,6 +44,7 @@ export interface StartOptions {
 const PASSED: [Exclude<keyof StartOptions, "metrics">, string][] = [
   ["sandbox", "--sandbox"],
   ["metricsAuth", "--metrics-auth"],
+  ["otlpEndpoint", "--otlp-endpoint"],
   ["broker", "--broker"],
   ["cluster", "--cluster"],
   ["clusterName", "--cluster-name"],
