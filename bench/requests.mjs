@@ -4,7 +4,7 @@
 // on both alike. Last line: one JSON object.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { printTable, requireWrk, startRiff, startServer, stats, wrk } from "./lib.mjs";
+import { daemonCpuUs, printTable, requireWrk, startRiff, startServer, stats, wrk } from "./lib.mjs";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 /** Rounds of metrics on, then off (or off, then on), at c=16. */
@@ -26,6 +26,8 @@ try {
 
 const daemons = { on: await startRiff(), off: await startRiff(METRICS_OFF) };
 const metrics = { on: [], off: [] };
+/** Daemon CPU µs per request, per round. */
+const cpu = { on: [], off: [] };
 try {
   for (const riff of Object.values(daemons)) {
     writeFileSync(join(riff.home, "square.js"), "module.exports = (x) => x ** 2\n");
@@ -38,9 +40,13 @@ try {
   for (let round = 0; round < rounds; round++) {
     // Alternate which goes first, so neither always runs on the warmer machine.
     for (const which of round % 2 === 0 ? ["on", "off"] : ["off", "on"]) {
-      metrics[which].push((await wrk(`${daemons[which].url}/requests/numbers`, { connections: 16, seconds })).rps);
+      const before = await daemonCpuUs(daemons[which]);
+      const r = await wrk(`${daemons[which].url}/requests/numbers`, { connections: 16, seconds });
+      metrics[which].push(r.rps);
+      cpu[which].push(((await daemonCpuUs(daemons[which])) - before) / (r.rps * seconds));
     }
-    console.log(`round ${round + 1}/${rounds}: metrics on ${metrics.on.at(-1).toFixed(0)}, off ${metrics.off.at(-1).toFixed(0)} req/s`);
+    const f = (which) => `${metrics[which].at(-1).toFixed(0)} req/s ${cpu[which].at(-1).toFixed(1)} µs cpu/req`;
+    console.log(`round ${round + 1}/${rounds}: metrics on ${f("on")}, off ${f("off")}`);
   }
 } finally {
   await Promise.all(Object.values(daemons).map((d) => d.stop()));
@@ -69,8 +75,13 @@ const summary = {
   metrics_off_rps_16: off,
   /** Per round, on/off of that round's pair. */
   metrics_ratio_16: spread(metrics.on.map((v, i) => v / metrics.off[i]), 3),
+  metrics_on_cpu_us_per_req: spread(cpu.on, 1),
+  metrics_off_cpu_us_per_req: spread(cpu.off, 1),
+  /** Per round, daemon CPU per request on/off: what metrics add to each request's work. */
+  metrics_cpu_ratio: spread(cpu.on.map((v, i) => v / cpu.off[i]), 3),
   errors: results.reduce((n, [, x]) => n + x.errors, 0),
 };
 console.log(`ratio riff/plain: c=1 ${summary.ratio_1}, c=16 ${summary.ratio_16} (target at c=16: >= 0.35)`);
 console.log(`/requests c=16, req/s over ${rounds} rounds: metrics on min ${on.min} median ${on.median} max ${on.max}; off min ${off.min} median ${off.median} max ${off.max}; on/off per round: median ${summary.metrics_ratio_16.median} (target: >= 0.95)`);
+console.log(`daemon cpu per request: metrics on median ${summary.metrics_on_cpu_us_per_req.median} µs, off ${summary.metrics_off_cpu_us_per_req.median} µs; on/off per round: min ${summary.metrics_cpu_ratio.min} median ${summary.metrics_cpu_ratio.median} max ${summary.metrics_cpu_ratio.max}`);
 console.log(JSON.stringify(summary));

@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import { RiffError, type Logger, type TelemetryHub } from "@riff/core";
 import type { Broker } from "@riff/broker";
 import type { FunctionView } from "@riff/controller";
 import { guardServer, sendError, sendJson, serverOptions, type ResolvedServerLimits } from "@riff/gateway";
+import { FastHistogram } from "./fast-metrics.js";
 import { createHostCheck } from "./host-check.js";
 import type { ResolvedMetricsOptions } from "./metrics-options.js";
 import { registerScrapeMetrics } from "./scrape-metrics.js";
@@ -61,8 +62,9 @@ export class DaemonMetrics {
     const info = new Gauge({ name: "riff_build_info", help: "Always 1: riff's version, the Node.js version it runs on, and its broker (embedded or nats).", labelNames: ["version", "node", "broker"], registers: [this.registry] });
     info.set({ version: o.build.version, node: process.version, broker: o.build.broker }, 1);
     if (o.broker.observeWrites !== undefined) {
-      const batch = new Histogram({ name: "riff_broker_write_batch_messages", help: "Messages the embedded broker appended in one write transaction (offset commits alone are not counted).", buckets: BATCH_BUCKETS, registers: [this.registry] });
-      const seconds = new Histogram({ name: "riff_broker_write_seconds", help: "Time of one write transaction of the embedded broker, COMMIT (and fsync, where durability asks for it) included.", buckets: WRITE_BUCKETS, registers: [this.registry] });
+      const common = { labelNames: [], registry: this.registry, settle: () => Promise.resolve() };
+      const batch = new FastHistogram({ name: "riff_broker_write_batch_messages", help: "Messages the embedded broker appended in one write transaction (offset commits alone are not counted).", buckets: BATCH_BUCKETS, ...common }).labels({});
+      const seconds = new FastHistogram({ name: "riff_broker_write_seconds", help: "Time of one write transaction of the embedded broker, COMMIT (and fsync, where durability asks for it) included.", buckets: WRITE_BUCKETS, ...common }).labels({});
       this.#stops.push(
         o.broker.observeWrites((messages, s) => {
           if (messages > 0) batch.observe(messages);

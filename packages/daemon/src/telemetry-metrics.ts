@@ -1,5 +1,6 @@
-import { Counter, Histogram, type Registry } from "prom-client";
+import type { Registry } from "prom-client";
 import type { ColdStart, InvocationRecord, InvocationStatus, RequestSpan, ScalingDecision, TelemetrySink } from "@riff/core";
+import { FastCounter, FastHistogram } from "./fast-metrics.js";
 
 /** Latencies from a millisecond to a minute: function calls, gateway requests, queue waits. */
 const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -14,8 +15,8 @@ interface Observe {
 }
 
 /**
- * One function's label children, made at its first event: `labels()` hashes its arguments,
- * and an invocation must cost a map lookup and an add, not a hash. `removers` take every
+ * One function's label children, made at its first event: `labels()` joins its arguments,
+ * and an invocation must cost a map lookup and an add, not that. `removers` take every
  * series of the function out of the registry when it is deleted.
  */
 interface FunctionSeries {
@@ -48,33 +49,32 @@ interface RouteSeries {
  * registry stays as large as what exists.
  */
 export class TelemetryMetrics implements TelemetrySink {
-  readonly #requests: Counter<"topic" | "path" | "code">;
-  readonly #requestSeconds: Histogram<"topic" | "path">;
-  readonly #invocations: Counter<"function" | "outcome">;
-  readonly #invokeSeconds: Histogram<"function" | "trigger">;
-  readonly #coldStarts: Counter<"function" | "invoker">;
-  readonly #initSeconds: Histogram<"function" | "invoker">;
-  readonly #queueWait: Histogram<"function">;
-  readonly #retries: Counter<"function">;
-  readonly #deadLettered: Counter<"function" | "reason">;
-  readonly #decisions: Counter<"function" | "direction" | "reason">;
+  readonly #requests: FastCounter<"topic" | "path" | "code">;
+  readonly #requestSeconds: FastHistogram<"topic" | "path">;
+  readonly #invocations: FastCounter<"function" | "outcome">;
+  readonly #invokeSeconds: FastHistogram<"function" | "trigger">;
+  readonly #coldStarts: FastCounter<"function" | "invoker">;
+  readonly #initSeconds: FastHistogram<"function" | "invoker">;
+  readonly #queueWait: FastHistogram<"function">;
+  readonly #retries: FastCounter<"function">;
+  readonly #deadLettered: FastCounter<"function" | "reason">;
+  readonly #decisions: FastCounter<"function" | "direction" | "reason">;
   readonly #functions = new Map<string, FunctionSeries>();
   readonly #routes = new Map<string, RouteSeries>();
 
   /** `settle` runs before each scrape reads these metrics (the scrape drops the gone functions' series). */
   constructor(registry: Registry, settle: () => Promise<unknown>) {
-    const registers = [registry];
-    const collect = async (): Promise<void> => void (await settle());
-    this.#requests = new Counter({ name: "riff_gateway_requests_total", help: "Requests answered by the gateway, by topic (empty when it does not exist), path (messages or requests) and HTTP status code.", labelNames: ["topic", "path", "code"], registers, collect });
-    this.#requestSeconds = new Histogram({ name: "riff_gateway_request_duration_seconds", help: "Time from a gateway request's arrival to its answer.", labelNames: ["topic", "path"], buckets: SECONDS_BUCKETS, registers, collect });
-    this.#invocations = new Counter({ name: "riff_function_invocations_total", help: "Finished invocations of a function, by outcome: success, error or timeout.", labelNames: ["function", "outcome"], registers, collect });
-    this.#invokeSeconds = new Histogram({ name: "riff_function_invoke_duration_seconds", help: "Time a replica took to handle one message.", labelNames: ["function", "trigger"], buckets: SECONDS_BUCKETS, registers, collect });
-    this.#coldStarts = new Counter({ name: "riff_function_coldstarts_total", help: "Replicas started, each a cold start of the function.", labelNames: ["function", "invoker"], registers, collect });
-    this.#initSeconds = new Histogram({ name: "riff_function_init_duration_seconds", help: "Time from a replica's spawn until it was ready.", labelNames: ["function", "invoker"], buckets: INIT_BUCKETS, registers, collect });
-    this.#queueWait = new Histogram({ name: "riff_function_queue_wait_seconds", help: "Time from a message's append to its dispatch to a replica.", labelNames: ["function"], buckets: SECONDS_BUCKETS, registers, collect });
-    this.#retries = new Counter({ name: "riff_function_retries_total", help: "Failed messages scheduled to run again after a backoff.", labelNames: ["function"], registers, collect });
-    this.#deadLettered = new Counter({ name: "riff_function_deadlettered_total", help: "Messages sent to the function's dead-letter topic, by the error code why.", labelNames: ["function", "reason"], registers, collect });
-    this.#decisions = new Counter({ name: "riff_autoscaler_decisions_total", help: "Changes of a function's replica count decided by the autoscaler, by direction and reason.", labelNames: ["function", "direction", "reason"], registers, collect });
+    const common = { registry, settle };
+    this.#requests = new FastCounter({ name: "riff_gateway_requests_total", help: "Requests answered by the gateway, by topic (empty when it does not exist), path (messages or requests) and HTTP status code.", labelNames: ["topic", "path", "code"], ...common });
+    this.#requestSeconds = new FastHistogram({ name: "riff_gateway_request_duration_seconds", help: "Time from a gateway request's arrival to its answer.", labelNames: ["topic", "path"], buckets: SECONDS_BUCKETS, ...common });
+    this.#invocations = new FastCounter({ name: "riff_function_invocations_total", help: "Finished invocations of a function, by outcome: success, error or timeout.", labelNames: ["function", "outcome"], ...common });
+    this.#invokeSeconds = new FastHistogram({ name: "riff_function_invoke_duration_seconds", help: "Time a replica took to handle one message.", labelNames: ["function", "trigger"], buckets: SECONDS_BUCKETS, ...common });
+    this.#coldStarts = new FastCounter({ name: "riff_function_coldstarts_total", help: "Replicas started, each a cold start of the function.", labelNames: ["function", "invoker"], ...common });
+    this.#initSeconds = new FastHistogram({ name: "riff_function_init_duration_seconds", help: "Time from a replica's spawn until it was ready.", labelNames: ["function", "invoker"], buckets: INIT_BUCKETS, ...common });
+    this.#queueWait = new FastHistogram({ name: "riff_function_queue_wait_seconds", help: "Time from a message's append to its dispatch to a replica.", labelNames: ["function"], buckets: SECONDS_BUCKETS, ...common });
+    this.#retries = new FastCounter({ name: "riff_function_retries_total", help: "Failed messages scheduled to run again after a backoff.", labelNames: ["function"], ...common });
+    this.#deadLettered = new FastCounter({ name: "riff_function_deadlettered_total", help: "Messages sent to the function's dead-letter topic, by the error code why.", labelNames: ["function", "reason"], ...common });
+    this.#decisions = new FastCounter({ name: "riff_autoscaler_decisions_total", help: "Changes of a function's replica count decided by the autoscaler, by direction and reason.", labelNames: ["function", "direction", "reason"], ...common });
   }
 
   invocation(record: InvocationRecord): void {
@@ -178,14 +178,12 @@ export class TelemetryMetrics implements TelemetrySink {
         () => this.#retries.remove(fn),
       ],
     };
-    for (const o of Object.values(s.outcomes)) o.inc(0);
-    s.retries.inc(0);
     this.#functions.set(name, s);
     return s;
   }
 
   /** The counter child for `key` in one of a function's maps, made (and made removable) at first use. */
-  #child<L extends string>(s: FunctionSeries, children: Map<string, Inc>, key: string, counter: Counter<L>, labels: Record<L, string>): Inc {
+  #child<L extends string>(s: FunctionSeries, children: Map<string, Inc>, key: string, counter: FastCounter<L>, labels: Record<L, string>): Inc {
     let child = children.get(key);
     if (child === undefined) {
       child = counter.labels(labels);
