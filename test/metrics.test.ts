@@ -125,13 +125,12 @@ describe("metrics, scraped by a real Prometheus", () => {
     expect(sumOf(after, "riff_function_invocations_total", { function: "cold", outcome: "success" })).toBe(1);
   });
 
-  it("scaling decisions appear in riff_autoscaler_decisions_total", async () => {
-    expect((await deployNode(riff, "scaled", "module.exports = (x) => x\n", ["--input", "scaled-in"])).code).toBe(0);
-    expect((await fetch(`${riff.url}/requests/scaled-in`, { method: "POST", body: "1" })).status).toBe(200);
-    const text = await waitForScrape(metricsUrl, (t) => sumOf(t, "riff_autoscaler_decisions_total", { function: "scaled", direction: "up" }) >= 1);
-    const decisions = matching(text, "riff_autoscaler_decisions_total", { function: "scaled", direction: "up" });
-    expect(decisions.map((d) => d.labels["reason"])).toContain("started");
-    await prometheus.waitFor('riff_autoscaler_decisions_total{function="scaled",direction="up"} >= 1', (s) => s.length >= 1);
+  it("scaling decisions appear in riff_autoscaler_decisions_total, with their reason", async () => {
+    expect((await deployNode(riff, "scaled", "module.exports = (x) => x\n", ["--input", "scaled-in", "--idle-timeout", "1s"])).code).toBe(0);
+    // The replica `riff create` started is stopped once idle for a second: a decision down, for idleness.
+    const text = await waitForScrape(metricsUrl, (t) => sumOf(t, "riff_autoscaler_decisions_total", { function: "scaled", direction: "down" }) >= 1);
+    expect(matching(text, "riff_autoscaler_decisions_total", { function: "scaled", direction: "down" }).map((d) => d.labels["reason"])).toEqual(["idle"]);
+    await prometheus.waitFor('riff_autoscaler_decisions_total{function="scaled",direction="down",reason="idle"} >= 1', (s) => s.length === 1);
   });
 
   it("every PromQL example of docs/metrics.md is a valid query that Prometheus answers", async () => {
