@@ -73,6 +73,16 @@ example(
 
 example(
   program
+    .command("dashboard")
+    .description("open the web dashboard with a one-time login link (valid once, for 2 minutes)")
+    .option("--print-url", "print the link instead of opening a browser")
+    .action(run(async () => async (home: string, o: { printUrl?: boolean }) => (await import("./commands/dashboard.js")).dashboard(home, o))),
+  `riff dashboard
+  riff dashboard --print-url      # on a remote machine: open the printed link through an SSH tunnel`,
+);
+
+example(
+  program
     .command("nodes")
     .description("list the nodes of the riff cluster this daemon is part of: health, leader, replicas and partitions")
     .addOption(output())

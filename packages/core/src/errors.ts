@@ -39,6 +39,7 @@ export const ErrorCodes = {
   RIFF_METHOD_NOT_ALLOWED: { kind: "user", status: 405 },
   RIFF_NOT_FOUND: { kind: "user", status: 404 },
   RIFF_UNAUTHORIZED: { kind: "user", status: 401 },
+  RIFF_CROSS_ORIGIN: { kind: "user", status: 403 },
   RIFF_CONTENT_TYPE_UNSUPPORTED: { kind: "user", status: 415 },
   RIFF_ACCEPT_UNSUPPORTED: { kind: "user", status: 406 },
   RIFF_REPLY_TIMEOUT: { kind: "user", status: 504 },

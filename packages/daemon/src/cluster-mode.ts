@@ -53,6 +53,7 @@ export async function clusterMode(o: { options: ResolvedDaemonOptions; paths: Ho
     views: (parts) => clusterViews({ broker, catalog: parts.catalog, node }),
     logSource: () => node.logs,
     routes: () => routes,
+    nodes: () => nodeRows(node),
     status: () => ({
       broker: options.broker,
       nats: broker.health(),

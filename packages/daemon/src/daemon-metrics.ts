@@ -4,10 +4,11 @@ import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import { RiffError, type Logger, type TelemetryHub } from "@riff/core";
 import type { Broker } from "@riff/broker";
 import type { FunctionView } from "@riff/controller";
-import { guardServer, sendError, sendJson, serverOptions, type ResolvedServerLimits } from "@riff/gateway";
+import { guardServer, sendError, sendJson, serverOptions } from "@riff/gateway";
 import { FastHistogram } from "./fast-metrics.js";
 import { createHostCheck } from "./host-check.js";
 import type { ResolvedMetricsOptions } from "./metrics-options.js";
+import type { ResolvedDaemonOptions } from "./options.js";
 import { registerScrapeMetrics } from "./scrape-metrics.js";
 import { TelemetryMetrics } from "./telemetry-metrics.js";
 import { checkBearer } from "./token.js";
@@ -19,16 +20,15 @@ const WRITE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02
 
 /** What the daemon's metrics read from. */
 export interface DaemonMetricsOptions {
-  options: ResolvedMetricsOptions;
-  /** The address the daemon listens on; a separate metrics port listens there too. */
-  host: string;
-  server: ResolvedServerLimits;
+  /** Its host (a separate metrics port listens there too), HTTP limits and broker choice. */
+  daemon: Pick<ResolvedDaemonOptions, "host" | "server" | "broker">;
+  metrics: ResolvedMetricsOptions;
   telemetry: TelemetryHub;
   broker: Broker;
   functions(): Promise<FunctionView[]>;
   /** The admin token, asked for with `--metrics-auth token`. */
   token: string;
-  build: { version: string; broker: string };
+  version: string;
   logger: Logger;
 }
 
@@ -47,7 +47,7 @@ export class DaemonMetrics {
 
   constructor(o: DaemonMetricsOptions) {
     this.#o = o;
-    this.#checkHost = createHostCheck(o.host);
+    this.#checkHost = createHostCheck(o.daemon.host);
     // The snapshot is made at the first scrape, after `events` exists.
     const events: TelemetryMetrics = new TelemetryMetrics(this.registry, () => snapshot());
     this.#stops.push(o.telemetry.subscribe(events));
@@ -60,7 +60,7 @@ export class DaemonMetrics {
       },
     });
     const info = new Gauge({ name: "riff_build_info", help: "Always 1: riff's version, the Node.js version it runs on, and its broker (embedded or nats).", labelNames: ["version", "node", "broker"], registers: [this.registry] });
-    info.set({ version: o.build.version, node: process.version, broker: o.build.broker }, 1);
+    info.set({ version: o.version, node: process.version, broker: o.daemon.broker === "embedded" ? "embedded" : "nats" }, 1);
     if (o.broker.observeWrites !== undefined) {
       const common = { labelNames: [], registry: this.registry, settle: () => Promise.resolve() };
       const batch = new FastHistogram({ name: "riff_broker_write_batch_messages", help: "Messages the embedded broker appended in one write transaction (offset commits alone are not counted).", buckets: BATCH_BUCKETS, ...common }).labels({});
@@ -86,21 +86,21 @@ export class DaemonMetrics {
 
   /** With a port of its own: listens on it and returns its URL; else the daemon's `url`. */
   async start(url: string): Promise<string> {
-    const port = this.#o.options.port;
+    const port = this.#o.metrics.port;
     if (port === undefined) return `${url}/metrics`;
-    const server = createServer(serverOptions(this.#o.server), (req, res) => {
+    const server = createServer(serverOptions(this.#o.daemon.server), (req, res) => {
       if (this.serve(req, res)) return;
       sendJson(res, 404, { error: { code: "RIFF_NOT_FOUND", message: `nothing at ${req.url ?? "/"}`, hint: "this port serves GET /metrics only" } });
     });
-    guardServer(server, this.#o.server, this.#o.logger.child({ component: "metrics" }));
+    guardServer(server, this.#o.daemon.server, this.#o.logger.child({ component: "metrics" }));
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
       server.once("error", (err: NodeJS.ErrnoException) =>
-        reject(err.code === "EADDRINUSE" ? new RiffError("RIFF_PORT_IN_USE", `--metrics-port ${port} on ${this.#o.host} is already in use`, { hint: "pick another one: riff system start --metrics-port 9464" }) : err),
+        reject(err.code === "EADDRINUSE" ? new RiffError("RIFF_PORT_IN_USE", `--metrics-port ${port} on ${this.#o.daemon.host} is already in use`, { hint: "pick another one: riff system start --metrics-port 9464" }) : err),
       );
-      server.listen(port, this.#o.host, () => resolve());
+      server.listen(port, this.#o.daemon.host, () => resolve());
     });
-    const host = this.#o.host.includes(":") && !this.#o.host.startsWith("[") ? `[${this.#o.host}]` : this.#o.host;
+    const host = this.#o.daemon.host.includes(":") && !this.#o.daemon.host.startsWith("[") ? `[${this.#o.daemon.host}]` : this.#o.daemon.host;
     return `http://${host}:${(server.address() as AddressInfo).port}/metrics`;
   }
 
@@ -114,7 +114,7 @@ export class DaemonMetrics {
   async #answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       this.#checkHost(req.headers.host);
-      if (this.#o.options.auth === "token" && !checkBearer(req.headers.authorization, this.#o.token)) {
+      if (this.#o.metrics.auth === "token" && !checkBearer(req.headers.authorization, this.#o.token)) {
         throw new RiffError("RIFF_UNAUTHORIZED", "/metrics needs the admin token (riff was started with --metrics-auth token)", {
           hint: "send Authorization: Bearer <the token in the riff home's token file>; in Prometheus: authorization: { credentials_file: HOME/token }",
         });

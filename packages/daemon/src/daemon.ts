@@ -7,7 +7,11 @@ import type { Broker } from "@riff/broker";
 import { KeyRing } from "@riff/controller";
 import { createGateway, guardServer, refuseWithoutHost, ReplyHub, sendJson, serverOptions } from "@riff/gateway";
 import { builtinInvokers, CallerRegistry, detectLimiter, detectSandbox } from "@riff/runtime";
+import { Dashboard } from "@riff/dashboard";
 import { createAdminApi } from "./admin-api.js";
+import { dashboardRoutes } from "./dashboard-api.js";
+import { dashboardSources } from "./dashboard-sources.js";
+import { createHostCheck } from "./host-check.js";
 import { clusterMode } from "./cluster-mode.js";
 import { wireController, type ControllerParts } from "./controller-parts.js";
 import { localMode } from "./local-mode.js";
@@ -57,6 +61,7 @@ export class Daemon {
   private sinks: TelemetryParts | undefined;
   private server: Server | undefined;
   private metrics: DaemonMetrics | undefined;
+  private dashboard: Dashboard | undefined;
   private sandboxKind = "none";
   private limits = "none";
   private readonly replies = new ReplyHub();
@@ -140,21 +145,22 @@ export class Daemon {
       ...(this.options.maxBodyBytes !== undefined ? { maxBodyBytes: this.options.maxBodyBytes } : {}),
       ...(this.options.replyTimeoutMs !== undefined ? { replyTimeoutMs: this.options.replyTimeoutMs } : {}),
     });
+    const status = () => ({ ...this.info, state: this.state, uptimeMs: process.uptime() * 1000, sandbox: this.sandboxKind, limits: this.limits, ...mode.status() });
+    const warnings = async () => [
+      ...(sandbox === undefined ? ["functions run unsandboxed: riff was started with --sandbox none (see docs/security.md)"] : []),
+      ...mode.warnings(),
+      ...(await unrecordedWarnings(broker)),
+    ];
     const views = mode.views(parts);
-    const metrics =
-      this.options.metrics === undefined
-        ? undefined
-        : new DaemonMetrics({
-            options: this.options.metrics,
-            host,
-            server: this.options.server,
-            telemetry: this.telemetry,
-            broker,
-            functions: () => views.list(),
-            token: mode.token,
-            build: { version: VERSION, broker: this.options.broker === "embedded" ? "embedded" : "nats" },
-            logger: this.logger,
-          });
+    const logs = mode.logSource(parts);
+    const dashboard = new Dashboard({
+      sources: dashboardSources({ broker, catalog: parts.catalog, views, logs, invokers: parts.invokers, telemetry: this.telemetry, status, warnings, nodes: mode.nodes?.bind(mode), records: this.sinks.records }),
+      secret: mode.token,
+      checkHost: createHostCheck(host),
+      logger: this.logger.child({ component: "dashboard" }),
+    });
+    this.dashboard = dashboard;
+    const metrics = this.options.metrics === undefined ? undefined : new DaemonMetrics({ daemon: this.options, metrics: this.options.metrics, telemetry: this.telemetry, broker, functions: () => views.list(), token: mode.token, version: VERSION, logger: this.logger });
     this.metrics = metrics;
     // With --metrics-port, /metrics is there only: this port answers it 404.
     const metricsHere = this.options.metrics?.port === undefined ? metrics : undefined;
@@ -165,23 +171,19 @@ export class Daemon {
       deployer: parts.deployer,
       catalog: parts.catalog,
       views,
-      logs: mode.logSource(parts),
+      logs,
       logger: this.logger.child({ component: "admin" }),
-      status: () => ({ ...this.info, state: this.state, uptimeMs: process.uptime() * 1000, sandbox: this.sandboxKind, limits: this.limits, ...mode.status() }),
+      status,
       shutdown: () => void this.stop(),
       invokers: parts.invokers,
       scaler: parts.scaler,
-      routes: [...mode.routes(), ...secretRoutes(mode.stores.secrets), ...keyRoutes(mode.stores.keys), ...recordRoutes(this.sinks.records, broker)],
-      warnings: async () => [
-        ...(sandbox === undefined ? ["functions run unsandboxed: riff was started with --sandbox none (see docs/security.md)"] : []),
-        ...mode.warnings(),
-        ...(await unrecordedWarnings(broker)),
-      ],
+      routes: [...mode.routes(), ...secretRoutes(mode.stores.secrets), ...keyRoutes(mode.stores.keys), ...recordRoutes(this.sinks.records, broker), ...dashboardRoutes(dashboard, () => this.info?.url)],
+      warnings,
     });
     const server = createServer({ keepAliveTimeout: 65_000, ...serverOptions(this.options.server) }, (req, res) => {
       if (refuseWithoutHost(req, res)) return;
       if (!fromReplica(req, res, callers)) return;
-      if (metricsHere?.serve(req, res) === true || gateway(req, res) || admin(req, res)) return;
+      if (metricsHere?.serve(req, res) === true || gateway(req, res) || admin(req, res) || dashboard.handle(req, res)) return;
       if (req.url === "/healthz") return mode.healthz(req, res);
       sendJson(res, 404, { error: { code: "RIFF_NOT_FOUND", message: `nothing at ${req.url ?? "/"}`, hint: "POST to /messages/TOPIC or /requests/TOPIC" } });
     });
@@ -213,6 +215,7 @@ export class Daemon {
     writeFileSync(this.paths.daemonInfo, `${JSON.stringify(this.info, null, 2)}\n`);
     this.wroteInfo = true;
     mode.start(parts, this.info);
+    dashboard.start();
     this.state = "running";
     this.logger.info("riff daemon running", { url: this.info.url, home, ...(this.options.cluster === undefined ? {} : { cluster: this.options.cluster.name, node: this.options.cluster.node }) });
     return this.info;
@@ -222,6 +225,7 @@ export class Daemon {
   async stop(): Promise<void> {
     if (this.state === "stopping" || this.state === "stopped") return this.stopped;
     this.state = "stopping";
+    this.dashboard?.stop();
     this.server?.close();
     this.server?.closeIdleConnections();
     this.metrics?.stop();

@@ -11,7 +11,7 @@ import { messageJson } from "./topic-tail.js";
  * The dead letters of function NAME, for `riff dead-letters`: its topic named by its spec, or,
  * once the function is deleted, `<name>-dead-letters` while that topic is kept.
  */
-async function boxOf(broker: Broker, catalog: FunctionCatalog, name: string): Promise<DeadLetterBox> {
+export async function boxOf(broker: Broker, catalog: FunctionCatalog, name: string): Promise<DeadLetterBox> {
   const fn = catalog.get(name)?.value;
   if (fn !== undefined) return new DeadLetterBox(broker, deadLetterTopicOf(fn), name);
   const kept = `${name}${DEAD_LETTER_SUFFIX}`;

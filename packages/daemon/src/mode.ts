@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { NodeRow } from "@riff/core";
 import type { Broker } from "@riff/broker";
 import type { FunctionViews } from "@riff/controller";
 import type { ReplySink } from "@riff/runtime";
@@ -30,6 +31,8 @@ export interface Mode {
   replyNode?: string;
   views(parts: ControllerParts): FunctionViews;
   logSource(parts: ControllerParts): LogSource;
+  /** The cluster's nodes, for the dashboard; absent on a single daemon. */
+  nodes?(): NodeRow[];
   /** Extra admin routes. */
   routes(): Route[];
   /** What `riff system status` adds. */
