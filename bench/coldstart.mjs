@@ -34,6 +34,15 @@ writeFileSync(
     "  System.out.println(s.toUpperCase()); System.out.flush(); } }\n",
 );
 execFileSync("javac", ["-d", join(work, "tiny"), join(work, "tiny", "Tiny.java")]);
+// Go's bare start: a static binary (as riff builds functions) reading one line.
+mkdirSync(join(work, "tinygo"));
+writeFileSync(
+  join(work, "tinygo", "main.go"),
+  'package main\n\nimport (\n\t"bufio"\n\t"os"\n\t"strings"\n)\n\n' +
+    "func main() {\n\ts, _ := bufio.NewReader(os.Stdin).ReadString('\\n')\n\tos.Stdout.WriteString(strings.ToUpper(s))\n}\n",
+);
+writeFileSync(join(work, "tinygo", "go.mod"), "module tiny\n\ngo 1.19\n");
+execFileSync("go", ["build", "-o", "tiny", "."], { cwd: join(work, "tinygo"), env: { ...process.env, CGO_ENABLED: "0", GOPROXY: "off", GOFLAGS: "" } });
 
 const cleanEnv = { ...process.env };
 delete cleanEnv.NODE_EXTRA_CA_CERTS;
@@ -43,6 +52,7 @@ const bare = {
   "python3 -S": [python, ["-S", "-c", "import sys; print(sys.stdin.readline().upper(), end='', flush=True)"]],
   java: ["java", ["-cp", join(work, "tiny"), "Tiny"]],
   "java, riff's flags": ["java", [...JVM_FLAGS, "-cp", join(work, "tiny"), "Tiny"]],
+  go: [join(work, "tinygo", "tiny"), []],
   sh: ["sh", ["-c", 'read x; echo "$x" | tr a-z A-Z']],
 };
 
@@ -68,10 +78,11 @@ const functions = {
     file: "Upper.java",
     text: "package functions;\npublic class Upper implements java.util.function.Function<String, String> {\n  public String apply(String s) { return s.toUpperCase(); }\n}\n",
   },
+  go: { file: "upper.go", text: 'package upper\n\nimport "strings"\n\nfunc Upper(s string) string { return strings.ToUpper(s) }\n' },
   command: { file: "upper.sh", text: "#!/bin/sh\ntr a-z A-Z\n", mode: 0o755 },
   "command-lines": { file: "upper.sh", text: "#!/bin/sh\nexec sed -u 's/.*/\\U&/'\n", mode: 0o755 },
 };
-const bareOf = { node: "node", python3: "python3", java: "java", command: "sh", "command-lines": "sh" };
+const bareOf = { node: "node", python3: "python3", java: "java", go: "go", command: "sh", "command-lines": "sh" };
 
 const riff = await startRiff();
 const token = readFileSync(join(riff.home, "token"), "utf8").trim();

@@ -15,6 +15,7 @@ http.createServer((req, res) => {
   req.on("end", () => {
     const body = Buffer.concat(chunks).toString();
     if (body === "fail") { res.writeHead(422, { "content-type": "text/plain" }); res.end("cannot take fail"); return; }
+    if (body === "malformed") { res.writeHead(422, { "riff-error-name": "NonRetriableError" }); res.end("never"); return; }
     res.writeHead(200, { "content-type": "application/json", "x-seen-trace": req.headers["traceparent"] ?? "none" });
     res.end(JSON.stringify({ upper: body.toUpperCase(), type: req.headers["content-type"] }));
   });
@@ -65,6 +66,8 @@ describe("HttpReplica", () => {
       code: "RIFF_FUNCTION_ERROR",
       message: "the function answered HTTP 422: cannot take fail",
     });
+    // The error's class, from Riff-Error-Name, as an ERROR frame's name: NonRetriableError skips the retries.
+    await expect(replica.invoke({}, Buffer.from("malformed"))).rejects.toMatchObject({ details: { status: 422, name: "NonRetriableError" } });
     expect(Buffer.from((await replica.invoke({}, Buffer.from("ok"))).payload).toString()).toContain("OK");
   });
 

@@ -63,3 +63,15 @@ export async function expectContentRefusals(riff: RiffFixture, topic: string): P
     throw new Error(`expected 415 and 406 refusals from ${topic}, got ${JSON.stringify(outcome)}`);
   }
 }
+
+/**
+ * {@link expectContentRefusals}, and that the function was not called for them: `topic`'s
+ * function answers JSON with `calls`, the number of times it ran.
+ */
+export async function expectRefusedUncalled(riff: RiffFixture, topic: string): Promise<void> {
+  const calls = async () => (JSON.parse((await request(riff, topic, "x", { accept: "application/json" })).text) as { calls: number }).calls;
+  const before = await calls();
+  await expectContentRefusals(riff, topic);
+  const after = await calls();
+  if (after !== before + 1) throw new Error(`the function behind ${topic} ran ${after - before - 1} times for refused messages`);
+}

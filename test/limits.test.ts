@@ -1,37 +1,18 @@
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ask, deploy, forkBomb, MEMORY_BOMB, running } from "./helpers/bombs.js";
 import { deployNode } from "./helpers/functions.js";
-import { startRiff, type RiffFixture } from "./helpers/riff.js";
+import { startRiff } from "./helpers/riff.js";
 
 // Limits are enforced with the cgroup controllers riff can write (v1 memory, pids and cpu on
 // these machines, as root). A bomb kills only its own replica, and its message gets the code.
-
-async function ask(riff: RiffFixture, topic: string, body = "x"): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(`${riff.url}/requests/${topic}`, { method: "POST", body, headers: { "content-type": "text/plain" } });
-  const text = await res.text();
-  return { status: res.status, body: res.headers.get("content-type")?.includes("json") ? JSON.parse(text) : text };
-}
-
-async function deploy(riff: RiffFixture, name: string, source: string, flags: string[] = []): Promise<void> {
-  const d = await deployNode(riff, name, source, ["--input", `${name}-in`, ...flags]);
-  expect(d.code, d.stderr).toBe(0);
-}
 
 /** The value of `file` in the v1 cgroup of `controller` that process `pid` is in. */
 function cgroupValue(pid: number, controller: string, file: string): string {
   const line = readFileSync(`/proc/${pid}/cgroup`, "utf8").split("\n").find((l) => l.split(":")[1]?.split(",").includes(controller));
   if (line === undefined) throw new Error(`process ${pid} is in no ${controller} cgroup`);
   return readFileSync(`/sys/fs/cgroup/${controller}${line.split(":")[2]}/${file}`, "utf8").trim();
-}
-
-function running(marker: string): boolean {
-  try {
-    return execFileSync("pgrep", ["-f", marker]).toString().trim() !== "";
-  } catch {
-    return false;
-  }
 }
 
 describe("limits", () => {
@@ -53,45 +34,32 @@ describe("limits", () => {
     expect(described).toContain("limits memory 96Mi, pids 64, cpu 0.5, enforced by cgroup v1 (memory, pids, cpu)");
   });
 
-  it("kills only the replica of a memory bomb: its message gets RIFF_OUT_OF_MEMORY, and describe says why", async () => {
-    await using riff = await startRiff();
-    await deploy(riff, "hog", `module.exports = (x) => { if (x !== "bomb") return "fine"; const a = []; for (;;) a.push(Buffer.alloc(1 << 20, 1)); };\n`, ["--memory", "64Mi"]);
-    await deploy(riff, "bystander", "module.exports = (x) => x;\n");
-    expect((await ask(riff, "bystander-in", "before")).body).toBe("before");
-    const bombed = await ask(riff, "hog-in", "bomb");
-    expect(bombed.status).toBe(502);
-    expect(bombed.body).toMatchObject({ error: { code: "RIFF_OUT_OF_MEMORY" } });
-    expect((await riff.cli(["describe", "function", "hog"])).stdout).toMatch(/last exit: hog-1-\d+ [^,]*: out of memory \(spec\.resources\.memory\)/);
-    // The daemon, the other function and the next replica of the same one go on.
-    expect((await ask(riff, "bystander-in", "after")).body).toBe("after");
-    expect((await ask(riff, "hog-in", "small")).body).toBe("fine");
-  });
+  // The same bomb under cgroups (the default here), under rlimits in the sandbox, and under rlimits without it.
+  for (const flags of [[], ["--limits", "rlimit"], ["--limits", "rlimit", "--sandbox", "none"]]) {
+    it(`kills only the replica of a memory bomb: its message gets RIFF_OUT_OF_MEMORY, and describe says why (${flags.join(" ") || "cgroups"})`, async () => {
+      await using riff = await startRiff(flags);
+      await deploy(riff, "hog", MEMORY_BOMB, ["--memory", "64Mi"]);
+      await deploy(riff, "bystander", "module.exports = (x) => x;\n");
+      expect((await ask(riff, "bystander-in", "before")).body).toBe("before");
+      const bombed = await ask(riff, "hog-in", "bomb");
+      expect(bombed.status).toBe(502);
+      expect(bombed.body).toMatchObject({ error: { code: "RIFF_OUT_OF_MEMORY" } });
+      expect((await riff.cli(["describe", "function", "hog"])).stdout).toMatch(/last exit: hog-1-\d+ [^,]*: out of memory \(spec\.resources\.memory\)/);
+      // The daemon, the other function and the next replica of the same one go on.
+      expect((await ask(riff, "bystander-in", "after")).body).toBe("after");
+      expect((await ask(riff, "hog-in", "small")).body).toBe("fine");
+    });
+  }
 
   it("stops a fork bomb at the process limit: RIFF_PROCESS_LIMIT, and everything it started is gone", async () => {
     await using riff = await startRiff();
     const marker = `riff-fork-${process.pid}-${Date.now()}`;
-    await deploy(
-      riff,
-      "forker",
-      `const { spawn } = require("node:child_process");
-module.exports = async (x) => {
-  if (x !== "bomb") return "fine";
-  const started = [];
-  for (let i = 0; i < 500; i++) {
-    const c = spawn("/bin/sh", ["-c", "sleep 600; : ${marker}"], { stdio: "ignore" });
-    started.push(new Promise((resolve, reject) => { c.once("spawn", resolve); c.once("error", reject); }));
-  }
-  await Promise.all(started);
-  return "all started";
-};
-`,
-      ["--pids", "64"],
-    );
+    await deploy(riff, "forker", forkBomb(marker), ["--pids", "64"]);
     const bombed = await ask(riff, "forker-in", "bomb");
     expect(bombed.status).toBe(502);
     expect(bombed.body).toMatchObject({ error: { code: "RIFF_PROCESS_LIMIT" } });
     // The replica is killed with all it started: its processes go (the kill takes a moment).
-    while (running(marker)) await new Promise((r) => setTimeout(r, 50));
+    while (running(marker) > 0) await new Promise((r) => setTimeout(r, 50));
     expect((await ask(riff, "forker-in", "small")).body).toBe("fine");
   });
 });

@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestNatsServer, type TestNatsServer } from "../packages/broker-nats/src/nats-server.test-util.js";
@@ -156,6 +156,43 @@ def py(x):
       expect([fn, dead?.headers["riff-dead-letter-error-name"]?.[0], dead?.headers["riff-dead-letter-attempts"]?.[0]]).toEqual([fn, "NonRetriableError", "1"]);
       expect(dead?.headers["riff-dead-letter-reason"]?.[0]).toContain("malformed");
       expect(channel.lines(fn === "nodefn" ? "node" : fn)).toEqual(["m"]);
+    }
+  });
+
+  it("in http functions: a non-2xx answer with Riff-Error-Name: NonRetriableError", async () => {
+    await using riff = await startRiff();
+    const invoker = "apiVersion: projectriff.io/v1alpha1\nkind: Invoker\nmetadata:\n  name: httpnode\nspec:\n  protocol: http\n  matchers: [\"*.cjs\"]\n  command: [node, \"{{artifact}}\"]\n";
+    const dir = mkdtempSync(join(riff.work, "httpnode-"));
+    writeFileSync(join(dir, "invoker.yaml"), invoker);
+    expect((await riff.cli(["invokers", "apply", "-f", join(dir, "invoker.yaml")])).code).toBe(0);
+    const server = (name: string) => `require("node:http").createServer((req, res) => { req.resume(); req.on("end", () => { res.writeHead(422, ${name === "" ? "{}" : `{ "riff-error-name": "${name}" }`}); res.end("malformed"); }); }).listen(Number(process.env.PORT), "127.0.0.1");\n`;
+    const deployed = await Promise.all([
+      deploy(riff, "httpnode", "hnon", { "hnon.cjs": server("NonRetriableError") }, ["--retries", "2"]),
+      deploy(riff, "httpnode", "hplain", { "hplain.cjs": server("") }, ["--retries", "2"]),
+    ]);
+    for (const d of deployed) expect(d.code, d.stderr).toBe(0);
+    for (const [fn, name, attempts] of [["hnon", "NonRetriableError", "1"], ["hplain", undefined, "3"]] as const) {
+      expect((await post(riff, `${fn}-in`, "m")).status).toBe(202);
+      const [dead] = await tailN(riff.home, `${fn}-dead-letters`, 1);
+      expect([fn, dead?.headers["riff-dead-letter-error-name"]?.[0], dead?.headers["riff-dead-letter-attempts"]?.[0]]).toEqual([fn, name, attempts]);
+    }
+  });
+
+  it("in java functions: riff.NonRetriableError, or an exception of the function's own of that name; another exception is retried", async () => {
+    await using riff = await startRiff();
+    const java = (cls: string, body: string, extra = "") =>
+      `import java.util.function.Function;\n${extra}\npublic class ${cls} implements Function<String, String> {\n  public String apply(String x) { ${body} }\n}\n`;
+    const deployed = await Promise.all([
+      deploy(riff, "java", "jriff", { "JRiff.java": java("JRiff", 'throw new riff.NonRetriableError("malformed " + x);') }, ["--retries", "2"]),
+      deploy(riff, "java", "jown", { "JOwn.java": java("JOwn", 'throw new NonRetriableError("malformed " + x);', "class NonRetriableError extends RuntimeException { NonRetriableError(String m) { super(m); } }") }, ["--retries", "2"]),
+      deploy(riff, "java", "jother", { "JOther.java": java("JOther", 'throw new IllegalStateException("broken " + x);') }, ["--retries", "2"]),
+    ]);
+    for (const d of deployed) expect(d.code, d.stderr).toBe(0);
+    for (const [fn, name, attempts, reason] of [["jriff", "NonRetriableError", "1", "malformed m"], ["jown", "NonRetriableError", "1", "malformed m"], ["jother", "IllegalStateException", "3", "broken m"]] as const) {
+      expect((await post(riff, `${fn}-in`, "m")).status).toBe(202);
+      const [dead] = await tailN(riff.home, `${fn}-dead-letters`, 1);
+      expect([fn, dead?.headers["riff-dead-letter-error-name"]?.[0], dead?.headers["riff-dead-letter-attempts"]?.[0]]).toEqual([fn, name, attempts]);
+      expect(dead?.headers["riff-dead-letter-reason"]?.[0]).toContain(reason);
     }
   });
 });

@@ -42,6 +42,7 @@ example(
     .option("--records-max-age <duration>", "how long invocation records are kept (default 24h)")
     .option("--otlp-endpoint <url>", "also send the trace spans to this OpenTelemetry collector (OTLP/HTTP), e.g. http://127.0.0.1:4318/v1/traces")
     .addOption(new Option("--sandbox <mode>", "bwrap: functions run in a bubblewrap sandbox, and riff refuses to start without one; none: unsandboxed, on purpose").choices(["bwrap", "none"]).default("bwrap"))
+    .addOption(new Option("--limits <how>", "how functions' limits are enforced: auto (cgroups where riff can write them, else rlimits), cgroup (refuse to start without them), rlimit (memory and processes; cpu not enforced) or none").choices(["auto", "cgroup", "rlimit", "none"]).default("auto"))
     .option("--metrics <on|off>", "serve Prometheus metrics at /metrics (see docs/metrics.md); off counts nothing (default: on)")
     .option("--no-metrics", "the same as --metrics off")
     .option("--metrics-port <port>", "serve /metrics on a port of its own, on the same host, instead of the daemon's port (0 picks a free one)")
@@ -94,7 +95,7 @@ example(
   program
     .command("create")
     .description("write <name>-function.yaml and <name>-topics.yaml next to the code, and deploy them")
-    .argument("<invoker>", "language of the function: node, python3, java, command, command-lines, or one from `riff invokers list`")
+    .argument("<invoker>", "language of the function: node, python3, java, go, command, command-lines, or one from `riff invokers list`")
     .requiredOption("-n, --name <name>", "function name (DNS-1123 label)")
     .requiredOption("-i, --input <topics>", "topic the function reads (several: a,b)")
     .option("-o, --output <topic>", "topic the function's results go to")
@@ -264,19 +265,20 @@ example(
 );
 
 /** Options of `riff topics create`, as typed. */
-interface TopicCreateOptions { partitions?: string; retention?: string; retentionBytes?: string; durability?: string; replicas?: string }
+interface TopicCreateOptions { partitions?: string; retention?: string; retentionBytes?: string; durability?: string; replicas?: string; rate?: string }
 
 const topics = program.command("topics").description("create, list, describe and delete topics");
 example(
   topics
     .command("create")
-    .description("create a topic, or change an existing one's partitions (up only), retention or durability")
+    .description("create a topic, or change an existing one's partitions (up only), retention, durability or rate")
     .argument("<name>", "topic name")
     .option("-p, --partitions <n>", "number of partitions (default for a new topic: 1)")
     .option("--retention <duration>", "keep messages this long, e.g. 12h or 7d (default for a new topic: 7d)")
     .option("--retention-bytes <size>", "keep at most this much, e.g. 512MiB (default for a new topic: 1GiB)")
     .option("--durability <mode>", "process (survives a crash of riff) or fsync (survives power loss); default process")
     .option("--replicas <n>", "copies kept on the NATS servers: 1 or 3 (default on a NATS cluster of 3 or more: 3; the embedded log keeps 1)")
+    .option("--rate <n>", "publishes per second through the gateway, all callers together (429 past it); none lifts it (default: no rate)")
     .action(run(async () => async (home: string, name: string, o: TopicCreateOptions) =>
       (await import("./commands/inspect.js")).topics.create(home, name, o))),
   "riff topics create numbers --partitions 4 --retention 1d",

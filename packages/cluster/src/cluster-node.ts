@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "@riff/core";
 import { apiErrorCode, BrokerConnection, capacityOf, clusterOf, JsErrorCodes, KvBucket, Presence, withPatience, type NatsHealth } from "@riff/broker-nats";
-import type { ApiKey, FunctionCatalog, Membership, Placement, Scaler, Secret, StoredFunction } from "@riff/controller";
+import type { ApiKey, FunctionCatalog, Membership, Placement, Scaler, Secret, StoredFunction, TopicRate } from "@riff/controller";
 import type { InvokerDefinition } from "@riff/runtime";
 import { StorageType } from "nats";
 import { ObjectArtifactStore } from "./artifact-store.js";
@@ -49,6 +49,8 @@ export class ClusterNode {
   readonly secrets: KvResourceStore<Secret>;
   /** The gateway's API keys (their hashes). */
   readonly keys: KvResourceStore<ApiKey>;
+  /** The topics' rates of the gateway. */
+  readonly topicRates: KvResourceStore<TopicRate>;
   readonly artifacts: ObjectArtifactStore;
   readonly placements: PlacementBook;
   readonly replies: ReplyBus;
@@ -76,6 +78,7 @@ export class ClusterNode {
     this.invokers = new KvResourceStore(resources, "invokers");
     this.secrets = new KvResourceStore(resources, "secrets");
     this.keys = new KvResourceStore(resources, "keys");
+    this.topicRates = new KvResourceStore(resources, "topic-rates");
     this.artifacts = artifacts;
     this.placements = new PlacementBook(new KvResourceStore<Placement>(resources, "placements"), o.node, (name) => this.parts?.reconcile(name), o.logger);
     this.replies = new ReplyBus(conn.nc, this.names, o.node, local, o.logger);

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { RiffError, type Logger } from "@riff/core";
 import { followStore } from "./follow.js";
 import type { ResourceStore } from "./stores.js";
+import { TokenBuckets } from "./token-buckets.js";
 
 /** An API key of the gateway as stored: its hash only, never the key itself. */
 export interface ApiKey {
@@ -27,12 +28,6 @@ function hashOf(key: string): string {
   return createHash("sha256").update(key).digest("base64url");
 }
 
-/** A token bucket: `rate` per second, as many at once (at least one). */
-interface Bucket {
-  tokens: number;
-  at: number;
-}
-
 /**
  * The gateway's keys, followed from their store (so keys made through any node of a cluster
  * count everywhere). With no key, the gateway is open, as on loopback by default; from the first
@@ -41,7 +36,7 @@ interface Bucket {
  */
 export class KeyRing {
   private readonly byHash = new Map<string, { id: string; key: ApiKey }>();
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly buckets = new TokenBuckets();
 
   constructor(
     private readonly store: ApiKeyStore,
@@ -89,19 +84,12 @@ export class KeyRing {
     }
     const rate = found.key.rate;
     if (rate === undefined) return;
-    const id = `${found.id}\u0000${topic}`;
-    const burst = Math.max(1, rate);
-    const b = this.buckets.get(id) ?? { tokens: burst, at: now };
-    b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * rate);
-    b.at = now;
-    this.buckets.set(id, b);
-    if (b.tokens < 1) {
-      const retryAfterS = Math.max(1, Math.ceil((1 - b.tokens) / rate));
+    const retryAfterS = this.buckets.take(`${found.id}\u0000${topic}`, rate, now);
+    if (retryAfterS !== undefined) {
       throw new RiffError("RIFF_RATE_LIMITED", `API key ${found.id} is over its rate of ${rate}/s on topic '${topic}'`, {
         hint: `try again in ${retryAfterS} s (Retry-After)`,
-        details: { retryAfterS },
+        details: { retryAfterS, topic, key: found.id },
       });
     }
-    b.tokens -= 1;
   }
 }

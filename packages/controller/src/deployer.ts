@@ -7,6 +7,7 @@ import type { InvokerRegistry } from "./invoker-registry.js";
 import type { Membership } from "./reconcile.js";
 import type { LocalRunnerHost } from "./runner-host.js";
 import type { ArtifactStore, ResourceStore } from "./stores.js";
+import type { TopicRates } from "./topic-rates.js";
 import { reconcileTopic, type ApplyResult } from "./topics.js";
 import type { WorkQueue } from "./work-queue.js";
 
@@ -27,6 +28,8 @@ export interface DeployerOptions {
   artifacts: ArtifactStore;
   queue: WorkQueue;
   logger: Logger;
+  /** Where a Topic's `spec.rate` goes; undefined: rates are not kept. */
+  rates?: TopicRates | undefined;
   /**
    * How this node takes part in a function it has just created: one daemon reads its inputs; a
    * cluster node also makes itself the function's first home.
@@ -63,7 +66,7 @@ export class Deployer {
     }
     for (const t of topics) {
       // Only the fields the document names: the broker's defaults are for new topics alone.
-      const { action } = await reconcileTopic(this.o.broker, t.metadata.name, { ...t.spec });
+      const { action } = await reconcileTopic(this.o.broker, t.metadata.name, { ...t.spec }, this.o.rates);
       results.push({ kind: "Topic", name: t.metadata.name, action });
     }
     for (const f of functions) results.push(await this.o.queue.run(f.name, () => this.applyFunction(f, progress)));

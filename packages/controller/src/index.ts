@@ -20,3 +20,4 @@ export * from "./views.js";
 export * from "./follow.js";
 export * from "./secrets.js";
 export * from "./api-keys.js";
+export * from "./topic-rates.js";

@@ -1,4 +1,5 @@
 import type { Broker, TopicConfig, TopicInfo } from "@riff/broker";
+import type { TopicRates } from "./topic-rates.js";
 
 /** What applying one resource did. */
 export interface ApplyResult {
@@ -19,8 +20,21 @@ export interface ApplyResult {
 export async function reconcileTopic(
   broker: Broker,
   name: string,
-  wanted: TopicConfig,
-): Promise<{ topic: TopicInfo; action: ApplyResult["action"] }> {
+  wantedWithRate: TopicConfig & { rate?: number | null | undefined },
+  rates?: TopicRates,
+): Promise<{ topic: TopicInfo & { rate?: number }; action: ApplyResult["action"] }> {
+  // The rate is the gateway's, not the broker's: kept apart, in its own store.
+  const { rate, ...wanted } = wantedWithRate;
+  const done = await reconcileBrokerTopic(broker, name, wanted);
+  const rateChanged = (await rates?.set(name, rate)) === true;
+  const current = rates?.rateOf(name);
+  return {
+    topic: { ...done.topic, ...(current === undefined ? {} : { rate: current }) },
+    action: rateChanged && done.action === "unchanged" ? "updated" : done.action,
+  };
+}
+
+async function reconcileBrokerTopic(broker: Broker, name: string, wanted: TopicConfig): Promise<{ topic: TopicInfo; action: ApplyResult["action"] }> {
   const existing = await broker.getTopic(name);
   if (existing === undefined) return { topic: await broker.createTopic(name, wanted), action: "created" };
   let topic = existing;

@@ -50,6 +50,7 @@ export const ErrorCodes = {
   RIFF_OUT_OF_MEMORY: { kind: "user", status: 502 },
   RIFF_PROCESS_LIMIT: { kind: "user", status: 502 },
   RIFF_SANDBOX_UNAVAILABLE: { kind: "user", status: 503 },
+  RIFF_LIMITS_UNAVAILABLE: { kind: "user", status: 503 },
   RIFF_SECRET_NOT_FOUND: { kind: "user", status: 404 },
   RIFF_RECORD_NOT_FOUND: { kind: "user", status: 404 },
   RIFF_RECORDS_OFF: { kind: "user", status: 404 },

@@ -120,6 +120,11 @@ export interface TopicSpec {
    * broker's default (3 on a NATS cluster of 3 or more, else 1).
    */
   replicas?: 1 | 3 | undefined;
+  /**
+   * Publishes per second through the gateway to this topic, all callers together (keyed or not);
+   * past it a 429 RIFF_RATE_LIMITED. Left out: unlimited. In a cluster, each node's own.
+   */
+  rate?: number | undefined;
 }
 
 /** A Topic document. */

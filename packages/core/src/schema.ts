@@ -100,6 +100,7 @@ export const topicSchema = z.strictObject({
       durability: z.enum(["process", "fsync"]).optional(),
       // 1 or 3: JetStream's usual sizes (an even count adds no fault tolerance, 5 is rarely worth it).
       replicas: z.union([z.literal(1), z.literal(3)], { error: "must be 1 or 3 (3 needs riff on a NATS cluster of 3 or more servers)" }).optional(),
+      rate: z.number().positive().max(1_000_000).optional(),
     })
     .default({}),
 });

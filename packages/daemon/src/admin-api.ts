@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { assertValidName, RiffError, toRiffError, type Logger } from "@riff/core";
 import type { Broker, TopicInfo } from "@riff/broker";
-import { functionNotFound, reconcileTopic, type ApplyResult, type Deployer, type FunctionCatalog, type InvokerRegistry, type Scaler } from "@riff/controller";
+import { functionNotFound, reconcileTopic, type ApplyResult, type Deployer, type FunctionCatalog, type InvokerRegistry, type Scaler, type TopicRates } from "@riff/controller";
 import { sendError, sendJson } from "@riff/gateway";
 import { applyBody, jsonBody, queryNumber, topicBody } from "./admin-bodies.js";
 import { resolveDocuments } from "./documents.js";
@@ -36,6 +36,8 @@ export interface AdminApiOptions {
   status: () => Record<string, unknown> | Promise<Record<string, unknown>>;
   invokers: InvokerRegistry;
   scaler: Scaler;
+  /** The topics' rates (`riff topics create --rate`). */
+  rates: TopicRates;
   shutdown: () => void;
   /** Extra routes of a mode (the cluster's `nodes`). */
   routes?: Route[];
@@ -147,7 +149,7 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
       const { name, ...config } = topicBody(await jsonBody(req));
       assertValidName(name, "topic name");
       // Only what was asked for changes: a plain `riff topics create` of an existing topic is a no-op.
-      const { topic, action } = await reconcileTopic(o.broker, name, config);
+      const { topic, action } = await reconcileTopic(o.broker, name, config, o.rates);
       sendJson(res, action === "created" ? 201 : 200, { ...topic, action });
     }],
     ["GET", /^topics\/([^/]+)\/messages$/, async (req, res, [name], query) => {
@@ -159,7 +161,10 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
       res.on("close", () => closed.abort());
       await tailTopic(o.broker, topic, { from: parseTailFrom(query.get("from")), count, follow: query.get("follow") === "true" }, res, closed.signal);
     }],
-    ["GET", /^topics\/([^/]+)$/, async (_q, res, [name]) => sendJson(res, 200, await o.broker.describeTopic(name ?? ""))],
+    ["GET", /^topics\/([^/]+)$/, async (_q, res, [name]) => {
+      const rate = o.rates.rateOf(name ?? "");
+      sendJson(res, 200, { ...(await o.broker.describeTopic(name ?? "")), ...(rate === undefined ? {} : { rate }) });
+    }],
     ["POST", /^topics\/([^/]+)\/recover$/, async (_q, res, [name]) => sendJson(res, 200, await recovering(o.broker).recoverTopic(name ?? ""))],
     // Every topic whose record was lost, in one go (`riff topics recover --all`).
     ["POST", /^topics\/recover$/, async (_q, res) => {
@@ -180,6 +185,7 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
         });
       }
       await o.broker.deleteTopic(topic);
+      await o.rates.set(topic, null);
       sendJson(res, 200, { deleted: [`topic/${topic}`] });
     }],
     ["POST", /^shutdown$/, async (_q, res) => {

@@ -49,8 +49,8 @@ export function applyBody(body: Record<string, unknown>): { documents: SourceDoc
   return { documents: checked, dryRun: dryRun === true };
 }
 
-/** The body of `POST topics`: `{name, partitions?, retentionMs?, retentionBytes?, durability?, replicas?}`. */
-export function topicBody(body: Record<string, unknown>): { name: unknown } & TopicConfig {
+/** The body of `POST topics`: `{name, partitions?, retentionMs?, retentionBytes?, durability?, replicas?, rate?}` (rate null: none). */
+export function topicBody(body: Record<string, unknown>): { name: unknown; rate: number | null | undefined } & TopicConfig {
   const whole = (field: string, min: number): number | undefined => {
     const value = body[field];
     if (value === undefined) return undefined;
@@ -69,7 +69,11 @@ export function topicBody(body: Record<string, unknown>): { name: unknown } & To
   if (retentionBytes !== undefined) config.retentionBytes = retentionBytes;
   if (replicas !== undefined) config.replicas = replicas;
   if (durability !== undefined) config.durability = durability;
-  return { name: body["name"], ...config };
+  const { rate } = body;
+  if (rate !== undefined && rate !== null && (typeof rate !== "number" || !(rate > 0) || rate > 1_000_000)) {
+    throw badField("body.rate", "publishes per second, a number above 0 and at most 1000000, or null for none", rate);
+  }
+  return { name: body["name"], rate, ...config };
 }
 
 /** A whole-number query parameter, or its default when absent. */

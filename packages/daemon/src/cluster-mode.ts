@@ -44,7 +44,7 @@ export async function clusterMode(o: { options: ResolvedDaemonOptions; paths: Ho
   const routes: Route[] = [["GET", /^nodes$/, async (_q, res) => sendJson(res, 200, { cluster: c.name, nodes: nodeRows(node) })]];
   return {
     broker,
-    stores: { functions: node.functions, invokers: node.invokers, secrets: node.secrets, keys: node.keys, artifacts: node.artifacts },
+    stores: { functions: node.functions, invokers: node.invokers, secrets: node.secrets, keys: node.keys, topicRates: node.topicRates, artifacts: node.artifacts },
     placing: { placement: (name) => node.placements.of(name), claim: (name) => node.claim(name) },
     replies: node.replies,
     logs,

@@ -12,6 +12,7 @@ import {
   Reconciler,
   RevisionFolders,
   Scaler,
+  TopicRates,
   WorkQueue,
   type ArtifactStore,
   type Secret,
@@ -22,6 +23,8 @@ import {
   type PlacementOf,
   type ResourceStore,
   type StoredFunction,
+  type TopicRate,
+  type TopicRateStore,
 } from "@riff/controller";
 import { builtinInvokers, type InvokerDefinition, type CallerRegistry, type Limiter, type ReplySink, type Sandbox } from "@riff/runtime";
 import type { FunctionLogs } from "./function-logs.js";
@@ -33,6 +36,7 @@ export interface Stores {
   invokers: ResourceStore<InvokerDefinition>;
   secrets: SecretStore;
   keys: ApiKeyStore;
+  topicRates: TopicRateStore;
   artifacts: ArtifactStore;
 }
 
@@ -44,6 +48,7 @@ export function homeStores(paths: HomePaths): Stores {
     // Mode 0600, in a folder of mode 0700: only riff's user reads them (and no sandboxed function).
     secrets: new FileResourceStore<Secret>(flatLayout(paths.secrets, 0o600)),
     keys: new FileResourceStore<ApiKey>(flatLayout(paths.keys, 0o600)),
+    topicRates: new FileResourceStore<TopicRate>(flatLayout(paths.topicRates)),
     artifacts: new LocalArtifactStore(),
   };
 }
@@ -57,6 +62,8 @@ export interface ControllerParts {
   reconciler: Reconciler;
   deployer: Deployer;
   scaler: Scaler;
+  /** The topics' rates, for the gateway (started by the daemon). */
+  rates: TopicRates;
 }
 
 /** How the mode places functions on this node. */
@@ -119,6 +126,7 @@ export async function wireController(o: {
     placement: o.placing.placement,
     logger: logger.child({ component: "reconciler" }),
   });
+  const rates = new TopicRates(stores.topicRates, logger.child({ component: "rates" }));
   const deployer = new Deployer({
     broker,
     store: stores.functions,
@@ -129,7 +137,8 @@ export async function wireController(o: {
     queue,
     logger: logger.child({ component: "deployer" }),
     claim: o.placing.claim,
+    rates,
   });
   const scaler = new Scaler(broker, logger.child({ component: "scaler" }), o.telemetry);
-  return { logs, invokers, catalog, host, reconciler, deployer, scaler };
+  return { logs, invokers, catalog, host, reconciler, deployer, scaler, rates };
 }

@@ -100,7 +100,7 @@ export class Daemon {
     mkdirSync(home, { recursive: true, mode: 0o700 });
     // Before anything starts: without a sandbox (unless asked for none) riff does not run at all.
     const sandbox = await detectSandbox(this.options.sandbox, { state: join(home, "sandbox"), hidden: home });
-    const limiter = detectLimiter(this.logger);
+    const limiter = detectLimiter(this.logger, this.options.limits, { sandboxed: sandbox !== undefined, uid: sandbox?.uid });
     const callers = new CallerRegistry();
     this.sandboxKind = sandbox === undefined ? "none" : `${sandbox.kind} (uid ${sandbox.uid})`;
     this.limits = limiter.enforcement;
@@ -131,9 +131,14 @@ export class Daemon {
     this.parts = parts;
     const keys = new KeyRing(mode.stores.keys, mode.token, this.logger.child({ component: "keys" }));
     keys.start(abortOnStop(this.stopped));
+    parts.rates.start(abortOnStop(this.stopped));
     const gateway = createGateway({
       // riff's own functions publish through their replica's path and need no key.
-      authorize: (req, topic) => (replicaRequests.has(req) ? undefined : keys.check(topic, req.headers.authorization)),
+      authorize: (req, topic) => {
+        if (!replicaRequests.has(req)) keys.check(topic, req.headers.authorization);
+        // A topic's rate holds for every caller of the gateway, functions and the admin token included.
+        parts.rates.check(topic);
+      },
       broker,
       replies: this.replies,
       telemetry: this.telemetry,
@@ -177,6 +182,7 @@ export class Daemon {
       shutdown: () => void this.stop(),
       invokers: parts.invokers,
       scaler: parts.scaler,
+      rates: parts.rates,
       routes: [...mode.routes(), ...secretRoutes(mode.stores.secrets), ...keyRoutes(mode.stores.keys), ...recordRoutes(this.sinks.records, broker), ...dashboardRoutes(dashboard, () => this.info?.url)],
       warnings,
     });

@@ -6,7 +6,7 @@
 import { readFileSync, writeSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parseDuration, parseSize, RiffError, toRiffError } from "@riff/core";
-import type { SandboxMode } from "@riff/runtime";
+import type { LimitsMode, SandboxMode } from "@riff/runtime";
 import { Daemon, type DaemonInfo } from "./daemon.js";
 import { createJsonLogger } from "./logger.js";
 import { homePaths, resolveDaemonOptions, type DaemonOptions } from "./options.js";
@@ -57,6 +57,7 @@ async function main(): Promise<void> {
       "records-max-age": { type: "string" },
       "otlp-endpoint": { type: "string" },
       sandbox: { type: "string" },
+      limits: { type: "string" },
       broker: { type: "string" },
       cluster: { type: "string" },
       "cluster-name": { type: "string" },
@@ -90,6 +91,8 @@ async function main(): Promise<void> {
     ...(values["otlp-endpoint"] !== undefined ? { otlpEndpoint: values["otlp-endpoint"] } : {}),
     ...(values["records-max-age"] !== undefined ? { recordsMaxAgeMs: parseDuration(values["records-max-age"], "--records-max-age") } : {}),
     ...(values.sandbox !== undefined ? { sandbox: values.sandbox as SandboxMode } : {}),
+    // Checked, naming the flag, when the options are resolved.
+    ...(values.limits !== undefined ? { limits: values.limits as LimitsMode } : {}),
     ...(values.metrics !== undefined ? { metrics: values.metrics } : {}),
     ...(values["metrics-port"] !== undefined ? { metricsPort: Number(values["metrics-port"]) } : {}),
     ...(values["metrics-auth"] !== undefined ? { metricsAuth: values["metrics-auth"] } : {}),

@@ -4,7 +4,7 @@ import { homedir, hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { DEFAULT_MAX_HOPS, RiffError } from "@riff/core";
 import { resolveServerLimits, type ResolvedServerLimits } from "@riff/gateway";
-import { DEFAULT_POOL_SIZE, type SandboxMode } from "@riff/runtime";
+import { DEFAULT_POOL_SIZE, type LimitsMode, type SandboxMode } from "@riff/runtime";
 import { resolveMetricsOptions, type MetricsOptions, type ResolvedMetricsOptions } from "./metrics-options.js";
 
 /** @default 8080: the one port of gateway, admin API and /healthz. */
@@ -34,6 +34,12 @@ export interface DaemonOptions extends MetricsOptions {
   poolSize?: number;
   /** @default "bwrap": riff refuses to start where bubblewrap cannot run; `none` runs functions unsandboxed. */
   sandbox?: SandboxMode;
+  /**
+   * How functions' limits are enforced: `cgroup` (riff refuses to start where it cannot write
+   * cgroups), `rlimit` (memory and processes only), `none`, or `auto`: cgroups where riff can
+   * write them, else rlimits. @default "auto"
+   */
+  limits?: LimitsMode;
   /**
    * Where topics live: `embedded` (SQLite files in the home) or a NATS URL.
    * @default the choice last started with this home (its `broker` file), else "embedded"
@@ -100,6 +106,7 @@ export interface ResolvedDaemonOptions {
   maxHops: number;
   poolSize: number;
   sandbox: SandboxMode;
+  limits: LimitsMode;
   broker: string;
   /** Set when this daemon is a node of a cluster; `broker` is then the cluster's servers. */
   cluster: ClusterChoice | undefined;
@@ -141,6 +148,7 @@ export function resolveDaemonOptions(options: DaemonOptions): ResolvedDaemonOpti
     maxHops: options.maxHops ?? DEFAULT_MAX_HOPS,
     poolSize: options.poolSize ?? DEFAULT_POOL_SIZE,
     sandbox: checkSandbox(options.sandbox ?? "bwrap"),
+    limits: checkLimits(options.limits ?? "auto"),
     broker: cluster !== undefined ? cluster.servers.join(",") : checkBroker(options.broker ?? saved ?? "embedded"),
     cluster,
     nats: cluster?.nats ?? options.nats,
@@ -272,6 +280,7 @@ export function homePaths(home: string) {
     invokers: join(home, "invokers"),
     secrets: join(home, "secrets"),
     keys: join(home, "keys"),
+    topicRates: join(home, "topic-rates"),
     pool: join(home, "pool"),
     logs: join(home, "logs"),
   };
@@ -279,6 +288,16 @@ export function homePaths(home: string) {
 
 /** Paths of a home, as {@link homePaths} returns them. */
 export type HomePaths = ReturnType<typeof homePaths>;
+
+const LIMITS_MODES: readonly LimitsMode[] = ["auto", "cgroup", "rlimit", "none"];
+
+function checkLimits(mode: string): LimitsMode {
+  const known = LIMITS_MODES.find((m) => m === mode);
+  if (known !== undefined) return known;
+  throw new RiffError("RIFF_INVALID_ARGUMENT", `--limits ${mode}: must be auto, cgroup, rlimit or none`, {
+    hint: "auto (the default) uses cgroups where riff can write them, else rlimits; cgroup refuses to start without them",
+  });
+}
 
 function checkSandbox(mode: string): SandboxMode {
   if (mode === "bwrap" || mode === "none") return mode;

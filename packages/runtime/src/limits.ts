@@ -1,6 +1,8 @@
+import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RiffError, type Logger } from "@riff/core";
+import { createRlimitLimiter } from "./rlimits.js";
 
 /** What one replica may use (memory in bytes; processes and threads together; cores); undefined: not limited. */
 export interface ReplicaLimits {
@@ -9,13 +11,17 @@ export interface ReplicaLimits {
   cpu: number | undefined;
 }
 
-/** Why a replica's limits ended it, read off its cgroup after it exited or failed. */
+/** Why a replica's limits ended it, read off its cgroup (or, under rlimits, its runtime's last words) after it exited or failed. */
 export type LimitOutcome = "memory" | "pids" | undefined;
 
-/** A replica's cgroup: its processes start in it, its limits are written in it. */
+/** One replica's limits as enforced: a cgroup its processes start in, or the rlimits they start with. */
 export interface ReplicaCgroup {
-  /** Runs `command args` in the cgroup (a shell writes its own pid there, then execs). */
+  /** Runs `command args` in the cgroup (a shell writes its own pid there, then execs): around the sandbox. */
   wrap(command: string, args: string[]): { command: string; args: string[] };
+  /** Programs (and their arguments) that run just before the function's runtime, inside the sandbox. */
+  readonly launcher?: string[];
+  /** Follows the spawned process (under rlimits, its stderr tells an allocation failure). */
+  watch?(child: ChildProcess): void;
   /** Writes `limits` (a pooled process gets its function's limits when it is taken). */
   apply(limits: ReplicaLimits): void;
   /** Whether the memory limit killed a process, or the process limit refused a fork, so far. */
@@ -26,6 +32,9 @@ export interface ReplicaCgroup {
 
 /** Where limits are enforced, for status: `cgroup v1 (memory, pids, cpu)`, or why not. */
 export interface Limiter {
+  readonly kind: "cgroup" | "rlimit" | "none";
+  /** Whether {@link ReplicaCgroup.apply} changes a running process's limits (a pooled one's): cgroups can, rlimits cannot. */
+  readonly retrofits: boolean;
   readonly enforcement: string;
   /** A new cgroup named `name`, or undefined where none can be made. */
   create(name: string, limits: ReplicaLimits): ReplicaCgroup | undefined;
@@ -55,11 +64,27 @@ function v1Base(controller: Controller): string | undefined {
   }
 }
 
+/** `--limits`: `auto` takes cgroups where riff can write them, else rlimits. */
+export type LimitsMode = "auto" | "cgroup" | "rlimit" | "none";
+
+/** The limiter `mode` asks for; `cgroup` fails with RIFF_LIMITS_UNAVAILABLE where no cgroup can be written. */
+export function detectLimiter(logger: Logger, mode: LimitsMode = "auto", o: { sandboxed: boolean; uid?: number | undefined } = { sandboxed: true }): Limiter {
+  if (mode === "none") return { kind: "none", retrofits: false, enforcement: "none (--limits none): limits are not enforced", create: () => undefined };
+  const cgroups = mode === "rlimit" ? undefined : detectCgroups(logger);
+  if (cgroups !== undefined) return cgroups;
+  if (mode === "cgroup") {
+    throw new RiffError("RIFF_LIMITS_UNAVAILABLE", "--limits cgroup: riff cannot write any cgroup here (v1 memory, pids or cpu, or v2's unified tree)", {
+      hint: "run riff as root on a machine with cgroups, or start with --limits rlimit (or auto) to enforce memory and processes with rlimits",
+    });
+  }
+  return createRlimitLimiter(logger, o);
+}
+
 /**
  * Finds the cgroup controllers riff can write here (v1 per controller, under this process's own
  * cgroup, as on this project's machines; else v2's unified tree with the controllers enabled).
  */
-export function detectLimiter(logger: Logger): Limiter {
+function detectCgroups(logger: Logger): Limiter | undefined {
   const v1 = new Map<Controller, string>();
   for (const c of ["memory", "pids", "cpu"] as const) {
     const base = existsSync(join(ROOT, c)) ? v1Base(c) : undefined;
@@ -74,7 +99,7 @@ export function detectLimiter(logger: Logger): Limiter {
     sweep(v2.base);
     return v2Limiter(v2.base, v2.controllers, logger);
   }
-  return { enforcement: "none: no writable cgroup (run riff as root on a machine with cgroups)", create: () => undefined };
+  return undefined;
 }
 
 function write(file: string, value: string, logger: Logger): void {
@@ -102,6 +127,8 @@ function enter(procs: string[], command: string, args: string[]): { command: str
 
 function v1Limiter(bases: Map<Controller, string>, logger: Logger): Limiter {
   return {
+    kind: "cgroup",
+    retrofits: true,
     enforcement: `cgroup v1 (${[...bases.keys()].join(", ")})`,
     create(name, limits) {
       const dirs = new Map<Controller, string>();
@@ -163,6 +190,8 @@ function v2Base(): { base: string; controllers: string[] } | undefined {
 
 function v2Limiter(base: string, controllers: string[], logger: Logger): Limiter {
   return {
+    kind: "cgroup",
+    retrofits: true,
     enforcement: `cgroup v2 (${controllers.filter((c) => ["memory", "pids", "cpu"].includes(c)).join(", ")})`,
     create(name, limits) {
       const dir = join(base, name);

@@ -30,6 +30,8 @@ export interface SandboxRun {
   /** The private home (see {@link Sandbox.makeHome}), writable, mounted at {@link SANDBOX_HOME}. */
   home: string;
   network: "host" | "none";
+  /** Programs that run, in the sandbox, just before the function's runtime (rlimits' `prlimit`). */
+  launcher?: string[] | undefined;
 }
 
 /** `bwrap`: required, riff refuses to start without it; `none`: functions run as plain processes. */
@@ -99,12 +101,13 @@ export function createBwrapSandbox(o: { state: string; hidden: string; bwrap?: s
       mount("--bind", run.home, SANDBOX_HOME);
       a.push("--chdir", run.dir, "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--new-session");
       if (run.network === "none") a.push("--unshare-net");
-      if (!root) return { command: o.bwrap ?? "bwrap", args: [...a, "--unshare-user", "--", command, ...args] };
+      const launched = [...(run.launcher ?? []), command, ...args];
+      if (!root) return { command: o.bwrap ?? "bwrap", args: [...a, "--unshare-user", "--", ...launched] };
       // As root, bwrap keeps only what setpriv needs to become the sandbox's uid; after the
       // switch the process has no capabilities at all, and cannot gain any (no_new_privs).
       a.push("--cap-add", "CAP_SETUID,CAP_SETGID,CAP_SETPCAP");
       const drop = ["setpriv", `--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"];
-      return { command: o.bwrap ?? "bwrap", args: [...a, "--", ...drop, command, ...args] };
+      return { command: o.bwrap ?? "bwrap", args: [...a, "--", ...drop, ...launched] };
     },
   };
 }
@@ -156,7 +159,7 @@ export async function detectSandbox(mode: SandboxMode, paths: { state: string; h
 /** How one replica's processes run: in the sandbox or not, under which limits, on which network. */
 export interface Confinement {
   sandbox: Sandbox | undefined;
-  /** Where limits can be written; undefined: not enforced. */
+  /** Where limits are enforced (cgroups or rlimits); undefined: not enforced. */
   limiter: Limiter | undefined;
   limits: ReplicaLimits;
   network: "host" | "none";
@@ -184,19 +187,23 @@ export function spawnInSandbox<T extends ChildProcess = ChildProcess>(
   args: string[],
   options: SpawnOptions & { cwd: string; env: Record<string, string> },
 ): T {
-  let run = { command, args };
+  const cgroup = c?.limiter?.create(`${process.pid}-${++seq}`, c.limits);
+  const launcher = cgroup?.launcher ?? [];
+  let run = { command: launcher[0] ?? command, args: [...launcher.slice(1), ...(launcher.length > 0 ? [command] : []), ...args] };
   let env = { ...options.env, ...c?.env };
   let home: string | undefined;
   if (c?.sandbox !== undefined) {
     if (c.home === undefined) home = c.sandbox.makeHome();
-    run = c.sandbox.wrap(command, args, { dir: options.cwd, home: c.home ?? (home as string), network: c.network });
+    run = c.sandbox.wrap(command, args, { dir: options.cwd, home: c.home ?? (home as string), network: c.network, launcher });
     env = { ...env, HOME: SANDBOX_HOME, TMPDIR: "/tmp" };
   }
-  const cgroup = c?.limiter?.create(`${process.pid}-${++seq}`, c.limits);
   if (cgroup !== undefined) run = cgroup.wrap(run.command, run.args);
   // The caller's stdio option decides which streams exist; T says so to the type checker.
   const child = spawn(run.command, run.args, { ...options, env }) as T;
-  if (cgroup !== undefined) cgroups.set(child, cgroup);
+  if (cgroup !== undefined) {
+    cgroups.set(child, cgroup);
+    cgroup.watch?.(child);
+  }
   child.once("exit", () => {
     if (home !== undefined) rmSync(home, { recursive: true, force: true });
     if (cgroup === undefined) return;

@@ -5,6 +5,7 @@ import type { Socket } from "node:net";
 import { type Logger, silentLogger } from "@riff/core";
 import { FrameParser, FrameType } from "@riff/protocol";
 import type { PreparedFunction } from "./invoker.js";
+import type { ReplicaLimits } from "./limits.js";
 import type { LaunchSpec } from "./replica.js";
 import { applyLimits, spawnInSandbox, SANDBOX_HOME, type Confinement } from "./sandbox.js";
 
@@ -56,6 +57,9 @@ export class WarmPool {
     if (sandboxed && existsSync(join(fn.dir, "package.json"))) return { launch };
     // Pooled processes are on the host's network: a function without one starts its own.
     if (sandboxed && fn.network === "none") return { launch };
+    // Under rlimits a running process keeps the limits it started with: only a function with
+    // the pool's own (riff's defaults) may take it.
+    if (!this.fits(fn.limits)) return { launch };
     const adopt = this.take();
     if (adopt === undefined) return { launch };
     if (fn.limits !== undefined) applyLimits(adopt.child, fn.limits);
@@ -67,6 +71,12 @@ export class WarmPool {
     env["HOME"] = SANDBOX_HOME;
     env["TMPDIR"] = "/tmp";
     return { adopt, launch: { ...launch, env, cwd: adopt.dir } };
+  }
+
+  private fits(limits: ReplicaLimits | undefined): boolean {
+    const c = this.confinement;
+    if (c?.limiter === undefined || c.limiter.retrofits || limits === undefined) return true;
+    return limits.memoryBytes === c.limits.memoryBytes && limits.pids === c.limits.pids && limits.cpu === c.limits.cpu;
   }
 
   /** A ready process, or undefined when the pool is empty (the caller then starts one as usual). */

@@ -1,6 +1,6 @@
 import { deadLetterTopicOf, formatDuration, parseSize, retriesOf, RiffError } from "@riff/core";
 import { DaemonClient, errorFrom } from "../client.js";
-import { flagDuration, flagWholeNumber, printTable } from "../output.js";
+import { badArgument, flagDuration, flagWholeNumber, printTable } from "../output.js";
 
 interface FunctionRow {
   name: string;
@@ -94,14 +94,31 @@ interface TopicDescription {
   retentionMs: number;
   retentionBytes: number;
   durability: string;
+  /** Publishes per second through the gateway, all callers together; absent: unlimited. */
+  rate?: number;
   sizeBytes: number;
   offsets: { partition: number; start: number; end: number }[];
   groups: { group: string; lag: number; partitions: { partition: number; committed: number; lag: number }[] }[];
 }
 
+/** `--rate N` (publishes per second, above 0) or `--rate none`; undefined leaves the topic's rate as it is. */
+function flagRate(value: string | undefined): number | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === "none") return null;
+  const rate = Number(value);
+  if (value.trim() === "" || !Number.isFinite(rate) || rate <= 0 || rate > 1_000_000) {
+    throw badArgument(`--rate ${value}: must be publishes per second, above 0 and at most 1000000, or none`, "--rate 100 (or --rate none to lift it)");
+  }
+  return rate;
+}
+
+function rateOf(t: TopicDescription): string {
+  return t.rate === undefined ? "no rate" : `at most ${t.rate}/s through the gateway, all callers together`;
+}
+
 /** `riff topics create|list|describe|delete`. */
 export const topics = {
-  async create(home: string, name: string, o: { partitions?: string; retention?: string; retentionBytes?: string; durability?: string; replicas?: string }): Promise<void> {
+  async create(home: string, name: string, o: { partitions?: string; retention?: string; retentionBytes?: string; durability?: string; replicas?: string; rate?: string }): Promise<void> {
     const body = {
       name,
       partitions: flagWholeNumber(o.partitions, "--partitions", 1),
@@ -109,10 +126,11 @@ export const topics = {
       retentionBytes: o.retentionBytes === undefined ? undefined : parseSize(o.retentionBytes, "--retention-bytes"),
       durability: o.durability,
       replicas: flagWholeNumber(o.replicas, "--replicas", 1),
+      rate: flagRate(o.rate),
     };
     const t = await new DaemonClient(home).call<TopicDescription & { action: string }>("POST", "topics", body);
     process.stdout.write(
-      `topic/${t.name} ${t.action}: ${t.partitions} partition(s), retention ${formatDuration(t.retentionMs)} or ${t.retentionBytes} bytes, durability ${t.durability}\n`,
+      `topic/${t.name} ${t.action}: ${t.partitions} partition(s), retention ${formatDuration(t.retentionMs)} or ${t.retentionBytes} bytes, durability ${t.durability}${t.rate !== undefined || o.rate !== undefined ? `, ${rateOf(t)}` : ""}\n`,
     );
   },
   async list(home: string, output: string | undefined, showAll = false): Promise<void> {
@@ -133,7 +151,8 @@ export const topics = {
     }
     process.stdout.write(
       `topic ${t.name}: ${t.partitions} partition(s), ${t.replicas ?? 1} cop${(t.replicas ?? 1) === 1 ? "y" : "ies"}, ${t.durability} durability, ${t.sizeBytes} bytes on disk\n` +
-        `retention: ${formatDuration(t.retentionMs)} or ${t.retentionBytes} bytes\n\n`,
+        `retention: ${formatDuration(t.retentionMs)} or ${t.retentionBytes} bytes\n` +
+        `rate: ${rateOf(t)}\n\n`,
     );
     printTable(["PARTITION", "START", "END"], t.offsets.map((o) => [String(o.partition), String(o.start), String(o.end)]));
     if (t.groups.length > 0) {

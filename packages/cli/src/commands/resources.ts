@@ -156,16 +156,19 @@ async function invokerMatchers(client: DaemonClient | undefined, invoker: string
   return found.matchers;
 }
 
+/** Files that make their folder the artifact when an invoker's matchers name them: a package. */
+const FOLDER_MARKERS = ["package.json", "go.mod"];
+
 /**
- * Finds the artifact by the invoker's matchers. A package.json (for node) makes the folder the
- * artifact: the invoker then picks the file in it (main, index.js, NAME.js, the only one). Else
- * a file named after the function wins, then the only file of the first matcher that has one.
+ * Finds the artifact by the invoker's matchers. A package.json (for node) or a go.mod (for go)
+ * makes the folder the artifact: the invoker then picks what to run in it. Else a file named
+ * after the function wins, then the only file of the first matcher that has one.
  */
 function detectArtifact(dir: string, name: string, matchers: string[]): string {
   const files = readdirSync(dir).filter((f) => !/\.ya?ml$/.test(f) && statSync(join(dir, f)).isFile());
-  if (matchers.includes("package.json") && files.includes("package.json")) return ".";
+  if (FOLDER_MARKERS.some((m) => matchers.includes(m) && files.includes(m))) return ".";
   const matching = (m: string) => files.filter((f) => (m.startsWith("*.") ? extname(f) === m.slice(1) : f === m || m === "*"));
-  const patterns = matchers.filter((m) => m !== "package.json");
+  const patterns = matchers.filter((m) => !FOLDER_MARKERS.includes(m));
   const named = patterns.flatMap(matching).find((f) => basename(f, extname(f)) === name);
   if (named !== undefined) return named;
   for (const m of patterns) {

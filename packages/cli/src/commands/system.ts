@@ -24,6 +24,7 @@ export interface StartOptions {
   recordsMaxAge?: string;
   otlpEndpoint?: string;
   sandbox?: string;
+  limits?: string;
   /** `--metrics on|off`; `--no-metrics` makes it false. */
   metrics?: string | boolean;
   metricsPort?: string;
@@ -43,6 +44,7 @@ export interface StartOptions {
 /** Flags passed on to the daemon as they are: it checks them and names the one at fault. */
 const PASSED: [Exclude<keyof StartOptions, "metrics">, string][] = [
   ["sandbox", "--sandbox"],
+  ["limits", "--limits"],
   ["metricsAuth", "--metrics-auth"],
   ["otlpEndpoint", "--otlp-endpoint"],
   ["broker", "--broker"],
@@ -180,6 +182,7 @@ export async function status(home: string, output: string | undefined): Promise<
     version: string;
     state: string;
     sandbox: string;
+    limits?: string;
     broker?: string;
     nats?: { connected: boolean; since: number };
     cluster?: { name: string; node: string; leader?: string; nodes: number; replicas: number };
@@ -190,7 +193,7 @@ export async function status(home: string, output: string | undefined): Promise<
     return;
   }
   process.stdout.write(
-    `riff ${s.version} is ${s.state} at ${s.url}\n  pid ${s.pid}, up ${formatDuration(s.uptimeMs)}, home ${home}\n  ${functions.length} function(s), sandbox: ${s.sandbox}, topics: ${s.broker ?? "embedded"}\n`,
+    `riff ${s.version} is ${s.state} at ${s.url}\n  pid ${s.pid}, up ${formatDuration(s.uptimeMs)}, home ${home}\n  ${functions.length} function(s), sandbox: ${s.sandbox}, topics: ${s.broker ?? "embedded"}\n  limits enforced by ${s.limits ?? "nothing"}\n`,
   );
   if (s.cluster !== undefined) {
     const c = s.cluster;

@@ -7,6 +7,10 @@ import { RiffError, silentLogger, type Headers, type Logger } from "@riff/core";
 import { DEFAULT_START_TIMEOUT_MS, type InvokeResult, type Replica, type ReplicaOptions, type ReplicaState } from "../replica.js";
 import { describeExit, LineTail, pipeToLogs } from "./process-output.js";
 
+
+/** The reply header an HTTP function names its error's class with (`Riff-Error-Name: NonRetriableError`). */
+export const ERROR_NAME_HEADER = "riff-error-name";
+
 /** Options of an {@link HttpReplica}. */
 export interface HttpReplicaOptions extends ReplicaOptions {
   /**
@@ -136,9 +140,11 @@ export class HttpReplica implements Replica {
               return;
             }
             const text = body.toString("utf8").slice(0, 4096);
+            // The error's class, as an ERROR frame's `name` says it: `NonRetriableError` skips the retries.
+            const name = res.headers[ERROR_NAME_HEADER];
             reject(
               new RiffError("RIFF_FUNCTION_ERROR", `the function answered HTTP ${status}${text ? `: ${text}` : ""}`, {
-                details: { status },
+                details: { status, ...(typeof name === "string" && name !== "" ? { name } : {}) },
               }),
             );
           });

@@ -4,6 +4,7 @@ import { RiffError } from "@riff/core";
 import { FramedReplica } from "../../framed-replica.js";
 import { baseEnv, type Invoker, type PreparedFunction } from "../../invoker.js";
 import { DeferredReplica } from "../../replicas/deferred-replica.js";
+import { titleCase } from "../names.js";
 import { compiledShim, filesEndingWith, javac } from "./javac.js";
 
 /** Where `prepare` puts the classes compiled from a function's .java sources, inside its revision. */
@@ -20,13 +21,6 @@ const CLASSES_DIR = "riff-classes";
 // The JVM's own warnings (unified logging) go to stdout by default, where they would corrupt
 // the frame stream: send them to stderr, that is, to the function's logs.
 export const JVM_FLAGS = ["-XX:TieredStopAtLevel=1", "-Xshare:auto", "-Xlog:disable", "-Xlog:all=warning:stderr"];
-
-function titleCase(name: string): string {
-  return name
-    .split("-")
-    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
-    .join("");
-}
 
 /**
  * The class to run: `--handler`, else the class of a single .java artifact (its package plus
@@ -68,8 +62,9 @@ export const javaInvoker: Invoker = {
     const root = isDirectory(fn.artifact) ? fn.artifact : fn.dir;
     const sources = (await filesEndingWith(root, ".java", [CLASSES_DIR])).map((s) => join(root, s));
     if (sources.length > 0) {
-      const cp = (await classPath(fn)).join(":");
-      const output = await javac(["-d", join(fn.dir, CLASSES_DIR), ...(cp ? ["-cp", cp] : []), ...sources], fn.dir);
+      // The shim's folder too: functions may import riff.NonRetriableError.
+      const cp = [await shim, ...(await classPath(fn))].join(":");
+      const output = await javac(["-d", join(fn.dir, CLASSES_DIR), "-cp", cp, ...sources], fn.dir);
       for (const line of output.split("\n")) if (line !== "") log(line);
     } else if (!fn.artifact.endsWith(".jar") && !isDirectory(fn.artifact)) {
       throw new RiffError("RIFF_INVALID_ARGUMENT", `${fn.artifact} is neither a .jar nor a .java file`, {

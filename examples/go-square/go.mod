@@ -1,0 +1,3 @@
+module example.com/square
+
+go 1.19
