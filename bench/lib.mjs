@@ -59,6 +59,17 @@ export async function startRiff(extraArgs = []) {
   };
 }
 
+/**
+ * CPU time (user + system, in µs; clock ticks of 10 ms) the daemon of a riff started by
+ * {@link startRiff} has used so far: per request, steadier than req/s on a shared machine.
+ */
+export async function daemonCpuUs(riff) {
+  const { readFileSync } = await import("node:fs");
+  const { pid } = JSON.parse(readFileSync(join(riff.home, "daemon.json"), "utf8"));
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
 export const ms = (us) => (us / 1000).toFixed(2);
 
 /** Prints one row per case: req/s and latency min / p50 / p99 / max in ms. */

@@ -1,6 +1,6 @@
 // `npm run bench:observability`: what riff's own telemetry costs. /requests and /messages
 // (node x ** 2, 16 connections) on two daemons started side by side, one with invocation
-// records and trace spans (and metrics, when the daemon has them) on, the default, and one with
+// records and trace spans and metrics on, the default, and one with
 // them off; rounds alternate between the two so that a busy machine weighs on both alike.
 // Prints min, median and max per case and the ratio on/off, then one JSON line.
 import { readFileSync, writeFileSync } from "node:fs";
@@ -9,8 +9,8 @@ import { requireWrk, startRiff, wrk } from "./lib.mjs";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
-/** The flags that turn riff's telemetry off: records (and, once there, metrics). */
-export const TELEMETRY_OFF = (process.env.BENCH_OFF_FLAGS ?? "--records-max 0").split(" ");
+/** The flags that turn riff's telemetry off: records and metrics. */
+export const TELEMETRY_OFF = (process.env.BENCH_OFF_FLAGS ?? "--records-max 0 --no-metrics").split(" ");
 await requireWrk();
 
 const daemons = { on: await startRiff(), off: await startRiff(TELEMETRY_OFF) };

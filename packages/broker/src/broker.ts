@@ -240,4 +240,10 @@ export interface Broker {
    * new positions, read-only; returns an unsubscribe function. A throwing listener is logged.
    */
   onAppend(topic: string, listener: (positions: Position[]) => void): () => void;
+  /**
+   * Sets the observer of the broker's write transactions (messages appended, seconds taken),
+   * for its metrics; returns the function that removes it. Only brokers that write themselves
+   * have it (the embedded one; NATS writes on its servers).
+   */
+  observeWrites?(observer: (messages: number, seconds: number) => void): () => void;
 }

@@ -10,3 +10,4 @@ export {
 } from "./options.js";
 export { MAX_PARTITIONS, DEFAULT_MAX_BATCH } from "./topic-config.js";
 export { hashKey, partitionForKey } from "./encoding.js";
+export type { WriteObserver } from "./write-queue.js";

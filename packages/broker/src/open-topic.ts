@@ -5,7 +5,7 @@ import { ConsumerGroup, groupLag } from "./consumer-group.js";
 import { GroupMemberConsumer, type WaiterSet, wake } from "./group-consumer.js";
 import { resolveConsumeOptions, seekOffsets } from "./topic-config.js";
 import type { SqliteTopicLog } from "./topic-log.js";
-import { WriteQueue } from "./write-queue.js";
+import { type WriteObserver, WriteQueue } from "./write-queue.js";
 
 /** Who hears about appends to a topic. */
 export type AppendListener = (positions: Position[]) => void;
@@ -27,8 +27,9 @@ export class OpenTopic {
     readonly log: SqliteTopicLog,
     private readonly logger: Logger,
     private readonly listeners: () => Iterable<AppendListener> | undefined,
+    writeObserver: () => WriteObserver | undefined = () => undefined,
   ) {
-    this.queue = new WriteQueue(log, logger, (_stored, positions) => this.appended(positions));
+    this.queue = new WriteQueue(log, logger, (_stored, positions) => this.appended(positions), writeObserver);
     for (const [group, committed] of log.storedGroups) this.addGroup(group, committed);
   }
 

@@ -99,6 +99,21 @@ describe("SqliteBroker storage", () => {
     expect((await broker.endOffsets("numbers"))[0]?.end).toBe(0);
   });
 
+  it("tells its write observer each transaction's message count, until removed", async () => {
+    const broker = await startBroker();
+    await broker.createTopic("observed");
+    const writes: [number, number][] = [];
+    const remove = broker.observeWrites((messages, seconds) => writes.push([messages, seconds]));
+    // One turn of the event loop: one transaction.
+    await Promise.all([broker.publish("observed", { payload: bytes("a") }), broker.publishBatch("observed", [{ payload: bytes("b") }, { payload: bytes("c") }])]);
+    await broker.publish("observed", { payload: bytes("d") });
+    expect(writes.map(([m]) => m)).toEqual([3, 1]);
+    for (const [, seconds] of writes) expect(seconds).toBeGreaterThanOrEqual(0);
+    remove();
+    await broker.publish("observed", { payload: bytes("e") });
+    expect(writes).toHaveLength(2);
+  });
+
   it("keeps publishing when an onAppend listener throws", async () => {
     const broker = await startBroker();
     await broker.createTopic("numbers");

@@ -39,6 +39,7 @@ import { type OpenedFolder, openFolder } from "./topic-files.js";
 import { SqliteTopicLog, type TopicLogOptions } from "./topic-log.js";
 import { removeTopicFiles } from "./topic-schema.js";
 import { Checkpointer } from "./checkpointer.js";
+import type { WriteObserver } from "./write-queue.js";
 
 /** `created` → `starting` → `running` → `stopping` → `stopped`; calls succeed only when running. */
 export type SqliteBrokerState = "created" | "starting" | "running" | "stopping" | "stopped";
@@ -57,6 +58,7 @@ export class SqliteBroker implements Broker, AsyncDisposable {
   /** Topic files that exist but could not be opened, with why; never overwritten. */
   private readonly unreadable = new Map<string, string>();
   private readonly listeners = new Map<string, Set<AppendListener>>();
+  private writeObserver: WriteObserver | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private folderLock: OpenedFolder["lock"] | undefined;
 
@@ -289,6 +291,14 @@ export class SqliteBroker implements Broker, AsyncDisposable {
     return () => void set.delete(listener);
   }
 
+  /** Sets the one observer of every topic's write transactions (the daemon's metrics). */
+  observeWrites(observer: WriteObserver): () => void {
+    this.writeObserver = observer;
+    return () => {
+      if (this.writeObserver === observer) this.writeObserver = undefined;
+    };
+  }
+
   /**
    * Deletes what each topic's retention no longer covers; `now` lets tests age messages without
    * waiting. Returns how many messages were deleted. The sweep timer calls it too.
@@ -310,7 +320,7 @@ export class SqliteBroker implements Broker, AsyncDisposable {
   private register(log: SqliteTopicLog): void {
     this.topics.set(
       log.info.name,
-      new OpenTopic(log, this.logger, () => this.listeners.get(log.info.name)),
+      new OpenTopic(log, this.logger, () => this.listeners.get(log.info.name), () => this.writeObserver),
     );
   }
 

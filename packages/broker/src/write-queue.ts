@@ -22,6 +22,13 @@ interface CommitRequest {
 export type FlushListener = (messages: StoredMessage[], positions: Position[]) => void;
 
 /**
+ * Told of each write transaction: how many messages it appended (0 for offset commits alone)
+ * and how long the transaction took, COMMIT (and its fsync, where durability asks for one)
+ * included. For the broker's metrics; it must be cheap, and it must not throw.
+ */
+export type WriteObserver = (messages: number, seconds: number) => void;
+
+/**
  * Group commit for one topic. Publishes and offset commits made during one turn of the event
  * loop are written by a single transaction on the next turn (setImmediate: no timer, so a lone
  * publish waits for nothing but the I/O already queued), and their promises settle only after
@@ -42,6 +49,8 @@ export class WriteQueue {
     private readonly log: SqliteTopicLog,
     private readonly logger: Logger,
     private readonly onFlushed: FlushListener,
+    /** Read at each flush, so an observer set after the topic opened is heard. */
+    private readonly observer: () => WriteObserver | undefined = () => undefined,
   ) {}
 
   /** Queues one message; resolves with its position once durable. */
@@ -97,6 +106,9 @@ export class WriteQueue {
     this.commits = new Map();
     this.commitRequests = [];
     let stored: StoredMessage[];
+    const observer = this.observer();
+    // Timed only when someone listens: performance.now() is cheap, but not free.
+    const began = observer === undefined ? 0 : performance.now();
     try {
       stored = this.log.append(messages, commits, Date.now());
     } catch (err) {
@@ -130,6 +142,7 @@ export class WriteQueue {
       }
     }
     for (const r of commitRequests) r.resolve();
+    if (observer !== undefined) observer(stored.length, (performance.now() - began) / 1000);
     if (stored.length > 0) this.onFlushed(stored, positions);
   }
 

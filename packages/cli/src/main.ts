@@ -43,6 +43,10 @@ example(
     .option("--otlp-endpoint <url>", "also send the trace spans to this OpenTelemetry collector (OTLP/HTTP), e.g. http://127.0.0.1:4318/v1/traces")
     .addOption(new Option("--sandbox <mode>", "bwrap: functions run in a bubblewrap sandbox, and riff refuses to start without one; none: unsandboxed, on purpose").choices(["bwrap", "none"]).default("bwrap"))
     .addOption(new Option("--limits <how>", "how functions' limits are enforced: auto (cgroups where riff can write them, else rlimits), cgroup (refuse to start without them), rlimit (memory and processes; cpu not enforced) or none").choices(["auto", "cgroup", "rlimit", "none"]).default("auto"))
+    .option("--metrics <on|off>", "serve Prometheus metrics at /metrics (see docs/metrics.md); off counts nothing (default: on)")
+    .option("--no-metrics", "the same as --metrics off")
+    .option("--metrics-port <port>", "serve /metrics on a port of its own, on the same host, instead of the daemon's port (0 picks a free one)")
+    .option("--metrics-auth <mode>", "none: anyone who reaches the port reads /metrics; token: only with the admin token (Authorization: Bearer). Default: none on loopback, else token")
     .option("--broker <where>", "where topics live: embedded (in the riff home) or a NATS JetStream server, e.g. nats://127.0.0.1:4222 (default: what this home last used, else embedded)")
     .option("--cluster <urls>", "join a riff cluster on these NATS JetStream servers (comma-separated): functions, code and topics are the cluster's, any node answers for any function (default: the cluster this home last joined)")
     .option("--cluster-name <name>", "the cluster's name, the same on every node; several riff clusters may share NATS servers (default: riff)")
@@ -55,6 +59,7 @@ example(
     .option("--nats-tls-key <file>", "the client certificate's key")
     .action(run(async () => (await import("./commands/system.js")).start)),
   `riff system start --port 8080
+  riff system start --host 0.0.0.0 --metrics-port 9464 --metrics-auth token
   riff system start --cluster nats://10.0.0.1:4222,nats://10.0.0.2:4222,nats://10.0.0.3:4222 --node-name n1 --host 10.0.0.1`,
 );
 example(system.command("stop").description("stop the daemon after draining functions (in a cluster, its partitions go to the other nodes first)").action(run(async () => (await import("./commands/system.js")).stop)), "riff system stop");

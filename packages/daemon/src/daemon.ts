@@ -21,6 +21,7 @@ import { fromReplica, replicaRequests } from "./caller-path.js";
 import { keyRoutes } from "./keys-api.js";
 import { secretRoutes } from "./secrets-api.js";
 import { ensureToken } from "./token.js";
+import { DaemonMetrics } from "./daemon-metrics.js";
 import { startTelemetry, type TelemetryParts } from "./telemetry-parts.js";
 import { recordRoutes } from "./records-api.js";
 
@@ -37,6 +38,8 @@ export interface DaemonInfo {
   version: string;
   /** How functions are isolated: `bwrap`, or `none` when bubblewrap is missing or off. */
   sandbox: string;
+  /** Where Prometheus scrapes riff; absent when metrics are off. */
+  metricsUrl?: string;
 }
 
 /** `created` -> `starting` -> `running` -> `stopping` -> `stopped`. */
@@ -57,6 +60,7 @@ export class Daemon {
   private parts: ControllerParts | undefined;
   private sinks: TelemetryParts | undefined;
   private server: Server | undefined;
+  private metrics: DaemonMetrics | undefined;
   private dashboard: Dashboard | undefined;
   private sandboxKind = "none";
   private limits = "none";
@@ -161,6 +165,10 @@ export class Daemon {
       logger: this.logger.child({ component: "dashboard" }),
     });
     this.dashboard = dashboard;
+    const metrics = this.options.metrics === undefined ? undefined : new DaemonMetrics({ daemon: this.options, metrics: this.options.metrics, telemetry: this.telemetry, broker, functions: () => views.list(), token: mode.token, version: VERSION, logger: this.logger });
+    this.metrics = metrics;
+    // With --metrics-port, /metrics is there only: this port answers it 404.
+    const metricsHere = this.options.metrics?.port === undefined ? metrics : undefined;
     const admin = createAdminApi({
       token: mode.token,
       host,
@@ -181,7 +189,7 @@ export class Daemon {
     const server = createServer({ keepAliveTimeout: 65_000, ...serverOptions(this.options.server) }, (req, res) => {
       if (refuseWithoutHost(req, res)) return;
       if (!fromReplica(req, res, callers)) return;
-      if (gateway(req, res) || admin(req, res) || dashboard.handle(req, res)) return;
+      if (metricsHere?.serve(req, res) === true || gateway(req, res) || admin(req, res) || dashboard.handle(req, res)) return;
       if (req.url === "/healthz") return mode.healthz(req, res);
       sendJson(res, 404, { error: { code: "RIFF_NOT_FOUND", message: `nothing at ${req.url ?? "/"}`, hint: "POST to /messages/TOPIC or /requests/TOPIC" } });
     });
@@ -189,6 +197,7 @@ export class Daemon {
     this.server = server;
     await listen(server, port, host);
     const bound = (server.address() as AddressInfo).port;
+    const metricsUrl = await metrics?.start(`http://${host}:${bound}`);
     process.env["RIFF_GATEWAY_URL"] = `http://${host}:${bound}`;
     // Pooled processes get riff's default limits, and their function's once one takes them.
     const confinement = { sandbox, limiter, limits: { memoryBytes: DEFAULT_MEMORY_BYTES, pids: DEFAULT_PIDS, cpu: undefined }, network: "host" as const };
@@ -207,6 +216,7 @@ export class Daemon {
       startedAt: new Date().toISOString(),
       version: VERSION,
       sandbox: this.sandboxKind,
+      ...(metricsUrl !== undefined ? { metricsUrl } : {}),
     };
     writeFileSync(this.paths.daemonInfo, `${JSON.stringify(this.info, null, 2)}\n`);
     this.wroteInfo = true;
@@ -224,6 +234,7 @@ export class Daemon {
     this.dashboard?.stop();
     this.server?.close();
     this.server?.closeIdleConnections();
+    this.metrics?.stop();
     await this.parts?.reconciler.stop();
     await this.parts?.host.stop();
     await Promise.all([...builtinInvokers.values()].map((i) => i.stop?.()));

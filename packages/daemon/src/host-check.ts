@@ -49,7 +49,9 @@ function bare(host: string): string {
   return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
 }
 
-function isLoopback(name: string): boolean {
+/** A loopback address (127.0.0.0/8, ::1) or the name `localhost`. */
+export function isLoopback(name: string): boolean {
+  if (name === "localhost") return true;
   if (isIP(name) === 4) return name.startsWith("127.");
   if (isIP(name) === 6) return name === "::1" || name === "0:0:0:0:0:0:0:1" || name.startsWith("::ffff:127.");
   return false;

@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { DEFAULT_MAX_HOPS, RiffError } from "@riff/core";
 import { resolveServerLimits, type ResolvedServerLimits } from "@riff/gateway";
 import { DEFAULT_POOL_SIZE, type LimitsMode, type SandboxMode } from "@riff/runtime";
+import { resolveMetricsOptions, type MetricsOptions, type ResolvedMetricsOptions } from "./metrics-options.js";
 
 /** @default 8080: the one port of gateway, admin API and /healthz. */
 export const DEFAULT_PORT = 8080;
@@ -14,7 +15,7 @@ export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_SCALE_INTERVAL_MS = 100;
 
 /** Options of the daemon; every field optional. */
-export interface DaemonOptions {
+export interface DaemonOptions extends MetricsOptions {
   /** @default $RIFF_HOME or ~/.riff */
   home?: string;
   /** @default DEFAULT_PORT; 0 picks a free port. */
@@ -113,6 +114,8 @@ export interface ResolvedDaemonOptions {
   nats: NatsAuthFiles | undefined;
   /** Timeouts and the connection cap of the HTTP server. */
   server: ResolvedServerLimits;
+  /** Where and to whom `/metrics` is served; undefined when metrics are off. */
+  metrics: ResolvedMetricsOptions | undefined;
   /** How many invocation records are kept, and how long; undefined: none are kept. */
   records: { max: number; maxAgeMs: number } | undefined;
   /** Where spans are sent over OTLP/HTTP; undefined: nowhere. */
@@ -133,10 +136,12 @@ export function resolveDaemonOptions(options: DaemonOptions): ResolvedDaemonOpti
   const choice = homePaths(home).brokerChoice;
   const saved = existsSync(choice) ? readFileSync(choice, "utf8").trim() : undefined;
   const cluster = resolveCluster(home, options);
+  const port = checkPort(options.port ?? DEFAULT_PORT);
+  const host = options.host ?? DEFAULT_HOST;
   return {
     home,
-    port: checkPort(options.port ?? DEFAULT_PORT),
-    host: options.host ?? DEFAULT_HOST,
+    port,
+    host,
     maxBodyBytes: options.maxBodyBytes,
     replyTimeoutMs: options.replyTimeoutMs,
     scaleIntervalMs: options.scaleIntervalMs ?? DEFAULT_SCALE_INTERVAL_MS,
@@ -152,6 +157,7 @@ export function resolveDaemonOptions(options: DaemonOptions): ResolvedDaemonOpti
       requestTimeoutMs: positive(options.requestTimeoutMs, "--request-timeout"),
       maxConnections: positive(options.maxConnections, "--max-connections"),
     }),
+    metrics: resolveMetricsOptions(options, host, port),
     records: resolveRecords(options),
     otlpEndpoint: checkOtlpEndpoint(options.otlpEndpoint),
   };

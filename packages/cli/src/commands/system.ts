@@ -25,6 +25,10 @@ export interface StartOptions {
   otlpEndpoint?: string;
   sandbox?: string;
   limits?: string;
+  /** `--metrics on|off`; `--no-metrics` makes it false. */
+  metrics?: string | boolean;
+  metricsPort?: string;
+  metricsAuth?: string;
   broker?: string;
   cluster?: string;
   clusterName?: string;
@@ -38,9 +42,10 @@ export interface StartOptions {
 }
 
 /** Flags passed on to the daemon as they are: it checks them and names the one at fault. */
-const PASSED: [keyof StartOptions, string][] = [
+const PASSED: [Exclude<keyof StartOptions, "metrics">, string][] = [
   ["sandbox", "--sandbox"],
   ["limits", "--limits"],
+  ["metricsAuth", "--metrics-auth"],
   ["otlpEndpoint", "--otlp-endpoint"],
   ["broker", "--broker"],
   ["cluster", "--cluster"],
@@ -95,6 +100,11 @@ export async function start(home: string, options: StartOptions): Promise<void> 
     if (!(ms >= 1 && ms <= MAX_TIMER_MS)) throw badArgument(`${flag} ${value}: must be from 1ms to 24d`, `for example ${flag} 10s`);
     args.push(flag, String(ms));
   }
+  const metricsPort = flagWholeNumber(options.metricsPort, "--metrics-port", 0, 65535);
+  if (metricsPort !== undefined) args.push("--metrics-port", String(metricsPort));
+  // Commander gives true when neither --metrics nor --no-metrics was typed.
+  if (options.metrics === false) args.push("--metrics", "off");
+  else if (typeof options.metrics === "string") args.push("--metrics", options.metrics);
   for (const [key, flag] of PASSED) {
     const value = options[key];
     // Paths are the user's, relative to where they ran riff; the daemon runs elsewhere.
