@@ -137,16 +137,19 @@ describe("invocation records and traces", () => {
     expect(refused.stderr).toContain("did not fail, so its input was not kept");
   });
 
-  it("marks the first call after scale-to-zero cold, with its replica's start time", async () => {
+  it("marks the first call after scale-to-zero cold, with its replica's start time, and the next warm", async () => {
     expect((await deployNode(riff, "cold-fn", "module.exports = (x) => x;\n", ["--input", "cold-in", "--idle-timeout", "300ms"])).code).toBe(0);
     await until("cold-fn scaled to zero", async () => {
       const { body } = await api<{ replicas: unknown[] }>(riff, "functions/cold-fn");
       return body.replicas.length === 0;
     });
-    expect((await riff.cli(["publish", "--input", "cold-in", "--data", "1", "--reply"])).stdout).toBe("1\n");
-    expect((await riff.cli(["publish", "--input", "cold-in", "--data", "2", "--reply"])).stdout).toBe("2\n");
-    const [second, first] = (await recordsOf(riff, "cold-fn", 2)) as [InvocationRecord, InvocationRecord];
-    expect(first).toMatchObject({ offset: 0, cold: true });
+    // Both sent at once, so both wait for the one replica the first starts (a second sent later
+    // could find it scaled to zero again): the first dispatched ran cold, the other did not.
+    const replies = await Promise.all(["1", "2"].map((body) => fetch(`${riff.url}/requests/cold-in`, { method: "POST", body, headers: { "x-riff-key": "k" } }).then((r) => r.text())));
+    expect(replies.sort()).toEqual(["1", "2"]);
+    const records = await recordsOf(riff, "cold-fn", 2);
+    const [first, second] = [...records].sort((a, b) => a.offset - b.offset) as [InvocationRecord, InvocationRecord];
+    expect(first).toMatchObject({ offset: 0, cold: true, trigger: "http" });
     expect(first.initMs).toBeGreaterThan(0);
     expect(second).toMatchObject({ offset: 1, cold: false });
     expect(second.initMs).toBeUndefined();

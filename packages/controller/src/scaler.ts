@@ -31,6 +31,8 @@ interface Memory {
   desired: number | undefined;
   /** Replicas seen at the last tick. */
   seen: number;
+  /** Their ids: a replica started and gone between two ticks leaves the count alone, not the ids. */
+  seenIds: Set<string>;
 }
 
 /**
@@ -96,7 +98,7 @@ export class Scaler {
     if (snap.status === "failed" && snap.replicas.length === 0) return;
     const lags = await Promise.all(fn.inputs.map((t) => this.broker.lag(t, fn.name)));
     const lag = { lag: lags.reduce((s, l) => s + l.lag, 0), partitions: lags.flatMap((l) => l.partitions) };
-    const m = this.remember(fn.name, now, snap.replicas.length);
+    const m = this.remember(fn.name, now, snap.replicas.map((r) => r.id));
     const seconds = Math.max(0.001, (now - m.lastTick) / 1000);
     for (const r of snap.replicas) {
       const before = m.handled.get(r.id);
@@ -114,9 +116,10 @@ export class Scaler {
     m.lastTick = now;
 
     const current = snap.replicas.length;
-    if (current > m.seen && current > (m.desired ?? 0)) {
+    const started = snap.replicas.some((r) => !m.seenIds.has(r.id));
+    if ((current > m.seen || started) && current > (m.desired ?? 0)) {
       // Started between ticks without the autoscaler: the runner does 0 -> 1 itself on a message.
-      this.record(fn.name, m, { from: m.seen, to: current, reason: "started between two looks of the autoscaler (by a message, or by riff create or update)" }, "started");
+      this.record(fn.name, m, { from: Math.min(m.seen, m.desired ?? 0), to: current, reason: "started between two looks of the autoscaler (by a message, or by riff create or update)" }, "started");
     }
     const decision = decide(
       {
@@ -139,6 +142,7 @@ export class Scaler {
     m.downSince = decision.downSince;
     m.desired = decision.desired;
     m.seen = current;
+    m.seenIds = new Set(snap.replicas.map((r) => r.id));
     if (decision.desired !== current) {
       // Acting again is harmless (replicas starting count); saying it again is noise: the
       // decision is recorded when it is new, not while replicas (or a placement) catch up.
@@ -157,10 +161,10 @@ export class Scaler {
   }
 
   /** This function's memory; a new one starts from the replicas running now (started by `riff create`). */
-  private remember(name: string, now: number, running: number): Memory {
+  private remember(name: string, now: number, running: string[]): Memory {
     let m = this.memory.get(name);
     if (m === undefined) {
-      m = { downSince: undefined, lastTick: now, handled: new Map(), rates: new Map(), endTotal: undefined, arrivalRate: 0, decisions: [], desired: undefined, seen: running };
+      m = { downSince: undefined, lastTick: now, handled: new Map(), rates: new Map(), endTotal: undefined, arrivalRate: 0, decisions: [], desired: undefined, seen: running.length, seenIds: new Set(running) };
       this.memory.set(name, m);
     }
     return m;

@@ -34,6 +34,8 @@ export interface InvocationRecord extends SpanBase {
   offset: number;
   key?: string | undefined;
   status: InvocationStatus;
+  /** `http`: a `/requests` caller waited for this run's reply; `pubsub`: nobody waited. */
+  trigger: "http" | "pubsub";
   /** 1 for the first run of this message, 2 for its first retry, ... */
   attempt: number;
   /** The replica was started for this message (or had handled nothing yet). */

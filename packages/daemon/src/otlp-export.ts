@@ -119,7 +119,7 @@ function attributesOf(span: Span, node: string | undefined): Attributes {
   return {
     "faas.name": span.function,
     "faas.version": String(span.revision),
-    "faas.trigger": "pubsub",
+    "faas.trigger": span.trigger,
     "faas.invocation_id": span.id,
     "faas.coldstart": span.cold,
     ...(node === undefined ? {} : { "faas.instance": `${node}/${span.replica}` }),

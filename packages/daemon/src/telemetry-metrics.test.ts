@@ -3,7 +3,7 @@ import { Registry } from "prom-client";
 import type { InvocationRecord, RequestSpan } from "@riff/core";
 import { TelemetryMetrics } from "./telemetry-metrics.js";
 
-const invocation = (fn: string, status: InvocationRecord["status"]) => ({ kind: "invocation", function: fn, status, durationMs: 20, queueWaitMs: 5 }) as InvocationRecord;
+const invocation = (fn: string, status: InvocationRecord["status"], trigger: InvocationRecord["trigger"] = "pubsub") => ({ kind: "invocation", function: fn, status, trigger, durationMs: 20, queueWaitMs: 5 }) as InvocationRecord;
 const request = (topic: string, code: number) => ({ kind: "request", path: "messages", topic, code, durationMs: 3 }) as RequestSpan;
 
 function setUp() {
@@ -19,6 +19,7 @@ describe("TelemetryMetrics", () => {
     metrics.invocation(invocation("f", "success"));
     metrics.invocation(invocation("f", "success"));
     metrics.invocation(invocation("f", "timeout"));
+    metrics.invocation(invocation("f", "success", "http"));
     metrics.coldStart({ function: "f", invoker: "node", initMs: 150 });
     metrics.retry("f");
     metrics.deadLetter("f", "RIFF_FUNCTION_ERROR");
@@ -27,11 +28,12 @@ describe("TelemetryMetrics", () => {
     metrics.request(request("", 404));
     const text = await registry.metrics();
     for (const line of [
-      'riff_function_invocations_total{function="f",outcome="success"} 2',
+      'riff_function_invocations_total{function="f",outcome="success"} 3',
       'riff_function_invocations_total{function="f",outcome="timeout"} 1',
       'riff_function_invocations_total{function="f",outcome="error"} 0',
       'riff_function_invoke_duration_seconds_bucket{le="0.025",function="f",trigger="pubsub"} 3',
-      'riff_function_queue_wait_seconds_sum{function="f"} 0.015',
+      'riff_function_invoke_duration_seconds_bucket{le="0.025",function="f",trigger="http"} 1',
+      'riff_function_queue_wait_seconds_sum{function="f"} 0.02',
       'riff_function_coldstarts_total{function="f",invoker="node"} 1',
       'riff_function_init_duration_seconds_sum{function="f",invoker="node"} 0.15',
       'riff_function_retries_total{function="f"} 1',

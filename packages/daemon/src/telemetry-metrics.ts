@@ -21,8 +21,8 @@ interface Observe {
  */
 interface FunctionSeries {
   outcomes: Record<InvocationStatus, Inc>;
-  /** `trigger` is always `pubsub`: an invocation record does not say whether a /requests caller waits. */
-  duration: Observe;
+  /** By trigger: `http` when a /requests caller waited, `pubsub` when nobody did. */
+  duration: Record<"http" | "pubsub", Observe>;
   queueWait: Observe;
   retries: Inc;
   /** By invoker. */
@@ -80,7 +80,7 @@ export class TelemetryMetrics implements TelemetrySink {
   invocation(record: InvocationRecord): void {
     const s = this.#function(record.function);
     s.outcomes[record.status].inc();
-    s.duration.observe(record.durationMs / 1000);
+    s.duration[record.trigger].observe(record.durationMs / 1000);
     s.queueWait.observe(record.queueWaitMs / 1000);
   }
 
@@ -158,14 +158,14 @@ export class TelemetryMetrics implements TelemetrySink {
     if (known !== undefined) return known;
     const fn = { function: name };
     const outcome = (o: InvocationStatus) => ({ function: name, outcome: o });
-    const duration = { function: name, trigger: "pubsub" };
+    const duration = (trigger: "http" | "pubsub") => ({ function: name, trigger });
     const s: FunctionSeries = {
       outcomes: {
         success: this.#invocations.labels(outcome("success")),
         error: this.#invocations.labels(outcome("error")),
         timeout: this.#invocations.labels(outcome("timeout")),
       },
-      duration: this.#invokeSeconds.labels(duration),
+      duration: { http: this.#invokeSeconds.labels(duration("http")), pubsub: this.#invokeSeconds.labels(duration("pubsub")) },
       queueWait: this.#queueWait.labels(fn),
       retries: this.#retries.labels(fn),
       coldStarts: new Map(),
@@ -173,7 +173,8 @@ export class TelemetryMetrics implements TelemetrySink {
       decisions: new Map(),
       removers: [
         ...(["success", "error", "timeout"] as const).map((o) => () => this.#invocations.remove(outcome(o))),
-        () => this.#invokeSeconds.remove(duration),
+        () => this.#invokeSeconds.remove(duration("http")),
+        () => this.#invokeSeconds.remove(duration("pubsub")),
         () => this.#queueWait.remove(fn),
         () => this.#retries.remove(fn),
       ],

@@ -1,4 +1,4 @@
-import type { InvocationRecord, InvocationStatus, RiffError } from "@riff/core";
+import { HeaderNames, type InvocationRecord, type InvocationStatus, type RiffError } from "@riff/core";
 import type { StoredMessage } from "@riff/broker";
 import type { Delivery } from "./delivery.js";
 
@@ -51,6 +51,7 @@ export function invocationRecord(o: {
     offset: message.offset,
     key: message.key,
     status: ended.status ?? "error",
+    trigger: message.headers[HeaderNames.correlationId] === undefined ? "pubsub" : "http",
     attempt: o.attempt,
     cold: ended.initMs !== undefined,
     initMs: ended.initMs,
