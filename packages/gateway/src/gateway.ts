@@ -1,17 +1,18 @@
-import { randomFillSync, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { DEAD_LETTER_TOPIC, HeaderNames, HOPS_PATTERN, parseDuration, RiffError, type Headers, type Logger, silentLogger } from "@riff/core";
+import { DEAD_LETTER_TOPIC, HeaderNames, HOPS_PATTERN, parseDuration, RiffError, type Logger, silentLogger } from "@riff/core";
 import type { Broker, Position, PublishMessage } from "@riff/broker";
 import { readBody, sendError, sendJson } from "./http-util.js";
 import { IDEMPOTENCY_HEADER, IdempotencyCache, idempotencyKey, idempotentId } from "./idempotency.js";
 import type { ReplyHub } from "./reply-hub.js";
+import { CE_HEADER_PREFIX, eventFormatOf } from "@riff/protocol";
+import { eventMessages, partitionKeyOf, plainMessage, TIMEOUT_HEADER, unsupportedFormat } from "./request-messages.js";
 
 /** @default 1 MiB: the largest body `/messages` and `/requests` take. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 /** @default 60000 ms: how long `/requests` waits for the reply. */
 export const DEFAULT_REPLY_TIMEOUT_MS = 60_000;
-/** The request header that sets the reply timeout per request. */
-export const TIMEOUT_HEADER = "x-riff-timeout";
+export { TIMEOUT_HEADER };
 /** The longest wait a Node timer can hold (about 24.8 days). */
 const MAX_TIMER_MS = 2_147_483_647;
 /** The request header whose value is the message key: one key, one partition, one order. */
@@ -43,6 +44,8 @@ export interface GatewayOptions {
 interface InvokeAnswer {
   type: string;
   payload: Uint8Array;
+  /** The reply's CloudEvents attributes, as binary mode's `ce-*` headers. */
+  attributes: Record<string, string>;
 }
 
 /** Handles one HTTP request; returns false when the path is not the gateway's. */
@@ -61,7 +64,7 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
   const defaultTimeout = options.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS;
   const logger = options.logger ?? silentLogger;
   const { broker, replies } = options;
-  const published = new IdempotencyCache<Position>(options.idempotencyWindowMs);
+  const published = new IdempotencyCache<Position | Position[]>(options.idempotencyWindowMs);
   const answered = new IdempotencyCache<InvokeAnswer>(options.idempotencyWindowMs);
 
   return (req, res) => {
@@ -122,30 +125,45 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
       req.resume();
       throw err;
     }
+    // Plain HTTP and binary mode pay for no more than this test; structured and batched
+    // events are parsed into binary form, one message each.
+    const format = eventFormatOf(req.headers["content-type"]);
+    const refused = format === undefined ? undefined : unsupportedFormat(format, reply);
+    if (refused !== undefined) {
+      req.resume();
+      throw refused;
+    }
     const payload = await readBody(req, maxBody);
-    const headers = messageHeaders(req);
-    // With an Idempotency-Key, the message goes to its key's partition (unless it has its own)
-    // under an id of it: a broker that deduplicates (NATS) stores a repeat sent to any node once.
-    const key = headerValue(req, KEY_HEADER) ?? (idem !== undefined && !reply ? idem : undefined);
-    const message: PublishMessage = key === undefined ? { headers, payload } : { headers, payload, key };
-    if (idem !== undefined && !reply) message.id = idempotentId(topic, idem);
+    // With an Idempotency-Key, a message goes under an id of it: a broker that deduplicates
+    // (NATS) stores a repeat sent to any node once. The id names the event too.
+    const idOf = (i: number) => (idem === undefined || reply ? undefined : idempotentId(topic, format === "batch" ? `${idem}\u0000${i}` : idem));
+    const messages = format === undefined ? [plainMessage(req, topic, idOf(0) ?? randomUUID(), payload)] : eventMessages(req, format, payload);
+    // The key: the caller's, else the event's partitionkey, else the Idempotency-Key's partition.
+    const given = headerValue(req, KEY_HEADER);
+    messages.forEach((m, i) => {
+      const key = given ?? partitionKeyOf(m.headers) ?? (reply ? undefined : idem);
+      if (key !== undefined) m.key = key;
+      const id = idOf(i);
+      if (id !== undefined) m.id = id;
+    });
     if (!reply) {
-      const publish = () => broker.publish(topic, message);
+      const publish = format === "batch" ? () => publishAll(topic, messages) : () => broker.publish(topic, messages[0] as PublishMessage);
       const { value, replayed } = idem === undefined ? { value: await publish(), replayed: false } : await published.run(`m/${topic}`, idem, payload, publish);
       if (replayed) res.setHeader("idempotent-replayed", "true");
       sendJson(res, 202, value);
       return;
     }
     // With a key, a caller that goes away does not cancel the wait: its retry gets the answer.
-    const request = () => requestReply(topic, message, headers, timeoutMs, idem === undefined ? res : undefined);
+    const request = () => requestReply(topic, messages[0] as PublishMessage, timeoutMs, idem === undefined ? res : undefined);
     const { value: outcome, replayed } = idem === undefined ? { value: await request(), replayed: false } : await answered.run(`r/${topic}`, idem, payload, request);
     if (replayed) res.setHeader("idempotent-replayed", "true");
-    res.writeHead(200, { "content-type": outcome.type, "content-length": outcome.payload.byteLength });
+    res.writeHead(200, { ...outcome.attributes, "content-type": outcome.type, "content-length": outcome.payload.byteLength });
     res.end(outcome.payload);
   }
 
   /** Publishes a `/requests` message and waits for its reply. */
-  async function requestReply(topic: string, message: PublishMessage, headers: Headers, timeoutMs: number, caller: ServerResponse | undefined): Promise<InvokeAnswer> {
+  async function requestReply(topic: string, message: PublishMessage, timeoutMs: number, caller: ServerResponse | undefined): Promise<InvokeAnswer> {
+    const headers = (message.headers ??= {});
     const correlationId = randomUUID();
     headers[HeaderNames.correlationId] = [correlationId];
     if (options.replyNode !== undefined) headers[HeaderNames.replyNode] = [options.replyNode];
@@ -159,7 +177,16 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
     }
     const outcome = await waiter.reply;
     if (outcome instanceof RiffError) throw outcome;
-    return { type: outcome.headers["content-type"]?.[0] ?? "application/octet-stream", payload: outcome.payload };
+    const attributes: Record<string, string> = {};
+    for (const [name, value] of Object.entries(outcome.headers)) if (name.startsWith(CE_HEADER_PREFIX) && value[0] !== undefined) attributes[name] = value[0];
+    return { type: outcome.headers["content-type"]?.[0] ?? "application/octet-stream", payload: outcome.payload, attributes };
+  }
+
+  /** A batch's messages in order, each stored before the next is sent; the answer lists where. */
+  async function publishAll(topic: string, messages: PublishMessage[]): Promise<Position[]> {
+    const positions: Position[] = [];
+    for (const m of messages) positions.push(await broker.publish(topic, m));
+    return positions;
   }
 
   function replyTimeout(req: IncomingMessage): number {
@@ -194,20 +221,6 @@ function checkHops(req: IncomingMessage): void {
   });
 }
 
-/** Random bytes fetched 4 KiB at a time: one getrandom() per ~170 trace ids instead of two each. */
-const randomPool = Buffer.alloc(4096);
-let randomAt = randomPool.length;
-
-function randomHex(chars: number): string {
-  const bytes = chars / 2;
-  if (randomAt + bytes > randomPool.length) {
-    randomFillSync(randomPool);
-    randomAt = 0;
-  }
-  randomAt += bytes;
-  return randomPool.toString("hex", randomAt - bytes, randomAt);
-}
-
 /** The topic from the path; a malformed escape is the caller's mistake, not a crash. */
 function decodeTopic(raw: string): string {
   try {
@@ -222,25 +235,4 @@ function decodeTopic(raw: string): string {
 function headerValue(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-/**
- * Content-Type and Accept travel with the message, as do `traceparent` and the caller's `x-*`
- * headers; everything else (cookies, authorization) stays at the edge.
- */
-function messageHeaders(req: IncomingMessage): Headers {
-  const contentType = req.headers["content-type"] ?? "text/plain";
-  const headers: Headers = { "content-type": [contentType] };
-  // Every message gets a W3C trace id at the edge, which the functions carry along.
-  if (req.headers.traceparent === undefined) headers["traceparent"] = [`00-${randomHex(32)}-${randomHex(16)}-01`];
-  const accept = req.headers["accept"];
-  if (accept !== undefined && accept !== "*/*") headers["accept"] = [accept];
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = (raw[i] as string).toLowerCase();
-    if ((name.startsWith("x-") && name !== TIMEOUT_HEADER) || name === "traceparent") {
-      (headers[name] ??= []).push(raw[i + 1] as string);
-    }
-  }
-  return headers;
 }

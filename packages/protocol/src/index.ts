@@ -7,3 +7,16 @@ export { FrameType, DEFAULT_MAX_FRAME_BYTES, type Frame } from "./frame.js";
 export { encodeFrame } from "./encode.js";
 export { FrameParser, type FrameParserOptions } from "./parser.js";
 export { encodeError, decodeError, type WireError } from "./wire-error.js";
+export {
+  CE_HEADER_PREFIX,
+  CE_SPECVERSION,
+  CeHeaders,
+  RIFF_MESSAGE_TYPE,
+  RIFF_REPLY_TYPE,
+  binaryEventHeaders,
+  decodeHeaderValue,
+  encodeHeaderValue,
+  invalidEvent,
+} from "./cloudevents.js";
+export { CE_BATCH_TYPE, CE_STRUCTURED_TYPE, eventFormatOf, parseEventBatch, parseStructuredEvent, type BinaryEvent, type EventFormat } from "./cloudevents-json.js";
+export { nextEventHeaders, type Hop } from "./cloudevents-hop.js";

@@ -33,6 +33,8 @@ describe("deadLetterOf", () => {
       [H.function]: ["billing"],
       [H.source]: ["orders/2@41"],
       [H.code]: ["RIFF_FUNCTION_ERROR"],
+      // The same code as a CloudEvents extension, for consumers that read only ce-* attributes.
+      [H.cloudEventCode]: ["RIFF_FUNCTION_ERROR"],
       [H.errorName]: ["TypeError"],
       [H.stack]: ["TypeError: no card\n    at charge (billing.js:3:9)"],
       [H.attempts]: ["3"],
