@@ -38,6 +38,8 @@ describe("structured mode", () => {
     const implicit = parseStructuredEvent(bytes(JSON.stringify({ specversion: "1.0", id: "1", source: "/s", type: "t", data: "hi" })));
     expect(implicit.contentType).toBe("application/json");
     expect(text(implicit.data)).toBe('"hi"');
+    // null is the same as absent.
+    expect(parseStructuredEvent(bytes(JSON.stringify({ ...SPEC_STRING_DATA, subject: null }))).headers["ce-subject"]).toBeUndefined();
   });
 
   it("gives the same binary form as the official SDK's binary emitter, for events the SDK builds", () => {
@@ -102,10 +104,10 @@ describe("invalid events: each names its attribute", () => {
     ["specversion 0.3", { ...base, specversion: "0.3" }, "specversion", /is '0\.3', which riff does not take; set specversion to 1\.0/],
     ["no id", { ...base, id: undefined }, "id", /is missing; add id/],
     ["an empty type", { ...base, type: "" }, "type", /is empty/],
-    ["a source that is no URI-reference", { ...base, source: "my source" }, "source", /is not a non-empty URI-reference; set source to/],
+    ["a source that is no URI-reference", { ...base, source: "my source" }, "source", /is 'my source', not a URI-reference; set source to/],
     ["a source with a bad scheme", { ...base, source: "1x:y" }, "source", /URI-reference/],
-    ["a relative dataschema", { ...base, dataschema: "schemas/a.json" }, "dataschema", /is not an absolute URI/],
-    ["a time that is no timestamp", { ...base, time: "yesterday" }, "time", /is not an RFC 3339 timestamp; write time like/],
+    ["a relative dataschema", { ...base, dataschema: "schemas/a.json" }, "dataschema", /is 'schemas\/a.json', not an absolute URI/],
+    ["a time that is no timestamp", { ...base, time: "yesterday" }, "time", /is 'yesterday', not an RFC 3339 timestamp; write time like/],
     ["February 30th", { ...base, time: "2018-02-30T00:00:00Z" }, "time", /RFC 3339/],
     ["an upper-case name", { ...base, MyExt: "x" }, "MyExt", /is not a valid attribute name; name attributes with 1 to 20 lower-case letters/],
     ["a name over 20 characters", { ...base, abcdefghijklmnopqrstu: "x" }, "abcdefghijklmnopqrstu", /not a valid attribute name/],
@@ -157,6 +159,7 @@ describe("the next hop", () => {
     "ce-time": ["2018-04-05T03:56:24Z"],
     "ce-dataschema": ["https://example.com/in.json"],
     "ce-tenant": ["acme"],
+    "ce-subject": ["order-7"],
     "content-type": ["text/plain"],
     accept: ["application/json"],
     "x-user": ["u1"],
@@ -171,6 +174,7 @@ describe("the next hop", () => {
       "ce-type": ["com.example.order"],
       "ce-time": ["2026-01-01T00:00:00.000Z"],
       "ce-tenant": ["acme"],
+      "ce-subject": ["order-7"],
       "content-type": ["application/json"],
       "x-user": ["u1"],
     });
@@ -178,7 +182,7 @@ describe("the next hop", () => {
 
   it("a reply takes only the extensions, with the reply type unless the function set one", () => {
     const reply = nextEventHeaders(input, { "content-type": ["text/plain"] }, { ...hop, type: "riff.reply" }, "attributes");
-    expect(reply).toEqual({ "ce-specversion": ["1.0"], "ce-id": ["out-1"], "ce-source": ["/riff/functions/f"], "ce-time": [hop.time], "ce-type": ["riff.reply"], "ce-tenant": ["acme"], "content-type": ["text/plain"] });
+    expect(reply).toEqual({ "ce-specversion": ["1.0"], "ce-id": ["out-1"], "ce-source": ["/riff/functions/f"], "ce-time": [hop.time], "ce-type": ["riff.reply"], "ce-tenant": ["acme"], "ce-subject": ["order-7"], "content-type": ["text/plain"] });
     expect(nextEventHeaders(input, { "ce-type": ["com.example.done"], "ce-id": ["mine"] }, { ...hop, type: "riff.reply" }, "attributes")["ce-type"]).toEqual(["com.example.done"]);
     expect(nextEventHeaders({}, {}, hop, "all")["ce-type"]).toEqual(["riff.message"]);
   });

@@ -83,13 +83,13 @@ export function checkAttributeValue(name: string, value: string, at: EventPlace 
       if (value === "") throw invalidEvent(name, "is empty", `give ${name} a non-empty value`, at);
       return;
     case "source":
-      if (value === "" || !isUriReference(value)) throw invalidEvent(name, `'${clip(value)}' is not a non-empty URI-reference`, "set source to a URI-reference such as /myapp/orders or https://example.com/orders", at);
+      if (value === "" || !isUriReference(value)) throw invalidEvent(name, value === "" ? "is empty" : `is '${clip(value)}', not a URI-reference`, "set source to a URI-reference such as /myapp/orders or https://example.com/orders", at);
       return;
     case "dataschema":
-      if (!isUriReference(value) || !hasScheme(value)) throw invalidEvent(name, `'${clip(value)}' is not an absolute URI`, "set dataschema to an absolute URI such as https://example.com/schemas/order.json, or leave it out", at);
+      if (!isUriReference(value) || !hasScheme(value)) throw invalidEvent(name, `is '${clip(value)}', not an absolute URI`, "set dataschema to an absolute URI such as https://example.com/schemas/order.json, or leave it out", at);
       return;
     case "time":
-      if (!isRfc3339(value)) throw invalidEvent(name, `'${clip(value)}' is not an RFC 3339 timestamp`, "write time like 2018-04-05T17:31:00Z, or leave it out", at);
+      if (!isRfc3339(value)) throw invalidEvent(name, `is '${clip(value)}', not an RFC 3339 timestamp`, "write time like 2018-04-05T17:31:00Z, or leave it out", at);
       return;
     default:
   }
@@ -204,9 +204,11 @@ function hasScheme(value: string): boolean {
 function isRfc3339(value: string): boolean {
   const m = RFC3339.exec(value);
   if (m === null) return false;
-  const [year, month, day, hour, minute, second, offH, offM] = m.slice(1).map((s) => (s === undefined ? 0 : Number(s))) as number[] as [number, number, number, number, number, number, number, number];
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 60 && offH <= 23 && offM <= 59;
+  const n = (i: number) => Number(m[i] ?? 0);
+  const month = n(2);
+  // Day 0 of the next month is the last day of this one: no February 30th.
+  const daysInMonth = new Date(Date.UTC(n(1), month, 0)).getUTCDate();
+  return month >= 1 && month <= 12 && n(3) >= 1 && n(3) <= daysInMonth && n(4) <= 23 && n(5) <= 59 && n(6) <= 60 && n(7) <= 23 && n(8) <= 59;
 }
 
 function clip(value: string): string {

@@ -1,7 +1,8 @@
 /**
- * `@riff/protocol`: the wire format between the daemon and a function replica. Pure: no IO and
- * nothing from `node:`, so the same code runs in the daemon and in the Node shim. The format
- * itself is specified in docs/protocol.md.
+ * `@riff/protocol`: the wire format between the daemon and a function replica, and the mapping
+ * of CloudEvents 1.0 to riff's messages. Pure: no IO and nothing from `node:`, so the same code
+ * runs in the daemon and in the Node shim. The frame format is specified in docs/protocol.md,
+ * the CloudEvents mapping in docs/cloudevents.md.
  */
 export { FrameType, DEFAULT_MAX_FRAME_BYTES, type Frame } from "./frame.js";
 export { encodeFrame } from "./encode.js";
