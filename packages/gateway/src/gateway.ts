@@ -42,10 +42,13 @@ export interface GatewayOptions {
 
 /** A `/requests` reply as it is sent, and replayed for a repeated Idempotency-Key. */
 interface InvokeAnswer {
-  type: string;
   payload: Uint8Array;
-  /** The reply's CloudEvents attributes, as binary mode's `ce-*` headers. */
-  attributes: Record<string, string>;
+  /**
+   * The response headers as a flat name, value list: the reply's Content-Type and its
+   * CloudEvents attributes in binary mode (`ce-*`). A list, because Node writes it several
+   * times faster than an object of the same headers.
+   */
+  headers: string[];
 }
 
 /** Handles one HTTP request; returns false when the path is not the gateway's. */
@@ -135,17 +138,17 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
     }
     const payload = await readBody(req, maxBody);
     // With an Idempotency-Key, a message goes under an id of it: a broker that deduplicates
-    // (NATS) stores a repeat sent to any node once. The id names the event too.
-    const idOf = (i: number) => (idem === undefined || reply ? undefined : idempotentId(topic, format === "batch" ? `${idem}\u0000${i}` : idem));
-    const messages = format === undefined ? [plainMessage(req, topic, idOf(0) ?? randomUUID(), payload)] : eventMessages(req, format, payload);
+    // (NATS) stores a repeat sent to any node once. A plain message's event id is that id.
+    const stored = idem !== undefined && !reply ? idem : undefined;
+    const messages = format === undefined ? [plainMessage(req, topic, stored === undefined ? randomUUID() : idempotentId(topic, stored), payload)] : eventMessages(req, format, payload);
     // The key: the caller's, else the event's partitionkey, else the Idempotency-Key's partition.
     const given = headerValue(req, KEY_HEADER);
-    messages.forEach((m, i) => {
-      const key = given ?? partitionKeyOf(m.headers) ?? (reply ? undefined : idem);
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i] as PublishMessage;
+      const key = given ?? partitionKeyOf(m.headers) ?? stored;
       if (key !== undefined) m.key = key;
-      const id = idOf(i);
-      if (id !== undefined) m.id = id;
-    });
+      if (stored !== undefined) m.id = idempotentId(topic, format === "batch" ? `${stored}\u0000${i}` : stored);
+    }
     if (!reply) {
       const publish = format === "batch" ? () => publishAll(topic, messages) : () => broker.publish(topic, messages[0] as PublishMessage);
       const { value, replayed } = idem === undefined ? { value: await publish(), replayed: false } : await published.run(`m/${topic}`, idem, payload, publish);
@@ -157,7 +160,7 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
     const request = () => requestReply(topic, messages[0] as PublishMessage, timeoutMs, idem === undefined ? res : undefined);
     const { value: outcome, replayed } = idem === undefined ? { value: await request(), replayed: false } : await answered.run(`r/${topic}`, idem, payload, request);
     if (replayed) res.setHeader("idempotent-replayed", "true");
-    res.writeHead(200, { ...outcome.attributes, "content-type": outcome.type, "content-length": outcome.payload.byteLength });
+    res.writeHead(200, [...outcome.headers, "content-length", String(outcome.payload.byteLength)]);
     res.end(outcome.payload);
   }
 
@@ -177,9 +180,12 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
     }
     const outcome = await waiter.reply;
     if (outcome instanceof RiffError) throw outcome;
-    const attributes: Record<string, string> = {};
-    for (const [name, value] of Object.entries(outcome.headers)) if (name.startsWith(CE_HEADER_PREFIX) && value[0] !== undefined) attributes[name] = value[0];
-    return { type: outcome.headers["content-type"]?.[0] ?? "application/octet-stream", payload: outcome.payload, attributes };
+    const answer = ["content-type", outcome.headers["content-type"]?.[0] ?? "application/octet-stream"];
+    for (const name in outcome.headers) {
+      const value = outcome.headers[name]?.[0];
+      if (value !== undefined && name.startsWith(CE_HEADER_PREFIX)) answer.push(name, value);
+    }
+    return { payload: outcome.payload, headers: answer };
   }
 
   /** A batch's messages in order, each stored before the next is sent; the answer lists where. */

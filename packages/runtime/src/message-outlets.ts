@@ -54,7 +54,12 @@ export class MessageOutlets {
   /** The stream outputs being published, in order. */
   private streamOutputs: Promise<void> = Promise.resolve();
 
-  constructor(private readonly o: OutletOptions) {}
+  /** The `source` of the events this function sends. */
+  private readonly source: string;
+
+  constructor(private readonly o: OutletOptions) {
+    this.source = `/riff/functions/${o.name}`;
+  }
 
   /**
    * Writes a result (a reply, the output, a dead letter) before the offset is committed,
@@ -186,9 +191,7 @@ export class MessageOutlets {
 
   /** The attributes of a new event this function sends: an id of its own, the function as its source. */
   private hop(type?: string): Hop {
-    const hop: Hop = { id: randomUUID(), source: `/riff/functions/${this.o.name}`, time: new Date().toISOString() };
-    if (type !== undefined) hop.type = type;
-    return hop;
+    return type === undefined ? { id: randomUUID(), source: this.source } : { id: randomUUID(), source: this.source, type };
   }
 
   private onStreamOutput(headers: Headers, payload: Uint8Array): void {
