@@ -2,10 +2,10 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { DEAD_LETTER_TOPIC, HeaderNames, HOPS_PATTERN, parseDuration, RiffError, type Logger, silentLogger } from "@riff/core";
 import type { Broker, Position, PublishMessage } from "@riff/broker";
+import { CE_HEADER_PREFIX, eventFormatOf } from "@riff/protocol";
 import { readBody, sendError, sendJson } from "./http-util.js";
 import { IDEMPOTENCY_HEADER, IdempotencyCache, idempotencyKey, idempotentId } from "./idempotency.js";
 import type { ReplyHub } from "./reply-hub.js";
-import { CE_HEADER_PREFIX, eventFormatOf } from "@riff/protocol";
 import { eventMessages, partitionKeyOf, plainMessage, TIMEOUT_HEADER, unsupportedFormat } from "./request-messages.js";
 
 /** @default 1 MiB: the largest body `/messages` and `/requests` take. */
@@ -128,8 +128,8 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
       req.resume();
       throw err;
     }
-    // Plain HTTP and binary mode pay for no more than this test; structured and batched
-    // events are parsed into binary form, one message each.
+    // Plain HTTP and binary mode parse nothing beyond this test (and get a few headers);
+    // structured and batched events are parsed into binary form, one message each.
     const format = eventFormatOf(req.headers["content-type"]);
     const refused = format === undefined ? undefined : unsupportedFormat(format, reply);
     if (refused !== undefined) {
