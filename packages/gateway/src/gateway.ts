@@ -138,9 +138,9 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
     }
     const payload = await readBody(req, maxBody);
     // With an Idempotency-Key, a message goes under an id of it: a broker that deduplicates
-    // (NATS) stores a repeat sent to any node once. A plain message's event id is that id.
+    // (NATS) stores a repeat sent to any node once.
     const stored = idem !== undefined && !reply ? idem : undefined;
-    const messages = format === undefined ? [plainMessage(req, topic, stored === undefined ? randomUUID() : idempotentId(topic, stored), payload)] : eventMessages(req, format, payload);
+    const messages = format === undefined ? [plainMessage(req, payload)] : eventMessages(req, format, payload);
     // The key: the caller's, else the event's partitionkey, else the Idempotency-Key's partition.
     const given = headerValue(req, KEY_HEADER);
     for (let i = 0; i < messages.length; i++) {

@@ -6,13 +6,11 @@ import {
   binaryEventHeaders,
   CE_BATCH_TYPE,
   CE_HEADER_PREFIX,
-  CE_SPECVERSION,
   CE_STRUCTURED_TYPE,
   CeHeaders,
   decodeHeaderValue,
   parseEventBatch,
   parseStructuredEvent,
-  RIFF_MESSAGE_TYPE,
   type EventFormat,
 } from "@riff/protocol";
 
@@ -21,20 +19,15 @@ export const TIMEOUT_HEADER = "x-riff-timeout";
 
 /**
  * The message of a plain or binary-mode request: the body as it came, with its Content-Type.
- * A binary-mode event's `ce-*` headers are checked and kept; a plain request gets the
- * attributes of a riff message (`id`, `source=/riff/topics/<topic>`, `type=riff.message`),
- * so every function sees a CloudEvent either way.
+ * A binary-mode event's `ce-*` headers are checked and kept. A plain request is stored as it
+ * came; the runtime gives it riff's attributes when it hands it to a function (see
+ * `addPlainMessageAttributes`), which keeps this path as cheap as it was.
  */
-export function plainMessage(req: IncomingMessage, topic: string, id: string, payload: Uint8Array): PublishMessage {
+export function plainMessage(req: IncomingMessage, payload: Uint8Array): PublishMessage {
   const ce: [string, string][] = [];
   const headers = messageHeaders(req, ce);
   headers["content-type"] = [req.headers["content-type"] ?? "text/plain"];
-  if (ce.length === 0) {
-    headers[CeHeaders.specversion] = [CE_SPECVERSION];
-    headers[CeHeaders.id] = [id];
-    headers[CeHeaders.source] = [`/riff/topics/${topic}`];
-    headers[CeHeaders.type] = [RIFF_MESSAGE_TYPE];
-  } else {
+  if (ce.length > 0) {
     // The request's own traceparent (already taken) is the one its trace continues.
     const attributes = binaryEventHeaders(ce);
     for (const [name, value] of Object.entries(attributes)) headers[name] ??= value;

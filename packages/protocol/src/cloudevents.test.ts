@@ -1,7 +1,7 @@
 import { CloudEvent, HTTP } from "cloudevents";
 import { describe, expect, it } from "vitest";
 import type { RiffError } from "@riff/core";
-import { binaryEventHeaders, decodeHeaderValue, encodeHeaderValue } from "./cloudevents.js";
+import { addPlainMessageAttributes, binaryEventHeaders, decodeHeaderValue, encodeHeaderValue } from "./cloudevents.js";
 import { eventFormatOf, parseEventBatch, parseStructuredEvent } from "./cloudevents-json.js";
 import { nextEventHeaders } from "./cloudevents-hop.js";
 import { SPEC_BINARY_DATA, SPEC_JSON_DATA, SPEC_STRING_DATA, SPEC_STRING_DATA_HEADERS } from "./cloudevents-examples.test-util.js";
@@ -147,6 +147,17 @@ describe("content modes", () => {
     expect(eventFormatOf("Application/CloudEvents+JSON; charset=utf-8")).toBe("structured");
     expect(eventFormatOf("application/cloudevents-batch+json")).toBe("batch");
     expect(eventFormatOf("application/cloudevents+avro")).toBe("unsupported");
+  });
+});
+
+describe("plain messages", () => {
+  it("get riff's attributes, and an event keeps its own", () => {
+    const plain = { "content-type": ["text/plain"] };
+    addPlainMessageAttributes(plain, "numbers", "numbers/0@41");
+    expect(plain).toEqual({ "content-type": ["text/plain"], "ce-specversion": ["1.0"], "ce-id": ["numbers/0@41"], "ce-source": ["/riff/topics/numbers"], "ce-type": ["riff.message"] });
+    const event = { "ce-specversion": ["1.0"], "ce-id": ["e-1"], "ce-source": ["/s"], "ce-type": ["t"] };
+    addPlainMessageAttributes(event, "numbers", "numbers/0@42");
+    expect(event["ce-id"]).toEqual(["e-1"]);
   });
 });
 

@@ -133,6 +133,21 @@ export function binaryEventHeaders(ce: readonly (readonly [name: string, value: 
   return out;
 }
 
+/**
+ * Gives a message that came as plain HTTP (no `ce-specversion`) riff's own attributes, so a
+ * function sees every message as a CloudEvent: `id` the message's position
+ * (`topic/partition@offset`, stable across redeliveries), `source=/riff/topics/<topic>`,
+ * `type=riff.message`. Added when the message is handed to a function, not stored: a plain
+ * message stays as it was sent.
+ */
+export function addPlainMessageAttributes(headers: Headers, topic: string, id: string): void {
+  if (headers[CeHeaders.specversion] !== undefined) return;
+  headers[CeHeaders.specversion] = [CE_SPECVERSION];
+  headers[CeHeaders.id] = [id];
+  headers[CeHeaders.source] = [`/riff/topics/${topic}`];
+  headers[CeHeaders.type] = [RIFF_MESSAGE_TYPE];
+}
+
 /** Sets attribute `name` (already checked) on `headers`, where binary mode would carry it. */
 export function setAttribute(headers: Headers, name: string, value: string): void {
   headers[TRACE_CONTEXT.has(name) ? name : CE_HEADER_PREFIX + name] = [encodeHeaderValue(value)];

@@ -13,6 +13,7 @@ export {
   CE_SPECVERSION,
   CeHeaders,
   RIFF_MESSAGE_TYPE,
+  addPlainMessageAttributes,
   RIFF_REPLY_TYPE,
   binaryEventHeaders,
   decodeHeaderValue,
