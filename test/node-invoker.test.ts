@@ -52,7 +52,8 @@ module.exports = fn;
 `;
     expect((await deployNode(riff, "hdrs", source, ["--input", "hdrs-in"])).code).toBe(0);
     const res = await post("hdrs-in", "x", { "x-a": "1" });
-    expect(await res.text()).toBe("content-type,riff-correlation-id,traceparent,x-a,x-riff-hops");
+    // A plain publish is a CloudEvent too: riff adds id, source, type and specversion.
+    expect(await res.text()).toBe("ce-id,ce-source,ce-specversion,ce-type,content-type,riff-correlation-id,traceparent,x-a,x-riff-hops");
   });
 
   it("returning a message sets the output headers", async () => {

@@ -23,11 +23,13 @@ export const DeadLetterHeaders = {
   offset: "riff-dead-letter-offset",
   firstFailure: "riff-dead-letter-first-failure",
   lastFailure: "riff-dead-letter-last-failure",
+  /** The code again, as the CloudEvents extension `rifferrorcode` (binary mode's header). */
+  cloudEventCode: "ce-rifferrorcode",
 } as const;
 
 /** Whether `name` is one of the headers riff adds to a dead letter (a redrive takes them off). */
 export function isDeadLetterHeader(name: string): boolean {
-  return name.startsWith("riff-dead-letter-");
+  return name.startsWith("riff-dead-letter-") || name === DeadLetterHeaders.cloudEventCode;
 }
 
 /** One dead letter as `riff dead-letters list` shows it (the admin API's rows). */

@@ -16,6 +16,7 @@ export const ErrorCodes = {
   RIFF_INVALID_ARGUMENT: { kind: "user", status: 400 },
   RIFF_INVALID_NAME: { kind: "user", status: 400 },
   RIFF_INVALID_HEADER: { kind: "user", status: 400 },
+  RIFF_INVALID_CLOUDEVENT: { kind: "user", status: 400 },
   RIFF_DUPLICATE_RESOURCE: { kind: "user", status: 400 },
   RIFF_BAD_REQUEST: { kind: "user", status: 400 },
   RIFF_HEADERS_TOO_LARGE: { kind: "user", status: 431 },

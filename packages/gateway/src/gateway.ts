@@ -1,17 +1,19 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { DEAD_LETTER_TOPIC, HeaderNames, RECORDS_TOPIC, HOPS_PATTERN, newSpanId, newTraceId, parseDuration, preciseNow, parseTraceparent, RiffError, traceparentOf, type Headers, type Logger, silentLogger, type TelemetrySink } from "@riff/core";
+import { DEAD_LETTER_TOPIC, HeaderNames, RECORDS_TOPIC, HOPS_PATTERN, parseDuration, RiffError, traceparentOf, type Logger, silentLogger, type TelemetrySink } from "@riff/core";
 import type { Broker, Position, PublishMessage } from "@riff/broker";
+import { CE_HEADER_PREFIX, eventFormatOf } from "@riff/protocol";
 import { readBody, sendError, sendJson } from "./http-util.js";
 import { IDEMPOTENCY_HEADER, IdempotencyCache, idempotencyKey, idempotentId } from "./idempotency.js";
 import type { ReplyHub } from "./reply-hub.js";
+import { startSpan, stampTrace, type SpanContext } from "./request-span.js";
+import { eventMessages, partitionKeyOf, plainMessage, TIMEOUT_HEADER, unsupportedFormat } from "./request-messages.js";
 
 /** @default 1 MiB: the largest body `/messages` and `/requests` take. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 /** @default 60000 ms: how long `/requests` waits for the reply. */
 export const DEFAULT_REPLY_TIMEOUT_MS = 60_000;
-/** The request header that sets the reply timeout per request. */
-export const TIMEOUT_HEADER = "x-riff-timeout";
+export { TIMEOUT_HEADER };
 /** The longest wait a Node timer can hold (about 24.8 days). */
 const MAX_TIMER_MS = 2_147_483_647;
 /** The request header whose value is the message key: one key, one partition, one order. */
@@ -45,8 +47,13 @@ export interface GatewayOptions {
 
 /** A `/requests` reply as it is sent, and replayed for a repeated Idempotency-Key. */
 interface InvokeAnswer {
-  type: string;
   payload: Uint8Array;
+  /**
+   * The response headers as a flat name, value list: the reply's Content-Type and its
+   * CloudEvents attributes in binary mode (`ce-*`). A list, because Node writes it several
+   * times faster than an object of the same headers.
+   */
+  headers: string[];
 }
 
 /** Handles one HTTP request; returns false when the path is not the gateway's. */
@@ -65,7 +72,7 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
   const defaultTimeout = options.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS;
   const logger = options.logger ?? silentLogger;
   const { broker, replies } = options;
-  const published = new IdempotencyCache<Position>(options.idempotencyWindowMs);
+  const published = new IdempotencyCache<Position | Position[]>(options.idempotencyWindowMs);
   const answered = new IdempotencyCache<InvokeAnswer>(options.idempotencyWindowMs);
 
   return (req, res) => {
@@ -155,33 +162,49 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
       req.resume();
       throw err;
     }
+    // Plain HTTP and binary mode parse nothing beyond this test (and get a few headers);
+    // structured and batched events are parsed into binary form, one message each.
+    const format = eventFormatOf(req.headers["content-type"]);
+    const refused = format === undefined ? undefined : unsupportedFormat(format, reply);
+    if (refused !== undefined) {
+      req.resume();
+      throw refused;
+    }
     span.topic = topic;
     // The caller can find the trace (`riff trace ID`): W3C Trace Context's response header.
     res.setHeader("traceresponse", traceparentOf(span.traceId, span.spanId, span.flags));
     const payload = await readBody(req, maxBody);
-    const headers = messageHeaders(req, span);
-    // With an Idempotency-Key, the message goes to its key's partition (unless it has its own)
-    // under an id of it: a broker that deduplicates (NATS) stores a repeat sent to any node once.
-    const key = headerValue(req, KEY_HEADER) ?? (idem !== undefined && !reply ? idem : undefined);
-    const message: PublishMessage = key === undefined ? { headers, payload } : { headers, payload, key };
-    if (idem !== undefined && !reply) message.id = idempotentId(topic, idem);
+    // With an Idempotency-Key, a message goes under an id of it: a broker that deduplicates
+    // (NATS) stores a repeat sent to any node once.
+    const stored = idem !== undefined && !reply ? idem : undefined;
+    const messages = format === undefined ? [plainMessage(req, payload)] : eventMessages(req, format, payload);
+    stampTrace(span, messages);
+    // The key: the caller's, else the event's partitionkey, else the Idempotency-Key's partition.
+    const given = headerValue(req, KEY_HEADER);
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i] as PublishMessage;
+      const key = given ?? partitionKeyOf(m.headers) ?? stored;
+      if (key !== undefined) m.key = key;
+      if (stored !== undefined) m.id = idempotentId(topic, format === "batch" ? `${stored}\u0000${i}` : stored);
+    }
     if (!reply) {
-      const publish = () => broker.publish(topic, message);
+      const publish = format === "batch" ? () => publishAll(topic, messages) : () => broker.publish(topic, messages[0] as PublishMessage);
       const { value, replayed } = idem === undefined ? { value: await publish(), replayed: false } : await published.run(`m/${topic}`, idem, payload, publish);
       if (replayed) res.setHeader("idempotent-replayed", "true");
       sendJson(res, 202, value);
       return;
     }
     // With a key, a caller that goes away does not cancel the wait: its retry gets the answer.
-    const request = () => requestReply(topic, message, headers, timeoutMs, idem === undefined ? res : undefined);
+    const request = () => requestReply(topic, messages[0] as PublishMessage, timeoutMs, idem === undefined ? res : undefined);
     const { value: outcome, replayed } = idem === undefined ? { value: await request(), replayed: false } : await answered.run(`r/${topic}`, idem, payload, request);
     if (replayed) res.setHeader("idempotent-replayed", "true");
-    res.writeHead(200, { "content-type": outcome.type, "content-length": outcome.payload.byteLength });
+    res.writeHead(200, [...outcome.headers, "content-length", String(outcome.payload.byteLength)]);
     res.end(outcome.payload);
   }
 
   /** Publishes a `/requests` message and waits for its reply. */
-  async function requestReply(topic: string, message: PublishMessage, headers: Headers, timeoutMs: number, caller: ServerResponse | undefined): Promise<InvokeAnswer> {
+  async function requestReply(topic: string, message: PublishMessage, timeoutMs: number, caller: ServerResponse | undefined): Promise<InvokeAnswer> {
+    const headers = (message.headers ??= {});
     const correlationId = randomUUID();
     headers[HeaderNames.correlationId] = [correlationId];
     if (options.replyNode !== undefined) headers[HeaderNames.replyNode] = [options.replyNode];
@@ -195,7 +218,19 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
     }
     const outcome = await waiter.reply;
     if (outcome instanceof RiffError) throw outcome;
-    return { type: outcome.headers["content-type"]?.[0] ?? "application/octet-stream", payload: outcome.payload };
+    const answer = ["content-type", outcome.headers["content-type"]?.[0] ?? "application/octet-stream"];
+    for (const name in outcome.headers) {
+      const value = outcome.headers[name]?.[0];
+      if (value !== undefined && name.startsWith(CE_HEADER_PREFIX)) answer.push(name, value);
+    }
+    return { payload: outcome.payload, headers: answer };
+  }
+
+  /** A batch's messages in order, each stored before the next is sent; the answer lists where. */
+  async function publishAll(topic: string, messages: PublishMessage[]): Promise<Position[]> {
+    const positions: Position[] = [];
+    for (const m of messages) positions.push(await broker.publish(topic, m));
+    return positions;
   }
 
   function replyTimeout(req: IncomingMessage): number {
@@ -230,34 +265,6 @@ function checkHops(req: IncomingMessage): void {
   });
 }
 
-/** The trace context of one gateway request: its span, and the trace it starts or continues. */
-interface SpanContext {
-  traceId: string;
-  spanId: string;
-  /** The caller's own span, when it sent a valid `traceparent`. */
-  parentId: string | undefined;
-  flags: string;
-  startedAt: number;
-  clock: number;
-  /** The topic, once known to exist (empty before: the metrics' labels stay bounded). */
-  topic: string;
-}
-
-/** A caller's valid `traceparent` is continued; otherwise a new trace starts here. */
-function startSpan(req: IncomingMessage): SpanContext {
-  const header = req.headers.traceparent;
-  const caller = parseTraceparent(Array.isArray(header) ? header[0] : header);
-  return {
-    traceId: caller?.traceId ?? newTraceId(),
-    spanId: newSpanId(),
-    parentId: caller?.parentId,
-    flags: caller?.flags ?? "01",
-    startedAt: preciseNow(),
-    clock: performance.now(),
-    topic: "",
-  };
-}
-
 /** The topic from the path; a malformed escape is the caller's mistake, not a crash. */
 function decodeTopic(raw: string): string {
   try {
@@ -272,26 +279,4 @@ function decodeTopic(raw: string): string {
 function headerValue(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-/**
- * Content-Type and Accept travel with the message, as do `tracestate` and the caller's `x-*`
- * headers, and a `traceparent` naming the gateway's span; everything else (cookies,
- * authorization) stays at the edge.
- */
-function messageHeaders(req: IncomingMessage, span: SpanContext): Headers {
-  const contentType = req.headers["content-type"] ?? "text/plain";
-  // Every message carries a W3C trace context from the edge on: the gateway's span is the
-  // parent of the first function's, and each function's of the next one's.
-  const headers: Headers = { "content-type": [contentType], traceparent: [traceparentOf(span.traceId, span.spanId, span.flags)] };
-  const accept = req.headers["accept"];
-  if (accept !== undefined && accept !== "*/*") headers["accept"] = [accept];
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = (raw[i] as string).toLowerCase();
-    if ((name.startsWith("x-") && name !== TIMEOUT_HEADER) || name === "tracestate") {
-      (headers[name] ??= []).push(raw[i + 1] as string);
-    }
-  }
-  return headers;
 }

@@ -1,4 +1,4 @@
-import { DeadLetterHeaders as H } from "@riff/core";
+import { DeadLetterHeaders as H, isDeadLetterHeader } from "@riff/core";
 import type { StoredMessage } from "@riff/broker";
 import { describe, expect, it } from "vitest";
 import { deadLetterOf, stackTail } from "./dead-letter.js";
@@ -33,6 +33,8 @@ describe("deadLetterOf", () => {
       [H.function]: ["billing"],
       [H.source]: ["orders/2@41"],
       [H.code]: ["RIFF_FUNCTION_ERROR"],
+      // The same code as a CloudEvents extension, for consumers that read only ce-* attributes.
+      [H.cloudEventCode]: ["RIFF_FUNCTION_ERROR"],
       [H.errorName]: ["TypeError"],
       [H.stack]: ["TypeError: no card\n    at charge (billing.js:3:9)"],
       [H.attempts]: ["3"],
@@ -42,6 +44,8 @@ describe("deadLetterOf", () => {
       [H.firstFailure]: ["2026-01-01T00:00:00.000Z"],
       [H.lastFailure]: ["2026-01-01T00:00:02.000Z"],
     });
+    // A redrive takes off all that riff added, the CloudEvents extension too.
+    expect(Object.keys(letter.headers ?? {}).filter((name) => !isDeadLetterHeader(name))).toEqual(["content-type", "x-trace"]);
   });
 
   it("keeps a long reason and stack small, so the letter fits its topic", () => {

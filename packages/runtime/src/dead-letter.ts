@@ -33,6 +33,7 @@ export function deadLetterOf(message: StoredMessage, fn: string, cause: DeadLett
     [H.function]: [fn],
     [H.source]: [`${message.topic}/${message.partition}@${message.offset}`],
     [H.code]: [cause.code],
+    [H.cloudEventCode]: [cause.code],
     [H.attempts]: [String(cause.attempts)],
     [H.topic]: [message.topic],
     [H.partition]: [String(message.partition)],

@@ -1,5 +1,6 @@
 import { HeaderNames, hopsOf, newSpanId, newTraceId, parseTraceparent, traceparentOf, type Headers } from "@riff/core";
 import type { StoredMessage } from "@riff/broker";
+import { addPlainMessageAttributes } from "@riff/protocol";
 import { partitionKey } from "./partition-dispatcher.js";
 
 /** The frame header that asks a replica to run messages with the same value one at a time, in order. */
@@ -48,6 +49,9 @@ export function describeDelivery(message: StoredMessage, o: { ordered: boolean; 
   const carried: Headers = { ...message.headers, [HeaderNames.hops]: [String(hops)], traceparent: [traceparentOf(span.traceId, span.id, parent?.flags)] };
   if (o.replyFromEnd) carried[HeaderNames.replyFrom] = ["end"];
   const headers: Headers = { ...carried, [TIMESTAMP_HEADER]: [String(message.timestamp)] };
+  const id = `${key}@${message.offset}`;
+  // Only the function's copy: what travels on gets a new event id and source at this hop anyway.
+  addPlainMessageAttributes(headers, message.topic, id);
   if (o.ordered) headers[SERIAL_KEY_HEADER] = [key];
   const { lease } = message;
   if (lease !== undefined) {
@@ -56,5 +60,5 @@ export function describeDelivery(message: StoredMessage, o: { ordered: boolean; 
     headers[OFFSET_HEADER] = [String(message.offset)];
     headers[GENERATION_HEADER] = [String(lease.generation)];
   }
-  return { key, id: `${key}@${message.offset}`, hops, carried, headers, span };
+  return { key, id, hops, carried, headers, span };
 }

@@ -1,5 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { HeaderNames, RiffError, toRiffError, type Headers, type Logger } from "@riff/core";
 import type { Broker, StoredMessage } from "@riff/broker";
+import { nextEventHeaders, RIFF_REPLY_TYPE, type Hop } from "@riff/protocol";
 import { persistently } from "./delivery-guards.js";
 import type { InvokeResult, Replica, StreamHandle } from "./replica.js";
 import { deadLetterOf, type DeadLetterCause } from "./dead-letter.js";
@@ -54,7 +56,12 @@ export class MessageOutlets {
   /** The stream outputs being published, in order. */
   private streamOutputs: Promise<void> = Promise.resolve();
 
-  constructor(private readonly o: OutletOptions) {}
+  /** The `source` of the events this function sends. */
+  private readonly source: string;
+
+  constructor(private readonly o: OutletOptions) {
+    this.source = `/riff/functions/${o.name}`;
+  }
 
   /**
    * Writes a result (a reply, the output, a dead letter) before the offset is committed,
@@ -100,10 +107,16 @@ export class MessageOutlets {
     // A caller who asked for the pipeline's reply gets it from the last function, the one
     // whose output no function reads; every other function answers the caller itself.
     const fromEnd = carried[HeaderNames.replyFrom]?.[0] === "end" && output !== undefined && this.o.outputHasReaders();
-    if (to !== undefined && !fromEnd) void this.o.replies.deliver(to, result);
+    if (to !== undefined && !fromEnd) {
+      // The reply is an event of its own, in binary mode, with the caller's extensions.
+      const headers = nextEventHeaders(carried, result.headers, this.hop(RIFF_REPLY_TYPE), "attributes");
+      void this.o.replies.deliver(to, { headers, payload: result.payload });
+    }
     if (output !== undefined) {
-      // The key goes along, so a key's messages keep their order through every stage.
-      const next = { headers: carryHeaders(carried, result.headers), payload: result.payload };
+      // The key goes along, so a key's messages keep their order through every stage. The
+      // output keeps the input's headers (correlation id, trace, user headers, the event's
+      // type and extensions) but is a new event, with the result's content type.
+      const next = { headers: nextEventHeaders(carried, result.headers, this.hop(), "all"), payload: result.payload };
       await this.o.broker.publish(output, message.key === undefined ? next : { ...next, key: message.key });
     }
   }
@@ -179,6 +192,11 @@ export class MessageOutlets {
     return Promise.resolve(undefined);
   }
 
+  /** The attributes of a new event this function sends: an id of its own, the function as its source. */
+  private hop(type?: string): Hop {
+    return type === undefined ? { id: randomUUID(), source: this.source } : { id: randomUUID(), source: this.source, type };
+  }
+
   private onStreamOutput(headers: Headers, payload: Uint8Array): void {
     this.o.touch();
     const output = this.o.output;
@@ -188,17 +206,12 @@ export class MessageOutlets {
     }
     // One after another, each until it is stored (or will never be), so the outputs keep
     // their order and one lost while NATS is away is sent again.
+    const message = { headers: nextEventHeaders({}, headers, this.hop(), "all"), payload };
     this.streamOutputs = this.streamOutputs
-      .then(() => this.persistently(() => this.o.broker.publish(output, { headers, payload }), () => false))
+      .then(() => this.persistently(() => this.o.broker.publish(output, message), () => false))
       .catch((err: unknown) => {
         if (!this.o.signal.aborted) this.o.log(this.o.name, `publishing a stream output to '${output}' failed: ${String(err)}`);
       });
   }
 }
 
-/** The output keeps the input's headers (correlation id, trace, user headers) but the reply's content type. */
-function carryHeaders(input: Headers, reply: Headers): Headers {
-  const out: Headers = { ...input, ...reply };
-  delete out[HeaderNames.accept];
-  return out;
-}
