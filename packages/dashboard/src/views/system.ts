@@ -24,7 +24,7 @@ export function recordView(span: Span, trace: Span[]): SafeHtml {
   const label = (s: Span) => (s.kind === "invocation" ? `${s.function} (${s.topic}/${s.partition}@${s.offset}, attempt ${s.attempt})` : `${s.path} ${s.topic} → ${s.code}`);
   const payload = span.kind === "invocation" && span.payload !== undefined ? Buffer.from(span.payload.base64, "base64").toString("utf8") : undefined;
   return html`<h1>${span.kind === "invocation" ? span.function : "request"} <small>${span.id}</small></h1>
-<table class="grid" data-testid="record"><tbody>${rows.map(([k, v]) => html`<tr><th>${k}</th><td>${typeof v === "object" && v !== null ? JSON.stringify(v) : String(v)}</td></tr>`)}</tbody></table>
+<table class="grid" data-testid="record"><tbody>${rows.map(([k, v]) => html`<tr><th>${k}</th><td>${fieldText(k, v)}</td></tr>`)}</tbody></table>
 ${payload === undefined ? "" : html`<h2>Payload</h2><pre class="payload">${payload}</pre>`}
 <h2>Trace <small>${span.traceId}</small></h2>
 <svg class="waterfall" data-testid="waterfall" viewBox="0 0 ${W + 320} ${trace.length * 26 + 10}" width="${W + 320}" height="${trace.length * 26 + 10}">
@@ -35,4 +35,11 @@ ${trace.map((s, i) => {
     return html`<g class="span ${status}" data-testid="span"><rect x="${x}" y="${5 + i * 26}" width="${w}" height="18"/><text x="${W + 10}" y="${18 + i * 26}">${label(s)} · ${ms(s.durationMs)}${s.kind === "invocation" && s.cold ? " · cold" : ""}</text></g>`;
   })}</svg>
 <p>${time(span.startedAt)} · ${badge(span.kind === "invocation" ? span.status : String(span.code))}</p>`;
+}
+
+/** A record's field for people: times as ISO dates, durations in ms with the dashboard's precision. */
+function fieldText(key: string, value: unknown): string {
+  if (typeof value === "number" && key === "startedAt") return new Date(value).toISOString();
+  if (typeof value === "number" && key.endsWith("Ms")) return ms(value);
+  return typeof value === "object" && value !== null ? JSON.stringify(value) : String(value);
 }
