@@ -182,6 +182,29 @@ describe("riff's commands, without traps", () => {
     expect((await riff.cli(["__names"])).stdout.split("\n")).toEqual(expect.arrayContaining(["square", "hello"]));
   });
 
+  it("riff revisions lists what a function keeps; riff rollback goes back safely, as a new revision", async () => {
+    // square: revision 1 squared, revision 2 doubles (created with --force above).
+    const list = await riff.cli(["revisions", "square"]);
+    expect(list.stdout).toMatch(/^1\s+\S+\s+[0-9a-f]{12}\s+-\s*$/m);
+    expect(list.stdout).toMatch(/^2\s+\S+\s+[0-9a-f]{12}\s+-\s+\(running\)$/m);
+    // The file on disk is newer still: a rollback takes the code kept with the revision, not it.
+    writeFileSync(join(square, "square.js"), "module.exports = (x) => x + 1000\n");
+    const back = await riff.cli(["rollback", "square"]);
+    expect(back.stderr).not.toContain("Error");
+    expect(back.stdout).toBe("function/square rolled back: updated (revision 3)\n");
+    expect((await riff.cli(["publish", "-i", "square", "-d", "4", "-r"])).stdout).toBe("16\n");
+    const to2 = await riff.cli(["rollback", "square", "--to", "2"]);
+    expect(to2.stdout).toContain("(revision 4)");
+    expect((await riff.cli(["publish", "-i", "square", "-d", "4", "-r"])).stdout).toBe("8\n");
+    const missing = await riff.cli(["rollback", "square", "--to", "9"]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("function 'square' keeps no revision 9 (it keeps 1, 2, 3)");
+    expect(missing.stderr).toContain("see its revisions with `riff revisions square`");
+    expect(missing.stderr).toContain("(RIFF_REVISION_NOT_FOUND)");
+    const json = JSON.parse((await riff.cli(["describe", "function", "square", "-o", "json"])).stdout) as Record<string, unknown>;
+    expect(json["history"]).toBeUndefined();
+  });
+
   it("the port is kept across system stop and start", async () => {
     const port = new URL(riff.url).port;
     expect((await riff.cli(["system", "stop"])).code).toBe(0);

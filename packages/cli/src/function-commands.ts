@@ -2,7 +2,7 @@
 // only, with riff's own spellings (riff 0.0.x's README) next to ours; the actions load when a
 // command runs.
 import { Option, type Command } from "commander";
-import { example, run } from "./command-kit.js";
+import { example, output, run } from "./command-kit.js";
 
 type Resources = typeof import("./commands/resources.js");
 
@@ -104,5 +104,19 @@ export function addFunctionCommands(program: Command): void {
       .option("-t, --tail <n>", "lines of history to print", "200")
       .action(res("logsCommand")),
     "riff logs square -f\n  riff logs square -t 50",
+  );
+  const rev = <K extends "revisions" | "rollback">(k: K) => run(async () => (await import("./commands/revisions.js"))[k] as unknown as (home: string, ...args: unknown[]) => Promise<void>);
+  example(
+    program.command("revisions").description("list the revisions function NAME keeps (the last 10 before the running one)").argument("<name>", "function name").addOption(output()).action(rev("revisions")),
+    "riff revisions square",
+  );
+  example(
+    program
+      .command("rollback")
+      .description("go back to an earlier revision's code and settings, with the same safe rollout as update (it becomes a new revision)")
+      .argument("<name>", "function name")
+      .option("--to <revision>", "the revision to go back to (default: the one before the running one)")
+      .action(rev("rollback")),
+    "riff rollback square\n  riff rollback square --to 1",
   );
 }

@@ -122,6 +122,17 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
     ["POST", /^functions\/([^/]+)\/update$/, async (_q, res, [name], query) => {
       await withProgress(res, query, (progress) => update(name ?? "", progress));
     }],
+    ["GET", /^functions\/([^/]+)\/revisions$/, async (_q, res, [name]) => {
+      const revisions = await o.deployer.revisions(name ?? "");
+      sendJson(res, 200, { revisions: revisions.map((r) => ({ revision: r.revision, updatedAt: r.updatedAt, digest: r.digest, invoker: r.invoker, handler: r.handler, artifact: r.artifact })) });
+    }],
+    ["POST", /^functions\/([^/]+)\/rollback$/, async (req, res, [name], query) => {
+      const { to } = await jsonBody(req);
+      if (to !== undefined && !(typeof to === "number" && Number.isInteger(to) && to >= 1)) {
+        throw new RiffError("RIFF_BAD_REQUEST", "body.to: must be a revision number (a whole number from 1)");
+      }
+      await withProgress(res, query, async (progress) => [await o.deployer.rollback(name ?? "", to, progress)]);
+    }],
     ["DELETE", /^functions\/([^/]+)$/, async (_q, res, [name], query) => {
       const { deleted, kept } = await o.deployer.delete(name ?? "", query.get("all") === "true");
       o.scaler.forget(name ?? "");
