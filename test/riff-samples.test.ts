@@ -67,14 +67,24 @@ describe("riff's own samples", () => {
   it("maps every field with a meaning: input, output, container.env, partitions; windowing other than size 1 is a warning", async () => {
     const fn = JSON.parse((await riff.cli(["describe", "function", "uppercase", "-o", "json"])).stdout) as { inputs: string[]; output?: string; handler?: string };
     expect([fn.inputs, fn.output, fn.handler]).toEqual([["words"], "uppercase-out", "functions.Upper"]);
-    const echo = JSON.parse((await riff.cli(["describe", "function", "echo", "-o", "json"])).stdout) as { invoker: string; artifact: string };
+    const echo = JSON.parse((await riff.cli(["describe", "function", "echo", "-o", "json"])).stdout) as { invoker: string; artifact: string; env: Record<string, string> };
     expect(echo.invoker).toBe("command");
+    expect(echo.env).toEqual({ GREETING: "hello" });
     expect(echo.artifact.endsWith("echo/echo.sh")).toBe(true);
     const again = await riff.cli(["apply", "-f", join(samples, "uppercase")]);
     expect(again.stderr).toContain("spec.windowing: ignored; riff calls a function once per message");
     expect(again.stderr).not.toContain("spec.container.env");
     const topic = JSON.parse((await riff.cli(["topics", "describe", "uppercase-out", "-o", "json"])).stdout) as { partitions: number };
     expect(topic.partitions).toBe(1);
+    // The admin API's apply returns the warnings with the results, for any client, not only the CLI.
+    const file = join(samples, "square/square-function.yaml");
+    const res = await fetch(`${riff.url}/api/v1/apply`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${riff.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ documents: [{ file, text: readFileSync(file, "utf8") }], dryRun: true }),
+    });
+    const { results } = (await res.json()) as { results: { kind: string; name: string; warnings?: string[] }[] };
+    expect(results.find((r) => r.name === "square")?.warnings?.map((w) => w.replace(/^.*?:\d+: /, "").split(":")[0])).toEqual(["spec.protocol (grpc)", "spec.container.image (projectriff/square"]);
   });
 
   it("riff invokers apply -f https://... fetches riff's Invoker YAML, trusting the CA in NODE_EXTRA_CA_CERTS", async () => {

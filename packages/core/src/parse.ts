@@ -1,7 +1,7 @@
 import { LineCounter, parseAllDocuments, isNode, type Document } from "yaml";
 import { RiffError } from "./errors.js";
 import type { Resource } from "./resources.js";
-import { problemsOf } from "./parse-issues.js";
+import { problemsOf, type Problem } from "./parse-issues.js";
 import { functionSchema, invokerSchema, resourceSchema, topicSchema } from "./schema.js";
 import { closest } from "./names.js";
 import { fromRiffYaml, riffInvokerOf, type RiffInvokerMapping } from "./riff-yaml.js";
@@ -81,7 +81,9 @@ export function parseDocuments(text: string, file: string, options: ParseOptions
     const result = resourceSchema.safeParse(value);
     if (!result.success) {
       // Every problem of the document at once, in line order: fixing one per run is tedious.
+      const riffForm = warnings.length > 0 || (raw as { apiVersion?: unknown }).apiVersion === "projectriff.io/v1";
       const problems = problemsOf(result.error.issues, value, schemaFor(value))
+        .map((p) => (riffForm ? explainRiffForm(p) : p))
         .map((p) => ({ ...p, line: lineOf(doc, lineCounter, p.path) ?? docLine, field: p.path.join(".") }))
         .sort((a, b) => a.line - b.line);
       throw invalid(file, problems);
@@ -89,6 +91,16 @@ export function parseDocuments(text: string, file: string, options: ParseOptions
     out.push({ resource: result.data as Resource, file, line: docLine, document: index + 1, warnings: warnings.map((w) => `${file}:${docLine}: ${w}`) });
   }
   return { resources: out, riffInvokers };
+}
+
+/**
+ * riff's Function names its invoker and code in the Dockerfile `riff init` wrote next to it:
+ * a missing spec.invoker or spec.artifact says so.
+ */
+function explainRiffForm(p: Problem): Problem {
+  const field = p.path.join(".");
+  if ((field !== "spec.invoker" && field !== "spec.artifact") || p.message !== "is required") return p;
+  return { ...p, message: "is required: riff's own Function leaves it to the Dockerfile next to it (FROM projectriff/<invoker>-function-invoker, ENV FUNCTION_URI); keep that Dockerfile with the YAML, or write spec.invoker and spec.artifact" };
 }
 
 /** The document as plain data, refusing alias bombs and nesting too deep to walk. */

@@ -34,7 +34,7 @@ describe("riff's documents", () => {
     expect(r?.warnings[0]).toMatch(/^f\.yaml:1: /);
   });
   it("a riff Function without a Dockerfile says what is missing", () => {
-    expect(() => parseDocuments("apiVersion: projectriff.io/v1alpha1\nkind: Function\nmetadata:\n  name: a\nspec:\n  input: x\n  container:\n    image: a\n", "f.yaml")).toThrow(/spec\.invoker: is required/);
+    expect(() => parseDocuments("apiVersion: projectriff.io/v1alpha1\nkind: Function\nmetadata:\n  name: a\nspec:\n  input: x\n  container:\n    image: a\n", "f.yaml")).toThrow(/spec\.invoker: is required: riff's own Function leaves it to the Dockerfile next to it/);
   });
   it("riff's Invoker of an unknown language is an error saying how to declare it", () => {
     expect(() => parseDocuments("apiVersion: projectriff.io/v1alpha1\nkind: Invoker\nmetadata:\n  name: ruby\nspec:\n  version: 0.0.1\n", "i.yaml")).toThrow(/no built-in counterpart.*spec\.command/);
