@@ -198,7 +198,7 @@ describe("the CLI's errors", () => {
       [], ["system", "start"], ["system", "stop"], ["system", "status"], ["create"], ["apply"], ["update"], ["delete"],
       ["publish"], ["list"], ["logs"], ["topics", "create"], ["topics", "list"], ["topics", "describe"], ["topics", "delete"],
       ["topics", "tail"], ["graph"], ["describe", "function"], ["describe", "topic"],
-      ["invokers", "apply"], ["invokers", "list"], ["invokers", "delete"],
+      ["invokers", "apply"], ["invokers", "list"], ["invokers", "delete"], ["init"], ["version"], ["completion"],
     ];
     for (const c of commands) {
       const r = await cli(work, [...c, "--help"]);

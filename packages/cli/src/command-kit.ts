@@ -2,6 +2,9 @@
 // examples in --help, and the -o flag. Imports nothing but commander, so --help stays fast.
 import { Command, Option } from "commander";
 
+/** The version of the CLI (and of the daemon it ships with). */
+export const VERSION = "0.1.0";
+
 type Action = (home: string, ...args: never[]) => Promise<void>;
 
 /** Runs a command with the resolved home, printing errors the riff way. */
@@ -23,4 +26,5 @@ export function example(cmd: Command, text: string): Command {
   return cmd.addHelpText("after", `\nExample:\n  ${text}`);
 }
 
-export const output = () => new Option("-o, --output <format>", "output format").choices(["text", "json"]);
+/** `-o`: text for people, wide for more columns, json and yaml for scripts. */
+export const output = () => new Option("-o, --output <format>", "output format").choices(["text", "wide", "json", "yaml"]);

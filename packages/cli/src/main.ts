@@ -4,17 +4,25 @@
  * loads nothing but commander.
  */
 import { Command, Option } from "commander";
-import { example, output, run } from "./command-kit.js";
+import { example, output, run, VERSION } from "./command-kit.js";
 import { addKeyCommands, addSecretCommands } from "./access-commands.js";
 import { addDeadLetterCommands } from "./dead-letter-commands.js";
 import { addRecordCommands } from "./record-commands.js";
+import { addFunctionCommands } from "./function-commands.js";
+import { addShellCommands } from "./shell-commands.js";
+import { addInspectCommands } from "./inspect-commands.js";
 import { printError } from "./output.js";
 
 const program = new Command("riff")
   .description("riff: functions on topics. Write a function, riff runs it on every message.")
-  .version("0.1.0", "-v, --version")
+  // -V, not -v: riff's own commands used -v for --version of a function (init) and invokers;
+  // a global -v swallowed `riff publish ... -v` as "print the version" and published nothing.
+  .version(VERSION, "-V, --version")
   .option("--home <dir>", "riff home: state, topics, token (default $RIFF_HOME or ~/.riff)")
   .showHelpAfterError("(run with --help for usage)")
+  .showSuggestionAfterError(true)
+  // commander's own errors (unknown flag or command, missing value) carry a code like riff's.
+  .configureOutput({ outputError: (text, write) => write(`${text.trimEnd()}\n  (RIFF_INVALID_ARGUMENT)\n`) })
   .addHelpText(
     "after",
     `
@@ -30,7 +38,7 @@ example(
   system
     .command("start")
     .description("start the daemon in the background; prints the gateway URL when ready")
-    .option("--port <port>", "port for the gateway and the API (0 picks a free one)", "8080")
+    .option("--port <port>", "port for the gateway and the API (0 picks a free one; default: the port this home last used, else 8080)")
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--max-body-bytes <size>", "largest message body the gateway takes (e.g. 1MiB)")
     .option("--max-hops <n>", "functions a message may pass through before it is taken for a loop", "16")
@@ -91,163 +99,12 @@ example(
   "riff nodes",
 );
 
-example(
-  program
-    .command("create")
-    .description("write <name>-function.yaml and <name>-topics.yaml next to the code, and deploy them")
-    .argument("<invoker>", "language of the function: node, python3, java, go, command, command-lines, or one from `riff invokers list`")
-    .requiredOption("-n, --name <name>", "function name (DNS-1123 label)")
-    .requiredOption("-i, --input <topics>", "topic the function reads (several: a,b)")
-    .option("-o, --output <topic>", "topic the function's results go to")
-    .option("--allow-cycle", "permit a loop in the topic graph through this function")
-    .option("-f, --filepath <dir>", "folder holding the code; the YAML is written there", ".")
-    .option("--handler <name>", "function to call inside the artifact")
-    .option("-a, --artifact <path>", "the code, relative to --filepath (found by the invoker's patterns otherwise)")
-    .option("--idle-timeout <duration>", "stop replicas after this long without messages (e.g. 10s)")
-    .option("--timeout <duration>", "longest time for one message before it fails and its replica is stopped (default 60s)")
-    .option("--retries <n>", "runs again, with backoff, of a message the function failed on, before it is dead-lettered (default 2)")
-    .option("--dead-letter <topic>", "where its failed messages go (default <name>-dead-letters)")
-    .option("--max-replicas <n>", "most replicas to run (at most the input's partitions)")
-    .option("--min-replicas <n>", "replicas kept even when idle (default 0: scale to zero)")
-    .option("--concurrency <n>", "messages in flight per replica")
-    .addOption(new Option("--ordering <ordering>", "keep each partition's order, or run its messages in parallel").choices(["partition", "none"]))
-    .option("--partitions <n>", "partitions of the topics it creates")
-    .option("--secret <name>", "a secret whose keys become environment variables (repeat for more; see riff secrets)", (v: string, prev: string[] = []) => [...prev, v])
-    .option("--env <NAME=VALUE>", "an environment variable of the function (repeat for more; stored in plain text)", (v: string, prev: string[] = []) => [...prev, v])
-    .option("--memory <size>", "memory per replica, e.g. 256Mi or 1Gi (default 512Mi); past it the replica is killed")
-    .option("--cpu <cores>", "CPU per replica, e.g. 0.5 or 500m (default: unlimited)")
-    .option("--pids <n>", "processes and threads per replica (default 256)")
-    .addOption(new Option("--network <mode>", "host: the machine's network (default); none: no network at all").choices(["host", "none"]))
-    .option("--force", "overwrite existing YAML files")
-    .option("--dry-run", "print the YAML instead of writing and deploying it")
-    .action(run(async () => async (home: string, invoker: string, o: import("./commands/resources.js").CreateOptions) =>
-      (await import("./commands/resources.js")).create(home, invoker, o))),
-  "riff create node --name square --input numbers --filepath .",
-);
-
-example(
-  program
-    .command("apply")
-    .description("apply Function and Topic YAML from a file or a folder")
-    .requiredOption("-f, --file <path>", "YAML file, or folder of .yaml files")
-    .option("--dry-run", "validate only")
-    .action(run(async () => async (home: string, o: { file: string; dryRun?: boolean }) =>
-      (await import("./commands/resources.js")).apply(home, o.file, o.dryRun === true))),
-  "riff apply -f examples/square",
-);
-
-example(
-  program
-    .command("update")
-    .description("re-read a function's YAML and code and roll out a new revision")
-    .argument("[name]", "function name (default: the one whose NAME-function.yaml is the only one in this folder)")
-    .option("-n, --name <name>", "function name")
-    .action(run(async () => async (home: string, name: string | undefined, o: { name?: string }) => {
-      const { update, functionsHere } = await import("./commands/resources.js");
-      const { badArgument } = await import("./output.js");
-      const here = functionsHere(process.cwd());
-      const fn = o.name ?? name ?? (here.length === 1 ? here[0] : undefined);
-      if (fn === undefined) {
-        throw here.length === 0
-          ? badArgument("name the function to update: this folder has no NAME-function.yaml", "riff update -n NAME (see riff list)")
-          : badArgument(`name the function to update: this folder has ${here.length} (${here.join(", ")})`, `riff update -n ${here[0] ?? "NAME"}`);
-      }
-      await update(home, fn);
-    })),
-  "riff update -n square",
-);
-
-example(
-  program
-    .command("delete")
-    .description("delete a function (with --all, also the topics it names)")
-    .argument("[name]", "function name")
-    .option("-n, --name <name>", "function name")
-    .option("--all", "also delete its input and output topics")
-    .action(run(async () => async (home: string, name: string | undefined, o: { name?: string; all?: boolean }) => {
-      const { remove } = await import("./commands/resources.js");
-      const { badArgument } = await import("./output.js");
-      const fn = o.name ?? name;
-      if (fn === undefined) throw badArgument("name the function to delete", "riff delete --all square");
-      await remove(home, fn, o.all === true);
-    })),
-  "riff delete --all square",
-);
-
-example(
-  program
-    .command("publish")
-    .description("send a message to a topic through the gateway; with --reply, print the function's reply")
-    .requiredOption("-i, --input <topic>", "topic to publish to")
-    .requiredOption("-d, --data <data>", "message body")
-    .option("-r, --reply", "wait for the reply and print it")
-    .option("--content-type <type>", "Content-Type of the body", "text/plain")
-    .option("-H, --header <name:value>", "extra header (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option("-c, --count <n>", "publish this many times", "1")
-    .option("--timeout <duration>", "how long to wait for the reply (e.g. 5s)")
-    .option("--id <key>", "an Idempotency-Key: the same key within 2 minutes publishes once, and gets the first answer again")
-    .action(run(async () => (await import("./commands/publish.js")).publish)),
-  "riff publish --input numbers --data 10 --reply\n  riff publish --input orders --data '{\"id\":7}' --id order-7     # safe to retry",
-);
-
-example(
-  program
-    .command("list")
-    .description("list functions with their topics, status, replicas and lag")
-    .addOption(output())
-    .action(run(async () => async (home: string, o: { output?: string }) => (await import("./commands/inspect.js")).list(home, o.output))),
-  "riff list -o json",
-);
-
-example(
-  program
-    .command("graph")
-    .description("print topics and functions as a graph: in the terminal, or as Graphviz dot or Mermaid")
-    .addOption(new Option("-o, --output <format>", "output format").choices(["text", "dot", "mermaid", "json"]))
-    .action(run(async () => async (home: string, o: { output?: string }) => (await import("./commands/graph.js")).graph(home, o.output))),
-  "riff graph -o mermaid",
-);
-
-const describeCmd = program.command("describe").description("show one resource in detail");
-example(
-  describeCmd
-    .command("function")
-    .description("spec, replicas (pid, uptime, handled), lag per partition, rates and the last 20 scaling decisions")
-    .argument("<name>", "function name")
-    .addOption(output())
-    .action(run(async () => async (home: string, name: string, o: { output?: string }) =>
-      (await import("./commands/inspect.js")).describeFunction(home, name, o.output))),
-  "riff describe function square",
-);
-example(
-  describeCmd
-    .command("topic")
-    .description("partitions, offsets, size on disk, retention, and each group's offset and lag")
-    .argument("<name>", "topic name")
-    .addOption(output())
-    .action(run(async () => async (home: string, name: string, o: { output?: string }) =>
-      (await import("./commands/inspect.js")).topics.describe(home, name, o.output))),
-  "riff describe topic numbers",
-);
-
-example(
-  program
-    .command("logs")
-    .description("print a function's logs (stdout and stderr of its replicas)")
-    .requiredOption("-n, --name <name>", "function name")
-    .option("-f, --follow", "keep printing new lines")
-    .option("--tail <n>", "lines of history to print", "200")
-    .action(run(async () => async (home: string, o: { name: string; follow?: boolean; tail: string }) =>
-      (await import("./commands/inspect.js")).logs(home, o.name, o.follow === true, o.tail))),
-  "riff logs -n square -f",
-);
-
 const invokersCmd = program.command("invokers").description("list the languages riff runs, and declare new ones in YAML");
 example(
   invokersCmd
     .command("apply")
     .description("declare (or change) an invoker from an Invoker YAML file")
-    .requiredOption("-f, --file <path>", "Invoker YAML file, or folder of YAML files")
+    .requiredOption("-f, --file <path>", "Invoker YAML file (ours or riff's), folder of YAML files, or an https:// URL")
     .option("--dry-run", "validate only")
     .action(run(async () => async (home: string, o: { file: string; dryRun?: boolean }) =>
       (await import("./commands/invokers.js")).invokers.apply(home, o.file, o.dryRun === true))),
@@ -323,6 +180,9 @@ example(
   "riff topics recover numbers\n  riff topics recover --all      # every topic riff list says lost its record",
 );
 
+addFunctionCommands(program);
+addInspectCommands(program);
+addShellCommands(program);
 addDeadLetterCommands(program);
 addRecordCommands(program);
 addSecretCommands(program);

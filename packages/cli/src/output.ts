@@ -53,3 +53,23 @@ export function flagWholeNumber(value: string | undefined, flag: string, min: nu
   }
   return n;
 }
+
+/** The structured output formats: what `-o` takes besides `text` (and `wide`, a text table with more columns). */
+export const DATA_FORMATS = ["json", "yaml"] as const;
+
+/**
+ * Prints `data` as JSON or YAML when `format` asks for it, and says whether it did; the caller
+ * prints its text form otherwise. Both are stable, for scripts; the text is for people.
+ */
+export async function printData(format: string | undefined, data: unknown): Promise<boolean> {
+  if (format === "json") {
+    process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+    return true;
+  }
+  if (format === "yaml") {
+    const { stringify } = await import("yaml");
+    process.stdout.write(stringify(data));
+    return true;
+  }
+  return false;
+}

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { cpSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { RiffError } from "@riff/core";
 import type { ArtifactStore } from "./stores.js";
@@ -27,6 +27,9 @@ export function artifactDigest(artifact: string): string {
   return hash.digest("hex").slice(0, 16);
 }
 
+/** Suffix of the file that says what a kept copy holds: the artifact's file name, or "" for a folder. */
+const KEPT_ENTRY = ".entry";
+
 /** Copies an artifact (file or folder, without {@link SKIPPED_ENTRIES}) into `dir`; returns its path there. */
 export function copyArtifact(artifact: string, dir: string): string {
   const st = statSync(artifact, { throwIfNoEntry: false });
@@ -45,23 +48,54 @@ export function artifactNotFound(path: string): RiffError {
 /**
  * The artifact store of one daemon: the code stays in the user's folder until a revision is
  * made, when it is copied into the revision's own folder, so editing the source changes
- * nothing until `riff update`. It only remembers which path has which digest.
+ * nothing until `riff update`. With `dir`, each distinct code is also kept there once, by
+ * digest: `riff rollback` needs an earlier revision's code after the user's file changed.
  */
 export class LocalArtifactStore implements ArtifactStore {
   private readonly paths = new Map<string, string>();
+
+  /** @param dir where each distinct code is kept by digest (default: nowhere; the user's path only) */
+  constructor(private readonly dir?: string) {}
 
   upload(path: string): Promise<string> {
     try {
       const digest = artifactDigest(path);
       this.paths.set(digest, path);
+      this.keep(digest, path);
       return Promise.resolve(digest);
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
+  /**
+   * Copies the code into `<dir>/<digest>` unless it is there. The `<digest>.entry` file next to
+   * it (the artifact's name in it, "" for a folder) is written last: without it, a copy a crash
+   * cut short is made again.
+   */
+  private keep(digest: string, path: string): void {
+    if (this.dir === undefined || existsSync(join(this.dir, `${digest}${KEPT_ENTRY}`))) return;
+    const folder = join(this.dir, digest);
+    rmSync(folder, { recursive: true, force: true });
+    mkdirSync(folder, { recursive: true });
+    const copied = copyArtifact(path, folder);
+    writeFileSync(join(this.dir, `${digest}${KEPT_ENTRY}`), copied === folder ? "" : basename(copied));
+  }
+
+  /** The kept copy of `digest`, as an artifact path (a file, or a folder), if there is one. */
+  private kept(digest: string): string | undefined {
+    if (this.dir === undefined || !/^[0-9a-f]+$/.test(digest)) return undefined;
+    const folder = join(this.dir, digest);
+    try {
+      const entry = readFileSync(join(this.dir, `${digest}${KEPT_ENTRY}`), "utf8");
+      return entry === "" ? folder : join(folder, entry);
+    } catch {
+      return undefined;
+    }
+  }
+
   fetch(digest: string, dir: string): Promise<string> {
-    const path = this.paths.get(digest);
+    const path = this.kept(digest) ?? this.paths.get(digest);
     if (path === undefined) {
       return Promise.reject(new RiffError("RIFF_ARTIFACT_NOT_FOUND", `no artifact with digest ${digest} was uploaded to this daemon`, {
         hint: "apply the function again (`riff apply -f FILE`)",

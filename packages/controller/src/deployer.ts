@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { deadLetterTopicOf, findCycle, RiffError, toRiffError, type InvokerResource, type Logger, type ResolvedFunction, type TopicResource } from "@riff/core";
 import type { Broker } from "@riff/broker";
 import type { FunctionCatalog } from "./catalog.js";
-import { sameSpec, sameTopology, type StoredFunction } from "./function-spec.js";
+import { historyAfter, sameSpec, sameTopology, type RevisionEntry, type StoredFunction } from "./function-spec.js";
 import type { InvokerRegistry } from "./invoker-registry.js";
 import type { Membership } from "./reconcile.js";
 import type { LocalRunnerHost } from "./runner-host.js";
@@ -78,9 +78,40 @@ export class Deployer {
     return this.o.queue.run(name, () => this.deleteNow(name, all));
   }
 
-  private async applyFunction(spec: ResolvedFunction, progress?: (line: string) => void): Promise<ApplyResult> {
+  /** The revisions `name` keeps, oldest first, the current one last. */
+  async revisions(name: string): Promise<RevisionEntry[]> {
+    const current = await this.o.store.get(name);
+    if (current === undefined) throw functionNotFound(name);
+    const { history = [], ...now } = current.value;
+    return [...history, now];
+  }
+
+  /**
+   * Rolls `name` back to revision `to` (default: the one before the current): its spec and code
+   * become a new revision, with the same safe rollout as an update, so a revision that no longer
+   * starts is refused and the current one keeps serving.
+   */
+  rollback(name: string, to: number | undefined, progress?: (line: string) => void): Promise<ApplyResult> {
+    return this.o.queue.run(name, async () => {
+      const current = await this.o.store.get(name);
+      if (current === undefined) throw functionNotFound(name);
+      const history = current.value.history ?? [];
+      const target = to === undefined ? history.at(-1) : history.find((h) => h.revision === to);
+      if (target === undefined || to === current.value.revision) {
+        const kept = history.map((h) => h.revision).join(", ");
+        throw new RiffError("RIFF_REVISION_NOT_FOUND", to === current.value.revision ? `function '${name}' runs revision ${to} already` : `function '${name}' keeps no revision ${to === undefined ? "before its current one" : to}${kept === "" ? "" : ` (it keeps ${kept})`}`, {
+          hint: `see its revisions with \`riff revisions ${name}\``,
+        });
+      }
+      const { revision: _r, digest, entry: _e, createdAt: _c, updatedAt: _u, ...spec } = target;
+      return this.applyFunction(spec, progress, digest);
+    });
+  }
+
+  private async applyFunction(spec: ResolvedFunction, progress?: (line: string) => void, rollbackDigest?: string): Promise<ApplyResult> {
     const current = await this.o.store.get(spec.name);
-    const digest = await this.o.artifacts.upload(spec.artifact);
+    // A rollback's code is in the artifact store already; the user's path may hold newer code.
+    const digest = rollbackDigest ?? (await this.o.artifacts.upload(spec.artifact));
     const here = this.o.host.get(spec.name);
     if (current !== undefined && current.value.digest === digest && sameSpec(current.value, spec)) return this.unchanged(current.value);
     for (const input of spec.inputs) await this.o.broker.ensureTopic(input);
@@ -95,6 +126,8 @@ export class Deployer {
       createdAt: current?.value.createdAt ?? now,
       updatedAt: now,
     };
+    const history = historyAfter(current?.value);
+    if (history !== undefined) fn.history = history;
     const code = await this.o.host.prepare(fn, progress);
     fn.entry = code.artifact === code.dir ? "" : code.artifact.slice(code.dir.length + 1);
     if (current === undefined || here === undefined || !sameTopology(here.fn, fn)) {

@@ -10,6 +10,25 @@ export interface StoredFunction extends ResolvedFunction {
   entry: string;
   createdAt: string;
   updatedAt: string;
+  /**
+   * The revisions before this one, oldest first, at most {@link MAX_KEPT_REVISIONS}: what
+   * `riff revisions` lists and `riff rollback` goes back to. Their code stays in the artifact
+   * store by its digest.
+   */
+  history?: RevisionEntry[];
+}
+
+/** An earlier revision of a function: its spec and code digest as they were. */
+export type RevisionEntry = Omit<StoredFunction, "history">;
+
+/** @default 10: earlier revisions a function keeps for `riff rollback`. */
+export const MAX_KEPT_REVISIONS = 10;
+
+/** The history a function's next revision keeps: the current one added, the oldest dropped past the cap. */
+export function historyAfter(current: StoredFunction | undefined): RevisionEntry[] | undefined {
+  if (current === undefined) return undefined;
+  const { history = [], ...entry } = current;
+  return [...history, entry].slice(-MAX_KEPT_REVISIONS);
 }
 
 /** Settings whose change needs new replicas, but not a new runner. */

@@ -35,8 +35,10 @@ export function idleSnapshot(fn: StoredFunction): RunnerSnapshot {
 export async function functionView(broker: Broker, fn: StoredFunction, snap: RunnerSnapshot, desired: number | undefined): Promise<FunctionView> {
   const lags = await Promise.all(fn.inputs.map((t) => broker.lag(t, fn.name).catch(() => undefined)));
   const partitionLag = lags.flatMap((l, i) => (l?.partitions ?? []).map((p) => ({ topic: fn.inputs[i], ...p })));
+  // The earlier revisions are `riff revisions`' to show, not every list's.
+  const { history: _history, ...spec } = fn;
   return {
-    ...fn,
+    ...spec,
     ...snap,
     desired: desired ?? snap.replicas.length,
     ready: snap.replicas.filter((r) => r.state === "ready").length,

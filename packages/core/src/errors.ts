@@ -34,6 +34,8 @@ export const ErrorCodes = {
   RIFF_CONFLICT: { kind: "user", status: 409 },
   RIFF_PARTITIONS_DECREASE: { kind: "user", status: 400 },
   RIFF_FUNCTION_NOT_FOUND: { kind: "user", status: 404 },
+  RIFF_FUNCTION_EXISTS: { kind: "user", status: 409 },
+  RIFF_REVISION_NOT_FOUND: { kind: "user", status: 404 },
   RIFF_ARTIFACT_NOT_FOUND: { kind: "user", status: 400 },
   RIFF_INVOKER_NOT_FOUND: { kind: "user", status: 400 },
   RIFF_MESSAGE_TOO_LARGE: { kind: "user", status: 413 },

@@ -1,8 +1,10 @@
 import { LineCounter, parseAllDocuments, isNode, type Document } from "yaml";
 import { RiffError } from "./errors.js";
 import type { Resource } from "./resources.js";
-import { problemsOf } from "./parse-issues.js";
+import { problemsOf, type Problem } from "./parse-issues.js";
 import { functionSchema, invokerSchema, resourceSchema, topicSchema } from "./schema.js";
+import { closest } from "./names.js";
+import { fromRiffYaml, riffInvokerOf, type RiffInvokerMapping } from "./riff-yaml.js";
 
 /** A resource together with where it was read from. */
 export interface SourcedResource {
@@ -13,7 +15,23 @@ export interface SourcedResource {
   line: number;
   /** 1-based position of the document in its file (`---` separates them). */
   document: number;
+  /** Fields of riff's own YAML that have no meaning here, each with what riff does instead. */
+  warnings: string[];
 }
+
+/** What one file holds: resources, and riff's Invoker documents mapped onto built-in invokers. */
+export interface ParsedDocuments {
+  resources: SourcedResource[];
+  riffInvokers: (RiffInvokerMapping & { file: string; line: number })[];
+}
+
+/** Where a file's Function documents may find what riff's YAML left to a Dockerfile. */
+export interface ParseOptions {
+  /** The text of the Dockerfile next to the file, as `riff init` wrote it. */
+  dockerfile?: string;
+}
+
+const KINDS = ["Function", "Topic", "Invoker"];
 
 /**
  * @default 100: aliases (`*name`) one document may expand. A resource needs a few at most; a
@@ -25,34 +43,64 @@ export const MAX_YAML_ALIASES = 100;
  * Parses every YAML document in `text` and validates each against the resource schema. Errors name
  * the file, the field path and the line, as in `square-function.yaml:7: spec.input: Required`.
  */
-export function parseResources(text: string, file: string): SourcedResource[] {
+export function parseResources(text: string, file: string, options: ParseOptions = {}): SourcedResource[] {
+  return parseDocuments(text, file, options).resources;
+}
+
+/** {@link parseResources}, also returning riff's Invoker documents (which map onto built-in invokers). */
+export function parseDocuments(text: string, file: string, options: ParseOptions = {}): ParsedDocuments {
   const lineCounter = new LineCounter();
   // logLevel error: a hostile document (a mapping as a key) must not print warnings from the daemon.
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, logLevel: "error" });
-  if (!Array.isArray(docs)) return [];
   const out: SourcedResource[] = [];
+  const riffInvokers: ParsedDocuments["riffInvokers"] = [];
+  if (!Array.isArray(docs)) return { resources: out, riffInvokers };
   for (const [index, doc] of docs.entries()) {
     const syntax = doc.errors[0];
     if (syntax !== undefined) {
       const line = lineCounter.linePos(syntax.pos[0]).line;
       throw invalid(file, [{ line, field: "", message: syntax.message.split("\n")[0] ?? "YAML syntax error" }]);
     }
-    const value = toValue(doc, file, lineCounter.linePos(doc.range[0]).line);
-    if (value === null || value === undefined) continue;
+    const raw = toValue(doc, file, lineCounter.linePos(doc.range[0]).line);
+    if (raw === null || raw === undefined) continue;
     // The contents' line, not the document's: a document's range starts at its `---`.
     const start = isNode(doc.contents) && doc.contents.range ? doc.contents.range[0] : doc.range[0];
     const docLine = lineCounter.linePos(start).line;
+    const kind = (raw as { kind?: unknown }).kind;
+    if (typeof kind === "string" && !KINDS.includes(kind)) {
+      const guess = closest(kind, KINDS);
+      throw invalid(file, [{ line: lineOf(doc, lineCounter, ["kind"]) ?? docLine, field: "kind", message: `unknown kind '${kind}'${guess === undefined ? "" : `; did you mean '${guess}'?`} (kinds: ${KINDS.join(", ")})` }]);
+    }
+    const mapped = riffInvokerOf(raw);
+    if (mapped instanceof Error) throw invalid(file, [{ line: docLine, field: "metadata.name", message: mapped.message }]);
+    if (mapped !== undefined) {
+      riffInvokers.push({ ...mapped, file, line: docLine });
+      continue;
+    }
+    const { value, warnings } = fromRiffYaml(raw, options.dockerfile);
     const result = resourceSchema.safeParse(value);
     if (!result.success) {
       // Every problem of the document at once, in line order: fixing one per run is tedious.
+      const riffForm = warnings.length > 0 || (raw as { apiVersion?: unknown }).apiVersion === "projectriff.io/v1";
       const problems = problemsOf(result.error.issues, value, schemaFor(value))
+        .map((p) => (riffForm ? explainRiffForm(p) : p))
         .map((p) => ({ ...p, line: lineOf(doc, lineCounter, p.path) ?? docLine, field: p.path.join(".") }))
         .sort((a, b) => a.line - b.line);
       throw invalid(file, problems);
     }
-    out.push({ resource: result.data as Resource, file, line: docLine, document: index + 1 });
+    out.push({ resource: result.data as Resource, file, line: docLine, document: index + 1, warnings: warnings.map((w) => `${file}:${docLine}: ${w}`) });
   }
-  return out;
+  return { resources: out, riffInvokers };
+}
+
+/**
+ * riff's Function names its invoker and code in the Dockerfile `riff init` wrote next to it:
+ * a missing spec.invoker or spec.artifact says so.
+ */
+function explainRiffForm(p: Problem): Problem {
+  const field = p.path.join(".");
+  if ((field !== "spec.invoker" && field !== "spec.artifact") || p.message !== "is required") return p;
+  return { ...p, message: "is required: riff's own Function leaves it to the Dockerfile next to it (FROM projectriff/<invoker>-function-invoker, ENV FUNCTION_URI); keep that Dockerfile with the YAML, or write spec.invoker and spec.artifact" };
 }
 
 /** The document as plain data, refusing alias bombs and nesting too deep to walk. */

@@ -2,3 +2,4 @@
 // most CLI commands must not pay.
 export * from "./schema.js";
 export * from "./parse.js";
+export * from "./riff-yaml.js";

@@ -5,7 +5,7 @@ import type { Broker, TopicInfo } from "@riff/broker";
 import { functionNotFound, reconcileTopic, type ApplyResult, type Deployer, type FunctionCatalog, type InvokerRegistry, type Scaler, type TopicRates } from "@riff/controller";
 import { sendError, sendJson } from "@riff/gateway";
 import { applyBody, jsonBody, queryNumber, topicBody } from "./admin-bodies.js";
-import { resolveDocuments } from "./documents.js";
+import { resolveDocuments, withNotes, type DocumentResult } from "./documents.js";
 import { createHostCheck } from "./host-check.js";
 import { checkBearer } from "./token.js";
 import { DEFAULT_TAIL_COUNT, parseTailFrom, tailTopic } from "./topic-tail.js";
@@ -80,7 +80,7 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
   };
 
   /** Re-reads a function's YAML and artifact, and rolls out a new revision if they changed. */
-  const update = async (name: string, progress?: (line: string) => void): Promise<ApplyResult[]> => {
+  const update = async (name: string, progress?: (line: string) => void): Promise<DocumentResult[]> => {
     const fn = requireFunction(name);
     if (fn.source === undefined) return o.deployer.apply({ topics: [], invokers: [], functions: [fn] }, false, progress);
     let text: string;
@@ -91,19 +91,20 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
         hint: "restore the file, or apply a new one with `riff apply -f FILE`",
       });
     }
-    const results = await o.deployer.apply(resolveDocuments([{ file: fn.source, text }], o.invokers), false, progress);
+    const resolved = resolveDocuments([{ file: fn.source, text }], o.invokers);
+    const results = await o.deployer.apply(resolved.resources, false, progress);
     if (!results.some((r) => r.kind === "Function" && r.name === name)) {
       throw new RiffError("RIFF_FUNCTION_NOT_FOUND", `${fn.source} no longer declares function '${name}'`);
     }
-    return results;
+    return withNotes(results, resolved);
   };
 
   const routes: Route[] = [
     ["GET", /^status$/, async (_q, res) => sendJson(res, 200, await o.status())],
     ["POST", /^apply$/, async (req, res, _p, query) => {
       const { documents, dryRun } = applyBody(await jsonBody(req));
-      const resources = resolveDocuments(documents, o.invokers);
-      await withProgress(res, query, (progress) => o.deployer.apply(resources, dryRun, progress));
+      const resolved = resolveDocuments(documents, o.invokers);
+      await withProgress(res, query, async (progress) => withNotes(await o.deployer.apply(resolved.resources, dryRun, progress), resolved));
     }],
     ["GET", /^invokers$/, async (_q, res) => sendJson(res, 200, { invokers: o.invokers.list() })],
     ["DELETE", /^invokers\/([^/]+)$/, async (_q, res, [name]) => {
@@ -120,6 +121,17 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
     }],
     ["POST", /^functions\/([^/]+)\/update$/, async (_q, res, [name], query) => {
       await withProgress(res, query, (progress) => update(name ?? "", progress));
+    }],
+    ["GET", /^functions\/([^/]+)\/revisions$/, async (_q, res, [name]) => {
+      const revisions = await o.deployer.revisions(name ?? "");
+      sendJson(res, 200, { revisions: revisions.map((r) => ({ revision: r.revision, updatedAt: r.updatedAt, digest: r.digest, invoker: r.invoker, handler: r.handler, artifact: r.artifact })) });
+    }],
+    ["POST", /^functions\/([^/]+)\/rollback$/, async (req, res, [name], query) => {
+      const { to } = await jsonBody(req);
+      if (to !== undefined && !(typeof to === "number" && Number.isInteger(to) && to >= 1)) {
+        throw new RiffError("RIFF_BAD_REQUEST", "body.to: must be a revision number (a whole number from 1)");
+      }
+      await withProgress(res, query, async (progress) => [await o.deployer.rollback(name ?? "", to, progress)]);
     }],
     ["DELETE", /^functions\/([^/]+)$/, async (_q, res, [name], query) => {
       const { deleted, kept } = await o.deployer.delete(name ?? "", query.get("all") === "true");

@@ -49,7 +49,8 @@ export function homeStores(paths: HomePaths): Stores {
     secrets: new FileResourceStore<Secret>(flatLayout(paths.secrets, 0o600)),
     keys: new FileResourceStore<ApiKey>(flatLayout(paths.keys, 0o600)),
     topicRates: new FileResourceStore<TopicRate>(flatLayout(paths.topicRates)),
-    artifacts: new LocalArtifactStore(),
+    // Each distinct code kept once by digest, for `riff rollback` after the user's file changed.
+    artifacts: new LocalArtifactStore(paths.artifacts),
   };
 }
 

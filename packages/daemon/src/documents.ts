@@ -1,4 +1,5 @@
-import { dirname, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import {
   DEFAULT_FUNCTION_TIMEOUT_MS,
   DEFAULT_IDLE_TIMEOUT_MS,
@@ -13,8 +14,8 @@ import {
   type InvokerResource,
   type ResolvedFunction,
 } from "@riff/core";
-import { parseResources, type SourcedResource } from "@riff/core/validation";
-import type { InvokerRegistry, ResolvedResources } from "@riff/controller";
+import { parseDocuments, type SourcedResource } from "@riff/core/validation";
+import type { ApplyResult, InvokerRegistry, ResolvedResources } from "@riff/controller";
 
 /** One YAML file sent by the CLI: its absolute path (artifacts resolve against it) and text. */
 export interface SourceDocument {
@@ -22,28 +23,105 @@ export interface SourceDocument {
   text: string;
 }
 
+/** riff's Invoker document, applied as the built-in invoker of its language. */
+export interface BuiltinMapping {
+  name: string;
+  builtin: string;
+  warnings: string[];
+}
+
+/** What an apply will do, with the warnings of riff's own YAML to send back with its results. */
+export interface ResolvedDocuments {
+  resources: ResolvedResources;
+  /** `Kind/name` -> fields of riff's YAML with no meaning here, each saying what riff does instead. */
+  warnings: Map<string, string[]>;
+  builtins: BuiltinMapping[];
+}
+
+/** An apply's result line as the API answers it: the controller's, plus warnings. */
+export type DocumentResult = (ApplyResult | { kind: "Invoker"; name: string; action: "built-in"; builtin: string }) & { warnings?: string[] };
+
 /**
  * The edge of `riff apply`: YAML parsed and checked (every problem at its file, field and
  * line), artifacts resolved against their files' folders, defaults applied. The controller
- * gets resources, never YAML.
+ * gets resources, never YAML. Every file is checked before anything is applied, and the
+ * problems of all of them are reported at once: fixing one file per run is tedious.
  */
-export function resolveDocuments(documents: SourceDocument[], invokers: InvokerRegistry): ResolvedResources {
+export function resolveDocuments(documents: SourceDocument[], invokers: InvokerRegistry): ResolvedDocuments {
   const out: ResolvedResources = { topics: [], invokers: [], functions: [] };
+  const warnings = new Map<string, string[]>();
+  const builtins: BuiltinMapping[] = [];
   const functionDocs: { resource: FunctionResource; file: string }[] = [];
   const seen = new Map<string, SourcedResource>();
+  const failures: RiffError[] = [];
   for (const doc of documents) {
-    for (const sourced of parseResources(doc.text, doc.file)) {
-      const { resource } = sourced;
-      if (!firstDeclaration(seen, sourced)) continue;
-      if (resource.kind === "Topic") out.topics.push(resource);
-      else if (resource.kind === "Invoker") out.invokers.push(resource);
-      else functionDocs.push({ resource, file: doc.file });
+    try {
+      const parsed = parseDocuments(doc.text, doc.file, dockerfileNextTo(doc.file));
+      if (parsed.resources.length === 0 && parsed.riffInvokers.length === 0) {
+        throw new RiffError("RIFF_INVALID_RESOURCE", `${doc.file}: the file holds no resource (it is empty, or only comments)`, {
+          hint: "write a Function, Topic or Invoker in it (see docs/resources.md), or remove the file",
+          details: { file: doc.file, line: 1, field: "" },
+        });
+      }
+      for (const m of parsed.riffInvokers) {
+        const known = invokers.get(m.builtin);
+        const extra = m.matchers.filter((p) => known !== undefined && !known.matchers.includes(p));
+        const notes = extra.length === 0 ? m.warnings : [...m.warnings, `spec.matchers ${extra.join(", ")}: not used; the built-in '${m.builtin}' invoker finds ${known?.matchers.join(", ") ?? ""} (pass --artifact for anything else)`];
+        builtins.push({ name: m.name, builtin: m.builtin, warnings: notes.map((w) => `${m.file}:${m.line}: ${w}`) });
+      }
+      for (const sourced of parsed.resources) {
+        const { resource } = sourced;
+        if (!firstDeclaration(seen, sourced)) continue;
+        if (sourced.warnings.length > 0) warnings.set(`${resource.kind}/${resource.metadata.name}`, sourced.warnings);
+        if (resource.kind === "Topic") out.topics.push(resource);
+        else if (resource.kind === "Invoker") out.invokers.push(resource);
+        else functionDocs.push({ resource, file: doc.file });
+      }
+    } catch (err) {
+      if (!(err instanceof RiffError) || err.code !== "RIFF_INVALID_RESOURCE") throw err;
+      failures.push(err);
     }
   }
   // Invokers declared in the same apply count as known: they are applied first.
   const declared = new Map(out.invokers.map((i) => [i.metadata.name, i] as const));
-  out.functions = functionDocs.map(({ resource, file }) => resolveFunction(invokers, declared, resource, file));
-  return out;
+  for (const { resource, file } of functionDocs) {
+    try {
+      out.functions.push(resolveFunction(invokers, declared, resource, file));
+    } catch (err) {
+      if (!(err instanceof RiffError) || failures.length === 0) throw err;
+      failures.push(err);
+    }
+  }
+  if (failures.length === 1 && failures[0] !== undefined) throw failures[0];
+  if (failures.length > 1) {
+    throw new RiffError("RIFF_INVALID_RESOURCE", failures.map((f) => f.message).join("\n"), {
+      hint: `fix these ${failures.length} problems and apply again; nothing was changed`,
+      details: { problems: failures.map((f) => f.toJSON()) },
+    });
+  }
+  return { resources: out, warnings, builtins };
+}
+
+/** The apply's results with the warnings of riff's YAML on the resources they are about, and riff's invokers. */
+export function withNotes(results: ApplyResult[], resolved: ResolvedDocuments): DocumentResult[] {
+  const annotated: DocumentResult[] = results.map((r) => {
+    const w = resolved.warnings.get(`${r.kind}/${r.name}`);
+    return w === undefined ? r : { ...r, warnings: w };
+  });
+  const mapped: DocumentResult[] = resolved.builtins.map((b) => ({ kind: "Invoker", name: b.name, action: "built-in", builtin: b.builtin, warnings: b.warnings }));
+  return [...mapped, ...annotated];
+}
+
+/**
+ * The Dockerfile next to a YAML file, as `riff init` wrote it: its base image and FUNCTION_URI
+ * name the invoker and the artifact of riff's Function documents, which carry neither.
+ */
+function dockerfileNextTo(file: string): { dockerfile?: string } {
+  try {
+    return { dockerfile: readFileSync(join(dirname(file), "Dockerfile"), "utf8") };
+  } catch {
+    return {};
+  }
 }
 
 /**

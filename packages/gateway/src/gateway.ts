@@ -116,7 +116,9 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
     if (req.method !== "POST") {
       res.setHeader("allow", "POST");
       throw new RiffError("RIFF_METHOD_NOT_ALLOWED", `${req.method ?? "?"} is not allowed here; use POST`, {
-        hint: `curl -X POST --data 10 http://HOST:PORT${reply ? REQUESTS : MESSAGES}${topic}`,
+        // text/plain, as riff publish sends: curl's --data alone would send a form, which the
+        // function then gets as one. The Host the client used makes the line work as printed.
+        hint: `curl -H 'Content-Type: text/plain' --data-binary 10 http://${hostForHint(req)}${reply ? REQUESTS : MESSAGES}${encodeURIComponent(topic)}`,
       });
     }
     try {
@@ -279,4 +281,10 @@ function decodeTopic(raw: string): string {
 function headerValue(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** The client's Host header when it is a plain host[:port] (safe to print in a shell line), else HOST:PORT. */
+function hostForHint(req: IncomingMessage): string {
+  const host = req.headers.host ?? "";
+  return /^[A-Za-z0-9.-]+(:\d+)?$|^\[[0-9a-fA-F:]+\](:\d+)?$/.test(host) ? host : "HOST:PORT";
 }

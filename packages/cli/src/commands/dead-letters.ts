@@ -1,6 +1,6 @@
 import { assertValidName, type DeadLetterRow, type RedriveResult } from "@riff/core";
 import { DaemonClient } from "../client.js";
-import { badArgument, info, printTable } from "../output.js";
+import { badArgument, info, printTable, printData } from "../output.js";
 
 interface Box {
   function: string;
@@ -15,10 +15,7 @@ const path = (name: string, rest = "") => {
 /** `riff dead-letters list NAME`: the function's dead letters, oldest first. */
 export async function list(home: string, name: string, o: { output?: string }): Promise<void> {
   const box = await new DaemonClient(home).call<Box & { deadLetters: DeadLetterRow[] }>("GET", path(name));
-  if (o.output === "json") {
-    process.stdout.write(`${JSON.stringify(box, null, 2)}\n`);
-    return;
-  }
+  if (await printData(o.output, box)) return;
   if (box.deadLetters.length === 0) {
     info(`no dead letters for function '${name}' (topic ${box.topic})`);
     return;
@@ -40,10 +37,7 @@ export async function show(home: string, name: string, at: string, o: { partitio
     "GET",
     path(name, `/${partition}/${offset}`),
   );
-  if (o.output === "json") {
-    process.stdout.write(`${JSON.stringify(letter, null, 2)}\n`);
-    return;
-  }
+  if (await printData(o.output, letter)) return;
   process.stdout.write(`${letter.partition}@${letter.offset} ${new Date(letter.timestamp).toISOString()}${letter.key === null ? "" : ` key=${letter.key}`}\n`);
   for (const [k, v] of Object.entries(letter.headers)) for (const value of v) process.stdout.write(`${k}: ${value.replaceAll("\n", "\n  ")}\n`);
   process.stdout.write(`\n${letter.encoding === "utf8" ? letter.payload : `(base64) ${letter.payload}`}\n`);
@@ -53,10 +47,7 @@ export async function show(home: string, name: string, at: string, o: { partitio
 export async function redrive(home: string, name: string, o: { to?: string; output?: string }): Promise<void> {
   if (o.to !== undefined) assertValidName(o.to, "--to");
   const r = await new DaemonClient(home).call<Box & RedriveResult>("POST", path(name, "/redrive"), o.to === undefined ? {} : { to: o.to });
-  if (o.output === "json") {
-    process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-    return;
-  }
+  if (await printData(o.output, r)) return;
   const where = Object.entries(r.to).map(([t, n]) => `${n} to ${t}`).join(", ");
   process.stdout.write(`redrove ${r.redriven} dead letter(s) of function '${name}'${where === "" ? "" : `: ${where}`}\n`);
   if (r.left > 0) info(`${r.left} kept back: they sit behind another function's dead letters in the shared topic ${r.topic}`);
@@ -65,8 +56,8 @@ export async function redrive(home: string, name: string, o: { to?: string; outp
 /** `riff dead-letters purge NAME`: empties the function's dead-letter topic. */
 export async function purge(home: string, name: string, o: { output?: string }): Promise<void> {
   const r = await new DaemonClient(home).call<Box & { purged: number }>("POST", path(name, "/purge"));
-  if (o.output === "json") process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-  else process.stdout.write(`purged ${r.purged} dead letter(s) from topic ${r.topic}\n`);
+  if (await printData(o.output, r)) return;
+  process.stdout.write(`purged ${r.purged} dead letter(s) from topic ${r.topic}\n`);
 }
 
 function oneLine(text: string): string {

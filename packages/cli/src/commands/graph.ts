@@ -1,4 +1,5 @@
 import { DaemonClient } from "../client.js";
+import { printData } from "../output.js";
 
 interface Graph {
   topics: string[];
@@ -64,8 +65,8 @@ export function toText(g: Graph): string {
 /** `riff graph [-o dot|mermaid]`. */
 export async function graph(home: string, output: string | undefined): Promise<void> {
   const g = await new DaemonClient(home).call<Graph>("GET", "graph");
-  if (output === "json") process.stdout.write(`${JSON.stringify(g, null, 2)}\n`);
-  else if (output === "dot") process.stdout.write(toDot(g));
+  if (await printData(output, g)) return;
+  if (output === "dot") process.stdout.write(toDot(g));
   else if (output === "mermaid") process.stdout.write(toMermaid(g));
   else process.stdout.write(toText(g));
 }

@@ -1,6 +1,6 @@
-import { deadLetterTopicOf, formatDuration, parseSize, retriesOf, RiffError } from "@riff/core";
+import { closest, deadLetterTopicOf, formatDuration, parseSize, retriesOf, RiffError } from "@riff/core";
 import { DaemonClient, errorFrom } from "../client.js";
-import { badArgument, flagDuration, flagWholeNumber, printTable } from "../output.js";
+import { badArgument, flagDuration, flagWholeNumber, printTable, printData } from "../output.js";
 
 interface FunctionRow {
   name: string;
@@ -47,16 +47,16 @@ interface FunctionDetail extends FunctionRow {
 export async function list(home: string, output: string | undefined): Promise<void> {
   const { functions, warnings } = await new DaemonClient(home).call<{ functions: FunctionRow[]; warnings?: string[] }>("GET", "functions");
   for (const w of warnings ?? []) process.stderr.write(`warning: ${w}\n`);
-  if (output === "json") {
-    process.stdout.write(`${JSON.stringify(functions, null, 2)}\n`);
-    return;
-  }
+  if (await printData(output, functions)) return;
   if (functions.length === 0) {
     process.stdout.write("No functions. Create one with: riff create node --name square --input numbers --filepath .\n");
     return;
   }
+  const wide = output === "wide";
+  // wide: how it scales and where its code is, for one look at everything that shapes a function.
+  const extra = (f: FunctionRow) => (wide ? [`${f.minReplicas}-${f.maxReplicas ?? "*"}`, String(f.concurrency), formatDuration(f.idleTimeoutMs), f.handler ?? "-", f.artifact] : []);
   printTable(
-    ["NAME", "INVOKER", "INPUT", "OUTPUT", "STATUS", "READY", "DESIRED", "LAG", "REVISION"],
+    ["NAME", "INVOKER", "INPUT", "OUTPUT", "STATUS", "READY", "DESIRED", "LAG", "REVISION", ...(wide ? ["REPLICAS", "CONCURRENCY", "IDLE", "HANDLER", "ARTIFACT"] : [])],
     functions.map((f) => [
       f.name,
       f.invoker,
@@ -67,11 +67,21 @@ export async function list(home: string, output: string | undefined): Promise<vo
       String(f.desired),
       String(f.lag),
       String(f.revision),
+      ...extra(f),
     ]),
   );
   for (const f of functions.filter((x) => x.error !== undefined)) {
     process.stdout.write(`\n${f.name} failed to start:\n${f.error ?? ""}\n`);
   }
+}
+
+/** What `riff describe KIND NAME` of an unknown kind says: the kind meant, as a command that works. */
+export function describeWhat(kind: string | undefined, name: string | undefined): RiffError {
+  const aliases: Record<string, string> = { fn: "function", func: "function", functions: "function", topics: "topic", t: "topic", f: "function" };
+  const meant = kind === undefined ? undefined : (aliases[kind] ?? closest(kind, ["function", "topic"]));
+  const message = kind === undefined ? "say what to describe: a function or a topic" : `riff describe has no kind '${kind}'${meant === undefined ? "" : `; did you mean '${meant}'?`}`;
+  const hint = `riff describe ${meant ?? "function"} ${name ?? "NAME"}${meant === undefined ? " (or riff describe topic NAME)" : ""}`;
+  return new RiffError("RIFF_INVALID_ARGUMENT", message, { hint });
 }
 
 /** `riff logs -n NAME [-f]`. */
@@ -137,18 +147,12 @@ export const topics = {
     const { topics: every } = await new DaemonClient(home).call<{ topics: TopicDescription[] }>("GET", "topics");
     // riff's own topics (riff-dead-letters) only with --all.
     const all = showAll ? every : every.filter((t) => !t.name.startsWith("riff-"));
-    if (output === "json") {
-      process.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
-      return;
-    }
+    if (await printData(output, all)) return;
     printTable(["NAME", "PARTITIONS", "REPLICAS", "DURABILITY", "RETENTION"], all.map((t) => [t.name, String(t.partitions), String(t.replicas ?? 1), t.durability, formatDuration(t.retentionMs)]));
   },
   async describe(home: string, name: string, output: string | undefined): Promise<void> {
     const t = await new DaemonClient(home).call<TopicDescription>("GET", `topics/${encodeURIComponent(name)}`);
-    if (output === "json") {
-      process.stdout.write(`${JSON.stringify(t, null, 2)}\n`);
-      return;
-    }
+    if (await printData(output, t)) return;
     process.stdout.write(
       `topic ${t.name}: ${t.partitions} partition(s), ${t.replicas ?? 1} cop${(t.replicas ?? 1) === 1 ? "y" : "ies"}, ${t.durability} durability, ${t.sizeBytes} bytes on disk\n` +
         `retention: ${formatDuration(t.retentionMs)} or ${t.retentionBytes} bytes\n` +
@@ -186,10 +190,7 @@ export const topics = {
 export async function describeFunction(home: string, name: string, output: string | undefined): Promise<void> {
   const client = new DaemonClient(home);
   const f = await client.call<FunctionDetail>("GET", `functions/${encodeURIComponent(name)}`);
-  if (output === "json") {
-    process.stdout.write(`${JSON.stringify(f, null, 2)}\n`);
-    return;
-  }
+  if (await printData(output, f)) return;
   const w = (s: string) => process.stdout.write(`${s}\n`);
   w(`function ${f.name} (revision ${f.revision}): ${f.status}${f.error === undefined ? "" : `\n  ${f.error}`}`);
   const behind = Object.entries(f.nodes ?? {}).filter(([, n]) => n.revision !== f.revision);

@@ -1,5 +1,5 @@
 import { DaemonClient } from "../client.js";
-import { printTable } from "../output.js";
+import { printTable, printData } from "../output.js";
 import { apply } from "./resources.js";
 
 interface InvokerRow {
@@ -15,10 +15,7 @@ export const invokers = {
   apply: (home: string, file: string, dryRun: boolean) => apply(home, file, dryRun),
   async list(home: string, output: string | undefined): Promise<void> {
     const { invokers: all } = await new DaemonClient(home).call<{ invokers: InvokerRow[] }>("GET", "invokers");
-    if (output === "json") {
-      process.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
-      return;
-    }
+    if (await printData(output, all)) return;
     printTable(
       ["NAME", "KIND", "FINDS", "DESCRIPTION"],
       all.map((i) => [i.name, i.builtin ? "built-in" : `user (${i.protocol ?? "?"})`, i.matchers.join(" "), i.description]),

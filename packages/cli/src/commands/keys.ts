@@ -1,5 +1,5 @@
 import { DaemonClient } from "../client.js";
-import { badArgument, info, printTable } from "../output.js";
+import { badArgument, info, printTable, printData } from "../output.js";
 
 interface KeyRow {
   id: string;
@@ -22,10 +22,7 @@ export async function create(home: string, o: { topic: string[]; rate?: string }
 /** `riff keys list`: ids, topics and rates, never the keys. */
 export async function list(home: string, output: string | undefined): Promise<void> {
   const { keys } = await new DaemonClient(home).call<{ keys: KeyRow[] }>("GET", "keys");
-  if (output === "json") {
-    process.stdout.write(`${JSON.stringify(keys, null, 2)}\n`);
-    return;
-  }
+  if (await printData(output, keys)) return;
   if (keys.length === 0) {
     process.stdout.write("No API keys: the gateway takes publishes from anyone who reaches it. Create one with: riff keys create --topic TOPIC\n");
     return;

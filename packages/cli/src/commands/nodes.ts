@@ -1,15 +1,12 @@
 import { formatDuration, type NodeRow } from "@riff/core";
 import { DaemonClient } from "../client.js";
-import { printTable } from "../output.js";
+import { printTable, printData } from "../output.js";
 
 /** `riff nodes`: the nodes of this daemon's cluster. */
 export async function nodes(home: string, output: string | undefined): Promise<void> {
   const client = new DaemonClient(home);
   const { cluster, nodes: rows } = await client.call<{ cluster: string; nodes: NodeRow[] }>("GET", "nodes");
-  if (output === "json") {
-    process.stdout.write(`${JSON.stringify({ cluster, nodes: rows }, null, 2)}\n`);
-    return;
-  }
+  if (await printData(output, { cluster, nodes: rows })) return;
   process.stdout.write(`cluster ${cluster}: ${rows.filter((r) => r.health !== "gone").length} node(s) alive\n\n`);
   printTable(
     ["NODE", "HEALTH", "LEADER", "REPLICAS", "PARTITIONS", "UP", "URL"],

@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { RiffError } from "@riff/core";
 import { DaemonClient, errorFrom } from "../client.js";
 import { badArgument, flagDuration, flagWholeNumber, info } from "../output.js";
@@ -7,7 +9,7 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** Options of `riff publish`. */
 export interface PublishOptions {
-  input: string;
+  input?: string;
   data: string;
   reply?: boolean;
   contentType: string;
@@ -17,9 +19,28 @@ export interface PublishOptions {
   id?: string;
 }
 
+/**
+ * The topic when -i is not given, as riff's CLI chose it: the input of the function whose
+ * NAME-function.yaml is the only one in this folder, else the folder's name.
+ */
+function defaultInput(dir: string): string {
+  const yamls = readdirSync(dir).filter((f) => f.endsWith("-function.yaml"));
+  const only = yamls.length === 1 ? yamls[0] : undefined;
+  if (only !== undefined) {
+    const m = /^\s*input:\s*([a-z0-9-]+)\s*$/m.exec(readFileSync(join(dir, only), "utf8"));
+    if (m?.[1] !== undefined) return m[1];
+  }
+  return basename(dir);
+}
+
 /** `riff publish`: posts to the gateway; the reply body alone goes to stdout. */
 export async function publish(home: string, o: PublishOptions): Promise<void> {
   const count = flagWholeNumber(o.count, "--count", 1) ?? 1;
+  // riff 0.0.x's -p was --pause (seconds); here it is the content type, as riff's README has it.
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+(\s*;.*)?$/.test(o.contentType)) {
+    throw badArgument(`--content-type ${o.contentType}: not a media type (type/subtype)`, "for example -p application/json or --content-type text/plain");
+  }
+  const input = o.input ?? defaultInput(process.cwd());
   const headers: Record<string, string> = { "content-type": o.contentType };
   for (const h of o.header) {
     const colon = h.indexOf(":");
@@ -38,7 +59,7 @@ export async function publish(home: string, o: PublishOptions): Promise<void> {
   // The same id within 2 minutes publishes once: a retry of this command is safe.
   if (o.id !== undefined) headers["idempotency-key"] = o.id;
   const client = new DaemonClient(home);
-  const path = `/${o.reply === true ? "requests" : "messages"}/${encodeURIComponent(o.input)}`;
+  const path = `/${o.reply === true ? "requests" : "messages"}/${encodeURIComponent(input)}`;
   info(`Posting to ${client.info.url}${path}`);
   for (let i = 0; i < count; i++) {
     // The admin token: the operator may publish whatever API keys the gateway wants of others.

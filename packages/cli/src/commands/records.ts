@@ -1,6 +1,6 @@
 import { assertValidName, type InvocationRecord, type Span } from "@riff/core";
 import { DaemonClient } from "../client.js";
-import { badArgument, flagWholeNumber, info, printTable } from "../output.js";
+import { badArgument, flagWholeNumber, info, printTable, printData } from "../output.js";
 
 /** Columns of the waterfall's bars. */
 const BAR_WIDTH = 40;
@@ -13,10 +13,7 @@ export async function list(home: string, name: string | undefined, o: { status?:
   if (name !== undefined) query.set("function", name);
   if (o.status !== undefined) query.set("status", o.status);
   const { invocations } = await new DaemonClient(home).call<{ invocations: InvocationRecord[] }>("GET", `invocations?${query.toString()}`);
-  if (o.output === "json") {
-    process.stdout.write(`${JSON.stringify(invocations, null, 2)}\n`);
-    return;
-  }
+  if (await printData(o.output, invocations)) return;
   if (invocations.length === 0) {
     info(`no invocations${name === undefined ? "" : ` of function '${name}'`}${o.status === undefined ? "" : ` with status ${o.status}`} are kept`);
     return;
@@ -46,15 +43,12 @@ export async function show(home: string, id: string, o: { rerun?: boolean; outpu
   const client = new DaemonClient(home);
   if (o.rerun === true) {
     const at = await client.call<{ invocation: string; topic: string; partition: number; offset: number }>("POST", `invocations/${id}/rerun`);
-    if (o.output === "json") process.stdout.write(`${JSON.stringify(at, null, 2)}\n`);
-    else process.stdout.write(`published the input of ${id} again to ${at.topic}/${at.partition}@${at.offset}\n`);
+    if (await printData(o.output, at)) return;
+    process.stdout.write(`published the input of ${id} again to ${at.topic}/${at.partition}@${at.offset}\n`);
     return;
   }
   const { invocation: r } = await client.call<{ invocation: InvocationRecord }>("GET", `invocations/${id}`);
-  if (o.output === "json") {
-    process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-    return;
-  }
+  if (await printData(o.output, r)) return;
   const rows: [string, string][] = [
     ["function", `${r.function} (revision ${r.revision})`],
     ["status", r.status],
@@ -81,10 +75,7 @@ export async function show(home: string, id: string, o: { rerun?: boolean; outpu
 export async function trace(home: string, id: string, o: { output?: string }): Promise<void> {
   checkId(id, [16, 32], "a trace id (32 hex digits) or an invocation id (16)");
   const t = await new DaemonClient(home).call<{ traceId: string; spans: Span[] }>("GET", `traces/${id}`);
-  if (o.output === "json") {
-    process.stdout.write(`${JSON.stringify(t, null, 2)}\n`);
-    return;
-  }
+  if (await printData(o.output, t)) return;
   process.stdout.write(waterfall(t.traceId, t.spans));
 }
 

@@ -1,8 +1,9 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { basename, extname, join, relative, resolve } from "node:path";
-import { assertValidName, API_VERSION, unknownInvoker } from "@riff/core";
+import { basename, join, relative, resolve } from "node:path";
+import { assertValidName, API_VERSION, RiffError } from "@riff/core";
 import { DaemonClient } from "../client.js";
 import { badArgument, flagDuration, flagWholeNumber, info } from "../output.js";
+import { detectArtifact, invokerMatchers } from "./artifacts.js";
 
 interface ApplyResult {
   kind: string;
@@ -10,23 +11,50 @@ interface ApplyResult {
   action: string;
   revision?: number;
   shape?: string;
+  /** riff's Invoker documents: the built-in invoker that runs their functions. */
+  builtin?: string;
+  /** Fields of riff's own YAML with no meaning here, each saying what riff does instead. */
+  warnings?: string[];
 }
 
-/** Sends YAML files to the daemon, which validates and applies them. */
-async function applyFiles(client: DaemonClient, files: string[], dryRun: boolean): Promise<ApplyResult[]> {
-  const documents = files.map((file) => ({ file, text: readFileSync(file, "utf8") }));
+/** Sends YAML documents to the daemon, which validates and applies them. */
+async function applyDocuments(client: DaemonClient, documents: { file: string; text: string }[], dryRun: boolean): Promise<ApplyResult[]> {
   return client.callWithProgress<ApplyResult[]>("POST", "apply", { documents, dryRun });
+}
+
+async function applyFiles(client: DaemonClient, files: string[], dryRun: boolean): Promise<ApplyResult[]> {
+  return applyDocuments(client, files.map((file) => ({ file, text: readFileSync(file, "utf8") })), dryRun);
 }
 
 function report(results: ApplyResult[]): void {
   for (const r of results) {
     const rev = r.revision !== undefined && r.action !== "unchanged" ? ` (revision ${r.revision})` : "";
-    process.stdout.write(`${r.kind.toLowerCase()}/${r.name} ${r.action}${rev}\n`);
+    const builtin = r.builtin === undefined ? "" : `: riff's built-in '${r.builtin}' invoker runs its functions`;
+    process.stdout.write(`${r.kind.toLowerCase()}/${r.name} ${r.action}${rev}${builtin}\n`);
+    for (const w of r.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
   }
 }
 
-/** `riff apply -f FILE|DIR`. */
+/** `riff apply [-f FILE|DIR]`: this folder by default, as riff's own `riff apply` did. */
+export async function applyCommand(home: string, o: { file: string; dryRun?: boolean }): Promise<void> {
+  await apply(home, o.file, o.dryRun === true);
+}
+
+/** `riff apply -f FILE|DIR|URL`. */
 export async function apply(home: string, target: string, dryRun: boolean): Promise<void> {
+  if (/^https?:\/\//.test(target)) {
+    // riff's READMEs installed invokers straight from a URL: `riff invokers apply -f https://...`.
+    const res = await fetch(target).catch((err: unknown) => {
+      throw new RiffError("RIFF_INVALID_ARGUMENT", `-f ${target}: cannot fetch it: ${err instanceof Error ? String((err.cause as Error | undefined)?.message ?? err.message) : String(err)}`, {
+        hint: "check the URL; for a server with a private CA, give its certificate with NODE_EXTRA_CA_CERTS=ca.pem",
+      });
+    });
+    if (!res.ok) throw badArgument(`-f ${target}: the server answered ${res.status}`);
+    const results = await applyDocuments(new DaemonClient(home), [{ file: target, text: await res.text() }], dryRun);
+    if (dryRun) info("dry run: nothing was changed; the file is valid");
+    report(results);
+    return;
+  }
   const path = resolve(target);
   const st = statSync(path, { throwIfNoEntry: false });
   if (st === undefined) throw badArgument(`-f ${target}: no such file or folder`);
@@ -39,10 +67,10 @@ export async function apply(home: string, target: string, dryRun: boolean): Prom
   report(results);
 }
 
-/** Options of `riff create`. */
+/** Options of `riff create` and `riff init`. */
 export interface CreateOptions {
-  name: string;
-  input: string;
+  name?: string;
+  input?: string;
   output?: string;
   filepath: string;
   handler?: string;
@@ -69,13 +97,35 @@ export interface CreateOptions {
 
 /** `riff create <invoker>`: writes the function and topic YAML next to the code, then applies them. */
 export async function create(home: string, invoker: string, o: CreateOptions): Promise<void> {
-  assertValidName(o.name, "--name");
-  const inputs = o.input.split(",").map((t) => t.trim());
+  await writeFunction(home, invoker, o, true);
+}
+
+/** `riff init <invoker>`: writes the function and topic YAML next to the code; `riff apply` deploys them. */
+export async function init(home: string, invoker: string, o: CreateOptions): Promise<void> {
+  await writeFunction(home, invoker, o, false);
+}
+
+/**
+ * The name, as riff's CLI took it: `--name`, else the folder's name; the input is `--input`,
+ * else the name. `riff create node` in a folder square/ makes function square on topic square.
+ */
+function nameAndInputs(o: CreateOptions): { name: string; inputs: string[] } {
+  const folder = basename(resolve(o.filepath));
+  const name = o.name ?? folder;
+  if (o.name === undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) {
+    throw badArgument(`the folder's name '${folder}' is not a valid function name, and no --name was given`, `name it: riff create ... --name ${folder.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 63) || "square"}`);
+  }
+  assertValidName(name, "--name");
+  return { name, inputs: (o.input ?? name).split(",").map((t) => t.trim()) };
+}
+
+async function writeFunction(home: string, invoker: string, o: CreateOptions, deploy: boolean): Promise<void> {
+  const { name, inputs } = nameAndInputs(o);
   for (const t of inputs) assertValidName(t, "--input");
   if (o.output !== undefined) assertValidName(o.output, "--output");
   if (o.output !== undefined && inputs.includes(o.output) && o.allowCycle !== true) {
     throw badArgument(
-      `--input and --output are both '${o.output}': each result would come back as the function's input, forever (a loop: ${o.output} -> ${o.name} -> ${o.output})`,
+      `--input and --output are both '${o.output}': each result would come back as the function's input, forever (a loop: ${o.output} -> ${name} -> ${o.output})`,
       "give --output another topic, or pass --allow-cycle if the loop is on purpose",
     );
   }
@@ -91,9 +141,9 @@ export async function create(home: string, invoker: string, o: CreateOptions): P
   const env = o.env !== undefined && o.env.length > 0 ? envFlags(o.env) : undefined;
   const dir = resolve(o.filepath);
   if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw badArgument(`--filepath ${o.filepath}: no such folder`);
-  const client = o.dryRun === true ? undefined : new DaemonClient(home);
+  const client = o.dryRun === true ? undefined : deploy ? new DaemonClient(home) : optionalClient(home);
   const matchers = await invokerMatchers(client, invoker);
-  const artifact = o.artifact ?? detectArtifact(dir, o.name, matchers);
+  const artifact = o.artifact ?? detectArtifact(dir, name, matchers);
   if (!existsSync(resolve(dir, artifact))) throw badArgument(`--artifact ${artifact}: not found in ${dir}`);
   const { stringify } = await import("yaml");
   const spec: Record<string, unknown> = { invoker, input: inputs.length === 1 ? inputs[0] : inputs };
@@ -117,13 +167,13 @@ export async function create(home: string, invoker: string, o: CreateOptions): P
   if (o.network !== undefined) spec["network"] = o.network;
   if (retries !== undefined) spec["retries"] = retries;
   if (o.deadLetter !== undefined) spec["deadLetter"] = o.deadLetter;
-  const fnYaml = stringify({ apiVersion: API_VERSION, kind: "Function", metadata: { name: o.name }, spec });
+  const fnYaml = stringify({ apiVersion: API_VERSION, kind: "Function", metadata: { name: name }, spec });
   const topicSpec = partitions === undefined ? {} : { partitions };
   const topicsYaml = [...inputs, ...(o.output === undefined || inputs.includes(o.output) ? [] : [o.output])]
     .map((t) => stringify({ apiVersion: API_VERSION, kind: "Topic", metadata: { name: t }, spec: topicSpec }))
     .join("---\n");
-  const fnFile = join(dir, `${o.name}-function.yaml`);
-  const topicsFile = join(dir, `${o.name}-topics.yaml`);
+  const fnFile = join(dir, `${name}-function.yaml`);
+  const topicsFile = join(dir, `${name}-topics.yaml`);
   // Checked before anything is written: a refused value must not be kept in the files, where
   // the next `riff create` would find it again.
   const { parseResources } = await import("@riff/core/validation");
@@ -133,54 +183,86 @@ export async function create(home: string, invoker: string, o: CreateOptions): P
     process.stdout.write(`# ${fnFile}\n${fnYaml}---\n# ${topicsFile}\n${topicsYaml}`);
     return;
   }
+  // Before anything is written: a second create of a name must not silently replace the function.
+  if (deploy && client !== undefined && o.force !== true) await refuseExisting(client, name);
   for (const [file, text] of [[topicsFile, topicsYaml], [fnFile, fnYaml]] as const) {
     if (existsSync(file) && o.force !== true) info(`kept the existing ${basename(file)} (--force overwrites it)`);
-    else writeFileSync(file, text);
+    else {
+      writeFileSync(file, text);
+      if (!deploy) process.stdout.write(`wrote ${relative(process.cwd(), file) || file}\n`);
+    }
   }
-  const results = await applyFiles(client as DaemonClient, [topicsFile, fnFile], false);
+  if (!deploy || client === undefined) {
+    info(`deploy it with: riff apply${resolve(o.filepath) === process.cwd() ? "" : ` -f ${o.filepath}`}`);
+    return;
+  }
+  const results = await applyFiles(client, [topicsFile, fnFile], false);
   report(results);
   // A stream function sends no replies: its outputs go to its output topic.
   const stream = results.some((r) => r.kind === "Function" && r.shape === "stream");
-  if (!stream) info(`try it: riff publish --input ${inputs[0] ?? ""} --data 10 --reply`);
-  else if (o.output !== undefined) info(`try it: riff publish --input ${inputs[0] ?? ""} --data 10, and watch riff topics tail ${o.output} -f`);
+  const sample = sampleData(name, invoker);
+  if (!stream) info(`try it: riff publish --input ${inputs[0] ?? ""} --data ${sample} --reply`);
+  else if (o.output !== undefined) info(`try it: riff publish --input ${inputs[0] ?? ""} --data ${sample}, and watch riff topics tail ${o.output} -f`);
   else info(`a stream function without --output: what it yields goes nowhere; give it one with --output TOPIC`);
 }
 
-async function invokerMatchers(client: DaemonClient | undefined, invoker: string): Promise<string[]> {
-  if (client === undefined) return ["*"];
-  const { invokers } = await client.call<{ invokers: { name: string; matchers: string[] }[] }>("GET", "invokers");
-  const found = invokers.find((i) => i.name === invoker);
-  if (found === undefined) {
-    throw unknownInvoker(invoker, invokers.map((i) => i.name));
+/** The daemon if one runs: `riff init` uses its invokers' patterns, but needs no daemon. */
+function optionalClient(home: string): DaemonClient | undefined {
+  try {
+    return new DaemonClient(home);
+  } catch {
+    return undefined;
   }
-  return found.matchers;
 }
 
-/** Files that make their folder the artifact when an invoker's matchers name them: a package. */
-const FOLDER_MARKERS = ["package.json", "go.mod"];
-
-/**
- * Finds the artifact by the invoker's matchers. A package.json (for node) or a go.mod (for go)
- * makes the folder the artifact: the invoker then picks what to run in it. Else a file named
- * after the function wins, then the only file of the first matcher that has one.
- */
-function detectArtifact(dir: string, name: string, matchers: string[]): string {
-  const files = readdirSync(dir).filter((f) => !/\.ya?ml$/.test(f) && statSync(join(dir, f)).isFile());
-  if (FOLDER_MARKERS.some((m) => matchers.includes(m) && files.includes(m))) return ".";
-  const matching = (m: string) => files.filter((f) => (m.startsWith("*.") ? extname(f) === m.slice(1) : f === m || m === "*"));
-  const patterns = matchers.filter((m) => !FOLDER_MARKERS.includes(m));
-  const named = patterns.flatMap(matching).find((f) => basename(f, extname(f)) === name);
-  if (named !== undefined) return named;
-  for (const m of patterns) {
-    const hits = matching(m);
-    if (hits.length === 1) return hits[0] as string;
-    if (hits.length > 1) {
-      const main = matchers.includes("package.json") ? ', or add a package.json whose "main" names it' : "";
-      const rename = m.startsWith("*.") ? `name it ${name}${m.slice(1)}` : "name it after the function";
-      throw badArgument(`several files in ${dir} could be the function '${name}': ${hits.join(", ")}`, `pick one with --artifact FILE, or ${rename}${main}`);
-    }
+/** RIFF_FUNCTION_EXISTS when `name` is deployed: `riff update` changes it, `--force` replaces it. */
+async function refuseExisting(client: DaemonClient, name: string): Promise<void> {
+  try {
+    await client.call("GET", `functions/${encodeURIComponent(name)}`);
+  } catch (err) {
+    if (err instanceof RiffError && err.code === "RIFF_FUNCTION_NOT_FOUND") return;
+    throw err;
   }
-  throw badArgument(`no file in ${dir} matches ${matchers.join(", ")}`, "write the function there, or pass --artifact FILE");
+  throw new RiffError("RIFF_FUNCTION_EXISTS", `function '${name}' already exists; riff create would replace it`, {
+    hint: `change it with \`riff update ${name}\` (re-reads its YAML and code), or replace it with the same riff create and --force`,
+  });
+}
+
+/** A value to try the function with in the hint: a number for names that sound numeric, a word otherwise. */
+function sampleData(name: string, invoker: string): string {
+  if (/square|num|count|sum|add|mean|double|inc|calc|math|fib|prime/.test(name)) return "10";
+  return invoker === "node" && !/upper|lower|echo|hello|greet|word|text|name|rot|reverse/.test(name) ? "10" : "hello";
+}
+
+/** `riff update [NAME] [-n NAME] [-f FILE]`. */
+export async function updateCommand(home: string, positional: string | undefined, o: { name?: string; file?: string }): Promise<void> {
+  if (o.file !== undefined) {
+    await apply(home, o.file, false);
+    return;
+  }
+  const here = functionsHere(process.cwd());
+  const fn = o.name ?? positional ?? (here.length === 1 ? here[0] : undefined);
+  if (fn === undefined) {
+    throw here.length === 0
+      ? badArgument("name the function to update: this folder has no NAME-function.yaml", "riff update NAME (see riff list), or riff update -f FILE")
+      : badArgument(`name the function to update: this folder has ${here.length} (${here.join(", ")})`, `riff update ${here[0] ?? "NAME"}`);
+  }
+  await update(home, fn);
+}
+
+/** `riff delete NAME [--all]`. */
+export async function deleteCommand(home: string, positional: string | undefined, o: { name?: string; all?: boolean }): Promise<void> {
+  const fn = o.name ?? positional;
+  if (fn === undefined) throw badArgument("name the function to delete", "riff delete square (with --all, also its topics)");
+  await remove(home, fn, o.all === true);
+}
+
+/** `riff logs NAME [-t N] [-f]`. */
+export async function logsCommand(home: string, positional: string | undefined, o: { name?: string; follow?: boolean; tail: string }): Promise<void> {
+  const fn = o.name ?? positional;
+  if (fn === undefined) throw badArgument("name the function whose logs to print", "riff logs square -f (see riff list)");
+  const { logs } = await import("./inspect.js");
+  await logs(home, fn, o.follow === true, o.tail);
 }
 
 /** `riff update -n NAME`. */

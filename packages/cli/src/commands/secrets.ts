@@ -1,5 +1,5 @@
 import { DaemonClient } from "../client.js";
-import { badArgument, info, printTable } from "../output.js";
+import { badArgument, info, printTable, printData } from "../output.js";
 
 interface SecretSummary {
   name: string;
@@ -23,10 +23,7 @@ export async function set(home: string, name: string, pairs: string[]): Promise<
 /** `riff secrets list`: names and keys, never values. */
 export async function list(home: string, output: string | undefined): Promise<void> {
   const { secrets } = await new DaemonClient(home).call<{ secrets: SecretSummary[] }>("GET", "secrets");
-  if (output === "json") {
-    process.stdout.write(`${JSON.stringify(secrets, null, 2)}\n`);
-    return;
-  }
+  if (await printData(output, secrets)) return;
   if (secrets.length === 0) {
     process.stdout.write("No secrets. Create one with: riff secrets set db-creds PASSWORD=...\n");
     return;

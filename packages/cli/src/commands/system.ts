@@ -1,18 +1,18 @@
 import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { fromErrorBody, RiffError, formatDuration, type ErrorBody } from "@riff/core";
 import { DaemonClient, readDaemonInfo, type DaemonInfo } from "../client.js";
-import { badArgument, flagDuration, flagWholeNumber, info } from "../output.js";
+import { badArgument, flagDuration, flagWholeNumber, info, printData } from "../output.js";
 
 /** The longest wait a Node timer can hold (about 24.8 days). */
 const MAX_TIMER_MS = 2_147_483_647;
 
 /** Options of `riff system start`. */
 export interface StartOptions {
-  port: string;
+  port?: string;
   host: string;
   maxBodyBytes?: string;
   maxHops?: string;
@@ -69,6 +69,20 @@ async function alive(info: DaemonInfo): Promise<boolean> {
   }
 }
 
+/** @default 8080: the port of a home's first start. */
+const DEFAULT_PORT = 8080;
+/** The file in the home that remembers the port of the last start. */
+const LAST_PORT_FILE = "last-port";
+
+/** The port the daemon of `home` last listened on, if it ever started. */
+function lastPort(home: string): string | undefined {
+  try {
+    return readFileSync(join(home, LAST_PORT_FILE), "utf8").trim();
+  } catch {
+    return undefined;
+  }
+}
+
 /** `riff system start`: runs the daemon in the background and returns once it is ready. */
 export async function start(home: string, options: StartOptions): Promise<void> {
   const existing = readDaemonInfo(home);
@@ -81,7 +95,9 @@ export async function start(home: string, options: StartOptions): Promise<void> 
   const main = fileURLToPath(import.meta.resolve("@riff/daemon/main"));
   const log = openSync(join(home, "daemon.log"), "a");
   // Checked here, before a daemon is spawned, so the error names the flag the user typed.
-  const port = flagWholeNumber(options.port, "--port", 0, 65535) ?? 0;
+  // Without --port, the port this home last ran on: URLs written down (curl lines, webhooks)
+  // keep working across stop and start, even after --port 0 picked one.
+  const port = flagWholeNumber(options.port ?? lastPort(home) ?? String(DEFAULT_PORT), "--port", 0, 65535) ?? DEFAULT_PORT;
   const args = [main, "--home", home, "--port", String(port), "--host", options.host];
   if (options.maxBodyBytes !== undefined) args.push("--max-body-bytes", options.maxBodyBytes);
   const numbers: [string | undefined, string, number][] = [
@@ -132,6 +148,7 @@ export async function start(home: string, options: StartOptions): Promise<void> 
   ready.destroy();
   child.unref();
   if (!outcome.ok) throw fromErrorBody(outcome.error);
+  writeFileSync(join(home, LAST_PORT_FILE), `${outcome.info.port}\n`);
   info(`riff is running (pid ${outcome.info.pid}, home ${home})`);
   info(`gateway: POST ${outcome.info.url}/messages/TOPIC or ${outcome.info.url}/requests/TOPIC`);
   if (outcome.info.sandbox === "none") {
@@ -192,6 +209,7 @@ export async function status(home: string, output: string | undefined): Promise<
     process.stdout.write(`${JSON.stringify({ ...s, functions: functions.length })}\n`);
     return;
   }
+  if (await printData(output, { ...s, functions: functions.length })) return;
   process.stdout.write(
     `riff ${s.version} is ${s.state} at ${s.url}\n  pid ${s.pid}, up ${formatDuration(s.uptimeMs)}, home ${home}\n  ${functions.length} function(s), sandbox: ${s.sandbox}, topics: ${s.broker ?? "embedded"}\n  limits enforced by ${s.limits ?? "nothing"}\n`,
   );
