@@ -157,7 +157,7 @@ async function invokerMatchers(client: DaemonClient | undefined, invoker: string
 }
 
 /** Files that make their folder the artifact when an invoker's matchers name them: a package. */
-const FOLDER_MARKERS = ["package.json", "go.mod"];
+const FOLDER_MARKERS = ["package.json", "go.mod", "requirements.txt", "pom.xml", "build.gradle", "build.gradle.kts"];
 
 /**
  * Finds the artifact by the invoker's matchers. A package.json (for node) or a go.mod (for go)
