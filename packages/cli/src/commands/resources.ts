@@ -93,7 +93,9 @@ export async function create(home: string, invoker: string, o: CreateOptions): P
   if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw badArgument(`--filepath ${o.filepath}: no such folder`);
   const client = o.dryRun === true ? undefined : new DaemonClient(home);
   const matchers = await invokerMatchers(client, invoker);
-  const artifact = o.artifact ?? detectArtifact(dir, o.name, matchers);
+  // `--artifact package.json` (or go.mod, pom.xml...) means its package: the folder, as in Project riff.
+  const marker = o.artifact !== undefined && FOLDER_MARKERS.includes(basename(o.artifact));
+  const artifact = marker && o.artifact !== undefined ? relative(dir, resolve(dir, o.artifact, "..")) || "." : (o.artifact ?? detectArtifact(dir, o.name, matchers));
   if (!existsSync(resolve(dir, artifact))) throw badArgument(`--artifact ${artifact}: not found in ${dir}`);
   const { stringify } = await import("yaml");
   const spec: Record<string, unknown> = { invoker, input: inputs.length === 1 ? inputs[0] : inputs };
@@ -180,7 +182,21 @@ function detectArtifact(dir: string, name: string, matchers: string[]): string {
       throw badArgument(`several files in ${dir} could be the function '${name}': ${hits.join(", ")}`, `pick one with --artifact FILE, or ${rename}${main}`);
     }
   }
+  // Sources in package folders (Java's `functions/Upper.java`, `src/main/java/...`): the
+  // folder is the artifact, and the invoker finds its way in it.
+  const extensions = patterns.filter((m) => m.startsWith("*.")).map((m) => m.slice(1));
+  if (extensions.length > 0 && hasNested(dir, extensions, 4)) return ".";
   throw badArgument(`no file in ${dir} matches ${matchers.join(", ")}`, "write the function there, or pass --artifact FILE");
+}
+
+/** Whether a subfolder of `dir` (down to `depth` levels, outside .git and node_modules) holds a file with one of `extensions`. */
+function hasNested(dir: string, extensions: string[], depth: number): boolean {
+  if (depth === 0) return false;
+  return readdirSync(dir, { withFileTypes: true }).some((e) => {
+    if (!e.isDirectory() || e.name === ".git" || e.name === "node_modules") return false;
+    const sub = join(dir, e.name);
+    return readdirSync(sub).some((f) => extensions.includes(extname(f)) && statSync(join(sub, f)).isFile()) || hasNested(sub, extensions, depth - 1);
+  });
 }
 
 /** `riff update -n NAME`. */
