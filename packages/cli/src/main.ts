@@ -138,18 +138,26 @@ example(
     .argument("[name]", "function name (default: the one whose NAME-function.yaml is the only one in this folder)")
     .option("-n, --name <name>", "function name")
     .action(run(async () => async (home: string, name: string | undefined, o: { name?: string }) => {
-      const { update, functionsHere } = await import("./commands/resources.js");
-      const { badArgument } = await import("./output.js");
-      const here = functionsHere(process.cwd());
-      const fn = o.name ?? name ?? (here.length === 1 ? here[0] : undefined);
-      if (fn === undefined) {
-        throw here.length === 0
-          ? badArgument("name the function to update: this folder has no NAME-function.yaml", "riff update -n NAME (see riff list)")
-          : badArgument(`name the function to update: this folder has ${here.length} (${here.join(", ")})`, `riff update -n ${here[0] ?? "NAME"}`);
-      }
-      await update(home, fn);
+      const { update, functionNamed } = await import("./commands/resources.js");
+      await update(home, functionNamed(o.name ?? name, "update"));
     })),
   "riff update -n square",
+);
+
+example(
+  program
+    .command("dev")
+    .description("watch a function's folder: roll out every save as `riff update` does, stream its logs, and invoke it with --data")
+    .argument("[name]", "function name (default: the one whose NAME-function.yaml is the only one in this folder)")
+    .option("-n, --name <name>", "function name")
+    .option("-d, --data <payload>", "send this to the function after each successful update, and print the reply")
+    .option("-p, --content-type <type>", "the payload's content type", "text/plain")
+    .action(run(async () => async (home: string, name: string | undefined, o: { name?: string; data?: string; contentType?: string }) => {
+      const { functionNamed } = await import("./commands/resources.js");
+      const { dev } = await import("./commands/dev.js");
+      await dev(home, functionNamed(o.name ?? name, "dev"), o);
+    })),
+  "riff dev square --data 7",
 );
 
 example(

@@ -204,6 +204,16 @@ export async function update(home: string, name: string): Promise<void> {
   report(await new DaemonClient(home).callWithProgress<ApplyResult[]>("POST", `functions/${encodeURIComponent(name)}/update`));
 }
 
+/** `name`, or the function whose NAME-function.yaml is the only one in this folder (for `riff <verb>`). */
+export function functionNamed(name: string | undefined, verb: string): string {
+  const here = functionsHere(process.cwd());
+  const fn = name ?? (here.length === 1 ? here[0] : undefined);
+  if (fn !== undefined) return fn;
+  throw here.length === 0
+    ? badArgument(`name the function to ${verb}: this folder has no NAME-function.yaml`, `riff ${verb} -n NAME (see riff list)`)
+    : badArgument(`name the function to ${verb}: this folder has ${here.length} (${here.join(", ")})`, `riff ${verb} -n ${here[0] ?? "NAME"}`);
+}
+
 /** The functions whose `NAME-function.yaml` (as `riff create` writes it) are in `dir`. */
 export function functionsHere(dir: string): string[] {
   return readdirSync(dir)
