@@ -3,8 +3,7 @@
  * save as `riff update` does (a save that does not load keeps the serving revision), streams
  * the function's logs, and with `--data` invokes it after each successful update.
  */
-import { watch, type FSWatcher } from "node:fs";
-import { statSync } from "node:fs";
+import { statSync, watch, type FSWatcher } from "node:fs";
 import { dirname, sep } from "node:path";
 import { toRiffError } from "@riff/core";
 import { DaemonClient } from "../client.js";

@@ -94,8 +94,9 @@ export async function create(home: string, invoker: string, o: CreateOptions): P
   const client = o.dryRun === true ? undefined : new DaemonClient(home);
   const matchers = await invokerMatchers(client, invoker);
   // `--artifact package.json` (or go.mod, pom.xml...) means its package: the folder, as in Project riff.
-  const marker = o.artifact !== undefined && FOLDER_MARKERS.includes(basename(o.artifact));
-  const artifact = marker && o.artifact !== undefined ? relative(dir, resolve(dir, o.artifact, "..")) || "." : (o.artifact ?? detectArtifact(dir, o.name, matchers));
+  const given = o.artifact;
+  const artifact =
+    given === undefined ? detectArtifact(dir, o.name, matchers) : FOLDER_MARKERS.includes(basename(given)) ? relative(dir, resolve(dir, given, "..")) || "." : given;
   if (!existsSync(resolve(dir, artifact))) throw badArgument(`--artifact ${artifact}: not found in ${dir}`);
   const { stringify } = await import("yaml");
   const spec: Record<string, unknown> = { invoker, input: inputs.length === 1 ? inputs[0] : inputs };

@@ -67,7 +67,6 @@ export const javaInvoker: Invoker = {
       sources = layout.sources.map((s) => join(fn.artifact, s));
     }
     if (sources.length > 0) {
-      log(`compiling ${sources.length} source file${sources.length === 1 ? "" : "s"} with javac`);
       // The shim's folder too: functions may import riff.NonRetriableError.
       const cp = [await shim, ...(await classPath(fn))].join(":");
       const output = await javac(["-d", join(fn.dir, CLASSES_DIR), "-cp", cp, ...sources], fn.dir);
