@@ -35,6 +35,9 @@ function lineReader(stream: NodeJS.ReadableStream): (pattern: RegExp) => Promise
     });
 }
 
+/** The function after the save: it logs what it got and answers with a "!". */
+const SAVED = 'module.exports = (s) => { console.log("upper got " + s); return s.toUpperCase() + "!"; };\n';
+
 // `riff dev` against a real daemon: real saves of the function's file, a real SIGINT.
 describe("riff dev", () => {
   let riff: RiffFixture;
@@ -57,10 +60,14 @@ describe("riff dev", () => {
       await stdout(/^upper: watching .* \(revision 1\); Ctrl-C to stop$/);
 
       // A real save: the new code is rolled out, invoked with --data, and its log line streams.
-      writeFileSync(join(d.dir, "upper.js"), 'module.exports = (s) => { console.log("upper got " + s); return s.toUpperCase() + "!"; };\n');
+      writeFileSync(join(d.dir, "upper.js"), SAVED);
       await stdout(/^upper: updated to revision 2$/);
       const afterSave = await Promise.all([stdout(/^HELLO!$/), stdout(/upper got hello/)]);
       expect(afterSave[0]).toBe("HELLO!");
+
+      // Saving the same code again rolls out nothing.
+      writeFileSync(join(d.dir, "upper.js"), SAVED);
+      await stdout(/^upper: unchanged \(revision 2\)$/);
 
       // A save that does not load: the runtime's error is printed, and revision 2 still answers.
       writeFileSync(join(d.dir, "upper.js"), "module.exports = (s) => {\n");

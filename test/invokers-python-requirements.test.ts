@@ -69,6 +69,14 @@ describe("the python3 invoker with a requirements.txt", () => {
     expect((await publishHello(riff, r.input)).stdout).toBe("HELLO!\n");
   });
 
+  it("a project folder with several modules and none named after the function fails create, saying how to pick one", async () => {
+    const r = await deploy(riff, "python3", "amb", { "a.py": "def a(x):\n    return x\n", "b.py": "def b(x):\n    return x\n", "requirements.txt": requirements });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("it has a.py, b.py");
+    expect(r.stderr).toContain("name the file amb.py, or pass --handler module.function");
+    expect(r.stderr).toContain("RIFF_INVALID_ARGUMENT");
+  });
+
   it("a requirement pip cannot install fails riff create with pip's own message", async () => {
     const r = await deploy(riff, "python3", "missing", { "missing.py": "def missing(x):\n    return x\n", "requirements.txt": "nothere==2\n" });
     expect(r.code).not.toBe(0);
