@@ -57,13 +57,16 @@ describe("riff dev", () => {
     const stdout = lineReader(child.stdout);
     const stderr = lineReader(child.stderr);
     try {
-      await stdout(/^upper: watching .* \(revision 1\); Ctrl-C to stop$/);
+      await stdout(/^upper: watching .* \(revision 1\); Ctrl-C to stop; Enter sends --data again$/);
 
       // A real save: the new code is rolled out, invoked with --data, and its log line streams.
       writeFileSync(join(d.dir, "upper.js"), SAVED);
       await stdout(/^upper: updated to revision 2$/);
       const afterSave = await Promise.all([stdout(/^HELLO!$/), stdout(/upper got hello/)]);
       expect(afterSave[0]).toBe("HELLO!");
+      // On demand: Enter sends --data again.
+      child.stdin.write("\n");
+      await stdout(/^HELLO!$/);
 
       // Saving the same code again rolls out nothing.
       writeFileSync(join(d.dir, "upper.js"), SAVED);

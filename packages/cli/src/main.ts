@@ -150,7 +150,7 @@ example(
     .description("watch a function's folder: roll out every save as `riff update` does, stream its logs, and invoke it with --data")
     .argument("[name]", "function name (default: the one whose NAME-function.yaml is the only one in this folder)")
     .option("-n, --name <name>", "function name")
-    .option("-d, --data <payload>", "send this to the function after each successful update, and print the reply")
+    .option("-d, --data <payload>", "send this to the function after each successful update, and on Enter; print the reply")
     .option("-p, --content-type <type>", "the payload's content type", "text/plain")
     .action(run(async () => async (home: string, name: string | undefined, o: { name?: string; data?: string; contentType?: string }) => {
       const { functionNamed } = await import("./commands/resources.js");

@@ -5,6 +5,7 @@
  */
 import { statSync, watch, type FSWatcher } from "node:fs";
 import { dirname, sep } from "node:path";
+import { createInterface } from "node:readline";
 import { toRiffError } from "@riff/core";
 import { DaemonClient } from "../client.js";
 
@@ -71,6 +72,9 @@ export async function dev(home: string, name: string, o: DevOptions): Promise<vo
     out(res.ok ? text : `${name}: the function answered ${res.status}: ${text}`);
   };
 
+  /** Sends --data; a failure to reach the function is said as such, not as a failed save. */
+  const send = () => invoke().catch((err: unknown) => process.stderr.write(`${name}: ${toRiffError(err).message}\n`));
+
   // One rollout at a time: a save during a rollout is rolled out after it, once.
   let running = false;
   let again = false;
@@ -87,7 +91,7 @@ export async function dev(home: string, name: string, o: DevOptions): Promise<vo
       else {
         revision = mine?.revision ?? revision;
         out(`${name}: updated to revision ${revision}`);
-        await invoke();
+        await send();
       }
     } catch (err) {
       // The runtime's own message (a SyntaxError, javac's output) says what to fix.
@@ -121,12 +125,19 @@ export async function dev(home: string, name: string, o: DevOptions): Promise<vo
     if (!logs.signal.aborted) process.stderr.write(`${name}: the log stream ended: ${toRiffError(err).message}\n`);
   });
 
-  out(`${name}: watching ${[...folders].join(", ")} (revision ${revision}); Ctrl-C to stop`);
+  // On demand: each Enter (a line on stdin) sends --data again.
+  const keys = o.data === undefined ? undefined : createInterface({ input: process.stdin });
+  keys?.on("line", () => void send());
+
+  const onDemand = o.data === undefined ? "" : "; Enter sends --data again";
+  out(`${name}: watching ${[...folders].join(", ")} (revision ${revision}); Ctrl-C to stop${onDemand}`);
   await new Promise<void>((stop) => {
     process.once("SIGINT", () => {
       clearTimeout(timer);
       for (const w of watchers) w.close();
       logs.abort();
+      keys?.close();
+      process.stdin.destroy();
       out(`${name}: stopped at revision ${revision}`);
       process.exitCode = SIGINT_EXIT;
       stop();
