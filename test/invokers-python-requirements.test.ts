@@ -80,6 +80,6 @@ describe("the python3 invoker with a requirements.txt", () => {
   it("a requirement pip cannot install fails riff create with pip's own message", async () => {
     const r = await deploy(riff, "python3", "missing", { "missing.py": "def missing(x):\n    return x\n", "requirements.txt": "nothere==2\n" });
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain("ERROR: No matching distribution found for nothere==2");
+    expect(r.stderr).toMatch(/Error: pip failed:\n[\s\S]*ERROR: No matching distribution found for nothere==2\n/);
   });
 });

@@ -53,18 +53,18 @@ export async function installRequirements(dir: string, python: PythonInterpreter
     return sitePackages(join(VENV_CACHE, key), python);
   }
   log(`${REQUIREMENTS}: installing into a new virtualenv (${key})`);
-  const run = (args: string[], cwd: string) =>
-    runBuildTool(python.executable, args, { cwd, install: "Python 3 with pip and venv", onLine: (line) => log(`pip: ${line}`), ...(signal === undefined ? {} : { signal }) })
-      // The tool's name in the message, not the interpreter's machine path.
+  /** Runs `python -m <tool>`: its lines are progress, its failure names the tool, not the interpreter's machine path. */
+  const run = (tool: "venv" | "pip", args: string[]) =>
+    runBuildTool(python.executable, ["-m", tool, ...args], { cwd: dir, install: "Python 3 with pip and venv", onLine: (line) => log(`${tool}: ${line}`), ...(signal === undefined ? {} : { signal }) })
       .catch((err: unknown) => {
-        if (err instanceof Error) err.message = err.message.replace(python.executable, "pip");
+        if (err instanceof Error) err.message = err.message.replace(python.executable, tool);
         throw err;
       });
   const venv = await cachedBuild(VENV_CACHE, key, MARKER, async (tmp) => {
-    await run(["-m", "venv", "--without-pip", tmp], dir);
+    await run("venv", ["--without-pip", tmp]);
     const pipFlags = ["--disable-pip-version-check", "--no-input", "--progress-bar", "off"];
     // cwd is the revision folder, so relative paths in requirements.txt mean what they did.
-    await run(["-m", "pip", "--python", join(tmp, "bin", "python"), "install", ...pipFlags, "-r", join(dir, REQUIREMENTS)], dir);
+    await run("pip", ["--python", join(tmp, "bin", "python"), "install", ...pipFlags, "-r", join(dir, REQUIREMENTS)]);
     await writeFile(join(tmp, MARKER), "");
   });
   log(`${REQUIREMENTS}: installed`);
