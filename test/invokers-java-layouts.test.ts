@@ -87,6 +87,16 @@ describe("the java invoker with real project layouts", () => {
     expect((await publishHello(riff, "gradle-upper-in")).stdout).toBe("HELLO\n");
   });
 
+  it("runs a jar with its dependency jars in lib/ beside it", async () => {
+    const { dir } = project("withlib", {});
+    buildJar(work, { "shout/Shout.java": SHOUT }, join(dir, "lib/shout.jar"));
+    buildJar(work, { "functions/Withlib.java": upper("Withlib", true) }, join(dir, "withlib.jar"), [join(dir, "lib/shout.jar")]);
+    const c = await riff.cli(["create", "java", "--name", "withlib", "--input", "withlib-in", "--filepath", dir], dir);
+    expect(c.stdout).toContain("created");
+    expect(c.stderr).toContain("withlib: running 2 jars as functions.Withlib");
+    expect((await publishHello(riff, "withlib-in")).stdout).toBe("HELLO\n");
+  });
+
   it("compiles src/main/java against the jars beside it, with the class named by --handler", async () => {
     const r = project("src-upper", { "src/main/java/functions/Upper.java": upper("Upper", true), "src/test/java/functions/UpperTest.java": "this is not compiled" });
     buildJar(work, { "shout/Shout.java": SHOUT }, join(r.dir, "lib/shout.jar"));

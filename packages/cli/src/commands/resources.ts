@@ -173,10 +173,10 @@ function detectArtifact(dir: string, name: string, matchers: string[]): string {
   const matching = (m: string) => files.filter((f) => (m.startsWith("*.") ? extname(f) === m.slice(1) : f === m || m === "*"));
   const patterns = matchers.filter((m) => !FOLDER_MARKERS.includes(m));
   const named = patterns.flatMap(matching).find((f) => basename(f, extname(f)) === name);
-  if (named !== undefined) return named;
+  if (named !== undefined) return withDependencies(dir, named);
   for (const m of patterns) {
     const hits = matching(m);
-    if (hits.length === 1) return hits[0] as string;
+    if (hits.length === 1) return withDependencies(dir, hits[0] as string);
     if (hits.length > 1) {
       const main = matchers.includes("package.json") ? ', or add a package.json whose "main" names it' : "";
       const rename = m.startsWith("*.") ? `name it ${name}${m.slice(1)}` : "name it after the function";
@@ -188,6 +188,16 @@ function detectArtifact(dir: string, name: string, matchers: string[]): string {
   const extensions = patterns.filter((m) => m.startsWith("*.")).map((m) => m.slice(1));
   if (extensions.length > 0 && hasNested(dir, extensions, 4)) return ".";
   throw badArgument(`no file in ${dir} matches ${matchers.join(", ")}`, "write the function there, or pass --artifact FILE");
+}
+
+/** Folders a jar's dependency jars sit in beside it (`lib/`, Maven's `dependency/`). */
+const DEPENDENCY_FOLDERS = ["lib", "libs", "dependency"];
+
+/** A jar with its dependency jars in a folder beside it deploys the folder, so they are copied too; else the file. */
+function withDependencies(dir: string, file: string): string {
+  if (extname(file) !== ".jar") return file;
+  const deps = DEPENDENCY_FOLDERS.some((d) => existsSync(join(dir, d)) && readdirSync(join(dir, d)).some((f) => extname(f) === ".jar"));
+  return deps ? "." : file;
 }
 
 /** Whether a subfolder of `dir` (down to `depth` levels, outside .git and node_modules) holds a file with one of `extensions`. */
