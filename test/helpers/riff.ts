@@ -13,13 +13,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `riff ...args` against `home`, in `cwd`. */
-export function cli(home: string, args: string[], cwd?: string): Promise<CliResult> {
+/** Runs `riff ...args` against `home`, in `cwd`, with `env` added to this process's environment. */
+export function cli(home: string, args: string[], cwd?: string, env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((done) => {
     execFile(
       process.execPath,
       [RIFF_BIN, ...args],
-      { cwd: cwd ?? home, env: { ...process.env, RIFF_HOME: home }, maxBuffer: 64 * 1024 * 1024 },
+      { cwd: cwd ?? home, env: { ...process.env, ...env, RIFF_HOME: home }, maxBuffer: 64 * 1024 * 1024 },
       (err, stdout, stderr) => {
         const code = err === null ? 0 : typeof err.code === "number" ? err.code : 1;
         done({ code, stdout, stderr });
@@ -51,13 +51,13 @@ export interface RiffFixture {
  */
 export const liveFixtures = new Set<RiffFixture>();
 
-/** Starts riff with `riff system start --port 0` in a fresh home. */
-export async function startRiff(extraArgs: string[] = []): Promise<RiffFixture> {
+/** Starts riff with `riff system start --port 0` in a fresh home; `env` is added to the daemon's environment. */
+export async function startRiff(extraArgs: string[] = [], env: Record<string, string> = {}): Promise<RiffFixture> {
   const home = mkdtempSync(join(tmpdir(), "riff-test-"));
   const work = mkdtempSync(join(tmpdir(), "riff-work-"));
   let url = "";
   const start = async () => {
-    const r = await cli(home, ["system", "start", "--port", "0", ...extraArgs]);
+    const r = await cli(home, ["system", "start", "--port", "0", ...extraArgs], undefined, env);
     if (r.code !== 0) throw new Error(`riff system start failed (${r.code}): ${r.stderr}`);
     url = r.stdout.trim();
   };

@@ -71,6 +71,23 @@ export function addFunctionCommands(program: Command): void {
   );
   example(
     program
+      .command("dev")
+      .description("watch a function's folder: roll out every save as `riff update` does, stream its logs, and invoke it with --data")
+      .argument("[name]", "function name (default: the one whose NAME-function.yaml is the only one in this folder)")
+      .option("-n, --name <name>", "function name")
+      .option("-d, --data <payload>", "send this to the function after each successful update, and on Enter; print the reply")
+      .option("-p, --content-type <type>", "the payload's content type", "text/plain")
+      .action(
+        run(async () => async (home: string, name: string | undefined, o: { name?: string; data?: string; contentType?: string }) => {
+          const { functionNamed } = await import("./commands/resources.js");
+          const { dev } = await import("./commands/dev.js");
+          await dev(home, functionNamed(o.name ?? name, "dev"), o);
+        }),
+      ),
+    "riff dev square --data 7",
+  );
+  example(
+    program
       .command("delete")
       .description("delete a function (with --all, also the topics it names)")
       .argument("[name]", "function name")

@@ -3,7 +3,7 @@ import { basename, join, relative, resolve } from "node:path";
 import { assertValidName, API_VERSION, RiffError } from "@riff/core";
 import { DaemonClient } from "../client.js";
 import { badArgument, flagDuration, flagWholeNumber, info } from "../output.js";
-import { detectArtifact, invokerMatchers } from "./artifacts.js";
+import { detectArtifact, FOLDER_MARKERS, invokerMatchers } from "./artifacts.js";
 
 interface ApplyResult {
   kind: string;
@@ -143,7 +143,9 @@ async function writeFunction(home: string, invoker: string, o: CreateOptions, de
   if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw badArgument(`--filepath ${o.filepath}: no such folder`);
   const client = o.dryRun === true ? undefined : deploy ? new DaemonClient(home) : optionalClient(home);
   const matchers = await invokerMatchers(client, invoker);
-  const artifact = o.artifact ?? detectArtifact(dir, name, matchers);
+  // `--artifact package.json` (or go.mod, pom.xml...) means its package: the folder, as in Project riff.
+  const given = o.artifact;
+  const artifact = given === undefined ? detectArtifact(dir, name, matchers) : FOLDER_MARKERS.includes(basename(given)) ? relative(dir, resolve(dir, given, "..")) || "." : given;
   if (!existsSync(resolve(dir, artifact))) throw badArgument(`--artifact ${artifact}: not found in ${dir}`);
   const { stringify } = await import("yaml");
   const spec: Record<string, unknown> = { invoker, input: inputs.length === 1 ? inputs[0] : inputs };
@@ -240,14 +242,7 @@ export async function updateCommand(home: string, positional: string | undefined
     await apply(home, o.file, false);
     return;
   }
-  const here = functionsHere(process.cwd());
-  const fn = o.name ?? positional ?? (here.length === 1 ? here[0] : undefined);
-  if (fn === undefined) {
-    throw here.length === 0
-      ? badArgument("name the function to update: this folder has no NAME-function.yaml", "riff update NAME (see riff list), or riff update -f FILE")
-      : badArgument(`name the function to update: this folder has ${here.length} (${here.join(", ")})`, `riff update ${here[0] ?? "NAME"}`);
-  }
-  await update(home, fn);
+  await update(home, functionNamed(o.name ?? positional, "update"));
 }
 
 /** `riff delete NAME [--all]`. */
@@ -268,6 +263,16 @@ export async function logsCommand(home: string, positional: string | undefined, 
 /** `riff update -n NAME`. */
 export async function update(home: string, name: string): Promise<void> {
   report(await new DaemonClient(home).callWithProgress<ApplyResult[]>("POST", `functions/${encodeURIComponent(name)}/update`));
+}
+
+/** `name`, or the function whose NAME-function.yaml is the only one in this folder (for `riff <verb>`). */
+export function functionNamed(name: string | undefined, verb: string): string {
+  const here = functionsHere(process.cwd());
+  const fn = name ?? (here.length === 1 ? here[0] : undefined);
+  if (fn !== undefined) return fn;
+  throw here.length === 0
+    ? badArgument(`name the function to ${verb}: this folder has no NAME-function.yaml`, `riff ${verb} -n NAME (see riff list)`)
+    : badArgument(`name the function to ${verb}: this folder has ${here.length} (${here.join(", ")})`, `riff ${verb} -n ${here[0] ?? "NAME"}`);
 }
 
 /** The functions whose `NAME-function.yaml` (as `riff create` writes it) are in `dir`. */

@@ -5,7 +5,8 @@ import { FramedReplica } from "../../framed-replica.js";
 import { baseEnv, type Invoker, type PreparedFunction } from "../../invoker.js";
 import { DeferredReplica } from "../../replicas/deferred-replica.js";
 import { titleCase } from "../names.js";
-import { compiledShim, filesEndingWith, javac } from "./javac.js";
+import { compiledShim, javac } from "./javac.js";
+import { javaLayout } from "./layout.js";
 
 /** Where `prepare` puts the classes compiled from a function's .java sources, inside its revision. */
 const CLASSES_DIR = "riff-classes";
@@ -40,13 +41,13 @@ function isDirectory(path: string): boolean {
   return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
 }
 
-/** The function's class path: compiled sources, then the artifact jar, then any jar in a folder artifact. */
+/** The function's class path: compiled sources, then the artifact jar, or a folder artifact's jars (see javaLayout). */
 async function classPath(fn: PreparedFunction): Promise<string[]> {
   const paths: string[] = [];
   if (isDirectory(join(fn.dir, CLASSES_DIR))) paths.push(join(fn.dir, CLASSES_DIR));
   if (fn.artifact.endsWith(".jar")) paths.push(fn.artifact);
   if (isDirectory(fn.artifact)) {
-    for (const jar of await filesEndingWith(fn.artifact, ".jar")) paths.push(join(fn.artifact, jar));
+    for (const jar of (await javaLayout(fn.artifact, [CLASSES_DIR])).jars) paths.push(join(fn.artifact, jar));
   }
   return paths;
 }
@@ -55,12 +56,16 @@ async function classPath(fn: PreparedFunction): Promise<string[]> {
 export const javaInvoker: Invoker = {
   name: "java",
   description: "Java: a Function, Supplier or Consumer class, from a jar or .java sources (compiled at create)",
-  matchers: ["*.jar", "*.java"],
+  matchers: ["*.jar", "*.java", "pom.xml", "build.gradle", "build.gradle.kts"],
   defaultConcurrency: 16,
   async prepare(fn, log) {
     const shim = compiledShim();
-    const root = isDirectory(fn.artifact) ? fn.artifact : fn.dir;
-    const sources = (await filesEndingWith(root, ".java", [CLASSES_DIR])).map((s) => join(root, s));
+    let sources = fn.artifact.endsWith(".java") ? [fn.artifact] : [];
+    if (isDirectory(fn.artifact)) {
+      const layout = await javaLayout(fn.artifact, [CLASSES_DIR]);
+      log(`running ${layout.description} as ${handlerClass(fn)}`);
+      sources = layout.sources.map((s) => join(fn.artifact, s));
+    }
     if (sources.length > 0) {
       // The shim's folder too: functions may import riff.NonRetriableError.
       const cp = [await shim, ...(await classPath(fn))].join(":");

@@ -9,8 +9,12 @@ export interface UserFunction {
   (input: unknown): unknown;
   /** `payload` (default): the decoded payload; `message`: {headers, payload, timestamp}; `headers`: the headers. */
   $argumentType?: "payload" | "message" | "headers";
-  /** `request-reply` (default) or `stream`; an async generator function is a stream anyway. */
-  $interactionModel?: "request-reply" | "stream";
+  /**
+   * `request-reply` (default); `stream` (an async iterable in, one out; an async generator
+   * function is a stream anyway); or Project riff's `node-streams`: fn(input Readable,
+   * output Writable), both in object mode, the return value ignored.
+   */
+  $interactionModel?: "request-reply" | "stream" | "node-streams";
   /** Content type of a stream's outputs when they are not bytes or objects. @default "text/plain" */
   $defaultContentType?: string;
   $init?: () => unknown;
@@ -33,7 +37,7 @@ export function isBrandedMessage(value: unknown): value is BrandedMessage {
 
 /** True when the function takes a stream of inputs rather than one message at a time. */
 export function isStreamFunction(fn: UserFunction): boolean {
-  return fn.$interactionModel === "stream" || Object.prototype.toString.call(fn) === "[object AsyncGeneratorFunction]";
+  return fn.$interactionModel === "stream" || fn.$interactionModel === "node-streams" || Object.prototype.toString.call(fn) === "[object AsyncGeneratorFunction]";
 }
 
 /**
@@ -137,8 +141,8 @@ export async function loadFunction(artifact: string, handler: string | undefined
   if (!["payload", "message", "headers"].includes(argumentType)) {
     throw new LoadError(`$argumentType '${String(argumentType)}' is not supported; use 'payload', 'message' or 'headers'`);
   }
-  if (typed.$interactionModel !== undefined && !["request-reply", "stream"].includes(typed.$interactionModel)) {
-    throw new LoadError(`$interactionModel '${String(typed.$interactionModel)}' is not supported; use 'request-reply' or 'stream'`);
+  if (typed.$interactionModel !== undefined && !["request-reply", "stream", "node-streams"].includes(typed.$interactionModel)) {
+    throw new LoadError(`$interactionModel '${String(typed.$interactionModel)}' is not supported; use 'request-reply', 'stream' or 'node-streams'`);
   }
   return typed;
 }

@@ -78,20 +78,26 @@ function linkSdk(dir: string): void {
  * folder, not to riff's copy of it; and they are copied in, not linked (`--install-links`),
  * since the sandbox shows a replica its revision's folder and nothing of the user's.
  */
+/** The scripts `npm install` runs for the package itself, in this order. */
+const INSTALL_SCRIPTS = ["preinstall", "install", "postinstall", "prepare"];
+
 async function installDependencies(fn: PreparedFunction, log: (line: string) => void, signal?: AbortSignal): Promise<void> {
   const pkgPath = join(fn.dir, "package.json");
   const pkg = JSON.parse(readFileSync(pkgPath, "utf8")) as Record<string, Record<string, string> | undefined>;
   const deps = pkg["dependencies"] ?? {};
-  if (Object.keys(deps).length === 0) return;
+  // npm runs the package's own lifecycle scripts at install: a build step (`tsc`) lives there.
+  const scripts = INSTALL_SCRIPTS.filter((s) => pkg["scripts"]?.[s] !== undefined);
+  if (Object.keys(deps).length === 0 && scripts.length === 0) return;
   if (fn.source !== undefined) {
     for (const [name, spec] of Object.entries(deps)) {
       if (spec.startsWith("file:") && !isAbsolute(spec.slice(5))) deps[name] = `file:${resolve(fn.source, spec.slice(5))}`;
     }
     writeFileSync(pkgPath, `${JSON.stringify(pkg, null, 2)}\n`);
   }
-  log(`installing dependencies: ${Object.keys(deps).join(", ")}`);
+  if (Object.keys(deps).length > 0) log(`installing dependencies: ${Object.keys(deps).join(", ")}`);
+  for (const script of scripts) log(`running the package's ${script} script: ${pkg["scripts"]?.[script] ?? ""}`);
   await new Promise<void>((done, fail) => {
-    const child = spawn("npm", ["install", "--omit=dev", "--install-links", "--no-audit", "--no-fund", "--no-package-lock"], {
+    const child = spawn("npm", ["install", "--omit=dev", "--install-links", "--no-audit", "--no-fund", "--no-package-lock", "--foreground-scripts"], {
       cwd: fn.dir,
       stdio: ["ignore", "pipe", "pipe"],
       ...(signal === undefined ? {} : { signal }),

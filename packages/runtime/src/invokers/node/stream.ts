@@ -1,3 +1,5 @@
+import { Readable, Writable } from "node:stream";
+import { finished } from "node:stream/promises";
 import type { Headers } from "@riff/core";
 import { encodeError, FrameType, type Frame } from "@riff/protocol";
 import { userStack, type UserFunction } from "./function-module.js";
@@ -67,12 +69,13 @@ export class StreamSessions {
     const inputs = new InputQueue<unknown>();
     this.sessions.set(id, inputs);
     const defaultType = this.fn.$defaultContentType ?? "text/plain";
+    const output = (value: unknown) => {
+      const { headers, payload } = replyFor(value, undefined, defaultType);
+      this.send({ type: FrameType.STREAM_OUTPUT, id, headers, payload });
+    };
     const run = async () => {
-      const outputs = this.fn(inputs) as AsyncIterable<unknown>;
-      for await (const value of outputs) {
-        const { headers, payload } = replyFor(value, undefined, defaultType);
-        this.send({ type: FrameType.STREAM_OUTPUT, id, headers, payload });
-      }
+      if (this.fn.$interactionModel === "node-streams") await runNodeStreams(this.fn, inputs, output);
+      else for await (const value of this.fn(inputs) as AsyncIterable<unknown>) output(value);
       this.send({ type: FrameType.STREAM_END, id, headers: {} as Headers, payload: new Uint8Array(0) });
     };
     run()
@@ -87,4 +90,24 @@ export class StreamSessions {
         if (this.sessions.size === 0) this.onIdle();
       });
   }
+}
+
+/**
+ * Project riff's `node-streams` model: the function gets an object-mode Readable of the inputs
+ * and an object-mode Writable for its outputs, and its return value is ignored; the stream
+ * ends when the function ends the Writable (or it fails with the Writable's error).
+ */
+async function runNodeStreams(fn: UserFunction, inputs: AsyncIterable<unknown>, output: (value: unknown) => void): Promise<void> {
+  const input = Readable.from(inputs);
+  const writable = new Writable({
+    objectMode: true,
+    write(chunk: unknown, _encoding, done) {
+      output(chunk);
+      done();
+    },
+  });
+  const returned = (fn as (i: Readable, o: Writable) => unknown)(input, writable);
+  // An async function's rejection fails the stream as a thrown error would.
+  if (returned instanceof Promise) returned.catch((err: unknown) => writable.destroy(err instanceof Error ? err : new Error(String(err))));
+  await finished(writable);
 }

@@ -5,7 +5,9 @@ import { baseEnv, type Invoker } from "../../invoker.js";
 import type { LaunchSpec } from "../../replica.js";
 import { DeferredReplica } from "../../replicas/deferred-replica.js";
 import { WarmPool } from "../../warm-pool.js";
+import { pythonEntry } from "./entry.js";
 import { findPython } from "./interpreter.js";
+import { installRequirements, requirementsSite } from "./requirements.js";
 
 /** The shim's folder: the .py files ship in src/ (tsc does not copy them to dist/). */
 const SHIM_DIR = fileURLToPath(new URL("../../../src/invokers/python/", import.meta.url));
@@ -29,11 +31,21 @@ const PYTHON_FLAGS = ["-S", "-c", `import sys; sys.path.insert(0, ${JSON.stringi
 export const pythonInvoker: Invoker = {
   name: "python3",
   description: "Python 3 functions: def fn(x), async def fn(x), or a generator for streams",
-  matchers: ["*.py"],
+  matchers: ["requirements.txt", "*.py"],
   defaultConcurrency: 16,
-  /** Locates the interpreter now, so a missing Python fails create and the first replica starts sooner. */
-  async prepare() {
-    await findPython();
+  /**
+   * Locates the interpreter now, so a missing Python fails create and the first replica starts
+   * sooner; installs a requirements.txt; picks the module of a folder artifact.
+   */
+  async prepare(fn, log, signal) {
+    const python = await findPython();
+    const entry = pythonEntry(fn);
+    if (entry !== undefined) {
+      log(`loading ${entry.slice(fn.dir.length + 1)}`);
+      // The daemon keeps this file as the revision's entry, so replicas load it directly.
+      fn.artifact = entry;
+    }
+    await installRequirements(fn.dir, python, log, signal);
   },
   createReplica(fn, options) {
     return new DeferredReplica(options.id, async () => {
@@ -41,7 +53,9 @@ export const pythonInvoker: Invoker = {
       const env = baseEnv(fn);
       env["RIFF_FUNCTION_ARTIFACT"] = fn.artifact;
       if (fn.handler !== undefined) env["RIFF_FUNCTION_HANDLER"] = fn.handler;
-      env["RIFF_PYTHON_SITE"] = python.sitePackages.join(":");
+      // The venv's packages first, so its versions win over the installation's.
+      const venv = requirementsSite(fn.dir, python);
+      env["RIFF_PYTHON_SITE"] = [...(venv === undefined ? [] : [venv]), ...python.sitePackages].join(":");
       const fresh: LaunchSpec = { command: python.executable, args: PYTHON_FLAGS, env, cwd: fn.dir };
       const { adopt, launch } = pool?.adopt(fn, fresh) ?? { launch: fresh };
       return new FramedReplica({ ...options, launch, ...(adopt === undefined ? {} : { adopt }) });
