@@ -67,6 +67,8 @@ export const javaInvoker: Invoker = {
       sources = layout.sources.map((s) => join(fn.artifact, s));
     }
     if (sources.length > 0) {
+      // javac takes a second or more: say so before it starts (a folder's layout line did already).
+      if (!isDirectory(fn.artifact)) log(`compiling ${basename(fn.artifact)} with javac`);
       // The shim's folder too: functions may import riff.NonRetriableError.
       const cp = [await shim, ...(await classPath(fn))].join(":");
       const output = await javac(["-d", join(fn.dir, CLASSES_DIR), "-cp", cp, ...sources], fn.dir);
