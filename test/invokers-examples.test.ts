@@ -11,7 +11,7 @@ describe("the python, command and java examples", () => {
     for (const [folder, name] of [["python-greeter", "py-greeter"], ["command-wordcount", "wordcount"], ["java-reverse", "reverse"]]) {
       const r = await riff.cli(["apply", "-f", join(EXAMPLES, folder as string)]);
       // Only progress: a compile of a second or more says so (issue 14), nothing else is said.
-      expect(r.stderr).toBe(folder === "java-reverse" ? "  compiling Reverse.java with javac\n" : "");
+      expect(r.stderr).toBe(folder === "java-reverse" ? "  reverse: compiling Reverse.java with javac\n" : "");
       expect(r.stdout).toContain(`function/${name} created`);
     }
     const g = await riff.cli(["publish", "--input", "py-names", "--content-type", "application/json", "--data", '{"name":"riff"}', "--reply"]);

@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
-import { DEAD_LETTER_TOPIC, DEFAULT_MEMORY_BYTES, DEFAULT_PIDS, RiffError, TelemetryHub, toRiffError, type Logger } from "@riff/core";
+import { DEAD_LETTER_TOPIC, DEFAULT_MEMORY_BYTES, DEFAULT_PIDS, RiffError, TelemetryHub, type Logger } from "@riff/core";
 import type { Broker } from "@riff/broker";
 import { KeyRing } from "@riff/controller";
 import { createGateway, guardServer, refuseWithoutHost, ReplyHub, sendJson, serverOptions } from "@riff/gateway";
@@ -23,6 +23,7 @@ import { secretRoutes } from "./secrets-api.js";
 import { ensureToken } from "./token.js";
 import { DaemonMetrics } from "./daemon-metrics.js";
 import { startTelemetry, type TelemetryParts } from "./telemetry-parts.js";
+import { ensureOwnTopic } from "./own-topics.js";
 import { recordRoutes } from "./records-api.js";
 
 export { natsPrefix } from "./local-mode.js";
@@ -109,7 +110,8 @@ export class Daemon {
     const mode = this.options.cluster === undefined ? await localMode(modeOptions) : await clusterMode(modeOptions);
     this.mode = mode;
     const { broker } = mode;
-    await ensureDeadLetters(broker, this.logger);
+    // It always exists, so it can be watched before anything lands in it.
+    await ensureOwnTopic(broker, DEAD_LETTER_TOPIC, {}, this.logger);
     this.sinks = await startTelemetry({ broker, options: this.options, hub: this.telemetry, node: mode.replyNode, version: VERSION, logger: this.logger });
     // Pool folders of a previous run (a crash leaves them behind).
     rmSync(this.paths.pool, { recursive: true, force: true });
@@ -252,21 +254,6 @@ export class Daemon {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
-  }
-}
-
-/**
- * The dead-letter topic always exists, so it can be watched before anything lands in it. It is
- * riff's own: if its record was lost (NATS) while its stream holds dead letters, riff takes it
- * back from the stream itself rather than refusing to start.
- */
-async function ensureDeadLetters(broker: Broker, logger: Logger): Promise<void> {
-  try {
-    await broker.ensureTopic(DEAD_LETTER_TOPIC);
-  } catch (err) {
-    if (toRiffError(err).code !== "RIFF_TOPIC_UNRECORDED" || broker.recoverTopic === undefined) throw err;
-    logger.warn(`the record of topic '${DEAD_LETTER_TOPIC}' was lost; taking it back from its stream`, { err: String(err) });
-    await broker.recoverTopic(DEAD_LETTER_TOPIC);
   }
 }
 

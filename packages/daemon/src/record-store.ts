@@ -1,5 +1,6 @@
 import { RECORDS_TOPIC, type InvocationRecord, type Logger, type RecordFilter, type RecordReader, type Span, type TelemetrySink } from "@riff/core";
 import type { Broker, PublishMessage } from "@riff/broker";
+import { ensureOwnTopic } from "./own-topics.js";
 
 /** Records are written this long after the first of a batch at the latest. */
 const FLUSH_MS = 100;
@@ -41,7 +42,7 @@ export class RecordStore implements RecordReader {
   /** Makes the topic (or sets its bounds, when they changed). */
   async start(): Promise<void> {
     const bounds = { retentionMs: this.o.maxAgeMs, retentionBytes: this.o.max * BYTES_PER_RECORD };
-    const info = await this.broker.ensureTopic(RECORDS_TOPIC, { partitions: 1, ...bounds });
+    const info = await ensureOwnTopic(this.broker, RECORDS_TOPIC, { partitions: 1, ...bounds }, this.o.logger);
     if (info.retentionMs !== bounds.retentionMs || info.retentionBytes !== bounds.retentionBytes) await this.broker.configureTopic(RECORDS_TOPIC, bounds);
   }
 
