@@ -1,16 +1,17 @@
 // `npm run bench`: the /requests path with a node `x ** 2` function, against a plain Node HTTP
-// server doing the same in the same run; then riff with its Prometheus metrics on (the default)
-// against riff started with --no-metrics, in alternating rounds so that a busy machine weighs
-// on both alike. Last line: one JSON object.
+// server doing the same in the same run; then riff with its telemetry on (the default: Prometheus
+// metrics, invocation records and trace spans) against riff started with it off (--no-metrics
+// --records-max 0), on /requests and /messages, in alternating rounds so that a busy machine
+// weighs on both alike. Last line: one JSON object.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { daemonCpuUs, printTable, requireWrk, startRiff, startServer, stats, wrk } from "./lib.mjs";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
-/** Rounds of metrics on, then off (or off, then on), at c=16. */
+/** Rounds of telemetry on, then off (or off, then on), at c=16. */
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
-/** The flag that turns riff's metrics off. */
-const METRICS_OFF = ["--no-metrics"];
+/** The flags that turn riff's telemetry off: metrics, and invocation records with their spans. */
+const TELEMETRY_OFF = ["--no-metrics", "--records-max", "0"];
 await requireWrk();
 
 const results = [];
@@ -24,8 +25,9 @@ try {
   plain.stop();
 }
 
-const daemons = { on: await startRiff(), off: await startRiff(METRICS_OFF) };
+const daemons = { on: await startRiff(), off: await startRiff(TELEMETRY_OFF) };
 const metrics = { on: [], off: [] };
+const messages = { on: [], off: [] };
 /** Daemon CPU µs per request, per round. */
 const cpu = { on: [], off: [] };
 try {
@@ -44,9 +46,10 @@ try {
       const r = await wrk(`${daemons[which].url}/requests/numbers`, { connections: 16, seconds });
       metrics[which].push(r.rps);
       cpu[which].push(((await daemonCpuUs(daemons[which])) - before) / (r.rps * seconds));
+      messages[which].push((await wrk(`${daemons[which].url}/messages/numbers`, { connections: 16, seconds })).rps);
     }
-    const f = (which) => `${metrics[which].at(-1).toFixed(0)} req/s ${cpu[which].at(-1).toFixed(1)} µs cpu/req`;
-    console.log(`round ${round + 1}/${rounds}: metrics on ${f("on")}, off ${f("off")}`);
+    const f = (which) => `/requests ${metrics[which].at(-1).toFixed(0)} req/s ${cpu[which].at(-1).toFixed(1)} µs cpu/req, /messages ${messages[which].at(-1).toFixed(0)} req/s`;
+    console.log(`round ${round + 1}/${rounds}: telemetry on ${f("on")}; off ${f("off")}`);
   }
 } finally {
   await Promise.all(Object.values(daemons).map((d) => d.stop()));
@@ -71,17 +74,22 @@ const summary = {
   plain_p50_ms_1: r["plain node http, c=1"].p50_us / 1000,
   riff_p99_ms_16: r["riff /requests, c=16"].p99_us / 1000,
   plain_p99_ms_16: r["plain node http, c=16"].p99_us / 1000,
-  metrics_on_rps_16: on,
-  metrics_off_rps_16: off,
+  telemetry_on_rps_16: on,
+  telemetry_off_rps_16: off,
   /** Per round, on/off of that round's pair. */
-  metrics_ratio_16: spread(metrics.on.map((v, i) => v / metrics.off[i]), 3),
-  metrics_on_cpu_us_per_req: spread(cpu.on, 1),
-  metrics_off_cpu_us_per_req: spread(cpu.off, 1),
-  /** Per round, daemon CPU per request on/off: what metrics add to each request's work. */
-  metrics_cpu_ratio: spread(cpu.on.map((v, i) => v / cpu.off[i]), 3),
+  telemetry_ratio_16: spread(metrics.on.map((v, i) => v / metrics.off[i]), 3),
+  telemetry_on_cpu_us_per_req: spread(cpu.on, 1),
+  telemetry_off_cpu_us_per_req: spread(cpu.off, 1),
+  /** Per round, daemon CPU per request on/off: what the telemetry adds to each request's work. */
+  telemetry_cpu_ratio: spread(cpu.on.map((v, i) => v / cpu.off[i]), 3),
+  telemetry_on_messages_rps_16: spread(messages.on),
+  telemetry_off_messages_rps_16: spread(messages.off),
+  telemetry_messages_ratio_16: spread(messages.on.map((v, i) => v / messages.off[i]), 3),
   errors: results.reduce((n, [, x]) => n + x.errors, 0),
 };
 console.log(`ratio riff/plain: c=1 ${summary.ratio_1}, c=16 ${summary.ratio_16} (target at c=16: >= 0.35)`);
-console.log(`/requests c=16, req/s over ${rounds} rounds: metrics on min ${on.min} median ${on.median} max ${on.max}; off min ${off.min} median ${off.median} max ${off.max}; on/off per round: median ${summary.metrics_ratio_16.median} (target: >= 0.95)`);
-console.log(`daemon cpu per request: metrics on median ${summary.metrics_on_cpu_us_per_req.median} µs, off ${summary.metrics_off_cpu_us_per_req.median} µs; on/off per round: min ${summary.metrics_cpu_ratio.min} median ${summary.metrics_cpu_ratio.median} max ${summary.metrics_cpu_ratio.max}`);
+console.log(`/requests c=16, req/s over ${rounds} rounds: telemetry on min ${on.min} median ${on.median} max ${on.max}; off min ${off.min} median ${off.median} max ${off.max}; on/off per round: min ${summary.telemetry_ratio_16.min} median ${summary.telemetry_ratio_16.median} max ${summary.telemetry_ratio_16.max} (target: >= 0.95)`);
+const m = summary.telemetry_messages_ratio_16;
+console.log(`/messages c=16, req/s: telemetry on median ${summary.telemetry_on_messages_rps_16.median}, off ${summary.telemetry_off_messages_rps_16.median}; on/off per round: min ${m.min} median ${m.median} max ${m.max} (target: >= 0.95)`);
+console.log(`daemon cpu per /requests call: telemetry on median ${summary.telemetry_on_cpu_us_per_req.median} µs, off ${summary.telemetry_off_cpu_us_per_req.median} µs; on/off per round: min ${summary.telemetry_cpu_ratio.min} median ${summary.telemetry_cpu_ratio.median} max ${summary.telemetry_cpu_ratio.max}`);
 console.log(JSON.stringify(summary));
