@@ -7,7 +7,7 @@ import { deployNode } from "./helpers/functions.js";
 import { startRiff, tailN, type RiffFixture } from "./helpers/riff.js";
 import { until } from "./helpers/until.js";
 
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/;
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
 
 /** The trace id and span id the gateway answered with (W3C `traceresponse`). */
 function traceOf(res: Response): { traceId: string; spanId: string } {
@@ -156,6 +156,22 @@ describe("invocation records and traces", () => {
     expect((await riff.cli(["invocations", "cold-fn"])).stdout).toMatch(/cold \d/);
   });
 
+  it("keeps only the failures of a trace the caller did not sample (W3C flags 00)", async () => {
+    expect((await deployNode(riff, "unsampled", "module.exports = (x) => { if (x === 'boom') throw new Error('boom'); return x; };\n", ["--input", "uns-in"])).code).toBe(0);
+    const call = (body: string, traceId: string) =>
+      fetch(`${riff.url}/requests/uns-in`, { method: "POST", body, headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-00` } });
+    const ok = await call("fine", "1bf92f3577b34da6a3ce929d0e0e4736");
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("traceresponse")).toMatch(/-00$/);
+    expect((await call("boom", "2bf92f3577b34da6a3ce929d0e0e4736")).status).toBe(500);
+    const [failed] = await recordsOf(riff, "unsampled", 1);
+    expect(failed).toMatchObject({ status: "error", sampled: false, traceId: "2bf92f3577b34da6a3ce929d0e0e4736" });
+    // The success left nothing: its trace was not sampled.
+    const { body } = await api<{ invocations: InvocationRecord[] }>(riff, "invocations?function=unsampled");
+    expect(body.invocations.map((r) => r.traceId)).toEqual(["2bf92f3577b34da6a3ce929d0e0e4736"]);
+    expect((await api(riff, "traces/1bf92f3577b34da6a3ce929d0e0e4736")).status).toBe(404);
+  });
+
   it("answers bad queries with the field at fault, and unknown ids with RIFF_RECORD_NOT_FOUND", async () => {
     const bad = await api<{ error: { code: string; message: string; details?: { field?: string } } }>(riff, "invocations?status=broken");
     expect(bad.status).toBe(400);
@@ -198,6 +214,23 @@ describe("invocation records: bounds and modes", () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("RIFF_RECORDS_OFF");
     const bad = await startRiff(["--records-max", "-1"]).then(() => undefined, (e: unknown) => e as Error);
     expect(bad?.message).toContain("--records-max");
+  });
+
+  it("past --records-rate, new traces are not sampled: their successes leave no record, every sampled trace is whole", async () => {
+    await using riff = await startRiff(["--records-rate", "1"]);
+    expect((await deployNode(riff, "rated", "module.exports = (x) => x;\n", ["--input", "rated-in"])).code).toBe(0);
+    // 20 at once against 1 trace a second: the first is sampled, most of the others cannot be.
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => fetch(`${riff.url}/requests/rated-in`, { method: "POST", body: String(i) })));
+    const flags = answers.map((r) => ({ traceId: traceOf(r).traceId, sampled: /-01$/.test(r.headers.get("traceresponse") ?? "") }));
+    const sampled = flags.filter((f) => f.sampled);
+    expect(sampled.length).toBeGreaterThanOrEqual(1);
+    expect(sampled.length).toBeLessThan(20);
+    const records = await recordsOf(riff, "rated", sampled.length);
+    expect(records.map((r) => r.traceId).sort()).toEqual(sampled.map((f) => f.traceId).sort());
+    const [first] = sampled;
+    expect((await api<{ spans: Span[] }>(riff, `traces/${first?.traceId ?? ""}`)).body.spans).toHaveLength(2);
+    const bad = await startRiff(["--records-rate", "-3"]).then(() => undefined, (e: unknown) => e as Error);
+    expect(bad?.message).toContain("--records-rate");
   });
 
   describe("on NATS", () => {

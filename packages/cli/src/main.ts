@@ -48,6 +48,7 @@ example(
     .option("--max-connections <n>", "open connections at once to the gateway and admin API; more are closed at once (default 1024)")
     .option("--records-max <n>", "invocation records kept, the newest (see riff invocations); 0 keeps none (default 10000)")
     .option("--records-max-age <duration>", "how long invocation records are kept (default 24h)")
+    .option("--records-rate <n>", "traces a second whose spans are all recorded; past it new traces are sampled out, their failures still recorded (default 1000; 0: every one)")
     .option("--otlp-endpoint <url>", "also send the trace spans to this OpenTelemetry collector (OTLP/HTTP), e.g. http://127.0.0.1:4318/v1/traces")
     .addOption(new Option("--sandbox <mode>", "bwrap: functions run in a bubblewrap sandbox, and riff refuses to start without one; none: unsandboxed, on purpose").choices(["bwrap", "none"]).default("bwrap"))
     .addOption(new Option("--limits <how>", "how functions' limits are enforced: auto (cgroups where riff can write them, else rlimits), cgroup (refuse to start without them), rlimit (memory and processes; cpu not enforced) or none").choices(["auto", "cgroup", "rlimit", "none"]).default("auto"))

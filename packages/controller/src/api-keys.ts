@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { RiffError, type Logger } from "@riff/core";
 import { followStore } from "./follow.js";
 import type { ResourceStore } from "./stores.js";
-import { TokenBuckets } from "./token-buckets.js";
+import { TokenBuckets } from "@riff/core";
 
 /** An API key of the gateway as stored: its hash only, never the key itself. */
 export interface ApiKey {

@@ -1,7 +1,7 @@
 import { RiffError, type Logger } from "@riff/core";
 import { followStore } from "./follow.js";
 import type { ResourceStore } from "./stores.js";
-import { TokenBuckets } from "./token-buckets.js";
+import { TokenBuckets } from "@riff/core";
 
 /** A topic's rate as stored (`spec.rate` of a Topic, `riff topics create --rate`): publishes per second through the gateway, all callers together. */
 export interface TopicRate {

@@ -10,3 +10,4 @@ export * from "./nodes.js";
 export * from "./resources.js";
 export * from "./topology.js";
 export * from "./telemetry.js";
+export * from "./token-buckets.js";

@@ -60,6 +60,16 @@ describe("parseResources", () => {
     );
   });
 
+  it("reports the problems of every document of a file, not only the first bad one", () => {
+    const text = `${fn("  invoker: node\n  input: numbers\n")}\n---\nkind: Functoin\n---\n${fn("  invoker: node\n  input: numbers\n  artifact: a.js\n  retries: many\n")}`;
+    const lines = errorOf(text).message.split("\n");
+    expect(lines).toEqual([
+      "square-function.yaml:6: spec.artifact: is required",
+      "square-function.yaml:10: kind: unknown kind 'Functoin'; did you mean 'Function'? (kinds: Function, Topic, Invoker)",
+      "square-function.yaml:20: spec.retries: must be a number, not a string ('many')",
+    ]);
+  });
+
   it("takes spec.retries and spec.deadLetter, and refuses retries that are not a whole number in range", () => {
     const [r] = parseResources(fn("  invoker: node\n  input: numbers\n  artifact: square.js\n  retries: 0\n  deadLetter: square-failures\n"), "f.yaml");
     expect(r?.resource).toMatchObject({ spec: { retries: 0, deadLetter: "square-failures" } });

@@ -55,11 +55,14 @@ export function parseDocuments(text: string, file: string, options: ParseOptions
   const out: SourcedResource[] = [];
   const riffInvokers: ParsedDocuments["riffInvokers"] = [];
   if (!Array.isArray(docs)) return { resources: out, riffInvokers };
+  // Every problem of every document of the file at once, in line order: fixing one per run is tedious.
+  const problems: { line: number; field: string; message: string }[] = [];
   for (const [index, doc] of docs.entries()) {
     const syntax = doc.errors[0];
     if (syntax !== undefined) {
       const line = lineCounter.linePos(syntax.pos[0]).line;
-      throw invalid(file, [{ line, field: "", message: syntax.message.split("\n")[0] ?? "YAML syntax error" }]);
+      problems.push({ line, field: "", message: syntax.message.split("\n")[0] ?? "YAML syntax error" });
+      continue;
     }
     const raw = toValue(doc, file, lineCounter.linePos(doc.range[0]).line);
     if (raw === null || raw === undefined) continue;
@@ -69,10 +72,14 @@ export function parseDocuments(text: string, file: string, options: ParseOptions
     const kind = (raw as { kind?: unknown }).kind;
     if (typeof kind === "string" && !KINDS.includes(kind)) {
       const guess = closest(kind, KINDS);
-      throw invalid(file, [{ line: lineOf(doc, lineCounter, ["kind"]) ?? docLine, field: "kind", message: `unknown kind '${kind}'${guess === undefined ? "" : `; did you mean '${guess}'?`} (kinds: ${KINDS.join(", ")})` }]);
+      problems.push({ line: lineOf(doc, lineCounter, ["kind"]) ?? docLine, field: "kind", message: `unknown kind '${kind}'${guess === undefined ? "" : `; did you mean '${guess}'?`} (kinds: ${KINDS.join(", ")})` });
+      continue;
     }
     const mapped = riffInvokerOf(raw);
-    if (mapped instanceof Error) throw invalid(file, [{ line: docLine, field: "metadata.name", message: mapped.message }]);
+    if (mapped instanceof Error) {
+      problems.push({ line: docLine, field: "metadata.name", message: mapped.message });
+      continue;
+    }
     if (mapped !== undefined) {
       riffInvokers.push({ ...mapped, file, line: docLine });
       continue;
@@ -80,16 +87,16 @@ export function parseDocuments(text: string, file: string, options: ParseOptions
     const { value, warnings } = fromRiffYaml(raw, options.dockerfile);
     const result = resourceSchema.safeParse(value);
     if (!result.success) {
-      // Every problem of the document at once, in line order: fixing one per run is tedious.
       const riffForm = warnings.length > 0 || (raw as { apiVersion?: unknown }).apiVersion === "projectriff.io/v1";
-      const problems = problemsOf(result.error.issues, value, schemaFor(value))
-        .map((p) => (riffForm ? explainRiffForm(p) : p))
-        .map((p) => ({ ...p, line: lineOf(doc, lineCounter, p.path) ?? docLine, field: p.path.join(".") }))
-        .sort((a, b) => a.line - b.line);
-      throw invalid(file, problems);
+      for (const p of problemsOf(result.error.issues, value, schemaFor(value))) {
+        const q = riffForm ? explainRiffForm(p) : p;
+        problems.push({ message: q.message, line: lineOf(doc, lineCounter, q.path) ?? docLine, field: q.path.join(".") });
+      }
+      continue;
     }
     out.push({ resource: result.data as Resource, file, line: docLine, document: index + 1, warnings: warnings.map((w) => `${file}:${docLine}: ${w}`) });
   }
+  if (problems.length > 0) throw invalid(file, problems.sort((a, b) => a.line - b.line));
   return { resources: out, riffInvokers };
 }
 

@@ -22,6 +22,11 @@ export interface SpanBase {
   durationMs: number;
   /** The cluster node that did it (absent on a single daemon). */
   node?: string | undefined;
+  /**
+   * False when its trace was not sampled (W3C flags 00: over `--records-rate`, or the caller
+   * said so): counted in the metrics, but kept as a record only if it failed. Absent: sampled.
+   */
+  sampled?: false | undefined;
 }
 
 /** One message through one function: a span of its trace, and an invocation record. */
@@ -141,6 +146,17 @@ function call(f: () => void): void {
   }
 }
 
+/** Whether a span is kept as a record (and exported): its trace was sampled, or it failed. */
+export function isRecorded(span: Span): boolean {
+  if (span.sampled !== false) return true;
+  return span.kind === "invocation" ? span.status !== "success" : span.code >= 500;
+}
+
+/** Whether W3C trace flags say "sampled" (bit 0). */
+export function isSampledFlags(flags: string): boolean {
+  return (Number.parseInt(flags, 16) & 1) === 1;
+}
+
 /** The trace id and parent span id of a W3C `traceparent` header, or undefined when malformed. */
 export function parseTraceparent(value: string | undefined): { traceId: string; parentId: string; flags: string } | undefined {
   if (value === undefined) return undefined;
@@ -206,7 +222,12 @@ export function newSpanId(): string {
   return randomHex(8);
 }
 
-/** Now, in ms since the epoch with sub-millisecond digits: spans of one trace line up finely. */
+/** Now, in ms since the epoch to the microsecond: spans of one trace line up finely. */
 export function preciseNow(): number {
-  return performance.timeOrigin + performance.now();
+  return toMicros(performance.timeOrigin + performance.now());
+}
+
+/** Milliseconds to the microsecond: short numbers, which records store smaller and write faster. */
+export function toMicros(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
 }

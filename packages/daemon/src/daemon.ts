@@ -144,6 +144,7 @@ export class Daemon {
       broker,
       replies: this.replies,
       telemetry: this.telemetry,
+      ...(this.sinks.sample !== undefined ? { sample: this.sinks.sample } : {}),
       ...(mode.replyNode !== undefined ? { node: mode.replyNode } : {}),
       // Until the functions are known, nobody can say no function reads a topic.
       hasReaders: (topic) => !this.restored || parts.catalog.readersOf(topic).length > 0,

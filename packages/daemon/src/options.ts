@@ -68,12 +68,19 @@ export interface DaemonOptions extends MetricsOptions {
   recordsMax?: number;
   /** How long invocation records are kept. @default DEFAULT_RECORDS_MAX_AGE_MS */
   recordsMaxAgeMs?: number;
+  /** Traces a second whose spans are all recorded; 0: every one. @default DEFAULT_RECORDS_RATE */
+  recordsRate?: number;
   /** An OpenTelemetry collector's OTLP/HTTP traces URL; spans are sent there too. @default none */
   otlpEndpoint?: string;
 }
 
 /** @default 10000 invocation records kept. */
 export const DEFAULT_RECORDS_MAX = 10_000;
+/**
+ * @default 1000 traces a second per node whose spans are recorded; past it, new traces are not
+ * sampled (their failures are still recorded), which bounds what records cost under load.
+ */
+export const DEFAULT_RECORDS_RATE = 1000;
 /** @default 24 h: how long invocation records are kept. */
 export const DEFAULT_RECORDS_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
@@ -117,7 +124,7 @@ export interface ResolvedDaemonOptions {
   /** Where and to whom `/metrics` is served; undefined when metrics are off. */
   metrics: ResolvedMetricsOptions | undefined;
   /** How many invocation records are kept, and how long; undefined: none are kept. */
-  records: { max: number; maxAgeMs: number } | undefined;
+  records: { max: number; maxAgeMs: number; rate: number } | undefined;
   /** Where spans are sent over OTLP/HTTP; undefined: nowhere. */
   otlpEndpoint: string | undefined;
 }
@@ -185,7 +192,13 @@ function resolveRecords(options: DaemonOptions): ResolvedDaemonOptions["records"
     });
   }
   const maxAgeMs = positive(options.recordsMaxAgeMs, "--records-max-age") ?? DEFAULT_RECORDS_MAX_AGE_MS;
-  return max === 0 ? undefined : { max, maxAgeMs };
+  const rate = options.recordsRate ?? DEFAULT_RECORDS_RATE;
+  if (!(Number.isInteger(rate) && rate >= 0)) {
+    throw new RiffError("RIFF_INVALID_ARGUMENT", `--records-rate ${rate}: must be a whole number of 0 or more`, {
+      hint: "riff system start --records-rate 1000 (traces a second recorded whole; 0 records every one)",
+    });
+  }
+  return max === 0 ? undefined : { max, maxAgeMs, rate };
 }
 
 /** A TCP port: 0 (any free one) to 65535. */

@@ -2,7 +2,7 @@ import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type HrTime } fr
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace";
-import type { Logger, Span, TelemetrySink } from "@riff/core";
+import { isRecorded, type Logger, type Span, type TelemetrySink } from "@riff/core";
 
 /** Spans are sent at least this often... */
 const EXPORT_EVERY_MS = 1000;
@@ -49,6 +49,7 @@ export class OtlpExport {
   }
 
   private add(span: Span): void {
+    if (!isRecorded(span)) return;
     if (this.#queue.length >= MAX_QUEUED) this.#queue.shift();
     this.#queue.push(this.readable(span));
     if (this.#queue.length >= EXPORT_AT) void this.flush();

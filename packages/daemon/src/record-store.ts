@@ -1,4 +1,4 @@
-import { RECORDS_TOPIC, type InvocationRecord, type Logger, type RecordFilter, type RecordReader, type Span, type TelemetrySink } from "@riff/core";
+import { isRecorded, RECORDS_TOPIC, type InvocationRecord, type Logger, type RecordFilter, type RecordReader, type Span, type TelemetrySink } from "@riff/core";
 import type { Broker, PublishMessage } from "@riff/broker";
 import { ensureOwnTopic } from "./own-topics.js";
 
@@ -15,7 +15,8 @@ export const DEFAULT_RECORDS_LIMIT = 50;
 /** The most records one page may ask for. */
 export const MAX_RECORDS_LIMIT = 1000;
 
-const JSON_HEADERS = { "content-type": ["application/x-ndjson"] };
+/** A stored message: a JSON array of up to {@link PER_MESSAGE} spans, oldest first. */
+const JSON_HEADERS = { "content-type": ["application/json"] };
 
 /**
  * riff's invocation records and trace spans, kept in riff's own topic `riff-invocations` on
@@ -29,7 +30,7 @@ const JSON_HEADERS = { "content-type": ["application/x-ndjson"] };
  * dropped and logged, and a crash loses at most the last {@link FLUSH_MS}.
  */
 export class RecordStore implements RecordReader {
-  #pending: string[] = [];
+  #pending: Span[] = [];
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();
   #dropped = 0;
@@ -57,7 +58,10 @@ export class RecordStore implements RecordReader {
   }
 
   add(span: Span): void {
-    this.#pending.push(JSON.stringify(span));
+    // A trace sampled out (over --records-rate) leaves only its failures.
+    if (!isRecorded(span)) return;
+    // Serialised at the flush, a batch per call: cheaper than a call per span on the hot path.
+    this.#pending.push(span);
     if (this.#pending.length >= PER_MESSAGE * 4) void this.flush();
     else this.#timer ??= setTimeout(() => void this.flush(), FLUSH_MS).unref();
   }
@@ -66,12 +70,12 @@ export class RecordStore implements RecordReader {
   flush(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    const lines = this.#pending;
-    if (lines.length > 0) {
+    const spans = this.#pending;
+    if (spans.length > 0) {
       this.#pending = [];
       const messages: PublishMessage[] = [];
-      for (let i = 0; i < lines.length; i += PER_MESSAGE) messages.push({ headers: JSON_HEADERS, payload: Buffer.from(lines.slice(i, i + PER_MESSAGE).join("\n")) });
-      this.#writing = this.#writing.then(() => this.write(messages, lines.length));
+      for (let i = 0; i < spans.length; i += PER_MESSAGE) messages.push({ headers: JSON_HEADERS, payload: Buffer.from(JSON.stringify(spans.slice(i, i + PER_MESSAGE))) });
+      this.#writing = this.#writing.then(() => this.write(messages, spans.length));
     }
     return this.#writing;
   }
@@ -135,11 +139,11 @@ export class RecordStore implements RecordReader {
       const from = Math.max(offsets.start, to - SCAN_STEP);
       const messages = await this.broker.read(RECORDS_TOPIC, 0, from, to - from);
       for (let m = messages.length - 1; m >= 0; m--) {
-        const lines = Buffer.from((messages[m] as { payload: Uint8Array }).payload).toString("utf8").split("\n");
-        for (let l = lines.length - 1; l >= 0; l--) {
+        const spans = parseBatch((messages[m] as { payload: Uint8Array }).payload);
+        for (let l = spans.length - 1; l >= 0; l--) {
           if (++seen > this.o.max) return;
-          const span = parseSpan(lines[l] as string);
-          if (span === undefined || span.startedAt < oldest) continue;
+          const span = spans[l];
+          if (!isSpan(span) || span.startedAt < oldest) continue;
           if (!visit(span)) return;
         }
       }
@@ -148,12 +152,18 @@ export class RecordStore implements RecordReader {
   }
 }
 
-/** A stored line; one that is not a span (written by a newer riff, or damaged) is skipped. */
-function parseSpan(line: string): Span | undefined {
+/** A stored batch; one that is not a JSON array (damaged) reads as empty. */
+function parseBatch(payload: Uint8Array): unknown[] {
   try {
-    const span = JSON.parse(line) as Span;
-    return typeof span.id === "string" && typeof span.traceId === "string" && typeof span.startedAt === "number" ? span : undefined;
+    const value: unknown = JSON.parse(Buffer.from(payload).toString("utf8"));
+    return Array.isArray(value) ? value : [];
   } catch {
-    return undefined;
+    return [];
   }
+}
+
+/** A span as riff writes them; anything else (written by a newer riff, or damaged) is skipped. */
+function isSpan(value: unknown): value is Span {
+  const span = value as Partial<Span> | null;
+  return typeof span === "object" && span !== null && typeof span.id === "string" && typeof span.traceId === "string" && typeof span.startedAt === "number";
 }

@@ -1,4 +1,4 @@
-import type { Logger, TelemetryHub } from "@riff/core";
+import { TokenBuckets, type Logger, type TelemetryHub } from "@riff/core";
 import type { Broker } from "@riff/broker";
 import type { ResolvedDaemonOptions } from "./options.js";
 import { RecordStore } from "./record-store.js";
@@ -7,6 +7,8 @@ import { RecordStore } from "./record-store.js";
 export interface TelemetryParts {
   /** Undefined when records are off (`--records-max 0`). */
   records: RecordStore | undefined;
+  /** Whether a new trace is sampled: at most `--records-rate` a second; undefined: every one. */
+  sample: (() => boolean) | undefined;
   /** Writes and sends what is pending. */
   stop(): Promise<void>;
 }
@@ -23,8 +25,11 @@ export async function startTelemetry(o: { broker: Broker; options: ResolvedDaemo
   // Loaded only when asked for: the OpenTelemetry SDK costs start-up time nobody else should pay.
   const otlp = otlpEndpoint === undefined ? undefined : new (await import("./otlp-export.js")).OtlpExport(otlpEndpoint, { node: o.node, version: o.version, logger: o.logger.child({ component: "otlp" }) });
   if (otlp !== undefined) o.hub.subscribe(otlp.sink());
+  const rate = bounds?.rate ?? 0;
+  const buckets = new TokenBuckets();
   return {
     records,
+    sample: rate === 0 ? undefined : () => buckets.take("traces", rate, Date.now()) === undefined,
     async stop() {
       await Promise.all([records?.stop(), otlp?.stop()]);
     },

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { DEAD_LETTER_TOPIC, HeaderNames, RECORDS_TOPIC, HOPS_PATTERN, parseDuration, RiffError, traceparentOf, type Logger, silentLogger, type TelemetrySink } from "@riff/core";
+import { DEAD_LETTER_TOPIC, HeaderNames, RECORDS_TOPIC, HOPS_PATTERN, parseDuration, isSampledFlags, RiffError, toMicros, traceparentOf, type Logger, silentLogger, type TelemetrySink } from "@riff/core";
 import type { Broker, Position, PublishMessage } from "@riff/broker";
 import { CE_HEADER_PREFIX, eventFormatOf } from "@riff/protocol";
 import { readBody, sendError, sendJson } from "./http-util.js";
@@ -43,6 +43,8 @@ export interface GatewayOptions {
   telemetry?: TelemetrySink;
   /** This cluster node's name, for the request spans (absent on one daemon). */
   node?: string;
+  /** Whether a new trace is sampled (its spans recorded); undefined: every one. */
+  sample?: () => boolean;
 }
 
 /** A `/requests` reply as it is sent, and replayed for a repeated Idempotency-Key. */
@@ -81,7 +83,7 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
     if (!reply && !url.startsWith(MESSAGES)) return false;
     const rest = url.slice(reply ? REQUESTS.length : MESSAGES.length);
     const q = rest.indexOf("?");
-    const span = startSpan(req);
+    const span = startSpan(req, options.sample);
     handle(reply, q === -1 ? rest : rest.slice(0, q), req, res, span).then(
       () => endSpan(span, reply, res),
       (err: unknown) => {
@@ -103,11 +105,12 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
       traceId: span.traceId,
       parentId: span.parentId,
       startedAt: span.startedAt,
-      durationMs: performance.now() - span.clock,
+      durationMs: toMicros(performance.now() - span.clock),
       node: options.node,
       path: reply ? "requests" : "messages",
       topic: span.topic,
       code: res.statusCode,
+      ...(isSampledFlags(span.flags) ? {} : { sampled: false as const }),
     });
   }
 

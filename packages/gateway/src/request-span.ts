@@ -15,15 +15,18 @@ export interface SpanContext {
   topic: string;
 }
 
-/** A caller's valid `traceparent` header is continued; otherwise a new trace starts here. */
-export function startSpan(req: IncomingMessage): SpanContext {
+/**
+ * A caller's valid `traceparent` header is continued, sampled or not as the caller says;
+ * otherwise a new trace starts here, sampled when `sample` says so (riff's --records-rate).
+ */
+export function startSpan(req: IncomingMessage, sample?: () => boolean): SpanContext {
   const header = req.headers.traceparent;
   const caller = parseTraceparent(Array.isArray(header) ? header[0] : header);
   return {
     traceId: caller?.traceId ?? newTraceId(),
     spanId: newSpanId(),
     parentId: caller?.parentId,
-    flags: caller?.flags ?? "01",
+    flags: caller?.flags ?? (sample === undefined || sample() ? "01" : "00"),
     startedAt: preciseNow(),
     clock: performance.now(),
     topic: "",

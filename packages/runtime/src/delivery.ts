@@ -1,4 +1,4 @@
-import { HeaderNames, hopsOf, newSpanId, newTraceId, parseTraceparent, traceparentOf, type Headers } from "@riff/core";
+import { HeaderNames, hopsOf, isSampledFlags, newSpanId, newTraceId, parseTraceparent, traceparentOf, type Headers } from "@riff/core";
 import type { StoredMessage } from "@riff/broker";
 import { addPlainMessageAttributes } from "@riff/protocol";
 import { partitionKey } from "./partition-dispatcher.js";
@@ -32,7 +32,7 @@ export interface Delivery {
   /** What the replica gets: `carried` plus riff's frame-only headers. */
   headers: Headers;
   /** This delivery's span: its id, its trace, and the span it follows (the gateway's or the previous function's). */
-  span: { id: string; traceId: string; parentId: string | undefined };
+  span: { id: string; traceId: string; parentId: string | undefined; sampled: boolean };
 }
 
 /**
@@ -45,7 +45,7 @@ export function describeDelivery(message: StoredMessage, o: { ordered: boolean; 
   // Each delivery is a span of the message's trace: the function sees it as its own context,
   // and its results carry it on as the parent of the next function's.
   const parent = parseTraceparent(message.headers["traceparent"]?.[0]);
-  const span = { id: newSpanId(), traceId: parent?.traceId ?? newTraceId(), parentId: parent?.parentId };
+  const span = { id: newSpanId(), traceId: parent?.traceId ?? newTraceId(), parentId: parent?.parentId, sampled: parent === undefined || isSampledFlags(parent.flags) };
   const carried: Headers = { ...message.headers, [HeaderNames.hops]: [String(hops)], traceparent: [traceparentOf(span.traceId, span.id, parent?.flags)] };
   if (o.replyFromEnd) carried[HeaderNames.replyFrom] = ["end"];
   const headers: Headers = { ...carried, [TIMESTAMP_HEADER]: [String(message.timestamp)] };

@@ -1,4 +1,4 @@
-import { HeaderNames, type InvocationRecord, type InvocationStatus, type RiffError } from "@riff/core";
+import { HeaderNames, toMicros, type InvocationRecord, type InvocationStatus, type RiffError } from "@riff/core";
 import type { StoredMessage } from "@riff/broker";
 import type { Delivery } from "./delivery.js";
 
@@ -21,7 +21,7 @@ export interface Ended {
 export function finish(ended: Ended, status: InvocationStatus, error?: RiffError): void {
   ended.status = status;
   ended.error = error;
-  ended.durationMs = performance.now() - ended.clock;
+  ended.durationMs = toMicros(performance.now() - ended.clock);
 }
 
 /** The record of one run of `message`: a span of its trace. */
@@ -42,7 +42,7 @@ export function invocationRecord(o: {
     traceId: delivery.span.traceId,
     parentId: delivery.span.parentId,
     startedAt: ended.startedAt,
-    durationMs: ended.durationMs ?? performance.now() - ended.clock,
+    durationMs: ended.durationMs ?? toMicros(performance.now() - ended.clock),
     node: o.node,
     function: o.fn,
     revision: o.revision,
@@ -55,9 +55,10 @@ export function invocationRecord(o: {
     attempt: o.attempt,
     cold: ended.initMs !== undefined,
     initMs: ended.initMs,
-    queueWaitMs: Math.max(0, ended.startedAt - message.timestamp),
+    queueWaitMs: Math.max(0, toMicros(ended.startedAt - message.timestamp)),
     replica: o.replica,
   };
+  if (!delivery.span.sampled) record.sampled = false;
   if (ended.error !== undefined) {
     record.error = { code: ended.error.code, message: ended.error.message };
     // Kept so that a failure can be looked at, and run again, after the fact.

@@ -1,5 +1,5 @@
 import { rmSync } from "node:fs";
-import { DEFAULT_MEMORY_BYTES, DEFAULT_PIDS, RiffError, toRiffError, type Logger } from "@riff/core";
+import { DEFAULT_MEMORY_BYTES, DEFAULT_PIDS, RiffError, toMicros, toRiffError, type Logger } from "@riff/core";
 import type { Invoker, PreparedFunction } from "./invoker.js";
 import type { LogLine, Replica } from "./replica.js";
 import { callerGatewayUrl, HopBook, type CallerRegistry } from "./callers.js";
@@ -169,7 +169,7 @@ export class ReplicaSet {
     let replica: Replica;
     try {
       replica = await this.launch(code, id);
-      this.starts.set(replica, { initMs: performance.now() - clock, readyAt: Date.now() });
+      this.starts.set(replica, { initMs: toMicros(performance.now() - clock), readyAt: Date.now() });
     } catch (err) {
       this.onStartFailure(toRiffError(err));
       this.options.log(id, `replica failed to start: ${(err as Error).message}`);

@@ -22,6 +22,7 @@ export interface StartOptions {
   maxConnections?: string;
   recordsMax?: string;
   recordsMaxAge?: string;
+  recordsRate?: string;
   otlpEndpoint?: string;
   sandbox?: string;
   limits?: string;
@@ -105,6 +106,7 @@ export async function start(home: string, options: StartOptions): Promise<void> 
     [options.poolSize, "--pool-size", 0],
     [options.maxConnections, "--max-connections", 1],
     [options.recordsMax, "--records-max", 0],
+    [options.recordsRate, "--records-rate", 0],
   ];
   for (const [value, flag, min] of numbers) {
     const n = flagWholeNumber(value, flag, min);
