@@ -1,95 +1,118 @@
 // `npm run bench`: the /requests path with a node `x ** 2` function, against a plain Node HTTP
-// server doing the same in the same run; then riff with its telemetry on (the default: Prometheus
-// metrics, invocation records and trace spans) against riff started with it off (--no-metrics
-// --records-max 0), on /requests and /messages, in alternating rounds so that a busy machine
-// weighs on both alike. Last line: one JSON object.
+// server doing the same; and riff with its telemetry on (the default: Prometheus metrics,
+// invocation records and trace spans) against riff started with it off (--no-metrics
+// --records-max 0), on /requests and /messages. Every case runs once per round, and rounds
+// alternate their order, so that a busy machine weighs on riff and its baselines alike; the
+// ratios are taken per round and reported as min, median and max. Last line: one JSON object.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { daemonCpuUs, printTable, requireWrk, startRiff, startServer, stats, wrk } from "./lib.mjs";
+import { daemonCpuUs, ms, requireWrk, startRiff, startServer, stats, wrk } from "./lib.mjs";
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 10);
-/** Rounds of telemetry on, then off (or off, then on), at c=16. */
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+/** Rounds of every case; at least 5 for a median worth quoting. */
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 /** The flags that turn riff's telemetry off: metrics, and invocation records with their spans. */
 const TELEMETRY_OFF = ["--no-metrics", "--records-max", "0"];
 await requireWrk();
 
-const results = [];
 const plain = await startServer(process.execPath, [join(import.meta.dirname, "plain-server.mjs")]);
-try {
-  const url = `http://127.0.0.1:${plain.port}/`;
-  await wrk(url, { connections: 16, seconds: 2 }); // warm-up
-  results.push(["plain node http, c=1", await wrk(url, { connections: 1, seconds })]);
-  results.push(["plain node http, c=16", await wrk(url, { connections: 16, seconds })]);
-} finally {
-  plain.stop();
+const daemons = { on: await startRiff(), off: await startRiff(TELEMETRY_OFF) };
+/** Per case, one wrk result per round. */
+const runs = {};
+/** Daemon CPU µs per /requests call at c=16, per round. */
+const cpu = { on: [], off: [] };
+const record = (name, result) => (runs[name] ??= []).push(result);
+
+const cases = {
+  plain: async () => {
+    const url = `http://127.0.0.1:${plain.port}/`;
+    record("plain c=1", await wrk(url, { connections: 1, seconds }));
+    record("plain c=16", await wrk(url, { connections: 16, seconds }));
+  },
+  on: async () => {
+    const riff = daemons.on;
+    record("riff /requests c=1", await wrk(`${riff.url}/requests/numbers`, { connections: 1, seconds }));
+    await telemetryCase("on");
+  },
+  off: () => telemetryCase("off"),
+};
+
+/** /requests at c=16 (with the daemon's CPU per call) and /messages at c=16, telemetry on or off. */
+async function telemetryCase(which) {
+  const riff = daemons[which];
+  const before = await daemonCpuUs(riff);
+  const r = await wrk(`${riff.url}/requests/numbers`, { connections: 16, seconds });
+  cpu[which].push(((await daemonCpuUs(riff)) - before) / (r.rps * seconds));
+  record(`riff /requests c=16 telemetry ${which}`, r);
+  record(`riff /messages c=16 telemetry ${which}`, await wrk(`${riff.url}/messages/numbers`, { connections: 16, seconds }));
 }
 
-const daemons = { on: await startRiff(), off: await startRiff(TELEMETRY_OFF) };
-const metrics = { on: [], off: [] };
-const messages = { on: [], off: [] };
-/** Daemon CPU µs per request, per round. */
-const cpu = { on: [], off: [] };
 try {
   for (const riff of Object.values(daemons)) {
     writeFileSync(join(riff.home, "square.js"), "module.exports = (x) => x ** 2\n");
     await riff.cli("create", "node", "--name", "square", "--input", "numbers", "--filepath", riff.home);
     await wrk(`${riff.url}/requests/numbers`, { connections: 16, seconds: 2 }); // warm-up
   }
-  const url = `${daemons.on.url}/requests/numbers`;
-  results.push(["riff /requests, c=1", await wrk(url, { connections: 1, seconds })]);
-  results.push(["riff /requests, c=16", await wrk(url, { connections: 16, seconds })]);
+  await wrk(`http://127.0.0.1:${plain.port}/`, { connections: 16, seconds: 2 }); // warm-up
   for (let round = 0; round < rounds; round++) {
-    // Alternate which goes first, so neither always runs on the warmer machine.
-    for (const which of round % 2 === 0 ? ["on", "off"] : ["off", "on"]) {
-      const before = await daemonCpuUs(daemons[which]);
-      const r = await wrk(`${daemons[which].url}/requests/numbers`, { connections: 16, seconds });
-      metrics[which].push(r.rps);
-      cpu[which].push(((await daemonCpuUs(daemons[which])) - before) / (r.rps * seconds));
-      messages[which].push((await wrk(`${daemons[which].url}/messages/numbers`, { connections: 16, seconds })).rps);
-    }
-    const f = (which) => `/requests ${metrics[which].at(-1).toFixed(0)} req/s ${cpu[which].at(-1).toFixed(1)} µs cpu/req, /messages ${messages[which].at(-1).toFixed(0)} req/s`;
-    console.log(`round ${round + 1}/${rounds}: telemetry on ${f("on")}; off ${f("off")}`);
+    const order = round % 2 === 0 ? ["plain", "on", "off"] : ["off", "on", "plain"];
+    for (const which of order) await cases[which]();
+    const last = (name) => runs[name].at(-1).rps.toFixed(0);
+    console.log(
+      `round ${round + 1}/${rounds}: plain c=16 ${last("plain c=16")}, riff /requests c=16 ${last("riff /requests c=16 telemetry on")} (off ${last("riff /requests c=16 telemetry off")}), /messages ${last("riff /messages c=16 telemetry on")} (off ${last("riff /messages c=16 telemetry off")}) req/s`,
+    );
   }
 } finally {
+  plain.stop();
   await Promise.all(Object.values(daemons).map((d) => d.stop()));
 }
 
-printTable(results);
-const r = Object.fromEntries(results);
+/** min, median and max of `values`, rounded to `digits`. */
 const spread = (values, digits = 0) => {
   const s = stats(values);
   return { min: Number(s.min.toFixed(digits)), median: Number(s.p50.toFixed(digits)), max: Number(s.max.toFixed(digits)) };
 };
-const on = spread(metrics.on);
-const off = spread(metrics.off);
+/** Per round, a / b. */
+const ratio = (a, b, field = "rps") => spread(runs[a].map((r, i) => r[field] / runs[b][i][field]), 3);
+const rps = (name) => spread(runs[name].map((r) => r.rps));
+const latency = (name, field) => spread(runs[name].map((r) => r[field] / 1000), 3);
+
+console.log("case                                   req/s min / median / max        p50 ms (median)  p99 ms (median)");
+for (const name of Object.keys(runs)) {
+  const r = rps(name);
+  const p50 = stats(runs[name].map((x) => x.p50_us)).p50;
+  const p99 = stats(runs[name].map((x) => x.p99_us)).p50;
+  console.log(`${name.padEnd(38)} ${`${r.min} / ${r.median} / ${r.max}`.padEnd(28)} ${ms(p50).padStart(8)}  ${ms(p99).padStart(14)}`);
+}
 const summary = {
-  riff_rps_1: Math.round(r["riff /requests, c=1"].rps),
-  plain_rps_1: Math.round(r["plain node http, c=1"].rps),
-  riff_rps_16: Math.round(r["riff /requests, c=16"].rps),
-  plain_rps_16: Math.round(r["plain node http, c=16"].rps),
-  ratio_1: Number((r["riff /requests, c=1"].rps / r["plain node http, c=1"].rps).toFixed(3)),
-  ratio_16: Number((r["riff /requests, c=16"].rps / r["plain node http, c=16"].rps).toFixed(3)),
-  riff_p50_ms_1: r["riff /requests, c=1"].p50_us / 1000,
-  plain_p50_ms_1: r["plain node http, c=1"].p50_us / 1000,
-  riff_p99_ms_16: r["riff /requests, c=16"].p99_us / 1000,
-  plain_p99_ms_16: r["plain node http, c=16"].p99_us / 1000,
-  telemetry_on_rps_16: on,
-  telemetry_off_rps_16: off,
-  /** Per round, on/off of that round's pair. */
-  telemetry_ratio_16: spread(metrics.on.map((v, i) => v / metrics.off[i]), 3),
+  rounds,
+  seconds,
+  ratio_1: ratio("riff /requests c=1", "plain c=1"),
+  ratio_16: ratio("riff /requests c=16 telemetry on", "plain c=16"),
+  riff_rps_1: rps("riff /requests c=1"),
+  plain_rps_1: rps("plain c=1"),
+  riff_rps_16: rps("riff /requests c=16 telemetry on"),
+  plain_rps_16: rps("plain c=16"),
+  riff_p50_ms_1: latency("riff /requests c=1", "p50_us"),
+  plain_p50_ms_1: latency("plain c=1", "p50_us"),
+  riff_p99_ms_16: latency("riff /requests c=16 telemetry on", "p99_us"),
+  plain_p99_ms_16: latency("plain c=16", "p99_us"),
+  telemetry_off_rps_16: rps("riff /requests c=16 telemetry off"),
+  /** Per round, telemetry on/off of that round's pair. */
+  telemetry_ratio_16: ratio("riff /requests c=16 telemetry on", "riff /requests c=16 telemetry off"),
   telemetry_on_cpu_us_per_req: spread(cpu.on, 1),
   telemetry_off_cpu_us_per_req: spread(cpu.off, 1),
   /** Per round, daemon CPU per request on/off: what the telemetry adds to each request's work. */
   telemetry_cpu_ratio: spread(cpu.on.map((v, i) => v / cpu.off[i]), 3),
-  telemetry_on_messages_rps_16: spread(messages.on),
-  telemetry_off_messages_rps_16: spread(messages.off),
-  telemetry_messages_ratio_16: spread(messages.on.map((v, i) => v / messages.off[i]), 3),
-  errors: results.reduce((n, [, x]) => n + x.errors, 0),
+  telemetry_on_messages_rps_16: rps("riff /messages c=16 telemetry on"),
+  telemetry_off_messages_rps_16: rps("riff /messages c=16 telemetry off"),
+  telemetry_messages_ratio_16: ratio("riff /messages c=16 telemetry on", "riff /messages c=16 telemetry off"),
+  errors: Object.values(runs).flat().reduce((n, x) => n + x.errors, 0),
 };
-console.log(`ratio riff/plain: c=1 ${summary.ratio_1}, c=16 ${summary.ratio_16} (target at c=16: >= 0.35)`);
-console.log(`/requests c=16, req/s over ${rounds} rounds: telemetry on min ${on.min} median ${on.median} max ${on.max}; off min ${off.min} median ${off.median} max ${off.max}; on/off per round: min ${summary.telemetry_ratio_16.min} median ${summary.telemetry_ratio_16.median} max ${summary.telemetry_ratio_16.max} (target: >= 0.95)`);
-const m = summary.telemetry_messages_ratio_16;
-console.log(`/messages c=16, req/s: telemetry on median ${summary.telemetry_on_messages_rps_16.median}, off ${summary.telemetry_off_messages_rps_16.median}; on/off per round: min ${m.min} median ${m.median} max ${m.max} (target: >= 0.95)`);
-console.log(`daemon cpu per /requests call: telemetry on median ${summary.telemetry_on_cpu_us_per_req.median} µs, off ${summary.telemetry_off_cpu_us_per_req.median} µs; on/off per round: min ${summary.telemetry_cpu_ratio.min} median ${summary.telemetry_cpu_ratio.median} max ${summary.telemetry_cpu_ratio.max}`);
+const line = (label, s) => `${label}: min ${s.min} median ${s.median} max ${s.max}`;
+console.log(line("riff/plain /requests c=1", summary.ratio_1));
+console.log(line("riff/plain /requests c=16", summary.ratio_16));
+console.log(`${line("telemetry on/off /requests c=16", summary.telemetry_ratio_16)} (target: >= 0.95)`);
+console.log(`${line("telemetry on/off /messages c=16", summary.telemetry_messages_ratio_16)} (target: >= 0.95)`);
+console.log(`${line("telemetry on/off daemon cpu per /requests call", summary.telemetry_cpu_ratio)} (${summary.telemetry_on_cpu_us_per_req.median} vs ${summary.telemetry_off_cpu_us_per_req.median} µs)`);
 console.log(JSON.stringify(summary));
