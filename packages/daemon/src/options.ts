@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { DEFAULT_MAX_HOPS, RiffError } from "@riff/core";
 import { resolveServerLimits, type ResolvedServerLimits } from "@riff/gateway";
 import { DEFAULT_POOL_SIZE, type LimitsMode, type SandboxMode } from "@riff/runtime";
+import { resolveRecordsOptions, type RecordsOptions, type ResolvedRecordsOptions } from "./records-options.js";
 import { resolveMetricsOptions, type MetricsOptions, type ResolvedMetricsOptions } from "./metrics-options.js";
 
 /** @default 8080: the one port of gateway, admin API and /healthz. */
@@ -15,7 +16,7 @@ export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_SCALE_INTERVAL_MS = 100;
 
 /** Options of the daemon; every field optional. */
-export interface DaemonOptions extends MetricsOptions {
+export interface DaemonOptions extends MetricsOptions, RecordsOptions {
   /** @default $RIFF_HOME or ~/.riff */
   home?: string;
   /** @default DEFAULT_PORT; 0 picks a free port. */
@@ -64,25 +65,9 @@ export interface DaemonOptions extends MetricsOptions {
   requestTimeoutMs?: number;
   /** @default DEFAULT_MAX_CONNECTIONS (1024): connections at once to gateway and admin API. */
   maxConnections?: number;
-  /** Invocation records kept (the newest); 0 keeps none. @default DEFAULT_RECORDS_MAX */
-  recordsMax?: number;
-  /** How long invocation records are kept. @default DEFAULT_RECORDS_MAX_AGE_MS */
-  recordsMaxAgeMs?: number;
-  /** Traces a second whose spans are all recorded; 0: every one. @default DEFAULT_RECORDS_RATE */
-  recordsRate?: number;
   /** An OpenTelemetry collector's OTLP/HTTP traces URL; spans are sent there too. @default none */
   otlpEndpoint?: string;
 }
-
-/** @default 10000 invocation records kept. */
-export const DEFAULT_RECORDS_MAX = 10_000;
-/**
- * @default 1000 traces a second per node whose spans are recorded; past it, new traces are not
- * sampled (their failures are still recorded), which bounds what records cost under load.
- */
-export const DEFAULT_RECORDS_RATE = 1000;
-/** @default 24 h: how long invocation records are kept. */
-export const DEFAULT_RECORDS_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
 /** Files that prove who riff is to NATS, and whom to trust. */
 export interface NatsAuthFiles {
@@ -124,7 +109,7 @@ export interface ResolvedDaemonOptions {
   /** Where and to whom `/metrics` is served; undefined when metrics are off. */
   metrics: ResolvedMetricsOptions | undefined;
   /** How many invocation records are kept, and how long; undefined: none are kept. */
-  records: { max: number; maxAgeMs: number; rate: number } | undefined;
+  records: ResolvedRecordsOptions | undefined;
   /** Where spans are sent over OTLP/HTTP; undefined: nowhere. */
   otlpEndpoint: string | undefined;
 }
@@ -165,7 +150,7 @@ export function resolveDaemonOptions(options: DaemonOptions): ResolvedDaemonOpti
       maxConnections: positive(options.maxConnections, "--max-connections"),
     }),
     metrics: resolveMetricsOptions(options, host, port),
-    records: resolveRecords(options),
+    records: resolveRecordsOptions(options, positive),
     otlpEndpoint: checkOtlpEndpoint(options.otlpEndpoint),
   };
 }
@@ -182,23 +167,6 @@ function checkOtlpEndpoint(url: string | undefined): string | undefined {
   throw new RiffError("RIFF_INVALID_ARGUMENT", `--otlp-endpoint ${url}: not an http(s) URL`, {
     hint: "give the collector's OTLP/HTTP traces URL, e.g. --otlp-endpoint http://127.0.0.1:4318/v1/traces",
   });
-}
-
-function resolveRecords(options: DaemonOptions): ResolvedDaemonOptions["records"] {
-  const max = options.recordsMax ?? DEFAULT_RECORDS_MAX;
-  if (!(Number.isInteger(max) && max >= 0 && max <= 1_000_000)) {
-    throw new RiffError("RIFF_INVALID_ARGUMENT", `--records-max ${max}: must be a whole number from 0 to 1000000`, {
-      hint: "riff system start --records-max 10000 (0 keeps no invocation records)",
-    });
-  }
-  const maxAgeMs = positive(options.recordsMaxAgeMs, "--records-max-age") ?? DEFAULT_RECORDS_MAX_AGE_MS;
-  const rate = options.recordsRate ?? DEFAULT_RECORDS_RATE;
-  if (!(Number.isInteger(rate) && rate >= 0)) {
-    throw new RiffError("RIFF_INVALID_ARGUMENT", `--records-rate ${rate}: must be a whole number of 0 or more`, {
-      hint: "riff system start --records-rate 1000 (traces a second recorded whole; 0 records every one)",
-    });
-  }
-  return max === 0 ? undefined : { max, maxAgeMs, rate };
 }
 
 /** A TCP port: 0 (any free one) to 65535. */
