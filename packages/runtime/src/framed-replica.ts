@@ -13,7 +13,7 @@ import {
   type StreamListener,
 } from "./replica.js";
 import { LineTail, pipeToLogs } from "./replicas/process-output.js";
-import { limitHit, spawnInSandbox } from "./sandbox.js";
+import { limitHit, limitSettled, spawnInSandbox } from "./sandbox.js";
 import type { PooledProcess } from "./warm-pool.js";
 
 /** Options of a {@link FramedReplica}. */
@@ -62,6 +62,10 @@ export class FramedReplica implements Replica {
 
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  limitSettled(): Promise<void> {
+    return limitSettled(this.child);
   }
 
   limitHit(): LimitOutcome {

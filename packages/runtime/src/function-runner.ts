@@ -296,6 +296,8 @@ export class FunctionRunner {
       if (moved()) return "abandon";
       // A limit that struck is the failure's name, not a lost replica delivered again at once:
       // the message fails (and is retried with backoff when no caller waits).
+      // A limit told by the process's last words (rlimits) is known once they are read.
+      if (toRiffError(err).code === "RIFF_REPLICA_LOST") await replica.limitSettled?.();
       const e = limitFailure(replica) ?? toRiffError(err);
       // Not handled: stopping riff (or the function) is no reason to dead-letter it.
       if ((e.code === "RIFF_REPLICA_LOST" || e.code === "RIFF_SHUTTING_DOWN") && this.abort.signal.aborted) return "abandon";

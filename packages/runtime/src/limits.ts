@@ -26,6 +26,11 @@ export interface ReplicaCgroup {
   apply(limits: ReplicaLimits): void;
   /** Whether the memory limit killed a process, or the process limit refused a fork, so far. */
   outcome(): LimitOutcome;
+  /**
+   * Resolves once {@link outcome} can be trusted for a process that died: under rlimits, once
+   * its stderr (where the runtime says it ran out of memory) has been read to the end.
+   */
+  settled?(): Promise<void>;
   /** Kills what is left in the cgroup (what the replica started, sandbox or not), then removes it. */
   remove(): void;
 }

@@ -84,4 +84,6 @@ export interface Replica {
   kill(): void;
   /** Whether its limits struck: the memory limit killed it, or the process limit refused a fork. */
   limitHit?(): LimitOutcome;
+  /** Resolves once {@link limitHit} can be trusted after the process died. */
+  limitSettled?(): Promise<void>;
 }

@@ -71,6 +71,7 @@ export function createRlimitLimiter(logger: Logger, o: { sandboxed: boolean; uid
       let exited = false;
       let allocationFailed = false;
       let tail = "";
+      let stderrDone: Promise<void> = Promise.resolve();
       const cg: ReplicaCgroup = {
         launcher: [...before, prlimit, ...flags(limits), "--"],
         wrap: (command, args) => ({ command, args }),
@@ -81,7 +82,17 @@ export function createRlimitLimiter(logger: Logger, o: { sandboxed: boolean; uid
             if (OUT_OF_MEMORY.test(tail)) allocationFailed = true;
           });
           c.once("exit", () => (exited = true));
+          // A process's last words may be read after its exit: its outcome waits for them
+          // (at most a second, should something the function started keep stderr open).
+          const stderr = c.stderr;
+          if (stderr !== null && stderr !== undefined) {
+            stderrDone = new Promise((resolve) => {
+              stderr.once("close", () => resolve());
+              c.once("exit", () => setTimeout(resolve, 1000).unref());
+            });
+          }
         },
+        settled: () => stderrDone,
         // A running process keeps the rlimits it started with (changing another process's
         // needs CAP_SYS_RESOURCE, which riff may not have): see `retrofits`.
         apply() {},

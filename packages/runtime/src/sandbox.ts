@@ -207,11 +207,17 @@ export function spawnInSandbox<T extends ChildProcess = ChildProcess>(
   child.once("exit", () => {
     if (home !== undefined) rmSync(home, { recursive: true, force: true });
     if (cgroup === undefined) return;
-    // Read now: the cgroup (and its counters) goes with its processes.
-    outcomes.set(child, cgroup.outcome());
+    // Read now: the cgroup (and its counters) goes with its processes. An outcome told by the
+    // process's own output (rlimits) may come later: that one is read when asked.
+    if (cgroup.settled === undefined) outcomes.set(child, cgroup.outcome());
     cgroup.remove();
   });
   return child;
+}
+
+/** Resolves once {@link limitHit} can be trusted for a confined process that died. */
+export function limitSettled(child: ChildProcess | undefined): Promise<void> {
+  return (child === undefined ? undefined : cgroups.get(child)?.settled?.()) ?? Promise.resolve();
 }
 
 /** Whether a confined process's limits struck (memory: it was killed; pids: a fork was refused). */

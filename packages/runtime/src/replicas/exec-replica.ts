@@ -1,6 +1,6 @@
 import type { ChildProcess, ChildProcessWithoutNullStreams } from "node:child_process";
 import type { LimitOutcome } from "../limits.js";
-import { limitHit, spawnInSandbox } from "../sandbox.js";
+import { limitHit, limitSettled, spawnInSandbox } from "../sandbox.js";
 import { RiffError, silentLogger, type Headers, type Logger } from "@riff/core";
 import { DEFAULT_MAX_FRAME_BYTES } from "@riff/protocol";
 import type { InvokeResult, Replica, ReplicaOptions, ReplicaState } from "../replica.js";
@@ -54,6 +54,10 @@ export class ExecReplica implements Replica {
   }
 
   /** A process per message: the last one's limits say. */
+  limitSettled(): Promise<void> {
+    return limitSettled(this.lastChild);
+  }
+
   limitHit(): LimitOutcome {
     return limitHit(this.lastChild);
   }

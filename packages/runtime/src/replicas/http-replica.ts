@@ -2,7 +2,7 @@ import type { LimitOutcome } from "../limits.js";
 import type { ChildProcess } from "node:child_process";
 import { Agent, request } from "node:http";
 import { connect, createServer } from "node:net";
-import { limitHit, spawnInSandbox } from "../sandbox.js";
+import { limitHit, limitSettled, spawnInSandbox } from "../sandbox.js";
 import { RiffError, silentLogger, type Headers, type Logger } from "@riff/core";
 import { DEFAULT_START_TIMEOUT_MS, type InvokeResult, type Replica, type ReplicaOptions, type ReplicaState } from "../replica.js";
 import { describeExit, LineTail, pipeToLogs } from "./process-output.js";
@@ -59,6 +59,10 @@ export class HttpReplica implements Replica {
 
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  limitSettled(): Promise<void> {
+    return limitSettled(this.child);
   }
 
   limitHit(): LimitOutcome {

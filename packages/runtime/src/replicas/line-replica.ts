@@ -1,6 +1,6 @@
 import type { LimitOutcome } from "../limits.js";
 import type { ChildProcess, ChildProcessWithoutNullStreams } from "node:child_process";
-import { limitHit, spawnInSandbox } from "../sandbox.js";
+import { limitHit, limitSettled, spawnInSandbox } from "../sandbox.js";
 import { RiffError, silentLogger, type Headers, type Logger } from "@riff/core";
 import type { InvokeResult, Replica, ReplicaOptions, ReplicaState } from "../replica.js";
 import { admitMessage } from "./content-check.js";
@@ -44,6 +44,10 @@ export class LineReplica implements Replica {
 
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  limitSettled(): Promise<void> {
+    return limitSettled(this.child);
   }
 
   limitHit(): LimitOutcome {
