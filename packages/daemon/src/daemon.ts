@@ -145,7 +145,6 @@ export class Daemon {
       replies: this.replies,
       telemetry: this.telemetry,
       ...(this.sinks.sample !== undefined ? { sample: this.sinks.sample } : {}),
-      ...(mode.replyNode !== undefined ? { node: mode.replyNode } : {}),
       // Until the functions are known, nobody can say no function reads a topic.
       hasReaders: (topic) => !this.restored || parts.catalog.readersOf(topic).length > 0,
       logger: this.logger.child({ component: "gateway" }),

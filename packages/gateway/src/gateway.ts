@@ -30,7 +30,7 @@ export interface GatewayOptions {
   replyTimeoutMs?: number;
   /** Whether a function reads `topic`; without it, `/requests` does not check. */
   hasReaders?: (topic: string) => boolean;
-  /** In a cluster, this node's name: `/requests` messages carry it so the reply finds its way back. */
+  /** In a cluster, this node's name: `/requests` messages carry it so the reply finds its way back, and request spans name it. */
   replyNode?: string;
   /** How long an Idempotency-Key is remembered. @default DEFAULT_IDEMPOTENCY_WINDOW_MS */
   idempotencyWindowMs?: number;
@@ -41,8 +41,6 @@ export interface GatewayOptions {
   authorize?: (req: IncomingMessage, topic: string) => void;
   /** Where each request is told as the root span of its trace (metrics, records); undefined: nowhere. */
   telemetry?: TelemetrySink;
-  /** This cluster node's name, for the request spans (absent on one daemon). */
-  node?: string;
   /** Whether a new trace is sampled (its spans recorded); undefined: every one. */
   sample?: () => boolean;
 }
@@ -106,7 +104,7 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
       parentId: span.parentId,
       startedAt: span.startedAt,
       durationMs: toMicros(performance.now() - span.clock),
-      node: options.node,
+      node: options.replyNode,
       path: reply ? "requests" : "messages",
       topic: span.topic,
       code: res.statusCode,
