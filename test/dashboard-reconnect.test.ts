@@ -1,9 +1,10 @@
-import type { Browser } from "playwright-core";
+import type { Browser, Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePorts } from "../packages/broker-nats/src/nats-server.test-util.js";
 import { launchChromium, logIn, scriptProblems, watchProblems, type PageProblems } from "./helpers/browser.js";
 import { deployNode } from "./helpers/functions.js";
 import { startRiff, type RiffFixture } from "./helpers/riff.js";
+import { until } from "./helpers/until.js";
 
 // The daemon runs as its own process (riff system start) so that it can be killed with -9.
 describe("the dashboard when the daemon dies", () => {
@@ -25,6 +26,11 @@ describe("the dashboard when the daemon dies", () => {
     const context = await browser.newContext();
     const problems: PageProblems = { script: [], network: [] };
     await watchProblems(context, problems);
+    // Requests in flight besides the live stream (the favicon comes after the page's load):
+    // the kill waits for them, so the only request it cuts is the stream.
+    const pending = new Set<Request>();
+    context.on("request", (r) => void (r.url().includes("/ui/stream") || pending.add(r)));
+    for (const ended of ["requestfinished", "requestfailed"] as const) context.on(ended, (r) => void pending.delete(r));
     const page = await context.newPage();
     expect((await deployNode(riff, "before", "module.exports = (x) => x\n", ["--input", "in1"])).code).toBe(0);
     await logIn(riff, page);
@@ -35,6 +41,7 @@ describe("the dashboard when the daemon dies", () => {
     expect(await banner.isVisible()).toBe(false);
 
     const url = riff.url;
+    await until("the page's requests besides the stream finished", () => pending.size === 0);
     riff.kill();
     await banner.waitFor({ state: "visible", timeout: 3000 });
 
