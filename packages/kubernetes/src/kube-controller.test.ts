@@ -8,6 +8,7 @@ import { startTestNatsServer, type TestNatsServer } from "../../broker-nats/src/
 import { DEPLOYMENTS, EVENTS, FUNCTIONS, TOPICS, apiVersionOf, type KubeObject } from "./kube-api.js";
 import { KubeController } from "./kube-controller.js";
 import { MemoryKubeApi } from "./memory-kube-api.js";
+import { drainGroup, makeBacklog } from "./lag.test-util.js";
 
 const DIGEST = "a".repeat(64);
 const settings = { natsUrl: "", clusterName: "riffk", imagePrefix: "riff", version: "0.1.0" };
@@ -68,21 +69,12 @@ describe("the Kubernetes controller (in-memory API, real NATS)", () => {
     await api.create(fn("pack", { invoker: "node", input: "orders", artifact: "pack.js", digest: DIGEST, idleTimeoutMs: 300, maxReplicas: 5 }));
     // Idle: the Deployment's default replica goes, as the autoscaler keeps idle functions at zero.
     await expect.poll(async () => (await api.getScale("default", "pack")).replicas, { timeout: 15_000 }).toBe(0);
-    for (let i = 0; i < 30; i++) await broker.publish("orders", { key: `k${i}`, payload: new TextEncoder().encode(String(i)) });
+    await makeBacklog(broker, "orders", 30);
     await expect.poll(async () => (await api.getScale("default", "pack")).replicas, { timeout: 15_000 }).toBe(3);
     const status = (await api.get(FUNCTIONS, "default", "pack"))?.status;
     expect(status).toMatchObject({ maxReplicas: 3, lag: 30 });
     // A consumer of the function's group drains the lag, as its pods would.
-    const stop = new AbortController();
-    const consumer = broker.consume("orders", "pack", { signal: stop.signal });
-    let handled = 0;
-    for await (const batch of consumer) {
-      for (const m of batch) await consumer.commit(m.partition, m.offset);
-      handled += batch.length;
-      if (handled >= 30) break;
-    }
-    stop.abort();
-    await consumer.close();
+    await drainGroup(broker, "orders", "pack", 30);
     await expect.poll(async () => (await api.getScale("default", "pack")).replicas, { timeout: 15_000 }).toBe(0);
   });
 
