@@ -3,4 +3,4 @@
  * --kubernetes`, and the controller that reconciles Functions and Topics to Deployments and
  * streams with the same reconciler as the local and cluster modes.
  */
-export {};
+export * from "./manifests.js";
