@@ -62,7 +62,8 @@ export async function install(_home: string, flags: InstallFlags): Promise<void>
     return;
   }
   const { stringify } = await import("yaml");
-  // lineWidth 0: long strings stay on one line, so the output diffs cleanly between versions.
-  const docs = objects.map((o) => stringify(o, { aliasDuplicateObjects: false, lineWidth: 0 }));
+  // YAML 1.1 rules, as Kubernetes' parser reads them: `off` in args must be quoted or it is a
+  // boolean. lineWidth 0: long strings stay on one line, so the output diffs cleanly.
+  const docs = objects.map((o) => stringify(o, { version: "1.1", aliasDuplicateObjects: false, lineWidth: 0 }));
   process.stdout.write(`${HEADER}---\n${docs.join("---\n")}`);
 }
