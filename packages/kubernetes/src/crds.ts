@@ -165,9 +165,9 @@ function crd(d: KindDefinition): object {
   };
 }
 
-/** The CRDs of Function, Topic and Invoker, in that order. Pure: the same objects every call. */
+/** The CRDs of Function, Topic and Invoker, in that order: fresh objects each call, a caller may change them. */
 export function riffCrds(): object[] {
-  return [
+  return structuredClone([
     crd({
       kind: "Function",
       plural: "functions",
@@ -207,5 +207,5 @@ export function riffCrds(): object[] {
       specRequired: true,
       columns: [{ name: "Protocol", type: "string", jsonPath: ".spec.protocol" }, READY],
     }),
-  ];
+  ]);
 }
