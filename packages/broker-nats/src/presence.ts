@@ -16,6 +16,11 @@ export interface PresenceOptions<T> {
   state(): T;
   /** Peers came, went, or said something new. */
   onChange?(): void;
+  /**
+   * Only listens: sends no heartbeat and is no peer of the others (the Kubernetes controller
+   * watches the nodes' heartbeats without being a node). @default false
+   */
+  observer?: boolean;
   logger: Logger;
 }
 
@@ -64,7 +69,7 @@ export class Presence<T> {
 
   /** Publishes this instance's state now (it changed), besides the periodic heartbeat. */
   announce(): void {
-    if (this.sub === undefined || this.o.nc.isClosed()) return;
+    if (this.sub === undefined || this.o.nc.isClosed() || this.o.observer === true) return;
     try {
       this.o.nc.publish(`${this.o.subject}.hb.${this.o.id}`, encoder.encode(JSON.stringify(this.o.state())));
     } catch (err) {
@@ -75,8 +80,10 @@ export class Presence<T> {
 
   /** The live peers, this instance included (as it is now, whatever the network says). */
   live(): Peer<T>[] {
+    const others = [...this.peers.values()].filter((p) => p.id !== this.o.id);
+    if (this.o.observer === true) return others.sort((a, b) => a.id.localeCompare(b.id));
     const self: Peer<T> = { id: this.o.id, state: this.o.state(), seenAt: performance.now() };
-    return [self, ...[...this.peers.values()].filter((p) => p.id !== this.o.id)].sort((a, b) => a.id.localeCompare(b.id));
+    return [self, ...others].sort((a, b) => a.id.localeCompare(b.id));
   }
 
   /** Says goodbye (peers drop this instance at once) and stops. */
@@ -84,7 +91,7 @@ export class Presence<T> {
     clearInterval(this.timer);
     if (this.sub === undefined) return;
     try {
-      if (!this.o.nc.isClosed()) this.o.nc.publish(`${this.o.subject}.bye.${this.o.id}`);
+      if (!this.o.nc.isClosed() && this.o.observer !== true) this.o.nc.publish(`${this.o.subject}.bye.${this.o.id}`);
     } catch {
       // closing anyway
     }

@@ -27,6 +27,19 @@ export interface ObservedFunction {
   placementGeneration: number | undefined;
 }
 
+/**
+ * Where a reconciler's actions take effect: this process's runners (one daemon, a cluster
+ * node), or Kubernetes Deployments (the Kubernetes controller). The reconciler only compares
+ * and asks; the host knows how.
+ */
+export interface RunnerHost {
+  /** What runs of `name` here; undefined when nothing does. */
+  observe(name: string): ObservedFunction | undefined;
+  /** The functions with something running here. */
+  list(): { fn: StoredFunction }[];
+  apply(action: Action): Promise<void>;
+}
+
 /** One step toward the desired state. */
 export type Action =
   /** A runner for a new function (reading nothing yet). */

@@ -3,8 +3,7 @@ import { toRiffError, type Logger } from "@riff/core";
 import { followStore } from "./follow.js";
 import type { FunctionCatalog } from "./catalog.js";
 import type { StoredFunction } from "./function-spec.js";
-import { reconcileFunction, type DesiredFunction } from "./reconcile.js";
-import type { LocalRunnerHost } from "./runner-host.js";
+import { reconcileFunction, type DesiredFunction, type RunnerHost } from "./reconcile.js";
 import type { ResourceStore } from "./stores.js";
 import type { WorkQueue } from "./work-queue.js";
 
@@ -20,11 +19,16 @@ export type PlacementOf = (name: string) => Pick<DesiredFunction, "membership" |
 export interface ReconcilerOptions {
   store: ResourceStore<StoredFunction>;
   catalog: FunctionCatalog;
-  host: LocalRunnerHost;
+  host: RunnerHost;
   /** Shared with the apply path, so a reconcile and an apply of one function never interleave. */
   queue: WorkQueue;
   /** One daemon: every function reads its inputs; in a cluster, the placement says. */
   placement: PlacementOf;
+  /**
+   * Whether this node runs `name` at all (a node started with `--runs`); the others are known
+   * (the gateway routes to them) but not prepared here. @default every function
+   */
+  runsHere?: (name: string) => boolean;
   logger: Logger;
   /** @default DEFAULT_RESYNC_MS */
   resyncMs?: number;
@@ -83,7 +87,8 @@ export class Reconciler {
 
   private async reconcileNow(name: string): Promise<void> {
     const stored = this.o.catalog.get(name);
-    const desired: DesiredFunction | undefined = stored === undefined ? undefined : { fn: stored.value, ...this.o.placement(name) };
+    const here = this.o.runsHere?.(name) ?? true;
+    const desired: DesiredFunction | undefined = stored === undefined || !here ? undefined : { fn: stored.value, ...this.o.placement(name) };
     for (const action of reconcileFunction(desired, this.o.host.observe(name))) {
       try {
         await this.o.host.apply(action);

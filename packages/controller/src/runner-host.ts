@@ -3,7 +3,7 @@ import type { Broker } from "@riff/broker";
 import { FunctionRunner, type LogLine, type PreparedFunction, type ReplySink, type RunnerSnapshot, type Sandbox, type Limiter, type CallerRegistry } from "@riff/runtime";
 import { sameTopology, type StoredFunction } from "./function-spec.js";
 import type { InvokerRegistry } from "./invoker-registry.js";
-import type { Action, Membership, ObservedFunction } from "./reconcile.js";
+import type { Action, Membership, ObservedFunction, RunnerHost } from "./reconcile.js";
 import type { RevisionFolders } from "./revisions.js";
 import { secretEnv, type SecretStore } from "./secrets.js";
 import { withUserPaths } from "./user-paths.js";
@@ -50,9 +50,9 @@ interface Entry {
  * The runners of this process, one per function: the side of the reconciler that touches
  * processes. It starts, rolls, replaces and stops runners, and has them read their inputs or
  * not, as {@link reconcileFunction}'s actions say. The same host serves one daemon and a
- * cluster node; a Kubernetes host would run pods instead.
+ * cluster node; the Kubernetes controller's host applies Deployments instead.
  */
-export class LocalRunnerHost {
+export class LocalRunnerHost implements RunnerHost {
   private readonly entries = new Map<string, Entry>();
 
   constructor(private readonly o: RunnerHostOptions) {}

@@ -33,6 +33,9 @@ interface Memory {
   seen: number;
   /** Their ids: a replica started and gone between two ticks leaves the count alone, not the ids. */
   seenIds: Set<string>;
+  /** The lag summed over the inputs at the last tick, and the effective maximum of replicas (0 before). */
+  lag: number;
+  maxReplicas: number;
 }
 
 /**
@@ -89,6 +92,13 @@ export class Scaler {
     return { replicas: Object.fromEntries(m?.rates ?? []), arrival: m?.arrivalRate ?? 0 };
   }
 
+  /** The lag and the effective maximum of replicas at the last tick; undefined before the first. */
+  observed(name: string): { lag: number; maxReplicas: number } | undefined {
+    const m = this.memory.get(name);
+    if (m === undefined || m.maxReplicas === 0) return undefined;
+    return { lag: m.lag, maxReplicas: m.maxReplicas };
+  }
+
   forget(name: string): void {
     this.memory.delete(name);
   }
@@ -99,6 +109,8 @@ export class Scaler {
     const lags = await Promise.all(fn.inputs.map((t) => this.broker.lag(t, fn.name)));
     const lag = { lag: lags.reduce((s, l) => s + l.lag, 0), partitions: lags.flatMap((l) => l.partitions) };
     const m = this.remember(fn.name, now, snap.replicas.map((r) => r.id));
+    m.lag = lag.lag;
+    m.maxReplicas = Math.min(fn.maxReplicas ?? lag.partitions.length, lag.partitions.length);
     const seconds = Math.max(0.001, (now - m.lastTick) / 1000);
     for (const r of snap.replicas) {
       const before = m.handled.get(r.id);
@@ -164,7 +176,7 @@ export class Scaler {
   private remember(name: string, now: number, running: string[]): Memory {
     let m = this.memory.get(name);
     if (m === undefined) {
-      m = { downSince: undefined, lastTick: now, handled: new Map(), rates: new Map(), endTotal: undefined, arrivalRate: 0, decisions: [], desired: undefined, seen: running.length, seenIds: new Set(running) };
+      m = { downSince: undefined, lastTick: now, handled: new Map(), rates: new Map(), endTotal: undefined, arrivalRate: 0, decisions: [], desired: undefined, seen: running.length, seenIds: new Set(running), lag: 0, maxReplicas: 0 };
       this.memory.set(name, m);
     }
     return m;

@@ -183,3 +183,40 @@ export interface ResolvedFunction {
   source: string | undefined;
 }
 
+
+/**
+ * A Function document with riff's defaults applied: the one resolution of a function's
+ * settings, whether `riff apply` read it from a file or the Kubernetes controller from a
+ * custom resource. `artifact` is where the caller found the code; `defaultConcurrency` the
+ * invoker's.
+ */
+export function withFunctionDefaults(resource: FunctionResource, o: { artifact: string; source: string | undefined; defaultConcurrency: number }): ResolvedFunction {
+  const { spec, metadata } = resource;
+  return {
+    name: metadata.name,
+    invoker: spec.invoker,
+    inputs: Array.isArray(spec.input) ? spec.input : [spec.input],
+    output: spec.output,
+    handler: spec.handler,
+    artifact: o.artifact,
+    maxReplicas: spec.maxReplicas,
+    minReplicas: spec.minReplicas ?? 0,
+    idleTimeoutMs: spec.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+    timeoutMs: spec.timeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS,
+    concurrency: spec.concurrency ?? o.defaultConcurrency,
+    ordering: spec.ordering ?? "partition",
+    allowCycle: spec.allowCycle ?? false,
+    replyFrom: spec.replyFrom ?? "self",
+    env: spec.env ?? {},
+    resources: {
+      memoryBytes: (spec.resources?.memory as number | undefined) ?? DEFAULT_MEMORY_BYTES,
+      cpu: spec.resources?.cpu as number | undefined,
+      pids: spec.resources?.pids ?? DEFAULT_PIDS,
+    },
+    network: spec.network ?? "host",
+    secrets: spec.secrets ?? [],
+    retries: spec.retries ?? DEFAULT_RETRIES,
+    deadLetter: spec.deadLetter,
+    source: o.source,
+  };
+}

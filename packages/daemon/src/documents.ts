@@ -1,12 +1,8 @@
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import {
-  DEFAULT_FUNCTION_TIMEOUT_MS,
-  DEFAULT_IDLE_TIMEOUT_MS,
-  DEFAULT_MEMORY_BYTES,
-  DEFAULT_PIDS,
-  DEFAULT_RETRIES,
   deadLetterTopicOf,
+  withFunctionDefaults,
   isValidName,
   RiffError,
   unknownInvoker,
@@ -159,33 +155,8 @@ function resolveFunction(invokers: InvokerRegistry, declared: Map<string, Invoke
   const fresh = declared.get(spec.invoker)?.spec;
   if (invoker === undefined && fresh === undefined) throw unknownInvoker(spec.invoker, invokers.names(), `${file}: spec.invoker: `);
   checkDeadLetter(resource, file);
-  return {
-    name: metadata.name,
-    invoker: spec.invoker,
-    inputs: Array.isArray(spec.input) ? spec.input : [spec.input],
-    output: spec.output,
-    handler: spec.handler,
-    artifact: resolve(dirname(file), spec.artifact),
-    maxReplicas: spec.maxReplicas,
-    minReplicas: spec.minReplicas ?? 0,
-    idleTimeoutMs: spec.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
-    timeoutMs: spec.timeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS,
-    concurrency: spec.concurrency ?? (fresh === undefined ? invoker?.defaultConcurrency : (fresh.concurrency ?? (fresh.protocol === "exec" ? 1 : 16))) ?? 16,
-    ordering: spec.ordering ?? "partition",
-    allowCycle: spec.allowCycle ?? false,
-    replyFrom: spec.replyFrom ?? "self",
-    env: spec.env ?? {},
-    resources: {
-      memoryBytes: (spec.resources?.memory as number | undefined) ?? DEFAULT_MEMORY_BYTES,
-      cpu: spec.resources?.cpu as number | undefined,
-      pids: spec.resources?.pids ?? DEFAULT_PIDS,
-    },
-    network: spec.network ?? "host",
-    secrets: spec.secrets ?? [],
-    retries: spec.retries ?? DEFAULT_RETRIES,
-    deadLetter: spec.deadLetter,
-    source: file,
-  };
+  const defaultConcurrency = (fresh === undefined ? invoker?.defaultConcurrency : (fresh.concurrency ?? (fresh.protocol === "exec" ? 1 : 16))) ?? 16;
+  return withFunctionDefaults(resource, { artifact: resolve(dirname(file), spec.artifact), source: file, defaultConcurrency });
 }
 
 /** The dead-letter topic must be a topic name, and not one the function reads: it would run its own failures. */

@@ -1,0 +1,116 @@
+// The controller's logic on the in-memory Kubernetes API (held to the real apiserver's contract
+// by conformance.ts) with a real NATS server: reconcile to Deployments, the autoscaler on /scale
+// from a real lag, conditions for resources riff cannot run, and cleanup on delete.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { silentLogger } from "@riff/core";
+import { createNatsBroker, type NatsBroker } from "@riff/broker-nats";
+import { startTestNatsServer, type TestNatsServer } from "../../broker-nats/src/nats-server.test-util.js";
+import { DEPLOYMENTS, EVENTS, FUNCTIONS, TOPICS, apiVersionOf, type KubeObject } from "./kube-api.js";
+import { KubeController } from "./kube-controller.js";
+import { MemoryKubeApi } from "./memory-kube-api.js";
+
+const DIGEST = "a".repeat(64);
+const settings = { natsUrl: "", clusterName: "riffk", imagePrefix: "riff", version: "0.1.0" };
+
+let nats: TestNatsServer;
+let api: MemoryKubeApi;
+let controller: KubeController;
+let broker: NatsBroker;
+
+const fn = (name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: apiVersionOf(FUNCTIONS), kind: "Function", metadata: { name, namespace: "default" }, spec });
+const topic = (name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: apiVersionOf(TOPICS), kind: "Topic", metadata: { name, namespace: "default" }, spec });
+const ready = async (kind: typeof FUNCTIONS, name: string) => {
+  const o = await api.get(kind, "default", name);
+  return (o?.status?.["conditions"] as { type: string; status: string; reason: string; message: string }[] | undefined)?.find((c) => c.type === "Ready");
+};
+
+beforeAll(async () => {
+  nats = await startTestNatsServer();
+  api = new MemoryKubeApi();
+  controller = await KubeController.open({
+    api,
+    servers: [nats.url],
+    settings: { ...settings, natsUrl: nats.url },
+    identity: "c1",
+    lease: { namespace: "riff-system", name: "riff-controller", timing: { leaseDurationMs: 3000, retryPeriodMs: 200, marginMs: 1000 } },
+    scaleIntervalMs: 100,
+    logger: silentLogger,
+  });
+  controller.start();
+  broker = createNatsBroker({ servers: [nats.url], prefix: settings.clusterName, instance: "test", logger: silentLogger });
+  await broker.start();
+});
+
+afterAll(async () => {
+  await broker?.stop();
+  await controller?.stop();
+  await nats?.stop();
+});
+
+describe("the Kubernetes controller (in-memory API, real NATS)", () => {
+  it("turns a Function into a Deployment it owns, without setting its replicas, and says so", async () => {
+    await api.create(fn("square", { invoker: "node", input: "numbers", artifact: "square.js", digest: DIGEST, idleTimeoutMs: 500 }));
+    await expect.poll(async () => (await ready(FUNCTIONS, "square"))?.reason, { timeout: 15_000 }).toBe("Deployed");
+    const d = (await api.get(DEPLOYMENTS, "default", "square")) as KubeObject;
+    const owner = (await api.get(FUNCTIONS, "default", "square")) as KubeObject;
+    expect(d.metadata.ownerReferences?.[0]).toMatchObject({ kind: "Function", name: "square", uid: owner.metadata.uid, controller: true });
+    expect(JSON.stringify(d.spec)).toContain('"--runs","square"');
+    expect(owner.status?.["observedGeneration"]).toBe(1);
+    const events = (await api.list(EVENTS, "default")).items.filter((e) => (e["involvedObject"] as { name: string }).name === "square");
+    expect(events.map((e) => e["reason"])).toContain("Deployed");
+    // The input topic exists on the riff cluster's NATS, for the pods to read.
+    expect(await broker.getTopic("numbers")).toBeDefined();
+  });
+
+  it("scales the Deployment from the lag, 0 -> N (at most the partitions) -> 0, through /scale", async () => {
+    await api.create(topic("orders", { partitions: 3 }));
+    await expect.poll(async () => (await ready(TOPICS, "orders"))?.status, { timeout: 15_000 }).toBe("True");
+    await api.create(fn("pack", { invoker: "node", input: "orders", artifact: "pack.js", digest: DIGEST, idleTimeoutMs: 300, maxReplicas: 5 }));
+    // Idle: the Deployment's default replica goes, as the autoscaler keeps idle functions at zero.
+    await expect.poll(async () => (await api.getScale("default", "pack")).replicas, { timeout: 15_000 }).toBe(0);
+    for (let i = 0; i < 30; i++) await broker.publish("orders", { key: `k${i}`, payload: new TextEncoder().encode(String(i)) });
+    await expect.poll(async () => (await api.getScale("default", "pack")).replicas, { timeout: 15_000 }).toBe(3);
+    const status = (await api.get(FUNCTIONS, "default", "pack"))?.status;
+    expect(status).toMatchObject({ maxReplicas: 3, lag: 30 });
+    // A consumer of the function's group drains the lag, as its pods would.
+    const stop = new AbortController();
+    const consumer = broker.consume("orders", "pack", { signal: stop.signal });
+    let handled = 0;
+    for await (const batch of consumer) {
+      for (const m of batch) await consumer.commit(m.partition, m.offset);
+      handled += batch.length;
+      if (handled >= 30) break;
+    }
+    stop.abort();
+    await consumer.close();
+    await expect.poll(async () => (await api.getScale("default", "pack")).replicas, { timeout: 15_000 }).toBe(0);
+  });
+
+  it("reports what it cannot run as a condition with a reason, and deploys nothing for it", async () => {
+    await api.create(fn("nocode", { invoker: "node", input: "numbers", artifact: "x.js" }));
+    await api.create(fn("badinput", { invoker: "node", input: "Not_A_Name", artifact: "x.js", digest: DIGEST }));
+    await api.create(fn("ping", { invoker: "node", input: "a", output: "b", artifact: "x.js", digest: DIGEST }));
+    await api.create(fn("pong", { invoker: "node", input: "b", output: "a", artifact: "x.js", digest: DIGEST }));
+    await expect.poll(async () => (await ready(FUNCTIONS, "nocode"))?.reason, { timeout: 15_000 }).toBe("CodeMissing");
+    await expect.poll(async () => (await ready(FUNCTIONS, "badinput"))?.reason, { timeout: 15_000 }).toBe("InvalidSpec");
+    expect((await ready(FUNCTIONS, "badinput"))?.message).toMatch(/^spec\.input/);
+    await expect.poll(async () => (await ready(FUNCTIONS, "pong"))?.reason, { timeout: 15_000 }).toBe("TopologyCycle");
+    expect(await api.get(DEPLOYMENTS, "default", "nocode")).toBeUndefined();
+    expect(await api.get(DEPLOYMENTS, "default", "pong")).toBeUndefined();
+  });
+
+  it("refuses to decrease a topic's partitions", async () => {
+    await api.create(topic("events", { partitions: 4 }));
+    await expect.poll(async () => (await ready(TOPICS, "events"))?.status, { timeout: 15_000 }).toBe("True");
+    const t = (await api.get(TOPICS, "default", "events")) as KubeObject;
+    await api.replace({ ...t, spec: { partitions: 2 } });
+    await expect.poll(async () => (await ready(TOPICS, "events"))?.reason, { timeout: 15_000 }).toBe("PartitionDecreaseRefused");
+    expect((await broker.getTopic("events"))?.partitions).toBe(4);
+  });
+
+  it("deleting a Function removes its Deployment", async () => {
+    await api.delete(FUNCTIONS, "default", "square");
+    await expect.poll(async () => (await api.get(DEPLOYMENTS, "default", "square")) === undefined, { timeout: 15_000 }).toBe(true);
+    expect(controller.isLeader).toBe(true);
+  });
+});
