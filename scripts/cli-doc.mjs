@@ -8,7 +8,7 @@ const root = resolve(import.meta.dirname, "..");
 const riff = join(root, "packages/cli/bin/riff.js");
 const help = (args) => execFileSync(process.execPath, [riff, ...args, "--help"], { encoding: "utf8" }).trimEnd();
 const commands = [
-  [], ["system", "start"], ["system", "stop"], ["system", "status"], ["dashboard"], ["nodes"], ["create"], ["apply"], ["update"], ["dev"],
+  [], ["system", "start"], ["system", "stop"], ["system", "install"], ["system", "status"], ["dashboard"], ["nodes"], ["create"], ["apply"], ["update"], ["dev"],
   ["delete"], ["publish"], ["list"], ["describe", "function"], ["describe", "topic"], ["graph"], ["logs"],
   ["topics", "create"], ["topics", "list"], ["topics", "describe"], ["topics", "tail"], ["topics", "delete"], ["topics", "recover"],
   ["dead-letters", "list"], ["dead-letters", "show"], ["dead-letters", "redrive"], ["dead-letters", "purge"],

@@ -71,6 +71,24 @@ example(
   riff system start --host 0.0.0.0 --metrics-port 9464 --metrics-auth token
   riff system start --cluster nats://10.0.0.1:4222,nats://10.0.0.2:4222,nats://10.0.0.3:4222 --node-name n1 --host 10.0.0.1`,
 );
+example(
+  system
+    .command("install")
+    .description("print the manifests that install riff on Kubernetes (CRDs, controller, gateway, NATS), for kubectl apply --server-side")
+    .option("--kubernetes", "install on Kubernetes (the only target: on this machine, riff system start needs no install)")
+    .addOption(new Option("-o, --output <format>", "output format: yaml (multi-document) or json (a v1 List)").choices(["yaml", "json"]).default("yaml"))
+    .option("--nats <url>", "an existing NATS JetStream to use, e.g. nats://nats.messaging.svc:4222 (default: install a 3-server NATS cluster in riff-system)")
+    .option("--image-prefix <prefix>", "where riff's images are pulled from: <prefix>/riff and <prefix>/riff-invoker-<name> (default: riff)")
+    // Not --version: the root's -V/--version would take it, wherever it is typed, and print riff's.
+    .option("--image-version <tag>", "the images' tag (default: this riff's version)")
+    .option("--cluster-name <name>", "the riff cluster's name on NATS (default: riff)")
+    .option("--token <token>", "the admin token stored in the riff-admin Secret, for tests and reproducible output (default: a random one)")
+    .option("--dockerfiles <dir>", "instead: write the Dockerfiles of riff's images to this folder")
+    .action(run(async () => (await import("./commands/install.js")).install)),
+  `riff system install --kubernetes | kubectl apply --server-side -f -
+  riff system install --kubernetes --nats nats://nats.messaging.svc:4222 --image-prefix registry.example/riff > riff.yaml
+  riff system install --kubernetes --dockerfiles images/      # then build the images as the files say`,
+);
 example(system.command("stop").description("stop the daemon after draining functions (in a cluster, its partitions go to the other nodes first)").action(run(async () => (await import("./commands/system.js")).stop)), "riff system stop");
 example(
   system

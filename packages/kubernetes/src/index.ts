@@ -3,6 +3,7 @@
  * --kubernetes`, and the controller that reconciles Functions and Topics to Deployments and
  * streams with the same reconciler as the local and cluster modes.
  */
+export * from "./manifests.js";
 export * from "./kube-api.js";
 export * from "./kube-client.js";
 export * from "./memory-kube-api.js";
