@@ -4,9 +4,12 @@ import { afterAll } from "vitest";
 import { liveNatsServers } from "../../packages/broker-nats/src/nats-server.test-util.js";
 import { liveClusters } from "./cluster.js";
 import { liveFixtures } from "./riff.js";
+import { liveControllers } from "./kube-controller.js";
+import { livePods } from "./kube-pods.js";
 
 afterAll(async () => {
   for (const fixture of [...liveFixtures]) await fixture[Symbol.asyncDispose]();
   for (const cluster of [...liveClusters]) await cluster[Symbol.asyncDispose]();
+  await Promise.all([...liveControllers, ...livePods].map((p) => p.kill("SIGKILL")));
   await Promise.all([...liveNatsServers].map((s) => s.kill("SIGKILL")));
 });
