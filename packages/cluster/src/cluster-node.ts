@@ -152,6 +152,17 @@ export class ClusterNode {
     }
   }
 
+  /**
+   * Makes `token` the cluster's admin token (a node given `--token-file`): the file, a mounted
+   * Secret, is the truth, so a rotated Secret reaches nodes started later. True if it changed.
+   */
+  async offerToken(token: string): Promise<boolean> {
+    const entry = await this.settings.op((kv) => kv.get("token"));
+    if (entry !== null && entry.operation === "PUT" && entry.string() === token) return false;
+    await this.settings.op((kv) => kv.put("token", token));
+    return true;
+  }
+
   /** Makes this node the first home of a function it just created; its part in it. */
   async claim(name: string): Promise<Membership | undefined> {
     if (this.placements.get(name) === undefined) {
@@ -188,7 +199,9 @@ export class ClusterNode {
     });
     this.leader.start();
     this.answerAsLeader(parts.scaler);
-    this.loops.push(this.placements.follow(this.abort.signal), this.lead(parts));
+    this.loops.push(this.placements.follow(this.abort.signal));
+    // Off under Kubernetes: its Deployments' replica counts are the scale, not placements.
+    if (o.autoscaler) this.loops.push(this.lead(parts));
   }
 
   /** What the leader's autoscaler knows of a function: its rates and last decisions. */

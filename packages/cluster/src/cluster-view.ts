@@ -28,6 +28,8 @@ export interface NodeState {
   leader: boolean;
   nats: { connected: boolean; since: number; server?: string | undefined };
   functions: Record<string, FunctionOnNode>;
+  /** Which functions it runs: `all`, `none` or one function's name. Absent from nodes older than it. */
+  runs?: string;
 }
 
 /** A replica as the cluster shows it: named `<node>/<replica>`, with its node. */
