@@ -14,6 +14,8 @@ export interface DaemonInfo {
   version: string;
   /** Absent in the files of daemons older than this field. */
   sandbox?: string;
+  /** Where the admin token is when the daemon was started with `--token-file`. */
+  tokenFile?: string;
 }
 
 /** The riff home: --home, else RIFF_HOME, else ~/.riff. */
@@ -61,14 +63,14 @@ export class DaemonClient {
     this.info = info;
     let token: string | undefined;
     try {
-      token = readToken(join(home, "token"));
+      token = readToken(info.tokenFile ?? join(home, "token"));
     } catch (err) {
       // A token others may read is refused with its own error; any other failure is access.
       if (err instanceof RiffError) throw err;
     }
     if (token === undefined) {
       throw new RiffError("RIFF_UNAUTHORIZED", `cannot read the admin token in ${home}`, {
-        hint: "run riff as the user that started the daemon",
+        hint: `run riff as the user that started the daemon (the token is in ${info.tokenFile ?? join(home, "token")})`,
       });
     }
     this.token = token;

@@ -66,10 +66,15 @@ example(
     .option("--nats-tls-ca <file>", "the CA that signed the NATS servers' certificates")
     .option("--nats-tls-cert <file>", "a client certificate for NATS (with --nats-tls-key)")
     .option("--nats-tls-key <file>", "the client certificate's key")
+    .option("--runs <what>", "with --cluster: which functions this node runs: all, none (a gateway node: it answers for every function and runs none) or one function's NAME (exactly one replica of it, whatever the cluster's placements say, as a Kubernetes pod does); not kept for the next start (default: all)")
+    .addOption(new Option("--autoscaler <on|off>", "off: riff scales nothing; in a cluster the leader places no replicas (Kubernetes sets the replica counts; give every node the same), alone no autoscaler loop runs and a message starts a function's first replica (0 -> 1); not kept for the next start").choices(["on", "off"]).default("on"))
+    .option("--token-file <file>", "read the admin token from FILE (readable by its owner only, e.g. a Kubernetes Secret mounted with mode 0400) instead of the home's token file; in a cluster it becomes the cluster's token")
     .action(run(async () => (await import("./commands/system.js")).start)),
   `riff system start --port 8080
   riff system start --host 0.0.0.0 --metrics-port 9464 --metrics-auth token
-  riff system start --cluster nats://10.0.0.1:4222,nats://10.0.0.2:4222,nats://10.0.0.3:4222 --node-name n1 --host 10.0.0.1`,
+  riff system start --cluster nats://10.0.0.1:4222,nats://10.0.0.2:4222,nats://10.0.0.3:4222 --node-name n1 --host 10.0.0.1
+  riff system start --cluster nats://nats:4222 --runs none --autoscaler off --token-file /var/run/riff/token     # a gateway pod
+  riff system start --cluster nats://nats:4222 --runs square --autoscaler off --token-file /var/run/riff/token   # a pod of function square`,
 );
 example(system.command("stop").description("stop the daemon after draining functions (in a cluster, its partitions go to the other nodes first)").action(run(async () => (await import("./commands/system.js")).stop)), "riff system stop");
 example(
