@@ -37,6 +37,8 @@ export const ErrorCodes = {
   RIFF_FUNCTION_EXISTS: { kind: "user", status: 409 },
   RIFF_REVISION_NOT_FOUND: { kind: "user", status: 404 },
   RIFF_ARTIFACT_NOT_FOUND: { kind: "user", status: 400 },
+  RIFF_ARTIFACT_INVALID: { kind: "user", status: 400 },
+  RIFF_ARTIFACT_TOO_LARGE: { kind: "user", status: 413 },
   RIFF_INVOKER_NOT_FOUND: { kind: "user", status: 400 },
   RIFF_MESSAGE_TOO_LARGE: { kind: "user", status: 413 },
   RIFF_METHOD_NOT_ALLOWED: { kind: "user", status: 405 },

@@ -19,6 +19,7 @@ import type { Mode } from "./mode.js";
 import { homePaths, resolveDaemonOptions, type DaemonOptions, type HomePaths, type ResolvedDaemonOptions } from "./options.js";
 import { fromReplica, replicaRequests } from "./caller-path.js";
 import { keyRoutes } from "./keys-api.js";
+import { artifactRoutes } from "./artifacts-api.js";
 import { secretRoutes } from "./secrets-api.js";
 import { ensureToken, readTokenFile } from "./token.js";
 import { placingFor, runsLabel } from "./node-role.js";
@@ -116,8 +117,9 @@ export class Daemon {
     // It always exists, so it can be watched before anything lands in it.
     await ensureOwnTopic(broker, DEAD_LETTER_TOPIC, {}, this.logger);
     this.sinks = await startTelemetry({ broker, options: this.options, hub: this.telemetry, node: mode.replyNode, version: VERSION, logger: this.logger });
-    // Pool folders of a previous run (a crash leaves them behind).
+    // Pool folders and half-stored uploads of a previous run (a crash leaves them behind).
     rmSync(this.paths.pool, { recursive: true, force: true });
+    rmSync(this.paths.uploads, { recursive: true, force: true });
     const parts = await wireController({
       options: this.options,
       paths: this.paths,
@@ -188,7 +190,7 @@ export class Daemon {
       invokers: parts.invokers,
       scaler: parts.scaler,
       rates: parts.rates,
-      routes: [...mode.routes(), ...secretRoutes(mode.stores.secrets), ...keyRoutes(mode.stores.keys), ...recordRoutes(this.sinks.records, broker), ...dashboardRoutes(dashboard, () => this.info?.url)],
+      routes: [...mode.routes(), ...secretRoutes(mode.stores.secrets), ...keyRoutes(mode.stores.keys), ...recordRoutes(this.sinks.records, broker), ...artifactRoutes({ artifacts: mode.stores.artifacts, uploads: this.paths.uploads }), ...dashboardRoutes(dashboard, () => this.info?.url)],
       warnings,
     });
     const server = createServer({ keepAliveTimeout: 65_000, ...serverOptions(this.options.server) }, (req, res) => {

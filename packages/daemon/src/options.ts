@@ -275,6 +275,8 @@ export function homePaths(home: string) {
     clusterChoice: join(home, "cluster.json"),
     /** Function code this node fetched from its cluster, by digest. */
     artifacts: join(home, "artifacts"),
+    /** Code sent over the API (`POST /artifacts`), unpacked here until it is stored. */
+    uploads: join(home, "uploads"),
     broker: join(home, "topics"),
     functions: join(home, "functions"),
     invokers: join(home, "invokers"),
