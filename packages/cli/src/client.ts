@@ -57,7 +57,21 @@ export class DaemonClient {
   readonly info: DaemonInfo;
   private readonly token: string;
 
-  constructor(readonly home: string) {
+  /** A client of riff's API at `url` (riff's gateway in Kubernetes) with `token`, instead of a home's daemon. */
+  static remote(url: string, token: string): DaemonClient {
+    const base = url.replace(/\/+$/, "");
+    return new DaemonClient(base, { info: { pid: 0, port: 0, url: base, home: base, startedAt: "", version: "" }, token });
+  }
+
+  constructor(
+    readonly home: string,
+    remote?: { info: DaemonInfo; token: string },
+  ) {
+    if (remote !== undefined) {
+      this.info = remote.info;
+      this.token = remote.token;
+      return;
+    }
     const info = readDaemonInfo(home);
     if (info === undefined) throw notRunning(home);
     this.info = info;

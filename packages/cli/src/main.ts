@@ -19,6 +19,12 @@ const program = new Command("riff")
   // a global -v swallowed `riff publish ... -v` as "print the version" and published nothing.
   .version(VERSION, "-V, --version")
   .option("--home <dir>", "riff home: state, topics, token (default $RIFF_HOME or ~/.riff)")
+  // Kubernetes: create/apply/list/describe/delete act on riff's custom resources; logs and publish go through the gateway.
+  .option("--kubeconfig <file>", "act on the Kubernetes cluster of this kubeconfig instead of a local riff (also: RIFF_TARGET=kubernetes with the default kubeconfig)")
+  .option("--context <name>", "with Kubernetes: the kubeconfig context to use (implies the Kubernetes target)")
+  .option("--namespace <name>", "with Kubernetes: the namespace of the Function and Topic resources (default: the context's, else default)")
+  .option("--gateway <url>", "with Kubernetes: riff's gateway, for code uploads, logs and publish (default $RIFF_GATEWAY), e.g. after kubectl -n riff-system port-forward svc/riff-gateway 8080:80")
+  .option("--token <token>", "with Kubernetes: the admin token (default $RIFF_TOKEN, else Secret riff-admin key token in riff-system)")
   .showHelpAfterError("(run with --help for usage)")
   .showSuggestionAfterError(true)
   // commander's own errors (unknown flag or command, missing value) carry a code like riff's.
@@ -30,7 +36,12 @@ Example:
   riff system start
   echo 'module.exports = (x) => x ** 2' > square.js
   riff create node --name square --input numbers --filepath .
-  riff publish --input numbers --data 10 --reply      # prints 100`,
+  riff publish --input numbers --data 10 --reply      # prints 100
+
+On Kubernetes (riff installed there):
+  kubectl -n riff-system port-forward svc/riff-gateway 8080:80 &
+  riff create node --name square --input numbers --filepath . --kubeconfig ~/.kube/config --gateway http://127.0.0.1:8080
+  RIFF_TARGET=kubernetes RIFF_GATEWAY=http://127.0.0.1:8080 riff list`,
   );
 
 const system = program.command("system").description("start, stop and inspect the riff daemon");

@@ -65,6 +65,7 @@ export const ErrorCodes = {
   RIFF_DAEMON_NOT_RUNNING: { kind: "user", status: 503 },
   RIFF_DAEMON_UNREACHABLE: { kind: "user", status: 503 },
   RIFF_BROKER_UNAVAILABLE: { kind: "user", status: 503 },
+  RIFF_KUBERNETES_UNAVAILABLE: { kind: "user", status: 503 },
   RIFF_DAEMON_ALREADY_RUNNING: { kind: "user", status: 409 },
   RIFF_PORT_IN_USE: { kind: "user", status: 409 },
   RIFF_STORAGE_FULL: { kind: "system", status: 507 },
