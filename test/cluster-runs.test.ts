@@ -77,6 +77,18 @@ describe("riff nodes for Kubernetes pods", () => {
     expect((await listNodes(a)).map((n) => [n.name, n.runs]).sort()).toEqual([["n1", "none"], ["n2", "square"]]);
   });
 
+  it("the leader places replicas only on nodes that run every function, never on a gateway node", async () => {
+    await using riff = await startRiffCluster({ servers: [nats.url], count: 0 });
+    // n1 sorts first and is as idle as n2: without the rule it would be the function's home.
+    const a = await riff.add({ args: ["--runs", "none"] });
+    const c = await riff.add();
+    expect((await createNode(riff, a, "square", "module.exports = (x) => x ** 2\n", "numbers")).code).toBe(0);
+    const res = await fetch(`${a.url}/requests/numbers`, { method: "POST", headers: { "content-type": "text/plain" }, body: "12" });
+    expect(await res.text()).toBe("144");
+    const described = JSON.parse((await c.cli(["describe", "function", "square", "-o", "json"])).stdout) as { placement?: { nodes: Record<string, number> } };
+    expect(Object.keys(described.placement?.nodes ?? {})).toEqual(["n2"]);
+  });
+
   it("refuses --runs and a token file others may read, naming the flag", async () => {
     const home = scratchHome();
     try {

@@ -6,7 +6,7 @@ import type { InvokerDefinition } from "@riff/runtime";
 import { StorageType } from "nats";
 import { ObjectArtifactStore } from "./artifact-store.js";
 import { ClusterScaler } from "./cluster-scaler.js";
-import type { NodeState } from "./cluster-view.js";
+import { takesPlacements, type NodeState } from "./cluster-view.js";
 import { KvResourceStore } from "./kv-store.js";
 import { LeaderElection } from "./leader.js";
 import { LogBus, type LocalLogs } from "./log-bus.js";
@@ -267,7 +267,7 @@ export class ClusterNode {
 
   /** The leader's rounds: only the leader acts; every node keeps looking. */
   private async lead(parts: NodeParts): Promise<void> {
-    const rounds = new ClusterScaler(parts.scaler, parts.catalog, this.placements, () => this.live());
+    const rounds = new ClusterScaler(parts.scaler, parts.catalog, this.placements, () => this.live().filter(takesPlacements));
     while (!this.abort.signal.aborted) {
       if (this.isLeader) {
         await rounds.tick().catch((err: unknown) => this.o.logger.warn("a round of the cluster's autoscaler failed", { err: String(err) }));

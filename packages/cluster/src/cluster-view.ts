@@ -32,6 +32,14 @@ export interface NodeState {
   runs?: string;
 }
 
+/**
+ * Whether the leader may place replicas on a node: only on one that runs whatever it is given
+ * (`--runs all`); a gateway node or a function's pod would never start them.
+ */
+export function takesPlacements(node: Peer<NodeState>): boolean {
+  return (node.state.runs ?? "all") === "all";
+}
+
 /** A replica as the cluster shows it: named `<node>/<replica>`, with its node. */
 export type ClusterReplica = ReplicaSnapshot & { node: string };
 
