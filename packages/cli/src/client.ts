@@ -14,6 +14,8 @@ export interface DaemonInfo {
   version: string;
   /** Absent in the files of daemons older than this field. */
   sandbox?: string;
+  /** Where the admin token is when the daemon was started with `--token-file`. */
+  tokenFile?: string;
 }
 
 /** The riff home: --home, else RIFF_HOME, else ~/.riff. */
@@ -55,20 +57,34 @@ export class DaemonClient {
   readonly info: DaemonInfo;
   private readonly token: string;
 
-  constructor(readonly home: string) {
+  /** A client of riff's API at `url` (riff's gateway in Kubernetes) with `token`, instead of a home's daemon. */
+  static remote(url: string, token: string): DaemonClient {
+    const base = url.replace(/\/+$/, "");
+    return new DaemonClient(base, { info: { pid: 0, port: 0, url: base, home: base, startedAt: "", version: "" }, token });
+  }
+
+  constructor(
+    readonly home: string,
+    remote?: { info: DaemonInfo; token: string },
+  ) {
+    if (remote !== undefined) {
+      this.info = remote.info;
+      this.token = remote.token;
+      return;
+    }
     const info = readDaemonInfo(home);
     if (info === undefined) throw notRunning(home);
     this.info = info;
     let token: string | undefined;
     try {
-      token = readToken(join(home, "token"));
+      token = readToken(info.tokenFile ?? join(home, "token"));
     } catch (err) {
       // A token others may read is refused with its own error; any other failure is access.
       if (err instanceof RiffError) throw err;
     }
     if (token === undefined) {
       throw new RiffError("RIFF_UNAUTHORIZED", `cannot read the admin token in ${home}`, {
-        hint: "run riff as the user that started the daemon",
+        hint: `run riff as the user that started the daemon (the token is in ${info.tokenFile ?? join(home, "token")})`,
       });
     }
     this.token = token;

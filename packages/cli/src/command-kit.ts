@@ -1,6 +1,7 @@
 // What every command declaration uses: running a lazily loaded action with the resolved home,
 // examples in --help, and the -o flag. Imports nothing but commander, so --help stays fast.
 import { Command, Option } from "commander";
+import { setTargetFlags, type TargetFlags } from "./target.js";
 
 /** The version of the CLI (and of the daemon it ships with). */
 export const VERSION = "0.1.0";
@@ -12,7 +13,9 @@ export function run<A extends unknown[]>(load: () => Promise<(home: string, ...a
   return async (...args: unknown[]) => {
     const command = args.at(-1) as Command;
     const { lostDaemon, resolveHome } = await import("./client.js");
-    const home = resolveHome(command.optsWithGlobals<{ home?: string }>().home);
+    const globals = command.optsWithGlobals<{ home?: string } & TargetFlags>();
+    const home = resolveHome(globals.home);
+    setTargetFlags(globals);
     const fn = await load();
     try {
       await (fn as unknown as Action)(home, ...(args.slice(0, -1) as never[]));

@@ -19,6 +19,12 @@ const program = new Command("riff")
   // a global -v swallowed `riff publish ... -v` as "print the version" and published nothing.
   .version(VERSION, "-V, --version")
   .option("--home <dir>", "riff home: state, topics, token (default $RIFF_HOME or ~/.riff)")
+  // Kubernetes: create/apply/list/describe/delete act on riff's custom resources; logs and publish go through the gateway.
+  .option("--kubeconfig <file>", "act on the Kubernetes cluster of this kubeconfig instead of a local riff (also: RIFF_TARGET=kubernetes with the default kubeconfig)")
+  .option("--context <name>", "with Kubernetes: the kubeconfig context to use (implies the Kubernetes target)")
+  .option("--namespace <name>", "with Kubernetes: the namespace of the Function and Topic resources (default: the context's, else default)")
+  .option("--gateway <url>", "with Kubernetes: riff's gateway, for code uploads, logs and publish (default $RIFF_GATEWAY), e.g. after kubectl -n riff-system port-forward svc/riff-gateway 8080:80")
+  .option("--token <token>", "with Kubernetes: the admin token (default $RIFF_TOKEN, else Secret riff-admin key token in riff-system)")
   .showHelpAfterError("(run with --help for usage)")
   .showSuggestionAfterError(true)
   // commander's own errors (unknown flag or command, missing value) carry a code like riff's.
@@ -30,7 +36,12 @@ Example:
   riff system start
   echo 'module.exports = (x) => x ** 2' > square.js
   riff create node --name square --input numbers --filepath .
-  riff publish --input numbers --data 10 --reply      # prints 100`,
+  riff publish --input numbers --data 10 --reply      # prints 100
+
+On Kubernetes (riff installed there):
+  kubectl -n riff-system port-forward svc/riff-gateway 8080:80 &
+  riff create node --name square --input numbers --filepath . --kubeconfig ~/.kube/config --gateway http://127.0.0.1:8080
+  RIFF_TARGET=kubernetes RIFF_GATEWAY=http://127.0.0.1:8080 riff list`,
   );
 
 const system = program.command("system").description("start, stop and inspect the riff daemon");
@@ -66,10 +77,15 @@ example(
     .option("--nats-tls-ca <file>", "the CA that signed the NATS servers' certificates")
     .option("--nats-tls-cert <file>", "a client certificate for NATS (with --nats-tls-key)")
     .option("--nats-tls-key <file>", "the client certificate's key")
+    .option("--runs <what>", "with --cluster: which functions this node runs: all, none (a gateway node: it answers for every function and runs none) or one function's NAME (exactly one replica of it, whatever the cluster's placements say, as a Kubernetes pod does); not kept for the next start (default: all)")
+    .addOption(new Option("--autoscaler <on|off>", "off: riff scales nothing; in a cluster the leader places no replicas (Kubernetes sets the replica counts; give every node the same), alone no autoscaler loop runs and a message starts a function's first replica (0 -> 1); not kept for the next start").choices(["on", "off"]).default("on"))
+    .option("--token-file <file>", "read the admin token from FILE (readable by its owner only, e.g. a Kubernetes Secret mounted with mode 0400) instead of the home's token file; in a cluster it becomes the cluster's token")
     .action(run(async () => (await import("./commands/system.js")).start)),
   `riff system start --port 8080
   riff system start --host 0.0.0.0 --metrics-port 9464 --metrics-auth token
-  riff system start --cluster nats://10.0.0.1:4222,nats://10.0.0.2:4222,nats://10.0.0.3:4222 --node-name n1 --host 10.0.0.1`,
+  riff system start --cluster nats://10.0.0.1:4222,nats://10.0.0.2:4222,nats://10.0.0.3:4222 --node-name n1 --host 10.0.0.1
+  riff system start --cluster nats://nats:4222 --runs none --autoscaler off --token-file /var/run/riff/token     # a gateway pod
+  riff system start --cluster nats://nats:4222 --runs square --autoscaler off --token-file /var/run/riff/token   # a pod of function square`,
 );
 example(
   system

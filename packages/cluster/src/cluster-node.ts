@@ -6,7 +6,7 @@ import type { InvokerDefinition } from "@riff/runtime";
 import { StorageType } from "nats";
 import { ObjectArtifactStore } from "./artifact-store.js";
 import { ClusterScaler } from "./cluster-scaler.js";
-import type { NodeState } from "./cluster-view.js";
+import { takesPlacements, type NodeState } from "./cluster-view.js";
 import { KvResourceStore } from "./kv-store.js";
 import { LeaderElection } from "./leader.js";
 import { LogBus, type LocalLogs } from "./log-bus.js";
@@ -152,6 +152,17 @@ export class ClusterNode {
     }
   }
 
+  /**
+   * Makes `token` the cluster's admin token (a node given `--token-file`): the file, a mounted
+   * Secret, is the truth, so a rotated Secret reaches nodes started later. True if it changed.
+   */
+  async offerToken(token: string): Promise<boolean> {
+    const entry = await this.settings.op((kv) => kv.get("token"));
+    if (entry !== null && entry.operation === "PUT" && entry.string() === token) return false;
+    await this.settings.op((kv) => kv.put("token", token));
+    return true;
+  }
+
   /** Makes this node the first home of a function it just created; its part in it. */
   async claim(name: string): Promise<Membership | undefined> {
     if (this.placements.get(name) === undefined) {
@@ -188,7 +199,9 @@ export class ClusterNode {
     });
     this.leader.start();
     this.answerAsLeader(parts.scaler);
-    this.loops.push(this.placements.follow(this.abort.signal), this.lead(parts));
+    this.loops.push(this.placements.follow(this.abort.signal));
+    // Off under Kubernetes: its Deployments' replica counts are the scale, not placements.
+    if (o.autoscaler) this.loops.push(this.lead(parts));
   }
 
   /** What the leader's autoscaler knows of a function: its rates and last decisions. */
@@ -254,7 +267,7 @@ export class ClusterNode {
 
   /** The leader's rounds: only the leader acts; every node keeps looking. */
   private async lead(parts: NodeParts): Promise<void> {
-    const rounds = new ClusterScaler(parts.scaler, parts.catalog, this.placements, () => this.live());
+    const rounds = new ClusterScaler(parts.scaler, parts.catalog, this.placements, () => this.live().filter(takesPlacements));
     while (!this.abort.signal.aborted) {
       if (this.isLeader) {
         await rounds.tick().catch((err: unknown) => this.o.logger.warn("a round of the cluster's autoscaler failed", { err: String(err) }));

@@ -39,6 +39,7 @@ export function nodeRows(node: ClusterNode): NodeRow[] {
     partitions: Object.entries(state.functions).flatMap(([fn, f]) => f.assigned.map((a) => `${fn}: ${a}`)),
     version: state.version,
     startedAt: state.startedAt,
+    runs: state.runs ?? "all",
   }));
   for (const [id, at] of node.recentlyGone()) {
     rows.push({ name: id, url: "", health: "gone", leader: false, replicas: 0, partitions: [], version: "", startedAt: "", lastSeen: new Date(at).toISOString() });

@@ -28,6 +28,16 @@ export interface NodeState {
   leader: boolean;
   nats: { connected: boolean; since: number; server?: string | undefined };
   functions: Record<string, FunctionOnNode>;
+  /** Which functions it runs: `all`, `none` or one function's name. Absent from nodes older than it. */
+  runs?: string;
+}
+
+/**
+ * Whether the leader may place replicas on a node: only on one that runs whatever it is given
+ * (`--runs all`); a gateway node or a function's pod would never start them.
+ */
+export function takesPlacements(node: Peer<NodeState>): boolean {
+  return (node.state.runs ?? "all") === "all";
 }
 
 /** A replica as the cluster shows it: named `<node>/<replica>`, with its node. */

@@ -45,6 +45,8 @@ export interface ClusterOptions {
   timeoutMs?: number;
   auth?: NatsAuth;
   timing?: Partial<ClusterTiming>;
+  /** Whether the leader runs the cluster's autoscaler rounds; off under Kubernetes, which sets replica counts. @default true */
+  autoscaler?: boolean;
   logger?: Logger;
 }
 
@@ -58,6 +60,7 @@ export interface ClusterOptionsResolved {
   timeoutMs: number;
   auth: NatsAuth;
   timing: ClusterTiming;
+  autoscaler: boolean;
   logger: Logger;
 }
 
@@ -83,6 +86,7 @@ export function resolveClusterOptions(o: ClusterOptions): ClusterOptionsResolved
     timeoutMs: o.timeoutMs ?? 5000,
     auth: o.auth ?? {},
     timing: { ...DEFAULT_CLUSTER_TIMING, ...o.timing },
+    autoscaler: o.autoscaler ?? true,
     logger: o.logger ?? silentLogger,
   };
 }

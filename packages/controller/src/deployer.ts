@@ -35,6 +35,11 @@ export interface DeployerOptions {
    * cluster node also makes itself the function's first home.
    */
   claim(name: string): Promise<Membership | undefined>;
+  /**
+   * Whether this node runs `name` (`--runs`). One it does not run is only stored: the nodes
+   * that run it build and try it, so a gateway node never runs user code. @default every function
+   */
+  runsHere?: (name: string) => boolean;
 }
 
 /** How long a delete waits for other nodes to let go of the function's groups. */
@@ -128,6 +133,10 @@ export class Deployer {
     };
     const history = historyAfter(current?.value);
     if (history !== undefined) fn.history = history;
+    if (!(this.o.runsHere?.(fn.name) ?? true)) {
+      this.o.catalog.take({ type: "put", name: fn.name, value: fn, revision: await this.o.store.put(fn.name, fn, current?.revision ?? 0) });
+      return { kind: "Function", name: fn.name, action: current === undefined ? "created" : "updated", revision: fn.revision };
+    }
     const code = await this.o.host.prepare(fn, progress);
     fn.entry = code.artifact === code.dir ? "" : code.artifact.slice(code.dir.length + 1);
     if (current === undefined || here === undefined || !sameTopology(here.fn, fn)) {

@@ -10,6 +10,8 @@ export interface NodeRow {
   partitions: string[];
   version: string;
   startedAt: string;
+  /** Which functions it runs (`riff system start --runs`): `all`, `none` or a function's name; absent for a node that is gone. */
+  runs?: string;
   /** When it was last heard of, for a node that is gone. */
   lastSeen?: string;
 }

@@ -8,6 +8,7 @@ import type { ControllerParts } from "./controller-parts.js";
 import { FunctionLogs } from "./function-logs.js";
 import type { Mode } from "./mode.js";
 import { natsAuth } from "./nats-auth.js";
+import { runsLabel } from "./node-role.js";
 import type { HomePaths, ResolvedDaemonOptions } from "./options.js";
 
 /**
@@ -23,7 +24,7 @@ export async function clusterMode(o: { options: ResolvedDaemonOptions; paths: Ho
   process.env["RIFF_NODE_NAME"] = c.node;
   // The cluster node first: the cluster's settings say how many copies topics get.
   const node = await ClusterNode.open(
-    resolveClusterOptions({ servers: c.servers, cluster: c.name, node: c.node, cacheDir: paths.artifacts, replicas: c.replicas, auth, logger: logger.child({ component: "cluster" }) }),
+    resolveClusterOptions({ servers: c.servers, cluster: c.name, node: c.node, cacheDir: paths.artifacts, replicas: c.replicas, auth, autoscaler: options.autoscaler, logger: logger.child({ component: "cluster" }) }),
     hub,
   );
   let broker: NatsBroker;
@@ -35,7 +36,11 @@ export async function clusterMode(o: { options: ResolvedDaemonOptions; paths: Ho
     await node.stop();
     throw err;
   }
-  const token = await node.adoptToken(o.token);
+  // A token given in a file is the cluster's; else the first node's is everyone's.
+  const token = options.tokenFile === undefined ? await node.adoptToken(o.token) : o.token;
+  if (options.tokenFile !== undefined && (await node.offerToken(token))) {
+    logger.info("this node's --token-file is now the cluster's admin token", { cluster: c.name });
+  }
   if (token !== o.token) {
     writeFileSync(paths.token, `${token}\n`, { mode: 0o600 });
     logger.info("this node takes the cluster's admin token", { cluster: c.name });
@@ -81,7 +86,7 @@ export async function clusterMode(o: { options: ResolvedDaemonOptions; paths: Ho
         scaler: parts.scaler,
         reconcile: (name) => void parts.reconciler.reconcile(name),
         localLogs: logs,
-        state: () => ({ url: info.url, version: info.version, startedAt: info.startedAt, nats: broker.health(), functions: functionsHere(parts) }),
+        state: () => ({ url: info.url, version: info.version, startedAt: info.startedAt, nats: broker.health(), functions: functionsHere(parts), runs: runsLabel(options.runs) }),
       });
     },
     async stop() {

@@ -71,6 +71,8 @@ export interface ControllerParts {
 export interface Placing {
   placement: PlacementOf;
   claim(name: string): Promise<Membership | undefined>;
+  /** Whether this node runs `name` at all (`--runs`); the others it only knows. @default every function */
+  runsHere?: (name: string) => boolean;
 }
 
 /** One daemon: it reads every function's inputs itself. */
@@ -125,6 +127,7 @@ export async function wireController(o: {
     host,
     queue,
     placement: o.placing.placement,
+    ...(o.placing.runsHere !== undefined ? { runsHere: o.placing.runsHere } : {}),
     logger: logger.child({ component: "reconciler" }),
   });
   const rates = new TopicRates(stores.topicRates, logger.child({ component: "rates" }));
@@ -138,6 +141,7 @@ export async function wireController(o: {
     queue,
     logger: logger.child({ component: "deployer" }),
     claim: o.placing.claim,
+    ...(o.placing.runsHere !== undefined ? { runsHere: o.placing.runsHere } : {}),
     rates,
   });
   const scaler = new Scaler(broker, logger.child({ component: "scaler" }), o.telemetry);

@@ -19,8 +19,10 @@ import type { Mode } from "./mode.js";
 import { homePaths, resolveDaemonOptions, type DaemonOptions, type HomePaths, type ResolvedDaemonOptions } from "./options.js";
 import { fromReplica, replicaRequests } from "./caller-path.js";
 import { keyRoutes } from "./keys-api.js";
+import { artifactRoutes } from "./artifacts-api.js";
 import { secretRoutes } from "./secrets-api.js";
-import { ensureToken } from "./token.js";
+import { ensureToken, readTokenFile } from "./token.js";
+import { placingFor, runsLabel } from "./node-role.js";
 import { DaemonMetrics } from "./daemon-metrics.js";
 import { startTelemetry, type TelemetryParts } from "./telemetry-parts.js";
 import { ensureOwnTopic } from "./own-topics.js";
@@ -41,6 +43,8 @@ export interface DaemonInfo {
   sandbox: string;
   /** Where Prometheus scrapes riff; absent when metrics are off. */
   metricsUrl?: string;
+  /** The admin token's file when it is not the home's (`--token-file`); the CLI reads it there. */
+  tokenFile?: string;
 }
 
 /** `created` -> `starting` -> `running` -> `stopping` -> `stopped`. */
@@ -106,21 +110,22 @@ export class Daemon {
     this.sandboxKind = sandbox === undefined ? "none" : `${sandbox.kind} (uid ${sandbox.uid})`;
     this.limits = limiter.enforcement;
     if (sandbox === undefined) this.logger.warn("functions run unsandboxed (--sandbox none): they can read and write what the daemon's user can");
-    const modeOptions = { options: this.options, paths: this.paths, hub: this.replies, token: ensureToken(this.paths.token), logger: this.logger };
+    const modeOptions = { options: this.options, paths: this.paths, hub: this.replies, token: this.options.tokenFile === undefined ? ensureToken(this.paths.token) : readTokenFile(this.options.tokenFile), logger: this.logger };
     const mode = this.options.cluster === undefined ? await localMode(modeOptions) : await clusterMode(modeOptions);
     this.mode = mode;
     const { broker } = mode;
     // It always exists, so it can be watched before anything lands in it.
     await ensureOwnTopic(broker, DEAD_LETTER_TOPIC, {}, this.logger);
     this.sinks = await startTelemetry({ broker, options: this.options, hub: this.telemetry, node: mode.replyNode, version: VERSION, logger: this.logger });
-    // Pool folders of a previous run (a crash leaves them behind).
+    // Pool folders and half-stored uploads of a previous run (a crash leaves them behind).
     rmSync(this.paths.pool, { recursive: true, force: true });
+    rmSync(this.paths.uploads, { recursive: true, force: true });
     const parts = await wireController({
       options: this.options,
       paths: this.paths,
       broker,
       stores: mode.stores,
-      placing: mode.placing,
+      placing: placingFor(this.options.runs, mode.placing),
       replies: mode.replies,
       logs: mode.logs,
       sandbox,
@@ -152,7 +157,7 @@ export class Daemon {
       ...(this.options.maxBodyBytes !== undefined ? { maxBodyBytes: this.options.maxBodyBytes } : {}),
       ...(this.options.replyTimeoutMs !== undefined ? { replyTimeoutMs: this.options.replyTimeoutMs } : {}),
     });
-    const status = () => ({ ...this.info, state: this.state, uptimeMs: process.uptime() * 1000, sandbox: this.sandboxKind, limits: this.limits, ...mode.status() });
+    const status = () => ({ ...this.info, state: this.state, uptimeMs: process.uptime() * 1000, sandbox: this.sandboxKind, limits: this.limits, runs: runsLabel(this.options.runs), autoscaler: this.options.autoscaler ? "on" : "off", ...mode.status() });
     const warnings = async () => [
       ...(sandbox === undefined ? ["functions run unsandboxed: riff was started with --sandbox none (see docs/security.md)"] : []),
       ...mode.warnings(),
@@ -185,7 +190,7 @@ export class Daemon {
       invokers: parts.invokers,
       scaler: parts.scaler,
       rates: parts.rates,
-      routes: [...mode.routes(), ...secretRoutes(mode.stores.secrets), ...keyRoutes(mode.stores.keys), ...recordRoutes(this.sinks.records, broker), ...dashboardRoutes(dashboard, () => this.info?.url)],
+      routes: [...mode.routes(), ...secretRoutes(mode.stores.secrets), ...keyRoutes(mode.stores.keys), ...recordRoutes(this.sinks.records, broker), ...artifactRoutes({ artifacts: mode.stores.artifacts, uploads: this.paths.uploads }), ...dashboardRoutes(dashboard, () => this.info?.url)],
       warnings,
     });
     const server = createServer({ keepAliveTimeout: 65_000, ...serverOptions(this.options.server) }, (req, res) => {
@@ -219,6 +224,7 @@ export class Daemon {
       version: VERSION,
       sandbox: this.sandboxKind,
       ...(metricsUrl !== undefined ? { metricsUrl } : {}),
+      ...(this.options.tokenFile !== undefined ? { tokenFile: this.options.tokenFile } : {}),
     };
     writeFileSync(this.paths.daemonInfo, `${JSON.stringify(this.info, null, 2)}\n`);
     this.wroteInfo = true;

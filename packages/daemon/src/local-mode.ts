@@ -61,6 +61,8 @@ export async function localMode(o: { options: ResolvedDaemonOptions; paths: Home
     start(parts) {
       // A home's topics are where it was first started with them: a restart without --broker keeps them there.
       writeFileSync(paths.brokerChoice, `${options.broker}\n`);
+      // --autoscaler off: replicas start only for a waiting message (0 -> 1) and are never scaled.
+      if (!options.autoscaler) return;
       timer = setInterval(() => {
         if (scaling) return;
         scaling = true;

@@ -69,6 +69,9 @@ async function main(): Promise<void> {
       "nats-tls-ca": { type: "string" },
       "nats-tls-cert": { type: "string" },
       "nats-tls-key": { type: "string" },
+      runs: { type: "string" },
+      autoscaler: { type: "string" },
+      "token-file": { type: "string" },
     },
   });
   const nats = {
@@ -103,6 +106,9 @@ async function main(): Promise<void> {
     ...(values["cluster-name"] !== undefined ? { clusterName: values["cluster-name"] } : {}),
     ...(values["node-name"] !== undefined ? { nodeName: values["node-name"] } : {}),
     ...(values.replicas !== undefined ? { replicas: Number(values.replicas) } : {}),
+    ...(values.runs !== undefined ? { runs: values.runs } : {}),
+    ...(values.autoscaler !== undefined ? { autoscaler: values.autoscaler } : {}),
+    ...(values["token-file"] !== undefined ? { tokenFile: values["token-file"] } : {}),
     ...(Object.values(nats).some((v) => v !== undefined) ? { nats } : {}),
     ...(values["max-body-bytes"] !== undefined ? { maxBodyBytes: parseSize(values["max-body-bytes"], "--max-body-bytes") } : {}),
   };

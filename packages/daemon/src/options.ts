@@ -7,6 +7,7 @@ import { resolveServerLimits, type ResolvedServerLimits } from "@riff/gateway";
 import { DEFAULT_POOL_SIZE, type LimitsMode, type SandboxMode } from "@riff/runtime";
 import { resolveRecordsOptions, type RecordsOptions, type ResolvedRecordsOptions } from "./records-options.js";
 import { resolveMetricsOptions, type MetricsOptions, type ResolvedMetricsOptions } from "./metrics-options.js";
+import { resolveAutoscaler, resolveRuns, type RunsChoice } from "./node-role.js";
 
 /** @default 8080: the one port of gateway, admin API and /healthz. */
 export const DEFAULT_PORT = 8080;
@@ -67,6 +68,15 @@ export interface DaemonOptions extends MetricsOptions, RecordsOptions {
   maxConnections?: number;
   /** An OpenTelemetry collector's OTLP/HTTP traces URL; spans are sent there too. @default none */
   otlpEndpoint?: string;
+  /** `all`, `none` or one function's name (see {@link RunsChoice}); not `all` only in a cluster. @default "all" */
+  runs?: string;
+  /**
+   * `off`: riff does not scale (in a cluster, the leader places no replicas; alone, no
+   * autoscaler loop: a message starts a replica 0 -> 1). @default "on"
+   */
+  autoscaler?: string;
+  /** Read the admin token from this file (mode 0600 or stricter) instead of the home's. @default the home's `token` */
+  tokenFile?: string;
 }
 
 /** Files that prove who riff is to NATS, and whom to trust. */
@@ -112,6 +122,12 @@ export interface ResolvedDaemonOptions {
   records: ResolvedRecordsOptions | undefined;
   /** Where spans are sent over OTLP/HTTP; undefined: nowhere. */
   otlpEndpoint: string | undefined;
+  /** Which functions this node runs. */
+  runs: RunsChoice;
+  /** Whether riff scales replicas itself (false under Kubernetes). */
+  autoscaler: boolean;
+  /** An absolute path when the token is read from a file of the user's, not the home's. */
+  tokenFile: string | undefined;
 }
 
 /** The riff home: `RIFF_HOME`, else `~/.riff`. */
@@ -152,6 +168,9 @@ export function resolveDaemonOptions(options: DaemonOptions): ResolvedDaemonOpti
     metrics: resolveMetricsOptions(options, host, port),
     records: resolveRecordsOptions(options, positive),
     otlpEndpoint: checkOtlpEndpoint(options.otlpEndpoint),
+    runs: resolveRuns(options.runs, cluster !== undefined),
+    autoscaler: resolveAutoscaler(options.autoscaler),
+    tokenFile: options.tokenFile === undefined ? undefined : resolve(options.tokenFile),
   };
 }
 
@@ -256,6 +275,8 @@ export function homePaths(home: string) {
     clusterChoice: join(home, "cluster.json"),
     /** Function code this node fetched from its cluster, by digest. */
     artifacts: join(home, "artifacts"),
+    /** Code sent over the API (`POST /artifacts`), unpacked here until it is stored. */
+    uploads: join(home, "uploads"),
     broker: join(home, "topics"),
     functions: join(home, "functions"),
     invokers: join(home, "invokers"),

@@ -25,6 +25,28 @@ export function readToken(path: string): string | undefined {
   return readFileSync(path, "utf8").trim();
 }
 
+/** The fewest characters a token from `--token-file` may have: a short one is guessed. */
+const MIN_TOKEN_CHARS = 16;
+
+/**
+ * The admin token from `--token-file` (a Kubernetes Secret mounted with mode 0400, say): the
+ * file must exist, be readable by its owner alone, and hold a token of 16 characters or more.
+ */
+export function readTokenFile(path: string): string {
+  const token = readToken(path);
+  if (token === undefined) {
+    throw new RiffError("RIFF_INVALID_ARGUMENT", `--token-file ${path}: no such file`, {
+      hint: "give a file that holds the admin token, readable by riff's user only (chmod 600 FILE)",
+    });
+  }
+  if (token.length < MIN_TOKEN_CHARS || /\s/.test(token)) {
+    throw new RiffError("RIFF_INVALID_ARGUMENT", `--token-file ${path}: the token must be one word of at least ${MIN_TOKEN_CHARS} characters`, {
+      hint: "e.g. write one with: head -c 32 /dev/urandom | base64 | tr -d '=+/\\n' > FILE && chmod 600 FILE",
+    });
+  }
+  return token;
+}
+
 /** Reads the admin token, generating it (mode 0600) at first start. */
 export function ensureToken(path: string): string {
   const existing = readToken(path);

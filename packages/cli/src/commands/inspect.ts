@@ -1,5 +1,6 @@
 import { closest, deadLetterTopicOf, formatDuration, parseSize, retriesOf, RiffError } from "@riff/core";
 import { DaemonClient, errorFrom } from "../client.js";
+import { apiClient, onKubernetes } from "../target.js";
 import { badArgument, flagDuration, flagWholeNumber, printTable, printData } from "../output.js";
 
 interface FunctionRow {
@@ -45,6 +46,10 @@ interface FunctionDetail extends FunctionRow {
 
 /** `riff list`. */
 export async function list(home: string, output: string | undefined): Promise<void> {
+  if (onKubernetes()) {
+    await (await import("./kube.js")).kubeList(output);
+    return;
+  }
   const { functions, warnings } = await new DaemonClient(home).call<{ functions: FunctionRow[]; warnings?: string[] }>("GET", "functions");
   for (const w of warnings ?? []) process.stderr.write(`warning: ${w}\n`);
   if (await printData(output, functions)) return;
@@ -87,7 +92,7 @@ export function describeWhat(kind: string | undefined, name: string | undefined)
 /** `riff logs -n NAME [-f]`. */
 export async function logs(home: string, name: string, follow: boolean, tail: string): Promise<void> {
   flagWholeNumber(tail, "--tail", 0);
-  const client = new DaemonClient(home);
+  const client = await apiClient(home);
   const res = await client.fetch(
     `/api/v1/functions/${encodeURIComponent(name)}/logs?tail=${encodeURIComponent(tail)}&follow=${String(follow)}`,
     { auth: true },
@@ -188,6 +193,10 @@ export const topics = {
 
 /** `riff describe function NAME`: spec, replicas, lag per partition, rates and the last scaling decisions. */
 export async function describeFunction(home: string, name: string, output: string | undefined): Promise<void> {
+  if (onKubernetes()) {
+    await (await import("./kube.js")).kubeDescribe(name, output);
+    return;
+  }
   const client = new DaemonClient(home);
   const f = await client.call<FunctionDetail>("GET", `functions/${encodeURIComponent(name)}`);
   if (await printData(output, f)) return;

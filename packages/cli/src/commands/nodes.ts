@@ -9,11 +9,12 @@ export async function nodes(home: string, output: string | undefined): Promise<v
   if (await printData(output, { cluster, nodes: rows })) return;
   process.stdout.write(`cluster ${cluster}: ${rows.filter((r) => r.health !== "gone").length} node(s) alive\n\n`);
   printTable(
-    ["NODE", "HEALTH", "LEADER", "REPLICAS", "PARTITIONS", "UP", "URL"],
+    ["NODE", "HEALTH", "LEADER", "RUNS", "REPLICAS", "PARTITIONS", "UP", "URL"],
     rows.map((r) => [
       r.name,
       r.health === "gone" && r.lastSeen !== undefined ? `gone (last seen ${formatDuration(Date.now() - Date.parse(r.lastSeen))} ago)` : r.health,
       r.leader ? "yes" : "",
+      r.runs ?? "-",
       String(r.replicas),
       String(r.partitions.length),
       r.startedAt === "" ? "-" : formatDuration(Date.now() - Date.parse(r.startedAt)),

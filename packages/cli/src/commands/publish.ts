@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { RiffError } from "@riff/core";
 import { DaemonClient, errorFrom } from "../client.js";
+import { apiClient } from "../target.js";
 import { badArgument, flagDuration, flagWholeNumber, info } from "../output.js";
 
 /** An HTTP header name: RFC 9110 token characters. */
@@ -58,7 +59,7 @@ export async function publish(home: string, o: PublishOptions): Promise<void> {
   }
   // The same id within 2 minutes publishes once: a retry of this command is safe.
   if (o.id !== undefined) headers["idempotency-key"] = o.id;
-  const client = new DaemonClient(home);
+  const client = await apiClient(home);
   const path = `/${o.reply === true ? "requests" : "messages"}/${encodeURIComponent(input)}`;
   info(`Posting to ${client.info.url}${path}`);
   for (let i = 0; i < count; i++) {

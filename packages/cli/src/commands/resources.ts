@@ -4,6 +4,7 @@ import { assertValidName, API_VERSION, RiffError } from "@riff/core";
 import { DaemonClient } from "../client.js";
 import { badArgument, flagDuration, flagWholeNumber, info } from "../output.js";
 import { detectArtifact, FOLDER_MARKERS, invokerMatchers } from "./artifacts.js";
+import { onKubernetes } from "../target.js";
 
 interface ApplyResult {
   kind: string;
@@ -50,6 +51,7 @@ export async function apply(home: string, target: string, dryRun: boolean): Prom
       });
     });
     if (!res.ok) throw badArgument(`-f ${target}: the server answered ${res.status}`);
+    if (onKubernetes()) throw badArgument(`-f ${target}: on Kubernetes riff applies files on this machine only`, "download it, then riff apply -f FILE");
     const results = await applyDocuments(new DaemonClient(home), [{ file: target, text: await res.text() }], dryRun);
     if (dryRun) info("dry run: nothing was changed; the file is valid");
     report(results);
@@ -62,6 +64,11 @@ export async function apply(home: string, target: string, dryRun: boolean): Prom
     ? readdirSync(path).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(path, f))
     : [path];
   if (files.length === 0) throw badArgument(`-f ${target}: the folder has no .yaml or .yml file`);
+  if (onKubernetes()) {
+    await (await import("./kube.js")).kubeApply(files, dryRun);
+    if (dryRun) info("dry run: nothing was changed; the files are valid");
+    return;
+  }
   const results = await applyFiles(new DaemonClient(home), files, dryRun);
   if (dryRun) info("dry run: nothing was changed; the files are valid");
   report(results);
@@ -141,7 +148,9 @@ async function writeFunction(home: string, invoker: string, o: CreateOptions, de
   const env = o.env !== undefined && o.env.length > 0 ? envFlags(o.env) : undefined;
   const dir = resolve(o.filepath);
   if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw badArgument(`--filepath ${o.filepath}: no such folder`);
-  const client = o.dryRun === true ? undefined : deploy ? new DaemonClient(home) : optionalClient(home);
+  // On Kubernetes the invokers are riff's built-in ones: their patterns find the code.
+  const kube = onKubernetes();
+  const client = o.dryRun === true || kube ? undefined : deploy ? new DaemonClient(home) : optionalClient(home);
   const matchers = await invokerMatchers(client, invoker);
   // `--artifact package.json` (or go.mod, pom.xml...) means its package: the folder, as in Project riff.
   const given = o.artifact;
@@ -187,12 +196,18 @@ async function writeFunction(home: string, invoker: string, o: CreateOptions, de
   }
   // Before anything is written: a second create of a name must not silently replace the function.
   if (deploy && client !== undefined && o.force !== true) await refuseExisting(client, name);
+  if (deploy && kube && o.force !== true) await (await import("./kube.js")).kubeRefuseExisting(name);
   for (const [file, text] of [[topicsFile, topicsYaml], [fnFile, fnYaml]] as const) {
     if (existsSync(file) && o.force !== true) info(`kept the existing ${basename(file)} (--force overwrites it)`);
     else {
       writeFileSync(file, text);
       if (!deploy) process.stdout.write(`wrote ${relative(process.cwd(), file) || file}\n`);
     }
+  }
+  if (deploy && kube) {
+    await (await import("./kube.js")).kubeApply([topicsFile, fnFile], false);
+    info(`try it: riff publish --input ${inputs[0] ?? ""} --data ${sampleData(name, invoker)} --reply --gateway URL`);
+    return;
   }
   if (!deploy || client === undefined) {
     info(`deploy it with: riff apply${resolve(o.filepath) === process.cwd() ? "" : ` -f ${o.filepath}`}`);
@@ -284,6 +299,10 @@ export function functionsHere(dir: string): string[] {
 
 /** `riff delete [--all] NAME`. */
 export async function remove(home: string, name: string, all: boolean): Promise<void> {
+  if (onKubernetes()) {
+    await (await import("./kube.js")).kubeDelete(name, all);
+    return;
+  }
   const { deleted, kept = [] } = await new DaemonClient(home).call<{ deleted: string[]; kept?: string[] }>(
     "DELETE",
     `functions/${encodeURIComponent(name)}${all ? "?all=true" : ""}`,

@@ -40,6 +40,9 @@ export interface StartOptions {
   natsTlsCa?: string;
   natsTlsCert?: string;
   natsTlsKey?: string;
+  runs?: string;
+  autoscaler?: string;
+  tokenFile?: string;
 }
 
 /** Flags passed on to the daemon as they are: it checks them and names the one at fault. */
@@ -58,6 +61,9 @@ const PASSED: [Exclude<keyof StartOptions, "metrics">, string][] = [
   ["natsTlsCa", "--nats-tls-ca"],
   ["natsTlsCert", "--nats-tls-cert"],
   ["natsTlsKey", "--nats-tls-key"],
+  ["runs", "--runs"],
+  ["autoscaler", "--autoscaler"],
+  ["tokenFile", "--token-file"],
 ];
 
 /** True when the daemon `daemon.json` names answers /healthz with its own pid (a crash leaves the file behind). */
@@ -126,7 +132,7 @@ export async function start(home: string, options: StartOptions): Promise<void> 
   for (const [key, flag] of PASSED) {
     const value = options[key];
     // Paths are the user's, relative to where they ran riff; the daemon runs elsewhere.
-    if (value !== undefined) args.push(flag, flag.startsWith("--nats-") ? resolve(value) : value);
+    if (value !== undefined) args.push(flag, flag.startsWith("--nats-") || flag === "--token-file" ? resolve(value) : value);
   }
   const child = spawn(process.execPath, args, {
     detached: true,
@@ -202,6 +208,8 @@ export async function status(home: string, output: string | undefined): Promise<
     state: string;
     sandbox: string;
     limits?: string;
+    runs?: string;
+    autoscaler?: string;
     broker?: string;
     nats?: { connected: boolean; since: number };
     cluster?: { name: string; node: string; leader?: string; nodes: number; replicas: number };
@@ -215,6 +223,8 @@ export async function status(home: string, output: string | undefined): Promise<
   process.stdout.write(
     `riff ${s.version} is ${s.state} at ${s.url}\n  pid ${s.pid}, up ${formatDuration(s.uptimeMs)}, home ${home}\n  ${functions.length} function(s), sandbox: ${s.sandbox}, topics: ${s.broker ?? "embedded"}\n  limits enforced by ${s.limits ?? "nothing"}\n`,
   );
+  // Absent from daemons older than these fields.
+  if (s.runs !== undefined) process.stdout.write(`  runs: ${s.runs}, autoscaler: ${s.autoscaler ?? "on"}\n`);
   if (s.cluster !== undefined) {
     const c = s.cluster;
     process.stdout.write(`  node ${c.node} of cluster ${c.name}: ${c.nodes} node(s) alive, leader ${c.leader ?? "(being elected)"}, ${c.replicas} cop${c.replicas === 1 ? "y" : "ies"} of each topic\n`);
