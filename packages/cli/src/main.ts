@@ -98,12 +98,13 @@ example(
     // Not --version: the root's -V/--version would take it, wherever it is typed, and print riff's.
     .option("--image-version <tag>", "the images' tag (default: this riff's version)")
     .option("--cluster-name <name>", "the riff cluster's name on NATS (default: riff)")
-    .option("--token <token>", "the admin token stored in the riff-admin Secret, for tests and reproducible output (default: a random one)")
+    // The admin token for the riff-admin Secret is the global --token (default: a random one).
     .option("--dockerfiles <dir>", "instead: write the Dockerfiles of riff's images to this folder")
     .action(run(async () => (await import("./commands/install.js")).install)),
   `riff system install --kubernetes | kubectl apply --server-side -f -
   riff system install --kubernetes --nats nats://nats.messaging.svc:4222 --image-prefix registry.example/riff > riff.yaml
-  riff system install --kubernetes --dockerfiles images/      # then build the images as the files say`,
+  riff system install --kubernetes --dockerfiles images/      # then build the images as the files say
+  riff system install --kubernetes --token "$(openssl rand -hex 32)"   # choose the admin token (default: a random one)`,
 );
 example(system.command("stop").description("stop the daemon after draining functions (in a cluster, its partitions go to the other nodes first)").action(run(async () => (await import("./commands/system.js")).stop)), "riff system stop");
 example(

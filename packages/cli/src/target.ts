@@ -20,6 +20,11 @@ export function setTargetFlags(given: TargetFlags): void {
   flags = { ...given };
 }
 
+/** The admin token given with the global `--token` (e.g. for the riff-admin Secret of `riff system install`). */
+export function givenToken(): string | undefined {
+  return flags.token;
+}
+
 /** Whether this command acts on Kubernetes rather than on a local daemon. */
 export function onKubernetes(env: NodeJS.ProcessEnv = process.env): boolean {
   return flags.kubeconfig !== undefined || flags.context !== undefined || env["RIFF_TARGET"] === "kubernetes";

@@ -48,8 +48,9 @@ const functionSpec = obj(
     }),
     network: oneOf("host: the pod's network; none: loopback only (not enforced on Kubernetes).", ["host", "none"]),
     secrets: { type: "array", description: "Secrets whose keys become environment variables.", items: riffName("A secret's name.") },
-    digest: str("The sha256 of the function's code in the riff cluster's code store, set by `riff create/apply --kubeconfig` after uploading.", {
-      pattern: "^[a-f0-9]{64}$",
+    // riff names code by the first 16 hex digits of its sha256 (artifactDigest); a whole one is taken too.
+    digest: str("The content digest (sha256, hex, 16 to 64 digits) of the function's code in the riff cluster's code store, set by `riff create/apply --kubeconfig` after uploading.", {
+      pattern: "^[a-f0-9]{16,64}$",
     }),
     container: {
       type: "object",
