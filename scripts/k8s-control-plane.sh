@@ -122,7 +122,9 @@ cmd_build() {
     rm -rf "$src" && mkdir -p "$src"
     apt_src_opts
     log "fetching the source package (apt-get source $DEB_SRC_PKG=$DEB_SRC_VERSION)"
-    apt-get "${APT_SRC[@]}" update -qq
+    # A third-party source without deb-src indexes fails the update: warn and go on, since
+    # 'apt-get source' below says clearly if the package is still not found.
+    apt-get "${APT_SRC[@]}" update -qq || log "warning: apt-get update of the deb-src indexes reported errors (above)"
     (cd "$src" && apt-get "${APT_SRC[@]}" source -qq "$DEB_SRC_PKG=$DEB_SRC_VERSION" 2>&1 | grep -v 'unsandboxed as root' || true)
     tree=$(find "$src" -maxdepth 1 -mindepth 1 -type d -name "$DEB_SRC_PKG-*" | head -n1)
     [ -n "$tree" ] && [ -f "$tree/cmd/kube-apiserver/apiserver.go" ] || die "apt-get source $DEB_SRC_PKG=$DEB_SRC_VERSION gave no source tree in $src"
