@@ -264,9 +264,10 @@ cmd_start() {
   # On failure, stop whatever was started.
   trap 'rc=$?; if [ $rc -ne 0 ]; then echo "k8s-control-plane: start failed; stopping what it started (logs in $DIR/logs)" >&2; cmd_stop >&2 || true; fi' EXIT
 
-  local ports etcd_port peer_port api_port kcm_port sched_port kubelet_port
-  read -r etcd_port peer_port api_port kcm_port sched_port kubelet_port <<<"$(free_ports 6)"
-  SERVER="https://127.0.0.1:$api_port"
+  # Each component's ports are picked just before it starts (a port picked free may be taken by
+  # someone else before the component binds it; keep that window short). A component that cannot
+  # bind exits, and start fails naming it.
+  local etcd_port peer_port api_port kcm_port sched_port kubelet_port
 
   # Certificates: a CA, the API server's serving certificate, and the service-account key pair.
   local pki="$DIR/pki"
@@ -314,6 +315,15 @@ current-context: riff-test
 EOF
     chmod 600 "$1"
   }
+  read -r etcd_port peer_port <<<"$(free_ports 2)"
+  launch etcd etcd --name riff-test --data-dir "$DIR/etcd" \
+    --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+    --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
+    --initial-cluster "riff-test=http://127.0.0.1:$peer_port" --log-level warn
+  wait_for "etcd on port $etcd_port" 30 curl -sf --max-time 2 "http://127.0.0.1:$etcd_port/health"
+
+  read -r api_port <<<"$(free_ports 1)"
+  SERVER="https://127.0.0.1:$api_port"
   kubeconfig "$DIR/kubeconfig" admin "$ADMIN_TOKEN"
   kubeconfig "$DIR/kcm/kubeconfig" system:kube-controller-manager "$kcm_token"
   kubeconfig "$DIR/scheduler/kubeconfig" system:kube-scheduler "$sched_token"
@@ -324,12 +334,6 @@ RIFF_K8S_SERVER=$SERVER
 RIFF_K8S_TOKEN=$ADMIN_TOKEN
 EOF
 
-  launch etcd etcd --name riff-test --data-dir "$DIR/etcd" \
-    --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
-    --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
-    --initial-cluster "riff-test=http://127.0.0.1:$peer_port" --log-level warn
-  wait_for "etcd on port $etcd_port" 30 curl -sf --max-time 2 "http://127.0.0.1:$etcd_port/health"
-
   launch kube-apiserver "$BIN/kube-apiserver" \
     --etcd-servers "http://127.0.0.1:$etcd_port" \
     --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" --insecure-port 0 \
@@ -339,9 +343,10 @@ EOF
     --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-cluster-ip-range 10.0.0.0/24 --endpoint-reconciler-type none \
-    --allow-privileged --cert-dir "$DIR/pki" 
+    --allow-privileged --cert-dir "$DIR/pki"
   wait_for "the API server's /readyz on $SERVER" 90 api GET /readyz
 
+  read -r kcm_port sched_port kubelet_port <<<"$(free_ports 3)"
   launch kube-controller-manager "$BIN/kube-controller-manager" \
     --kubeconfig "$DIR/kcm/kubeconfig" --use-service-account-credentials \
     --authentication-kubeconfig "$DIR/kcm/kubeconfig" --authorization-kubeconfig "$DIR/kcm/kubeconfig" \
