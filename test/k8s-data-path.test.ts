@@ -1,0 +1,94 @@
+// The data path of riff on Kubernetes, as far as it runs here: the hollow kubelet runs no
+// containers and its pods' IPs are fake, so the gateway's and the function's pods run as local
+// processes with exactly the arguments and environment of the generated manifests (the
+// gateway's from `riff system install --kubernetes`, the function's from the Deployment the
+// controller applied on a real apiserver). Code uploaded through the gateway, a Function applied
+// with kubectl, and a message published through the gateway gets its reply from the function pod.
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { create as tar } from "tar";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { ClientKubeApi, DEPLOYMENTS, FUNCTIONS, loadKubeConfig, type KubeObject } from "@riff/kubernetes";
+import { startTestNatsServer, type TestNatsServer } from "../packages/broker-nats/src/nats-server.test-util.js";
+import { startControlPlane, type ControlPlane } from "./helpers/kube.js";
+import { startController, type ControllerProcess } from "./helpers/kube-controller.js";
+import { runPodLocally, type ContainerSpec, type LocalPod } from "./helpers/kube-pods.js";
+import { RIFF_BIN } from "./helpers/riff.js";
+import { until } from "./helpers/until.js";
+
+const run = promisify(execFile);
+const CLUSTER = "riffdata";
+const TOKEN = "k8s-data-path-test-token-0123456789abcdef";
+
+let plane: ControlPlane;
+let nats: TestNatsServer;
+let api: ClientKubeApi;
+let controller: ControllerProcess;
+const pods: LocalPod[] = [];
+let install: KubeObject[];
+
+const kubectl = async (args: string[], input?: string) => {
+  const p = run("kubectl", ["--kubeconfig", plane.kubeconfig, ...args], { timeout: 60_000 });
+  p.child.stdin?.end(input ?? "");
+  return (await p).stdout;
+};
+
+const containerOf = (d: KubeObject): ContainerSpec => (d.spec as { template: { spec: { containers: ContainerSpec[] } } }).template.spec.containers[0] as ContainerSpec;
+
+beforeAll(async () => {
+  plane = await startControlPlane();
+  nats = await startTestNatsServer();
+  api = new ClientKubeApi(loadKubeConfig({ kubeconfig: plane.kubeconfig }));
+  const printed = await run(process.execPath, [RIFF_BIN, "system", "install", "--kubernetes", "--nats", nats.url, "--cluster-name", CLUSTER, "--token", TOKEN, "-o", "json"], { timeout: 60_000 });
+  install = (JSON.parse(printed.stdout) as { items: KubeObject[] }).items;
+  await kubectl(["apply", "--server-side", "-f", "-"], printed.stdout);
+  await kubectl(["wait", "--for", "condition=established", "--timeout", "60s", "crd/functions.projectriff.io"]);
+  controller = await startController({ kubeconfig: plane.kubeconfig, nats: nats.url, identity: "ctl", clusterName: CLUSTER, leaseNamespace: "riff-system" });
+}, 300_000);
+
+afterAll(async () => {
+  for (const p of pods) await p.kill("SIGTERM");
+  await controller?.kill("SIGTERM");
+  await nats?.stop();
+  await plane?.stop();
+});
+
+describe("riff on Kubernetes: the data path through the generated pods", () => {
+  it("a message published through the gateway pod gets its reply from the function pod", async () => {
+    // The gateway pod, as the install's Deployment runs it, with the riff-admin Secret's token mounted.
+    const gatewayDeployment = install.find((o) => o.kind === "Deployment" && o.metadata.name === "riff-gateway") as KubeObject;
+    const tokenFile = join(mkdtempSync(join(tmpdir(), "riff-secret-")), "token");
+    writeFileSync(tokenFile, TOKEN, { mode: 0o400 });
+    const gateway = await runPodLocally(containerOf(gatewayDeployment), { podName: "riff-gateway-0", files: { "/etc/riff/admin/token": tokenFile } });
+    pods.push(gateway);
+
+    // riff apply --kubeconfig uploads the code through the gateway, then applies the resource.
+    const dir = mkdtempSync(join(tmpdir(), "riff-square-"));
+    writeFileSync(join(dir, "square.js"), "module.exports = (x) => x ** 2\n");
+    const chunks: Buffer[] = [];
+    for await (const c of tar({ gzip: true, cwd: dir }, ["square.js"])) chunks.push(Buffer.from(c as Uint8Array));
+    const uploaded = await fetch(`${gateway.url}/api/v1/artifacts`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/gzip", "riff-artifact-entry": "square.js" },
+      body: Buffer.concat(chunks),
+    });
+    expect(uploaded.status).toBe(201);
+    const { digest } = (await uploaded.json()) as { digest: string };
+    await kubectl(["apply", "--server-side", "-f", "-"], stringify({ apiVersion: "projectriff.io/v1alpha1", kind: "Function", metadata: { name: "square", namespace: "default" }, spec: { invoker: "node", input: "numbers", artifact: "square.js", digest } }));
+
+    // The function pod, exactly as the Deployment the controller applied says.
+    const deployment = await until("the Deployment of square", () => api.get(DEPLOYMENTS, "default", "square"), 30_000);
+    const pod = await runPodLocally(containerOf(deployment), { podName: "square-7d9f-abcde" });
+    pods.push(pod);
+
+    const answer = await fetch(`${gateway.url}/requests/numbers`, { method: "POST", headers: { "content-type": "application/json" }, body: "10", signal: AbortSignal.timeout(30_000) });
+    expect(answer.status).toBe(200);
+    expect(await answer.text()).toBe("100");
+    const fn = await api.get(FUNCTIONS, "default", "square");
+    expect(fn?.status?.["revision"]).toBe(1);
+  });
+});
