@@ -17,7 +17,7 @@ import { startTestNatsServer, type TestNatsServer } from "../packages/broker-nat
 import { startControlPlane, type ControlPlane } from "./helpers/kube.js";
 import { startController, type ControllerProcess } from "./helpers/kube-controller.js";
 import { runPodLocally, type ContainerSpec, type LocalPod } from "./helpers/kube-pods.js";
-import { RIFF_BIN } from "./helpers/riff.js";
+import { cli, RIFF_BIN } from "./helpers/riff.js";
 import { until } from "./helpers/until.js";
 
 const run = promisify(execFile);
@@ -28,6 +28,7 @@ let plane: ControlPlane;
 let nats: TestNatsServer;
 let api: ClientKubeApi;
 let controller: ControllerProcess;
+let gateway: LocalPod;
 const pods: LocalPod[] = [];
 let install: KubeObject[];
 
@@ -48,6 +49,12 @@ beforeAll(async () => {
   await kubectl(["apply", "--server-side", "-f", "-"], printed.stdout);
   await kubectl(["wait", "--for", "condition=established", "--timeout", "60s", "crd/functions.projectriff.io"]);
   controller = await startController({ kubeconfig: plane.kubeconfig, nats: nats.url, identity: "ctl", clusterName: CLUSTER, leaseNamespace: "riff-system" });
+  // The gateway pod, as the install's Deployment runs it, with the riff-admin Secret's token mounted.
+  const gatewayDeployment = install.find((o) => o.kind === "Deployment" && o.metadata.name === "riff-gateway") as KubeObject;
+  const tokenFile = join(mkdtempSync(join(tmpdir(), "riff-secret-")), "token");
+  writeFileSync(tokenFile, TOKEN, { mode: 0o400 });
+  gateway = await runPodLocally(containerOf(gatewayDeployment), { podName: "riff-gateway-0", files: { "/etc/riff/admin/token": tokenFile } });
+  pods.push(gateway);
 }, 300_000);
 
 afterAll(async () => {
@@ -59,13 +66,6 @@ afterAll(async () => {
 
 describe("riff on Kubernetes: the data path through the generated pods", () => {
   it("a message published through the gateway pod gets its reply from the function pod", async () => {
-    // The gateway pod, as the install's Deployment runs it, with the riff-admin Secret's token mounted.
-    const gatewayDeployment = install.find((o) => o.kind === "Deployment" && o.metadata.name === "riff-gateway") as KubeObject;
-    const tokenFile = join(mkdtempSync(join(tmpdir(), "riff-secret-")), "token");
-    writeFileSync(tokenFile, TOKEN, { mode: 0o400 });
-    const gateway = await runPodLocally(containerOf(gatewayDeployment), { podName: "riff-gateway-0", files: { "/etc/riff/admin/token": tokenFile } });
-    pods.push(gateway);
-
     // riff apply --kubeconfig uploads the code through the gateway, then applies the resource.
     const dir = mkdtempSync(join(tmpdir(), "riff-square-"));
     writeFileSync(join(dir, "square.js"), "module.exports = (x) => x ** 2\n");
@@ -90,5 +90,31 @@ describe("riff on Kubernetes: the data path through the generated pods", () => {
     expect(await answer.text()).toBe("100");
     const fn = await api.get(FUNCTIONS, "default", "square");
     expect(fn?.status?.["revision"]).toBe(1);
+  });
+
+  it("the same CLI: riff create, list, describe, publish, logs and delete with --kubeconfig", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "riff-cube-"));
+    writeFileSync(join(dir, "cube.js"), "module.exports = (x) => { console.log(`cubing ${x}`); return x ** 3 }\n");
+    // No --token: the CLI reads it from the riff-admin Secret, as a cluster admin's kubeconfig may.
+    const k = (args: string[]) => cli(join(dir, "no-home"), [...args, "--kubeconfig", plane.kubeconfig, "--namespace", "default", "--gateway", gateway.url], dir);
+    const created = await k(["create", "node", "--name", "cube", "--input", "cubes", "--filepath", dir]);
+    expect(created.code, created.stderr).toBe(0);
+    const deployment = await until("the Deployment of cube", () => api.get(DEPLOYMENTS, "default", "cube"), 30_000);
+    expect((await api.get(FUNCTIONS, "default", "cube"))?.spec).toMatchObject({ invoker: "node", input: "cubes", artifact: "cube.js" });
+    pods.push(await runPodLocally(containerOf(deployment), { podName: "cube-5c6d-fghij" }));
+    const published = await k(["publish", "--input", "cubes", "--data", "3", "--reply"]);
+    expect(published.stdout.trim(), published.stderr).toBe("27");
+    const listed = await k(["list"]);
+    expect(listed.stdout).toMatch(/cube\s/);
+    const described = await k(["describe", "function", "cube"]);
+    expect(described.stdout).toMatch(/Ready=True Deployed/);
+    const logs = await until("cube's log line", async () => {
+      const r = await k(["logs", "-n", "cube"]);
+      return r.stdout.includes("cubing 3") ? r.stdout : undefined;
+    }, 30_000);
+    expect(logs).toContain("cubing 3");
+    const deleted = await k(["delete", "cube"]);
+    expect(deleted.code, deleted.stderr).toBe(0);
+    await until("cube's Deployment gone", async () => (await api.get(DEPLOYMENTS, "default", "cube")) === undefined, 60_000);
   });
 });

@@ -1,4 +1,4 @@
-import { ApiException } from "@kubernetes/client-node";
+import { KubeApiError } from "./kube-api.js";
 import { describe, expect, it } from "vitest";
 import { kubeError } from "./cli-target.js";
 import { customResourceOf, describeLines, functionRow, type CustomResource } from "./cli-target-resources.js";
@@ -43,7 +43,7 @@ describe("the CLI's custom resources", () => {
   });
 
   it("turns the apiserver's answers into riff's codes, a server-side apply conflict into RIFF_CONFLICT", () => {
-    const status = (code: number, message: string) => new ApiException(code, "failed", JSON.stringify({ kind: "Status", message }), {});
+    const status = (code: number, message: string) => new KubeApiError(code, message);
     const conflict = kubeError(status(409, "Apply failed with 1 conflict: conflict with \"kubectl\": .spec.input"), "Function", "square");
     expect(conflict.code).toBe("RIFF_CONFLICT");
     expect(conflict.message).toContain('conflict with "kubectl"');

@@ -4,15 +4,19 @@
  * cluster, and send code, logs and messages through riff's gateway there. Only this file talks
  * to the apiserver; what is sent and shown is in cli-target-resources.ts.
  */
-import { ApiException, CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy } from "@kubernetes/client-node";
 import { RiffError } from "@riff/core";
-import { CLI_FIELD_MANAGER, RIFF_API_VERSION, type CustomResource } from "./cli-target-resources.js";
+import { CLI_FIELD_MANAGER, type CustomResource } from "./cli-target-resources.js";
+import { ADMIN_SECRET } from "./install.js";
+import { KubeApiError, type KindRef, type KubeObject } from "./kube-api.js";
+import { ClientKubeApi, loadKubeConfig } from "./kube-client.js";
+import { RIFF_SYSTEM_NAMESPACE } from "./settings.js";
 
-/** Where riff's system parts run: its controller, its gateway and the admin token's Secret. */
-export const RIFF_SYSTEM_NAMESPACE = "riff-system";
-/** The Secret holding the cluster's admin token, under key {@link ADMIN_SECRET_KEY}. */
-export const ADMIN_SECRET = "riff-admin";
+export { ADMIN_SECRET, RIFF_SYSTEM_NAMESPACE };
+/** The key of the admin token in Secret {@link ADMIN_SECRET}. */
 export const ADMIN_SECRET_KEY = "token";
+
+const SECRETS: KindRef = { group: "", version: "v1", kind: "Secret", plural: "secrets" };
+const kindRef = (kind: RiffKind): KindRef => ({ group: "projectriff.io", version: "v1alpha1", kind, plural: `${kind.toLowerCase()}s` });
 
 /** The CLI's flags and environment that choose and reach a Kubernetes cluster. */
 export interface KubeTargetOptions {
@@ -31,11 +35,10 @@ export interface KubeTargetOptions {
 /** The kinds of riff's custom resources the CLI handles. */
 export type RiffKind = "Function" | "Topic";
 
-/** One Kubernetes cluster, as the kubeconfig reaches it. */
+/** One Kubernetes cluster, as the kubeconfig reaches it, through the controller's own {@link ClientKubeApi}. */
 export class KubeTarget {
   private constructor(
-    private readonly kc: KubeConfig,
-    private readonly objects: KubernetesObjectApi,
+    private readonly api: ClientKubeApi,
     readonly namespace: string,
     private readonly o: KubeTargetOptions,
     private readonly env: NodeJS.ProcessEnv,
@@ -43,31 +46,15 @@ export class KubeTarget {
 
   /** Loads the kubeconfig (no call is made yet). */
   static connect(o: KubeTargetOptions, env: NodeJS.ProcessEnv = process.env): KubeTarget {
-    const kc = new KubeConfig();
-    try {
-      if (o.kubeconfig !== undefined) kc.loadFromFile(o.kubeconfig);
-      else kc.loadFromDefault();
-    } catch (err) {
-      throw new RiffError("RIFF_INVALID_ARGUMENT", `--kubeconfig ${o.kubeconfig ?? "(default)"}: cannot read it: ${err instanceof Error ? err.message : String(err)}`, {
-        hint: "give a kubeconfig file with --kubeconfig FILE (or set KUBECONFIG)",
-      });
-    }
-    if (o.context !== undefined) {
-      if (kc.getContextObject(o.context) === null) {
-        throw new RiffError("RIFF_INVALID_ARGUMENT", `--context ${o.context}: no such context in the kubeconfig (it has ${kc.getContexts().map((c) => c.name).join(", ") || "none"})`, {
-          hint: "list them with: kubectl config get-contexts",
-        });
-      }
-      kc.setCurrentContext(o.context);
-    }
+    const kc = loadKubeConfig({ kubeconfig: o.kubeconfig, context: o.context });
     const namespace = o.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? "default";
-    return new KubeTarget(kc, KubernetesObjectApi.makeApiClient(kc), namespace, o, env);
+    return new KubeTarget(new ClientKubeApi(kc), namespace, o, env);
   }
 
   /** Server-side apply as `riff-cli`, never forced: a field another manager owns is a RIFF_CONFLICT. */
   async apply(cr: CustomResource): Promise<CustomResource> {
     try {
-      return (await this.objects.patch(cr, undefined, undefined, CLI_FIELD_MANAGER, false, PatchStrategy.ServerSideApply)) as CustomResource;
+      return (await this.api.apply(cr as unknown as KubeObject, CLI_FIELD_MANAGER, false)) as unknown as CustomResource;
     } catch (err) {
       throw kubeError(err, cr.kind, cr.metadata.name);
     }
@@ -75,7 +62,7 @@ export class KubeTarget {
 
   async list(kind: RiffKind): Promise<CustomResource[]> {
     try {
-      return (await this.objects.list(RIFF_API_VERSION, kind, this.namespace)).items as CustomResource[];
+      return (await this.api.list(kindRef(kind), this.namespace)).items as unknown as CustomResource[];
     } catch (err) {
       throw kubeError(err, kind);
     }
@@ -84,16 +71,16 @@ export class KubeTarget {
   /** The resource, or undefined when there is none of that name. */
   async get(kind: RiffKind, name: string): Promise<CustomResource | undefined> {
     try {
-      return (await this.objects.read({ apiVersion: RIFF_API_VERSION, kind, metadata: { name, namespace: this.namespace } })) as CustomResource;
+      return (await this.api.get(kindRef(kind), this.namespace, name)) as unknown as CustomResource | undefined;
     } catch (err) {
-      if (err instanceof ApiException && err.code === 404 && !missingKind(err)) return undefined;
       throw kubeError(err, kind, name);
     }
   }
 
   async delete(kind: RiffKind, name: string): Promise<void> {
     try {
-      await this.objects.delete({ apiVersion: RIFF_API_VERSION, kind, metadata: { name, namespace: this.namespace } });
+      if ((await this.api.get(kindRef(kind), this.namespace, name)) === undefined) throw new KubeApiError(404, `${kind.toLowerCase()}s.projectriff.io "${name}" not found`);
+      await this.api.delete(kindRef(kind), this.namespace, name);
     } catch (err) {
       throw kubeError(err, kind, name);
     }
@@ -114,7 +101,9 @@ export class KubeTarget {
     if (given !== undefined && given !== "") return given;
     let data: Record<string, string> | undefined;
     try {
-      data = (await this.kc.makeApiClient(CoreV1Api).readNamespacedSecret({ name: ADMIN_SECRET, namespace: RIFF_SYSTEM_NAMESPACE })).data;
+      const secret = await this.api.get(SECRETS, RIFF_SYSTEM_NAMESPACE, ADMIN_SECRET);
+      if (secret === undefined) throw new KubeApiError(404, `secrets "${ADMIN_SECRET}" not found`);
+      data = secret["data"] as Record<string, string> | undefined;
     } catch (err) {
       throw kubeError(err, "Secret", `${RIFF_SYSTEM_NAMESPACE}/${ADMIN_SECRET}`);
     }
@@ -129,37 +118,22 @@ export class KubeTarget {
 }
 
 /** A 404 that says the kind itself is unknown: riff's CRDs are not installed. */
-function missingKind(err: ApiException<unknown>): boolean {
-  return /the server could not find the requested resource|no matches for kind|unable to find api field/i.test(statusMessage(err));
-}
-
-/** The message of a Kubernetes `Status` in an error's body, or the error's own. */
-function statusMessage(err: ApiException<unknown>): string {
-  const body: unknown = typeof err.body === "string" ? safeJson(err.body) ?? err.body : err.body;
-  if (typeof body === "object" && body !== null && typeof (body as { message?: unknown }).message === "string") return (body as { message: string }).message;
-  return typeof body === "string" && body !== "" ? body : err.message;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
+function missingKind(err: KubeApiError): boolean {
+  return /the server could not find the requested resource|no matches for kind|unable to find api field|unable to find resource/i.test(err.message);
 }
 
 /** The apiserver's answer as riff's error, with the code a script can test and a hint. */
 export function kubeError(err: unknown, kind: string, name?: string): RiffError {
   const what = name === undefined ? `${kind}s` : `${kind.toLowerCase()}/${name}`;
-  if (!(err instanceof ApiException)) {
+  if (!(err instanceof KubeApiError)) {
     const cause = (err as { cause?: { code?: string } } | undefined)?.cause?.code ?? (err as { code?: string } | undefined)?.code;
     return new RiffError("RIFF_KUBERNETES_UNAVAILABLE", `cannot reach the Kubernetes API for ${what}: ${err instanceof Error ? err.message : String(err)}${typeof cause === "string" ? ` (${cause})` : ""}`, {
       hint: "check the kubeconfig's server and credentials: kubectl cluster-info",
       cause: err,
     });
   }
-  const message = `${what}: ${statusMessage(err)}`;
-  switch (err.code) {
+  const message = `${what}: ${err.message}`;
+  switch (err.status) {
     case 401:
       return new RiffError("RIFF_UNAUTHORIZED", message, { hint: "the kubeconfig's credentials were refused: log in again (kubectl get pods tells)" });
     case 403:
@@ -175,6 +149,6 @@ export function kubeError(err: unknown, kind: string, name?: string): RiffError 
     case 422:
       return new RiffError("RIFF_INVALID_RESOURCE", message, { hint: "the apiserver refused the resource against riff's CRD schema: fix the field it names" });
     default:
-      return new RiffError("RIFF_KUBERNETES_UNAVAILABLE", `${message} (HTTP ${err.code})`, { hint: "try again; kubectl get --raw /readyz says whether the apiserver is healthy" });
+      return new RiffError("RIFF_KUBERNETES_UNAVAILABLE", `${message} (HTTP ${err.status})`, { hint: "try again; kubectl get --raw /readyz says whether the apiserver is healthy" });
   }
 }

@@ -24,16 +24,21 @@ export function loadKubeConfig(t: KubeTarget = {}): KubeConfig {
   try {
     if (t.kubeconfig !== undefined) kc.loadFromFile(t.kubeconfig);
     else kc.loadFromDefault();
-    if (t.context !== undefined) kc.setCurrentContext(t.context);
   } catch (err) {
-    throw new RiffError("RIFF_INVALID_ARGUMENT", `cannot read the Kubernetes configuration${t.kubeconfig === undefined ? "" : ` ${t.kubeconfig}`}: ${(err as Error).message}`, {
-      hint: "pass --kubeconfig FILE (and --context NAME), or set KUBECONFIG",
+    throw new RiffError("RIFF_INVALID_ARGUMENT", `--kubeconfig ${t.kubeconfig ?? "(default)"}: cannot read it: ${(err as Error).message}`, {
+      hint: "give a kubeconfig file with --kubeconfig FILE (or set KUBECONFIG)",
     });
   }
+  if (t.context !== undefined) {
+    if (kc.getContextObject(t.context) === null) {
+      throw new RiffError("RIFF_INVALID_ARGUMENT", `--context ${t.context}: no such context in the kubeconfig (it has ${kc.getContexts().map((c) => c.name).join(", ") || "none"})`, {
+        hint: "list them with: kubectl config get-contexts",
+      });
+    }
+    kc.setCurrentContext(t.context);
+  }
   if (kc.getCurrentCluster() === null) {
-    throw new RiffError("RIFF_INVALID_ARGUMENT", `the Kubernetes configuration names no cluster${t.context === undefined ? "" : ` for context '${t.context}'`}`, {
-      hint: "check `kubectl config get-contexts`, then pass --context NAME",
-    });
+    throw new RiffError("RIFF_INVALID_ARGUMENT", "the Kubernetes configuration's current context names no cluster", { hint: "check `kubectl config get-contexts`, then pass --context NAME" });
   }
   return kc;
 }
@@ -44,6 +49,10 @@ function translate(err: unknown): unknown {
     const body = typeof err.body === "string" ? safeJson(err.body) : err.body;
     const message = (body as { message?: string } | undefined)?.message ?? String(err.message);
     return new KubeApiError(err.code, message);
+  }
+  // Discovery found no such kind: for riff's kinds, the CRDs are not installed.
+  if (err instanceof Error && /Unrecognized API version and kind/.test(err.message)) {
+    return new KubeApiError(404, `the server could not find the requested resource (${err.message})`);
   }
   return err;
 }
