@@ -26,16 +26,19 @@ describe("the dashboard when the daemon dies", () => {
     const context = await browser.newContext();
     const problems: PageProblems = { script: [], network: [] };
     await watchProblems(context, problems);
-    // Requests in flight besides the live stream (the favicon comes after the page's load):
-    // the kill waits for them, so the only request it cuts is the stream.
+    // Requests in flight besides the live stream: the kill waits for them, so the only request
+    // it cuts is the stream.
     const pending = new Set<Request>();
     context.on("request", (r) => void (r.url().includes("/ui/stream") || pending.add(r)));
     for (const ended of ["requestfinished", "requestfailed"] as const) context.on(ended, (r) => void pending.delete(r));
     const page = await context.newPage();
     expect((await deployNode(riff, "before", "module.exports = (x) => x\n", ["--input", "in1"])).code).toBe(0);
     await logIn(riff, page);
+    // Chromium fetches each page's icon after the page's load: the kill must not cut that fetch.
+    const icon = page.waitForEvent("requestfinished", (r) => r.url().endsWith("/ui/assets/favicon.svg"));
     await page.goto(`${riff.url}/ui/functions`);
     await page.getByTestId("fn-row-before").waitFor();
+    await icon;
     await page.evaluate(() => ((window as unknown as { __mark: number }).__mark = 42));
     const banner = page.getByTestId("reconnecting");
     expect(await banner.isVisible()).toBe(false);

@@ -72,6 +72,7 @@ beforeAll(async () => {
   const install = await run(process.execPath, [RIFF_BIN, "system", "install", "--kubernetes", "--nats", nats.url, "--cluster-name", CLUSTER], { timeout: 60_000 });
   await kubectl(["apply", "--server-side", "-f", "-"], install.stdout);
   await kubectl(["wait", "--for", "condition=established", "--timeout", "60s", "crd/functions.projectriff.io", "crd/topics.projectriff.io", "crd/invokers.projectriff.io"]);
+  await kubectl(["create", "namespace", "riff-contract"]);
   controllerConfig = await serviceAccountKubeconfig();
   broker = createNatsBroker({ servers: [nats.url], prefix: CLUSTER, instance: "test", logger: silentLogger });
   await broker.start();
@@ -84,13 +85,14 @@ afterAll(async () => {
   await plane?.stop();
 });
 
-describeKubeApiContract("kube-apiserver 1.20", () => ({ api, namespace: "default" }));
+// In a namespace of its own: its objects stay out of the controller tests' listings.
+describeKubeApiContract("kube-apiserver 1.20", () => ({ api, namespace: "riff-contract" }));
 
 describe("riff's controller on a real apiserver", () => {
   // Started after the contract suite, whose objects they would otherwise reconcile under its feet.
   beforeAll(async () => {
     for (const identity of ["ctl-a", "ctl-b"]) {
-      controllers.push(await startController({ kubeconfig: controllerConfig, nats: nats.url, identity, clusterName: CLUSTER, leaseNamespace: "riff-system" }));
+      controllers.push(await startController({ kubeconfig: controllerConfig, nats: nats.url, identity, clusterName: CLUSTER, leaseNamespace: "riff-system", args: ["--log-level", "debug"] }));
     }
   }, 60_000);
 

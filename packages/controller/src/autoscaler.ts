@@ -69,7 +69,9 @@ export function decide(o: ScaleObservation, now: number): ScaleDecision {
   if (!busy) {
     const idleFor = now - o.lastActivityAt;
     if (idleFor >= spec.idleTimeoutMs && o.current > min) {
-      return { desired: min, reason: `idle for ${idleFor} ms (idleTimeoutMs ${spec.idleTimeoutMs})`, code: "idle", downSince: undefined };
+      // No activity ever seen (replicas started elsewhere, e.g. a Deployment's first pod): no duration to tell.
+      const since = o.lastActivityAt === 0 ? "no activity seen" : `${idleFor} ms`;
+      return { desired: min, reason: `idle for ${since} (idleTimeoutMs ${spec.idleTimeoutMs})`, code: "idle", downSince: undefined };
     }
     // Idle but not yet for long: keep one warm, trimming extras gradually.
     return stepDown(o, clamp(Math.min(o.current, 1)), now, "no backlog", "idle");

@@ -42,9 +42,14 @@ export class DeploymentHost implements RunnerHost {
 
   constructor(private readonly o: DeploymentHostOptions) {}
 
-  /** Functions the cluster's store holds from before this controller: a reconcile removes those whose resource is gone. */
+  /**
+   * Functions the cluster's store holds from before this term: a reconcile removes those whose
+   * resource is gone. The store is no proof that their Deployments were applied (a leader
+   * killed between the two writes), so they are taken as of no revision: every one still
+   * wanted is applied again (server-side apply makes that idempotent).
+   */
   adopt(functions: StoredFunction[]): void {
-    for (const fn of functions) if (!this.deployed.has(fn.name)) this.deployed.set(fn.name, { fn, namespace: undefined });
+    for (const fn of functions) if (!this.deployed.has(fn.name)) this.deployed.set(fn.name, { fn: { ...fn, revision: -1 }, namespace: undefined });
   }
 
   observe(name: string): ObservedFunction | undefined {
@@ -83,6 +88,7 @@ export class DeploymentHost implements RunnerHost {
     const known = this.o.source.resource(fn.name);
     if (known === undefined) return;
     const { cr } = known;
+    this.o.logger.debug("deploying", { fn: fn.name, how, revision: fn.revision });
     const cycle = fn.allowCycle ? undefined : findCycle(this.o.catalog.list(), fn.name);
     if (cycle !== undefined) {
       const message = `its output leads back to its input: ${cycle.join(" -> ")}; set spec.allowCycle: true if the loop is meant (riff's hop limit still stops runaway messages)`;
@@ -91,8 +97,10 @@ export class DeploymentHost implements RunnerHost {
       return;
     }
     for (const topic of fn.inputs) await this.o.broker.ensureTopic(topic);
+    this.o.logger.debug("inputs exist", { fn: fn.name });
     const stored = await this.o.mirror.get(fn.name);
     if (stored === undefined || !sameRevision(stored.value, fn)) await this.o.mirror.put(fn.name, fn, stored?.revision ?? 0);
+    this.o.logger.debug("stored in the riff cluster", { fn: fn.name });
     const deployment = functionDeployment(known.resource, this.o.settings) as Parameters<KubeApi["apply"]>[0];
     // Forced: these fields are the controller's; replicas are not among them (the autoscaler's, through /scale).
     await this.o.api.apply(deployment, CONTROLLER_MANAGER, true);

@@ -54,13 +54,18 @@ export async function* inform(api: KubeApi, kind: KindRef, signal: AbortSignal, 
   }
 }
 
+/** Waits `ms`, or less if `signal` aborts; the abort listener goes with the wait (loops pause on one long-lived signal). */
 export function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
+    const onAbort = () => {
       clearTimeout(t);
       resolve();
-    }, { once: true });
+    };
+    const t = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
   });
 }

@@ -139,7 +139,9 @@ export class KubeController {
     });
     const scaling = new KubeScaling({ api: o.api, catalog, host, source, scaler: new Scaler(this.broker, o.logger.child({ component: "autoscaler" })), live: () => this.presence.live(), status: this.status, events: this.events, may });
     const topics = new TopicSync({ api: o.api, broker: this.broker, status: this.status, events: this.events, logger: o.logger.child({ component: "topics" }), may, namespace: o.namespace });
+    o.logger.info("term started: reconciling every Function", { adopted: host.list().length });
     await reconciler.start();
+    o.logger.info("reconciled every Function; following changes");
     const loops = [
       topics.run(signal),
       (async () => {
