@@ -25,7 +25,12 @@ export type Conversion =
  * structural schema can; this checks the rest (`input` as a name or a list, durations, the
  * invoker) and names the field at fault.
  */
-export function toStoredFunction(cr: KubeObject): Conversion {
+/** Finds an invoker by name: built in, or declared by an Invoker resource. */
+export type InvokerLookup = (name: string) => { defaultConcurrency: number } | undefined;
+
+const builtinLookup: InvokerLookup = (name) => builtinInvokers.get(name);
+
+export function toStoredFunction(cr: KubeObject, invokers: InvokerLookup = builtinLookup): Conversion {
   const spec = { ...(cr.spec ?? {}) };
   const extras: KubeFunctionExtras = { digest: spec["digest"] as string | undefined, container: spec["container"] as { image: string } | undefined };
   delete spec["digest"];
@@ -38,9 +43,9 @@ export function toStoredFunction(cr: KubeObject): Conversion {
     return { ok: false, reason: "InvalidSpec", message: `${field}: ${issue?.message ?? "invalid"}` };
   }
   const resource = parsed.data as unknown as FunctionResource;
-  const invoker = builtinInvokers.get(resource.spec.invoker);
-  if (invoker === undefined && extras.container === undefined) {
-    return { ok: false, reason: "InvalidSpec", message: `spec.invoker: unknown invoker '${resource.spec.invoker}' (built in: ${[...builtinInvokers.keys()].join(", ")}); or name a ready image in spec.container.image` };
+  const invoker = invokers(resource.spec.invoker);
+  if (invoker === undefined) {
+    return { ok: false, reason: "InvalidSpec", message: `spec.invoker: unknown invoker '${resource.spec.invoker}' (built in: ${[...builtinInvokers.keys()].join(", ")}); declare it with an Invoker resource` };
   }
   if (extras.digest === undefined && extras.container === undefined) {
     return {
@@ -50,7 +55,7 @@ export function toStoredFunction(cr: KubeObject): Conversion {
     };
   }
   const artifact = resource.spec.artifact;
-  const resolved = withFunctionDefaults(resource, { artifact, source: undefined, defaultConcurrency: invoker?.defaultConcurrency ?? 16 });
+  const resolved = withFunctionDefaults(resource, { artifact, source: undefined, defaultConcurrency: invoker.defaultConcurrency });
   const generation = cr.metadata.generation ?? 1;
   const created = cr.metadata.creationTimestamp ?? new Date(0).toISOString();
   const uid = cr.metadata.uid ?? "";

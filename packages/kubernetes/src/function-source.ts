@@ -1,7 +1,7 @@
 import { RiffError, type Logger } from "@riff/core";
 import type { ResourceStore, Revisioned, StoreEvent, StoredFunction } from "@riff/controller";
 import type { FunctionCustomResource } from "./deployment.js";
-import { toStoredFunction, type Conversion, type KubeFunctionExtras } from "./function-resource.js";
+import { toStoredFunction, type Conversion, type InvokerLookup, type KubeFunctionExtras } from "./function-resource.js";
 import { FUNCTIONS, type KubeApi, type KubeObject, type WatchEvent } from "./kube-api.js";
 import { inform } from "./informer.js";
 
@@ -37,6 +37,8 @@ export class KubeFunctionSource implements ResourceStore<StoredFunction> {
     /** A resource riff cannot run, or one that became runnable again (undefined). */
     private readonly onRejected: (cr: KubeObject, why: Rejected | undefined) => void,
     private readonly namespace?: string,
+    /** Built-in invokers and those Invoker resources declared. @default the built-in ones */
+    private readonly invokers?: InvokerLookup,
   ) {}
 
   /** The resource behind function `name`. */
@@ -118,7 +120,7 @@ export class KubeFunctionSource implements ResourceStore<StoredFunction> {
 
   /** Converts `cr`; true when it is (still) runnable. A resource that cannot run keeps what runs. */
   private accept(cr: KubeObject): boolean {
-    const c: Conversion = toStoredFunction(cr);
+    const c: Conversion = toStoredFunction(cr, this.invokers);
     if (!c.ok) {
       this.onRejected(cr, { cr, reason: c.reason, message: c.message });
       return false;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "@riff/core";
 import { createNatsBroker, type NatsBroker } from "@riff/broker-nats";
 import { startTestNatsServer, type TestNatsServer } from "../../broker-nats/src/nats-server.test-util.js";
-import { DEPLOYMENTS, EVENTS, FUNCTIONS, TOPICS, apiVersionOf, type KubeObject } from "./kube-api.js";
+import { DEPLOYMENTS, EVENTS, FUNCTIONS, INVOKERS, TOPICS, apiVersionOf, type KindRef, type KubeObject } from "./kube-api.js";
 import { KubeController } from "./kube-controller.js";
 import { MemoryKubeApi } from "./memory-kube-api.js";
 import { drainGroup, makeBacklog } from "./lag.test-util.js";
@@ -20,7 +20,7 @@ let broker: NatsBroker;
 
 const fn = (name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: apiVersionOf(FUNCTIONS), kind: "Function", metadata: { name, namespace: "default" }, spec });
 const topic = (name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: apiVersionOf(TOPICS), kind: "Topic", metadata: { name, namespace: "default" }, spec });
-const ready = async (kind: typeof FUNCTIONS, name: string) => {
+const ready = async (kind: KindRef, name: string) => {
   const o = await api.get(kind, "default", name);
   return (o?.status?.["conditions"] as { type: string; status: string; reason: string; message: string }[] | undefined)?.find((c) => c.type === "Ready");
 };
@@ -89,6 +89,19 @@ describe("the Kubernetes controller (in-memory API, real NATS)", () => {
     await expect.poll(async () => (await ready(FUNCTIONS, "pong"))?.reason, { timeout: 15_000 }).toBe("TopologyCycle");
     expect(await api.get(DEPLOYMENTS, "default", "nocode")).toBeUndefined();
     expect(await api.get(DEPLOYMENTS, "default", "pong")).toBeUndefined();
+  });
+
+  it("declares Invoker resources in the riff cluster, so their functions run; a built-in name is refused", async () => {
+    const invoker = (name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: apiVersionOf(INVOKERS), kind: "Invoker", metadata: { name, namespace: "default" }, spec });
+    await api.create(fn("greet", { invoker: "perl", input: "names", artifact: "greet.pl", container: { image: "example/perl-riff:1" } }));
+    await expect.poll(async () => (await ready(FUNCTIONS, "greet"))?.reason, { timeout: 15_000 }).toBe("InvalidSpec");
+    await api.create(invoker("perl", { command: ["perl", "{artifact}"], protocol: "lines", matchers: ["*.pl"] }));
+    await expect.poll(async () => (await ready(INVOKERS, "perl"))?.reason, { timeout: 15_000 }).toBe("Declared");
+    await expect.poll(async () => (await ready(FUNCTIONS, "greet"))?.reason, { timeout: 15_000 }).toBe("Deployed");
+    const d = (await api.get(DEPLOYMENTS, "default", "greet")) as KubeObject;
+    expect(JSON.stringify(d.spec)).toContain("example/perl-riff:1");
+    await api.create(invoker("node", { command: ["node"], protocol: "lines" }));
+    await expect.poll(async () => (await ready(INVOKERS, "node"))?.reason, { timeout: 15_000 }).toBe("BuiltIn");
   });
 
   it("refuses to decrease a topic's partitions", async () => {

@@ -1,7 +1,8 @@
 import type { Logger } from "@riff/core";
 import { BrokerConnection, capacityOf, clusterOf, createNatsBroker, KvBucket, Presence, type NatsAuth, type NatsBroker } from "@riff/broker-nats";
 import { clusterNames, KvResourceStore, type NodeState } from "@riff/cluster";
-import { FunctionCatalog, Reconciler, Scaler, WorkQueue, type StoredFunction } from "@riff/controller";
+import { FunctionCatalog, InvokerRegistry, Reconciler, Scaler, WorkQueue, type StoredFunction } from "@riff/controller";
+import { builtinInvokers, type InvokerDefinition } from "@riff/runtime";
 import { DeploymentHost } from "./deployment-host.js";
 import { KubeFunctionSource } from "./function-source.js";
 import { pause } from "./informer.js";
@@ -11,6 +12,7 @@ import { KubeScaling } from "./kube-scaling.js";
 import type { InstallSettings } from "./settings.js";
 import { EventRecorder, StatusWriter } from "./status.js";
 import { TopicSync } from "./topic-sync.js";
+import { InvokerSync } from "./invoker-sync.js";
 
 /** What the controller needs. */
 export interface KubeControllerOptions {
@@ -37,7 +39,7 @@ export interface KubeControllerOptions {
  * the same {@link Reconciler} as a riff daemon and a cluster node, fed by Function resources
  * and acting through a {@link DeploymentHost}; riff's autoscaler sets each Deployment's
  * replicas through /scale from the topic lag; Topic resources become the riff cluster's
- * streams. It reads the function pods' heartbeats on NATS without being a node.
+ * streams, and Invoker resources its declared invokers. It reads the function pods' heartbeats on NATS without being a node.
  */
 export class KubeController {
   private readonly election: LeaseElection;
@@ -51,6 +53,7 @@ export class KubeController {
     private readonly conn: BrokerConnection,
     private readonly broker: NatsBroker,
     private readonly mirror: KvResourceStore<StoredFunction>,
+    private readonly invokers: InvokerRegistry,
   ) {
     const names = clusterNames(o.settings.clusterName);
     this.presence = new Presence<NodeState>({
@@ -90,7 +93,8 @@ export class KubeController {
       const bucket = await KvBucket.open({ js, jsm, bucket: names.resources, replicas, history: 5, timeoutMs, check: () => conn.check(), logger: o.logger });
       const broker = createNatsBroker({ servers: o.servers, prefix: o.settings.clusterName, instance: `controller-${o.identity}`, auth: o.auth ?? {}, replicas, logger: o.logger.child({ component: "broker" }) });
       await broker.start();
-      return new KubeController(o, conn, broker, new KvResourceStore<StoredFunction>(bucket, "functions"));
+      const invokers = new InvokerRegistry(new KvResourceStore<InvokerDefinition>(bucket, "invokers"), builtinInvokers, o.logger.child({ component: "invokers" }));
+      return new KubeController(o, conn, broker, new KvResourceStore<StoredFunction>(bucket, "functions"), invokers);
     } catch (err) {
       await conn.close();
       throw err;
@@ -124,7 +128,8 @@ export class KubeController {
       if (why === undefined || !may()) return;
       void this.status.write(FUNCTIONS, cr, { ready: { status: false, reason: why.reason, message: why.message } });
       void this.events.record(cr, "Warning", why.reason, why.message);
-    }, o.namespace);
+    }, o.namespace, (name) => this.invokers.get(name));
+    await this.invokers.load().catch((err: unknown) => o.logger.warn("could not read the riff cluster's invokers", { err: String(err) }));
     const host = new DeploymentHost({ api: o.api, source, catalog, mirror: this.mirror, broker: this.broker, settings: o.settings, status: this.status, events: this.events, logger: o.logger });
     host.adopt((await this.mirror.list().catch(() => [])).map((r) => r.value));
     const guarded = { observe: host.observe.bind(host), list: host.list.bind(host), apply: (a: Parameters<DeploymentHost["apply"]>[0]) => (may() ? host.apply(a) : Promise.resolve()) };
@@ -138,12 +143,26 @@ export class KubeController {
       ...(o.resyncMs === undefined ? {} : { resyncMs: o.resyncMs }),
     });
     const scaling = new KubeScaling({ api: o.api, catalog, host, source, scaler: new Scaler(this.broker, o.logger.child({ component: "autoscaler" })), live: () => this.presence.live(), status: this.status, events: this.events, may });
+    const invokers = new InvokerSync({
+      api: o.api,
+      registry: this.invokers,
+      catalog,
+      status: this.status,
+      events: this.events,
+      logger: o.logger.child({ component: "invokers" }),
+      may,
+      namespace: o.namespace,
+      // A function refused for an unknown invoker may run now: read the Functions again.
+      changed: () => void source.list().then((all) => catalog.replace(all)).then(() => reconciler.reconcileAll()).catch(() => undefined),
+    });
     const topics = new TopicSync({ api: o.api, broker: this.broker, status: this.status, events: this.events, logger: o.logger.child({ component: "topics" }), may, namespace: o.namespace });
     o.logger.info("term started: reconciling every Function", { adopted: host.list().length });
     await reconciler.start();
     o.logger.info("reconciled every Function; following changes");
     const loops = [
       topics.run(signal),
+      invokers.run(signal),
+      this.invokers.follow(signal),
       (async () => {
         while (!signal.aborted) {
           if (may()) await scaling.tick().catch((err: unknown) => o.logger.warn("an autoscaling round failed", { err: String(err) }));
