@@ -1,13 +1,13 @@
 // `node bench/cluster-profile.mjs [messages|requests]`: the cluster case of bench/cluster.mjs
 // alone (two riff nodes on a private 3-server NATS cluster, topic R3, `x ** 2` with 4
 // partitions), loaded by wrk for PROFILE_SECONDS (default 10), to see where the time goes.
-// Prints the CPU each process used during the load (riff nodes, their function replicas,
-// nats-servers), per message. With PROFILE_DIR=dir the riff nodes are profiled from start to
+// Prints the CPU each process used during the load (riff nodes and nats-servers; not the
+// function replicas, nor wrk), per message. With PROFILE_DIR=dir the riff nodes are profiled from start to
 // stop (bench/cpu-prof-preload.cjs, written when they stop); summarise them with
 // `node bench/cpu-profile-summary.mjs dir/*.cpuprofile`. Extra `riff system start` flags for
 // both nodes: PROFILE_NODE_ARGS (space-separated, e.g. "--records-max 0 --no-metrics").
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -116,7 +116,7 @@ async function natsCounts(nats) {
   return out;
 }
 
-/** CPU ticks (10 ms) so far of the nodes, their children (replicas), the nats-servers and wrk. */
+/** CPU ticks (10 ms) so far of the riff nodes and the nats-servers. */
 function cpuTable(nodes, nats) {
   const table = new Map();
   const ticks = (pid) => {
@@ -127,19 +127,8 @@ function cpuTable(nodes, nats) {
       return 0;
     }
   };
-  const children = (pid) => {
-    const out = [];
-    for (const p of readdirSync("/proc")) {
-      if (!/^\d+$/.test(p)) continue;
-      try {
-        if (readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1].split(" ")[1] === String(pid)) out.push(Number(p));
-      } catch {}
-    }
-    return out;
-  };
   for (const n of nodes) {
     table.set(`riff ${n.name}`, { ticks: ticks(n.pid) });
-    table.set(`replicas of ${n.name}`, { ticks: children(n.pid).reduce((s, c) => s + ticks(c) + children(c).reduce((t, g) => t + ticks(g), 0), 0) });
   }
   for (const s of nats.servers) table.set(`nats-server ${s.name}`, { ticks: ticks(s.pid) });
   return table;
