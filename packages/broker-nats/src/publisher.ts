@@ -58,6 +58,8 @@ export class StreamPublisher {
   private count = 0;
   private token = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** The pump scheduled for the end of this turn of the event loop, see {@link publish}. */
+  private scheduled: NodeJS.Immediate | undefined;
   private pumping = false;
   private closed = false;
 
@@ -95,7 +97,16 @@ export class StreamPublisher {
       const deadline = Date.now() + this.options.retryMs;
       lane.push({ n, id, payload, headers: hdrs, lane, deadline, attempts: 0, sentAt: 0, notBefore: 0, resolve, reject });
       this.ready.add(lane);
-      this.pump();
+      // Sent at the end of this turn of the event loop, with every publish called in it (the
+      // HTTP requests read in one poll): nats.js writes to its socket once per microtask
+      // checkpoint, so a publish sent at once costs a write here and a read on the server per
+      // message, which was the largest share of a cluster node's CPU; sent together they cost
+      // one of each, and the stream's leader gets them at once, to replicate in fewer appends.
+      // Order is the lanes' (call order), and nothing is acknowledged before its ack.
+      this.scheduled ??= setImmediate(() => {
+        this.scheduled = undefined;
+        this.pump();
+      });
     });
   }
 
@@ -117,6 +128,7 @@ export class StreamPublisher {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    clearImmediate(this.scheduled);
     const message = "the publisher is closed";
     for (const [token, e] of this.pending) {
       this.unsend(token, e);

@@ -1,6 +1,6 @@
 import { fromErrorBody, RiffError, type ErrorBody, type Headers, type Logger } from "@riff/core";
 import type { ReplyAddress, ReplySink } from "@riff/runtime";
-import { headers as natsHeaders, type NatsConnection, type Subscription } from "nats";
+import { headers as natsHeaders, type MsgHdrs, type NatsConnection, type Subscription } from "nats";
 import type { ClusterNames } from "./names.js";
 
 /** A function's reply, or why there is none: what a `/requests` waiter takes. */
@@ -26,6 +26,9 @@ const decoder = new TextDecoder();
  */
 export class ReplyBus implements ReplySink {
   private sub: Subscription | undefined;
+  /** Replies to other nodes, sent together at the end of this turn of the event loop. */
+  private outbox: { subject: string; data: Uint8Array; headers: MsgHdrs }[] = [];
+  private sending: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -58,6 +61,11 @@ export class ReplyBus implements ReplySink {
   stop(): void {
     this.sub?.unsubscribe();
     this.sub = undefined;
+    // What is queued goes now: stopping does not wait for the next turn.
+    if (this.sending !== undefined) {
+      clearImmediate(this.sending);
+      this.send();
+    }
   }
 
   deliver(to: ReplyAddress, outcome: ReplyOutcome): boolean | Promise<boolean> {
@@ -73,11 +81,16 @@ export class ReplyBus implements ReplySink {
       data = outcome.payload;
     }
     const subject = this.names.reply(to.node);
+    if (!(outcome instanceof RiffError)) {
+      if (this.nc.isClosed()) return false;
+      // Queued, as the broker's publisher does, for one socket write per turn rather than one per
+      // reply (nats.js writes once per microtask checkpoint): a reply is a core publish, at most
+      // once, and its sender does not wait on it.
+      this.outbox.push({ subject, data, headers: h });
+      this.sending ??= setImmediate(() => this.send());
+      return true;
+    }
     try {
-      if (!(outcome instanceof RiffError)) {
-        this.nc.publish(subject, data, { headers: h });
-        return true;
-      }
       return this.nc.request(subject, data, { headers: h, timeout: ASK_TIMEOUT_MS }).then(
         (answer) => (JSON.parse(decoder.decode(answer.data)) as { taken?: boolean }).taken === true,
         // Nobody answered: that node and its caller are gone.
@@ -86,6 +99,19 @@ export class ReplyBus implements ReplySink {
     } catch (err) {
       this.logger.warn("a reply could not be sent to another node", { node: to.node, err: String(err) });
       return false;
+    }
+  }
+
+  private send(): void {
+    this.sending = undefined;
+    const out = this.outbox;
+    this.outbox = [];
+    for (const m of out) {
+      try {
+        this.nc.publish(m.subject, m.data, { headers: m.headers });
+      } catch (err) {
+        this.logger.warn("a reply could not be sent to another node", { subject: m.subject, err: String(err) });
+      }
     }
   }
 }
