@@ -6,7 +6,7 @@
 // Last line: one JSON object, medians with min and max per round.
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { daemonCpuUs, requireWrk, startRiff, startServer, stats, wrk } from "./lib.mjs";
+import { admin, daemonCpuUs, requireWrk, startRiff, startServer, stats, wrk } from "./lib.mjs";
 
 const base = process.argv[2];
 if (base === undefined) {
@@ -38,10 +38,14 @@ try {
       const c16 = await wrk(`${riff.url}/requests/numbers`, { connections: 16, seconds });
       const cpuUs = ((await daemonCpuUs(riff)) - cpu0) / c16.requests;
       const c1 = await wrk(`${riff.url}/requests/numbers`, { connections: 1, seconds });
-      runs[which].push({ c16, c1, cpuUs });
+      // Replicas up after the load: the autoscaler may add some, and on 2 cores each one more
+      // process weighs on throughput; printed, so that a round's outlier can be explained.
+      const { functions } = await admin(riff, "functions");
+      runs[which].push({ c16, c1, cpuUs, replicas: functions[0]?.replicas?.length ?? 0 });
     }
     const r = (w) => runs[w].at(-1).c16.rps.toFixed(0);
-    console.log(`round ${round + 1}/${rounds}: before ${r("before")}, after ${r("after")}, plain ${r("plain")} req/s at c=16`);
+    const n = (w) => runs[w].at(-1).replicas;
+    console.log(`round ${round + 1}/${rounds}: before ${r("before")} (${n("before")} replicas), after ${r("after")} (${n("after")} replicas), plain ${r("plain")} req/s at c=16`);
   }
 } finally {
   plain.stop();

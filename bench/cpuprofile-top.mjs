@@ -71,3 +71,9 @@ for (const [id, us] of selfUs) {
   stages.set(stage, (stages.get(stage) ?? 0) + us);
 }
 print("per stage (nearest riff or node frame)", stages);
+// The same, as shares of the time the process was busy (idle left out): with a process's CPU
+// per request (bench: daemon cpu per call), share × that is the stage's µs per request.
+const busy = total - (stages.get("idle") ?? 0);
+console.log(`\nper stage, of busy time (${(busy / 1000).toFixed(0)} ms)`);
+for (const [k, us] of [...stages].filter(([k]) => k !== "idle").sort((a, b) => b[1] - a[1]))
+  console.log(`${((100 * us) / busy).toFixed(1).padStart(5)} %  ${k}`);

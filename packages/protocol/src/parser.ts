@@ -185,7 +185,8 @@ function readName(bytes: Uint8Array, start: number, end: number): string {
     if (i === length) return slotNames[slot] as string;
   }
   const name = decodeName(bytes, start, end);
-  slotBytes[slot] = bytes.slice(start, end);
+  // A copy: Buffer's slice() is a view, which would keep the whole read chunk alive.
+  slotBytes[slot] = Uint8Array.prototype.slice.call(bytes, start, end);
   slotNames[slot] = name;
   return name;
 }
