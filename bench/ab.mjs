@@ -2,7 +2,10 @@
 // and from BASE (another checkout of riff, built), each with a node `x ** 2` function, and the
 // plain Node server; every round runs /requests at 16 connections (req/s, p99, the daemon's
 // CPU per call) and at 1 connection (p50) on each, in alternating order, so that a busy
-// machine weighs on both alike. Env: BENCH_ROUNDS (default 5), BENCH_SECONDS (default 5).
+// machine weighs on both alike. Env: BENCH_ROUNDS (default 5), BENCH_SECONDS (default 5);
+// AB_BEFORE_ARGS, AB_AFTER_ARGS: `riff system start` flags of each side, so that one checkout
+// (BASE `.`) compares with a feature on and off: AB_BEFORE_ARGS="--sandbox none" node bench/ab.mjs .
+// (what the sandbox costs).
 // Last line: one JSON object, medians with min and max per round.
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -18,7 +21,8 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 await requireWrk();
 
 const plain = await startServer(process.execPath, [join(import.meta.dirname, "plain-server.mjs")]);
-const daemons = { before: await startRiff([], resolve(base, "packages/cli/bin/riff.js")), after: await startRiff() };
+const flags = (name) => (process.env[name] ?? "").split(" ").filter(Boolean);
+const daemons = { before: await startRiff(flags("AB_BEFORE_ARGS"), resolve(base, "packages/cli/bin/riff.js")), after: await startRiff(flags("AB_AFTER_ARGS")) };
 const runs = { before: [], after: [], plain: [] };
 try {
   for (const riff of Object.values(daemons)) {
