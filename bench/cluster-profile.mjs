@@ -4,7 +4,7 @@
 // Prints the CPU each process used during the load (riff nodes and nats-servers; not the
 // function replicas, nor wrk), per message. With PROFILE_DIR=dir the riff nodes are profiled from start to
 // stop (bench/cpu-prof-preload.cjs, written when they stop); summarise them with
-// `node bench/cpu-profile-summary.mjs dir/*.cpuprofile`. Extra `riff system start` flags for
+// `for f in dir/*.cpuprofile; do node bench/cpuprofile-top.mjs $f; done`. Extra `riff system start` flags for
 // both nodes: PROFILE_NODE_ARGS (space-separated, e.g. "--records-max 0 --no-metrics").
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -38,7 +38,7 @@ try {
   for (const n of ["n1", "n2"].slice(0, NODES)) {
     const home = mkdtempSync(join(tmpdir(), `riff-prof-${n}-`));
     homes.push(home);
-    const env = { ...process.env, RIFF_HOME: home, ...(PROFILE_DIR ? { NODE_OPTIONS: `--require ${join(import.meta.dirname, "cpu-prof-preload.cjs")}`, CPU_PROF_DIR: PROFILE_DIR } : {}) };
+    const env = { ...process.env, RIFF_HOME: home, ...(PROFILE_DIR ? { NODE_OPTIONS: `--require ${join(import.meta.dirname, "cpu-prof-preload.cjs")}`, RIFF_CPU_PROF_DIR: PROFILE_DIR, RIFF_CPU_PROF_ARG: "--home" } : {}) };
     const cli = async (...a) => (await run(process.execPath, [RIFF, ...a], { env: { ...process.env, RIFF_HOME: home }, cwd: home, maxBuffer: 64 << 20 })).stdout;
     await run(process.execPath, [RIFF, "system", "start", "--port", "0", ...(MODE === "broker" ? ["--broker", nats.url] : ["--cluster", nats.url, "--cluster-name", name, "--node-name", n, ...(REPLICAS ? ["--replicas", REPLICAS] : [])]), ...EXTRA], { env, cwd: home });
     const info = JSON.parse(readFileSync(join(home, "daemon.json"), "utf8"));

@@ -42,11 +42,14 @@ export async function startServer(command, args, env = process.env) {
   return { port, stop: () => child.kill("SIGTERM") };
 }
 
-/** Starts riff on a free port in a temporary home; returns {url, home, cli, stop}. */
-export async function startRiff(extraArgs = []) {
+/**
+ * Starts riff on a free port in a temporary home; returns {url, home, cli, stop}. `riff`: the
+ * CLI of another checkout (bench/ab.mjs compares two builds), else this one's.
+ */
+export async function startRiff(extraArgs = [], riff = RIFF) {
   const home = mkdtempSync(join(tmpdir(), "riff-bench-"));
   const env = { ...process.env, RIFF_HOME: home };
-  const cli = async (...args) => (await run(process.execPath, [RIFF, ...args], { env, cwd: home })).stdout;
+  const cli = async (...args) => (await run(process.execPath, [riff, ...args], { env, cwd: home })).stdout;
   const url = (await cli("system", "start", "--port", "0", ...extraArgs)).trim();
   return {
     url,

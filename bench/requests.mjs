@@ -1,7 +1,9 @@
 // `npm run bench`: the /requests path with a node `x ** 2` function, against a plain Node HTTP
 // server doing the same; and riff with its telemetry on (the default: Prometheus metrics,
 // invocation records and trace spans) against riff started with it off (--no-metrics
-// --records-max 0), on /requests and /messages. Every case runs once per round, and rounds
+// --records-max 0), on /requests and /messages; and /messages at 16 and 64 connections against
+// the plain server answering 202 (it stores nothing: the ratio is what durability and the
+// gateway cost). Every case runs once per round, and rounds
 // alternate their order, so that a busy machine weighs on riff and its baselines alike; the
 // ratios are taken per round and reported as min, median and max. Last line: one JSON object.
 import { writeFileSync } from "node:fs";
@@ -28,11 +30,14 @@ const cases = {
     const url = `http://127.0.0.1:${plain.port}/`;
     record("plain c=1", await wrk(url, { connections: 1, seconds }));
     record("plain c=16", await wrk(url, { connections: 16, seconds }));
+    record("plain 202 c=16", await wrk(`${url}messages/numbers`, { connections: 16, seconds }));
+    record("plain 202 c=64", await wrk(`${url}messages/numbers`, { connections: 64, seconds }));
   },
   on: async () => {
     const riff = daemons.on;
     record("riff /requests c=1", await wrk(`${riff.url}/requests/numbers`, { connections: 1, seconds }));
     await telemetryCase("on");
+    record("riff /messages c=64 telemetry on", await wrk(`${riff.url}/messages/numbers`, { connections: 64, seconds }));
   },
   off: () => telemetryCase("off"),
 };
@@ -59,7 +64,7 @@ try {
     for (const which of order) await cases[which]();
     const last = (name) => runs[name].at(-1).rps.toFixed(0);
     console.log(
-      `round ${round + 1}/${rounds}: plain c=16 ${last("plain c=16")}, riff /requests c=16 ${last("riff /requests c=16 telemetry on")} (off ${last("riff /requests c=16 telemetry off")}), /messages ${last("riff /messages c=16 telemetry on")} (off ${last("riff /messages c=16 telemetry off")}) req/s`,
+      `round ${round + 1}/${rounds}: plain c=16 ${last("plain c=16")}, riff /requests c=16 ${last("riff /requests c=16 telemetry on")} (off ${last("riff /requests c=16 telemetry off")}), /messages ${last("riff /messages c=16 telemetry on")} (off ${last("riff /messages c=16 telemetry off")}; plain 202 ${last("plain 202 c=16")}), /messages c=64 ${last("riff /messages c=64 telemetry on")} (plain 202 ${last("plain 202 c=64")}) req/s`,
     );
   }
 } finally {
@@ -107,11 +112,22 @@ const summary = {
   telemetry_on_messages_rps_16: rps("riff /messages c=16 telemetry on"),
   telemetry_off_messages_rps_16: rps("riff /messages c=16 telemetry off"),
   telemetry_messages_ratio_16: ratio("riff /messages c=16 telemetry on", "riff /messages c=16 telemetry off"),
+  /** /messages against the plain server answering 202, per round (target: >= 0.7). */
+  messages_ratio_16: ratio("riff /messages c=16 telemetry on", "plain 202 c=16"),
+  messages_ratio_64: ratio("riff /messages c=64 telemetry on", "plain 202 c=64"),
+  messages_rps_64: rps("riff /messages c=64 telemetry on"),
+  plain_202_rps_16: rps("plain 202 c=16"),
+  plain_202_rps_64: rps("plain 202 c=64"),
+  messages_p99_ms_64: latency("riff /messages c=64 telemetry on", "p99_us"),
   errors: Object.values(runs).flat().reduce((n, x) => n + x.errors, 0),
 };
 const line = (label, s) => `${label}: min ${s.min} median ${s.median} max ${s.max}`;
 console.log(line("riff/plain /requests c=1", summary.ratio_1));
-console.log(line("riff/plain /requests c=16", summary.ratio_16));
+console.log(`${line("riff/plain /requests c=16", summary.ratio_16)} (target: >= 0.6)`);
+console.log(`${line("riff /requests p50 ms c=1", summary.riff_p50_ms_1)} (target: <= 0.15)`);
+console.log(`${line("riff /requests p99 ms c=16", summary.riff_p99_ms_16)} (target: <= 3)`);
+console.log(`${line("riff/plain 202 /messages c=16", summary.messages_ratio_16)} (target: >= 0.7)`);
+console.log(`${line("riff/plain 202 /messages c=64", summary.messages_ratio_64)} (target: >= 0.7)`);
 console.log(`${line("telemetry on/off /requests c=16", summary.telemetry_ratio_16)} (target: >= 0.95)`);
 console.log(`${line("telemetry on/off /messages c=16", summary.telemetry_messages_ratio_16)} (target: >= 0.95)`);
 console.log(`${line("telemetry on/off daemon cpu per /requests call", summary.telemetry_cpu_ratio)} (${summary.telemetry_on_cpu_us_per_req.median} vs ${summary.telemetry_off_cpu_us_per_req.median} µs)`);

@@ -126,6 +126,20 @@ describe("FrameParser", () => {
     expect({ ...frame?.headers }).toEqual({ "content-type": ["a/b", "c/d"] });
   });
 
+  it("decodes each name right when more names than the name cache holds come and come again", () => {
+    // 1,000 names share 256 slots: every slot is taken, replaced and looked up again.
+    const headers: Frame["headers"] = {};
+    for (let i = 0; i < 1000; i++) headers[`x-name-${i}`] = [String(i)];
+    headers["X-Upper"] = ["u"];
+    const frame = encodeFrame({ type: 4, id: 1, headers, payload: new Uint8Array(0) });
+    const expected = { ...headers, "x-upper": ["u"] };
+    delete expected["X-Upper"];
+    for (let round = 0; round < 3; round++) {
+      const [parsed] = new FrameParser().push(frame);
+      expect({ ...parsed?.headers }).toEqual(expected);
+    }
+  });
+
   it("keeps a __proto__ header as data", () => {
     const [frame] = new FrameParser().push(
       encodeFrame({ type: 4, id: 1, headers: JSON.parse('{"__proto__":["x"]}') as Frame["headers"], payload: new Uint8Array(0) }),

@@ -160,8 +160,39 @@ function decodeBody(bytes: Uint8Array, start: number, end: number): Frame {
   return { type, id, headers, payload: bytes.subarray(o, end) };
 }
 
-/** Names should be lower-case on the wire; lower-casing here still accepts a shim's `Content-Type`. */
+/**
+ * Header names decoded lately, by a hash of their bytes. A stream's frames carry the same few
+ * names over and over; handing back the string made last time skips building it byte by byte
+ * and hashing that new string again when it becomes a key of `headers`, which was most of a
+ * frame's decoding (docs/performance.md). A slot holds the last name that hashed to it.
+ */
+const NAME_SLOTS = 256;
+const MAX_CACHED_NAME_BYTES = 64;
+const slotBytes: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(NAME_SLOTS).fill(undefined);
+const slotNames: string[] = new Array<string>(NAME_SLOTS).fill("");
+
+/** The name at `bytes[start, end)`, from the cache when these bytes were decoded lately. */
 function readName(bytes: Uint8Array, start: number, end: number): string {
+  const length = end - start;
+  if (length > MAX_CACHED_NAME_BYTES) return decodeName(bytes, start, end);
+  let hash = length;
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ (bytes[i] as number), 0x01000193);
+  const slot = (hash >>> 0) % NAME_SLOTS;
+  const known = slotBytes[slot];
+  if (known !== undefined && known.length === length) {
+    let i = 0;
+    while (i < length && known[i] === bytes[start + i]) i++;
+    if (i === length) return slotNames[slot] as string;
+  }
+  const name = decodeName(bytes, start, end);
+  // A copy: Buffer's slice() is a view, which would keep the whole read chunk alive.
+  slotBytes[slot] = Uint8Array.prototype.slice.call(bytes, start, end);
+  slotNames[slot] = name;
+  return name;
+}
+
+/** Names should be lower-case on the wire; lower-casing here still accepts a shim's `Content-Type`. */
+function decodeName(bytes: Uint8Array, start: number, end: number): string {
   const name = readUtf8(bytes, start, end);
   for (let i = start; i < end; i++) {
     const b = bytes[i] as number;
