@@ -62,6 +62,8 @@ async function main(): Promise<void> {
     imagePrefix: values["image-prefix"] ?? DEFAULT_INSTALL_SETTINGS.imagePrefix,
     version: values.version ?? DEFAULT_INSTALL_SETTINGS.version,
   };
+  // A bug in one reconcile must not stop every other: log it loudly and keep going, as the daemon does.
+  process.on("unhandledRejection", (err) => logger.error("unhandled rejection (a bug in riff)", { err: String(err), stack: (err as Error | undefined)?.stack }));
   const api = new ClientKubeApi(loadKubeConfig({ kubeconfig: values.kubeconfig, context: values.context }));
   const controller = await KubeController.open({
     api,

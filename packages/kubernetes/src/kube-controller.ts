@@ -142,7 +142,7 @@ export class KubeController {
       logger: o.logger.child({ component: "reconciler" }),
       ...(o.resyncMs === undefined ? {} : { resyncMs: o.resyncMs }),
     });
-    const scaling = new KubeScaling({ api: o.api, catalog, host, source, scaler: new Scaler(this.broker, o.logger.child({ component: "autoscaler" })), live: () => this.presence.live(), status: this.status, events: this.events, may });
+    const scaling = new KubeScaling({ api: o.api, catalog, host, source, scaler: new Scaler(this.broker, o.logger.child({ component: "autoscaler" })), live: () => this.presence.live(), status: this.status, events: this.events, may, logger: o.logger.child({ component: "autoscaler" }) });
     const invokers = new InvokerSync({
       api: o.api,
       registry: this.invokers,

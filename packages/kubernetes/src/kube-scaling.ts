@@ -1,3 +1,4 @@
+import type { Logger } from "@riff/core";
 import type { Peer } from "@riff/broker-nats";
 import { aggregate, type NodeState } from "@riff/cluster";
 import type { FunctionCatalog, Scaler, ScaleTarget, StoredFunction } from "@riff/controller";
@@ -19,6 +20,7 @@ export interface KubeScalingOptions {
   status: StatusWriter;
   events: EventRecorder;
   may: () => boolean;
+  logger: Logger;
 }
 
 /**
@@ -46,10 +48,14 @@ export class KubeScaling {
         snapshot: snapshotOf(fn, nodes, scale.replicas),
         scaleTo: (desired, decision) => {
           if (!this.o.may()) return;
-          void this.o.api.setScale(namespace, fn.name, desired).then(() => {
-            const cr = this.o.source.resource(fn.name)?.cr;
-            if (cr !== undefined) void this.o.events.record(cr, "Normal", "Scaled", `replicas ${scale.replicas} -> ${desired}: ${decision.reason}`);
-          });
+          void this.o.api.setScale(namespace, fn.name, desired).then(
+            () => {
+              const cr = this.o.source.resource(fn.name)?.cr;
+              if (cr !== undefined) void this.o.events.record(cr, "Normal", "Scaled", `replicas ${scale.replicas} -> ${desired}: ${decision.reason}`);
+            },
+            // The next round asks again.
+            (err: unknown) => this.o.logger.warn("could not scale a Deployment", { fn: fn.name, replicas: desired, err: String(err) }),
+          );
         },
       });
     }
