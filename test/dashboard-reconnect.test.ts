@@ -33,12 +33,19 @@ describe("the dashboard when the daemon dies", () => {
     for (const ended of ["requestfinished", "requestfailed"] as const) context.on(ended, (r) => void pending.delete(r));
     const page = await context.newPage();
     expect((await deployNode(riff, "before", "module.exports = (x) => x\n", ["--input", "in1"])).code).toBe(0);
+    // Chromium fetches each page's icon after the page's load, and a navigation (or the kill)
+    // that comes first cuts the fetch: each page's own icon is waited for before moving on.
+    const icons: Request[] = [];
+    context.on("requestfinished", (r) => void (r.url().endsWith("/ui/assets/favicon.svg") && icons.push(r)));
+    const iconFetched = async () => {
+      const documentStart = await page.evaluate(() => performance.timeOrigin);
+      await until("the page's icon fetched", () => icons.some((r) => r.timing().startTime >= documentStart));
+    };
     await logIn(riff, page);
-    // Chromium fetches each page's icon after the page's load: the kill must not cut that fetch.
-    const icon = page.waitForEvent("requestfinished", (r) => r.url().endsWith("/ui/assets/favicon.svg"));
+    await iconFetched();
     await page.goto(`${riff.url}/ui/functions`);
     await page.getByTestId("fn-row-before").waitFor();
-    await icon;
+    await iconFetched();
     await page.evaluate(() => ((window as unknown as { __mark: number }).__mark = 42));
     const banner = page.getByTestId("reconnecting");
     expect(await banner.isVisible()).toBe(false);
