@@ -159,7 +159,10 @@ describe("StreamPublisher", () => {
     const started = Date.now();
     // Sent before the stream exists, on the connection that then creates it: the server sees
     // the publish first and answers 503 at once; the retry, RETRY_BASE_MS later, is stored.
+    // The publisher sends at the end of the event loop's turn (setImmediate); an immediate
+    // queued after its own runs once that send is written.
     const pending = publisher().publish(`${name}.s`, bytes("early"));
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const jsm = await env.nc.jetstreamManager();
     await jsm.streams.add({ name, subjects: [`${name}.s`], storage: StorageType.File });
     const ack = await pending;
