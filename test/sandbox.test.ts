@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -146,6 +146,28 @@ describe("the sandbox and the warm pool", () => {
       expect(d.code).toBe(0);
       expect((await riff.cli(["publish", "--input", "numbers", "--data", "9", "--reply"])).stdout).toBe("81\n");
     }
+  });
+
+  it("gives a pooled process the function's files without letting it change the stored revision", async () => {
+    await using riff = await startRiff(["--pool-size", "1"]);
+    const source = `${TRY}module.exports = () => ({
+  cwd: process.cwd(),
+  write: tryWrite(__filename),
+  chmod: (() => { try { fs.chmodSync(__filename, 0o777); return "changed"; } catch (e) { return e.code; } })(),
+  remove: (() => { try { fs.unlinkSync(__filename); return "removed"; } catch (e) { return e.code; } })(),
+});
+`;
+    // The pooled process is up before the function is first called, so that call takes it.
+    await until("a pooled node process", () => running(`${riff.home}/pool/node/`));
+    await deploy(riff, "pooled", source);
+    const { status, json } = await ask(riff, "pooled-in");
+    expect(status).toBe(200);
+    const seen = json as Record<string, string>;
+    expect(seen.cwd).toContain(`${riff.home}/pool/node/`);
+    expect([seen.write, seen.chmod, seen.remove]).toEqual(["EROFS", "EROFS", "EROFS"]);
+    const stored = join(riff.home, "functions", "pooled", "rev-1", "pooled.js");
+    expect(readFileSync(stored, "utf8")).toBe(source);
+    expect(statSync(stored).mode & 0o777).not.toBe(0o777);
   });
 });
 
