@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRiff, tailN, waitForLog, type RiffFixture } from "./helpers/riff.js";
+import { until } from "./helpers/until.js";
 import { deploy, errorOf, expectRefusedUncalled, publishHello, replicaPids, request } from "./invokers-shared.js";
 
 /** A Go source file of package `pkg` with `imports` and `body`. */
@@ -204,5 +205,33 @@ describe("go stream functions through the daemon", () => {
     }
     expect((await tailN(riff.home, "go-means", 4)).map((o) => o.payload)).toEqual(["100.0", "150.0", "100.0", "150.0"]);
     expect((await tailN(riff.home, "go-doubles", 4)).map((o) => o.payload)).toEqual(["200", "400", "0", "600"]);
+  });
+});
+
+describe("go functions from the warm pool", () => {
+  it("a pooled stub becomes the function's binary: its sandboxed copy, its environment, its panics read as from a fresh start", async () => {
+    requireGo();
+    await using riff = await startRiff(["--pool-size", "1"]);
+    const probe = go("probe", ["os", "strings"], 'func Probe(s string) string {\n\tif s == "panic" {\n\t\tpanic("probe " + s)\n\t}\n\twd, _ := os.Getwd()\n\treturn wd + "|" + os.Getenv("GREETING") + "|" + strings.ToUpper(s)\n}');
+    // The stub is waiting (it is built once per toolchain, then started) before the first call, so that call takes it.
+    const pooled = `${riff.home}/pool/go/`;
+    await until("a pooled go stub", () => {
+      try {
+        return execFileSync("pgrep", ["-f", pooled]).toString().trim() !== "";
+      } catch {
+        return false;
+      }
+    }, 60_000);
+    const d = await deploy(riff, "go", "probe", { "probe.go": probe }, ["--env", "GREETING=hi"]);
+    expect(d.code, d.stderr).toBe(0);
+    const r = await request(riff, "probe-in", "x");
+    expect(r.status, r.text).toBe(200);
+    const [wd, greeting, upper] = r.text.split("|");
+    expect(wd).toContain(pooled);
+    expect([greeting, upper]).toEqual(["hi", "X"]);
+    const p = await request(riff, "probe-in", "panic");
+    const err = errorOf(p.text);
+    expect([p.status, err.message, err.details?.name]).toEqual([500, "probe panic", "panic"]);
+    expect(err.details?.stack).toContain("probe.Probe(...)\n\tprobe.go:10");
   });
 });

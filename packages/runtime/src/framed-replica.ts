@@ -97,7 +97,8 @@ export class FramedReplica implements Replica {
     // A warm-pool process is already running: it becomes this function on LOAD.
     if (adopted !== undefined) {
       const env = new TextEncoder().encode(JSON.stringify({ ...launch.env, ...this.options.confinement?.env }));
-      this.channel.write(encodeFrame({ type: FrameType.LOAD, id: 0, headers: { "riff-dir": [launch.cwd] }, payload: env }));
+      // riff-exec: the program a pooled exec stub becomes (compiled functions); the runtimes' shims load the function themselves.
+      this.channel.write(encodeFrame({ type: FrameType.LOAD, id: 0, headers: { "riff-dir": [launch.cwd], "riff-exec": [launch.command] }, payload: env }));
     }
     this.exited = new Promise((resolve) => {
       child.once("exit", (code, signal) => resolve(signal ?? `exit code ${String(code)}`));

@@ -105,7 +105,7 @@ export class WarmPool {
     // Its private home, as for any sandboxed process (LOAD replaces the pool's environment).
     env["HOME"] = SANDBOX_HOME;
     env["TMPDIR"] = "/tmp";
-    return { adopt, launch: { ...launch, env, cwd: adopt.dir } };
+    return { adopt, launch: { ...launch, command: move(launch.command), env, cwd: adopt.dir } };
   }
 
   private fits(limits: ReplicaLimits | undefined): boolean {

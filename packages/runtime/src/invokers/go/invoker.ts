@@ -1,11 +1,13 @@
 import { join } from "node:path";
 import { FramedReplica } from "../../framed-replica.js";
 import { baseEnv, type Invoker, type PreparedFunction } from "../../invoker.js";
+import type { LaunchSpec } from "../../replica.js";
 import { DeferredReplica } from "../../replicas/deferred-replica.js";
+import { WarmPool } from "../../warm-pool.js";
 import { titleCase } from "../names.js";
 import { buildFunction, FUNCTION_BINARY } from "./build.js";
 import { goVersion } from "./toolchain.js";
-import { pluginHost } from "./tools.js";
+import { execStub, pluginHost } from "./tools.js";
 
 /** A plugin the user built with `go build -buildmode=plugin`, as riff's Go invoker ran functions. */
 function isPlugin(fn: PreparedFunction): boolean {
@@ -31,11 +33,40 @@ export const goInvoker: Invoker = {
   createReplica(fn, options) {
     const env = baseEnv(fn);
     if (!isPlugin(fn)) {
-      return new FramedReplica({ ...options, launch: { command: join(fn.dir, FUNCTION_BINARY), args: [], env, cwd: fn.dir } });
+      const fresh: LaunchSpec = { command: join(fn.dir, FUNCTION_BINARY), args: [], env, cwd: fn.dir };
+      // A pooled stub is already in a sandbox: it execs the function's binary (riff-exec).
+      const { adopt, launch } = pool?.adopt(fn, fresh) ?? { launch: fresh };
+      return new FramedReplica({ ...options, launch, ...(adopt === undefined ? {} : { adopt }) });
     }
     return new DeferredReplica(options.id, async () => {
       const args = [fn.artifact, fn.handler ?? titleCase(fn.name)];
       return new FramedReplica({ ...options, launch: { command: await pluginHost(), args, env, cwd: fn.dir } });
     });
   },
+  /**
+   * A pool of exec stubs (exec-stub/main.go), built once per toolchain: a compiled function's
+   * cold start is then its binary's own start, with the sandbox already made. Without Go
+   * there is no pool, and no Go function either.
+   */
+  start({ poolSize, logger, confinement, poolDir }) {
+    if (poolSize <= 0 || pool !== undefined) return;
+    stopped = false;
+    execStub().then(
+      (stub) => {
+        if (stopped) return;
+        const launch = (dir: string): LaunchSpec => ({ command: stub, args: [], env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" }, cwd: dir });
+        pool = new WarmPool(launch, poolSize, join(poolDir, "go"), confinement, logger);
+        pool.start();
+      },
+      (err: unknown) => logger.info("no Go warm pool: its stub could not be built", { err: String(err) }),
+    );
+  },
+  async stop() {
+    stopped = true;
+    await pool?.stop();
+    pool = undefined;
+  },
 };
+
+let pool: WarmPool | undefined;
+let stopped = false;

@@ -1,7 +1,8 @@
 /**
  * riff's Go sources and the programs built from them once per Go toolchain: `riffgen`, which
- * reads a function's package, and the plugin host, which serves a user's `-buildmode=plugin`
- * file. Both are cached under dist/ (inside riff's install folder, which the sandbox mounts).
+ * reads a function's package, the plugin host, which serves a user's `-buildmode=plugin`
+ * file, and the exec stub of the warm pool. All are cached under dist/ (inside riff's install
+ * folder, which the sandbox mounts).
  */
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
@@ -60,4 +61,17 @@ export const pluginHost = once(async () => {
   const files = [...runtimeSources(), join(SOURCES, "plugin-host", "main.go")];
   const dir = await cachedBuild(CACHE, `plugin-host-${await keyOf(files)}`, PLUGIN_HOST, (tmp) => buildTool(tmp, files, PLUGIN_HOST, true));
   return join(dir, PLUGIN_HOST);
+});
+
+/** The file name of the pre-started replica that execs a compiled function. */
+export const EXEC_STUB = "riff-exec-stub";
+
+/**
+ * The warm pool's process for compiled functions (exec-stub/main.go): riff's frame format and
+ * the stub, no cgo, so a static binary that starts in a few milliseconds.
+ */
+export const execStub = once(async () => {
+  const files = [join(SOURCES, "riffgo", "frames.go"), join(SOURCES, "exec-stub", "main.go")];
+  const dir = await cachedBuild(CACHE, `exec-stub-${await keyOf(files)}`, EXEC_STUB, (tmp) => buildTool(tmp, files, EXEC_STUB, false));
+  return join(dir, EXEC_STUB);
 });

@@ -142,21 +142,26 @@ func (p *panicError) Unwrap() error {
 }
 
 // userPackage is the import path of the function's package and the name it is known by, set by
-// the generated main: a stack then reads square.Square, not riff.fn.Square.
-var userPackage struct{ path, name string }
+// the generated main: a stack then reads square.Square, not riff.fn.Square. dir is the folder
+// it was built in (empty for a plugin): stack paths are made relative to it, else to the
+// working directory.
+var userPackage struct{ path, name, dir string }
 
 // userStack is the stack of the panicking goroutine without riff's, reflect's and the
 // runtime's frames, with paths relative to the revision folder when they are inside it.
 func userStack(skip int) string {
 	pcs := make([]uintptr, 64)
 	frames := runtime.CallersFrames(pcs[:runtime.Callers(skip, pcs)])
-	cwd, _ := os.Getwd()
+	base := userPackage.dir
+	if base == "" {
+		base, _ = os.Getwd()
+	}
 	var b strings.Builder
 	for {
 		f, more := frames.Next()
 		if !strings.HasPrefix(f.Function, "runtime.") && !strings.HasPrefix(f.Function, "reflect.") && !strings.HasPrefix(f.Function, "main.") {
 			file := f.File
-			if rel, err := filepath.Rel(cwd, file); err == nil && !strings.HasPrefix(rel, "..") {
+			if rel, err := filepath.Rel(base, file); err == nil && !strings.HasPrefix(rel, "..") {
 				file = rel
 			}
 			name := f.Function
