@@ -193,3 +193,49 @@ export class WarmPool {
     });
   }
 }
+
+/** What an invoker's `start` is given for its pool. */
+export interface PoolOptions {
+  poolSize: number;
+  logger: Logger;
+  confinement: Confinement | undefined;
+  poolDir: string;
+}
+
+/**
+ * An invoker's pool, made once what its processes need is known (an interpreter found, a stub
+ * built); if that fails there is simply no pool, and replicas start fresh.
+ */
+export class PoolSlot {
+  private pool: WarmPool | undefined;
+  private stopped = false;
+
+  /** `name`: the pool's folder and how the log names it; `missing`: what the log says when `launch` fails. */
+  constructor(
+    private readonly name: string,
+    private readonly missing: string,
+  ) {}
+
+  get current(): WarmPool | undefined {
+    return this.pool;
+  }
+
+  start(launch: Promise<(dir: string) => LaunchSpec>, o: PoolOptions): void {
+    if (o.poolSize <= 0 || this.pool !== undefined) return;
+    this.stopped = false;
+    launch.then(
+      (make) => {
+        if (this.stopped || this.pool !== undefined) return;
+        this.pool = new WarmPool(make, o.poolSize, join(o.poolDir, this.name), o.confinement, o.logger);
+        this.pool.start();
+      },
+      (err: unknown) => o.logger.info(`no ${this.name} warm pool: ${this.missing}`, { err: String(err) }),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.pool?.stop();
+    this.pool = undefined;
+  }
+}

@@ -3,7 +3,7 @@ import { FramedReplica } from "../../framed-replica.js";
 import { baseEnv, type Invoker, type PreparedFunction } from "../../invoker.js";
 import type { LaunchSpec } from "../../replica.js";
 import { DeferredReplica } from "../../replicas/deferred-replica.js";
-import { WarmPool } from "../../warm-pool.js";
+import { PoolSlot } from "../../warm-pool.js";
 import { titleCase } from "../names.js";
 import { buildFunction, FUNCTION_BINARY } from "./build.js";
 import { goVersion } from "./toolchain.js";
@@ -13,6 +13,8 @@ import { execStub, pluginHost } from "./tools.js";
 function isPlugin(fn: PreparedFunction): boolean {
   return fn.artifact.endsWith(".so");
 }
+
+const pool = new PoolSlot("go", "its stub could not be built (is Go installed?)");
 
 /**
  * Go: an exported func of a package, compiled at create with a generated main into one static
@@ -35,7 +37,7 @@ export const goInvoker: Invoker = {
     if (!isPlugin(fn)) {
       const fresh: LaunchSpec = { command: join(fn.dir, FUNCTION_BINARY), args: [], env, cwd: fn.dir };
       // A pooled stub is already in a sandbox: it execs the function's binary (riff-exec).
-      const { adopt, launch } = pool?.adopt(fn, fresh) ?? { launch: fresh };
+      const { adopt, launch } = pool.current?.adopt(fn, fresh) ?? { launch: fresh };
       return new FramedReplica({ ...options, launch, ...(adopt === undefined ? {} : { adopt }) });
     }
     return new DeferredReplica(options.id, async () => {
@@ -48,25 +50,11 @@ export const goInvoker: Invoker = {
    * cold start is then its binary's own start, with the sandbox already made. Without Go
    * there is no pool, and no Go function either.
    */
-  start({ poolSize, logger, confinement, poolDir }) {
-    if (poolSize <= 0 || pool !== undefined) return;
-    stopped = false;
-    execStub().then(
-      (stub) => {
-        if (stopped) return;
-        const launch = (dir: string): LaunchSpec => ({ command: stub, args: [], env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" }, cwd: dir });
-        pool = new WarmPool(launch, poolSize, join(poolDir, "go"), confinement, logger);
-        pool.start();
-      },
-      (err: unknown) => logger.info("no Go warm pool: its stub could not be built", { err: String(err) }),
+  start(options) {
+    pool.start(
+      execStub().then((stub) => (dir: string): LaunchSpec => ({ command: stub, args: [], env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" }, cwd: dir })),
+      options,
     );
   },
-  async stop() {
-    stopped = true;
-    await pool?.stop();
-    pool = undefined;
-  },
+  stop: () => pool.stop(),
 };
-
-let pool: WarmPool | undefined;
-let stopped = false;

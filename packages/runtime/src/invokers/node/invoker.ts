@@ -1,10 +1,9 @@
 import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FramedReplica } from "../../framed-replica.js";
 import { baseEnv, type Invoker } from "../../invoker.js";
 import type { LaunchSpec } from "../../replica.js";
-import { WarmPool } from "../../warm-pool.js";
+import { PoolSlot } from "../../warm-pool.js";
 import { compiledPath } from "./entry.js";
 import { prepareNode } from "./prepare.js";
 
@@ -12,7 +11,7 @@ import { prepareNode } from "./prepare.js";
 const BUNDLE = fileURLToPath(new URL("./shim.bundle.cjs", import.meta.url));
 const SHIM = existsSync(BUNDLE) ? BUNDLE : fileURLToPath(new URL("./shim.js", import.meta.url));
 
-let pool: WarmPool | undefined;
+const pool = new PoolSlot("node", "its processes cannot start");
 
 /** A generic Node replica for the pool: the shim, waiting for LOAD, with no function's environment yet. */
 function poolLaunch(dir: string): LaunchSpec {
@@ -32,16 +31,11 @@ export const nodeInvoker: Invoker = {
     env["RIFF_FUNCTION_ARTIFACT"] = compiledPath(fn.artifact);
     if (fn.handler !== undefined) env["RIFF_FUNCTION_HANDLER"] = fn.handler;
     const fresh: LaunchSpec = { command: process.execPath, args: [SHIM], env, cwd: fn.dir };
-    const { adopt, launch } = pool?.adopt(fn, fresh) ?? { launch: fresh };
+    const { adopt, launch } = pool.current?.adopt(fn, fresh) ?? { launch: fresh };
     return new FramedReplica({ ...options, launch, ...(adopt === undefined ? {} : { adopt }) });
   },
-  start({ poolSize, logger, confinement, poolDir }) {
-    if (poolSize <= 0 || pool !== undefined) return;
-    pool = new WarmPool(poolLaunch, poolSize, join(poolDir, "node"), confinement, logger);
-    pool.start();
+  start(options) {
+    pool.start(Promise.resolve(poolLaunch), options);
   },
-  async stop() {
-    await pool?.stop();
-    pool = undefined;
-  },
+  stop: () => pool.stop(),
 };

@@ -4,7 +4,7 @@ import { FramedReplica } from "../../framed-replica.js";
 import { baseEnv, type Invoker } from "../../invoker.js";
 import type { LaunchSpec } from "../../replica.js";
 import { DeferredReplica } from "../../replicas/deferred-replica.js";
-import { WarmPool } from "../../warm-pool.js";
+import { PoolSlot } from "../../warm-pool.js";
 import { pythonEntry } from "./entry.js";
 import { findPython } from "./interpreter.js";
 import { installRequirements, requirementsSite } from "./requirements.js";
@@ -26,6 +26,8 @@ const SDK_DIR = join(dirname(fileURLToPath(import.meta.resolve("@riff/sdk"))), "
  * is compiled on every start.
  */
 const PYTHON_FLAGS = ["-S", "-c", `import sys; sys.path.insert(0, ${JSON.stringify(SHIM_DIR)}); sys.path.append(${JSON.stringify(SDK_DIR)}); import _riff_shim; _riff_shim.main()`];
+
+const pool = new PoolSlot("python3", "python3 was not found");
 
 /** Python 3: a function in a .py file, sync or async, or a generator for streams. */
 export const pythonInvoker: Invoker = {
@@ -57,35 +59,19 @@ export const pythonInvoker: Invoker = {
       const venv = requirementsSite(fn.dir, python);
       env["RIFF_PYTHON_SITE"] = [...(venv === undefined ? [] : [venv]), ...python.sitePackages].join(":");
       const fresh: LaunchSpec = { command: python.executable, args: PYTHON_FLAGS, env, cwd: fn.dir };
-      const { adopt, launch } = pool?.adopt(fn, fresh) ?? { launch: fresh };
+      const { adopt, launch } = pool.current?.adopt(fn, fresh) ?? { launch: fresh };
       return new FramedReplica({ ...options, launch, ...(adopt === undefined ? {} : { adopt }) });
     });
   },
-  start({ poolSize, logger, confinement, poolDir }) {
-    if (poolSize <= 0 || pool !== undefined) return;
-    stopped = false;
+  start(options) {
     // The pool needs the interpreter; without Python there is simply no pool.
-    findPython().then(
-      (python) => {
-        const launch = (dir: string): LaunchSpec => ({
-          command: python.executable,
-          args: PYTHON_FLAGS,
-          env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", RIFF_POOL: "1", RIFF_PYTHON_SITE: python.sitePackages.join(":") },
-          cwd: dir,
-        });
-        if (stopped) return;
-        pool = new WarmPool(launch, poolSize, join(poolDir, "python3"), confinement, logger);
-        pool.start();
-      },
-      (err: unknown) => logger.info("no Python warm pool: python3 was not found", { err: String(err) }),
-    );
+    const launch = findPython().then((python) => (dir: string): LaunchSpec => ({
+      command: python.executable,
+      args: PYTHON_FLAGS,
+      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", RIFF_POOL: "1", RIFF_PYTHON_SITE: python.sitePackages.join(":") },
+      cwd: dir,
+    }));
+    pool.start(launch, options);
   },
-  async stop() {
-    stopped = true;
-    await pool?.stop();
-    pool = undefined;
-  },
+  stop: () => pool.stop(),
 };
-
-let pool: WarmPool | undefined;
-let stopped = false;
