@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRiff, waitForLog, type RiffFixture } from "./helpers/riff.js";
+import { until } from "./helpers/until.js";
 import { deploy, errorOf, expectContentRefusals, publishHello, request } from "./invokers-shared.js";
 
 const fn = (cls: string, iface: string, body: string, imports = "") =>
@@ -105,5 +106,37 @@ describe("the java invoker", () => {
     const r = await deploy(riff, "java", "lost", { "Lost.java": fn("Lost", "Function<String, String>", "  public String apply(String s) { return s; }") }, ["--handler", "functions.Elsewhere"]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("class functions.Elsewhere is not in the function's jar or sources");
+  });
+});
+
+describe("java functions from the warm pool", () => {
+  it("a pooled JVM takes the function: its sandboxed copy, its environment without riff's own variables, its classes, its exceptions", async () => {
+    await using riff = await startRiff(["--pool-size", "1"]);
+    // A pooled JVM is waiting before the first call, so that call takes it.
+    const pooled = `${riff.home}/pool/java/`;
+    await until("a pooled JVM", () => {
+      try {
+        return execFileSync("pgrep", ["-f", pooled]).toString().trim() !== "";
+      } catch {
+        return false;
+      }
+    }, 60_000);
+    const probe = fn(
+      "Probe",
+      "Function<String, String>",
+      '  public String apply(String s) {\n    if (s.equals("boom")) throw new IllegalStateException("probe " + s);\n    try {\n      return new java.io.File(".").getAbsoluteFile().getParent() + "|" + System.getenv("GREETING") + "|" + System.getenv("RIFF_JAVA_HANDLER") + "|" + Thread.currentThread().getContextClassLoader().loadClass("functions.Probe").getSimpleName();\n    } catch (ClassNotFoundException e) {\n      return "no class: " + e;\n    }\n  }',
+    );
+    const d = await deploy(riff, "java", "probe", { "Probe.java": probe }, ["--env", "GREETING=hi"]);
+    expect(d.code, d.stderr).toBe(0);
+    const r = await request(riff, "probe-in", "x");
+    expect(r.status, r.text).toBe(200);
+    const [dir, greeting, handler, cls] = r.text.split("|");
+    expect(dir).toContain(pooled);
+    expect([greeting, handler, cls]).toEqual(["hi", "null", "Probe"]);
+    const boom = await request(riff, "probe-in", "boom");
+    const err = errorOf(boom.text);
+    expect([boom.status, err.message, err.details?.name]).toEqual([500, "probe boom", "IllegalStateException"]);
+    expect(err.details?.stack).toContain("at functions.Probe.apply(Probe.java:");
+    expect(err.details?.stack).not.toMatch(/RiffShim|RiffPool/);
   });
 });

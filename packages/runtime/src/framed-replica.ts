@@ -1,6 +1,6 @@
 import type { LimitOutcome } from "./limits.js";
 import type { ChildProcess } from "node:child_process";
-import type { Socket } from "node:net";
+import { type Channel, channelOf } from "./channel.js";
 import { isErrorCode, RiffError, type Headers, type Logger, silentLogger } from "@riff/core";
 import { decodeError, encodeFrame, FrameParser, FrameType, type Frame } from "@riff/protocol";
 import {
@@ -91,7 +91,7 @@ export class FramedReplica implements Replica {
         stdio: stdio ? ["pipe", "pipe", "pipe"] : ["ignore", "pipe", "pipe", "pipe"],
       });
     this.child = child;
-    this.channel = adopted?.channel ?? (stdio ? new DuplexChannel(child) : (child.stdio[3] as Socket));
+    this.channel = adopted?.channel ?? channelOf(child, stdio ? "stdio" : "fd3");
     if (!stdio) pipeToLogs(child.stdout, "stdout", this.id, this.options.onLog);
     pipeToLogs(child.stderr, "stderr", this.id, this.options.onLog, this.stderrTail);
     // A warm-pool process is already running: it becomes this function on LOAD.
@@ -247,34 +247,4 @@ export class FramedReplica implements Replica {
   }
 
 
-}
-
-/** The part of a socket the replica uses, so stdin+stdout can stand in for fd 3. */
-interface Channel {
-  write(chunk: Uint8Array): boolean;
-  cork(): void;
-  uncork(): void;
-  on(event: "data", listener: (chunk: Buffer) => void): unknown;
-  on(event: "error", listener: (err: Error) => void): unknown;
-}
-
-/** stdin and stdout of a child as one channel (the `stdio` transport). */
-class DuplexChannel implements Channel {
-  constructor(private readonly child: ChildProcess) {}
-  write(chunk: Uint8Array): boolean {
-    return this.child.stdin?.write(chunk) ?? false;
-  }
-  cork(): void {
-    this.child.stdin?.cork();
-  }
-  uncork(): void {
-    this.child.stdin?.uncork();
-  }
-  on(event: "data", listener: (chunk: Buffer) => void): this;
-  on(event: "error", listener: (err: Error) => void): this;
-  on(event: "data" | "error", listener: ((chunk: Buffer) => void) | ((err: Error) => void)): this {
-    if (event === "data") this.child.stdout?.on("data", listener as (chunk: Buffer) => void);
-    else this.child.stdin?.on("error", listener as (err: Error) => void);
-    return this;
-  }
 }

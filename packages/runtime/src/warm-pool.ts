@@ -1,7 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import type { Socket } from "node:net";
+import { type Channel, channelOf } from "./channel.js";
 import { type Logger, silentLogger } from "@riff/core";
 import { FrameParser, FrameType } from "@riff/protocol";
 import type { PreparedFunction } from "./invoker.js";
@@ -12,7 +12,7 @@ import { applyLimits, spawnInSandbox, SANDBOX_HOME, type Confinement } from "./s
 /** A generic runtime process, started and waiting for LOAD. */
 export interface PooledProcess {
   child: ChildProcess;
-  channel: Socket;
+  channel: Channel;
   /** Its own folder: the only one it can write in a sandbox, so a function's code is copied there. */
   dir: string;
 }
@@ -75,6 +75,8 @@ export class WarmPool {
     private readonly dir: string,
     private readonly confinement: Confinement | undefined,
     private readonly logger: Logger = silentLogger,
+    /** How the processes speak frames: fd 3, or stdin/stdout for runtimes that cannot open fd 3 (java). */
+    private readonly transport: "fd3" | "stdio" = "fd3",
   ) {}
 
   start(): void {
@@ -157,11 +159,13 @@ export class WarmPool {
     const dir = join(this.dir, `${process.pid}-${++this.seq}`);
     mkdirSync(dir, { recursive: true });
     const launch = this.launch(dir);
-    const child = spawnInSandbox(this.confinement, launch.command, launch.args, { cwd: dir, env: launch.env, stdio: ["ignore", "pipe", "pipe", "pipe"] });
+    const stdio = this.transport === "stdio";
+    const child = spawnInSandbox(this.confinement, launch.command, launch.args, { cwd: dir, env: launch.env, stdio: stdio ? ["pipe", "pipe", "pipe"] : ["ignore", "pipe", "pipe", "pipe"] });
     child.once("exit", () => rmSync(dir, { recursive: true, force: true }));
-    const channel = child.stdio[3] as Socket;
-    // Until a function owns it, anything it prints is the runtime's, not a function's.
-    child.stdout?.resume();
+    const channel = channelOf(child, this.transport);
+    // Until a function owns it, anything it prints is the runtime's, not a function's (on the
+    // stdio transport, stdout is the frames).
+    if (!stdio) child.stdout?.resume();
     child.stderr?.resume();
     return new Promise((resolve, reject) => {
       const parser = new FrameParser();
@@ -214,6 +218,7 @@ export class PoolSlot {
   constructor(
     private readonly name: string,
     private readonly missing: string,
+    private readonly transport: "fd3" | "stdio" = "fd3",
   ) {}
 
   get current(): WarmPool | undefined {
@@ -226,7 +231,7 @@ export class PoolSlot {
     launch.then(
       (make) => {
         if (this.stopped || this.pool !== undefined) return;
-        this.pool = new WarmPool(make, o.poolSize, join(o.poolDir, this.name), o.confinement, o.logger);
+        this.pool = new WarmPool(make, o.poolSize, join(o.poolDir, this.name), o.confinement, o.logger, this.transport);
         this.pool.start();
       },
       (err: unknown) => o.logger.info(`no ${this.name} warm pool: ${this.missing}`, { err: String(err) }),

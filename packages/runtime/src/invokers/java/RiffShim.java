@@ -31,7 +31,7 @@ import java.util.function.Supplier;
  * riff's Java shim: loads one java.util.function Function, Supplier or Consumer and answers the
  * daemon's frames (docs/protocol.md) on stdin/stdout. System.out is pointed at stderr before any
  * user code runs, so nothing the function prints can corrupt the frames; riff logs stderr.
- * Usage: java -cp SHIM:USER RiffShim HANDLER_CLASS
+ * Usage: java -cp SHIM:USER RiffShim HANDLER_CLASS, or for the warm pool RiffShim --pool (RiffPool).
  */
 public final class RiffShim {
   static final int READY = 1, INIT_FAILED = 2, INVOKE = 3, REPLY = 4, ERROR = 5, SHUTDOWN = 10;
@@ -109,8 +109,14 @@ public final class RiffShim {
     DataInputStream in = new DataInputStream(new BufferedInputStream(new FileInputStream(FileDescriptor.in), 65536));
     Call call;
     try {
-      if (args.length < 1) throw new IllegalArgumentException("usage: RiffShim HANDLER_CLASS");
-      call = load(args[0]);
+      if (args.length < 1) throw new IllegalArgumentException("usage: RiffShim HANDLER_CLASS | --pool");
+      if (args[0].equals("--pool")) {
+        // A pooled JVM: the function comes with LOAD (RiffPool), in a class loader of its own.
+        RiffPool.Loaded loaded = RiffPool.awaitLoad(in);
+        call = load(loaded.handler, loaded.loader);
+      } else {
+        call = load(args[0], RiffShim.class.getClassLoader());
+      }
     } catch (Throwable e) {
       Throwable cause = e instanceof InvocationTargetException && e.getCause() != null ? e.getCause() : e;
       send(INIT_FAILED, 0, Map.of(), errorBody(cause, "RIFF_FUNCTION_STARTUP_FAILED"));
@@ -152,7 +158,7 @@ public final class RiffShim {
   }
 
   /** Reads the headers of a frame body into `headers`; returns the payload. */
-  private static byte[] parse(byte[] f, Map<String, List<String>> headers) {
+  static byte[] parse(byte[] f, Map<String, List<String>> headers) {
     int count = ((f[5] & 0xff) << 8) | (f[6] & 0xff);
     int o = 7;
     for (int i = 0; i < count; i++) {
@@ -212,10 +218,10 @@ public final class RiffShim {
   // ---- loading ---------------------------------------------------------------------------
 
   @SuppressWarnings("unchecked")
-  static Call load(String handler) throws Exception {
+  static Call load(String handler, ClassLoader loader) throws Exception {
     Class<?> cls;
     try {
-      cls = Class.forName(handler, true, RiffShim.class.getClassLoader());
+      cls = Class.forName(handler, true, loader);
     } catch (ClassNotFoundException e) {
       throw new StartupError("class " + handler + " is not in the function's jar or sources; "
           + "--handler takes the class's full name, package included (e.g. functions.Greeter)");

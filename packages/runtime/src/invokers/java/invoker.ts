@@ -1,9 +1,11 @@
 import { readFileSync, statSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, join, relative } from "node:path";
 import { RiffError } from "@riff/core";
 import { FramedReplica } from "../../framed-replica.js";
 import { baseEnv, type Invoker, type PreparedFunction } from "../../invoker.js";
+import type { LaunchSpec } from "../../replica.js";
 import { DeferredReplica } from "../../replicas/deferred-replica.js";
+import { PoolSlot } from "../../warm-pool.js";
 import { titleCase } from "../names.js";
 import { compiledShim, javac } from "./javac.js";
 import { javaLayout } from "./layout.js";
@@ -22,6 +24,16 @@ const CLASSES_DIR = "riff-classes";
 // The JVM's own warnings (unified logging) go to stdout by default, where they would corrupt
 // the frame stream: send them to stderr, that is, to the function's logs.
 export const JVM_FLAGS = ["-XX:TieredStopAtLevel=1", "-Xshare:auto", "-Xlog:disable", "-Xlog:all=warning:stderr"];
+
+/**
+ * A pooled JVM replaces its own environment on LOAD (System.getenv has no setter), by
+ * reflection into java.lang.ProcessEnvironment and java.util's unmodifiable map. The function
+ * shares that JVM, so it may reach those internals too: no escape, since the sandbox, not the
+ * JVM, is what confines it.
+ */
+const POOL_JVM_FLAGS = ["--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/java.util=ALL-UNNAMED"];
+
+const pool = new PoolSlot("java", "riff's Java shim could not be compiled (is a JDK installed?)", "stdio");
 
 /**
  * The class to run: `--handler`, else the class of a single .java artifact (its package plus
@@ -82,10 +94,30 @@ export const javaInvoker: Invoker = {
   },
   createReplica(fn, options) {
     return new DeferredReplica(options.id, async () => {
-      const cp = [await compiledShim(), ...(await classPath(fn))].join(":");
+      const paths = await classPath(fn);
       const env = baseEnv(fn);
-      const args = [...JVM_FLAGS, "-cp", cp, "RiffShim", handlerClass(fn)];
-      return new FramedReplica({ ...options, transport: "stdio", launch: { command: "java", args, env, cwd: fn.dir } });
+      const handler = handlerClass(fn);
+      const fresh: LaunchSpec = { command: "java", args: [...JVM_FLAGS, "-cp", [await compiledShim(), ...paths].join(":"), "RiffShim", handler], env, cwd: fn.dir };
+      // Pooled JVMs only in the sandbox: Java cannot change its working directory, and a
+      // sandboxed one already works in the folder its revision is linked into.
+      const relativePaths = paths.map((p) => relative(fn.dir, p));
+      if (options.confinement?.sandbox !== undefined && pool.current !== undefined && !relativePaths.some((p) => p.startsWith(".."))) {
+        const pooled = { ...fresh, env: { ...env, RIFF_JAVA_HANDLER: handler, RIFF_JAVA_CLASS_PATH: relativePaths.join(":") } };
+        const { adopt, launch } = pool.current.adopt(fn, pooled);
+        if (adopt !== undefined) return new FramedReplica({ ...options, transport: "stdio", launch, adopt });
+      }
+      return new FramedReplica({ ...options, transport: "stdio", launch: fresh });
     });
   },
+  /** A pool of JVMs started with the shim alone (RiffPool.java), which LOAD makes the function's. */
+  start(options) {
+    const launch = compiledShim().then((shim) => (dir: string): LaunchSpec => ({
+      command: "java",
+      args: [...JVM_FLAGS, ...POOL_JVM_FLAGS, "-cp", shim, "RiffShim", "--pool"],
+      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" },
+      cwd: dir,
+    }));
+    pool.start(launch, options);
+  },
+  stop: () => pool.stop(),
 };

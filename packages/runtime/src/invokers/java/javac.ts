@@ -6,9 +6,11 @@ import { fileURLToPath } from "node:url";
 import { cachedBuild, once, runBuildTool } from "../build-tool.js";
 
 /** The shim's source ships in src/ (tsc does not copy .java files to dist/). */
-const SHIM_SOURCE = fileURLToPath(new URL("../../../src/invokers/java/RiffShim.java", import.meta.url));
+const SHIM_SOURCES = ["RiffShim.java", "RiffPool.java"].map((f) => fileURLToPath(new URL(`../../../src/invokers/java/${f}`, import.meta.url)));
 /** What functions may import from riff (`riff.NonRetriableError`), compiled with the shim, on their class path. */
 const SDK_SOURCES = [fileURLToPath(new URL("../../../src/invokers/java/riff/NonRetriableError.java", import.meta.url))];
+/** Compiled into `warm-up/` of the shim's folder, off its class path: see WarmUp.java. */
+const WARM_UP_SOURCE = fileURLToPath(new URL("../../../src/invokers/java/warm-up/WarmUp.java", import.meta.url));
 /** Compiled shims, one folder per version of the source, next to dist/ (never committed). */
 const SHIM_CACHE = fileURLToPath(new URL("../../../dist/.java-shim/", import.meta.url));
 
@@ -26,12 +28,13 @@ const SHIM_JAVAC_FLAGS = ["-XDstringConcat=inline"];
 /** The folder holding RiffShim.class (and riff's SDK classes), compiled once per version of their source. */
 export const compiledShim = once(() => {
   const hash = createHash("sha256");
-  for (const file of [SHIM_SOURCE, ...SDK_SOURCES]) hash.update(readFileSync(file));
+  for (const file of [...SHIM_SOURCES, ...SDK_SOURCES, WARM_UP_SOURCE]) hash.update(readFileSync(file));
   const key = hash.update(SHIM_JAVAC_FLAGS.join(" ")).digest("hex").slice(0, 16);
   return cachedBuild(SHIM_CACHE, key, "RiffShim.class", async (tmp) => {
-    await javac([...SHIM_JAVAC_FLAGS, "-d", tmp, SHIM_SOURCE, ...SDK_SOURCES], tmp);
+    await javac([...SHIM_JAVAC_FLAGS, "-d", tmp, ...SHIM_SOURCES, ...SDK_SOURCES], tmp);
+    await javac([...SHIM_JAVAC_FLAGS, "-d", join(tmp, "warm-up"), WARM_UP_SOURCE], tmp);
     // Readable by all: sandboxed replicas run as an unprivileged uid.
-    await chmod(join(tmp, "riff"), 0o755);
+    for (const dir of ["riff", "warm-up", "warm-up/riffwarmup"]) await chmod(join(tmp, dir), 0o755);
   });
 });
 
