@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRiff, tailN, waitForLog, type RiffFixture } from "./helpers/riff.js";
-import { until } from "./helpers/until.js";
+import { pooledProcessWaiting } from "./helpers/pool.js";
 import { deploy, errorOf, expectRefusedUncalled, publishHello, replicaPids, request } from "./invokers-shared.js";
 
 /** A Go source file of package `pkg` with `imports` and `body`. */
@@ -214,14 +214,7 @@ describe("go functions from the warm pool", () => {
     await using riff = await startRiff(["--pool-size", "1"]);
     const probe = go("probe", ["os", "strings"], 'func Probe(s string) string {\n\tif s == "panic" {\n\t\tpanic("probe " + s)\n\t}\n\twd, _ := os.Getwd()\n\treturn wd + "|" + os.Getenv("GREETING") + "|" + strings.ToUpper(s)\n}');
     // The stub is waiting (it is built once per toolchain, then started) before the first call, so that call takes it.
-    const pooled = `${riff.home}/pool/go/`;
-    await until("a pooled go stub", () => {
-      try {
-        return execFileSync("pgrep", ["-f", pooled]).toString().trim() !== "";
-      } catch {
-        return false;
-      }
-    }, 60_000);
+    const pooled = await pooledProcessWaiting(riff, "go");
     const d = await deploy(riff, "go", "probe", { "probe.go": probe }, ["--env", "GREETING=hi"]);
     expect(d.code, d.stderr).toBe(0);
     const r = await request(riff, "probe-in", "x");

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRiff, waitForLog, type RiffFixture } from "./helpers/riff.js";
-import { until } from "./helpers/until.js";
+import { pooledProcessWaiting } from "./helpers/pool.js";
 import { deploy, errorOf, expectContentRefusals, publishHello, request } from "./invokers-shared.js";
 
 const fn = (cls: string, iface: string, body: string, imports = "") =>
@@ -113,14 +113,7 @@ describe("java functions from the warm pool", () => {
   it("a pooled JVM takes the function: its sandboxed copy, its environment without riff's own variables, its classes, its exceptions", async () => {
     await using riff = await startRiff(["--pool-size", "1"]);
     // A pooled JVM is waiting before the first call, so that call takes it.
-    const pooled = `${riff.home}/pool/java/`;
-    await until("a pooled JVM", () => {
-      try {
-        return execFileSync("pgrep", ["-f", pooled]).toString().trim() !== "";
-      } catch {
-        return false;
-      }
-    }, 60_000);
+    const pooled = await pooledProcessWaiting(riff, "java");
     const probe = fn(
       "Probe",
       "Function<String, String>",

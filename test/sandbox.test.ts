@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { deployNode } from "./helpers/functions.js";
 import { RIFF_BIN, startRiff, type RiffFixture } from "./helpers/riff.js";
+import { pooledProcessWaiting } from "./helpers/pool.js";
 import { until } from "./helpers/until.js";
 
 // Needs bubblewrap (.ci/run installs it): riff refuses to start without it, so every test here
@@ -158,12 +159,12 @@ describe("the sandbox and the warm pool", () => {
 });
 `;
     // The pooled process is up before the function is first called, so that call takes it.
-    await until("a pooled node process", () => running(`${riff.home}/pool/node/`));
+    const pooled = await pooledProcessWaiting(riff, "node");
     await deploy(riff, "pooled", source);
     const { status, json } = await ask(riff, "pooled-in");
     expect(status).toBe(200);
     const seen = json as Record<string, string>;
-    expect(seen.cwd).toContain(`${riff.home}/pool/node/`);
+    expect(seen.cwd).toContain(pooled);
     expect([seen.write, seen.chmod, seen.remove]).toEqual(["EROFS", "EROFS", "EROFS"]);
     const stored = join(riff.home, "functions", "pooled", "rev-1", "pooled.js");
     expect(readFileSync(stored, "utf8")).toBe(source);
