@@ -349,6 +349,10 @@ def wait_for_load(channel):
     LOAD carries the environment and working directory a fresh replica would have had; after it
     everything goes as after a normal start, so a cold start costs importing the function only.
     """
+    # Imported now, while nobody waits, instead of by the first call: what LOAD, loading the
+    # function and answering (or failing) its first message use.
+    import json, importlib.util, traceback  # noqa: F401
+    from _queue import SimpleQueue  # noqa: F401
     channel.send(READY, 0, {"riff-pool": "ready"})
     while True:
         frame = channel.receive()
