@@ -3,7 +3,11 @@
  * daemon on fd 3 (a Unix socketpair). Kept small and free of heavy imports: its load time is
  * part of every cold start.
  */
+import { rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { encodeError, encodeFrame, FrameParser, FrameType, type Frame } from "@riff/protocol";
 import { checkAccept, ContentError } from "./codec.js";
 import { isStreamFunction, loadFunction, userStack, type UserFunction } from "./function-module.js";
@@ -113,11 +117,30 @@ function shutdown(): void {
 }
 
 /**
+ * Loads a function of its own, while nobody waits, so that the first real one finds Node's
+ * module loader warm (resolving, reading the package scope, compiling): a file in the private
+ * /tmp, deleted again, and forgotten by the require cache.
+ */
+async function warmUp(): Promise<void> {
+  const file = join(tmpdir(), `riff-warm-up-${process.pid}.cjs`);
+  try {
+    writeFileSync(file, "module.exports = (x) => x;\n");
+    (await loadFunction(file, undefined, "warm-up"))(JSON.parse('{"warm":"up"}'));
+    delete createRequire(file).cache[file];
+  } catch {
+    // Only slower: the first function pays for the loader.
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+/**
  * A warm-pool replica starts without a function: it reports READY with `riff-pool: ready` and
  * waits for LOAD, which gives it the working directory and environment a fresh replica of the
  * function would have had. Only then does it load the function, as below.
  */
-function waitForLoad(): Promise<void> {
+async function waitForLoad(): Promise<void> {
+  await warmUp();
   send({ type: FrameType.READY, id: 0, headers: { "riff-pool": ["ready"] }, payload: new Uint8Array(0) });
   const parser = new FrameParser();
   return new Promise((resolve) => {
