@@ -213,10 +213,11 @@ describe("go functions from the warm pool", () => {
     requireGo();
     await using riff = await startRiff(["--pool-size", "1"]);
     const probe = go("probe", ["os", "strings"], 'func Probe(s string) string {\n\tif s == "panic" {\n\t\tpanic("probe " + s)\n\t}\n\twd, _ := os.Getwd()\n\treturn wd + "|" + os.Getenv("GREETING") + "|" + strings.ToUpper(s)\n}');
-    // The stub is waiting (it is built once per toolchain, then started) before the first call, so that call takes it.
-    const pooled = await pooledProcessWaiting(riff, "go");
     const d = await deploy(riff, "go", "probe", { "probe.go": probe }, ["--env", "GREETING=hi"]);
     expect(d.code, d.stderr).toBe(0);
+    // The go pool starts with the first go function; its stub (built once per toolchain) is
+    // waiting before the first call, so that call takes it.
+    const pooled = await pooledProcessWaiting(riff, "go");
     const r = await request(riff, "probe-in", "x");
     expect(r.status, r.text).toBe(200);
     const [wd, greeting, upper] = r.text.split("|");

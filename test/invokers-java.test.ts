@@ -112,8 +112,6 @@ describe("the java invoker", () => {
 describe("java functions from the warm pool", () => {
   it("a pooled JVM takes the function: its sandboxed copy, its environment without riff's own variables, its classes, its exceptions", async () => {
     await using riff = await startRiff(["--pool-size", "1"]);
-    // A pooled JVM is waiting before the first call, so that call takes it.
-    const pooled = await pooledProcessWaiting(riff, "java");
     const probe = fn(
       "Probe",
       "Function<String, String>",
@@ -121,6 +119,9 @@ describe("java functions from the warm pool", () => {
     );
     const d = await deploy(riff, "java", "probe", { "Probe.java": probe }, ["--env", "GREETING=hi"]);
     expect(d.code, d.stderr).toBe(0);
+    // The java pool starts with the first java function; a pooled JVM is waiting before the
+    // first call, so that call takes it.
+    const pooled = await pooledProcessWaiting(riff, "java");
     const r = await request(riff, "probe-in", "x");
     expect(r.status, r.text).toBe(200);
     const [dir, greeting, handler, cls] = r.text.split("|");

@@ -208,11 +208,14 @@ export interface PoolOptions {
 
 /**
  * An invoker's pool, made once what its processes need is known (an interpreter found, a stub
- * built); if that fails there is simply no pool, and replicas start fresh.
+ * built); if that fails there is simply no pool, and replicas start fresh. A lazy pool waits
+ * until {@link want} says a function of its invoker exists: a JVM, or a Go build, is not worth
+ * starting at every daemon's start for users who run no such function.
  */
 export class PoolSlot {
   private pool: WarmPool | undefined;
   private stopped = false;
+  private pending: { launch: () => Promise<(dir: string) => LaunchSpec>; o: PoolOptions } | undefined;
 
   /** `name`: the pool's folder and how the log names it; `missing`: what the log says when `launch` fails. */
   constructor(
@@ -225,10 +228,21 @@ export class PoolSlot {
     return this.pool;
   }
 
-  start(launch: Promise<(dir: string) => LaunchSpec>, o: PoolOptions): void {
+  /** Called by the invoker's `start`: makes the pool now, or for a lazy one at the first {@link want}. */
+  start(launch: () => Promise<(dir: string) => LaunchSpec>, o: PoolOptions, lazy = false): void {
     if (o.poolSize <= 0 || this.pool !== undefined) return;
     this.stopped = false;
-    launch.then(
+    this.pending = { launch, o };
+    if (!lazy) this.want();
+  }
+
+  /** A function of this invoker exists (it is being prepared, or a replica started): make the pool if it is not made. */
+  want(): void {
+    const pending = this.pending;
+    if (pending === undefined || this.stopped) return;
+    this.pending = undefined;
+    const { launch, o } = pending;
+    launch().then(
       (make) => {
         if (this.stopped || this.pool !== undefined) return;
         this.pool = new WarmPool(make, o.poolSize, join(o.poolDir, this.name), o.confinement, o.logger, this.transport);
@@ -240,6 +254,7 @@ export class PoolSlot {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.pending = undefined;
     await this.pool?.stop();
     this.pool = undefined;
   }

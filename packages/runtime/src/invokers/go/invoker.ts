@@ -26,6 +26,8 @@ export const goInvoker: Invoker = {
   matchers: ["go.mod", "*.so", "*.go"],
   defaultConcurrency: 16,
   async prepare(fn, log) {
+    // A function of this invoker exists: its (lazy) pool is worth starting now.
+    pool.want();
     if (!isPlugin(fn)) return buildFunction(fn, log);
     // Built now, not at the first replica: a missing toolchain fails create, and the first
     // cold start does not wait for a compile.
@@ -33,6 +35,7 @@ export const goInvoker: Invoker = {
     log(`go: loading the plugin ${fn.artifact.slice(fn.dir.length + 1)} with riff's host built by ${await goVersion()}`);
   },
   createReplica(fn, options) {
+    pool.want();
     const env = baseEnv(fn);
     if (!isPlugin(fn)) {
       const fresh: LaunchSpec = { command: join(fn.dir, FUNCTION_BINARY), args: [], env, cwd: fn.dir };
@@ -52,8 +55,9 @@ export const goInvoker: Invoker = {
    */
   start(options) {
     pool.start(
-      execStub().then((stub) => (dir: string): LaunchSpec => ({ command: stub, args: [], env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" }, cwd: dir })),
+      () => execStub().then((stub) => (dir: string): LaunchSpec => ({ command: stub, args: [], env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" }, cwd: dir })),
       options,
+      true,
     );
   },
   stop: () => pool.stop(),

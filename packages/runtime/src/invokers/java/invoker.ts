@@ -71,6 +71,8 @@ export const javaInvoker: Invoker = {
   matchers: ["*.jar", "*.java", "pom.xml", "build.gradle", "build.gradle.kts"],
   defaultConcurrency: 16,
   async prepare(fn, log) {
+    // A function of this invoker exists: its (lazy) pool is worth starting now.
+    pool.want();
     const shim = compiledShim();
     let sources = fn.artifact.endsWith(".java") ? [fn.artifact] : [];
     if (isDirectory(fn.artifact)) {
@@ -93,6 +95,7 @@ export const javaInvoker: Invoker = {
     await shim;
   },
   createReplica(fn, options) {
+    pool.want();
     return new DeferredReplica(options.id, async () => {
       const paths = await classPath(fn);
       const env = baseEnv(fn);
@@ -111,13 +114,13 @@ export const javaInvoker: Invoker = {
   },
   /** A pool of JVMs started with the shim alone (RiffPool.java), which LOAD makes the function's. */
   start(options) {
-    const launch = compiledShim().then((shim) => (dir: string): LaunchSpec => ({
+    const launch = () => compiledShim().then((shim) => (dir: string): LaunchSpec => ({
       command: "java",
       args: [...JVM_FLAGS, ...POOL_JVM_FLAGS, "-cp", shim, "RiffShim", "--pool"],
       env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" },
       cwd: dir,
     }));
-    pool.start(launch, options);
+    pool.start(launch, options, true);
   },
   stop: () => pool.stop(),
 };

@@ -35,7 +35,7 @@ export const nodeInvoker: Invoker = {
     return new FramedReplica({ ...options, launch, ...(adopt === undefined ? {} : { adopt }) });
   },
   start(options) {
-    pool.start(Promise.resolve(poolLaunch), options);
+    pool.start(() => Promise.resolve(poolLaunch), options);
   },
   stop: () => pool.stop(),
 };

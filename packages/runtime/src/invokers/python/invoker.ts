@@ -65,7 +65,7 @@ export const pythonInvoker: Invoker = {
   },
   start(options) {
     // The pool needs the interpreter; without Python there is simply no pool.
-    const launch = findPython().then((python) => (dir: string): LaunchSpec => ({
+    const launch = () => findPython().then((python) => (dir: string): LaunchSpec => ({
       command: python.executable,
       args: PYTHON_FLAGS,
       env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", RIFF_POOL: "1", RIFF_PYTHON_SITE: python.sitePackages.join(":") },
