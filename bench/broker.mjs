@@ -149,6 +149,25 @@ async function caughtUpStep() {
   };
 }
 
+/**
+ * The caught-up consumer alone: each step publishes a batch untimed, then times the consumer
+ * taking it from memory and committing, which is what issue 16's "caught-up consumer" target
+ * asks of the consumer (the step above also pays for the publish).
+ */
+async function caughtUpConsumeStep() {
+  const b = await broker("live-only");
+  const consumer = b.consume("live-only", "g", { maxBatch: 1000 });
+  const it = consumer[Symbol.asyncIterator]();
+  const messages = Array.from({ length: 1000 }, () => ({ payload }));
+  return async () => {
+    await untimed(() => b.publishBatch("live-only", messages));
+    const { value } = await it.next();
+    const last = value[value.length - 1];
+    await consumer.commit(last.partition, last.offset);
+    return value.length;
+  };
+}
+
 async function latency() {
   const b = await broker("latency");
   const message = { payload };
@@ -195,6 +214,8 @@ try {
   const read = await rounds({ base: sqliteReadStep(), ours: await consumeStep() }, plan);
   progress("caught-up consumer");
   const live = await rounds({ ours: await caughtUpStep() }, plan);
+  progress("caught-up consumer alone (its publishes untimed)");
+  const liveOnly = await rounds({ ours: await caughtUpConsumeStep() }, plan);
   progress("publish latency");
   const lat = await latency();
 
@@ -206,6 +227,7 @@ try {
     publishConcurrent64: show("publish, 64 concurrent callers", conc.ours),
     consumeCommitBacklog: show("consume + commit, one group, backlog (SQLite)", read.ours),
     consumeCommitCaughtUp: show("publish + consume + commit, caught up (memory)", live.ours),
+    consumeCommitCaughtUpAlone: show("consume + commit, caught up, publish untimed", liveOnly.ours),
   };
   console.log(
     `${"publish latency, light load".padEnd(46)} p50 ${lat.p50.toFixed(3)} ms, p99 ${lat.p99.toFixed(3)} ms, max ${lat.max.toFixed(2)} ms (${fmt(lat.samples)} publishes)`,
@@ -233,6 +255,8 @@ try {
           publishConcurrent64: r.publishConcurrent64.median >= 100_000,
           consumeCommit:
             Math.max(r.consumeCommitBacklog.median, r.consumeCommitCaughtUp.median) >= 500_000,
+          caughtUpConsumer: r.consumeCommitCaughtUpAlone.median >= 500_000,
+          backlogReadRatio: readRatio.median >= 0.9,
           latencyP99: lat.p99 <= 2,
         },
       }),
