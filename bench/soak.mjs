@@ -4,14 +4,17 @@
 // Every BENCH_SOAK_EVERY seconds (default 5) it samples the daemon's RSS from /proc; it prints
 // the curve, the max, the slope over the second half (a leak shows there: the first half holds
 // the warm-up of caches and JIT), and, once the load stops, each idle replica's RSS (the whole
-// process tree of its sandbox). Targets (issue 16): max <= 150 MiB, flat over the second half,
-// each idle node replica <= 40 MiB. Last line: one JSON object.
+// process tree of its sandbox): at the load's end and again BENCH_SOAK_IDLE_SECONDS later
+// (default 5: idle, but before the default 10 s idle timeout stops it). Targets (issue 16): max
+// <= 150 MiB, flat over the second half, each idle node replica <= 40 MiB. Last line: one JSON
+// object.
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { admin, requireWrk, startRiff, wrk } from "./lib.mjs";
 
 const seconds = Number(process.env.BENCH_SOAK_SECONDS ?? 600);
 const every = Number(process.env.BENCH_SOAK_EVERY ?? 5);
+const idleSeconds = Number(process.env.BENCH_SOAK_IDLE_SECONDS ?? 5);
 await requireWrk();
 
 /**
@@ -22,6 +25,19 @@ await requireWrk();
 function rssMiB(pid, field = "VmRSS") {
   try {
     const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith(`${field}:`));
+    return line === undefined ? 0 : Number(line.split(/\s+/)[1]) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Proportional set size in MiB: its own pages plus its share of those it shares (the node
+ * binary's pages count once across all the node processes that have them in memory).
+ */
+function pssMiB(pid) {
+  try {
+    const line = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8").split("\n").find((l) => l.startsWith("Pss:"));
     return line === undefined ? 0 : Number(line.split(/\s+/)[1]) / 1024;
   } catch {
     return 0;
@@ -74,15 +90,19 @@ try {
     wrk(`${riff.url}/messages/events`, { connections: 32, seconds }),
   ]);
   clearInterval(sampler);
-  // The replicas once the load is over: idle, but still up (their idle timeout is minutes).
+  // The replicas once the load is over, and again once they have been idle for a while.
   const { functions } = await admin(riff, "functions");
   const replicas = functions.flatMap((f) => (f.replicas ?? []).filter((r) => r.pid !== undefined).map((r) => ({ fn: f.name, pid: r.pid })));
-  const idle = replicas.map(({ fn, pid }) => {
-    const pids = tree(pid);
-    const each = pids.map(rssMiB);
-    const anon = pids.map((p) => rssMiB(p, "RssAnon")).reduce((a, b) => a + b, 0);
-    return { function: fn, pid, processes: pids.length, rss_mib: round1(each.reduce((a, b) => a + b, 0)), largest_mib: round1(Math.max(...each)), anon_mib: round1(anon) };
-  });
+  const measure = () =>
+    replicas.map(({ fn, pid }) => {
+      const pids = tree(pid);
+      const each = pids.map((p) => rssMiB(p));
+      const sum = (f) => round1(pids.map(f).reduce((a, b) => a + b, 0));
+      return { function: fn, pid, processes: pids.length, rss_mib: sum((p) => rssMiB(p)), largest_mib: round1(Math.max(...each)), anon_mib: sum((p) => rssMiB(p, "RssAnon")), pss_mib: sum(pssMiB) };
+    });
+  const atEnd = measure();
+  await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+  const idle = measure();
   const half = curve.filter(([t]) => t >= seconds / 2);
   const secondHalf = half.map(([, y]) => y);
   const summary = {
@@ -99,10 +119,13 @@ try {
     second_half_slope_mib_per_min: round1(slopePerMinute(half)),
     second_half_min_mib: Math.min(...secondHalf),
     second_half_max_mib: Math.max(...secondHalf),
+    replicas_at_end: atEnd,
+    idle_seconds: idleSeconds,
     idle_replicas: idle,
     curve,
   };
-  for (const r of idle) console.log(`idle replica of ${r.function} (pid ${r.pid}, ${r.processes} processes): ${r.rss_mib} MiB, largest ${r.largest_mib} MiB (target: <= 40), its own (RssAnon) ${r.anon_mib} MiB`);
+  for (const r of atEnd) console.log(`replica of ${r.function} as the load ends (pid ${r.pid}, ${r.processes} processes): ${r.rss_mib} MiB, largest ${r.largest_mib} MiB, its own (RssAnon) ${r.anon_mib} MiB, PSS ${r.pss_mib} MiB`);
+  for (const r of idle) console.log(`idle replica of ${r.function} after ${idleSeconds} s (pid ${r.pid}, ${r.processes} processes): ${r.rss_mib} MiB, largest ${r.largest_mib} MiB (target: <= 40), its own (RssAnon) ${r.anon_mib} MiB, PSS ${r.pss_mib} MiB`);
   console.log(`daemon rss: start ${summary.daemon_rss_start_mib}, max ${summary.daemon_rss_max_mib} (target: <= 150), end ${summary.daemon_rss_end_mib} MiB; second half ${summary.second_half_min_mib}..${summary.second_half_max_mib} MiB, slope ${summary.second_half_slope_mib_per_min} MiB/min`);
   console.log(JSON.stringify(summary));
 } finally {

@@ -11,9 +11,13 @@ export const DEFAULT_RETENTION_CHECK_INTERVAL_MS = 30_000;
 /**
  * Recent messages kept in memory per topic (split evenly among its partitions) so that caught-up
  * consumers are served without reading SQLite back. Bounded by count and by payload bytes,
- * whichever is hit first; a consumer further behind reads SQLite.
+ * whichever is hit first; a consumer further behind reads SQLite. 2048, not the 8192 it was: every
+ * busy topic keeps its cache full, a cached message and its headers are live objects on the
+ * daemon's V8 heap, and V8 sizes the heap to a multiple of what is live (docs/performance.md,
+ * "Memory"); a caught-up consumer is a batch or two behind (1000 messages in `npm run
+ * bench:broker`), well within 2048.
  */
-export const DEFAULT_TAIL_CACHE_MESSAGES = 8192;
+export const DEFAULT_TAIL_CACHE_MESSAGES = 2048;
 /** @default 8 MiB of recent payloads kept in memory per topic. */
 export const DEFAULT_TAIL_CACHE_BYTES = 8 * 1024 * 1024;
 /**

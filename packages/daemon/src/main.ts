@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { parseDuration, parseSize, RiffError, toRiffError } from "@riff/core";
 import type { LimitsMode, SandboxMode } from "@riff/runtime";
 import { Daemon, type DaemonInfo } from "./daemon.js";
+import { limitHeapGrowth } from "./heap-growth.js";
 import { createJsonLogger } from "./logger.js";
 import { homePaths, resolveDaemonOptions, type DaemonOptions } from "./options.js";
 
@@ -38,6 +39,7 @@ async function runningDaemon(home: string): Promise<DaemonInfo | undefined> {
 }
 
 async function main(): Promise<void> {
+  limitHeapGrowth();
   const { values } = parseArgs({
     options: {
       home: { type: "string" },
