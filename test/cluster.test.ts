@@ -103,6 +103,13 @@ describe("a riff cluster of two nodes on a 3-node NATS cluster", () => {
     // Loading takes 3 s, so both applies are trying their new revision at the same time.
     const slow = (answer: string) => `Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3000);\nmodule.exports = () => ${answer};\n`;
     expect((await createNode(riff, a, "answer", "module.exports = () => 0\n", ["--input", "questions"])).code).toBe(0);
+    // Both nodes run revision 1 before the race, so both applies take the same path (try the
+    // new code here, then write): a node that did not host it yet would write at once, and the
+    // other apply, started a moment later, would read that write and legitimately succeed too.
+    await waitFor("both nodes on revision 1", async () => {
+      const detail = JSON.parse((await a.cli(["describe", "function", "answer", "-o", "json"])).stdout) as { nodes: Record<string, { revision: number }> };
+      return Object.values(detail.nodes).map((n) => n.revision).join() === "1,1" ? true : undefined;
+    }, { timeoutMs: 60_000 });
     const dirs = ["one", "two"].map((tag) => {
       const dir = mkdtempSync(join(riff.work, `answer-${tag}-`));
       writeFileSync(join(dir, "answer.js"), slow(tag === "one" ? "1" : "2"));
