@@ -53,7 +53,7 @@ example(
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--max-body-bytes <size>", "largest message body the gateway takes (e.g. 1MiB)")
     .option("--max-hops <n>", "functions a message may pass through before it is taken for a loop", "16")
-    .option("--pool-size <n>", "pre-started processes per runtime (node, python3, go) that make cold starts cheap (0 turns the pool off)", "1")
+    .option("--pool-size <n>", "pre-started processes per runtime (node, python3, go, java) that make cold starts cheap (0 turns the pool off)", "1")
     .option("--headers-timeout <duration>", "longest time a client may take to send a request's headers, against slow clients (default 10s)")
     .option("--request-timeout <duration>", "longest time a client may take to send a whole request (default 2m)")
     .option("--max-connections <n>", "open connections at once to the gateway and admin API; more are closed at once (default 1024)")
