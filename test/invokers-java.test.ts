@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRiff, waitForLog, type RiffFixture } from "./helpers/riff.js";
-import { pooledProcessWaiting } from "./helpers/pool.js";
+import { pooledProcessRunning, pooledProcessWaiting } from "./helpers/pool.js";
 import { deploy, errorOf, expectContentRefusals, publishHello, request } from "./invokers-shared.js";
 
 const fn = (cls: string, iface: string, body: string, imports = "") =>
@@ -110,8 +110,10 @@ describe("the java invoker", () => {
 });
 
 describe("java functions from the warm pool", () => {
-  it("a pooled JVM takes the function: its sandboxed copy, its environment without riff's own variables, its classes, its exceptions", async () => {
+  it("keeps no JVM until a java function exists; then a pooled JVM takes the function: its sandboxed copy, its environment without riff's own variables, its classes, its exceptions", async () => {
     await using riff = await startRiff(["--pool-size", "1"]);
+    // No JVM is kept before a java function exists (the pool is lazy).
+    expect(pooledProcessRunning(riff, "java")).toBe(false);
     const probe = fn(
       "Probe",
       "Function<String, String>",

@@ -1,7 +1,6 @@
-import type { Logger } from "@riff/core";
 import type { Replica, ReplicaOptions } from "./replica.js";
 import type { ReplicaLimits } from "./limits.js";
-import type { Confinement } from "./sandbox.js";
+import type { PoolOptions } from "./warm-pool.js";
 
 /** A function's code as a replica runs it: a private copy of the artifact, per revision. */
 export interface PreparedFunction {
@@ -39,7 +38,7 @@ export interface Invoker {
    */
   prepare?(fn: PreparedFunction, log: (line: string) => void, signal?: AbortSignal): Promise<void>;
   /** Starts what the invoker keeps running between functions (a warm pool). */
-  start?(options: { poolSize: number; logger: Logger; confinement: Confinement | undefined; poolDir: string }): void;
+  start?(options: PoolOptions): void;
   /** Stops it. */
   stop?(): Promise<void>;
   /** A replica of `fn`, not yet started. */

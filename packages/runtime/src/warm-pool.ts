@@ -36,7 +36,7 @@ const REFILL_DELAY_MS = 100;
  * sandbox (sandbox.ts): the function can neither write nor chmod the stored revision through
  * its links.
  */
-export function linkTree(from: string, to: string): void {
+function linkTree(from: string, to: string): void {
   mkdirSync(to, { recursive: true });
   for (const entry of readdirSync(from, { withFileTypes: true })) {
     const source = join(from, entry.name);

@@ -64,7 +64,7 @@ export const pluginHost = once(async () => {
 });
 
 /** The file name of the pre-started replica that execs a compiled function. */
-export const EXEC_STUB = "riff-exec-stub";
+const EXEC_STUB = "riff-exec-stub";
 
 /**
  * The warm pool's process for compiled functions (exec-stub/main.go): riff's frame format and
