@@ -31,6 +31,19 @@ describe("encodeFrame / FrameParser round trip", () => {
     expect(plain(roundTrip(frame))).toEqual(plain(frame));
   });
 
+  it("frames cut from a shared pool stay whole: a thousand encoded back to back each decode as they were", () => {
+    const frames: Frame[] = Array.from({ length: 1000 }, (_, i) => ({
+      type: FrameType.REPLY,
+      id: i,
+      headers: { "content-type": ["text/plain"], "x-i": [String(i).repeat(1 + (i % 7))] },
+      payload: enc.encode("y".repeat(i % 300)),
+    }));
+    const encoded = frames.map((f) => encodeFrame(f));
+    const parser = new FrameParser();
+    const decoded = encoded.flatMap((bytes) => parser.push(bytes));
+    expect(decoded.map(plain)).toEqual(frames.map(plain));
+  });
+
   it("keeps a large payload", () => {
     const payload = new Uint8Array(5 * 1024 * 1024);
     for (let i = 0; i < payload.length; i++) payload[i] = (i * 31) & 0xff;

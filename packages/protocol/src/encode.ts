@@ -14,7 +14,12 @@ import { utf8Length, writeUtf8 } from "./utf8.js";
 const ENTRY_OVERHEAD_BYTES = 2 + 4;
 
 /**
- * Encodes a frame into a single new buffer: length prefix, type, id, headers, payload.
+ * Encodes a frame into one buffer: length prefix, type, id, headers, payload. Small frames are
+ * cut from Node's shared Buffer pool (`Buffer.allocUnsafe`; every byte is written here): a
+ * typed array of its own per frame is a malloc'd backing store freed only when a collection
+ * finds it dead, and with a frame each way per call a replica's malloc heap grew to 17 MiB and
+ * on, where the pool keeps it under 2 MiB (docs/performance.md, "Memory"). So write the
+ * frame and let it go: one that is kept keeps its 8 KiB slab alive.
  *
  * Sizes are measured first so the output is allocated once and written in place; a frame with
  * no headers skips the header pass entirely, as most stream frames have none.
@@ -61,7 +66,7 @@ export function encodeFrame(frame: Frame): Uint8Array {
     throw tooLarge(`frame is ${length} bytes; the format's limit is ${MAX_U32}`);
   }
 
-  const out = new Uint8Array(LENGTH_PREFIX_BYTES + length);
+  const out: Uint8Array = Buffer.allocUnsafe(LENGTH_PREFIX_BYTES + length);
   let o = writeU32(out, 0, length);
   out[o++] = type;
   o = writeU32(out, o, id);
