@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deployNode } from "./helpers/functions.js";
 import { startRiff, tailN, type RiffFixture } from "./helpers/riff.js";
+import { until } from "./helpers/until.js";
 import { deploy, errorOf, request } from "./invokers-shared.js";
 
 /** A stack trace's frame line: user errors are printed without one. */
@@ -16,6 +17,19 @@ describe("the node invoker", () => {
     riff = await startRiff();
   });
   afterAll(async () => riff[Symbol.asyncDispose]());
+
+  /** The node process of the function's one replica (its sandbox's pid is the replica's). */
+  const runtimePid = async (name: string): Promise<number> => {
+    const res = await fetch(`${riff.url}/api/v1/functions/${name}`, { headers: { authorization: `Bearer ${riff.token}` } });
+    const { replicas } = (await res.json()) as { replicas: { pid?: number }[] };
+    const descendants = (pid: number): number[] =>
+      [pid, ...readdirSync(`/proc/${pid}/task`).flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").split(" ").filter(Boolean).map(Number).flatMap(descendants))];
+    const pids = descendants(replicas[0]?.pid ?? 0);
+    const node = pids.find((p) => readFileSync(`/proc/${p}/cmdline`, "utf8").startsWith(process.execPath));
+    if (node === undefined) throw new Error(`no node process among the replica's ${pids.join(", ")}`);
+    return node;
+  };
+  const anonKiB = (pid: number) => Number(/RssAnon:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
 
   const post = (topic: string, body: string, headers: Record<string, string> = {}) =>
     fetch(`${riff.url}/requests/${topic}`, { method: "POST", body, headers });
@@ -126,6 +140,33 @@ module.exports = async (x) => {
     const last = (await (await post("order-in", "20")).json()) as { overlapped: boolean; seen: number[] };
     expect(last.overlapped).toBe(false);
     expect(last.seen).toEqual(Array.from({ length: 21 }, (_, i) => i));
+  });
+
+  it("an idle replica gives back the heap a load grew, without being asked; neither the function's global nor its contexts get gc", async () => {
+    // A million objects held from one call to the next, then let go: V8 keeps the old space it
+    // grew for them, idle, until something makes it collect; the shim does so after a quiet
+    // second (idle-trim.ts).
+    const source = `let held;
+module.exports = (x) => {
+  if (x === "grow") { held = []; for (let i = 0; i < 1e6; i++) held.push({ i, s: "x" + i }); }
+  else if (x === "drop") held = undefined;
+  return typeof gc + "," + require("node:vm").runInNewContext("typeof gc");
+};
+`;
+    expect((await deployNode(riff, "grower", source, ["--input", "grower-in"])).code).toBe(0);
+    const text = { "content-type": "text/plain" };
+    expect(await (await post("grower-in", "grow", text)).text()).toBe("undefined,undefined");
+    expect(await (await post("grower-in", "drop", text)).text()).toBe("undefined,undefined");
+    const pid = await runtimePid("grower");
+    const held = anonKiB(pid);
+    expect(held).toBeGreaterThan(80 * 1024);
+    const trimmed = await until("the idle replica's own memory to fall by 60 MiB", () => {
+      const now = anonKiB(pid);
+      return now < held - 60 * 1024 ? now : undefined;
+    });
+    expect(trimmed).toBeLessThan(held - 60 * 1024);
+    // The trim made its gc in a context of its own: a context made after it has none.
+    expect(await (await post("grower-in", "look", text)).text()).toBe("undefined,undefined");
   });
 
   describe("which file of a folder is the function", () => {

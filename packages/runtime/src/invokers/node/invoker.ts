@@ -11,12 +11,19 @@ import { prepareNode } from "./prepare.js";
 const BUNDLE = fileURLToPath(new URL("./shim.bundle.cjs", import.meta.url));
 const SHIM = existsSync(BUNDLE) ? BUNDLE : fileURLToPath(new URL("./shim.js", import.meta.url));
 
+/**
+ * A young generation of 2 MiB a half instead of V8's 16: a replica's calls allocate little
+ * that lives, and what the young generation grew to under load it keeps for good, idle or not
+ * (the idle collection, idle-trim.ts, cannot shrink it). docs/performance.md, "Memory".
+ */
+const NODE_FLAGS = ["--max-semi-space-size=2"];
+
 const pool = new PoolSlot("node", "its processes cannot start");
 
 /** A generic Node replica for the pool: the shim, waiting for LOAD, with no function's environment yet. */
 function poolLaunch(dir: string): LaunchSpec {
   const env: Record<string, string> = { PATH: process.env["PATH"] ?? "/usr/bin:/bin", RIFF_POOL: "1" };
-  return { command: process.execPath, args: [SHIM], env, cwd: dir };
+  return { command: process.execPath, args: [...NODE_FLAGS, SHIM], env, cwd: dir };
 }
 
 /** Node.js: CommonJS or ESM files, sync, promise or async functions. */
@@ -30,7 +37,7 @@ export const nodeInvoker: Invoker = {
     const env = baseEnv(fn);
     env["RIFF_FUNCTION_ARTIFACT"] = compiledPath(fn.artifact);
     if (fn.handler !== undefined) env["RIFF_FUNCTION_HANDLER"] = fn.handler;
-    const fresh: LaunchSpec = { command: process.execPath, args: [SHIM], env, cwd: fn.dir };
+    const fresh: LaunchSpec = { command: process.execPath, args: [...NODE_FLAGS, SHIM], env, cwd: fn.dir };
     const { adopt, launch } = pool.current?.adopt(fn, fresh) ?? { launch: fresh };
     return new FramedReplica({ ...options, launch, ...(adopt === undefined ? {} : { adopt }) });
   },

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeError, encodeFrame, FrameParser, FrameType, type Frame } from "@riff/protocol";
 import { checkAccept, ContentError } from "./codec.js";
+import { idleTrimmer } from "./idle-trim.js";
 import { isStreamFunction, loadFunction, userStack, type UserFunction } from "./function-module.js";
 import { argumentFor, replyFor } from "./message-shape.js";
 import { StreamSessions } from "./stream.js";
@@ -176,7 +177,9 @@ async function main(): Promise<void> {
   const stream = isStreamFunction(fn);
   if (stream) streams = new StreamSessions(fn, send, () => shuttingDown && inFlight === 0 && void finish());
   const parser = new FrameParser();
+  const trim = idleTrimmer(() => inFlight > 0);
   channel.on("data", (chunk: Buffer) => {
+    trim.activity();
     for (const frame of parser.push(chunk)) {
       if (frame.type === FrameType.INVOKE) onInvoke(fn, frame);
       else if (frame.type === FrameType.SHUTDOWN) shutdown();
