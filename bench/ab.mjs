@@ -1,7 +1,7 @@
 // Before and after a change, in one run: `node bench/ab.mjs BASE` starts riff from this checkout
 // and from BASE (another checkout of riff, built), each with a node `x ** 2` function, and the
 // plain Node server; every round runs /requests at 16 connections (req/s, p99, the daemon's
-// CPU per call) and at 1 connection (p50) on each, in alternating order, so that a busy
+// and the replicas' CPU per call) and at 1 connection (p50) on each, in alternating order, so that a busy
 // machine weighs on both alike. Env: BENCH_ROUNDS (default 5), BENCH_SECONDS (default 5);
 // AB_BEFORE_ARGS, AB_AFTER_ARGS: `riff system start` flags of each side, so that one checkout
 // (BASE `.`) compares with a feature on and off: AB_BEFORE_ARGS="--sandbox none" node bench/ab.mjs .
@@ -9,7 +9,7 @@
 // Last line: one JSON object, medians with min and max per round.
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { admin, daemonCpuUs, requireWrk, startRiff, startServer, stats, wrk } from "./lib.mjs";
+import { admin, cpuBetween, daemonCpuUs, replicaCpuUs, requireWrk, startRiff, startServer, stats, wrk } from "./lib.mjs";
 
 const base = process.argv[2];
 if (base === undefined) {
@@ -38,14 +38,19 @@ try {
         continue;
       }
       const riff = daemons[which];
+      // A replica up before the readings: the other side's turn may have outlasted the idle timeout.
+      await fetch(`${riff.url}/requests/numbers`, { method: "POST", body: "1" });
       const cpu0 = await daemonCpuUs(riff);
+      const replicas0 = await replicaCpuUs(riff);
       const c16 = await wrk(`${riff.url}/requests/numbers`, { connections: 16, seconds });
       const cpuUs = ((await daemonCpuUs(riff)) - cpu0) / c16.requests;
+      // The replicas up through the whole load (one started during it counts in neither reading).
+      const replicaUs = cpuBetween(replicas0, await replicaCpuUs(riff)) / c16.requests;
       const c1 = await wrk(`${riff.url}/requests/numbers`, { connections: 1, seconds });
       // Replicas up after the load: the autoscaler may add some, and on 2 cores each one more
       // process weighs on throughput; printed, so that a round's outlier can be explained.
       const { functions } = await admin(riff, "functions");
-      runs[which].push({ c16, c1, cpuUs, replicas: functions[0]?.replicas?.length ?? 0 });
+      runs[which].push({ c16, c1, cpuUs, replicaUs, replicas: functions[0]?.replicas?.length ?? 0 });
     }
     const r = (w) => runs[w].at(-1).c16.rps.toFixed(0);
     const n = (w) => runs[w].at(-1).replicas;
@@ -67,6 +72,7 @@ const of = (w) => ({
   p99_ms_16: spread(runs[w].map((x) => x.c16.p99_us / 1000)),
   p50_ms_1: spread(runs[w].map((x) => x.c1.p50_us / 1000)),
   cpu_us_per_req: spread(runs[w].map((x) => x.cpuUs), 1),
+  replica_cpu_us_per_req: spread(runs[w].map((x) => x.replicaUs), 1),
 });
 const summary = {
   rounds,
@@ -77,5 +83,6 @@ const summary = {
   /** Per round, after / before. */
   after_over_before_rps_16: spread(runs.after.map((x, i) => x.c16.rps / runs.before[i].c16.rps)),
   after_over_before_cpu: spread(runs.after.map((x, i) => x.cpuUs / runs.before[i].cpuUs)),
+  after_over_before_replica_cpu: spread(runs.after.map((x, i) => x.replicaUs / runs.before[i].replicaUs)),
 };
 console.log(JSON.stringify(summary));

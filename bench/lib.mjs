@@ -1,6 +1,6 @@
 // Shared by the benchmarks: run wrk, start riff in a temporary home, print tables.
 import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -67,10 +67,49 @@ export async function startRiff(extraArgs = [], riff = RIFF) {
  * {@link startRiff} has used so far: per request, steadier than req/s on a shared machine.
  */
 export async function daemonCpuUs(riff) {
-  const { readFileSync } = await import("node:fs");
   const { pid } = JSON.parse(readFileSync(join(riff.home, "daemon.json"), "utf8"));
+  return cpuUs(pid);
+}
+
+/** CPU time (user + system, µs) process `pid` has used so far. */
+function cpuUs(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/** `pid` and all its descendants (a replica's pid is its sandbox's; the runtime runs below it). */
+export function processTree(pid) {
+  const children = [];
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const text = readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").trim();
+      if (text !== "") children.push(...text.split(" ").map(Number));
+    }
+  } catch {
+    return [pid];
+  }
+  return [pid, ...children.flatMap(processTree)];
+}
+
+/** CPU time (µs) of every process of every replica of `riff`'s functions now, by pid. */
+export async function replicaCpuUs(riff) {
+  const { functions } = await admin(riff, "functions");
+  const cpu = new Map();
+  for (const pid of functions.flatMap((f) => f.replicas ?? []).flatMap((r) => processTree(r.pid))) {
+    try {
+      cpu.set(pid, cpuUs(pid));
+    } catch {
+      // Gone meanwhile: it counts in neither reading.
+    }
+  }
+  return cpu;
+}
+
+/** CPU (µs) the processes in both readings of {@link replicaCpuUs} used between them. */
+export function cpuBetween(before, after) {
+  let us = 0;
+  for (const [pid, v] of after) if (before.has(pid)) us += v - before.get(pid);
+  return us;
 }
 
 export const ms = (us) => (us / 1000).toFixed(2);
@@ -94,7 +133,6 @@ export function stats(values) {
 
 /** Calls the admin API of a riff started by {@link startRiff}. */
 export async function admin(riff, path, init = {}) {
-  const { readFileSync } = await import("node:fs");
   const token = readFileSync(join(riff.home, "token"), "utf8").trim();
   const res = await fetch(`${riff.url}/api/v1/${path}`, { ...init, headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...(init.headers ?? {}) } });
   if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
@@ -114,7 +152,6 @@ export async function until(check, { everyMs = 10, timeoutMs = 120_000 } = {}) {
 
 /** Every message of a topic, through the admin API's tail (NDJSON). */
 export async function readTopic(riff, topic) {
-  const { readFileSync } = await import("node:fs");
   const token = readFileSync(join(riff.home, "token"), "utf8").trim();
   const res = await fetch(`${riff.url}/api/v1/topics/${topic}/messages?from=beginning&count=100000000`, { headers: { authorization: `Bearer ${token}` } });
   const text = await res.text();

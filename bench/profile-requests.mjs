@@ -3,7 +3,8 @@
 // --cpu-prof there), wrk loads it for
 // BENCH_SECONDS (default 10), and the daemon's profile lands in PROFILE_DIR (default a
 // temporary folder) when it stops. Summarize with bench/cpuprofile-top.mjs.
-// Env PROFILE_ARGS: extra `riff system start` flags (e.g. "--sandbox none").
+// Env PROFILE_ARGS: extra `riff system start` flags (e.g. "--sandbox none"); PROFILE_PATH=messages
+// loads `/messages` on a topic no function reads instead.
 import { mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,8 +23,10 @@ delete process.env.RIFF_CPU_PROF_DIR;
 try {
   writeFileSync(join(riff.home, "square.js"), "module.exports = (x) => x ** 2\n");
   await riff.cli("create", "node", "--name", "square", "--input", "numbers", "--filepath", riff.home);
-  await wrk(`${riff.url}/requests/numbers`, { connections: 16, seconds: 2 }); // warm-up
-  const r = await wrk(`${riff.url}/requests/numbers`, { connections: 16, seconds });
+  await riff.cli("topics", "create", "events");
+  const url = process.env.PROFILE_PATH === "messages" ? `${riff.url}/messages/events` : `${riff.url}/requests/numbers`;
+  await wrk(url, { connections: 16, seconds: 2 }); // warm-up
+  const r = await wrk(url, { connections: 16, seconds });
   console.log(JSON.stringify({ rps: r.rps, p50_ms: r.p50_us / 1000, p99_ms: r.p99_us / 1000, requests: r.requests }));
 } finally {
   await riff.stop();

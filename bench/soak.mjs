@@ -8,9 +8,9 @@
 // (default 5: idle, but before the default 10 s idle timeout stops it). Targets (issue 16): max
 // <= 150 MiB, flat over the second half, each idle node replica <= 40 MiB. Last line: one JSON
 // object.
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { admin, requireWrk, startRiff, wrk } from "./lib.mjs";
+import { admin, processTree, requireWrk, startRiff, wrk } from "./lib.mjs";
 
 const seconds = Number(process.env.BENCH_SOAK_SECONDS ?? 600);
 const every = Number(process.env.BENCH_SOAK_EVERY ?? 5);
@@ -42,20 +42,6 @@ function pssMiB(pid) {
   } catch {
     return 0;
   }
-}
-
-/** `pid` and all its descendants (a replica's pid is its sandbox's; the runtime runs below it). */
-function tree(pid) {
-  const children = [];
-  try {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      const text = readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").trim();
-      if (text !== "") children.push(...text.split(" ").map(Number));
-    }
-  } catch {
-    return [pid];
-  }
-  return [pid, ...children.flatMap(tree)];
 }
 
 /** Least-squares slope of `points` ([seconds, MiB]) in MiB per minute. */
@@ -95,7 +81,7 @@ try {
   const replicas = functions.flatMap((f) => (f.replicas ?? []).filter((r) => r.pid !== undefined).map((r) => ({ fn: f.name, pid: r.pid })));
   const measure = () =>
     replicas.map(({ fn, pid }) => {
-      const pids = tree(pid);
+      const pids = processTree(pid);
       const each = pids.map((p) => rssMiB(p));
       const sum = (f) => round1(pids.map(f).reduce((a, b) => a + b, 0));
       return { function: fn, pid, processes: pids.length, rss_mib: sum((p) => rssMiB(p)), largest_mib: round1(Math.max(...each)), anon_mib: sum((p) => rssMiB(p, "RssAnon")), pss_mib: sum(pssMiB) };
