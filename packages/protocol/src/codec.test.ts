@@ -7,6 +7,7 @@ import {
   decodeError,
   encodeError,
   encodeFrame,
+  encodeFrameWith,
   type Frame,
 } from "./index.js";
 
@@ -31,16 +32,19 @@ describe("encodeFrame / FrameParser round trip", () => {
     expect(plain(roundTrip(frame))).toEqual(plain(frame));
   });
 
-  it("frames cut from a shared pool stay whole: a thousand encoded back to back each decode as they were", () => {
+  it("encodeFrameWith writes every byte of the room it is given, and only that: frames cut back to back from one dirty slab decode as they were", () => {
+    const slab = new Uint8Array(1 << 20).fill(0xaa);
+    let used = 0;
+    const fromSlab = (bytes: number) => slab.subarray(used, (used += bytes));
     const frames: Frame[] = Array.from({ length: 1000 }, (_, i) => ({
       type: FrameType.REPLY,
       id: i,
-      headers: { "content-type": ["text/plain"], "x-i": [String(i).repeat(1 + (i % 7))] },
+      headers: i % 5 === 0 ? {} : { "content-type": ["text/plain"], "x-i": [String(i).repeat(1 + (i % 7))] },
       payload: enc.encode("y".repeat(i % 300)),
     }));
-    const encoded = frames.map((f) => encodeFrame(f));
-    const parser = new FrameParser();
-    const decoded = encoded.flatMap((bytes) => parser.push(bytes));
+    const encoded = frames.map((f) => encodeFrameWith(f, fromSlab));
+    expect(encoded.map((b) => b.byteOffset)).toEqual(encoded.map((_, i) => encoded.slice(0, i).reduce((n, b) => n + b.length, 0)));
+    const decoded = new FrameParser().push(slab.subarray(0, used));
     expect(decoded.map(plain)).toEqual(frames.map(plain));
   });
 

@@ -14,12 +14,20 @@ import { utf8Length, writeUtf8 } from "./utf8.js";
 const ENTRY_OVERHEAD_BYTES = 2 + 4;
 
 /**
- * Encodes a frame into one buffer: length prefix, type, id, headers, payload. Small frames are
- * cut from Node's shared Buffer pool (`Buffer.allocUnsafe`; every byte is written here): a
- * typed array of its own per frame is a malloc'd backing store freed only when a collection
- * finds it dead, and with a frame each way per call a replica's malloc heap grew to 17 MiB and
- * on, where the pool keeps it under 2 MiB (docs/performance.md, "Memory"). So write the
- * frame and let it go: one that is kept keeps its 8 KiB slab alive.
+ * Gives the room for one frame: an array of exactly `bytes`, whose contents may be anything
+ * (the encoder writes every byte). Node callers pass one that cuts small frames from Node's
+ * Buffer pool (runtime's `frameBytes`): a typed array of its own per frame is a malloc'd backing
+ * store freed only when a collection finds it dead, and with a frame each way per call a
+ * replica's malloc heap grew to 17 MiB and on, where the pool keeps it under 2 MiB
+ * (docs/performance.md, "Memory"). This package stays free of Node, so the default is a new
+ * array.
+ */
+export type FrameAllocator = (bytes: number) => Uint8Array;
+
+const newArray: FrameAllocator = (bytes) => new Uint8Array(bytes);
+
+/**
+ * Encodes a frame into one new buffer: length prefix, type, id, headers, payload.
  *
  * Sizes are measured first so the output is allocated once and written in place; a frame with
  * no headers skips the header pass entirely, as most stream frames have none.
@@ -29,6 +37,11 @@ const ENTRY_OVERHEAD_BYTES = 2 + 4;
  *   id > u32, more than 65535 header entries, a name over 65535 bytes, a frame over 4 GiB).
  */
 export function encodeFrame(frame: Frame): Uint8Array {
+  return encodeFrameWith(frame, newArray);
+}
+
+/** {@link encodeFrame} into the room `allocate` gives (a separate name: `frames.map(encodeFrame)` must not pass an index as one). */
+export function encodeFrameWith(frame: Frame, allocate: FrameAllocator): Uint8Array {
   const { type, id, headers, payload } = frame;
   if (!Number.isInteger(type) || type < 0 || type > MAX_U8) {
     throw new RiffError("RIFF_PROTOCOL_ERROR", `frame type ${type} is not a u8`);
@@ -66,7 +79,7 @@ export function encodeFrame(frame: Frame): Uint8Array {
     throw tooLarge(`frame is ${length} bytes; the format's limit is ${MAX_U32}`);
   }
 
-  const out: Uint8Array = Buffer.allocUnsafe(LENGTH_PREFIX_BYTES + length);
+  const out = allocate(LENGTH_PREFIX_BYTES + length);
   let o = writeU32(out, 0, length);
   out[o++] = type;
   o = writeU32(out, o, id);

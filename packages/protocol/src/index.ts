@@ -5,7 +5,7 @@
  * the CloudEvents mapping in docs/cloudevents.md.
  */
 export { FrameType, DEFAULT_MAX_FRAME_BYTES, type Frame } from "./frame.js";
-export { encodeFrame } from "./encode.js";
+export { encodeFrame, encodeFrameWith, type FrameAllocator } from "./encode.js";
 export { FrameParser, type FrameParserOptions } from "./parser.js";
 export { encodeError, decodeError, type WireError } from "./wire-error.js";
 export {

@@ -2,7 +2,8 @@ import type { LimitOutcome } from "./limits.js";
 import type { ChildProcess } from "node:child_process";
 import { type Channel, channelOf } from "./channel.js";
 import { isErrorCode, RiffError, type Headers, type Logger, silentLogger } from "@riff/core";
-import { decodeError, encodeFrame, FrameParser, FrameType, type Frame } from "@riff/protocol";
+import { decodeError, FrameParser, FrameType, type Frame } from "@riff/protocol";
+import { frameBytes } from "./frame-bytes.js";
 import {
   DEFAULT_START_TIMEOUT_MS,
   type InvokeResult,
@@ -98,7 +99,7 @@ export class FramedReplica implements Replica {
     if (adopted !== undefined) {
       const env = new TextEncoder().encode(JSON.stringify({ ...launch.env, ...this.options.confinement?.env }));
       // riff-exec: the program a pooled exec stub becomes (compiled functions); the runtimes' shims load the function themselves.
-      this.channel.write(encodeFrame({ type: FrameType.LOAD, id: 0, headers: { "riff-dir": [launch.cwd], "riff-exec": [launch.command] }, payload: env }));
+      this.channel.write(frameBytes({ type: FrameType.LOAD, id: 0, headers: { "riff-dir": [launch.cwd], "riff-exec": [launch.command] }, payload: env }));
     }
     this.exited = new Promise((resolve) => {
       child.once("exit", (code, signal) => resolve(signal ?? `exit code ${String(code)}`));
@@ -170,7 +171,7 @@ export class FramedReplica implements Replica {
           channel.uncork();
         });
       }
-      channel.write(encodeFrame({ type: FrameType.INVOKE, id, headers, payload }));
+      channel.write(frameBytes({ type: FrameType.INVOKE, id, headers, payload }));
     });
   }
 
@@ -178,7 +179,7 @@ export class FramedReplica implements Replica {
   async stop(graceMs: number): Promise<void> {
     if (this.child === undefined || this.state === "stopped" || this.state === "failed") return;
     this.state = "stopping";
-    this.channel?.write(encodeFrame({ type: FrameType.SHUTDOWN, id: 0, headers: {}, payload: new Uint8Array(0) }));
+    this.channel?.write(frameBytes({ type: FrameType.SHUTDOWN, id: 0, headers: {}, payload: new Uint8Array(0) }));
     const timer = setTimeout(() => this.kill(), graceMs);
     await this.exited;
     clearTimeout(timer);
@@ -195,7 +196,7 @@ export class FramedReplica implements Replica {
     const id = this.nextId++;
     this.streams.set(id, listener);
     const write = (type: number, h: Headers, payload: Uint8Array) => {
-      if (this.state === "ready" || this.state === "stopping") this.channel?.write(encodeFrame({ type, id, headers: h, payload }));
+      if (this.state === "ready" || this.state === "stopping") this.channel?.write(frameBytes({ type, id, headers: h, payload }));
     };
     write(FrameType.STREAM_OPEN, headers, new Uint8Array(0));
     return {

@@ -8,7 +8,8 @@ import { createRequire } from "node:module";
 import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { encodeError, encodeFrame, FrameParser, FrameType, type Frame } from "@riff/protocol";
+import { encodeError, FrameParser, FrameType, type Frame } from "@riff/protocol";
+import { frameBytes } from "../../frame-bytes.js";
 import { checkAccept, ContentError } from "./codec.js";
 import { idleTrimmer } from "./idle-trim.js";
 import { isStreamFunction, loadFunction, userStack, type UserFunction } from "./function-module.js";
@@ -38,7 +39,7 @@ function send(frame: Frame): void {
       channel.uncork();
     });
   }
-  channel.write(encodeFrame(frame));
+  channel.write(frameBytes(frame));
 }
 
 function errorBody(err: unknown, fallbackCode: string) {
@@ -170,7 +171,7 @@ async function main(): Promise<void> {
     if (fn.$init !== undefined) await withTimeout(() => fn.$init?.(), "$init");
   } catch (err) {
     const body = errorBody(err, "RIFF_FUNCTION_STARTUP_FAILED");
-    channel.write(encodeFrame({ type: FrameType.INIT_FAILED, id: 0, headers: {}, payload: encodeError(body) }), () => process.exit(1));
+    channel.write(frameBytes({ type: FrameType.INIT_FAILED, id: 0, headers: {}, payload: encodeError(body) }), () => process.exit(1));
     return;
   }
   fnRef = fn;
