@@ -32,7 +32,8 @@ export const FrameType = {
   /**
    * daemon -> replica, id 0, to a pre-started generic replica (warm pool) that reported READY
    * with `riff-pool: ready`: become this function. Headers: `riff-dir` (working directory),
-   * `riff-exec` (the program a fresh replica would run: a pooled exec stub becomes it); payload: the JSON object of the function's environment (RIFF_FUNCTION_ARTIFACT, ...). The
+   * `riff-exec` (the program a fresh replica would run: a pooled exec stub becomes it);
+   * payload: the JSON object of the function's environment (RIFF_FUNCTION_ARTIFACT, ...). The
    * replica answers READY or INIT_FAILED as after a normal start.
    */
   LOAD: 11,

@@ -198,6 +198,14 @@ export class WarmPool {
   }
 }
 
+/**
+ * The environment a pooled process starts with, before LOAD gives it a function's: the host's
+ * PATH (to find its runtime's helpers) and the invoker's own `extra`, nothing else of the daemon's.
+ */
+export function poolEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return { PATH: process.env["PATH"] ?? "/usr/bin:/bin", ...extra };
+}
+
 /** What an invoker's `start` is given for its pool. */
 export interface PoolOptions {
   poolSize: number;

@@ -3,7 +3,7 @@ import { FramedReplica } from "../../framed-replica.js";
 import { baseEnv, type Invoker, type PreparedFunction } from "../../invoker.js";
 import type { LaunchSpec } from "../../replica.js";
 import { DeferredReplica } from "../../replicas/deferred-replica.js";
-import { PoolSlot } from "../../warm-pool.js";
+import { poolEnv, PoolSlot } from "../../warm-pool.js";
 import { titleCase } from "../names.js";
 import { buildFunction, FUNCTION_BINARY } from "./build.js";
 import { goVersion } from "./toolchain.js";
@@ -55,7 +55,7 @@ export const goInvoker: Invoker = {
    */
   start(options) {
     pool.start(
-      () => execStub().then((stub) => (dir: string): LaunchSpec => ({ command: stub, args: [], env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" }, cwd: dir })),
+      () => execStub().then((stub) => (dir: string): LaunchSpec => ({ command: stub, args: [], env: poolEnv(), cwd: dir })),
       options,
       true,
     );

@@ -5,7 +5,7 @@ import { FramedReplica } from "../../framed-replica.js";
 import { baseEnv, type Invoker, type PreparedFunction } from "../../invoker.js";
 import type { LaunchSpec } from "../../replica.js";
 import { DeferredReplica } from "../../replicas/deferred-replica.js";
-import { PoolSlot } from "../../warm-pool.js";
+import { poolEnv, PoolSlot } from "../../warm-pool.js";
 import { titleCase } from "../names.js";
 import { compiledShim, javac } from "./javac.js";
 import { javaLayout } from "./layout.js";
@@ -117,7 +117,7 @@ export const javaInvoker: Invoker = {
     const launch = () => compiledShim().then((shim) => (dir: string): LaunchSpec => ({
       command: "java",
       args: [...JVM_FLAGS, ...POOL_JVM_FLAGS, "-cp", shim, "RiffShim", "--pool"],
-      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" },
+      env: poolEnv(),
       cwd: dir,
     }));
     pool.start(launch, options, true);

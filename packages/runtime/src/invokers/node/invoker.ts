@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { FramedReplica } from "../../framed-replica.js";
 import { baseEnv, type Invoker } from "../../invoker.js";
 import type { LaunchSpec } from "../../replica.js";
-import { PoolSlot } from "../../warm-pool.js";
+import { poolEnv, PoolSlot } from "../../warm-pool.js";
 import { compiledPath } from "./entry.js";
 import { prepareNode } from "./prepare.js";
 
@@ -22,8 +22,7 @@ const pool = new PoolSlot("node", "its processes cannot start");
 
 /** A generic Node replica for the pool: the shim, waiting for LOAD, with no function's environment yet. */
 function poolLaunch(dir: string): LaunchSpec {
-  const env: Record<string, string> = { PATH: process.env["PATH"] ?? "/usr/bin:/bin", RIFF_POOL: "1" };
-  return { command: process.execPath, args: [...NODE_FLAGS, SHIM], env, cwd: dir };
+  return { command: process.execPath, args: [...NODE_FLAGS, SHIM], env: poolEnv({ RIFF_POOL: "1" }), cwd: dir };
 }
 
 /** Node.js: CommonJS or ESM files, sync, promise or async functions. */

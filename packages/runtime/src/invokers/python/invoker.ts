@@ -4,7 +4,7 @@ import { FramedReplica } from "../../framed-replica.js";
 import { baseEnv, type Invoker } from "../../invoker.js";
 import type { LaunchSpec } from "../../replica.js";
 import { DeferredReplica } from "../../replicas/deferred-replica.js";
-import { PoolSlot } from "../../warm-pool.js";
+import { poolEnv, PoolSlot } from "../../warm-pool.js";
 import { pythonEntry } from "./entry.js";
 import { findPython } from "./interpreter.js";
 import { installRequirements, requirementsSite } from "./requirements.js";
@@ -68,7 +68,7 @@ export const pythonInvoker: Invoker = {
     const launch = () => findPython().then((python) => (dir: string): LaunchSpec => ({
       command: python.executable,
       args: PYTHON_FLAGS,
-      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", RIFF_POOL: "1", RIFF_PYTHON_SITE: python.sitePackages.join(":") },
+      env: poolEnv({ RIFF_POOL: "1", RIFF_PYTHON_SITE: python.sitePackages.join(":") }),
       cwd: dir,
     }));
     pool.start(launch, options);
