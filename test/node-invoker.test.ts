@@ -158,6 +158,8 @@ module.exports = (x) => {
     expect(await (await post("grower-in", "grow", text)).text()).toBe("undefined,undefined");
     // Read while the objects are still held: no collection can have freed them yet.
     const pid = await runtimePid("grower");
+    // Started with the small young generation docs/invokers.md names.
+    expect(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")).toContain("--max-semi-space-size=2");
     const held = anonKiB(pid);
     expect(held).toBeGreaterThan(80 * 1024);
     expect(await (await post("grower-in", "drop", text)).text()).toBe("undefined,undefined");
