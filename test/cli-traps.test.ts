@@ -97,7 +97,7 @@ describe("riff's commands, without traps", () => {
     expect(r.stderr).not.toContain("bug");
   });
 
-  it("riff logs NAME takes -t/--tail and -f; riff describe fn suggests riff describe function NAME, which works", async () => {
+  it("riff logs NAME takes -t/--tail and -f; riff describe fn suggests riff describe function NAME, which works, as does riff describe NAME", async () => {
     const logs = await riff.cli(["logs", "square", "-t", "50"]);
     expect(logs.code).toBe(0);
     expect(logs.stdout).toContain("replica started");
@@ -106,6 +106,11 @@ describe("riff's commands, without traps", () => {
     expect(d.stderr).toContain("did you mean 'function'?");
     expect(d.stderr).toContain("  riff describe function square\n");
     expect((await riff.cli(["describe", "function", "square"])).stdout).toMatch(/^function square \(revision 2\)/);
+    // The name alone: the hint names it with each kind.
+    const bare = await riff.cli(["describe", "square"]);
+    expect(bare.code).toBe(1);
+    expect(bare.stderr).toContain("'square' is not a kind (function or topic)");
+    expect(bare.stderr).toContain("riff describe function square (or riff describe topic square)");
   });
 
   it("-o yaml and -o wide where there is output", async () => {

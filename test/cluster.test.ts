@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestNatsCluster, type TestNatsCluster } from "../packages/broker-nats/src/nats-cluster.test-util.js";
 import { listNodes, startRiffCluster, waitFor, type RiffCluster, type RiffNode } from "./helpers/cluster.js";
-import { tailN, waitForLog, waitForLogCount } from "./helpers/riff.js";
+import { cli, tailN, waitForLog, waitForLogCount } from "./helpers/riff.js";
 
 // Several riff nodes on one 3-node NATS JetStream cluster make one riff: what is created on one
 // node runs and answers through any other, and every node shows the same functions and logs.
@@ -62,6 +62,39 @@ describe("a riff cluster of two nodes on a 3-node NATS cluster", () => {
     expect(nodes.cluster).toBe(riff.name);
     expect(nodes.nodes.map((n) => [n.name, n.health]).sort()).toEqual([["n1", "ok"], ["n2", "ok"]]);
     expect(nodes.nodes.filter((n) => n.leader).length).toBe(1);
+  });
+
+  it("refuses a node under a running node's name or with other copies than the cluster's; a node killed and restarted takes its name back", async () => {
+    await using riff = await startRiffCluster({ servers: nats.urls, count: 1 });
+    const [a] = riff.nodes as [RiffNode];
+    const other = mkdtempSync(join(riff.work, "other-home-"));
+    const join2 = ["system", "start", "--port", "0", "--cluster", nats.urls.join(","), "--cluster-name", riff.name];
+
+    const taken = await cli(other, [...join2, "--node-name", a.name]);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain(`--node-name ${a.name}: node ${a.name} of cluster ${riff.name} is running, at ${a.url}`);
+    expect(taken.stderr).toContain("(RIFF_NODE_NAME_TAKEN)");
+    expect(taken.stderr).not.toMatch(/\n\s+at /);
+
+    const fewer = await cli(other, [...join2, "--node-name", "n9", "--replicas", "1"]);
+    expect(fewer.code).toBe(1);
+    expect(fewer.stderr).toContain(`--replicas 1: cluster ${riff.name} keeps 3 copies of each topic`);
+    expect(fewer.stderr).toContain("(RIFF_CLUSTER_SETTING_CONFLICT)");
+    // Refused, not applied: the cluster and the topics made now keep 3 copies.
+    const status = JSON.parse((await a.cli(["system", "status", "-o", "json"])).stdout) as { cluster: { replicas: number; nodes: number } };
+    expect(status.cluster).toMatchObject({ replicas: 3, nodes: 1 });
+    expect((await a.cli(["topics", "create", "after"])).code).toBe(0);
+    expect((JSON.parse((await a.cli(["topics", "describe", "after", "-o", "json"])).stdout) as { replicas: number }).replicas).toBe(3);
+
+    // The running node's own home, asked for another node: refused, and the node runs on.
+    const again = await a.cli(["system", "start", "--node-name", "n7"]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`not applied: --node-name n7 (it runs with ${a.name})`);
+    expect((await a.cli(["system", "start"])).code).toBe(0);
+
+    a.signal("SIGKILL");
+    await a.restart();
+    expect((JSON.parse((await a.cli(["system", "status", "-o", "json"])).stdout) as { cluster: { node: string } }).cluster.node).toBe(a.name);
   });
 
   it("replies through a pipeline whose stages were made on different nodes, and tails from either", async () => {
@@ -190,6 +223,8 @@ describe("a riff cluster of two nodes on a 3-node NATS cluster", () => {
     await bothHold(a, "tell");
     expect((await b.cli(["system", "stop"])).code).toBe(0);
     const stoppedAt = Date.now();
+    // A clean stop ends its watches before their connection closes: nothing to warn about.
+    expect(readFileSync(join(b.home, "daemon.log"), "utf8")).not.toContain("failed; opening it again");
     // Every key goes to node 1 at once, not after node 2's leases expire.
     const replies = await Promise.all([0, 1, 2, 3].map((k) => a.cli(["publish", "--input", "said", "--data", `k${k}`, "--header", `x-riff-key:key-${k}`, "--reply"])));
     expect(replies.map((r) => r.stdout)).toEqual(["k0\n", "k1\n", "k2\n", "k3\n"]);

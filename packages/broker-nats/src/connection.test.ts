@@ -25,6 +25,15 @@ describe("NatsBroker connection", () => {
     expect(broker.health().connected).toBe(false);
   });
 
+  it("takes a tls:// URL as asking for TLS: a server without it is refused, saying so", async () => {
+    await using server = await startRestartableNatsServer();
+    const broker = createNatsBroker({ servers: server.url.replace("nats://", "tls://") });
+    const err = await rejection(broker.start());
+    expect(err.code).toBe("RIFF_BROKER_UNAVAILABLE");
+    expect(err.message).toContain("TLS was asked for (a tls:// URL or --nats-tls-*) but the server does not offer it; use nats:// for a server without TLS");
+    expect(broker.state).toBe("stopped");
+  });
+
   it("refuses at once while NATS is down, and reconnects by itself when it is back", async () => {
     await using server = await startRestartableNatsServer();
     const logger = recordingLogger();

@@ -82,6 +82,9 @@ export class BrokerConnection {
     try {
       const nc = await connect({
         ...authOptions(auth),
+        // nats.js takes `tls://` as a plain address: TLS is what the user asked for, so it is
+        // required (a server without it is refused), with the system's CAs unless --nats-tls-ca.
+        ...(auth.tls === undefined && servers.some((u) => u.startsWith("tls://")) ? { tls: {} } : {}),
         servers,
         timeout: timeoutMs,
         name,

@@ -13,7 +13,7 @@ export function serverUnreachable(servers: string[], cause: unknown): RiffError 
     "RIFF_BROKER_UNAVAILABLE",
     `cannot connect to the NATS server at ${servers.join(", ")}: ${describe(cause)}`,
     {
-      hint: "start one with JetStream enabled (`nats-server -js`), or start riff with --broker naming a running one, or --broker embedded",
+      hint: "check that a NATS server with JetStream (`nats-server -js`) listens there and that the URL is right (--broker nats://HOST:PORT, or --cluster with each server's URL); riff on one machine needs none: --broker embedded",
       details: { servers },
       cause,
     },
@@ -148,6 +148,10 @@ export const JsErrorCodes = {
 } as const;
 
 function describe(err: unknown): string {
+  // nats.js says only "tls" for it.
+  if ((err as { code?: unknown } | undefined)?.code === "SERVER_OPT_NA") {
+    return "TLS was asked for (a tls:// URL or --nats-tls-*) but the server does not offer it; use nats:// for a server without TLS";
+  }
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
     return typeof code === "string" && code !== err.message ? `${err.message} (${code})` : err.message;

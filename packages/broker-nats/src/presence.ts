@@ -1,10 +1,15 @@
+import { randomBytes } from "node:crypto";
 import type { Logger } from "@riff/core";
-import type { NatsConnection, Subscription } from "nats";
+import { ErrorCode, headers as natsHeaders, type MsgHdrs, type NatsConnection, type NatsError, type Subscription } from "nats";
 
 /** What a {@link Presence} needs. */
 export interface PresenceOptions<T> {
   nc: NatsConnection;
-  /** Subject root: heartbeats go to `<subject>.hb.<id>`, `<subject>.hello` and `<subject>.bye.<id>`. */
+  /**
+   * Subject root: heartbeats go to `<subject>.hb.<id>`, `<subject>.hello` and `<subject>.bye.<id>`;
+   * `<subject>-whois.<id>` asks the process that holds an id (see {@link whoHolds}): outside
+   * `<subject>.>`, so that only that process listens and a free id gets "no responders" at once.
+   */
   subject: string;
   /** This instance's id; a subject token (no '.', '*', '>' or whitespace). */
   id: string;
@@ -23,6 +28,17 @@ export interface PresenceOptions<T> {
   observer?: boolean;
   logger: Logger;
 }
+
+/** What the instance holding an id answers: its process's mark, and its state. */
+export interface Holder<T> {
+  instance: string;
+  state: T;
+}
+
+/** The header naming the process that sent a heartbeat: two processes that share an id tell apart. */
+const INSTANCE_HEADER = "Riff-Instance";
+/** At most one complaint about another process using this id per this long. */
+const DUPLICATE_LOG_MS = 30_000;
 
 /** A peer as last heard of. */
 export interface Peer<T> {
@@ -44,9 +60,16 @@ const decoder = new TextDecoder();
 export class Presence<T> {
   private readonly peers = new Map<string, Peer<T>>();
   private sub: Subscription | undefined;
+  private whois: Subscription | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** This process's mark: a process that starts again under the same id is another instance. */
+  readonly instance = randomBytes(8).toString("hex");
+  private readonly mark: MsgHdrs = natsHeaders();
+  private duplicateLoggedAt = -Infinity;
 
-  constructor(private readonly o: PresenceOptions<T>) {}
+  constructor(private readonly o: PresenceOptions<T>) {
+    this.mark.set(INSTANCE_HEADER, this.instance);
+  }
 
   /** Starts listening and announcing; asks every peer to announce itself now. */
   start(): void {
@@ -55,12 +78,19 @@ export class Presence<T> {
       callback: (err, msg) => {
         if (err !== null) return;
         try {
-          this.receive(msg.subject.slice(subject.length + 1), msg.data);
+          this.receive(msg.subject.slice(subject.length + 1), msg.data, msg.headers?.get(INSTANCE_HEADER));
         } catch (e) {
           this.o.logger.debug("ignored a malformed presence message", { subject: msg.subject, err: String(e) });
         }
       },
     });
+    if (this.o.observer !== true) {
+      this.whois = nc.subscribe(`${subject}-whois.${this.o.id}`, {
+        callback: (err, msg) => {
+          if (err === null && msg.reply) msg.respond(encoder.encode(JSON.stringify({ instance: this.instance, state: this.o.state() } satisfies Holder<T>)));
+        },
+      });
+    }
     this.announce();
     nc.publish(`${subject}.hello`);
     this.timer = setInterval(() => this.tick(), this.o.intervalMs);
@@ -71,7 +101,7 @@ export class Presence<T> {
   announce(): void {
     if (this.sub === undefined || this.o.nc.isClosed() || this.o.observer === true) return;
     try {
-      this.o.nc.publish(`${this.o.subject}.hb.${this.o.id}`, encoder.encode(JSON.stringify(this.o.state())));
+      this.o.nc.publish(`${this.o.subject}.hb.${this.o.id}`, encoder.encode(JSON.stringify(this.o.state())), { headers: this.mark });
     } catch (err) {
       // Disconnected: the next heartbeat after the reconnect says it.
       this.o.logger.debug("a heartbeat was not sent", { err: String(err) });
@@ -97,16 +127,24 @@ export class Presence<T> {
     }
     this.sub.unsubscribe();
     this.sub = undefined;
+    this.whois?.unsubscribe();
+    this.whois = undefined;
     this.peers.clear();
   }
 
-  private receive(kind: string, data: Uint8Array): void {
+  private receive(kind: string, data: Uint8Array, instance: string | undefined): void {
     if (kind === "hello") {
       this.announce();
       return;
     }
     const [type, id] = [kind.slice(0, kind.indexOf(".")), kind.slice(kind.indexOf(".") + 1)];
-    if (id === this.o.id || id === "") return;
+    if (id === this.o.id) {
+      // Its own heartbeats come back; one from another process means two share this id
+      // (started together, or one was paused through the other's start).
+      if (type === "hb" && instance !== undefined && instance !== "" && instance !== this.instance) this.duplicate(instance);
+      return;
+    }
+    if (id === "") return;
     if (type === "bye") {
       if (this.peers.delete(id)) this.o.onChange?.();
       return;
@@ -116,6 +154,13 @@ export class Presence<T> {
     const before = this.peers.get(id);
     this.peers.set(id, { id, state, seenAt: performance.now() });
     if (before === undefined || JSON.stringify(before.state) !== JSON.stringify(state)) this.o.onChange?.();
+  }
+
+  private duplicate(other: string): void {
+    const now = performance.now();
+    if (now - this.duplicateLoggedAt < DUPLICATE_LOG_MS) return;
+    this.duplicateLoggedAt = now;
+    this.o.logger.error("another process uses this instance's name: replies and ownership go astray until one of them stops", { id: this.o.id, other });
   }
 
   private tick(): void {
@@ -130,5 +175,22 @@ export class Presence<T> {
       }
     }
     if (gone) this.o.onChange?.();
+  }
+}
+
+/**
+ * Which process holds `id` under `subject` now: its answer; `undefined` when none does (no
+ * process listens for the id); `"silent"` when one is subscribed but did not answer within
+ * `timeoutMs` (paused, or cut off while NATS has not yet noticed its connection is dead).
+ */
+export async function whoHolds<T>(nc: NatsConnection, subject: string, id: string, timeoutMs: number): Promise<Holder<T> | "silent" | undefined> {
+  try {
+    const answer = await nc.request(`${subject}-whois.${id}`, new Uint8Array(0), { timeout: timeoutMs });
+    return JSON.parse(decoder.decode(answer.data)) as Holder<T>;
+  } catch (err) {
+    const code = (err as NatsError).code;
+    if (code === ErrorCode.NoResponders) return undefined;
+    if (code === ErrorCode.Timeout) return "silent";
+    throw err;
   }
 }

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Logger } from "@riff/core";
-import { apiErrorCode, BrokerConnection, capacityOf, clusterOf, JsErrorCodes, KvBucket, Presence, withPatience, type NatsHealth } from "@riff/broker-nats";
+import { RiffError, type Logger } from "@riff/core";
+import { apiErrorCode, BrokerConnection, capacityOf, clusterOf, JsErrorCodes, KvBucket, Presence, whoHolds, withPatience, type NatsHealth } from "@riff/broker-nats";
 import type { ApiKey, FunctionCatalog, Membership, Placement, Scaler, Secret, StoredFunction, TopicRate } from "@riff/controller";
 import type { InvokerDefinition } from "@riff/runtime";
 import { StorageType } from "nats";
@@ -92,6 +92,7 @@ export class ClusterNode {
     const conn = await BrokerConnection.open(given.servers, given.timeoutMs, given.logger, given.auth, `riff-node-${given.node}`);
     const o = { ...given, replicas: given.replicas ?? capacityOf(clusterOf(conn.nc.info, conn.nc.getServer())) };
     try {
+      await assertNameFree(conn, o);
       const js = conn.nc.jetstream({ timeout: o.timeoutMs });
       const jsm = await withPatience("connecting to JetStream", () => conn.nc.jetstreamManager({ timeout: o.timeoutMs }), o.logger);
       const names = clusterNames(o.cluster);
@@ -126,15 +127,25 @@ export class ClusterNode {
   async sharedReplicas(asked: number | undefined): Promise<number> {
     const found = await this.settings.op((kv) => kv.get("replicas"));
     const known = found !== null && found.operation === "PUT" ? Number(found.string()) : undefined;
-    if (asked !== undefined && asked !== known) await this.settings.op((kv) => kv.put("replicas", String(asked)));
-    if (asked !== undefined) return asked;
-    if (known !== undefined && Number.isInteger(known)) return known;
+    if (known !== undefined && Number.isInteger(known)) {
+      // A later node's flag would lower (or raise) the copies of every topic made from now on,
+      // and the nodes already running would go on saying otherwise: refused, not applied.
+      if (asked !== undefined && asked !== known) {
+        throw new RiffError("RIFF_CLUSTER_SETTING_CONFLICT", `--replicas ${asked}: cluster ${this.o.cluster} keeps ${known} cop${known === 1 ? "y" : "ies"} of each topic, as its first node decided; a node that joins cannot change it`, {
+          hint: `leave --replicas out to join with the cluster's ${known} (riff system start remembers flags: \`riff system start --replicas ${known}\` corrects a home that remembers another), or give one topic its own count with \`riff topics create NAME --replicas ${asked}\``,
+          details: { field: "replicas", cluster: known },
+        });
+      }
+      return known;
+    }
+    const first = asked ?? this.o.replicas;
     try {
-      await this.settings.op((kv) => kv.create("replicas", String(this.o.replicas)));
-      return this.o.replicas;
+      await this.settings.op((kv) => kv.create("replicas", String(first)));
+      return first;
     } catch (err) {
       if (apiErrorCode(err) !== JsErrorCodes.wrongLastSequence) throw err;
-      return this.sharedReplicas(undefined);
+      // Another node wrote it first: its count is the cluster's.
+      return this.sharedReplicas(asked);
     }
   }
 
@@ -284,4 +295,26 @@ export class ClusterNode {
     // The placements of functions on a node that left are the leader's to repair; the
     // broker's groups rebalance by themselves.
   }
+}
+
+/** How long a node waits for the holder of its name to answer before it starts anyway. */
+const NAME_CHECK_MS = 1500;
+
+/**
+ * Refuses to join under a name a running node holds: two nodes of one name would take each
+ * other's replies and placements. A holder that is subscribed but silent (paused, or a host that
+ * died without closing its connection, which NATS drops only after its ping timeout) is no
+ * proof: the node starts, with a warning, and the heartbeats tell if both go on.
+ */
+async function assertNameFree(conn: BrokerConnection, o: ClusterOptionsResolved): Promise<void> {
+  const holder = await whoHolds<NodeState>(conn.nc, clusterNames(o.cluster).nodes, o.node, NAME_CHECK_MS);
+  if (holder === undefined) return;
+  if (holder === "silent") {
+    o.logger.warn("a node of this name is still registered with NATS but did not answer; starting anyway (a host that died is dropped by NATS after its ping timeout)", { node: o.node });
+    return;
+  }
+  throw new RiffError("RIFF_NODE_NAME_TAKEN", `--node-name ${o.node}: node ${o.node} of cluster ${o.cluster} is running, at ${holder.state.url} (since ${holder.state.startedAt})`, {
+    hint: "give this node a name of its own (riff system start --node-name NAME; each node also needs its own home and port), or stop that node first with `riff system stop` on its host",
+    details: { field: "node-name" },
+  });
 }

@@ -68,6 +68,8 @@ export const ErrorCodes = {
   RIFF_KUBERNETES_UNAVAILABLE: { kind: "user", status: 503 },
   RIFF_DAEMON_ALREADY_RUNNING: { kind: "user", status: 409 },
   RIFF_PORT_IN_USE: { kind: "user", status: 409 },
+  RIFF_NODE_NAME_TAKEN: { kind: "user", status: 409 },
+  RIFF_CLUSTER_SETTING_CONFLICT: { kind: "user", status: 409 },
   RIFF_STORAGE_FULL: { kind: "system", status: 507 },
   RIFF_SHUTTING_DOWN: { kind: "system", status: 503 },
   RIFF_PROTOCOL_ERROR: { kind: "system", status: 502 },

@@ -76,6 +76,11 @@ export class Daemon {
   private wroteInfo = false;
   private restored = false;
   private readonly stopped: Promise<void>;
+  /**
+   * Aborts as the stop begins: the watches it ends (keys, rates, invokers) end before the
+   * connection under them closes, rather than fail on it and warn.
+   */
+  private readonly stopping = new AbortController();
   private resolveStopped: () => void = () => {};
 
   constructor(options: DaemonOptions, private readonly logger: Logger) {
@@ -137,8 +142,8 @@ export class Daemon {
     });
     this.parts = parts;
     const keys = new KeyRing(mode.stores.keys, mode.token, this.logger.child({ component: "keys" }));
-    keys.start(abortOnStop(this.stopped));
-    parts.rates.start(abortOnStop(this.stopped));
+    keys.start(this.stopping.signal);
+    parts.rates.start(this.stopping.signal);
     const gateway = createGateway({
       // riff's own functions publish through their replica's path and need no key.
       authorize: (req, topic) => {
@@ -211,7 +216,7 @@ export class Daemon {
     for (const invoker of builtinInvokers.values()) {
       invoker.start?.({ poolSize: this.options.poolSize, logger: this.logger.child({ component: "pool", invoker: invoker.name }), confinement, poolDir: this.paths.pool });
     }
-    void parts.invokers.follow(abortOnStop(this.stopped));
+    void parts.invokers.follow(this.stopping.signal);
     await parts.reconciler.start();
     this.restored = true;
     this.info = {
@@ -239,6 +244,7 @@ export class Daemon {
   async stop(): Promise<void> {
     if (this.state === "stopping" || this.state === "stopped") return this.stopped;
     this.state = "stopping";
+    this.stopping.abort();
     this.dashboard?.stop();
     this.server?.close();
     this.server?.closeIdleConnections();
@@ -277,13 +283,6 @@ async function unrecordedWarnings(broker: Broker): Promise<string[]> {
   return [
     `riff lost the record of topic ${names} (${messages} messages kept in NATS): riff processes started since refuse to read or write it, and results bound for it wait; take it back with: riff topics recover --all (or delete it: riff topics delete NAME)`,
   ];
-}
-
-/** A signal that aborts once `done` resolves. */
-function abortOnStop(done: Promise<void>): AbortSignal {
-  const controller = new AbortController();
-  void done.then(() => controller.abort());
-  return controller.signal;
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -209,7 +209,11 @@ function resolveCluster(home: string, options: DaemonOptions): ClusterChoice | u
   const file = homePaths(home).clusterChoice;
   const saved = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as ClusterChoice) : undefined;
   if (options.cluster === undefined) {
-    if (options.broker !== undefined || saved === undefined) return undefined;
+    if (options.broker !== undefined || saved === undefined) {
+      refuseNodeFlags(options);
+      return undefined;
+    }
+    checkReplicas(options.replicas);
     // Flags given now win over what was saved.
     return {
       ...saved,
@@ -227,9 +231,7 @@ function resolveCluster(home: string, options: DaemonOptions): ClusterChoice | u
   const servers = options.cluster.split(",").map((u) => u.trim()).filter((u) => u !== "");
   for (const url of servers) checkBroker(url, "--cluster");
   if (servers.length === 0) throw new RiffError("RIFF_INVALID_ARGUMENT", "--cluster needs at least one NATS URL", { hint: "riff system start --cluster nats://a:4222,nats://b:4222,nats://c:4222" });
-  if (options.replicas !== undefined && options.replicas !== 1 && options.replicas !== 3) {
-    throw new RiffError("RIFF_INVALID_ARGUMENT", `--replicas ${options.replicas}: must be 1 or 3`, { hint: "3 keeps every message on three NATS servers (it needs a NATS cluster of 3 or more); 1 on one" });
-  }
+  checkReplicas(options.replicas);
   return {
     servers,
     name: options.clusterName ?? saved?.name ?? "riff",
@@ -237,6 +239,23 @@ function resolveCluster(home: string, options: DaemonOptions): ClusterChoice | u
     replicas: options.replicas,
     nats: definedOnly(options.nats ?? {}),
   };
+}
+
+function checkReplicas(replicas: number | undefined): void {
+  if (replicas !== undefined && replicas !== 1 && replicas !== 3) {
+    throw new RiffError("RIFF_INVALID_ARGUMENT", `--replicas ${replicas}: must be 1 or 3`, { hint: "3 keeps every message on three NATS servers (it needs a NATS cluster of 3 or more); 1 on one", details: { field: "replicas" } });
+  }
+}
+
+/** A cluster node's flags on a start that joins no cluster would be dropped without a word: refused. */
+function refuseNodeFlags(options: DaemonOptions): void {
+  for (const [value, flag] of [[options.clusterName, "--cluster-name"], [options.nodeName, "--node-name"], [options.replicas, "--replicas"]] as const) {
+    if (value === undefined) continue;
+    throw new RiffError("RIFF_INVALID_ARGUMENT", `${flag} is a flag of a cluster node, and this start joins no cluster`, {
+      hint: options.broker !== undefined ? `leave ${flag} out with --broker, or start a cluster node instead: --cluster nats://a:4222,nats://b:4222,... (docs/cluster.md)` : `add --cluster nats://a:4222,nats://b:4222,... to start a node of a riff cluster (docs/cluster.md), or leave ${flag} out`,
+      details: { field: flag.slice(2) },
+    });
+  }
 }
 
 function definedOnly<T extends object>(o: T): T {
@@ -249,12 +268,28 @@ export function defaultNodeName(home: string): string {
   return `${host}-${createHash("sha256").update(home).digest("hex").slice(0, 4)}`;
 }
 
+/**
+ * A NATS server's URL as nats.js takes it: `nats://` or `tls://`, a host, an optional port and
+ * credentials, nothing after. Parsed, not matched loosely: a list joined with ';' or ' ' is
+ * one URL to a pattern, and nats.js would try only its first server.
+ */
+function isNatsUrl(text: string): boolean {
+  if (!/^(nats|tls):\/\//.test(text)) return false;
+  try {
+    const url = new URL(text);
+    return url.hostname !== "" && (url.pathname === "" || url.pathname === "/") && url.search === "" && url.hash === "";
+  } catch {
+    return false;
+  }
+}
+
 /** `embedded`, or the URL of a NATS server (several comma-separated); anything else is refused. */
 function checkBroker(broker: string, flag = "--broker"): string {
-  if ((broker === "embedded" && flag === "--broker") || /^(nats|tls):\/\/[^\s]+$/.test(broker)) return broker;
+  if ((broker === "embedded" && flag === "--broker") || broker.split(",").every((u) => isNatsUrl(u.trim()))) return broker;
   if (flag === "--cluster") {
     throw new RiffError("RIFF_INVALID_ARGUMENT", `--cluster ${broker}: not a NATS URL`, {
-      hint: "give the cluster's NATS servers as URLs: --cluster nats://a:4222,nats://b:4222,nats://c:4222",
+      hint: "give the cluster's NATS servers as URLs (nats:// or tls://, a host and a port), separated by commas: --cluster nats://a:4222,nats://b:4222,nats://c:4222",
+      details: { field: "cluster" },
     });
   }
   throw new RiffError("RIFF_INVALID_ARGUMENT", `--broker ${broker}: not 'embedded' nor a NATS URL`, {

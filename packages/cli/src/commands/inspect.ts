@@ -84,6 +84,12 @@ export async function list(home: string, output: string | undefined): Promise<vo
 export function describeWhat(kind: string | undefined, name: string | undefined): RiffError {
   const aliases: Record<string, string> = { fn: "function", func: "function", functions: "function", topics: "topic", t: "topic", f: "function" };
   const meant = kind === undefined ? undefined : (aliases[kind] ?? closest(kind, ["function", "topic"]));
+  // `riff describe square`: the name came without its kind.
+  if (kind !== undefined && name === undefined && meant === undefined) {
+    return new RiffError("RIFF_INVALID_ARGUMENT", `riff describe takes a kind, then a name: '${kind}' is not a kind (function or topic)`, {
+      hint: `riff describe function ${kind} (or riff describe topic ${kind})`,
+    });
+  }
   const message = kind === undefined ? "say what to describe: a function or a topic" : `riff describe has no kind '${kind}'${meant === undefined ? "" : `; did you mean '${meant}'?`}`;
   const hint = `riff describe ${meant ?? "function"} ${name ?? "NAME"}${meant === undefined ? " (or riff describe topic NAME)" : ""}`;
   return new RiffError("RIFF_INVALID_ARGUMENT", message, { hint });

@@ -105,6 +105,7 @@ export function daemonNodeFlags(nodeOptions: string | undefined): string[] {
 export async function start(home: string, options: StartOptions): Promise<void> {
   const existing = readDaemonInfo(home);
   if (existing !== undefined && (await alive(existing))) {
+    await refuseOtherFlags(home, existing, options);
     info(`riff is already running at ${existing.url} (pid ${existing.pid}, home ${home})`);
     process.stdout.write(`${existing.url}\n`);
     return;
@@ -206,6 +207,35 @@ function processGone(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A start on a home whose daemon runs stays a no-op (scripts repeat it), unless it asks for
+ * another node, port or cluster than the running one's: those flags would be dropped without a
+ * word, and a user who forgot to give a second node its own home would think it started.
+ */
+async function refuseOtherFlags(home: string, running: DaemonInfo, options: StartOptions): Promise<void> {
+  const asked: [string, string | undefined, () => Promise<string | undefined>][] = [
+    ["--port", options.port, async () => new URL(running.url).port],
+    ["--node-name", options.nodeName, async () => (await runningStatus()).cluster?.node],
+    ["--cluster-name", options.clusterName, async () => (await runningStatus()).cluster?.name],
+  ];
+  let status: { cluster?: { name: string; node: string } } | undefined;
+  async function runningStatus() {
+    status ??= await new DaemonClient(home).call<{ cluster?: { name: string; node: string } }>("GET", "status");
+    return status;
+  }
+  const differs: string[] = [];
+  for (const [flag, value, now] of asked) {
+    if (value === undefined || (flag === "--port" && value === "0")) continue;
+    const current = await now();
+    if (current !== value) differs.push(`${flag} ${value} (it runs with ${current ?? "none"})`);
+  }
+  if (options.cluster !== undefined && (await runningStatus()).cluster === undefined) differs.push("--cluster (it runs alone)");
+  if (differs.length === 0) return;
+  throw new RiffError("RIFF_DAEMON_ALREADY_RUNNING", `riff already runs from home ${home} (pid ${running.pid}, ${running.url}); not applied: ${differs.join(", ")}`, {
+    hint: "a second node on this machine needs its own home: riff system start --home DIR ... (or RIFF_HOME=DIR); to restart this one with these flags: riff system stop, then riff system start ...",
+  });
 }
 
 /** `riff system status`. */
