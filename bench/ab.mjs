@@ -5,7 +5,8 @@
 // machine weighs on both alike. Env: BENCH_ROUNDS (default 5), BENCH_SECONDS (default 5);
 // AB_BEFORE_ARGS, AB_AFTER_ARGS: `riff system start` flags of each side, so that one checkout
 // (BASE `.`) compares with a feature on and off: AB_BEFORE_ARGS="--sandbox none" node bench/ab.mjs .
-// (what the sandbox costs).
+// (what the sandbox costs). AB_BEFORE_NODE_OPTIONS, AB_AFTER_NODE_OPTIONS: each daemon's
+// NODE_OPTIONS (V8 flags: AB_AFTER_NODE_OPTIONS=--max-semi-space-size=8 node bench/ab.mjs .).
 // Last line: one JSON object, medians with min and max per round.
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -22,7 +23,11 @@ await requireWrk();
 
 const plain = await startServer(process.execPath, [join(import.meta.dirname, "plain-server.mjs")]);
 const flags = (name) => (process.env[name] ?? "").split(" ").filter(Boolean);
-const daemons = { before: await startRiff(flags("AB_BEFORE_ARGS"), resolve(base, "packages/cli/bin/riff.js")), after: await startRiff(flags("AB_AFTER_ARGS")) };
+const nodeOptions = (name) => (process.env[name] === undefined ? {} : { NODE_OPTIONS: process.env[name] });
+const daemons = {
+  before: await startRiff(flags("AB_BEFORE_ARGS"), resolve(base, "packages/cli/bin/riff.js"), nodeOptions("AB_BEFORE_NODE_OPTIONS")),
+  after: await startRiff(flags("AB_AFTER_ARGS"), undefined, nodeOptions("AB_AFTER_NODE_OPTIONS")),
+};
 const runs = { before: [], after: [], plain: [] };
 try {
   for (const riff of Object.values(daemons)) {

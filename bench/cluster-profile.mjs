@@ -4,7 +4,9 @@
 // Prints the CPU each process used during the load (riff nodes and nats-servers; not the
 // function replicas, nor wrk), per message. With PROFILE_DIR=dir the riff nodes are profiled from start to
 // stop (bench/cpu-prof-preload.cjs, written when they stop); summarise them with
-// `for f in dir/*.cpuprofile; do node bench/cpuprofile-top.mjs $f; done`. Extra `riff system start` flags for
+// `for f in dir/*.cpuprofile; do node bench/cpuprofile-top.mjs $f; done`. Then, from the last
+// invocation records of each node and their traces, where a message's time went (stages()).
+// Extra `riff system start` flags for
 // both nodes: PROFILE_NODE_ARGS (space-separated, e.g. "--records-max 0 --no-metrics").
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -26,6 +28,8 @@ const REPLICAS = process.env.PROFILE_REPLICAS;
 /** `broker`: one node started with `--broker URL` (no cluster), as bench:cluster's R1 case. */
 const MODE = process.env.PROFILE_MODE === "broker" ? "broker" : "cluster";
 const run = promisify(execFile);
+/** Requests traced, evenly over the load, to see each stage (stages()). */
+const STAGE_TRACES = Number(process.env.PROFILE_TRACES ?? 1000);
 const log = (...a) => console.error("[cluster-profile]", ...a);
 
 await requireWrk();
@@ -91,6 +95,7 @@ try {
     const idle = (f) => ((i[f] - a[f]) / 5).toFixed(0).padStart(8);
     if (a.in_msgs - b.in_msgs + a.out_msgs - b.out_msgs > requests / 100) console.log(`${key.padEnd(44)}${per("in_msgs")}${per("out_msgs")}${per("in_bytes")}${per("out_bytes")} |${idle("in_msgs")}${idle("out_msgs")}${idle("in_bytes")}${idle("out_bytes")}`);
   }
+  await stages(nodes, began);
 } finally {
   for (const s of stops) await s();
   await nats.stop();
@@ -132,4 +137,68 @@ function cpuTable(nodes, nats) {
   }
   for (const s of nats.servers) table.set(`nats-server ${s.name}`, { ticks: ticks(s.pid) });
   return table;
+}
+
+/**
+ * Where a message's time went, from the invocation records of every node (those of the load,
+ * paged back from the newest) and, for `/requests`, the traces of up to STAGE_TRACES of them:
+ * the publish (the request's start to the stream leader's store time, the message's
+ * timestamp), the wait (store time to the run's start on whichever node: the feed and the
+ * dispatch queue), the run (the replica's round trip), and the way back (the run's end to the
+ * request's end: the reply, across nodes when it ran on the other one, and the HTTP answer).
+ * All on one machine, so the nodes' and the servers' clocks are one clock. Then the slowest
+ * requests, with when they started in the load and which stage held them.
+ */
+async function stages(nodes, loadBegan) {
+  const records = new Map();
+  for (const n of nodes) {
+    let before = "";
+    for (let page = 0; page < 20; page++) {
+      const { invocations } = await admin({ url: n.url, home: n.home }, `invocations?function=square&limit=1000${before}`);
+      const mine = invocations.filter((r) => r.startedAt >= loadBegan);
+      for (const r of mine) records.set(r.id, r);
+      if (mine.length < invocations.length || invocations.length < 1000) break;
+      before = `&before=${Math.floor(Math.min(...invocations.map((r) => r.startedAt)))}`;
+    }
+  }
+  const all = [...records.values()].sort((a, b) => a.startedAt - b.startedAt);
+  const pct = (xs) => {
+    const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+    const at = (q) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
+    return `p50 ${at(0.5).toFixed(2)}  p90 ${at(0.9).toFixed(2)}  p99 ${at(0.99).toFixed(2)}  max ${(s[s.length - 1] ?? NaN).toFixed(2)} ms`;
+  };
+  console.log(`where a message's time went (${all.length} invocation records of the load):`);
+  console.log(`  wait (stored -> run starts)   ${pct(all.map((r) => r.queueWaitMs))}`);
+  console.log(`  run (replica round trip)      ${pct(all.map((r) => r.durationMs))}`);
+  if (path !== "requests") return;
+  const rows = [];
+  // Evenly over the load, so that a stall anywhere in it shows.
+  const step = Math.max(1, Math.floor(all.length / STAGE_TRACES));
+  for (let i = 0; i < all.length; i += step) {
+    const r = all[i];
+    // Asked of every node: a node may keep only the spans it ran.
+    const spans = [];
+    for (const n of nodes) spans.push(...((await admin({ url: n.url, home: n.home }, `traces/${r.traceId}`).catch(() => undefined))?.spans ?? []));
+    const request = spans.find((s) => s.kind === "request");
+    if (request === undefined) continue;
+    const stored = r.startedAt - r.queueWaitMs;
+    rows.push({
+      at: request.startedAt - loadBegan,
+      publish: stored - request.startedAt,
+      wait: r.queueWaitMs,
+      run: r.durationMs,
+      back: request.startedAt + request.durationMs - (r.startedAt + r.durationMs),
+      total: request.durationMs,
+      gateway: request.node,
+      ran: `${r.node} p${r.partition}`,
+    });
+  }
+  console.log(`  publish (request -> stored)   ${pct(rows.map((r) => r.publish))}`);
+  console.log(`  back (run ends -> answered)   ${pct(rows.map((r) => r.back))}, ${rows.filter((r) => r.gateway !== r.ran.split(" ")[0]).length} of ${rows.length} ran on the other node`);
+  console.log(`  request, in all               ${pct(rows.map((r) => r.total))}`);
+  console.log("  the slowest traced requests (ms from the load's start; ms in each stage):");
+  for (const r of rows.sort((a, b) => b.total - a.total).slice(0, 12)) {
+    const f = (x) => x.toFixed(1).padStart(7);
+    console.log(`    at ${f(r.at)}  total ${f(r.total)}  publish ${f(r.publish)}  wait ${f(r.wait)}  run ${f(r.run)}  back ${f(r.back)}  via ${r.gateway}, ran on ${r.ran}`);
+  }
 }

@@ -46,9 +46,9 @@ export async function startServer(command, args, env = process.env) {
  * Starts riff on a free port in a temporary home; returns {url, home, cli, stop}. `riff`: the
  * CLI of another checkout (bench/ab.mjs compares two builds), else this one's.
  */
-export async function startRiff(extraArgs = [], riff = RIFF) {
+export async function startRiff(extraArgs = [], riff = RIFF, extraEnv = {}) {
   const home = mkdtempSync(join(tmpdir(), "riff-bench-"));
-  const env = { ...process.env, RIFF_HOME: home };
+  const env = { ...process.env, ...extraEnv, RIFF_HOME: home };
   const cli = async (...args) => (await run(process.execPath, [riff, ...args], { env, cwd: home })).stdout;
   const url = (await cli("system", "start", "--port", "0", ...extraArgs)).trim();
   return {

@@ -5,13 +5,14 @@
 // temporary folder) when it stops. Summarize with bench/cpuprofile-top.mjs.
 // Env PROFILE_ARGS: extra `riff system start` flags (e.g. "--sandbox none"); PROFILE_PATH=messages
 // loads `/messages` on a topic no function reads instead.
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { requireWrk, startRiff, wrk } from "./lib.mjs";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const dir = process.env.PROFILE_DIR ?? mkdtempSync(join(tmpdir(), "riff-profile-"));
+mkdirSync(dir, { recursive: true });
 await requireWrk();
 
 const node = process.env.NODE_OPTIONS ?? "";
