@@ -79,6 +79,7 @@ try {
   const idleTicks = cpuTable(nodes, nats);
   const requests = parts.reduce((s, p) => s + p.requests, 0);
   const rps = parts.reduce((s, p) => s + p.rps, 0);
+  await eventLoopLag(nodes);
   log(`${path}: ${rps.toFixed(0)} req/s (${parts.map((p) => p.rps.toFixed(0)).join(" + ")}), p99 ${Math.max(...parts.map((p) => p.p99_us)) / 1000} ms, ${requests} requests; drain ${drainMs} ms`);
   console.log("process                 cpu% during load   cpu ms/1000 msgs (load+drain)");
   for (const [key, b] of before) {
@@ -137,6 +138,20 @@ function cpuTable(nodes, nats) {
   }
   for (const s of nats.servers) table.set(`nats-server ${s.name}`, { ticks: ticks(s.pid) });
   return table;
+}
+
+/**
+ * Each node's event-loop lag over its life (prom-client's default metrics): a request queued
+ * while a node's loop is held starts its span only after, so a stall shows in wrk's tail but
+ * not in the traces of stages().
+ */
+async function eventLoopLag(nodes) {
+  for (const n of nodes) {
+    const text = await (await fetch(`${n.url}/metrics`)).text().catch(() => "");
+    const read = (name) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, "m").exec(text)?.[1] ?? NaN);
+    const ms = (name) => (read(name) * 1000).toFixed(1);
+    log(`${n.name} event-loop lag: p50 ${ms("nodejs_eventloop_lag_p50_seconds")}, p99 ${ms("nodejs_eventloop_lag_p99_seconds")}, max ${ms("nodejs_eventloop_lag_max_seconds")} ms`);
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Logger } from "@riff/core";
-import type { NatsConnection } from "nats";
+import type { NatsConnection, Subscription } from "nats";
 import type { NatsConsumerGroup } from "./consumer-group.js";
 import type { KvBucket } from "./kv-bucket.js";
 import { Lease } from "./lease.js";
@@ -54,6 +54,12 @@ export interface CoordinatorOptions {
 const SEP = "\u0000";
 /** How often a topic with members here is read again, for partitions raised elsewhere. */
 const TOPIC_REFRESH_MS = 5000;
+/**
+ * While a partition here waits to be handed over (no longer in the share, not yet settled),
+ * claim rounds run this often instead of every claimMs: it is released as soon as what it
+ * delivered is committed, not up to a round later. Local work only; the KV is not asked.
+ */
+const HANDOVER_ROUND_MS = 10;
 
 /**
  * Consumer groups across riff instances (nats.md §2). Each instance says, by heartbeat, in which
@@ -71,6 +77,9 @@ export class GroupCoordinator {
   private readonly presence: Presence<Membership>;
   private readonly claiming = new Set<string>();
   private timers: NodeJS.Timeout[] = [];
+  /** A claim round asked for sooner than the next periodic one (a deal changed, a lease was released). */
+  private soon: NodeJS.Timeout | undefined;
+  private released: Subscription | undefined;
   private stopped = false;
 
   constructor(private readonly o: CoordinatorOptions) {
@@ -88,6 +97,8 @@ export class GroupCoordinator {
 
   start(): void {
     this.presence.start();
+    // Another instance gave a lease up: claim now what is wanted here, not at the next round.
+    this.released = this.o.nc.subscribe(this.releasedSubject(), { callback: () => this.roundSoon(0) });
     this.timers = [
       setInterval(() => this.claimRound(), this.o.timing.claimMs),
       setInterval(() => void this.renewRound(), this.o.timing.renewMs),
@@ -101,6 +112,8 @@ export class GroupCoordinator {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+    clearTimeout(this.soon);
+    this.released?.unsubscribe();
     const releases: Promise<void>[] = [];
     for (const g of this.groups.values()) {
       for (const [p, claim] of g.claimed()) {
@@ -109,6 +122,7 @@ export class GroupCoordinator {
       }
     }
     await Promise.all(releases);
+    if (releases.length > 0) this.tellReleased();
     this.presence.stop();
   }
 
@@ -149,20 +163,40 @@ export class GroupCoordinator {
       g.setShare(dealPartitions(g.partitions(), instances).get(this.o.instance) ?? []);
     }
     for (const g of this.retired) g.setShare([]);
+    // A new share is claimed (or handed over) now rather than at the next round.
+    this.roundSoon(0);
+  }
+
+  /** Runs a claim round after `ms`, unless one is due sooner already. */
+  private roundSoon(ms: number): void {
+    if (this.stopped || this.soon !== undefined) return;
+    this.soon = setTimeout(() => {
+      this.soon = undefined;
+      this.claimRound();
+    }, ms);
+    this.soon.unref();
+  }
+
+  /** Where an instance says it gave a lease up, outside the heartbeats' subjects. */
+  private releasedSubject(): string {
+    return `${this.o.subject}-released`;
   }
 
   /** Claims what is wanted and free, gives up what is no longer wanted and settled. */
   private claimRound(): void {
     if (this.stopped) return;
+    let handingOver = false;
     for (const g of [...this.groups.values(), ...this.retired]) {
       for (let p = 0; p < g.partitions(); p++) {
         const claim = g.claim(p);
         if (claim !== undefined && !claim.lease.valid()) g.drop(p, "its lease expired before it was renewed");
         else if (claim !== undefined && g.releasable(p)) void this.release(g, p);
         else if (claim === undefined && g.wants(p)) void this.claim(g, p);
+        else if (claim !== undefined && !g.wants(p)) handingOver = true;
       }
       if (this.retired.has(g) && g.claimed().length === 0) this.retired.delete(g);
     }
+    if (handingOver) this.roundSoon(HANDOVER_ROUND_MS);
   }
 
   private async claim(g: NatsConsumerGroup, p: number): Promise<void> {
@@ -205,9 +239,21 @@ export class GroupCoordinator {
     const claim = g.claim(p);
     if (claim === undefined) return;
     // Deleted first, while the lease still knows its revision; dropping it forgets the lease.
-    const released = claim.lease.release().catch((err: unknown) => this.o.logger.debug("releasing a lease failed", { err: String(err) }));
+    const released = claim.lease.release().then(
+      () => this.tellReleased(),
+      (err: unknown) => this.o.logger.debug("releasing a lease failed", { err: String(err) }),
+    );
     g.drop(p, "handed over");
     await released;
+  }
+
+  /** A hint: the instance a released partition was dealt to claims it now, else at its next round. */
+  private tellReleased(): void {
+    try {
+      if (!this.o.nc.isClosed()) this.o.nc.publish(this.releasedSubject());
+    } catch (err) {
+      this.o.logger.debug("a lease's release was not told", { err: String(err) });
+    }
   }
 
   private async refreshRound(): Promise<void> {

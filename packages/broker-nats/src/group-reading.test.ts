@@ -1,6 +1,6 @@
 import type { GroupConsumer, StoredMessage } from "@riff/broker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createNatsBroker } from "./index.js";
+import { createNatsBroker, type GroupTiming } from "./index.js";
 import type { NatsBroker } from "./nats-broker.js";
 import { startTestNatsServer, type TestNatsServer } from "./nats-server.test-util.js";
 import { bytes, removePrefix, uniquePrefix, waitFor } from "./test-support.test-util.js";
@@ -17,8 +17,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function started(prefix: string, instance: string): Promise<NatsBroker> {
-  const broker = createNatsBroker({ servers: server.url, prefix, instance });
+async function started(prefix: string, instance: string, groupTiming: Partial<GroupTiming> = {}): Promise<NatsBroker> {
+  const broker = createNatsBroker({ servers: server.url, prefix, instance, groupTiming });
   await broker.start();
   return broker;
 }
@@ -59,6 +59,38 @@ describe("a group across two instances", () => {
       await waitFor("b reads the partition it was dealt", () => cb.reading().length === 1);
       expect(cb.reading()).toEqual([moving]);
       expect(ca.reading()).toEqual([1 - moving]);
+      await ca.close();
+      await cb.close();
+    } finally {
+      await a.stop();
+      await b.stop();
+      await removePrefix(prefix, server.url);
+    }
+  });
+
+  it("claims and hands over without waiting for a claim round: a new share and a released lease are acted on at once", async () => {
+    // Claim rounds an hour apart: only the deal and the release notice can move anything here.
+    const hour = { claimMs: 3_600_000 };
+    const prefix = uniquePrefix();
+    const a = await started(prefix, "na", hour);
+    const b = await started(prefix, "nb", hour);
+    try {
+      await a.createTopic("numbers", { partitions: 2 });
+      const ca = a.consume("numbers", "g");
+      for (const partition of [0, 1]) await a.publishBatch("numbers", [0, 1].map((i) => ({ payload: bytes(`p${partition}-${i}`), partition })));
+      const first = await take(ca, 4);
+      expect(ca.reading().sort()).toEqual([0, 1]);
+
+      await b.ensureTopic("numbers", { partitions: 2 });
+      const cb = b.consume("numbers", "g");
+      await waitFor("b is dealt a partition", () => cb.assignment().length === 1);
+      const [moving] = cb.assignment() as [number];
+      for (const m of first) await ca.commit(m.partition, m.offset);
+      await waitFor("b reads the partition it was dealt", () => cb.reading().length === 1);
+      expect(ca.reading()).toEqual([1 - moving]);
+      // And b gets what is published to it from now on, from where a committed.
+      await a.publish("numbers", { payload: bytes("after the move"), partition: moving });
+      expect((await take(cb, 1)).map((m) => [m.partition, m.offset])).toEqual([[moving, 2]]);
       await ca.close();
       await cb.close();
     } finally {
