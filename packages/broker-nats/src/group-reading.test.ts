@@ -17,10 +17,40 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function started(prefix: string, instance: string, groupTiming: Partial<GroupTiming> = {}): Promise<NatsBroker> {
+async function started(prefix: string, instance: string, groupTiming: Partial<GroupTiming>): Promise<NatsBroker> {
   const broker = createNatsBroker({ servers: server.url, prefix, instance, groupTiming });
   await broker.start();
   return broker;
+}
+
+/**
+ * Instance a reads both partitions of a topic and holds 4 messages, uncommitted; then b joins
+ * the group and is dealt one of them (`moving`). Disposing stops both and removes their streams.
+ */
+async function dealtToNewcomer(groupTiming: Partial<GroupTiming> = {}) {
+  const prefix = uniquePrefix();
+  const a = await started(prefix, "na", groupTiming);
+  const b = await started(prefix, "nb", groupTiming);
+  const dispose = async () => {
+    await a.stop();
+    await b.stop();
+    await removePrefix(prefix, server.url);
+  };
+  try {
+    await a.createTopic("numbers", { partitions: 2 });
+    const ca = a.consume("numbers", "g");
+    for (const partition of [0, 1]) await a.publishBatch("numbers", [0, 1].map((i) => ({ payload: bytes(`p${partition}-${i}`), partition })));
+    const held = await take(ca, 4);
+    expect(ca.reading().sort()).toEqual([0, 1]);
+    await b.ensureTopic("numbers", { partitions: 2 });
+    const cb = b.consume("numbers", "g");
+    await waitFor("b is dealt a partition", () => cb.assignment().length === 1);
+    const [moving] = cb.assignment() as [number];
+    return { a, ca, cb, held, moving, [Symbol.asyncDispose]: dispose };
+  } catch (err) {
+    await dispose();
+    throw err;
+  }
 }
 
 async function take(consumer: GroupConsumer, n: number): Promise<StoredMessage[]> {
@@ -36,67 +66,32 @@ async function take(consumer: GroupConsumer, n: number): Promise<StoredMessage[]
 
 describe("a group across two instances", () => {
   it("reads a partition dealt to a newcomer only once the holder committed it and gave it up", async () => {
-    const prefix = uniquePrefix();
-    const a = await started(prefix, "na");
-    const b = await started(prefix, "nb");
-    try {
-      await a.createTopic("numbers", { partitions: 2 });
-      const ca = a.consume("numbers", "g");
-      for (const partition of [0, 1]) await a.publishBatch("numbers", [0, 1].map((i) => ({ payload: bytes(`p${partition}-${i}`), partition })));
-      expect((await take(ca, 4)).length).toBe(4);
-      expect(ca.reading().sort()).toEqual([0, 1]);
+    await using t = await dealtToNewcomer();
+    const { ca, cb, moving } = t;
+    // a holds both, uncommitted: the partition dealt to b is still a's to read.
+    expect(cb.reading()).toEqual([]);
+    expect(ca.reading().sort()).toEqual([0, 1]);
 
-      await b.ensureTopic("numbers", { partitions: 2 });
-      const cb = b.consume("numbers", "g");
-      await waitFor("b is dealt a partition", () => cb.assignment().length === 1);
-      const [moving] = cb.assignment() as [number];
-      // a holds both, uncommitted: the partition dealt to b is still a's to read.
-      expect(cb.reading()).toEqual([]);
-      expect(ca.reading().sort()).toEqual([0, 1]);
-
-      await ca.commit(0, 1);
-      await ca.commit(1, 1);
-      await waitFor("b reads the partition it was dealt", () => cb.reading().length === 1);
-      expect(cb.reading()).toEqual([moving]);
-      expect(ca.reading()).toEqual([1 - moving]);
-      await ca.close();
-      await cb.close();
-    } finally {
-      await a.stop();
-      await b.stop();
-      await removePrefix(prefix, server.url);
-    }
+    await ca.commit(0, 1);
+    await ca.commit(1, 1);
+    await waitFor("b reads the partition it was dealt", () => cb.reading().length === 1);
+    expect(cb.reading()).toEqual([moving]);
+    expect(ca.reading()).toEqual([1 - moving]);
+    await ca.close();
+    await cb.close();
   });
 
   it("claims and hands over without waiting for a claim round: a new share and a released lease are acted on at once", async () => {
     // Claim rounds an hour apart: only the deal and the release notice can move anything here.
-    const hour = { claimMs: 3_600_000 };
-    const prefix = uniquePrefix();
-    const a = await started(prefix, "na", hour);
-    const b = await started(prefix, "nb", hour);
-    try {
-      await a.createTopic("numbers", { partitions: 2 });
-      const ca = a.consume("numbers", "g");
-      for (const partition of [0, 1]) await a.publishBatch("numbers", [0, 1].map((i) => ({ payload: bytes(`p${partition}-${i}`), partition })));
-      const first = await take(ca, 4);
-      expect(ca.reading().sort()).toEqual([0, 1]);
-
-      await b.ensureTopic("numbers", { partitions: 2 });
-      const cb = b.consume("numbers", "g");
-      await waitFor("b is dealt a partition", () => cb.assignment().length === 1);
-      const [moving] = cb.assignment() as [number];
-      for (const m of first) await ca.commit(m.partition, m.offset);
-      await waitFor("b reads the partition it was dealt", () => cb.reading().length === 1);
-      expect(ca.reading()).toEqual([1 - moving]);
-      // And b gets what is published to it from now on, from where a committed.
-      await a.publish("numbers", { payload: bytes("after the move"), partition: moving });
-      expect((await take(cb, 1)).map((m) => [m.partition, m.offset])).toEqual([[moving, 2]]);
-      await ca.close();
-      await cb.close();
-    } finally {
-      await a.stop();
-      await b.stop();
-      await removePrefix(prefix, server.url);
-    }
+    await using t = await dealtToNewcomer({ claimMs: 3_600_000 });
+    const { a, ca, cb, held, moving } = t;
+    for (const m of held) await ca.commit(m.partition, m.offset);
+    await waitFor("b reads the partition it was dealt", () => cb.reading().length === 1);
+    expect(ca.reading()).toEqual([1 - moving]);
+    // And b gets what is published to it from now on, from where a committed.
+    await a.publish("numbers", { payload: bytes("after the move"), partition: moving });
+    expect((await take(cb, 1)).map((m) => [m.partition, m.offset])).toEqual([[moving, 2]]);
+    await ca.close();
+    await cb.close();
   });
 });
