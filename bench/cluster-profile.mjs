@@ -36,6 +36,20 @@ await requireWrk();
 const nats = await startTestNatsCluster({ size: SERVERS });
 const homes = [];
 const stops = [];
+/** Stops the nodes (riff system stop; detached, they would outlive this script), then NATS. Once. */
+let cleaned;
+const cleanup = () =>
+  (cleaned ??= (async () => {
+    for (const s of stops) await s();
+    await nats.stop();
+    for (const h of homes) rmSync(h, { recursive: true, force: true });
+  })());
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.once(signal, () => {
+    log(`${signal}: stopping the nodes and the NATS servers`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
 try {
   const name = `prof${randomBytes(3).toString("hex")}`;
   const nodes = [];
@@ -98,9 +112,7 @@ try {
   }
   await stages(nodes, began);
 } finally {
-  for (const s of stops) await s();
-  await nats.stop();
-  for (const h of homes) rmSync(h, { recursive: true, force: true });
+  await cleanup();
 }
 
 /**

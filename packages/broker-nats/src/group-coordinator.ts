@@ -1,4 +1,4 @@
-import type { Logger } from "@riff/core";
+import { RiffError, type Logger } from "@riff/core";
 import type { NatsConnection, Subscription } from "nats";
 import type { NatsConsumerGroup } from "./consumer-group.js";
 import type { KvBucket } from "./kv-bucket.js";
@@ -47,6 +47,8 @@ export interface CoordinatorOptions {
   subject: string;
   /** This broker instance's id, unique among the instances (riff nodes) sharing the prefix. */
   instance: string;
+  /** Whether NATS is reachable now: while it is not, no claim or release is tried (each would fail). */
+  isConnected: () => boolean;
   timing: GroupTiming;
   logger: Logger;
 }
@@ -163,6 +165,10 @@ export class GroupCoordinator {
       g.setShare(dealPartitions(g.partitions(), instances).get(this.o.instance) ?? []);
     }
     for (const g of this.retired) g.setShare([]);
+    // What is handed over is committed at once, so that its next holder is not kept waiting.
+    for (const g of [...this.groups.values(), ...this.retired]) {
+      for (const [p, claim] of g.claimed()) claim.commits.hurry(!g.wants(p));
+    }
     // A new share is claimed (or handed over) now rather than at the next round.
     this.roundSoon(0);
   }
@@ -185,11 +191,15 @@ export class GroupCoordinator {
   /** Claims what is wanted and free, gives up what is no longer wanted and settled. */
   private claimRound(): void {
     if (this.stopped) return;
+    // Leases that lapsed are dropped whatever the connection; the rest waits for NATS (the
+    // disconnect is logged once by the connection, not once per partition and round).
+    const connected = this.o.isConnected();
     let handingOver = false;
     for (const g of [...this.groups.values(), ...this.retired]) {
       for (let p = 0; p < g.partitions(); p++) {
         const claim = g.claim(p);
         if (claim !== undefined && !claim.lease.valid()) g.drop(p, "its lease expired before it was renewed");
+        else if (!connected) continue;
         else if (claim !== undefined && g.releasable(p)) void this.release(g, p);
         else if (claim === undefined && g.wants(p)) void this.claim(g, p);
         else if (claim !== undefined && !g.wants(p)) handingOver = true;
@@ -215,7 +225,9 @@ export class GroupCoordinator {
       g.gain(p, { lease, commits, feed: undefined }, committed.offset);
       this.o.logger.debug("claimed a partition", { topic: g.topicName, group: g.name, partition: p, generation: lease.generation, from: committed.offset });
     } catch (err) {
-      this.o.logger.warn("claiming a partition failed; trying again", { topic: g.topicName, group: g.name, partition: p, err: String(err) });
+      // NATS lost meanwhile: said once by the connection; the next round after it is back claims.
+      const log = err instanceof RiffError && err.code === "RIFF_BROKER_UNAVAILABLE" ? this.o.logger.debug : this.o.logger.warn;
+      log.call(this.o.logger, "claiming a partition failed; trying again", { topic: g.topicName, group: g.name, partition: p, err: String(err) });
       await lease.release().catch(() => undefined);
     } finally {
       this.claiming.delete(key);

@@ -20,6 +20,9 @@ export class OffsetCommits {
   private writing: Promise<void> | undefined;
   private lastWrite = -Infinity;
   private next: { offset: number; waiters: { resolve(): void; reject(err: unknown): void }[] } | undefined;
+  /** Ends the wait between two writes early: see {@link hurry}. */
+  private wake = new AbortController();
+  private hurried = false;
 
   constructor(
     private readonly store: OffsetStore,
@@ -38,10 +41,23 @@ export class OffsetCommits {
     });
   }
 
+  /**
+   * `true`: each commit is written at once, while the partition is being handed over (the next
+   * holder waits for this owner's last commit, which the interval would only delay); `false`
+   * (it was dealt back here): batched again.
+   */
+  hurry(on: boolean): void {
+    if (on === this.hurried) return;
+    this.hurried = on;
+    if (!on) return;
+    this.wake.abort();
+    this.wake = new AbortController();
+  }
+
   private async flush(): Promise<void> {
     while (this.next !== undefined) {
-      const wait = this.lastWrite + COMMIT_INTERVAL_MS - performance.now();
-      if (wait > 0) await sleep(wait);
+      const wait = this.hurried ? 0 : this.lastWrite + COMMIT_INTERVAL_MS - performance.now();
+      if (wait > 0) await sleep(wait, undefined, { signal: this.wake.signal }).catch(() => undefined);
       const { offset, waiters } = this.next;
       this.next = undefined;
       this.lastWrite = performance.now();

@@ -101,6 +101,7 @@ export async function openSession(
     offsets,
     subject: names.groupsSubject,
     instance: options.instance,
+    isConnected: () => conn.connected,
     timing,
     logger,
   });
