@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { randomBytes } from "node:crypto";
 import { startTestNatsCluster } from "../packages/broker-nats/dist/nats-cluster.test-util.js";
-import { admin, RIFF, requireWrk, until, wrk } from "./lib.mjs";
+import { admin, drained, RIFF, requireWrk, until, wrk } from "./lib.mjs";
 
 const path = process.argv[2] === "requests" ? "requests" : "messages";
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 10);
@@ -70,8 +70,7 @@ try {
     const list = JSON.parse(await nodes[0].cli("nodes", "-o", "json")).nodes;
     return list.every((n) => n.partitions.some((p) => p.startsWith("square: ")));
   }, { everyMs: 200, timeoutMs: 60_000 });
-  const lag = async () => (await admin({ url: nodes[0].url, home: nodes[0].home }, "topics/numbers")).groups.reduce((s, g) => s + g.lag, 0);
-  const drain = () => until(async () => (await lag()) === 0, { everyMs: 100, timeoutMs: 120_000 });
+  const drain = () => drained({ url: nodes[0].url, home: nodes[0].home });
   const load = (seconds) => Promise.all(nodes.map((n) => wrk(`${n.url}/${path}/numbers`, { connections: 16 / NODES, seconds })));
   log("warm-up");
   await load(2);
@@ -168,11 +167,12 @@ async function eventLoopLag(nodes) {
 
 /**
  * Where a message's time went, from the invocation records of every node (those of the load,
- * paged back from the newest) and, for `/requests`, the traces of up to STAGE_TRACES of them:
- * the publish (the request's start to the stream leader's store time, the message's
- * timestamp), the wait (store time to the run's start on whichever node: the feed and the
- * dispatch queue), the run (the replica's round trip), and the way back (the run's end to the
- * request's end: the reply, across nodes when it ran on the other one, and the HTTP answer).
+ * paged back from the newest) and the traces of up to STAGE_TRACES of them: the publish (the
+ * request's start to the stream leader's store time, the message's timestamp), the wait (store
+ * time to the run's start on whichever node: the feed and the dispatch queue), the run (the
+ * replica's round trip), and for `/requests` the way back (the run's end to the request's end:
+ * the reply, across nodes when it ran on the other one, and the HTTP answer), for `/messages`
+ * the ack (store time to the 202).
  * All on one machine, so the nodes' and the servers' clocks are one clock. Then the slowest
  * requests, with when they started in the load and which stage held them.
  */
@@ -197,7 +197,6 @@ async function stages(nodes, loadBegan) {
   console.log(`where a message's time went (${all.length} invocation records of the load):`);
   console.log(`  wait (stored -> run starts)   ${pct(all.map((r) => r.queueWaitMs))}`);
   console.log(`  run (replica round trip)      ${pct(all.map((r) => r.durationMs))}`);
-  if (path !== "requests") return;
   const rows = [];
   // Evenly over the load, so that a stall anywhere in it shows.
   const step = Math.max(1, Math.floor(all.length / STAGE_TRACES));
@@ -215,17 +214,22 @@ async function stages(nodes, loadBegan) {
       wait: r.queueWaitMs,
       run: r.durationMs,
       back: request.startedAt + request.durationMs - (r.startedAt + r.durationMs),
+      // /messages answers once the message is stored: from the store to the 202.
+      acked: request.startedAt + request.durationMs - stored,
       total: request.durationMs,
       gateway: request.node,
       ran: `${r.node} p${r.partition}`,
     });
   }
+  const requests = path === "requests";
   console.log(`  publish (request -> stored)   ${pct(rows.map((r) => r.publish))}`);
-  console.log(`  back (run ends -> answered)   ${pct(rows.map((r) => r.back))}, ${rows.filter((r) => r.gateway !== r.ran.split(" ")[0]).length} of ${rows.length} ran on the other node`);
+  if (requests) console.log(`  back (run ends -> answered)   ${pct(rows.map((r) => r.back))}, ${rows.filter((r) => r.gateway !== r.ran.split(" ")[0]).length} of ${rows.length} ran on the other node`);
+  else console.log(`  acked (stored -> 202 sent)    ${pct(rows.map((r) => r.acked))}`);
   console.log(`  request, in all               ${pct(rows.map((r) => r.total))}`);
   console.log("  the slowest traced requests (ms from the load's start; ms in each stage):");
   for (const r of rows.sort((a, b) => b.total - a.total).slice(0, 12)) {
     const f = (x) => x.toFixed(1).padStart(7);
-    console.log(`    at ${f(r.at)}  total ${f(r.total)}  publish ${f(r.publish)}  wait ${f(r.wait)}  run ${f(r.run)}  back ${f(r.back)}  via ${r.gateway}, ran on ${r.ran}`);
+    const after = requests ? `wait ${f(r.wait)}  run ${f(r.run)}  back ${f(r.back)}` : `acked ${f(r.acked)}`;
+    console.log(`    at ${f(r.at)}  total ${f(r.total)}  publish ${f(r.publish)}  ${after}  via ${r.gateway}, ran on ${r.ran}`);
   }
 }

@@ -139,6 +139,28 @@ export async function admin(riff, path, init = {}) {
   return res.json();
 }
 
+/** The consumer lag of the functions reading `topic`, through `riff`'s admin API ({url, home}). */
+export async function topicLag(riff, topic = "numbers") {
+  const info = await admin(riff, `topics/${topic}`);
+  return info.groups.reduce((n, g) => n + g.lag, 0);
+}
+
+/**
+ * Waits, untimed, until the functions reading `topic` consumed what `/messages` left there, so a
+ * case that follows does not pay for it; resolves with how long that took, or rejects with the lag
+ * left after `timeoutMs` (a stall).
+ */
+export async function drained(riff, topic = "numbers", timeoutMs = 120_000) {
+  const start = Date.now();
+  let last;
+  try {
+    await until(async () => (last = await topicLag(riff, topic)) === 0, { everyMs: 100, timeoutMs });
+  } catch {
+    throw new Error(`the lag on '${topic}' was still ${last} after ${timeoutMs} ms (a stall)`);
+  }
+  return Date.now() - start;
+}
+
 /** Polls `check` every `everyMs` until it returns a value (benchmarks only: tests wait on events). */
 export async function until(check, { everyMs = 10, timeoutMs = 120_000 } = {}) {
   const deadline = Date.now() + timeoutMs;
