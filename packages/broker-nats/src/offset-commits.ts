@@ -11,7 +11,8 @@ export const COMMIT_INTERVAL_MS = 50;
 
 /**
  * The commits of one partition by its owner of one lease generation: one compare-and-set
- * write in flight at a time, at most one every {@link COMMIT_INTERVAL_MS}, later commits
+ * write in flight at a time, at most one every {@link COMMIT_INTERVAL_MS} (none apart while the
+ * partition is being handed over: {@link OffsetCommits.hurry}), later commits
  * folded into the next write (a commit resolves once a write of its offset or a later one is
  * durable). A write that finds the record rewritten by
  * another generation means the partition was taken over: `lost` is called and the commit fails.
