@@ -155,11 +155,16 @@ export async function drained(riff, topic = "numbers", timeoutMs = 120_000) {
   let last;
   try {
     await until(async () => (last = await topicLag(riff, topic)) === 0, { everyMs: 100, timeoutMs });
-  } catch {
+  } catch (err) {
+    // Only the wait running out is a stall; a failed admin call says what failed.
+    if (err.message !== UNTIL_TIMEOUT) throw err;
     throw new Error(`the lag on '${topic}' was still ${last} after ${timeoutMs} ms (a stall)`);
   }
   return Date.now() - start;
 }
+
+/** The message of {@link until}'s error when its wait runs out. */
+const UNTIL_TIMEOUT = "timed out waiting";
 
 /** Polls `check` every `everyMs` until it returns a value (benchmarks only: tests wait on events). */
 export async function until(check, { everyMs = 10, timeoutMs = 120_000 } = {}) {
@@ -167,7 +172,7 @@ export async function until(check, { everyMs = 10, timeoutMs = 120_000 } = {}) {
   for (;;) {
     const value = await check();
     if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error("timed out waiting");
+    if (Date.now() > deadline) throw new Error(UNTIL_TIMEOUT);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

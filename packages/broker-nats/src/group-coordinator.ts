@@ -226,8 +226,8 @@ export class GroupCoordinator {
       this.o.logger.debug("claimed a partition", { topic: g.topicName, group: g.name, partition: p, generation: lease.generation, from: committed.offset });
     } catch (err) {
       // NATS lost meanwhile: said once by the connection; the next round after it is back claims.
-      const log = err instanceof RiffError && err.code === "RIFF_BROKER_UNAVAILABLE" ? this.o.logger.debug : this.o.logger.warn;
-      log.call(this.o.logger, "claiming a partition failed; trying again", { topic: g.topicName, group: g.name, partition: p, err: String(err) });
+      const level = err instanceof RiffError && err.code === "RIFF_BROKER_UNAVAILABLE" ? "debug" : "warn";
+      this.o.logger[level]("claiming a partition failed; trying again", { topic: g.topicName, group: g.name, partition: p, err: String(err) });
       await lease.release().catch(() => undefined);
     } finally {
       this.claiming.delete(key);

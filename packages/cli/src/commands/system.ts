@@ -215,23 +215,16 @@ function processGone(pid: number): boolean {
  * word, and a user who forgot to give a second node its own home would think it started.
  */
 async function refuseOtherFlags(home: string, running: DaemonInfo, options: StartOptions): Promise<void> {
-  const asked: [string, string | undefined, () => Promise<string | undefined>][] = [
-    ["--port", options.port, async () => new URL(running.url).port],
-    ["--node-name", options.nodeName, async () => (await runningStatus()).cluster?.node],
-    ["--cluster-name", options.clusterName, async () => (await runningStatus()).cluster?.name],
-  ];
-  let status: { cluster?: { name: string; node: string } } | undefined;
-  async function runningStatus() {
-    status ??= await new DaemonClient(home).call<{ cluster?: { name: string; node: string } }>("GET", "status");
-    return status;
-  }
   const differs: string[] = [];
-  for (const [flag, value, now] of asked) {
-    if (value === undefined || (flag === "--port" && value === "0")) continue;
-    const current = await now();
-    if (current !== value) differs.push(`${flag} ${value} (it runs with ${current ?? "none"})`);
+  const port = new URL(running.url).port;
+  if (options.port !== undefined && options.port !== "0" && options.port !== port) differs.push(`--port ${options.port} (it runs with ${port})`);
+  // What it runs as is asked only when a flag names it.
+  if (options.nodeName !== undefined || options.clusterName !== undefined || options.cluster !== undefined) {
+    const { cluster } = await new DaemonClient(home).call<{ cluster?: { name: string; node: string } }>("GET", "status");
+    if (options.nodeName !== undefined && options.nodeName !== cluster?.node) differs.push(`--node-name ${options.nodeName} (it runs with ${cluster?.node ?? "none"})`);
+    if (options.clusterName !== undefined && options.clusterName !== cluster?.name) differs.push(`--cluster-name ${options.clusterName} (it runs with ${cluster?.name ?? "none"})`);
+    if (options.cluster !== undefined && cluster === undefined) differs.push("--cluster (it runs alone)");
   }
-  if (options.cluster !== undefined && (await runningStatus()).cluster === undefined) differs.push("--cluster (it runs alone)");
   if (differs.length === 0) return;
   throw new RiffError("RIFF_DAEMON_ALREADY_RUNNING", `riff already runs from home ${home} (pid ${running.pid}, ${running.url}); not applied: ${differs.join(", ")}`, {
     hint: "a second node on this machine needs its own home: riff system start --home DIR ... (or RIFF_HOME=DIR); to restart this one with these flags: riff system stop, then riff system start ...",
