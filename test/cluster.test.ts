@@ -1,5 +1,6 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { connect } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestNatsCluster, type TestNatsCluster } from "../packages/broker-nats/src/nats-cluster.test-util.js";
 import { listNodes, startRiffCluster, waitFor, type RiffCluster, type RiffNode } from "./helpers/cluster.js";
@@ -64,19 +65,19 @@ describe("a riff cluster of two nodes on a 3-node NATS cluster", () => {
     expect(nodes.nodes.filter((n) => n.leader).length).toBe(1);
   });
 
-  it("refuses a node under a running node's name or with other copies than the cluster's; a node killed and restarted takes its name back", async () => {
+  it("refuses a node under a running node's name or with other copies than the cluster's; a node killed and restarted takes its name back, and one NATS knows but never answers does not keep it", async () => {
     await using riff = await startRiffCluster({ servers: nats.urls, count: 1 });
     const [a] = riff.nodes as [RiffNode];
     const other = mkdtempSync(join(riff.work, "other-home-"));
-    const join2 = ["system", "start", "--port", "0", "--cluster", nats.urls.join(","), "--cluster-name", riff.name];
+    const joinArgs = ["system", "start", "--port", "0", "--cluster", nats.urls.join(","), "--cluster-name", riff.name];
 
-    const taken = await cli(other, [...join2, "--node-name", a.name]);
+    const taken = await cli(other, [...joinArgs, "--node-name", a.name]);
     expect(taken.code).toBe(1);
     expect(taken.stderr).toContain(`--node-name ${a.name}: node ${a.name} of cluster ${riff.name} is running, at ${a.url}`);
     expect(taken.stderr).toContain("(RIFF_NODE_NAME_TAKEN)");
     expect(taken.stderr).not.toMatch(/\n\s+at /);
 
-    const fewer = await cli(other, [...join2, "--node-name", "n9", "--replicas", "1"]);
+    const fewer = await cli(other, [...joinArgs, "--node-name", "n9", "--replicas", "1"]);
     expect(fewer.code).toBe(1);
     expect(fewer.stderr).toContain(`--replicas 1: cluster ${riff.name} keeps 3 copies of each topic`);
     expect(fewer.stderr).toContain("(RIFF_CLUSTER_SETTING_CONFLICT)");
@@ -95,6 +96,19 @@ describe("a riff cluster of two nodes on a 3-node NATS cluster", () => {
     a.signal("SIGKILL");
     await a.restart();
     expect((JSON.parse((await a.cli(["system", "status", "-o", "json"])).stdout) as { cluster: { node: string } }).cluster.node).toBe(a.name);
+
+    // A holder of the name that NATS still knows but that never answers (a host that died
+    // without closing its connection) is no proof: the node starts, and says so.
+    const nc = await connect({ servers: nats.urls });
+    try {
+      nc.subscribe(`_RIFF.${riff.name}.nodes-whois.n2`);
+      await nc.flush();
+      const b = await riff.add();
+      expect(b.name).toBe("n2");
+      expect(readFileSync(join(b.home, "daemon.log"), "utf8")).toContain("did not answer; starting anyway");
+    } finally {
+      await nc.close();
+    }
   });
 
   it("replies through a pipeline whose stages were made on different nodes, and tails from either", async () => {
