@@ -94,6 +94,10 @@ describe("partition ownership across riff nodes", () => {
     expect(Object.keys(takeover.perPartition).length).toBeGreaterThan(0);
     expect(takeover.ms).toBeDefined();
     expect(doubleOwnership(records)).toEqual([]);
+    // Killed, it said no goodbye: node 1 lists it as gone, with when it was last heard of.
+    const gone = await waitFor("node 1 no longer listing n2 as live", async () => (await listNodes(a)).find((n) => n.name === "n2" && n.health !== "ok"), { timeoutMs: 10_000 });
+    expect(gone.health).toBe("gone");
+    expect(Date.parse(gone.lastSeen ?? "")).toBeLessThanOrEqual(killedAt);
   });
 
   it("fences a node paused past its lease: after SIGCONT it runs nothing more under its old lease", async () => {

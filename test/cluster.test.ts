@@ -109,6 +109,18 @@ describe("a riff cluster of two nodes on a 3-node NATS cluster", () => {
     } finally {
       await nc.close();
     }
+
+    // A home taken to another riff cluster is told so: there, its functions are not to be seen.
+    const b = riff.nodes[1] as RiffNode;
+    expect((await b.cli(["system", "stop"])).code).toBe(0);
+    const moved = await cli(b.home, [...joinArgs.slice(0, -1), `${riff.name}x`]);
+    try {
+      expect(moved.code).toBe(0);
+      expect(moved.stderr).toContain(`note: this home last ran as node n2 of cluster ${riff.name}; it now joins cluster ${riff.name}x as node n2:`);
+      expect((await b.cli(["system", "start"])).stderr).not.toContain("note:");
+    } finally {
+      await cli(b.home, ["system", "stop"]);
+    }
   });
 
   it("replies through a pipeline whose stages were made on different nodes, and tails from either", async () => {
@@ -243,6 +255,10 @@ describe("a riff cluster of two nodes on a 3-node NATS cluster", () => {
     const replies = await Promise.all([0, 1, 2, 3].map((k) => a.cli(["publish", "--input", "said", "--data", `k${k}`, "--header", `x-riff-key:key-${k}`, "--reply"])));
     expect(replies.map((r) => r.stdout)).toEqual(["k0\n", "k1\n", "k2\n", "k3\n"]);
     console.log(JSON.stringify({ test: "clean stop hands over", allKeysAnsweredAfterMs: Date.now() - stoppedAt }));
+    // Node 1 tells a clean stop from a crash: node 2 said goodbye, so it "left".
+    const left = await waitFor("node 1 no longer listing n2 as live", async () => (await listNodes(a)).find((n) => n.name === "n2" && n.health !== "ok"), { timeoutMs: 10_000 });
+    expect(left.health).toBe("left");
+    expect((await a.cli(["nodes"])).stdout).toMatch(/^n2\s+left [\d.]+(ms|s|m) ago\s/m);
     await b.restart();
     // Node 2 shows node 1's lines: in its history, and as they come.
     const history = await b.cli(["logs", "-n", "tell", "--tail", "50"]);

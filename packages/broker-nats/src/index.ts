@@ -14,7 +14,7 @@ export {
 export { natsNames, type NatsNames } from "./names.js";
 // For the cluster package: the same connection, heartbeats, leases and error codes riff's nodes share.
 export { BrokerConnection, authOptions, type NatsAuth } from "./connection.js";
-export { Presence, whoHolds, type Holder, type Peer, type PresenceOptions } from "./presence.js";
+export { Presence, whoHolds, type Departure, type Holder, type Peer, type PresenceOptions } from "./presence.js";
 export { Lease, kvAccess, type KvAccess, type LeaseTiming } from "./lease.js";
 export { apiErrorCode, JsErrorCodes } from "./errors.js";
 export { DEFAULT_GROUP_TIMING, type GroupTiming } from "./group-coordinator.js";

@@ -1,6 +1,6 @@
 import { connect, type NatsConnection } from "nats";
 import { afterEach, describe, expect, it } from "vitest";
-import { Presence, whoHolds } from "./presence.js";
+import { Presence, whoHolds, type Departure } from "./presence.js";
 import { recordingLogger, uniquePrefix, useTestServer, waitFor } from "./test-support.test-util.js";
 
 // Who holds an id (a riff node's name): asked before a node joins, and told by the heartbeats
@@ -15,9 +15,9 @@ describe("Presence", () => {
     }
   });
 
-  async function member(subject: string, id: string, logger = recordingLogger()) {
+  async function member(subject: string, id: string, logger = recordingLogger(), onDepart?: (id: string, how: Departure, lastHeardAt: number) => void) {
     const nc = await connect({ servers: env.server.url });
-    const presence = new Presence<{ url: string }>({ nc, subject, id, intervalMs: 50, timeoutMs: 500, state: () => ({ url: `http://${id}` }), logger });
+    const presence = new Presence<{ url: string }>({ nc, subject, id, intervalMs: 50, timeoutMs: 500, state: () => ({ url: `http://${id}` }), logger, ...(onDepart ? { onDepart } : {}) });
     presence.start();
     // The server has its subscriptions once it answers a ping sent after them.
     await nc.flush();
@@ -54,5 +54,24 @@ describe("Presence", () => {
     await waitFor("five heartbeats of its own", () => heard >= 5);
     sub.unsubscribe();
     expect(alone.logger.lines.filter((l) => l.level === "error")).toEqual([]);
+  });
+
+  it("tells a peer that said goodbye (left) from one whose heartbeats stopped (silent)", async () => {
+    const subject = `_T.${uniquePrefix()}.nodes`;
+    const departures: { id: string; how: Departure; lastHeardAt: number }[] = [];
+    const watcher = await member(subject, "w", recordingLogger(), (id, how, lastHeardAt) => departures.push({ id, how, lastHeardAt }));
+    const leaving = await member(subject, "leaving");
+    const cut = await member(subject, "cut");
+    await waitFor("both peers heard of", () => watcher.presence.live().length === 3);
+    leaving.presence.stop();
+    await waitFor("the goodbye", () => departures.length === 1);
+    expect(departures[0]).toMatchObject({ id: "leaving", how: "left" });
+    // Its connection closed without a goodbye: a killed process, or a host cut off.
+    const closedAt = Date.now();
+    await cut.nc.close();
+    await waitFor("the silence noticed", () => departures.length === 2);
+    expect(departures[1]).toMatchObject({ id: "cut", how: "silent" });
+    expect(departures[1]?.lastHeardAt).toBeLessThanOrEqual(closedAt);
+    expect(watcher.presence.live().map((p) => p.id)).toEqual(["w"]);
   });
 });

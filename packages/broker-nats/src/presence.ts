@@ -22,6 +22,11 @@ export interface PresenceOptions<T> {
   /** Peers came, went, or said something new. */
   onChange?(): void;
   /**
+   * A peer went: `left` when it said goodbye (a clean stop), `silent` when its heartbeats
+   * stopped (killed, paused or cut off). `lastHeardAt` is in ms since the epoch.
+   */
+  onDepart?(id: string, how: Departure, lastHeardAt: number): void;
+  /**
    * Only listens: sends no heartbeat and is no peer of the others (the Kubernetes controller
    * watches the nodes' heartbeats without being a node). @default false
    */
@@ -39,6 +44,9 @@ export interface Holder<T> {
 const INSTANCE_HEADER = "Riff-Instance";
 /** At most one complaint about another process using this id per this long. */
 const DUPLICATE_LOG_MS = 30_000;
+
+/** How a peer went: it said goodbye, or it fell silent. */
+export type Departure = "left" | "silent";
 
 /** A peer as last heard of. */
 export interface Peer<T> {
@@ -146,7 +154,10 @@ export class Presence<T> {
     }
     if (id === "") return;
     if (type === "bye") {
-      if (this.peers.delete(id)) this.o.onChange?.();
+      if (!this.peers.delete(id)) return;
+      this.o.logger.info("a peer left", { peer: id });
+      this.o.onDepart?.(id, "left", Date.now());
+      this.o.onChange?.();
       return;
     }
     if (type !== "hb") return;
@@ -172,6 +183,7 @@ export class Presence<T> {
         this.peers.delete(id);
         gone = true;
         this.o.logger.info("a peer is gone: no heartbeat", { peer: id, silentMs: Math.round(now - p.seenAt) });
+        this.o.onDepart?.(id, "silent", Date.now() - (now - p.seenAt));
       }
     }
     if (gone) this.o.onChange?.();

@@ -16,6 +16,8 @@ export interface DaemonInfo {
   sandbox?: string;
   /** Where the admin token is when the daemon was started with `--token-file`. */
   tokenFile?: string;
+  /** What the start told its user. */
+  notes?: string[];
 }
 
 /** The riff home: --home, else RIFF_HOME, else ~/.riff. */

@@ -129,10 +129,14 @@ example(
 example(
   program
     .command("nodes")
-    .description("list the nodes of the riff cluster this daemon is part of: health, leader, replicas and partitions")
+    .description(
+      "list the nodes of the riff cluster this daemon is part of: health, leader, replicas and partitions. " +
+        "HEALTH is ok, nats-disconnected, left (stopped with riff system stop) or gone (no heartbeat: killed, paused or cut off)",
+    )
     .addOption(output())
     .action(run(async () => async (home: string, o: { output?: string }) => (await import("./commands/nodes.js")).nodes(home, o.output))),
-  "riff nodes",
+  `riff nodes
+  riff nodes -o json      # for scripts: each node's health, partitions and when a node that left was last heard of`,
 );
 
 const invokersCmd = program.command("invokers").description("list the languages riff runs, and declare new ones in YAML");

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { RiffError, type Logger } from "@riff/core";
-import { apiErrorCode, BrokerConnection, capacityOf, clusterOf, JsErrorCodes, KvBucket, Presence, whoHolds, withPatience, type NatsHealth } from "@riff/broker-nats";
+import { apiErrorCode, BrokerConnection, capacityOf, clusterOf, JsErrorCodes, KvBucket, Presence, whoHolds, withPatience, type Departure, type NatsHealth } from "@riff/broker-nats";
 import type { ApiKey, FunctionCatalog, Membership, Placement, Scaler, Secret, StoredFunction, TopicRate } from "@riff/controller";
 import type { InvokerDefinition } from "@riff/runtime";
 import { StorageType } from "nats";
@@ -19,6 +19,13 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** The leader's autoscaler on one function, as `riff describe` shows it. */
+/** A node no longer heard of: it left (`riff system stop`) or fell silent (killed, paused, cut off). */
+export interface GoneNode {
+  how: Departure;
+  /** Ms since the epoch. */
+  lastHeardAt: number;
+}
+
 export interface LeaderAnswer {
   rates: ReturnType<Scaler["rates"]>;
   decisions: ReturnType<Scaler["decisions"]>;
@@ -60,9 +67,8 @@ export class ClusterNode {
   private parts: NodeParts | undefined;
   private readonly abort = new AbortController();
   private readonly loops: Promise<void>[] = [];
-  /** Nodes that were alive and are no more, with when they were last heard of. */
-  private readonly gone = new Map<string, number>();
-  private lastLive = new Set<string>();
+  /** Nodes that were alive and are no more: how they went, and when they were last heard of. */
+  private readonly gone = new Map<string, GoneNode>();
 
   private constructor(
     private readonly conn: BrokerConnection,
@@ -194,11 +200,12 @@ export class ClusterNode {
       timeoutMs: o.timing.nodeTimeoutMs,
       state: () => ({ ...parts.state(), id: o.node, leader: this.leader?.isLeader === true }),
       onChange: () => this.noteMembers(),
+      onDepart: (id, how, lastHeardAt) => this.gone.set(id, { how, lastHeardAt }),
       logger: o.logger,
     });
     this.presence.start();
     this.replies.start();
-    this.logBus = new LogBus(this.conn.nc, this.names, parts.localLogs, () => this.live().length, o.logger);
+    this.logBus = new LogBus(this.conn.nc, this.names, parts.localLogs, o.node, () => this.live().map((p) => p.id), o.logger);
     this.logBus.start();
     this.leader = new LeaderElection({
       kv: this.leaderKv,
@@ -253,8 +260,8 @@ export class ClusterNode {
     return this.presence?.live() ?? [];
   }
 
-  /** Nodes gone recently, with when they were last seen alive (ms since the epoch). */
-  recentlyGone(): Map<string, number> {
+  /** Nodes that left or fell silent since this node started, newest knowledge only. */
+  recentlyGone(): ReadonlyMap<string, GoneNode> {
     return this.gone;
   }
 
@@ -288,10 +295,7 @@ export class ClusterNode {
   }
 
   private noteMembers(): void {
-    const now = new Set(this.live().map((p) => p.id));
-    for (const id of this.lastLive) if (!now.has(id)) this.gone.set(id, Date.now());
-    for (const id of now) this.gone.delete(id);
-    this.lastLive = now;
+    for (const p of this.live()) this.gone.delete(p.id);
     // The placements of functions on a node that left are the leader's to repair; the
     // broker's groups rebalance by themselves.
   }

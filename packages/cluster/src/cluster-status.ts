@@ -28,7 +28,7 @@ export function clusterViews(o: { broker: Broker; catalog: FunctionCatalog; node
   };
 }
 
-/** Every live node, then those gone recently. */
+/** Every live node, then those that left or fell silent since this node started. */
 export function nodeRows(node: ClusterNode): NodeRow[] {
   const rows: NodeRow[] = node.live().map(({ id, state }) => ({
     name: id,
@@ -41,8 +41,9 @@ export function nodeRows(node: ClusterNode): NodeRow[] {
     startedAt: state.startedAt,
     runs: state.runs ?? "all",
   }));
-  for (const [id, at] of node.recentlyGone()) {
-    rows.push({ name: id, url: "", health: "gone", leader: false, replicas: 0, partitions: [], version: "", startedAt: "", lastSeen: new Date(at).toISOString() });
+  for (const [id, { how, lastHeardAt }] of node.recentlyGone()) {
+    const health = how === "left" ? "left" : "gone";
+    rows.push({ name: id, url: "", health, leader: false, replicas: 0, partitions: [], version: "", startedAt: "", lastSeen: new Date(lastHeardAt).toISOString() });
   }
   return rows;
 }

@@ -1,5 +1,5 @@
-import type { Logger } from "@riff/core";
-import { RequestStrategy, type NatsConnection, type Subscription } from "nats";
+import type { LogHistory, Logger } from "@riff/core";
+import { headers as natsHeaders, RequestStrategy, type NatsConnection, type Subscription } from "nats";
 import type { ClusterNames } from "./names.js";
 
 /** This node's own function logs. */
@@ -9,6 +9,8 @@ export interface LocalLogs {
 
 /** How long `read` waits for the other nodes' lines. */
 const READ_WAIT_MS = 1500;
+/** The header naming the node that answered a read. */
+const NODE_HEADER = "Riff-Node";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -25,8 +27,10 @@ export class LogBus {
     private readonly nc: NatsConnection,
     private readonly names: ClusterNames,
     private readonly local: LocalLogs,
-    /** How many nodes are alive now: `read` waits for that many answers at most. */
-    private readonly liveNodes: () => number,
+    /** This node's name, on its answers. */
+    private readonly node: string,
+    /** The live nodes' names, this one included: `read` waits for each to answer, at most `READ_WAIT_MS`. */
+    private readonly liveNodes: () => string[],
     private readonly logger: Logger,
   ) {}
 
@@ -36,7 +40,9 @@ export class LogBus {
         if (err !== null || !msg.reply) return;
         try {
           const { fn, tail } = JSON.parse(decoder.decode(msg.data)) as { fn: string; tail: number };
-          msg.respond(encoder.encode(this.local.read(fn, tail)));
+          const h = natsHeaders();
+          h.set(NODE_HEADER, this.node);
+          msg.respond(encoder.encode(this.local.read(fn, tail)), { headers: h });
         } catch (e) {
           this.logger.warn("a request for log lines could not be answered", { err: String(e) });
         }
@@ -59,20 +65,29 @@ export class LogBus {
     }
   }
 
-  /** The last `tail` lines of `fn` from every node that answers, oldest first. */
-  async read(fn: string, tail: number): Promise<string> {
-    if (tail <= 0) return "";
+  /**
+   * The last `tail` lines of `fn` from every node that answers, oldest first, and the live
+   * nodes that did not answer within `READ_WAIT_MS` (cut off, paused, or too busy): a reader is
+   * told their lines are missing rather than shown a history with holes.
+   */
+  async read(fn: string, tail: number): Promise<LogHistory> {
+    if (tail <= 0) return { text: "" };
+    const expected = this.liveNodes();
     const lines: string[] = [];
+    const answered = new Set<string>();
     const answers = await this.nc.requestMany(this.names.logsRead, encoder.encode(JSON.stringify({ fn, tail })), {
       strategy: RequestStrategy.Count,
-      maxMessages: Math.max(1, this.liveNodes()),
+      maxMessages: Math.max(1, expected.length),
       maxWait: READ_WAIT_MS,
     });
     for await (const m of answers) {
+      answered.add(m.headers?.get(NODE_HEADER) ?? "");
       for (const line of decoder.decode(m.data).split("\n")) if (line !== "") lines.push(`${line}\n`);
     }
+    const unanswered = expected.filter((n) => !answered.has(n));
     // Every line starts with its ISO time, so text order is time order.
-    return lines.sort().slice(-tail).join("");
+    const text = lines.sort().slice(-tail).join("");
+    return unanswered.length === 0 ? { text } : { text, unanswered };
   }
 
   /** Calls `listener` with each new line of `fn`, from every node; returns the unsubscribe function. */

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { assertValidName, RiffError, toRiffError, type Logger } from "@riff/core";
+import { assertValidName, LOGS_UNANSWERED_HEADER, RiffError, toRiffError, type LogHistory, type Logger } from "@riff/core";
 import type { Broker, TopicInfo } from "@riff/broker";
 import { functionNotFound, reconcileTopic, type ApplyResult, type Deployer, type FunctionCatalog, type InvokerRegistry, type Scaler, type TopicRates } from "@riff/controller";
 import { sendError, sendJson } from "@riff/gateway";
@@ -16,8 +16,8 @@ const PREFIX = "/api/v1/";
 
 /** Functions' logs: this daemon's files, or every node's in a cluster. */
 export interface LogSource {
-  /** The last `tail` lines. */
-  read(fn: string, tail: number): string | Promise<string>;
+  /** The last `tail` lines; in a cluster, from every node, and which nodes did not answer. */
+  read(fn: string, tail: number): LogHistory | Promise<LogHistory>;
   /** Calls `listener` with each new line; returns the unsubscribe function. */
   follow(fn: string, listener: (text: string) => void): () => void;
 }
@@ -142,8 +142,10 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
       const fn = name ?? "";
       requireFunction(fn);
       const history = await o.logs.read(fn, queryNumber(query, "tail", 200, 0));
-      res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
-      res.write(history);
+      // A header, not a line: the body stays the log, for scripts that read it.
+      const unanswered = history.unanswered ?? [];
+      res.writeHead(200, { "content-type": "text/plain; charset=utf-8", ...(unanswered.length > 0 ? { [LOGS_UNANSWERED_HEADER]: unanswered.join(",") } : {}) });
+      res.write(history.text);
       if (query.get("follow") !== "true") {
         res.end();
         return;

@@ -63,4 +63,19 @@ describe("a cluster node's start flags", () => {
     // With a cluster remembered, the node's flags apply to it.
     expect(resolveDaemonOptions({ home, nodeName: "n2", replicas: 1 }).cluster).toMatchObject({ node: "n2", replicas: 1 });
   });
+
+  it("notes a start that takes its home to another cluster, and only that", () => {
+    writeFileSync(homePaths(home).clusterChoice, JSON.stringify({ servers: ["nats://a:4222"], name: "blue", node: "n1", nats: {} }));
+    expect(resolveDaemonOptions({ home }).notes).toEqual([]);
+    expect(resolveDaemonOptions({ home, cluster: "nats://a:4222", nodeName: "n2" }).notes).toEqual([]);
+    const [note, ...more] = resolveDaemonOptions({ home, cluster: "nats://a:4222", clusterName: "green" }).notes;
+    expect(more).toEqual([]);
+    expect(note).toBe(
+      "this home last ran as node n1 of cluster blue; it now joins cluster green as node n1: it sees green's functions, topics and admin token, and blue's stay on NATS (start with --cluster-name blue to go back)",
+    );
+    expect(resolveDaemonOptions({ home, clusterName: "green" }).notes).toHaveLength(1);
+    // A home that never joined a cluster has nothing to switch from.
+    rmSync(homePaths(home).clusterChoice);
+    expect(resolveDaemonOptions({ home, cluster: "nats://a:4222", clusterName: "green" }).notes).toEqual([]);
+  });
 });

@@ -45,6 +45,8 @@ export interface DaemonInfo {
   metricsUrl?: string;
   /** The admin token's file when it is not the home's (`--token-file`); the CLI reads it there. */
   tokenFile?: string;
+  /** What this start tells its user (`riff system start` prints each as a note). */
+  notes?: string[];
 }
 
 /** `created` -> `starting` -> `running` -> `stopping` -> `stopped`. */
@@ -230,12 +232,14 @@ export class Daemon {
       sandbox: this.sandboxKind,
       ...(metricsUrl !== undefined ? { metricsUrl } : {}),
       ...(this.options.tokenFile !== undefined ? { tokenFile: this.options.tokenFile } : {}),
+      ...(this.options.notes.length > 0 ? { notes: this.options.notes } : {}),
     };
     writeFileSync(this.paths.daemonInfo, `${JSON.stringify(this.info, null, 2)}\n`);
     this.wroteInfo = true;
     mode.start(parts, this.info);
     dashboard.start();
     this.state = "running";
+    for (const note of this.options.notes) this.logger.warn(note);
     this.logger.info("riff daemon running", { url: this.info.url, home, ...(this.options.cluster === undefined ? {} : { cluster: this.options.cluster.name, node: this.options.cluster.node }) });
     return this.info;
   }

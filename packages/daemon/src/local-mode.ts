@@ -36,7 +36,7 @@ export async function localMode(o: { options: ResolvedDaemonOptions; paths: Home
     logs,
     token: o.token,
     views: (parts) => localViews({ broker, catalog: parts.catalog, host: parts.host, scaler: parts.scaler }),
-    logSource: () => logs,
+    logSource: () => ({ read: (fn, tail) => ({ text: logs.read(fn, tail) }), follow: (fn, listener) => logs.follow(fn, listener) }),
     routes: () => [
       ["GET", /^nodes$/, async () => {
         throw new RiffError("RIFF_INVALID_ARGUMENT", "this riff runs alone, not as a node of a cluster", {

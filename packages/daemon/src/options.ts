@@ -128,6 +128,8 @@ export interface ResolvedDaemonOptions {
   autoscaler: boolean;
   /** An absolute path when the token is read from a file of the user's, not the home's. */
   tokenFile: string | undefined;
+  /** What this start should tell its user (the home changes cluster, for one). */
+  notes: string[];
 }
 
 /** The riff home: `RIFF_HOME`, else `~/.riff`. */
@@ -143,7 +145,8 @@ export function resolveDaemonOptions(options: DaemonOptions): ResolvedDaemonOpti
   // must not quietly begin an empty embedded log beside functions whose topics are on NATS.
   const choice = homePaths(home).brokerChoice;
   const saved = existsSync(choice) ? readFileSync(choice, "utf8").trim() : undefined;
-  const cluster = resolveCluster(home, options);
+  const previous = savedCluster(home);
+  const cluster = resolveCluster(home, previous, options);
   const port = checkPort(options.port ?? DEFAULT_PORT);
   const host = options.host ?? DEFAULT_HOST;
   return {
@@ -171,6 +174,7 @@ export function resolveDaemonOptions(options: DaemonOptions): ResolvedDaemonOpti
     runs: resolveRuns(options.runs, cluster !== undefined),
     autoscaler: resolveAutoscaler(options.autoscaler),
     tokenFile: options.tokenFile === undefined ? undefined : resolve(options.tokenFile),
+    notes: clusterNotes(previous, cluster),
   };
 }
 
@@ -204,10 +208,27 @@ function positive(value: number | undefined, flag: string): number | undefined {
   });
 }
 
-/** The cluster asked for, or the one this home joined last (kept in `cluster.json`). */
-function resolveCluster(home: string, options: DaemonOptions): ClusterChoice | undefined {
+/** The cluster this home joined last, kept in `cluster.json`. */
+function savedCluster(home: string): ClusterChoice | undefined {
   const file = homePaths(home).clusterChoice;
-  const saved = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as ClusterChoice) : undefined;
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as ClusterChoice) : undefined;
+}
+
+/**
+ * A home that joins another riff cluster than last time is told so: the functions, topics and
+ * admin token are then the other cluster's, which a mistyped `--cluster-name` makes look like
+ * everything was lost.
+ */
+function clusterNotes(saved: ClusterChoice | undefined, now: ClusterChoice | undefined): string[] {
+  if (saved === undefined || now === undefined || saved.name === now.name) return [];
+  return [
+    `this home last ran as node ${saved.node} of cluster ${saved.name}; it now joins cluster ${now.name} as node ${now.node}: ` +
+      `it sees ${now.name}'s functions, topics and admin token, and ${saved.name}'s stay on NATS (start with --cluster-name ${saved.name} to go back)`,
+  ];
+}
+
+/** The cluster asked for, or the one this home joined last. */
+function resolveCluster(home: string, saved: ClusterChoice | undefined, options: DaemonOptions): ClusterChoice | undefined {
   if (options.cluster === undefined) {
     if (options.broker !== undefined || saved === undefined) {
       refuseNodeFlags(options);

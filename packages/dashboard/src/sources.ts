@@ -1,4 +1,4 @@
-import type { DeadLetterRow, NodeRow, RecordReader, RedriveResult, TelemetrySink } from "@riff/core";
+import type { DeadLetterRow, LogHistory, NodeRow, RecordReader, RedriveResult, TelemetrySink } from "@riff/core";
 import type { GroupLag, PartitionOffsets, StoredMessage, TopicDescription, TopicInfo } from "@riff/broker";
 import type { FunctionDetail, FunctionView, InvokerSummary } from "@riff/controller";
 
@@ -22,7 +22,7 @@ export interface DashboardSources {
     offsetsForTimestamp(topic: string, timestamp: number): Promise<number[]>;
   };
   logs: {
-    read(fn: string, tail: number): string | Promise<string>;
+    read(fn: string, tail: number): LogHistory | Promise<LogHistory>;
     follow(fn: string, listener: (text: string) => void): () => void;
   };
   deadLetters: {

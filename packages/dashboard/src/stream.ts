@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import type { Logger } from "@riff/core";
+import type { LogHistory, Logger } from "@riff/core";
 import { replicaLabel } from "./format.js";
 import { html } from "./html.js";
 import { regionsFor, type TickData, type WatchSpec } from "./regions.js";
@@ -61,7 +61,7 @@ export class LiveStream {
   }
 
   /** Starts the log pane: the recent history (replacing what the page shows), then new lines. */
-  async followLogs(read: (fn: string, tail: number) => string | Promise<string>, follow: (fn: string, l: (text: string) => void) => () => void): Promise<void> {
+  async followLogs(read: (fn: string, tail: number) => LogHistory | Promise<LogHistory>, follow: (fn: string, l: (text: string) => void) => () => void): Promise<void> {
     const fn = this.spec.logs;
     if (fn === undefined) return;
     this.unfollow = follow(fn, (text) => {
@@ -69,7 +69,7 @@ export class LiveStream {
       // Keep only what the next flush may send; count the rest.
       if (this.logBuffer.length > MAX_LOG_LINES_PER_FLUSH) this.skipped += this.logBuffer.splice(0, this.logBuffer.length - MAX_LOG_LINES_PER_FLUSH).length;
     });
-    const history = (await read(fn, LOG_HISTORY)).split("\n").filter((l) => l !== "");
+    const history = (await read(fn, LOG_HISTORY)).text.split("\n").filter((l) => l !== "");
     this.send("log", JSON.stringify({ reset: true, lines: history.map(parseLogLine), skipped: 0 }));
     this.timers.push(setInterval(() => this.flushLogs(), LOG_FLUSH_MS));
   }

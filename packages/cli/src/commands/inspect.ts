@@ -1,4 +1,4 @@
-import { closest, deadLetterTopicOf, formatDuration, parseSize, retriesOf, RiffError } from "@riff/core";
+import { closest, deadLetterTopicOf, formatDuration, LOGS_UNANSWERED_HEADER, parseSize, retriesOf, RiffError } from "@riff/core";
 import { DaemonClient, errorFrom } from "../client.js";
 import { apiClient, onKubernetes } from "../target.js";
 import { badArgument, flagDuration, flagWholeNumber, printTable, printData } from "../output.js";
@@ -104,6 +104,13 @@ export async function logs(home: string, name: string, follow: boolean, tail: st
     { auth: true },
   );
   if (!res.ok) throw errorFrom(res.status, await res.text());
+  const unanswered = res.headers.get(LOGS_UNANSWERED_HEADER);
+  if (unanswered !== null && unanswered !== "") {
+    // On stderr, before the lines: the history shown has holes, and the reader should know whose.
+    const list = unanswered.split(",");
+    const who = list.length === 1 ? `node ${list[0]} did not answer in time; its lines are missing` : `nodes ${list.join(", ")} did not answer in time; their lines are missing`;
+    process.stderr.write(`warning: ${who} (riff nodes shows each node's health)\n`);
+  }
   if (res.body === null) return;
   for await (const chunk of res.body) process.stdout.write(chunk);
 }

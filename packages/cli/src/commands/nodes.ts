@@ -7,12 +7,13 @@ export async function nodes(home: string, output: string | undefined): Promise<v
   const client = new DaemonClient(home);
   const { cluster, nodes: rows } = await client.call<{ cluster: string; nodes: NodeRow[] }>("GET", "nodes");
   if (await printData(output, { cluster, nodes: rows })) return;
-  process.stdout.write(`cluster ${cluster}: ${rows.filter((r) => r.health !== "gone").length} node(s) alive\n\n`);
+  const away = (r: NodeRow) => r.health === "gone" || r.health === "left";
+  process.stdout.write(`cluster ${cluster}: ${rows.filter((r) => !away(r)).length} node(s) alive\n\n`);
   printTable(
     ["NODE", "HEALTH", "LEADER", "RUNS", "REPLICAS", "PARTITIONS", "UP", "URL"],
     rows.map((r) => [
       r.name,
-      r.health === "gone" && r.lastSeen !== undefined ? `gone (last seen ${formatDuration(Date.now() - Date.parse(r.lastSeen))} ago)` : r.health,
+      health(r),
       r.leader ? "yes" : "",
       r.runs ?? "-",
       String(r.replicas),
@@ -26,4 +27,13 @@ export async function nodes(home: string, output: string | undefined): Promise<v
     process.stdout.write("\npartitions held:\n");
     for (const r of held) process.stdout.write(`  ${r.name}: ${r.partitions.join(", ")}\n`);
   }
+}
+
+/** `left 3m ago` for a clean stop, `gone (last seen 12s ago)` for a node that fell silent. */
+function health(r: NodeRow): string {
+  if (r.lastSeen === undefined) return r.health;
+  const ago = formatDuration(Date.now() - Date.parse(r.lastSeen));
+  if (r.health === "left") return `left ${ago} ago`;
+  if (r.health === "gone") return `gone (last seen ${ago} ago)`;
+  return r.health;
 }

@@ -174,6 +174,7 @@ export async function start(home: string, options: StartOptions): Promise<void> 
   if (outcome.info.sandbox === "none") {
     info("warning: --sandbox none: functions run unsandboxed and can read and write what riff's user can");
   }
+  for (const note of outcome.info.notes ?? []) info(`note: ${note}`);
   process.stdout.write(`${outcome.info.url}\n`);
 }
 
