@@ -57,6 +57,8 @@ export class NatsTopic implements GroupTopic {
   readonly groups = new Map<string, NatsConsumerGroup>();
   private readonly consumers = new Set<GroupMemberConsumer>();
   private readonly waiters: WaiterSet = new Set();
+  /** A wake for arrivals is due at the next turn of the event loop: see {@link arrived}. */
+  private wakeDue = false;
   private readonly ends: number[] = [];
   private next = 0;
   /** Other instances' publishes, followed while this topic has onAppend listeners. */
@@ -106,7 +108,7 @@ export class NatsTopic implements GroupTopic {
         topic: this.name,
         partition,
         readAhead: this.ctx.readAhead,
-        onData: () => this.wake(),
+        onData: () => this.arrived(),
         knownEnd: () => this.knownEnd(partition),
         observe: (end) => this.observe(partition, end),
         logger: this.logger,
@@ -118,6 +120,21 @@ export class NatsTopic implements GroupTopic {
 
   wake(): void {
     wake(this.waiters);
+  }
+
+  /**
+   * Messages came into a feed: the members are woken once, at the next turn of the event loop,
+   * not per message. nats.js hands over everything one socket read brought in microtasks, one
+   * message each; a member woken at the first would take batches of one (at a backlog, 200,000
+   * batches for 200,000 messages), paying a batch's costs per message.
+   */
+  private arrived(): void {
+    if (this.wakeDue) return;
+    this.wakeDue = true;
+    setImmediate(() => {
+      this.wakeDue = false;
+      wake(this.waiters);
+    });
   }
 
   /**
