@@ -260,8 +260,10 @@ export class ClusterNode {
     return this.presence?.live() ?? [];
   }
 
-  /** Nodes that left or fell silent since this node started, newest knowledge only. */
+  /** Nodes that left or fell silent within the last {@link GONE_KEPT_MS}. */
   recentlyGone(): ReadonlyMap<string, GoneNode> {
+    const since = Date.now() - GONE_KEPT_MS;
+    for (const [id, g] of this.gone) if (g.lastHeardAt < since) this.gone.delete(id);
     return this.gone;
   }
 
@@ -300,6 +302,9 @@ export class ClusterNode {
     // broker's groups rebalance by themselves.
   }
 }
+
+/** How long `riff nodes` goes on listing a node that left or fell silent. */
+const GONE_KEPT_MS = 60 * 60_000;
 
 /** How long a node waits for the holder of its name to answer before it starts anyway. */
 const NAME_CHECK_MS = 1500;
