@@ -18,7 +18,6 @@ import { ReplyBus, type LocalReplies } from "./reply-bus.js";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** The leader's autoscaler on one function, as `riff describe` shows it. */
 /** A node no longer heard of: it left (`riff system stop`) or fell silent (killed, paused, cut off). */
 export interface GoneNode {
   how: Departure;
@@ -26,6 +25,7 @@ export interface GoneNode {
   lastHeardAt: number;
 }
 
+/** The leader's autoscaler on one function, as `riff describe` shows it. */
 export interface LeaderAnswer {
   rates: ReturnType<Scaler["rates"]>;
   decisions: ReturnType<Scaler["decisions"]>;
