@@ -129,6 +129,7 @@ example(
 example(
   program
     .command("nodes")
+    .summary("list the nodes of the riff cluster this daemon is part of: health, leader, replicas and partitions")
     .description(
       "list the nodes of the riff cluster this daemon is part of: health, leader, replicas and partitions. " +
         "HEALTH is ok, nats-disconnected, left (stopped with riff system stop) or gone (no heartbeat: killed, paused or cut off)",
