@@ -7,10 +7,12 @@
 // (BASE `.`) compares with a feature on and off: AB_BEFORE_ARGS="--sandbox none" node bench/ab.mjs .
 // (what the sandbox costs). AB_BEFORE_NODE_OPTIONS, AB_AFTER_NODE_OPTIONS: each daemon's
 // NODE_OPTIONS (V8 flags: AB_AFTER_NODE_OPTIONS=--max-semi-space-size=8 node bench/ab.mjs .).
+// AB_PATH=messages: /messages at 16 connections on the function's topic instead (no c=1 run);
+// each side's CPU per message is read once it has run the whole backlog.
 // Last line: one JSON object, medians with min and max per round.
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { admin, cpuBetween, daemonCpuUs, replicaCpuUs, requireWrk, startRiff, startServer, stats, wrk } from "./lib.mjs";
+import { admin, cpuBetween, daemonCpuUs, drained, replicaCpuUs, requireWrk, startRiff, startServer, stats, wrk } from "./lib.mjs";
 
 const base = process.argv[2];
 if (base === undefined) {
@@ -19,6 +21,7 @@ if (base === undefined) {
 }
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+const messages = process.env.AB_PATH === "messages";
 await requireWrk();
 
 const plain = await startServer(process.execPath, [join(import.meta.dirname, "plain-server.mjs")]);
@@ -47,11 +50,12 @@ try {
       await fetch(`${riff.url}/requests/numbers`, { method: "POST", body: "1" });
       const cpu0 = await daemonCpuUs(riff);
       const replicas0 = await replicaCpuUs(riff);
-      const c16 = await wrk(`${riff.url}/requests/numbers`, { connections: 16, seconds });
+      const c16 = await wrk(`${riff.url}/${messages ? "messages" : "requests"}/numbers`, { connections: 16, seconds });
+      if (messages) await drained(riff, "numbers");
       const cpuUs = ((await daemonCpuUs(riff)) - cpu0) / c16.requests;
       // The replicas up through the whole load (one started during it counts in neither reading).
       const replicaUs = cpuBetween(replicas0, await replicaCpuUs(riff)) / c16.requests;
-      const c1 = await wrk(`${riff.url}/requests/numbers`, { connections: 1, seconds });
+      const c1 = messages ? undefined : await wrk(`${riff.url}/requests/numbers`, { connections: 1, seconds });
       // Replicas up after the load: the autoscaler may add some, and on 2 cores each one more
       // process weighs on throughput; printed, so that a round's outlier can be explained.
       const { functions } = await admin(riff, "functions");
@@ -75,11 +79,12 @@ const of = (w) => ({
   rps_16: spread(runs[w].map((x) => x.c16.rps), 0),
   ratio_16: spread(runs[w].map((x, i) => x.c16.rps / runs.plain[i].c16.rps)),
   p99_ms_16: spread(runs[w].map((x) => x.c16.p99_us / 1000)),
-  p50_ms_1: spread(runs[w].map((x) => x.c1.p50_us / 1000)),
+  ...(messages ? {} : { p50_ms_1: spread(runs[w].map((x) => x.c1.p50_us / 1000)) }),
   cpu_us_per_req: spread(runs[w].map((x) => x.cpuUs), 1),
   replica_cpu_us_per_req: spread(runs[w].map((x) => x.replicaUs), 1),
 });
 const summary = {
+  path: messages ? "messages" : "requests",
   rounds,
   seconds,
   before: of("before"),
