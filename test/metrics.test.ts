@@ -76,6 +76,9 @@ describe("metrics, scraped by a real Prometheus", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
     const text = await res.text();
+    // A query string is allowed (Prometheus's `params`); another path that starts alike is not /metrics.
+    expect((await fetch(`${metricsUrl}?name[]=riff_build_info`)).status).toBe(200);
+    expect((await fetch(`${metricsUrl}x`)).status).toBe(404);
     for (const [name, type] of DOCUMENTED) {
       expect(text).toMatch(new RegExp(`^# HELP ${name} \\S`, "m"));
       expect(text).toContain(`\n# TYPE ${name} ${type}\n`);

@@ -14,10 +14,11 @@ export class TokenBuckets {
   /** Takes a token from `id`'s bucket; when there is none, the whole seconds to wait (for Retry-After). */
   take(id: string, rate: number, now: number): number | undefined {
     const burst = Math.max(1, rate);
-    const b = this.buckets.get(id) ?? { tokens: burst, at: now };
+    let b = this.buckets.get(id);
+    // Asked on every request of a limited topic (and for every trace): a new entry only for a new id.
+    if (b === undefined) this.buckets.set(id, (b = { tokens: burst, at: now }));
     b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * rate);
     b.at = now;
-    this.buckets.set(id, b);
     if (b.tokens < 1) return Math.max(1, Math.ceil((1 - b.tokens) / rate));
     b.tokens -= 1;
     return undefined;

@@ -78,8 +78,10 @@ export class DaemonMetrics {
 
   /** Answers `GET /metrics` and returns true; any other request is left to the caller. */
   serve(req: IncomingMessage, res: ServerResponse): boolean {
-    const path = req.url?.split("?", 1)[0];
-    if (path !== "/metrics" || (req.method !== "GET" && req.method !== "HEAD")) return false;
+    // Asked of every request on the daemon's port: a prefix test, not a split into new strings.
+    const url = req.url ?? "";
+    if (!url.startsWith("/metrics") || (url.length > 8 && url[8] !== "?")) return false;
+    if (req.method !== "GET" && req.method !== "HEAD") return false;
     void this.#answer(req, res);
     return true;
   }

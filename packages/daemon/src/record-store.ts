@@ -30,7 +30,8 @@ const JSON_HEADERS = { "content-type": ["application/json"] };
  * dropped and logged, and a crash loses at most the last {@link FLUSH_MS}.
  */
 export class RecordStore implements RecordReader {
-  #pending: Span[] = [];
+  /** Spans to write, each as its JSON. */
+  #pending: string[] = [];
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();
   #dropped = 0;
@@ -60,8 +61,10 @@ export class RecordStore implements RecordReader {
   add(span: Span): void {
     // A trace sampled out (over --records-rate) leaves only its failures.
     if (!isRecorded(span)) return;
-    // Serialised at the flush, a batch per call: cheaper than a call per span on the hot path.
-    this.#pending.push(span);
+    // Serialised now, and the span let go: kept until the flush, the spans themselves made the
+    // daemon's young-generation collections a quarter slower and its full ones half again as
+    // frequent on /messages (docs/performance.md, "Records held as text"). A copy does not.
+    this.#pending.push(JSON.stringify(span));
     if (this.#pending.length >= PER_MESSAGE * 4) void this.flush();
     else this.#timer ??= setTimeout(() => void this.flush(), FLUSH_MS).unref();
   }
@@ -74,7 +77,7 @@ export class RecordStore implements RecordReader {
     if (spans.length > 0) {
       this.#pending = [];
       const messages: PublishMessage[] = [];
-      for (let i = 0; i < spans.length; i += PER_MESSAGE) messages.push({ headers: JSON_HEADERS, payload: Buffer.from(JSON.stringify(spans.slice(i, i + PER_MESSAGE))) });
+      for (let i = 0; i < spans.length; i += PER_MESSAGE) messages.push({ headers: JSON_HEADERS, payload: Buffer.from(`[${spans.slice(i, i + PER_MESSAGE).join(",")}]`) });
       this.#writing = this.#writing.then(() => this.write(messages, spans.length));
     }
     return this.#writing;

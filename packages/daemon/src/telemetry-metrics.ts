@@ -36,7 +36,6 @@ interface FunctionSeries {
 
 /** One topic and path of the gateway: its duration histogram and its counters by status code. */
 interface RouteSeries {
-  topic: string;
   duration: Observe;
   codes: Map<number, Inc>;
   removers: (() => void)[];
@@ -60,7 +59,8 @@ export class TelemetryMetrics implements TelemetrySink {
   readonly #deadLettered: FastCounter<"function" | "reason">;
   readonly #decisions: FastCounter<"function" | "direction" | "reason">;
   readonly #functions = new Map<string, FunctionSeries>();
-  readonly #routes = new Map<string, RouteSeries>();
+  /** By path, then topic. */
+  readonly #routes: Record<RequestSpan["path"], Map<string, RouteSeries>> = { messages: new Map(), requests: new Map() };
 
   /** `settle` runs before each scrape reads these metrics (the scrape drops the gone functions' series). */
   constructor(registry: Registry, settle: () => Promise<unknown>) {
@@ -85,12 +85,13 @@ export class TelemetryMetrics implements TelemetrySink {
   }
 
   request(span: RequestSpan): void {
-    const key = `${span.path}\u0000${span.topic}`;
-    let r = this.#routes.get(key);
+    // By path, then topic: no key string is built per request.
+    const routes = this.#routes[span.path];
+    let r = routes.get(span.topic);
     if (r === undefined) {
       const labels = { topic: span.topic, path: span.path };
-      r = { topic: span.topic, duration: this.#requestSeconds.labels(labels), codes: new Map(), removers: [() => this.#requestSeconds.remove(labels)] };
-      this.#routes.set(key, r);
+      r = { duration: this.#requestSeconds.labels(labels), codes: new Map(), removers: [() => this.#requestSeconds.remove(labels)] };
+      routes.set(span.topic, r);
     }
     r.duration.observe(span.durationMs / 1000);
     let code = r.codes.get(span.code);
@@ -146,10 +147,12 @@ export class TelemetryMetrics implements TelemetrySink {
 
   /** Drops the gateway's series of every topic not in `names`; the empty topic (unknown ones) stays. */
   retainTopics(names: ReadonlySet<string>): void {
-    for (const [key, r] of this.#routes) {
-      if (r.topic === "" || names.has(r.topic)) continue;
-      for (const remove of r.removers) remove();
-      this.#routes.delete(key);
+    for (const routes of Object.values(this.#routes)) {
+      for (const [topic, r] of routes) {
+        if (topic === "" || names.has(topic)) continue;
+        for (const remove of r.removers) remove();
+        routes.delete(topic);
+      }
     }
   }
 
