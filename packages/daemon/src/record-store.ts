@@ -61,9 +61,9 @@ export class RecordStore implements RecordReader {
   add(span: Span): void {
     // A trace sampled out (over --records-rate) leaves only its failures.
     if (!isRecorded(span)) return;
-    // Serialised now, and the span let go: kept until the flush, the spans themselves made the
-    // daemon's young-generation collections a quarter slower and its full ones half again as
-    // frequent on /messages (docs/performance.md, "Records held as text"). A copy does not.
+    // Serialised now, and the span let go: kept until the flush, the span objects themselves
+    // made the daemon's young-generation collections 40-75 % slower and its full ones more
+    // frequent under /messages (docs/performance.md, "A fifth look"). Their JSON does not.
     this.#pending.push(JSON.stringify(span));
     if (this.#pending.length >= PER_MESSAGE * 4) void this.flush();
     else this.#timer ??= setTimeout(() => void this.flush(), FLUSH_MS).unref();
