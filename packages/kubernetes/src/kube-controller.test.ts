@@ -71,8 +71,9 @@ describe("the Kubernetes controller (in-memory API, real NATS)", () => {
     await expect.poll(async () => (await api.getScale("default", "pack")).replicas, { timeout: 15_000 }).toBe(0);
     await makeBacklog(broker, "orders", 30);
     await expect.poll(async () => (await api.getScale("default", "pack")).replicas, { timeout: 15_000 }).toBe(3);
-    const status = (await api.get(FUNCTIONS, "default", "pack"))?.status;
-    expect(status).toMatchObject({ maxReplicas: 3, lag: 30 });
+    // The status is written after the round's scale (kube-scaling.ts): a read between the two
+    // sees the round before. Wait for the write, not for a time.
+    await expect.poll(async () => (await api.get(FUNCTIONS, "default", "pack"))?.status, { timeout: 15_000 }).toMatchObject({ maxReplicas: 3, lag: 30 });
     // A consumer of the function's group drains the lag, as its pods would.
     await drainGroup(broker, "orders", "pack", 30);
     await expect.poll(async () => (await api.getScale("default", "pack")).replicas, { timeout: 15_000 }).toBe(0);
