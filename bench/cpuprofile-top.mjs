@@ -3,6 +3,7 @@
 // Self time: samples whose top frame is the function. Files are shortened to the part after
 // node_modules/ or packages/, so that the output carries no machine's paths.
 import { readFileSync } from "node:fs";
+import { frameTally, shortUrl } from "./frame-tally.mjs";
 
 const [file, topArg] = process.argv.slice(2);
 const top = Number(topArg ?? 30);
@@ -14,22 +15,9 @@ for (let i = 0; i < profile.samples.length; i++) {
   const id = profile.samples[i];
   selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
 }
-const short = (url) => {
-  if (url === "") return "(native)";
-  const m = /(?:node_modules|packages)\/(.*)$/.exec(url);
-  return m ? m[1] : url.startsWith("node:") ? url : url.replace(/^.*\//, "");
-};
-const fns = new Map();
-const files = new Map();
-let total = 0;
-for (const [id, us] of selfUs) {
-  const { callFrame: f } = byId.get(id);
-  const where = short(f.url);
-  const key = `${f.functionName || "(anonymous)"}  ${where}:${f.lineNumber + 1}`;
-  fns.set(key, (fns.get(key) ?? 0) + us);
-  files.set(where, (files.get(where) ?? 0) + us);
-  total += us;
-}
+const tally = frameTally();
+for (const [id, us] of selfUs) tally.add(byId.get(id).callFrame, us);
+const { fns, files, total } = tally;
 const print = (title, map) => {
   console.log(`\n${title} (of ${(total / 1000).toFixed(0)} ms sampled)`);
   for (const [k, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top))
@@ -61,7 +49,7 @@ for (const [id, us] of selfUs) {
   let stage = "other (node internals, native)";
   for (let at = id; at !== undefined; at = parent.get(at)) {
     const f = byId.get(at).callFrame;
-    const name = f.url === "" ? f.functionName : short(f.url);
+    const name = f.url === "" ? f.functionName : shortUrl(f.url);
     const hit = STAGES.find(([, re]) => re.test(name));
     if (hit) {
       stage = hit[0];
