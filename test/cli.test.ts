@@ -174,23 +174,41 @@ describe("the CLI's errors", () => {
     expect(all.stderr).not.toMatch(STACK);
   });
 
-  it("says plainly that the daemon went away under a following tail: no stack, no 'bug'", async () => {
-    await using own = await startRiff();
-    expect((await own.cli(["topics", "create", "followed"])).code).toBe(0);
-    const tail = spawn(process.execPath, [RIFF_BIN, "topics", "tail", "followed", "-f"], { env: { ...process.env, RIFF_HOME: own.home }, stdio: ["ignore", "pipe", "pipe"] });
+  /**
+   * `riff topics tail TOPIC -f` of the daemon at `home`, once it follows: a message published
+   * now has reached it. Then `exited` gives its exit code, and `stderr()` what it printed there.
+   */
+  async function following(fixture: { home: string; cli: (args: string[]) => Promise<{ code: number | null }> }, topic: string) {
+    const tail = spawn(process.execPath, [RIFF_BIN, "topics", "tail", topic, "-f"], { env: { ...process.env, RIFF_HOME: fixture.home }, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     tail.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
     const exited = new Promise<number | null>((resolve) => tail.once("exit", resolve));
-    // The tail is following once the message published now reaches it.
     const reached = new Promise<void>((resolve) => tail.stdout.once("data", () => resolve()));
-    expect((await own.cli(["publish", "--input", "followed", "--data", "hello"])).code).toBe(0);
+    expect((await fixture.cli(["publish", "--input", topic, "--data", "hello"])).code).toBe(0);
     await reached;
+    return { exited, stderr: () => stderr };
+  }
+
+  it("says plainly that the daemon went away under a following tail: no stack, no 'bug'", async () => {
+    await using own = await startRiff();
+    expect((await own.cli(["topics", "create", "followed"])).code).toBe(0);
+    const tail = await following(own, "followed");
     own.kill();
-    expect(await exited).toBe(1);
-    expect(stderr).toContain(`Error: the connection to riff (home ${own.home}) broke before its answer ended`);
-    expect(stderr).toContain("riff system status");
-    expect(stderr).not.toContain("This is a bug");
-    expect(stderr).not.toMatch(STACK);
+    expect(await tail.exited).toBe(1);
+    expect(tail.stderr()).toContain(`Error: the connection to riff (home ${own.home}) broke before its answer ended`);
+    expect(tail.stderr()).toContain("riff system status");
+    expect(tail.stderr()).not.toContain("This is a bug");
+    expect(tail.stderr()).not.toMatch(STACK);
+  });
+
+  it("ends a following tail when its topic is deleted, saying so with the error's code", async () => {
+    expect((await riff.cli(["topics", "create", "short-lived"])).code).toBe(0);
+    const tail = await following(riff, "short-lived");
+    expect((await riff.cli(["topics", "delete", "short-lived"])).code).toBe(0);
+    expect(await tail.exited).toBe(1);
+    expect(tail.stderr()).toContain("Error: topic 'short-lived' was deleted while it was read");
+    expect(tail.stderr()).toContain("(RIFF_TOPIC_NOT_FOUND)");
+    expect(tail.stderr()).not.toMatch(STACK);
   });
 
   it("has --help with an example on every command", async () => {
@@ -199,6 +217,7 @@ describe("the CLI's errors", () => {
       ["publish"], ["list"], ["logs"], ["topics", "create"], ["topics", "list"], ["topics", "describe"], ["topics", "delete"],
       ["topics", "tail"], ["graph"], ["describe", "function"], ["describe", "topic"],
       ["invokers", "apply"], ["invokers", "list"], ["invokers", "delete"], ["init"], ["version"], ["completion"],
+      ["system"], ["topics"], ["describe"], ["invokers"], ["dead-letters"], ["secrets"], ["keys"],
     ];
     for (const c of commands) {
       const r = await cli(work, [...c, "--help"]);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -63,6 +63,17 @@ describe("a riff cluster of two nodes on a 3-node NATS cluster", () => {
     expect(nodes.cluster).toBe(riff.name);
     expect(nodes.nodes.map((n) => [n.name, n.health]).sort()).toEqual([["n1", "ok"], ["n2", "ok"]]);
     expect(nodes.nodes.filter((n) => n.leader).length).toBe(1);
+
+    // Deleted through one node and made again through the other: the other node made the topic
+    // again (it did not call its stale copy "unchanged"), both nodes answer, and describe shows
+    // none of the deleted function's scaling decisions.
+    expect((await b.cli(["delete", "--all", "square"])).code).toBe(0);
+    const again = await createNode(riff, a, "square", "module.exports = (x) => x ** 2\n", ["--input", "numbers"]);
+    expect(again.stdout).toContain("topic/numbers created");
+    expect((await b.cli(["publish", "--input", "numbers", "--data", "4", "--reply"])).stdout).toBe("16\n");
+    expect((await a.cli(["publish", "--input", "numbers", "--data", "5", "--reply"])).stdout).toBe("25\n");
+    const detail = JSON.parse((await b.cli(["describe", "function", "square", "-o", "json"])).stdout) as { createdAt: string; decisions: { at: string }[] };
+    expect(detail.decisions.filter((d) => d.at < detail.createdAt)).toEqual([]);
   });
 
   it("refuses a node under a running node's name or with other copies than the cluster's; a node killed and restarted takes its name back, and one NATS knows but never answers does not keep it", async () => {
@@ -76,6 +87,14 @@ describe("a riff cluster of two nodes on a 3-node NATS cluster", () => {
     expect(taken.stderr).toContain(`--node-name ${a.name}: node ${a.name} of cluster ${riff.name} is running, at ${a.url}`);
     expect(taken.stderr).toContain("(RIFF_NODE_NAME_TAKEN)");
     expect(taken.stderr).not.toMatch(/\n\s+at /);
+
+    // A port that is taken fails the start before it joins: no admin token of the cluster's in the new home.
+    const portless = mkdtempSync(join(riff.work, "portless-home-"));
+    const busy = await cli(portless, ["system", "start", "--port", new URL(a.url).port, "--cluster", nats.urls.join(","), "--cluster-name", riff.name, "--node-name", "n8"]);
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toContain("(RIFF_PORT_IN_USE)");
+    expect(existsSync(join(portless, "token"))).toBe(false);
+    expect(readFileSync(join(portless, "daemon.log"), "utf8")).not.toContain("admin token");
 
     const fewer = await cli(other, [...joinArgs, "--node-name", "n9", "--replicas", "1"]);
     expect(fewer.code).toBe(1);
@@ -92,6 +111,12 @@ describe("a riff cluster of two nodes on a 3-node NATS cluster", () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toContain(`not applied: --node-name n7 (it runs with ${a.name})`);
     expect((await a.cli(["system", "start"])).code).toBe(0);
+    // Its servers named again, fewer of them, is the same cluster; a server it does not use is not.
+    expect((await a.cli(["system", "start", "--cluster", nats.urls[1] as string])).code).toBe(0);
+    const elsewhere = await a.cli(["system", "start", "--cluster", "nats://127.0.0.1:1"]);
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.stderr).toContain("not applied: --cluster nats://127.0.0.1:1 (it runs on ");
+    expect(elsewhere.stderr).toContain("(RIFF_DAEMON_ALREADY_RUNNING)");
 
     a.signal("SIGKILL");
     await a.restart();
@@ -187,8 +212,10 @@ describe("a riff cluster of two nodes on a 3-node NATS cluster", () => {
     const [r1, r2] = await Promise.all([a.cli(["apply", "-f", join(dirs[0] as string, "answer.yaml")]), b.cli(["apply", "-f", join(dirs[1] as string, "answer.yaml")])]);
     racing = false;
     await asking;
-    const outcomes = [r1, r2].map((r) => (r.code === 0 ? "applied" : /RIFF_CONFLICT|changed by someone else/.test(r.stderr) ? "conflict" : r.stderr));
+    const outcomes = [r1, r2].map((r) => (r.code === 0 ? "applied" : /RIFF_CONFLICT/.test(r.stderr) ? "conflict" : r.stderr));
     expect(outcomes.sort()).toEqual(["applied", "conflict"]);
+    // Said in riff's words: the store's versions are not the function's revisions.
+    expect([r1, r2].find((r) => r.code !== 0)?.stderr).toContain("'answer' was changed by someone else meanwhile; this change was not applied");
     const winner = r1.code === 0 ? "1" : "2";
     expect([...answers].every((answer) => answer === "200 0" || answer === `200 ${winner}`), [...answers].join(", ")).toBe(true);
     const list = JSON.parse((await b.cli(["list", "-o", "json"])).stdout) as { name: string; revision: number }[];

@@ -26,6 +26,8 @@ export interface NatsNames {
   readonly leases: string;
   /** Subject root of consumer-group membership heartbeats (outside any topic's subjects). */
   readonly groupsSubject: string;
+  /** Where an instance tells the others the name of a topic it deleted (core NATS, a hint). */
+  readonly topicsDeletedSubject: string;
   /** Start of every stream name this prefix owns (the KV bucket's stream is `KV_<bucket>`). */
   readonly streamPrefix: string;
 }
@@ -51,6 +53,7 @@ export function natsNames(prefix: string): NatsNames {
     offsets: `${prefix}_offsets`,
     leases: `${prefix}_leases`,
     groupsSubject: `_RIFF.${prefix}.groups`,
+    topicsDeletedSubject: `_RIFF.${prefix}.topics-deleted`,
     streamPrefix: `${prefix}_`,
   };
 }

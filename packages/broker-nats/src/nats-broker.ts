@@ -162,7 +162,8 @@ export class NatsBroker implements Broker, AsyncDisposable {
     return infos.sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  async getTopic(name: string): Promise<TopicInfo | undefined> {
+  async getTopic(name: string, options?: { fresh?: boolean }): Promise<TopicInfo | undefined> {
+    if (options?.fresh === true) await this.catalog().forgetIfGone(name);
     const t = await this.catalog().find(name);
     return t === undefined ? undefined : { ...t.info };
   }

@@ -2,7 +2,7 @@ import type { PartitionOffsets, StoredMessage, TopicInfo } from "@riff/broker";
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg, type StreamInfo } from "nats";
 import { openReader } from "./reader.js";
 import { decodeMessage } from "./codec.js";
-import { type HeldStream, JsErrorCodes, apiErrorCode, topicUnrecorded } from "./errors.js";
+import { type HeldStream, JsErrorCodes, apiErrorCode, topicNotFound, topicUnrecorded } from "./errors.js";
 import type { NatsNames } from "./names.js";
 import { streamConfig } from "./stream-config.js";
 
@@ -122,8 +122,11 @@ export class PartitionStreams {
       .map((si) => ({ name: si.config.name, messages: si.state.messages }));
   }
 
+  /** A partition's stream; RIFF_TOPIC_NOT_FOUND when it is gone (the topic was deleted, perhaps through another node). */
   async info(topic: string, partition: number): Promise<StreamInfo> {
-    return this.jsm.streams.info(this.names.stream(topic, partition));
+    return this.jsm.streams.info(this.names.stream(topic, partition)).catch((err: unknown) => {
+      throw apiErrorCode(err) === JsErrorCodes.streamNotFound ? topicNotFound(topic) : err;
+    });
   }
 
   /** Every partition's start and end offsets, and the bytes the streams hold. */

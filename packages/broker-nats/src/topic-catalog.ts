@@ -1,4 +1,5 @@
 import type { Logger } from "@riff/core";
+import type { Subscription } from "nats";
 import { RiffError, assertValidName, isValidName } from "@riff/core";
 import type { TopicConfig, TopicInfo, UnrecordedTopic } from "@riff/broker";
 import { REPLICA_COUNTS, checkPartitions } from "@riff/broker/kit";
@@ -20,15 +21,30 @@ import type { Session } from "./session.js";
 import { infoFromStreams } from "./stream-config.js";
 
 /**
+ * @default 5 s: how often the open topics' records are read again, to forget a topic another
+ * instance deleted whose notice (on core NATS, at most once) did not arrive.
+ */
+export const TOPIC_SWEEP_MS = 5000;
+
+const text = new TextDecoder();
+
+/**
  * The topics of one running broker: those it has open, and their records (KV) and streams on
  * the server. Streams that hold messages are deleted only by an explicit deleteTopic: a topic
  * whose record is gone while its streams hold messages is refused (RIFF_TOPIC_UNRECORDED) until
  * the user recovers or deletes it.
+ *
+ * A topic deleted through another instance is forgotten here too: that instance tells the name
+ * on core NATS, the open topics are looked at every {@link TOPIC_SWEEP_MS}, and a create or
+ * ensure looks first. Otherwise this instance would keep publishing to streams that are gone
+ * (a 503 after the publisher's retries, not a 404) and call a re-create "unchanged".
  */
 export class TopicCatalog {
   /** The topics this instance has open, by name. */
   readonly open = new Map<string, NatsTopic>();
   private closed = false;
+  private readonly deletions: Subscription;
+  private readonly sweep: NodeJS.Timeout;
 
   constructor(
     private readonly session: Session,
@@ -36,7 +52,14 @@ export class TopicCatalog {
     private readonly logger: Logger,
     /** The session, or throws why it may not be used now (stopped, NATS unreachable). */
     private readonly check: () => void,
-  ) {}
+  ) {
+    this.deletions = session.conn.nc.subscribe(ctx.names.topicsDeletedSubject, {
+      callback: (_err, msg) => void this.forgetIfGone(text.decode(msg.data)),
+    });
+    this.sweep = setInterval(() => {
+      for (const name of [...this.open.keys()]) void this.forgetIfGone(name);
+    }, TOPIC_SWEEP_MS).unref();
+  }
 
   /**
    * Records the topic and makes its streams. Refused with RIFF_TOPIC_UNRECORDED when streams of
@@ -46,6 +69,7 @@ export class TopicCatalog {
   async create(name: string, config?: TopicConfig): Promise<TopicInfo> {
     const { meta, streams } = this.live();
     const info = this.resolve(name, config);
+    await this.forgetIfGone(name);
     if (this.open.has(name) || (await meta.getTopic(name)) !== undefined) throw topicExists(name);
     const existing = await streams.existing(name);
     const held = existing.flatMap((si) => (si !== undefined && si.state.messages > 0 ? [{ name: si.config.name, messages: si.state.messages }] : []));
@@ -71,6 +95,7 @@ export class TopicCatalog {
 
   /** Creates the topic unless it exists; an existing one keeps its settings unless they grow. */
   async ensure(name: string, config: TopicConfig = {}): Promise<TopicInfo> {
+    await this.forgetIfGone(name);
     const t = await this.find(name);
     if (t === undefined) {
       try {
@@ -110,6 +135,32 @@ export class TopicCatalog {
     await meta.deleteTopic(name);
     await this.session.offsets.deleteTopic(name);
     this.logger.info("topic deleted", { topic: name, recorded: t !== undefined });
+    if (!this.session.conn.nc.isClosed()) this.session.conn.nc.publish(this.ctx.names.topicsDeletedSubject, name);
+  }
+
+  /**
+   * Closes and forgets the open topic `name` if it was deleted elsewhere: its record is gone and
+   * so are its streams (a record lost with its streams kept is the KV bucket's loss, not a
+   * delete: the topic stays open, see recover), or its record has fewer partitions than this
+   * instance knows (deleted and made again). True if it was forgotten. Never throws: a look
+   * that fails (NATS away) leaves the topic as it was.
+   */
+  async forgetIfGone(name: string): Promise<boolean> {
+    const t = this.open.get(name);
+    if (t === undefined || this.closed) return false;
+    try {
+      const { meta, streams } = this.session;
+      const info = await meta.getTopic(name);
+      if (info !== undefined ? info.partitions >= t.info.partitions : (await streams.existing(name)).some((si) => si !== undefined)) return false;
+    } catch (err) {
+      this.logger.debug("looking whether a topic was deleted elsewhere failed", { topic: name, err: String(err) });
+      return false;
+    }
+    if (this.open.get(name) !== t) return false;
+    this.open.delete(name);
+    t.close();
+    this.logger.info("topic deleted by another instance; forgotten here", { topic: name });
+    return true;
   }
 
   async setPartitions(name: string, partitions: number): Promise<TopicInfo> {
@@ -218,6 +269,8 @@ export class TopicCatalog {
   /** Closes every open topic: ends their members' iterations and stops their feeds. */
   close(): void {
     this.closed = true;
+    clearInterval(this.sweep);
+    this.deletions.unsubscribe();
     for (const t of this.open.values()) t.close();
     this.open.clear();
   }

@@ -184,7 +184,12 @@ export interface Broker {
   /** Creates the topic unless it exists; an existing one keeps its settings unless they grow. */
   ensureTopic(name: string, config?: TopicConfig): Promise<TopicInfo>;
   listTopics(): Promise<TopicInfo[]>;
-  getTopic(name: string): Promise<TopicInfo | undefined>;
+  /**
+   * The topic's settings, or undefined. `fresh`: look past what this instance keeps of topics
+   * another instance can delete (a cluster's other node), for a decision that must see such a
+   * delete at once (creating the topic again); the gateway's lookup per message does without.
+   */
+  getTopic(name: string, options?: { fresh?: boolean }): Promise<TopicInfo | undefined>;
   describeTopic(name: string): Promise<TopicDescription>;
   /** Deletes the topic, its messages, its groups, and gives the disk space back. */
   deleteTopic(name: string): Promise<void>;

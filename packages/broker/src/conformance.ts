@@ -44,11 +44,13 @@ export function describeBrokerConformance(label: string, factory: BrokerFactory)
         expect(info.retentionMs).toBeGreaterThan(0);
         expect((await broker.listTopics()).map((t) => t.name)).toEqual(["numbers"]);
         expect(await broker.getTopic("numbers")).toEqual(info);
+        expect(await broker.getTopic("numbers", { fresh: true })).toEqual(info);
         const d = await broker.describeTopic("numbers");
         expect(d.offsets).toEqual([0, 1, 2].map((partition) => ({ partition, start: 0, end: 0 })));
         expect(d.groups).toEqual([]);
         await broker.deleteTopic("numbers");
         expect(await broker.getTopic("numbers")).toBeUndefined();
+        expect(await broker.getTopic("numbers", { fresh: true })).toBeUndefined();
         expect(await broker.listTopics()).toEqual([]);
       });
 

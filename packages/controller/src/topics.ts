@@ -35,7 +35,8 @@ export async function reconcileTopic(
 }
 
 async function reconcileBrokerTopic(broker: Broker, name: string, wanted: TopicConfig): Promise<{ topic: TopicInfo; action: ApplyResult["action"] }> {
-  const existing = await broker.getTopic(name);
+  // Fresh: a topic deleted through another node of a cluster is made again, not "unchanged".
+  const existing = await broker.getTopic(name, { fresh: true });
   if (existing === undefined) return { topic: await broker.createTopic(name, wanted), action: "created" };
   let topic = existing;
   // In the order that changes nothing when a part is refused: lowering partitions fails at

@@ -13,6 +13,12 @@ export type TailFrom =
 /** @default 10: messages `riff topics tail` prints per partition without -n. */
 export const DEFAULT_TAIL_COUNT = 10;
 const PAGE = 256;
+/**
+ * @default 2 s: how often a followed topic is looked up, so that a follower learns it was
+ * deleted (no append will ever come) rather than waiting for ever. The lookup is the broker's
+ * cache of open topics, which a delete on another cluster node reaches too.
+ */
+export const TAIL_TOPIC_CHECK_MS = 2000;
 
 /** The oldest message at the heads of the cursors (by time, then partition), taken; fills empty pages. */
 async function nextOldest(broker: Broker, topic: string, cursors: Cursor[]): Promise<StoredMessage | undefined> {
@@ -124,16 +130,33 @@ export async function tailTopic(
       next.set(p, at);
     }
   };
+  /**
+   * Ends the stream: with the error as its last line when the topic was deleted meanwhile (the
+   * status was sent, so the reason goes in the body: `{"error": {...}}`, as an error response
+   * carries it), else cut, for a failure of another kind.
+   */
+  const finish = async (err: unknown): Promise<void> => {
+    const gone = err instanceof RiffError ? err.code === "RIFF_TOPIC_NOT_FOUND" : (await broker.getTopic(topic).catch(() => null)) === undefined;
+    if (!gone || res.destroyed) {
+      res.destroy();
+      return;
+    }
+    const deleted = new RiffError("RIFF_TOPIC_NOT_FOUND", `topic '${topic}' was deleted while it was read`, {
+      hint: `create it again with \`riff topics create ${topic}\` (or deploy a function that reads it), then tail it again`,
+      details: { topic },
+    });
+    res.end(`${JSON.stringify({ error: deleted.toJSON() })}\n`);
+  };
   try {
     for (;;) {
       const m = await nextOldest(broker, topic, cursors);
       if (m === undefined || closed.aborted) break;
       await write(m);
     }
-  } catch {
-    // The client went away, or the read failed (the topic was deleted): either way this
-    // stream is over, and a client still there sees it cut rather than waiting forever.
-    res.destroy();
+  } catch (err) {
+    // The client went away (nothing to tell), or the read failed: the topic was deleted, say so.
+    if (!closed.aborted) await finish(err);
+    else res.destroy();
     return;
   }
   if (closed.aborted) return;
@@ -142,12 +165,34 @@ export async function tailTopic(
     return;
   }
   // What was appended while the history was written comes first, then each append as it comes.
+  let stopped = false;
+  const stop = (err: unknown): void => {
+    if (stopped) return;
+    stopped = true;
+    off();
+    clearInterval(check);
+    if (!closed.aborted) void finish(err);
+  };
   let reading = catchUp(next.keys());
   const off = broker.onAppend(topic, (positions) => {
     const partitions = new Set(positions.map((p) => p.partition));
     reading = reading.then(() => catchUp(partitions));
-    reading.catch(() => res.destroy());
+    reading.catch(stop);
   });
-  reading.catch(() => res.destroy());
-  closed.addEventListener("abort", off, { once: true });
+  reading.catch(stop);
+  // No append comes to a deleted topic: it is looked up now and then instead.
+  const check = setInterval(() => {
+    broker.getTopic(topic).then((t) => {
+      if (t === undefined) stop(undefined);
+    }, () => undefined);
+  }, TAIL_TOPIC_CHECK_MS);
+  closed.addEventListener(
+    "abort",
+    () => {
+      stopped = true;
+      off();
+      clearInterval(check);
+    },
+    { once: true },
+  );
 }

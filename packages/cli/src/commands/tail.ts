@@ -42,9 +42,16 @@ export async function tail(home: string, name: string, o: TailOptions): Promise<
   for await (const chunk of res.body) {
     const lines = (rest + decoder.decode(chunk, { stream: true })).split("\n");
     rest = lines.pop() ?? "";
-    for (const line of lines) if (line !== "") print(line, o.output === "json");
+    for (const line of lines) {
+      // The daemon's last line, when the topic went away while it was read: the error, as an
+      // error response carries it (the 200 was sent with the first message).
+      if (line.startsWith(ERROR_LINE)) throw errorFrom(200, line);
+      if (line !== "") print(line, o.output === "json");
+    }
   }
 }
+
+const ERROR_LINE = '{"error":';
 
 function print(line: string, json: boolean): void {
   if (json) {
