@@ -40,4 +40,19 @@ describe("LogBus", () => {
     expect(partial.unanswered).toEqual(["n3"]);
     expect(partial.text).toBe(both.text);
   });
+
+  it("keeps each node's order within a millisecond, and a multi-line entry whole", async () => {
+    const names = clusterNames(uniquePrefix());
+    const everyone = ["n1", "n2"];
+    const t = "2026-01-01T00:00:01.000Z";
+    // A stack written line by line in one millisecond, and a compile error told as one entry.
+    const stack = [`${t} n1/f-1-1 stderr: Error: multi 1`, `${t} n1/f-1-1 stderr:     at invoke (shim)`, `${t} n1/f-1-1 stderr:     at module.exports (f.js:1)`];
+    const failed = `2026-01-01T00:00:02.000Z n2/f-1-1 stderr: replica failed to start: f.js:2\n\n  ^\nSyntaxError: Unexpected end of input\n`;
+    const n1 = await node(names, "n1", stack.map((l) => `${l}\n`).join(""), () => everyone);
+    await node(names, "n2", `2026-01-01T00:00:00.500Z n2/f-1-1 stdout: before\n${failed}`, () => everyone);
+    const all = await n1.read("f", 10);
+    expect(all.text).toBe([`2026-01-01T00:00:00.500Z n2/f-1-1 stdout: before\n`, ...stack.map((l) => `${l}\n`), failed].join(""));
+    // The tail counts entries: the last is the whole compile error.
+    expect((await n1.read("f", 1)).text).toBe(failed);
+  });
 });

@@ -9,6 +9,9 @@ export interface LocalLogs {
 
 /** How long `read` waits for the other nodes' lines. */
 const READ_WAIT_MS = 1500;
+/** An entry's start: its ISO time (`2026-01-01T00:00:00.000Z `), as FunctionLogs writes it. */
+const STAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /;
+const STAMP_LENGTH = 24;
 /** The header naming the node that answered a read. */
 const NODE_HEADER = "Riff-Node";
 const encoder = new TextEncoder();
@@ -73,7 +76,7 @@ export class LogBus {
   async read(fn: string, tail: number): Promise<LogHistory> {
     if (tail <= 0) return { text: "" };
     const expected = this.liveNodes();
-    const lines: string[] = [];
+    const entries: string[] = [];
     const answered = new Set<string>();
     const answers = await this.nc.requestMany(this.names.logsRead, encoder.encode(JSON.stringify({ fn, tail })), {
       strategy: RequestStrategy.Count,
@@ -82,11 +85,11 @@ export class LogBus {
     });
     for await (const m of answers) {
       answered.add(m.headers?.get(NODE_HEADER) ?? "");
-      for (const line of decoder.decode(m.data).split("\n")) if (line !== "") lines.push(`${line}\n`);
+      entries.push(...entriesOf(decoder.decode(m.data)));
     }
     const unanswered = expected.filter((n) => !answered.has(n));
-    // Every line starts with its ISO time, so text order is time order.
-    const text = lines.sort().slice(-tail).join("");
+    // A stable sort on the time alone: entries of one millisecond keep each node's order.
+    const text = entries.sort((a, b) => compare(a.slice(0, STAMP_LENGTH), b.slice(0, STAMP_LENGTH))).slice(-tail).join("");
     return unanswered.length === 0 ? { text } : { text, unanswered };
   }
 
@@ -99,4 +102,24 @@ export class LogBus {
     });
     return () => sub.unsubscribe();
   }
+}
+
+/**
+ * One node's lines as entries, oldest first: a line that starts with a time starts an entry,
+ * and the lines after it that do not (a stack, a compile error's source line, a blank line of
+ * a multi-line message) belong to it, so that the merge keeps them together and in order.
+ */
+function entriesOf(text: string): string[] {
+  const out: string[] = [];
+  const lines = text.split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  for (const line of lines) {
+    if (out.length === 0 || STAMP.test(line)) out.push(`${line}\n`);
+    else out[out.length - 1] += `${line}\n`;
+  }
+  return out;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
