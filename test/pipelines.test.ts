@@ -96,6 +96,11 @@ describe("pipelines", () => {
     const graph = await riff.cli(["graph", "-o", "mermaid"]);
     expect(graph.stdout).toContain("t_c_numbers --> f_c_square");
     expect(graph.stdout).not.toContain("f_c_back");
+    // In the terminal, riff's own topics are not listed among the unused ones.
+    const text = await riff.cli(["graph"]);
+    expect(text.stdout).toContain("c-numbers ─▶ [c-square] ─▶ c-squares");
+    expect(text.stdout).not.toContain("riff-dead-letters");
+    expect(text.stdout).not.toContain("riff-invocations");
   });
 
   it("stops a loop through the gateway at the hop limit and sends the message to the dead-letter topic", async () => {

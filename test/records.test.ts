@@ -184,6 +184,11 @@ describe("invocation records and traces", () => {
     expect(missing.status).toBe(404);
     expect(missing.body.error.code).toBe("RIFF_RECORD_NOT_FOUND");
     expect((await api<{ error: { code: string } }>(riff, "traces/0123456789abcdef0123456789abcdef")).body.error.code).toBe("RIFF_RECORD_NOT_FOUND");
+    // A name with no records and no function is a typo to point out, as every other command does.
+    const typo = await riff.cli(["invocations", "sqaure"]);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toContain("function 'sqaure' does not exist");
+    expect(typo.stderr).toContain("(RIFF_FUNCTION_NOT_FOUND)");
     const cli = await riff.cli(["trace", "nope"]);
     expect(cli.code).not.toBe(0);
     expect(cli.stderr).toContain("'nope' is not a trace id (32 hex digits) or an invocation id (16)");

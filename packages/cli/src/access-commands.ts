@@ -4,7 +4,10 @@ import { example, output, run } from "./command-kit.js";
 
 /** Adds `riff secrets set|list|delete` to `program`. */
 export function addSecretCommands(program: Command): void {
-  const secrets = program.command("secrets").description("values that reach only the functions naming them (spec.secrets), as environment variables");
+  const secrets = example(
+    program.command("secrets").description("values that reach only the functions naming them (spec.secrets), as environment variables"),
+    "riff secrets set db-creds PGUSER=app PGPASSWORD=s3cret\n  riff secrets list",
+  );
   example(
     secrets.command("set").description("create or replace a secret (stored with mode 0600; never shown, logged or written in YAML)")
       .argument("<name>", "secret name").argument("<pairs...>", "KEY=VALUE, one or more")
@@ -25,7 +28,10 @@ export function addSecretCommands(program: Command): void {
 
 /** Adds `riff keys create|list|delete` to `program`. */
 export function addKeyCommands(program: Command): void {
-  const keys = program.command("keys").description("API keys of the gateway, scoped to topics, with a rate; from the first key on, publishing needs one");
+  const keys = example(
+    program.command("keys").description("API keys of the gateway, scoped to topics, with a rate; from the first key on, publishing needs one"),
+    "riff keys create --topic orders --rate 50\n  riff keys list",
+  );
   example(
     keys.command("create").description("create a key (printed once: riff keeps only its hash)")
       .option("-t, --topic <topic>", "a topic it may publish to (repeat for more)", (v: string, prev: string[] = []) => [...prev, v])

@@ -6,7 +6,10 @@ type DeadLetters = typeof import("./commands/dead-letters.js");
 
 /** Adds `riff dead-letters list|show|redrive|purge` to `program`. */
 export function addDeadLetterCommands(program: Command): void {
-  const deadLetters = program.command("dead-letters").description("see, run again and empty the messages a function failed on");
+  const deadLetters = example(
+    program.command("dead-letters").description("see, run again and empty the messages a function failed on"),
+    "riff dead-letters list square\n  riff dead-letters redrive square",
+  );
   const dl = <K extends keyof DeadLetters>(k: K) => run(async () => (await import("./commands/dead-letters.js"))[k] as unknown as (home: string, ...args: unknown[]) => Promise<void>);
   example(
     deadLetters.command("list").description("list function NAME's dead letters: offset, time, error code, attempts, source").argument("<name>", "function name").addOption(output()).action(dl("list")),

@@ -33,6 +33,7 @@ export function addInspectCommands(program: Command): void {
       const { describeWhat } = await import("./commands/inspect.js");
       throw describeWhat(kind, name);
     }));
+  example(describeCmd, "riff describe function square\n  riff describe topic numbers");
   example(
     describeCmd
       .command("function")

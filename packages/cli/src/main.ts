@@ -44,7 +44,10 @@ On Kubernetes (riff installed there):
   RIFF_TARGET=kubernetes RIFF_GATEWAY=http://127.0.0.1:8080 riff list`,
   );
 
-const system = program.command("system").description("start, stop and inspect the riff daemon");
+const system = example(
+  program.command("system").description("start, stop and inspect the riff daemon"),
+  "riff system start                      # on 127.0.0.1:8080, topics in ~/.riff\n  riff system status\n  riff system stop",
+);
 example(
   system
     .command("start")
@@ -140,7 +143,10 @@ example(
   riff nodes -o json      # for scripts: each node's health, partitions and when a node that left was last heard of`,
 );
 
-const invokersCmd = program.command("invokers").description("list the languages riff runs, and declare new ones in YAML");
+const invokersCmd = example(
+  program.command("invokers").description("list the languages riff runs, and declare new ones in YAML"),
+  "riff invokers list\n  riff invokers apply -f examples/perl/perl-invoker.yaml",
+);
 example(
   invokersCmd
     .command("apply")
@@ -165,7 +171,10 @@ example(
 /** Options of `riff topics create`, as typed. */
 interface TopicCreateOptions { partitions?: string; retention?: string; retentionBytes?: string; durability?: string; replicas?: string; rate?: string }
 
-const topics = program.command("topics").description("create, list, describe and delete topics");
+const topics = example(
+  program.command("topics").description("create, list, describe and delete topics"),
+  "riff topics create numbers --partitions 4\n  riff topics tail numbers -f\n  riff topics describe numbers",
+);
 example(
   topics
     .command("create")

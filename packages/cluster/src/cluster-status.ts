@@ -1,6 +1,6 @@
 import type { Broker } from "@riff/broker";
 import type { NodeRow } from "@riff/core";
-import { functionView, type FunctionCatalog, type FunctionViews } from "@riff/controller";
+import { decisionsSince, functionView, type FunctionCatalog, type FunctionViews } from "@riff/controller";
 import type { ClusterNode } from "./cluster-node.js";
 import { aggregate, loadOf } from "./cluster-view.js";
 
@@ -23,7 +23,7 @@ export function clusterViews(o: { broker: Broker; catalog: FunctionCatalog; node
       const v = view(name);
       if (v === undefined) return undefined;
       const [base, leader] = await Promise.all([v.view, o.node.askLeader(name)]);
-      return { ...base, ...leader, placement: v.placement };
+      return { ...base, ...leader, decisions: decisionsSince(leader.decisions, base.createdAt), placement: v.placement };
     },
   };
 }

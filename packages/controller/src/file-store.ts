@@ -89,10 +89,16 @@ export class FileResourceStore<T> implements ResourceStore<T> {
   }
 }
 
-/** The error of a compare-and-set write that lost a race. */
+/**
+ * The error of a compare-and-set write that lost a race. The store's versions go in the
+ * details, not the message: they are not the function's revisions (`riff revisions`), and a
+ * user reading "expected revision 0, found 34" would look for a revision 34.
+ */
 export function conflict(name: string, expected: number, actual: number | undefined): RiffError {
-  return new RiffError("RIFF_CONFLICT", `'${name}' was changed by someone else meanwhile (expected revision ${expected}, found ${actual ?? "none"})`, {
+  const what = actual === undefined ? "deleted" : expected === 0 ? "created" : "changed";
+  return new RiffError("RIFF_CONFLICT", `'${name}' was ${what} by someone else meanwhile; this change was not applied`, {
     hint: "see the current state with `riff list` or `riff describe`, then apply again",
+    details: { name, storeVersion: { expected, found: actual ?? null } },
   });
 }
 

@@ -20,6 +20,8 @@ export interface ScalingEvent {
 }
 
 interface Memory {
+  /** The function's creation: one deleted and made again under its name starts a new memory. */
+  createdAt: string;
   downSince: number | undefined;
   lastTick: number;
   handled: Map<string, number>;
@@ -36,6 +38,14 @@ interface Memory {
   /** The lag summed over the inputs at the last tick, and the effective maximum of replicas (0 before). */
   lag: number;
   maxReplicas: number;
+}
+
+/**
+ * The decisions made since `createdAt` (both ISO times): those made for an earlier function of
+ * the same name, deleted since, are not this one's.
+ */
+export function decisionsSince(decisions: ScalingEvent[], createdAt: string): ScalingEvent[] {
+  return decisions.filter((d) => d.at >= createdAt);
 }
 
 /**
@@ -108,7 +118,7 @@ export class Scaler {
     if (snap.status === "failed" && snap.replicas.length === 0) return;
     const lags = await Promise.all(fn.inputs.map((t) => this.broker.lag(t, fn.name)));
     const lag = { lag: lags.reduce((s, l) => s + l.lag, 0), partitions: lags.flatMap((l) => l.partitions) };
-    const m = this.remember(fn.name, now, snap.replicas.map((r) => r.id));
+    const m = this.remember(fn.name, fn.createdAt, now, snap.replicas.map((r) => r.id));
     m.lag = lag.lag;
     m.maxReplicas = Math.min(fn.maxReplicas ?? lag.partitions.length, lag.partitions.length);
     const seconds = Math.max(0.001, (now - m.lastTick) / 1000);
@@ -173,10 +183,12 @@ export class Scaler {
   }
 
   /** This function's memory; a new one starts from the replicas running now (started by `riff create`). */
-  private remember(name: string, now: number, running: string[]): Memory {
+  private remember(name: string, createdAt: string, now: number, running: string[]): Memory {
     let m = this.memory.get(name);
-    if (m === undefined) {
-      m = { downSince: undefined, lastTick: now, handled: new Map(), rates: new Map(), endTotal: undefined, arrivalRate: 0, decisions: [], desired: undefined, seen: running.length, seenIds: new Set(running), lag: 0, maxReplicas: 0 };
+    // A function deleted and created again (on another node of a cluster, whose leader was
+    // not told of the delete) must not show the old one's decisions as its own.
+    if (m === undefined || m.createdAt !== createdAt) {
+      m = { createdAt, downSince: undefined, lastTick: now, handled: new Map(), rates: new Map(), endTotal: undefined, arrivalRate: 0, decisions: [], desired: undefined, seen: running.length, seenIds: new Set(running), lag: 0, maxReplicas: 0 };
       this.memory.set(name, m);
     }
     return m;

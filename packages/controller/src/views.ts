@@ -3,7 +3,7 @@ import type { RunnerSnapshot } from "@riff/runtime";
 import type { FunctionCatalog } from "./catalog.js";
 import type { StoredFunction } from "./function-spec.js";
 import type { LocalRunnerHost } from "./runner-host.js";
-import type { Scaler } from "./scaler.js";
+import { decisionsSince, type Scaler } from "./scaler.js";
 
 /** A function as `riff list` and the API show it: its spec, what runs of it, and its lag. */
 export type FunctionView = StoredFunction &
@@ -55,7 +55,7 @@ export function localViews(o: { broker: Broker; catalog: FunctionCatalog; host: 
     async get(name) {
       const fn = o.catalog.get(name)?.value;
       if (fn === undefined) return undefined;
-      return { ...(await view(fn)), rates: o.scaler.rates(name), decisions: o.scaler.decisions(name) };
+      return { ...(await view(fn)), rates: o.scaler.rates(name), decisions: decisionsSince(o.scaler.decisions(name), fn.createdAt) };
     },
   };
 }

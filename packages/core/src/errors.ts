@@ -71,6 +71,7 @@ export const ErrorCodes = {
   RIFF_NODE_NAME_TAKEN: { kind: "user", status: 409 },
   RIFF_CLUSTER_SETTING_CONFLICT: { kind: "user", status: 409 },
   RIFF_STORAGE_FULL: { kind: "system", status: 507 },
+  RIFF_STARTING: { kind: "system", status: 503 },
   RIFF_SHUTTING_DOWN: { kind: "system", status: 503 },
   RIFF_PROTOCOL_ERROR: { kind: "system", status: 502 },
   RIFF_INTERNAL: { kind: "system", status: 500 },

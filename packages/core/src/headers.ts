@@ -44,3 +44,8 @@ export const DEAD_LETTER_TOPIC = "riff-dead-letters";
 /** Where riff keeps its invocation records and trace spans (`riff invocations`, `riff trace`); only riff writes it. */
 export const RECORDS_TOPIC = "riff-invocations";
 
+/** Whether `topic` is one of riff's own (its names start `riff-`): lists leave them out unless asked. */
+export function isRiffTopic(topic: string): boolean {
+  return topic.startsWith("riff-");
+}
+

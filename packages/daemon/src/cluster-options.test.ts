@@ -36,6 +36,10 @@ describe("a cluster node's start flags", () => {
       expect([cluster, err?.code, err?.details?.["field"]]).toEqual([cluster, "RIFF_INVALID_ARGUMENT", "cluster"]);
       expect(err?.hint).toContain("separated by commas");
     }
+    // Each says what is wrong with which URL.
+    expect(refusal({ home, cluster: "nats://a:4222,nats://b:99999" })?.message).toBe("--cluster nats://b:99999: not a NATS URL (port 99999 is out of range (1 to 65535))");
+    expect(refusal({ home, cluster: "http://a:4222" })?.message).toContain("(it does not start with nats:// or tls://)");
+    expect(refusal({ home, cluster: "nats://a:4222/x" })?.message).toContain("(a server's URL has no path, query or fragment)");
   });
 
   it("refuses --node-name, --cluster-name and --replicas on a start that joins no cluster", () => {

@@ -1,11 +1,11 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type RequestListener, type Server } from "node:http";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { DEAD_LETTER_TOPIC, DEFAULT_MEMORY_BYTES, DEFAULT_PIDS, RiffError, TelemetryHub, type Logger } from "@riff/core";
 import type { Broker } from "@riff/broker";
 import { KeyRing } from "@riff/controller";
-import { createGateway, guardServer, refuseWithoutHost, ReplyHub, sendJson, serverOptions } from "@riff/gateway";
+import { createGateway, guardServer, refuseWithoutHost, ReplyHub, sendError, sendJson, serverOptions } from "@riff/gateway";
 import { builtinInvokers, CallerRegistry, detectLimiter, detectSandbox } from "@riff/runtime";
 import { Dashboard } from "@riff/dashboard";
 import { createAdminApi } from "./admin-api.js";
@@ -117,6 +117,14 @@ export class Daemon {
     this.sandboxKind = sandbox === undefined ? "none" : `${sandbox.kind} (uid ${sandbox.uid})`;
     this.limits = limiter.enforcement;
     if (sandbox === undefined) this.logger.warn("functions run unsandboxed (--sandbox none): they can read and write what the daemon's user can");
+    // The port before the cluster: a start that cannot have it fails before it joins (and
+    // takes the cluster's admin token into a new home). Until the parts are wired, every
+    // request is told the daemon is starting.
+    let handle: RequestListener = (_req, res) => sendError(res, new RiffError("RIFF_STARTING", "riff is starting", { hint: "retry in a moment" }));
+    const server = createServer({ keepAliveTimeout: 65_000, ...serverOptions(this.options.server) }, (req, res) => handle(req, res));
+    guardServer(server, this.options.server, this.logger.child({ component: "http" }));
+    this.server = server;
+    await listen(server, port, host);
     const modeOptions = { options: this.options, paths: this.paths, hub: this.replies, token: this.options.tokenFile === undefined ? ensureToken(this.paths.token) : readTokenFile(this.options.tokenFile), logger: this.logger };
     const mode = this.options.cluster === undefined ? await localMode(modeOptions) : await clusterMode(modeOptions);
     this.mode = mode;
@@ -197,19 +205,16 @@ export class Daemon {
       invokers: parts.invokers,
       scaler: parts.scaler,
       rates: parts.rates,
-      routes: [...mode.routes(), ...secretRoutes(mode.stores.secrets), ...keyRoutes(mode.stores.keys), ...recordRoutes(this.sinks.records, broker), ...artifactRoutes({ artifacts: mode.stores.artifacts, uploads: this.paths.uploads }), ...dashboardRoutes(dashboard, () => this.info?.url)],
+      routes: [...mode.routes(), ...secretRoutes(mode.stores.secrets), ...keyRoutes(mode.stores.keys), ...recordRoutes(this.sinks.records, broker, async (fn) => (await views.get(fn)) !== undefined), ...artifactRoutes({ artifacts: mode.stores.artifacts, uploads: this.paths.uploads }), ...dashboardRoutes(dashboard, () => this.info?.url)],
       warnings,
     });
-    const server = createServer({ keepAliveTimeout: 65_000, ...serverOptions(this.options.server) }, (req, res) => {
+    handle = (req, res) => {
       if (refuseWithoutHost(req, res)) return;
       if (!fromReplica(req, res, callers)) return;
       if (metricsHere?.serve(req, res) === true || gateway(req, res) || admin(req, res) || dashboard.handle(req, res)) return;
       if (req.url === "/healthz") return mode.healthz(req, res);
       sendJson(res, 404, { error: { code: "RIFF_NOT_FOUND", message: `nothing at ${req.url ?? "/"}`, hint: "POST to /messages/TOPIC or /requests/TOPIC" } });
-    });
-    guardServer(server, this.options.server, this.logger.child({ component: "http" }));
-    this.server = server;
-    await listen(server, port, host);
+    };
     const bound = (server.address() as AddressInfo).port;
     const metricsUrl = await metrics?.start(`http://${host}:${bound}`);
     process.env["RIFF_GATEWAY_URL"] = `http://${host}:${bound}`;

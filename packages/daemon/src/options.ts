@@ -294,27 +294,35 @@ export function defaultNodeName(home: string): string {
  * credentials, nothing after. Parsed, not matched loosely: a list joined with ';' or ' ' is
  * one URL to a pattern, and nats.js would try only its first server.
  */
-function isNatsUrl(text: string): boolean {
-  if (!/^(nats|tls):\/\//.test(text)) return false;
+/** Why `text` is not a NATS server's URL, or undefined when it is one. */
+function natsUrlProblem(text: string): string | undefined {
+  if (!/^(nats|tls):\/\//.test(text)) return "it does not start with nats:// or tls://";
+  const port = /:(\d+)\/?$/.exec(text)?.[1];
+  if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65535)) return `port ${port} is out of range (1 to 65535)`;
   try {
     const url = new URL(text);
-    return url.hostname !== "" && (url.pathname === "" || url.pathname === "/") && url.search === "" && url.hash === "";
+    if (url.hostname === "") return "it names no host";
+    return (url.pathname === "" || url.pathname === "/") && url.search === "" && url.hash === "" ? undefined : "a server's URL has no path, query or fragment";
   } catch {
-    return false;
+    return "it is not a valid URL";
   }
 }
 
-/** `embedded`, or the URL of a NATS server (several comma-separated); anything else is refused. */
+/** `embedded`, or the URL of a NATS server (several comma-separated); anything else is refused, naming the URL at fault and why. */
 function checkBroker(broker: string, flag = "--broker"): string {
-  if ((broker === "embedded" && flag === "--broker") || broker.split(",").every((u) => isNatsUrl(u.trim()))) return broker;
+  if (broker === "embedded" && flag === "--broker") return broker;
+  const bad = broker.split(",").map((u) => u.trim()).map((url) => ({ url, why: natsUrlProblem(url) })).find((u) => u.why !== undefined);
+  if (bad === undefined) return broker;
+  const which = broker.includes(",") ? `${bad.url}: ` : "";
   if (flag === "--cluster") {
-    throw new RiffError("RIFF_INVALID_ARGUMENT", `--cluster ${broker}: not a NATS URL`, {
+    throw new RiffError("RIFF_INVALID_ARGUMENT", `--cluster ${broker}: not a NATS URL (${which}${bad.why ?? ""})`, {
       hint: "give the cluster's NATS servers as URLs (nats:// or tls://, a host and a port), separated by commas: --cluster nats://a:4222,nats://b:4222,nats://c:4222",
       details: { field: "cluster" },
     });
   }
-  throw new RiffError("RIFF_INVALID_ARGUMENT", `--broker ${broker}: not 'embedded' nor a NATS URL`, {
+  throw new RiffError("RIFF_INVALID_ARGUMENT", `--broker ${broker}: not 'embedded' nor a NATS URL (${which}${bad.why ?? ""})`, {
     hint: "use --broker embedded (the default: topics in the riff home) or --broker nats://127.0.0.1:4222 (NATS JetStream)",
+    details: { field: "broker" },
   });
 }
 

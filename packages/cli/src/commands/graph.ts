@@ -1,3 +1,4 @@
+import { isRiffTopic } from "@riff/core";
 import { DaemonClient } from "../client.js";
 import { printData } from "../output.js";
 
@@ -57,7 +58,8 @@ export function toText(g: Graph): string {
   };
   for (const t of starts.length > 0 ? starts : [...readers.keys()].slice(0, 1)) walk(t, "");
   for (const f of g.functions) if (!seen.has(f.name) && !out.some((l) => l.includes(`[${f.name}]`))) walk(f.inputs[0] ?? "", "");
-  const idle = g.topics.filter((t) => !readers.has(t) && !written.has(t));
+  // riff's own topics (records, dead letters) are not the user's to wire: `riff topics list --all` shows them.
+  const idle = g.topics.filter((t) => !readers.has(t) && !written.has(t) && !isRiffTopic(t));
   if (idle.length > 0) out.push(`unused topics: ${idle.join(", ")}`);
   return `${out.join("\n")}\n`;
 }

@@ -1,4 +1,4 @@
-import { closest, deadLetterTopicOf, formatDuration, LOGS_UNANSWERED_HEADER, parseSize, retriesOf, RiffError } from "@riff/core";
+import { closest, deadLetterTopicOf, formatDuration, isRiffTopic, LOGS_UNANSWERED_HEADER, parseSize, retriesOf, RiffError } from "@riff/core";
 import { DaemonClient, errorFrom } from "../client.js";
 import { apiClient, onKubernetes } from "../target.js";
 import { badArgument, flagDuration, flagWholeNumber, printTable, printData } from "../output.js";
@@ -164,7 +164,7 @@ export const topics = {
   async list(home: string, output: string | undefined, showAll = false): Promise<void> {
     const { topics: every } = await new DaemonClient(home).call<{ topics: TopicDescription[] }>("GET", "topics");
     // riff's own topics (riff-dead-letters) only with --all.
-    const all = showAll ? every : every.filter((t) => !t.name.startsWith("riff-"));
+    const all = showAll ? every : every.filter((t) => !isRiffTopic(t.name));
     if (await printData(output, all)) return;
     printTable(["NAME", "PARTITIONS", "REPLICAS", "DURABILITY", "RETENTION"], all.map((t) => [t.name, String(t.partitions), String(t.replicas ?? 1), t.durability, formatDuration(t.retentionMs)]));
   },

@@ -221,15 +221,27 @@ async function refuseOtherFlags(home: string, running: DaemonInfo, options: Star
   if (options.port !== undefined && options.port !== "0" && options.port !== port) differs.push(`--port ${options.port} (it runs with ${port})`);
   // What it runs as is asked only when a flag names it.
   if (options.nodeName !== undefined || options.clusterName !== undefined || options.cluster !== undefined) {
-    const { cluster } = await new DaemonClient(home).call<{ cluster?: { name: string; node: string } }>("GET", "status");
+    const { cluster, broker } = await new DaemonClient(home).call<{ cluster?: { name: string; node: string }; broker?: string }>("GET", "status");
     if (options.nodeName !== undefined && options.nodeName !== cluster?.node) differs.push(`--node-name ${options.nodeName} (it runs with ${cluster?.node ?? "none"})`);
     if (options.clusterName !== undefined && options.clusterName !== cluster?.name) differs.push(`--cluster-name ${options.clusterName} (it runs with ${cluster?.name ?? "none"})`);
     if (options.cluster !== undefined && cluster === undefined) differs.push("--cluster (it runs alone)");
+    else if (options.cluster !== undefined) {
+      // Some of its servers named again (another order, fewer) is the same cluster; a server it
+      // does not use is another one, or a mistake to point out.
+      const uses = new Set(serverList(broker ?? ""));
+      const other = serverList(options.cluster).filter((url) => !uses.has(url));
+      if (other.length > 0) differs.push(`--cluster ${options.cluster} (it runs on ${broker ?? "other servers"})`);
+    }
   }
   if (differs.length === 0) return;
   throw new RiffError("RIFF_DAEMON_ALREADY_RUNNING", `riff already runs from home ${home} (pid ${running.pid}, ${running.url}); not applied: ${differs.join(", ")}`, {
     hint: "a second node on this machine needs its own home: riff system start --home DIR ... (or RIFF_HOME=DIR); to restart this one with these flags: riff system stop, then riff system start ...",
   });
+}
+
+/** NATS URLs as compared: trimmed, lower-case, without a trailing slash. */
+function serverList(urls: string): string[] {
+  return urls.split(",").map((u) => u.trim().toLowerCase().replace(/\/+$/, "")).filter((u) => u !== "");
 }
 
 /** `riff system status`. */
