@@ -208,6 +208,9 @@ describe("riff's commands, without traps", () => {
     expect(missing.stderr).toContain("(RIFF_REVISION_NOT_FOUND)");
     const json = JSON.parse((await riff.cli(["describe", "function", "square", "-o", "json"])).stdout) as Record<string, unknown>;
     expect(json["history"]).toBeUndefined();
+    // Idle between calls, the replica still shows the partition it holds.
+    const held = (json["replicas"] as { partitions: string[] }[]).flatMap((r) => r.partitions);
+    expect(held.filter((p) => p === "square/0")).toEqual(["square/0"]);
   });
 
   it("the port is kept across system stop and start", async () => {

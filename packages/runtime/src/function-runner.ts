@@ -175,12 +175,13 @@ export class FunctionRunner {
   }
 
   snapshot(): RunnerSnapshot {
+    const assigned = this.intake.assigned();
     return snapshotOf(this.replicas, {
       looping: Date.now() - this.loopedAt < LOOPING_SHOWN_MS,
-      assignments: this.dispatcher.assignments(),
+      assignments: this.dispatcher.assignments(this.replicas.ready(), assigned),
       inFlight: this.inFlight + this.dispatcher.queued + this.failed.waiting,
       lastActivityAt: this.lastActivityAt,
-      assigned: this.intake.assigned(),
+      assigned,
     });
   }
 

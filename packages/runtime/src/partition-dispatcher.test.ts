@@ -75,3 +75,22 @@ describe("PartitionDispatcher parking", () => {
     expect(sent).toEqual([0, 1]);
   });
 });
+
+describe("PartitionDispatcher assignments", () => {
+  it("shows each held partition on the replica its next message goes to, and one in flight on its owner", () => {
+    const r1 = { id: "r1", inFlight: 0 } as unknown as Replica;
+    const r2 = { id: "r2", inFlight: 0 } as unknown as Replica;
+    const sentTo: string[] = [];
+    const d = new PartitionDispatcher({ ordered: true, concurrency: () => 8, send: (r) => sentTo.push(r.id) });
+    // Idle: nothing in flight, yet each replica holds its share of what this runner reads.
+    expect(Object.fromEntries(d.assignments([r1, r2], ["t/0", "t/1", "t/2"]))).toEqual({ r1: ["t/0", "t/2"], r2: ["t/1"] });
+    // The spread shown is the one used: t/1's message goes to r2.
+    d.enqueue([{ ...msg(0), partition: 1 }]);
+    d.pump([r1, r2]);
+    expect(sentTo).toEqual(["r2"]);
+    // With r2 gone, t/1 stays on r2 while its message is in flight there; the rest moves to r1.
+    expect(Object.fromEntries(d.assignments([r1], ["t/0", "t/1", "t/2"]))).toEqual({ r1: ["t/0", "t/2"], r2: ["t/1"] });
+    d.finished("t/1");
+    expect(Object.fromEntries(d.assignments([r1], ["t/0", "t/1", "t/2"]))).toEqual({ r1: ["t/0", "t/1", "t/2"] });
+  });
+});

@@ -44,7 +44,7 @@ export class PartitionDispatcher {
       let q = this.queues.get(key);
       if (q === undefined) {
         this.queues.set(key, (q = []));
-        if (!this.ordinals.has(key)) this.ordinals.set(key, this.ordinals.size);
+        this.ordinal(key);
       }
       q.push(m);
     }
@@ -121,11 +121,27 @@ export class PartitionDispatcher {
     if (n === 0) this.owners.delete(partition);
   }
 
-  /** Partitions each replica holds now, for `riff describe`. */
-  assignments(): Map<string, string[]> {
+  /**
+   * Partitions each replica holds, for `riff describe`: its own while it has messages of them
+   * in flight, and each other partition of `held` (what this runner reads) on the replica the
+   * spread gives its next message to, so that an idle replica shows its partitions too.
+   */
+  assignments(ready: Replica[], held: Iterable<string>): Map<string, string[]> {
     const out = new Map<string, string[]>();
-    for (const [p, r] of this.owners) out.set(r.id, [...(out.get(r.id) ?? []), p].sort());
+    const add = (p: string, r: Replica | undefined) => {
+      if (r !== undefined) out.set(r.id, [...(out.get(r.id) ?? []), p]);
+    };
+    for (const [p, r] of this.owners) add(p, r);
+    if (this.o.ordered && ready.length > 0) for (const p of held) if (!this.owners.has(p)) add(p, ready[this.ordinal(p) % ready.length]);
+    for (const list of out.values()) list.sort();
     return out;
+  }
+
+  /** The partition's stable number for the spread, given the first time it is seen. */
+  private ordinal(partition: string): number {
+    let n = this.ordinals.get(partition);
+    if (n === undefined) this.ordinals.set(partition, (n = this.ordinals.size));
+    return n;
   }
 
   /**
@@ -135,7 +151,7 @@ export class PartitionDispatcher {
    * never two replicas on one partition, and order kept across the move.
    */
   private ownerOf(partition: string, ready: Replica[]): Replica | undefined {
-    const wanted = ready[(this.ordinals.get(partition) ?? 0) % ready.length];
+    const wanted = ready[this.ordinal(partition) % ready.length];
     const owner = this.owners.get(partition);
     if (owner === wanted) return owner;
     if (owner !== undefined && (this.inFlightByPartition.get(partition) ?? 0) > 0) return undefined;
