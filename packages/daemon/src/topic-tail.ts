@@ -165,34 +165,27 @@ export async function tailTopic(
     return;
   }
   // What was appended while the history was written comes first, then each append as it comes.
-  let stopped = false;
-  const stop = (err: unknown): void => {
-    if (stopped) return;
-    stopped = true;
-    off();
-    clearInterval(check);
-    if (!closed.aborted) void finish(err);
-  };
   let reading = catchUp(next.keys());
   const off = broker.onAppend(topic, (positions) => {
     const partitions = new Set(positions.map((p) => p.partition));
     reading = reading.then(() => catchUp(partitions));
     reading.catch(stop);
   });
-  reading.catch(stop);
   // No append comes to a deleted topic: it is looked up now and then instead.
   const check = setInterval(() => {
     broker.getTopic(topic).then((t) => {
       if (t === undefined) stop(undefined);
     }, () => undefined);
   }, TAIL_TOPIC_CHECK_MS);
-  closed.addEventListener(
-    "abort",
-    () => {
-      stopped = true;
-      off();
-      clearInterval(check);
-    },
-    { once: true },
-  );
+  let stopped = false;
+  /** Ends the follow once: the client went away (`closed`), or a read failed or found the topic gone. */
+  function stop(err: unknown): void {
+    if (stopped) return;
+    stopped = true;
+    off();
+    clearInterval(check);
+    if (!closed.aborted) void finish(err);
+  }
+  reading.catch(stop);
+  closed.addEventListener("abort", () => stop(undefined), { once: true });
 }
