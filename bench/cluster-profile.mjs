@@ -9,7 +9,7 @@
 // Extra `riff system start` flags for
 // both nodes: PROFILE_NODE_ARGS (space-separated, e.g. "--records-max 0 --no-metrics").
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -20,6 +20,8 @@ import { admin, drained, RIFF, requireWrk, until, wrk } from "./lib.mjs";
 const path = process.argv[2] === "requests" ? "requests" : "messages";
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 10);
 const PROFILE_DIR = process.env.PROFILE_DIR;
+// The preload writes there when a node stops, and finds no folder made for it.
+if (PROFILE_DIR !== undefined) mkdirSync(PROFILE_DIR, { recursive: true });
 const EXTRA = (process.env.PROFILE_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
 /** Variations, to tell what costs: riff nodes (1|2), NATS servers (1|3), topic replicas (1|3). */
 const NODES = Number(process.env.PROFILE_NODES ?? 2);
