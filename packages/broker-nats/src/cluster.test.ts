@@ -63,6 +63,30 @@ describe("NatsBroker on a 3-node cluster", () => {
     }
   });
 
+  it("says a topic of 3 copies cannot be made while a server is down as an outage, not a setting to lower", async () => {
+    const prefix = uniquePrefix();
+    const broker = await started(cluster.url, prefix);
+    // Not the meta leader, stopped as an operator stops it: it tells the others it is going,
+    // and from then on JetStream places nothing on it.
+    const leader = cluster.nodeByName(await cluster.metaLeader());
+    const down = cluster.servers.find((s) => s !== leader) as TestNatsNode;
+    try {
+      await down.kill("SIGTERM");
+      await expect.poll(() => offlinePeers(leader), { timeout: 30_000 }).toContain(down.name);
+      const err = (await broker.createTopic("late").then(() => undefined, (e: unknown) => e)) as RiffError;
+      expect(err.code).toBe("RIFF_BROKER_UNAVAILABLE");
+      expect(err.message).toContain("topic 'late': NATS cannot place 3 copies now");
+      expect(err.message).toContain("a NATS server is down or cut off");
+      expect(err.hint).not.toContain("replicas: 1");
+      await down.restart();
+      await cluster.ready();
+      expect((await broker.createTopic("late")).replicas).toBe(3);
+    } finally {
+      await broker.stop();
+      if (!down.running) await down.restart();
+    }
+  }, 120_000);
+
   it("keeps every acknowledged message, once and in order, when the stream leader is killed mid-publish", async () => {
     const prefix = uniquePrefix();
     const names = natsNames(prefix);
@@ -118,3 +142,9 @@ describe("NatsBroker on a 3-node cluster", () => {
     }
   }, 120_000);
 });
+
+/** The peers the JetStream meta leader counts offline (only the leader's /jsz lists them). */
+async function offlinePeers(leader: TestNatsNode): Promise<string[]> {
+  const jsz = (await (await fetch(`${leader.monitorUrl}/jsz`)).json()) as { meta_cluster?: { replicas?: { name: string; offline?: boolean }[] } };
+  return (jsz.meta_cluster?.replicas ?? []).filter((r) => r.offline === true).map((r) => r.name);
+}

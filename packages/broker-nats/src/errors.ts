@@ -81,6 +81,22 @@ export function replicasUnavailable(topic: string, replicas: number, capacity: n
 }
 
 /**
+ * JetStream found too few servers for copies the cluster normally keeps (`no suitable peers`
+ * while the cluster's own records have that many): servers are down, which is an outage to wait
+ * out, not a setting to lower (a topic made with fewer copies now would keep fewer for good).
+ */
+export function replicasUnplaceable(topic: string, replicas: number, cluster: string): RiffError {
+  return new RiffError(
+    "RIFF_BROKER_UNAVAILABLE",
+    `topic '${topic}': NATS cannot place ${replicas} copies now; ${cluster}, fewer than the ${replicas} this cluster keeps of each topic: a NATS server is down or cut off`,
+    {
+      hint: "bring the NATS server back (or wait for it), then try again; topics made before keep working meanwhile",
+      details: { topic, replicas },
+    },
+  );
+}
+
+/**
  * A publish that failed, as riff says it: too large (413) and out of space (507) as the SQLite
  * broker says them; a failure that may pass (no ack, no stream leader) as 503, saying that the
  * message may or may not be stored, since its ack never came.

@@ -11,6 +11,7 @@ import {
   natsFailed,
   partitionsDecrease,
   replicasUnavailable,
+  replicasUnplaceable,
   topicExists,
   topicNotFound,
   topicUnrecorded,
@@ -296,9 +297,15 @@ export class TopicCatalog {
     return info;
   }
 
-  /** A failed stream create/update: too few servers for the replicas is the user's to fix. */
+  /**
+   * A failed stream create/update. Too few servers for the replicas is the user's to fix when
+   * the cluster never had that many; when it keeps that many (its KV bucket's copies, the
+   * servers it was started with), servers are down: an outage, said so.
+   */
   private streamsFailed(what: string, info: TopicInfo, err: unknown): RiffError {
     if (apiErrorCode(err) !== JsErrorCodes.noSuitablePeers) return natsFailed(what, err);
-    return replicasUnavailable(info.name, info.replicas, 1, describeCluster(this.session.cluster()));
+    const cluster = describeCluster(this.session.cluster());
+    if (info.replicas <= this.session.capacity()) return replicasUnplaceable(info.name, info.replicas, cluster);
+    return replicasUnavailable(info.name, info.replicas, 1, cluster);
   }
 }
