@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createNatsBroker, natsNames } from "./index.js";
 import type { NatsBroker } from "./nats-broker.js";
 import { startTestNatsCluster, type TestNatsCluster, type TestNatsNode } from "./nats-cluster.test-util.js";
-import { bytes, uniquePrefix } from "./test-support.test-util.js";
+import { bytes, type LogLine, recordingLogger, uniquePrefix } from "./test-support.test-util.js";
 
 // riff on a 3-node JetStream cluster (nats-server 2.9, all on this machine).
 let cluster: TestNatsCluster;
@@ -84,6 +84,34 @@ describe("NatsBroker on a 3-node cluster", () => {
     } finally {
       await broker.stop();
       if (!down.running) await down.restart();
+    }
+  }, 120_000);
+
+  it("reads a partition again as soon as its connection comes back from a server that stopped, and loses nothing", async () => {
+    const prefix = uniquePrefix();
+    const lines: LogLine[] = [];
+    const reader = createNatsBroker({ servers: cluster.url, prefix, logger: recordingLogger(lines) });
+    await reader.start();
+    // The server the reader is connected to stops; the writer's is another, which stays up.
+    const first = cluster.servers.find((s) => s.url.endsWith(`//${reader.health().server ?? ""}`)) as TestNatsNode;
+    const writer = await started(cluster.servers.filter((s) => s !== first).map((s) => s.url), prefix);
+    try {
+      await writer.createTopic("moving");
+      expect(await reader.getTopic("moving")).toBeDefined();
+      const consumer = reader.consume("moving", "g");
+      const it = consumer[Symbol.asyncIterator]();
+      await writer.publish("moving", { payload: bytes("before") });
+      expect((await it.next()).value?.map((m: { payload: Uint8Array }) => new TextDecoder().decode(m.payload))).toEqual(["before"]);
+      await first.kill("SIGTERM");
+      await expect.poll(() => lines.some((l) => l.msg === "the connection to NATS came back; reading the partition again"), { timeout: 30_000 }).toBe(true);
+      await writer.publish("moving", { payload: bytes("after") });
+      const next = await it.next();
+      expect(next.value?.map((m: { payload: Uint8Array }) => new TextDecoder().decode(m.payload))).toEqual(["after"]);
+      await consumer.close();
+    } finally {
+      await Promise.all([reader.stop(), writer.stop()]);
+      if (!first.running) await first.restart();
+      await cluster.ready();
     }
   }, 120_000);
 

@@ -76,12 +76,33 @@ export class KvBucket {
     try {
       return await fn(this.kv);
     } catch (err) {
-      if (!bucketMissing(err)) throw err;
+      if (!(await this.missing(err))) {
+        if (!noResponders(err)) throw err;
+        // The bucket is there but nobody answered its subjects: a leader election (NATS
+        // restarting); once more, and the caller's own retries do the rest.
+        this.o.logger.debug("no responders on a KV bucket (a leader election?); trying once more", { bucket: this.o.bucket });
+        return fn(this.kv);
+      }
       this.o.logger.warn("a KV bucket is missing; creating it again (what it held is lost)", { bucket: this.o.bucket });
       this.reopening ??= create(this.o).finally(() => (this.reopening = undefined));
       this.kv = await this.reopening;
       return fn(this.kv);
     }
+  }
+
+  /**
+   * Whether a KV call failed because the bucket's stream does not exist: "stream not found"
+   * from the JetStream API, or no responders on the bucket's subjects (a put) while the stream
+   * info says it is gone. No responders alone is not proof: a put during a KV leader election
+   * (NATS restarting) gets it too, and was once logged as a bucket lost, several times a second.
+   */
+  private async missing(err: unknown): Promise<boolean> {
+    if (apiErrorCode(err) === JsErrorCodes.streamNotFound) return true;
+    if (!noResponders(err)) return false;
+    return this.o.jsm.streams.info(`KV_${this.o.bucket}`).then(
+      () => false,
+      (infoErr: unknown) => apiErrorCode(infoErr) === JsErrorCodes.streamNotFound,
+    );
   }
 
   /** The bucket itself, for what `op` does not cover (watches). */
@@ -101,11 +122,7 @@ function create(o: KvBucketOptions): Promise<KV> {
   });
 }
 
-/**
- * True when a KV call failed because the bucket's stream does not exist: "stream not found"
- * from the JetStream API, or no responders on the bucket's subjects for a put. (A put during a
- * KV leader election gets no responders too; opening the bucket then finds it and changes nothing.)
- */
-function bucketMissing(err: unknown): boolean {
-  return apiErrorCode(err) === JsErrorCodes.streamNotFound || (err as { code?: unknown } | null)?.code === "503";
+/** No responders (503) on a request: nobody listened on its subject. */
+function noResponders(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === "503";
 }

@@ -110,6 +110,7 @@ export class NatsBroker implements Broker, AsyncDisposable {
         logger: this.logger,
         listeners: (topic) => this.listeners.get(topic),
         track: (work) => this.track(work),
+        onReconnect: (fn) => conn.onChange((event) => event === "reconnect" && fn()),
       };
       const catalog = new TopicCatalog(session, ctx, this.logger, () => this.running());
       this.live = { ...session, catalog };

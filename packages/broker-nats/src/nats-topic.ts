@@ -47,6 +47,8 @@ export interface TopicContext {
   /** Lets the broker's stop() wait for `work` before it closes the connection. */
   track<T>(work: Promise<T>): Promise<T>;
   listeners(topic: string): Iterable<AppendListener> | undefined;
+  /** Calls `fn` each time the connection to NATS comes back; returns the unsubscribe function. */
+  onReconnect(fn: () => void): () => void;
 }
 
 /**
@@ -111,6 +113,7 @@ export class NatsTopic implements GroupTopic {
         onData: () => this.arrived(),
         knownEnd: () => this.knownEnd(partition),
         observe: (end) => this.observe(partition, end),
+        onReconnect: (fn) => this.ctx.onReconnect(fn),
         logger: this.logger,
       },
       from,

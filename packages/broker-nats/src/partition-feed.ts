@@ -21,6 +21,8 @@ export interface FeedTarget {
   knownEnd(): number;
   /** Called with an end offset that a delivered message proves, so commits up to it need no look at the server. */
   observe(end: number): void;
+  /** Calls `fn` each time the connection to NATS comes back; returns the unsubscribe function. */
+  onReconnect(fn: () => void): () => void;
   logger: Logger;
 }
 
@@ -28,6 +30,8 @@ export interface FeedTarget {
 const REOPEN_MS = [250, 1000, 2000, 5000] as const;
 /** A feed that received nothing for this long while the partition has more is opened again. */
 const STALL_MS = 5000;
+/** How often a feed looks for that: a stall is seen at most this long after {@link STALL_MS}. */
+const STALL_CHECK_MS = 1000;
 /** Readers opened again at one offset, after starting past it, before the gap is taken as retention. */
 const MAX_REGAPS = 3;
 
@@ -40,7 +44,10 @@ const MAX_REGAPS = 3;
  *
  * A feed never gives up while open: a consumer that fails (a server restarted, the stream's
  * leader moved, NATS away for a minute) or goes quiet while the partition has more messages is
- * opened again where the feed stood, after a growing wait.
+ * opened again where the feed stood, after a growing wait. When the connection comes back
+ * (its server stopped, and the client moved to another), the consumer is opened again at
+ * once: the old one's pulls went to a server that is gone, and waiting for the stall to show
+ * held the partition's messages 5-8 s.
  */
 export class PartitionFeed {
   private readonly buffer: StoredMessage[] = [];
@@ -57,6 +64,7 @@ export class PartitionFeed {
   private next: number;
   private lastArrival = performance.now();
   private readonly done = new AbortController();
+  private readonly unwatch: () => void;
 
   constructor(
     private readonly target: FeedTarget,
@@ -64,6 +72,12 @@ export class PartitionFeed {
     private readonly lease: Lease,
   ) {
     this.next = from;
+    this.unwatch = target.onReconnect(() => {
+      if (this.closed) return;
+      target.logger.info("the connection to NATS came back; reading the partition again", { partition: target.partition, from: this.next });
+      this.reader?.delete().catch(() => undefined);
+      this.messages?.stop();
+    });
     void this.run();
   }
 
@@ -89,6 +103,7 @@ export class PartitionFeed {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.unwatch();
     this.done.abort();
     this.messages?.stop();
     this.reader?.delete().catch(() => undefined);
@@ -97,7 +112,7 @@ export class PartitionFeed {
 
   private async run(): Promise<void> {
     const t = this.target;
-    const watchdog = setInterval(() => this.checkStall(), STALL_MS);
+    const watchdog = setInterval(() => this.checkStall(), STALL_CHECK_MS);
     watchdog.unref();
     for (let failures = 0; !this.closed; ) {
       try {
