@@ -76,8 +76,8 @@ describe("riff when NATS fails", () => {
 
   it("answers 503 through a 60 s outage of its only NATS server, and recovers without a restart", { timeout: 180_000 }, async () => {
     await using server = await startRestartableNatsServer();
-    await using riff = await startRiffCluster({ servers: [server.url], count: 1 });
-    const [a] = riff.nodes as [RiffNode];
+    await using riff = await startRiffCluster({ servers: [server.url], count: 2 });
+    const [a, b] = riff.nodes as [RiffNode, RiffNode];
     const dir = mkdtempSync(join(riff.work, "square-"));
     writeFileSync(join(dir, "square.js"), "module.exports = (x) => x ** 2\n");
     expect((await a.cli(["create", "node", "--name", "square", "--input", "numbers", "--filepath", dir])).code).toBe(0);
@@ -97,6 +97,11 @@ describe("riff when NATS fails", () => {
     expect((await fetch(`${a.url}/healthz`)).status).toBe(503);
     const list = await a.cli(["list"]);
     expect(list.stderr).toMatch(/NATS is unreachable since .*riff reconnects by itself/);
+    // Cut off itself, a node cannot tell whether the other lives: it says so, not "gone".
+    const nodes = await a.cli(["nodes"]);
+    expect(nodes.stdout).toContain("this node cannot reach NATS, so it cannot tell whether the 1 other node(s) are alive");
+    const rows = (JSON.parse((await a.cli(["nodes", "-o", "json"])).stdout) as { nodes: { name: string; health: string }[] }).nodes;
+    expect(rows.map((r) => [r.name, r.health]).sort()).toEqual([[a.name, "nats-disconnected"], [b.name, "unknown"]]);
     await server.restart();
     await pollUntil("the node healthy again", async () => {
       if ((await fetch(`${a.url}/healthz`)).status !== 200) throw new Error("not yet");

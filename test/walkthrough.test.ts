@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRiff, waitForLogCount, type RiffFixture } from "./helpers/riff.js";
+import { cli, startRiff, waitForLogCount, type RiffFixture } from "./helpers/riff.js";
 
 // The README's walkthrough, step by step, through the built CLI.
 describe("the walkthrough", () => {
@@ -98,6 +98,14 @@ describe("the walkthrough", () => {
     expect(r.stderr).toContain("riff is not running");
     expect(r.stderr).toContain("riff system start");
     expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/);
+    // Asked with --home, the hint names that home: without it, the line would start another riff.
+    const elsewhere = mkdtempSync(join(tmpdir(), "riff-other-home-"));
+    try {
+      const flagged = await cli(elsewhere, ["--home", riff.home, "list"]);
+      expect(flagged.stderr).toContain(`start it with \`riff system start --home ${riff.home}\`; if it stopped by itself, ${join(riff.home, "daemon.log")} says why`);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { homedir } from "node:os";
 import { fromErrorBody, RiffError, type ErrorBody } from "@riff/core";
@@ -27,9 +27,17 @@ export function resolveHome(flag: string | undefined): string {
 }
 
 function notRunning(home: string): RiffError {
+  // The command to type, for this home: without --home it would start another riff, in the default one.
+  const start = home === resolveHome(undefined) ? "riff system start" : `riff system start --home ${shellWord(home)}`;
+  const log = join(home, "daemon.log");
   return new RiffError("RIFF_DAEMON_NOT_RUNNING", `riff is not running (home ${home})`, {
-    hint: "start it with `riff system start`",
+    hint: `start it with \`${start}\`${existsSync(log) ? `; if it stopped by itself, ${log} says why` : ""}`,
   });
+}
+
+/** `text` as one shell word: as it is when it holds nothing a shell reads, else single-quoted. */
+function shellWord(text: string): string {
+  return /^[\w./:@%+-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
 }
 
 /**

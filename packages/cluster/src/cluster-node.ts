@@ -267,6 +267,11 @@ export class ClusterNode {
     return this.gone;
   }
 
+  /** This node's name. */
+  get id(): string {
+    return this.o.node;
+  }
+
   get isLeader(): boolean {
     return this.leader?.isLeader === true;
   }

@@ -28,12 +28,19 @@ export function clusterViews(o: { broker: Broker; catalog: FunctionCatalog; node
   };
 }
 
+/** A node heard this long before this one lost NATS may have fallen silent for the same reason. */
+const SILENCE_MARGIN_MS = 5000;
+
 /** Every live node, then those that left or fell silent since this node started. */
 export function nodeRows(node: ClusterNode): NodeRow[] {
+  // Cut off from NATS, this node hears nobody: the others fell silent to it, not necessarily
+  // to the cluster. Those last heard since it lost NATS (or about to be) are unknown, not gone.
+  const own = node.health();
+  const deafSince = own.connected ? undefined : own.since - SILENCE_MARGIN_MS;
   const rows: NodeRow[] = node.live().map(({ id, state }) => ({
     name: id,
     url: state.url,
-    health: state.nats.connected ? "ok" : "nats-disconnected",
+    health: id === node.id ? (state.nats.connected && own.connected ? "ok" : "nats-disconnected") : deafSince !== undefined ? "unknown" : state.nats.connected ? "ok" : "nats-disconnected",
     leader: state.leader,
     replicas: loadOf(state),
     partitions: Object.entries(state.functions).flatMap(([fn, f]) => f.assigned.map((a) => `${fn}: ${a}`)),
@@ -42,7 +49,7 @@ export function nodeRows(node: ClusterNode): NodeRow[] {
     runs: state.runs ?? "all",
   }));
   for (const [id, { how, lastHeardAt }] of node.recentlyGone()) {
-    const health = how === "left" ? "left" : "gone";
+    const health = how === "left" ? "left" : deafSince !== undefined && lastHeardAt >= deafSince ? "unknown" : "gone";
     rows.push({ name: id, url: "", health, leader: false, replicas: 0, partitions: [], version: "", startedAt: "", lastSeen: new Date(lastHeardAt).toISOString() });
   }
   return rows;

@@ -55,4 +55,15 @@ describe("LogBus", () => {
     // The tail counts entries: the last is the whole compile error.
     expect((await n1.read("f", 1)).text).toBe(failed);
   });
+
+  it("shows this node's own lines when NATS is away, and names the others as missing", async () => {
+    const names = clusterNames(uniquePrefix());
+    const everyone = ["n1", "n2"];
+    const own = "2026-01-01T00:00:01.000Z n1/f-1-1 stdout: mine\n";
+    const n1 = await node(names, "n1", own, () => everyone);
+    await node(names, "n2", "2026-01-01T00:00:00.000Z n2/f-1-1 stdout: theirs\n", () => everyone);
+    // n1's connection is gone (closed: no request can be sent on it).
+    await opened[0]?.nc.close();
+    expect(await n1.read("f", 10)).toEqual({ text: own, unanswered: ["n2"] });
+  });
 });

@@ -76,16 +76,27 @@ export class LogBus {
   async read(fn: string, tail: number): Promise<LogHistory> {
     if (tail <= 0) return { text: "" };
     const expected = this.liveNodes();
-    const entries: string[] = [];
-    const answered = new Set<string>();
-    const answers = await this.nc.requestMany(this.names.logsRead, encoder.encode(JSON.stringify({ fn, tail })), {
-      strategy: RequestStrategy.Count,
-      maxMessages: Math.max(1, expected.length),
-      maxWait: READ_WAIT_MS,
-    });
-    for await (const m of answers) {
-      answered.add(m.headers?.get(NODE_HEADER) ?? "");
-      entries.push(...entriesOf(decoder.decode(m.data)));
+    // This node's own lines first-hand: they are in its home, NATS or no NATS.
+    const entries: string[] = entriesOf(this.local.read(fn, tail));
+    const answered = new Set<string>([this.node]);
+    if (expected.some((n) => n !== this.node)) {
+      try {
+        // Every live node answers, this one too (its answer is skipped: its lines are in).
+        const answers = await this.nc.requestMany(this.names.logsRead, encoder.encode(JSON.stringify({ fn, tail })), {
+          strategy: RequestStrategy.Count,
+          maxMessages: expected.length,
+          maxWait: READ_WAIT_MS,
+        });
+        for await (const m of answers) {
+          const node = m.headers?.get(NODE_HEADER) ?? "";
+          if (answered.has(node)) continue;
+          answered.add(node);
+          entries.push(...entriesOf(decoder.decode(m.data)));
+        }
+      } catch (err) {
+        // NATS away: the others' lines are missing, and said to be.
+        this.logger.debug("asking the other nodes for log lines failed", { fn, err: String(err) });
+      }
     }
     const unanswered = expected.filter((n) => !answered.has(n));
     // A stable sort on the time alone: entries of one millisecond keep each node's order.

@@ -16,9 +16,11 @@ export interface NodeRow {
   /**
    * `ok`; `nats-disconnected` while it cannot reach NATS; `left` once it stopped cleanly
    * (`riff system stop`, its partitions handed over); `gone` once its heartbeats stopped without a
-   * goodbye (killed, paused or cut off: its leases expire before others take its partitions).
+   * goodbye (killed, paused or cut off: its leases expire before others take its partitions);
+   * `unknown` for every other node while the node asked cannot reach NATS itself (it hears
+   * nobody, which says nothing of them).
    */
-  health: "ok" | "nats-disconnected" | "left" | "gone";
+  health: "ok" | "nats-disconnected" | "left" | "gone" | "unknown";
   leader: boolean;
   replicas: number;
   /** `function: topic/partition` that this node's replicas read now (claimed, not only dealt). */

@@ -8,7 +8,12 @@ export async function nodes(home: string, output: string | undefined): Promise<v
   const { cluster, nodes: rows } = await client.call<{ cluster: string; nodes: NodeRow[] }>("GET", "nodes");
   if (await printData(output, { cluster, nodes: rows })) return;
   const away = (r: NodeRow) => r.health === "gone" || r.health === "left";
-  process.stdout.write(`cluster ${cluster}: ${rows.filter((r) => !away(r)).length} node(s) alive\n\n`);
+  const unknown = rows.filter((r) => r.health === "unknown").length;
+  process.stdout.write(
+    unknown === 0
+      ? `cluster ${cluster}: ${rows.filter((r) => !away(r)).length} node(s) alive\n\n`
+      : `cluster ${cluster}: this node cannot reach NATS, so it cannot tell whether the ${unknown} other node(s) are alive (riff system status says since when)\n\n`,
+  );
   printTable(
     ["NODE", "HEALTH", "LEADER", "RUNS", "REPLICAS", "PARTITIONS", "UP", "URL"],
     rows.map((r) => [
@@ -35,5 +40,6 @@ function health(r: NodeRow): string {
   const ago = formatDuration(Date.now() - Date.parse(r.lastSeen));
   if (r.health === "left") return `left ${ago} ago`;
   if (r.health === "gone") return `gone (last seen ${ago} ago)`;
+  if (r.health === "unknown") return `unknown (last seen ${ago} ago)`;
   return r.health;
 }
