@@ -135,7 +135,7 @@ example(
     .summary("list the nodes of the riff cluster this daemon is part of: health, leader, replicas and partitions")
     .description(
       "list the nodes of the riff cluster this daemon is part of: health, leader, replicas and partitions. " +
-        "HEALTH is ok, nats-disconnected, left (stopped with riff system stop) or gone (no heartbeat: killed, paused or cut off)",
+        "HEALTH is ok, nats-disconnected, left (stopped with riff system stop), gone (no heartbeat: killed, paused or cut off), or unknown (the node asked cannot reach NATS itself, so it cannot tell)",
     )
     .addOption(output())
     .action(run(async () => async (home: string, o: { output?: string }) => (await import("./commands/nodes.js")).nodes(home, o.output))),
