@@ -111,6 +111,8 @@ describe("riff when NATS fails", () => {
     expect(log(a)).toMatch(/reconnected to NATS/);
     // Said once by the connection: no partition claim is tried, nor warned about, while NATS is away.
     expect(log(a).match(/claiming a partition failed/g) ?? []).toEqual([]);
+    // Nor does the autoscaler warn each round that the broker is away.
+    expect(log(a).match(/scaling failed/g) ?? []).toEqual([]);
     console.log(JSON.stringify({ test: "60 s NATS outage", answers: Object.fromEntries(answers) }));
   });
 

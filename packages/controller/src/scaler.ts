@@ -1,5 +1,5 @@
 import type { Broker } from "@riff/broker";
-import type { Logger, ScalingReason, TelemetrySink } from "@riff/core";
+import { RiffError, type Logger, type ScalingReason, type TelemetrySink } from "@riff/core";
 import type { RunnerSnapshot } from "@riff/runtime";
 import { decide, type ScaleDecision } from "./autoscaler.js";
 import type { StoredFunction } from "./function-spec.js";
@@ -81,7 +81,9 @@ export class Scaler {
       try {
         await this.scaleOne(target, now);
       } catch (err) {
-        this.logger.warn("scaling failed", { fn: fn.name, err: String(err) });
+        // The broker away is said once, where the connection drops; not again every round for every function.
+        if (err instanceof RiffError && err.code === "RIFF_BROKER_UNAVAILABLE") this.logger.debug("scaling waits for the broker", { fn: fn.name, err: err.message });
+        else this.logger.warn("scaling failed", { fn: fn.name, err: err instanceof Error ? err.message : String(err) });
       }
     }
   }
