@@ -37,10 +37,15 @@ export function nodeRows(node: ClusterNode): NodeRow[] {
   // to the cluster. Those last heard since it lost NATS (or about to be) are unknown, not gone.
   const own = node.health();
   const deafSince = own.connected ? undefined : own.since - SILENCE_MARGIN_MS;
+  const healthOf = (id: string, connected: boolean): NodeRow["health"] => {
+    if (id === node.id) return connected && own.connected ? "ok" : "nats-disconnected";
+    if (deafSince !== undefined) return "unknown";
+    return connected ? "ok" : "nats-disconnected";
+  };
   const rows: NodeRow[] = node.live().map(({ id, state }) => ({
     name: id,
     url: state.url,
-    health: id === node.id ? (state.nats.connected && own.connected ? "ok" : "nats-disconnected") : deafSince !== undefined ? "unknown" : state.nats.connected ? "ok" : "nats-disconnected",
+    health: healthOf(id, state.nats.connected),
     leader: state.leader,
     replicas: loadOf(state),
     partitions: Object.entries(state.functions).flatMap(([fn, f]) => f.assigned.map((a) => `${fn}: ${a}`)),
