@@ -37,7 +37,7 @@ describe("a topic deleted through another instance", () => {
       await b.publish("gone", { payload: bytes("x") });
       await a.deleteTopic("gone");
       // The notice on core NATS (or the next sweep) closes b's open topic.
-      await expect.poll(() => b.getTopic("gone")).toBeUndefined();
+      await expect.poll(() => b.getTopic("gone"), { timeout: 10_000 }).toBeUndefined();
       await expectCode(b.publish("gone", { payload: bytes("y") }), "RIFF_TOPIC_NOT_FOUND");
       await expectCode(b.describeTopic("gone"), "RIFF_TOPIC_NOT_FOUND");
     });
@@ -64,7 +64,7 @@ describe("a topic deleted through another instance", () => {
       await b.publish("kept", { payload: bytes("n") });
       const jsm = await env.nc.jetstreamManager();
       await jsm.streams.delete(`KV_${natsNames(prefix).bucket}`);
-      // The sweep and the ensure look, and leave the topic open: publishing goes on.
+      // The create looks (as the sweep does), and leaves the topic open: publishing goes on.
       await expectCode(b.createTopic("kept"), "RIFF_TOPIC_EXISTS");
       expect((await b.publish("kept", { payload: bytes("o") })).offset).toBe(2);
     });
