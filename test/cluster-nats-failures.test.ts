@@ -97,6 +97,7 @@ describe("riff when NATS fails", () => {
     expect((await fetch(`${a.url}/healthz`)).status).toBe(503);
     const list = await a.cli(["list"]);
     expect(list.stderr).toMatch(/NATS is unreachable since .*riff reconnects by itself/);
+    expect((await a.cli(["describe", "function", "square"])).stderr).toMatch(/warning: NATS is unreachable since .*riff reconnects by itself/);
     // Cut off itself, a node cannot tell whether the other lives: it says so, not "gone".
     const nodes = await a.cli(["nodes"]);
     expect(nodes.stdout).toContain("this node cannot reach NATS, so it cannot tell whether the 1 other node(s) are alive");

@@ -117,7 +117,9 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
     ["GET", /^functions\/([^/]+)$/, async (_q, res, [name]) => {
       const detail = await o.views.get(name ?? "");
       if (detail === undefined) throw functionNotFound(name ?? "");
-      sendJson(res, 200, detail);
+      // As `riff list` does: what makes the detail partial (NATS away: no leader to ask) is said.
+      const warnings = (await o.warnings?.()) ?? [];
+      sendJson(res, 200, warnings.length === 0 ? detail : { ...detail, warnings });
     }],
     ["POST", /^functions\/([^/]+)\/update$/, async (_q, res, [name], query) => {
       await withProgress(res, query, (progress) => update(name ?? "", progress));

@@ -211,7 +211,8 @@ export async function describeFunction(home: string, name: string, output: strin
     return;
   }
   const client = new DaemonClient(home);
-  const f = await client.call<FunctionDetail>("GET", `functions/${encodeURIComponent(name)}`);
+  const f = await client.call<FunctionDetail & { warnings?: string[] }>("GET", `functions/${encodeURIComponent(name)}`);
+  for (const warning of f.warnings ?? []) process.stderr.write(`warning: ${warning}\n`);
   if (await printData(output, f)) return;
   const w = (s: string) => process.stdout.write(`${s}\n`);
   w(`function ${f.name} (revision ${f.revision}): ${f.status}${f.error === undefined ? "" : `\n  ${f.error}`}`);
