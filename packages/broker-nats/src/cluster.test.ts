@@ -65,11 +65,12 @@ describe("NatsBroker on a 3-node cluster", () => {
 
   it("says a topic of 3 copies cannot be made while a server is down as an outage, not a setting to lower", async () => {
     const prefix = uniquePrefix();
-    const broker = await started(cluster.url, prefix);
     // Not the meta leader, stopped as an operator stops it: it tells the others it is going,
-    // and from then on JetStream places nothing on it.
+    // and from then on JetStream places nothing on it. The broker is connected to the others,
+    // so that what it meets is the missing peer, not its own reconnect.
     const leader = cluster.nodeByName(await cluster.metaLeader());
     const down = cluster.servers.find((s) => s !== leader) as TestNatsNode;
+    const broker = await started(cluster.servers.filter((s) => s !== down).map((s) => s.url), prefix);
     try {
       await down.kill("SIGTERM");
       await expect.poll(() => offlinePeers(leader), { timeout: 30_000 }).toContain(down.name);
@@ -94,7 +95,9 @@ describe("NatsBroker on a 3-node cluster", () => {
     await reader.start();
     // The server the reader is connected to stops; the writer's is another, which stays up.
     const first = cluster.servers.find((s) => s.url.endsWith(`//${reader.health().server ?? ""}`)) as TestNatsNode;
-    const writer = await started(cluster.servers.filter((s) => s !== first).map((s) => s.url), prefix);
+    // A publish waits out the election if the stopped server led the stream (seconds; more on a busy machine).
+    const writer = createNatsBroker({ servers: cluster.servers.filter((s) => s !== first).map((s) => s.url), prefix, publishRetryMs: 60_000 });
+    await writer.start();
     try {
       await writer.createTopic("moving");
       expect(await reader.getTopic("moving")).toBeDefined();
