@@ -42,7 +42,9 @@ export class LogBus {
       callback: (err, msg) => {
         if (err !== null || !msg.reply) return;
         try {
-          const { fn, tail } = JSON.parse(decoder.decode(msg.data)) as { fn: string; tail: number };
+          const { fn, tail, from } = JSON.parse(decoder.decode(msg.data)) as { fn: string; tail: number; from?: string };
+          // The asker has its own lines first-hand (see read).
+          if (from === this.node) return;
           const h = natsHeaders();
           h.set(NODE_HEADER, this.node);
           msg.respond(encoder.encode(this.local.read(fn, tail)), { headers: h });
@@ -79,12 +81,13 @@ export class LogBus {
     // This node's own lines first-hand: they are in its home, NATS or no NATS.
     const entries: string[] = entriesOf(this.local.read(fn, tail));
     const answered = new Set<string>([this.node]);
-    if (expected.some((n) => n !== this.node)) {
+    const others = expected.filter((n) => n !== this.node).length;
+    if (others > 0) {
       try {
-        // Every live node answers, this one too (its answer is skipped: its lines are in).
-        const answers = await this.nc.requestMany(this.names.logsRead, encoder.encode(JSON.stringify({ fn, tail })), {
+        // Every other live node answers (this one does not answer its own asking).
+        const answers = await this.nc.requestMany(this.names.logsRead, encoder.encode(JSON.stringify({ fn, tail, from: this.node })), {
           strategy: RequestStrategy.Count,
-          maxMessages: expected.length,
+          maxMessages: others,
           maxWait: READ_WAIT_MS,
         });
         for await (const m of answers) {

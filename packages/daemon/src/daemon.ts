@@ -205,7 +205,7 @@ export class Daemon {
       invokers: parts.invokers,
       scaler: parts.scaler,
       rates: parts.rates,
-      routes: [...mode.routes(), ...secretRoutes(mode.stores.secrets), ...keyRoutes(mode.stores.keys), ...recordRoutes(this.sinks.records, broker, async (fn) => (await views.get(fn)) !== undefined), ...artifactRoutes({ artifacts: mode.stores.artifacts, uploads: this.paths.uploads }), ...dashboardRoutes(dashboard, () => this.info?.url)],
+      routes: [...mode.routes(), ...secretRoutes(mode.stores.secrets), ...keyRoutes(mode.stores.keys), ...recordRoutes(this.sinks.records, broker, (fn) => parts.catalog.get(fn) !== undefined), ...artifactRoutes({ artifacts: mode.stores.artifacts, uploads: this.paths.uploads }), ...dashboardRoutes(dashboard, () => this.info?.url)],
       warnings,
     });
     handle = (req, res) => {

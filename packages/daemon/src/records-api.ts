@@ -14,7 +14,7 @@ const TRACE_ID = /^[0-9a-f]{32}$/;
  * (one, with a failed run's input), `invocations/ID/rerun` (publish that input again), and
  * `traces/ID` (every span of a trace; an invocation's id finds its trace too).
  */
-export function recordRoutes(records: RecordReader | undefined, broker: Broker, functionExists: (name: string) => Promise<boolean>): Route[] {
+export function recordRoutes(records: RecordReader | undefined, broker: Broker, functionExists: (name: string) => boolean): Route[] {
   const store = (): RecordReader => {
     if (records !== undefined) return records;
     throw new RiffError("RIFF_RECORDS_OFF", "invocation records are off on this daemon", {
@@ -34,7 +34,7 @@ export function recordRoutes(records: RecordReader | undefined, broker: Broker, 
       // Lists stay light: a failed run's input is in the single record.
       const invocations = (await store().list(filter)).map(({ payload: _, ...rest }) => rest);
       // A deleted function's records are still listed; a name that has neither is a typo to point out.
-      if (invocations.length === 0 && filter.function !== undefined && !(await functionExists(filter.function))) throw functionNotFound(filter.function);
+      if (invocations.length === 0 && filter.function !== undefined && !functionExists(filter.function)) throw functionNotFound(filter.function);
       sendJson(res, 200, { invocations });
     }],
     ["GET", /^invocations\/([^/]+)$/, async (_q, res, [id]) => {
