@@ -14,6 +14,8 @@ export interface GroupTopic {
   knownEnd(partition: number): number;
   /** Asks the server for the partitions' offsets. */
   offsets(): Promise<PartitionOffsets[]>;
+  /** Asks the server for each partition's first offset stored at or after `timestamp` (its end if none). */
+  offsetsSince(timestamp: number): Promise<number[]>;
   /** Opens a feed of `partition` from `from` on; its messages carry the lease's generation and fence. */
   openFeed(partition: number, from: number, lease: Lease): PartitionFeed;
   wake(): void;
@@ -41,10 +43,10 @@ export class NatsConsumerGroup extends GroupBook {
   private share = new Set<number>();
   private readonly claims: (Claim | undefined)[] = [];
   /**
-   * For a group that starts at the latest offsets: the ends when it was made, asked at once
-   * (before anything published after the join), and used where no offset was committed yet.
+   * For a group that starts at the latest offsets: the ends when it was made, used where no
+   * offset was committed yet. See {@link latestEnds}.
    */
-  private readonly startingEnds: Promise<PartitionOffsets[]> | undefined;
+  private readonly startingEnds: Promise<number[]> | undefined;
 
   constructor(
     name: string,
@@ -56,15 +58,15 @@ export class NatsConsumerGroup extends GroupBook {
     super(name, []);
     this.partitionsChanged();
     if (startAt === "latest") {
-      this.startingEnds = topic.offsets();
+      this.startingEnds = latestEnds(topic, Date.now());
       this.startingEnds.catch(() => undefined);
     }
   }
 
   /** Where partition `p` starts when the group has committed nothing on it. */
   async startOffset(partition: number): Promise<number> {
-    const o = (await (this.startingEnds ?? this.topic.offsets()))[partition];
-    return this.startAt === "latest" ? (o?.end ?? 0) : (o?.start ?? 0);
+    if (this.startingEnds !== undefined) return (await this.startingEnds)[partition] ?? 0;
+    return (await this.topic.offsets())[partition]?.start ?? 0;
   }
 
   override join(member: GroupMember): void {
@@ -231,4 +233,19 @@ export class NatsConsumerGroup extends GroupBook {
 
 function noSuchMessage(topic: string, partition: number, offset: number): Error {
   return invalidArgument(`cannot commit offset ${String(offset)} of partition ${partition} of topic '${topic}': no such message`);
+}
+
+/**
+ * The ends of `topic`'s partitions at `joined`, the time a group that starts at `latest` was
+ * made. The server's answer comes later than that: its ends would skip what was published in
+ * between (a message published right after `consume()` returned, on a 3-server cluster). So each
+ * partition starts at its first message the server stored at or after `joined`, and never below
+ * the end this instance already knew of (its own acknowledged publishes, which the server's
+ * millisecond timestamps cannot order against `joined`). Another node's publish is placed by the
+ * server's clock against this node's: the error is their skew.
+ */
+async function latestEnds(topic: GroupTopic, joined: number): Promise<number[]> {
+  const known = Array.from({ length: topic.partitions() }, (_, p) => topic.knownEnd(p));
+  const since = await topic.offsetsSince(joined);
+  return since.map((offset, p) => Math.max(offset, known[p] ?? 0));
 }

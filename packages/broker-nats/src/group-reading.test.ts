@@ -94,4 +94,29 @@ describe("a group across two instances", () => {
     await ca.close();
     await cb.close();
   });
+
+  it("starts a group at latest where it joined: another instance's earlier messages are skipped, its later ones read", async () => {
+    const prefix = uniquePrefix();
+    const a = await started(prefix, "na", {});
+    const b = await started(prefix, "nb", {});
+    try {
+      await a.createTopic("numbers", { partitions: 2 });
+      await a.publishBatch("numbers", [0, 1].map((partition) => ({ payload: bytes(`before-${partition}`), partition })));
+      // b has published nothing: where it joined is found by the server's times of storage, not
+      // by the ends the server reports when asked, which may already hold what comes next.
+      await b.ensureTopic("numbers", { partitions: 2 });
+      const cb = b.consume("numbers", "tail", { startAt: "latest" });
+      await a.publishBatch("numbers", [0, 1].map((partition) => ({ payload: bytes(`after-${partition}`), partition })));
+      const got = await take(cb, 2);
+      expect(got.map((m) => [m.partition, m.offset, Buffer.from(m.payload).toString()]).sort()).toEqual([
+        [0, 1, "after-0"],
+        [1, 1, "after-1"],
+      ]);
+      await cb.close();
+    } finally {
+      await a.stop();
+      await b.stop();
+      await removePrefix(prefix, server.url);
+    }
+  });
 });

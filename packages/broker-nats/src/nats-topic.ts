@@ -101,6 +101,11 @@ export class NatsTopic implements GroupTopic {
     return offsets;
   }
 
+  offsetsSince(timestamp: number): Promise<number[]> {
+    const partitions = Array.from({ length: this.info.partitions }, (_, p) => p);
+    return Promise.all(partitions.map((p) => this.ctx.streams.offsetForTimestamp(this.name, p, timestamp)));
+  }
+
   openFeed(partition: number, from: number, lease: Lease): PartitionFeed {
     return new PartitionFeed(
       {
@@ -225,7 +230,7 @@ export class NatsTopic implements GroupTopic {
     if (to !== undefined) {
       // Named outright (`earliest`, `latest`, offsets).
     } else if (typeof target === "object" && "timestamp" in target && Number.isFinite(target.timestamp)) {
-      to = await Promise.all(offsets.map((o) => this.ctx.streams.offsetForTimestamp(this.name, o.partition, target.timestamp)));
+      to = await this.offsetsSince(target.timestamp);
     } else {
       throw invalidArgument(`seek target must be 'earliest', 'latest', { timestamp } or { offsets }, got ${JSON.stringify(target)}`);
     }
