@@ -72,6 +72,9 @@ describe("hostile input", () => {
     .join("\n")}\n`;
   const duplicate = `${topic("twice")}---\n${topic("twice").replace("partitions: 1", "partitions: 4")}`;
   const hops = (value: string) => post("/messages/numbers", "1", { "x-riff-hops": value });
+  /** A node Function document reading `input`, with extra lines under spec. */
+  const fn = (name: string, input: string, spec: string) => `apiVersion: ${API}\nkind: Function\nmetadata:\n  name: ${name}\nspec:\n  invoker: node\n  input: ${input}\n${spec}`;
+  writeFileSync(join(yamlDir, "square.js"), "module.exports = (x) => x ** 2\n");
 
   const cases: Case[] = [
     // X-Riff-Hops: the loop guard cannot be widened from outside.
@@ -85,6 +88,8 @@ describe("hostile input", () => {
     ...["GET", "PUT", "DELETE", "PATCH", "OPTIONS"].map((m) => ({ name: `${m} /messages/numbers`, send: call(m, "/messages/numbers"), status: 405, code: "RIFF_METHOD_NOT_ALLOWED" })),
     { name: "bad percent-encoding in a topic", send: post("/messages/%E0%A4%A", "1"), status: 400, code: "RIFF_INVALID_ARGUMENT" },
     { name: "unknown topic", send: post("/messages/no-such-topic", "1"), status: 404, code: "RIFF_TOPIC_NOT_FOUND" },
+    { name: "a topic that is no valid name", send: post("/requests/BAD%2F..%2Fx", "1"), status: 400, code: "RIFF_INVALID_NAME", names: "'BAD/../x'" },
+    { name: "no topic in the path", send: post("/messages/", "1"), status: 400, code: "RIFF_INVALID_NAME", names: "POST /messages/TOPIC" },
     { name: "posting to the dead letters", send: post("/messages/riff-dead-letters", "1"), status: 400, code: "RIFF_INVALID_ARGUMENT" },
     { name: "unknown path", send: call("GET", "/../../etc/passwd"), status: 404, code: "RIFF_NOT_FOUND" },
     { name: "a body over 1 MiB", send: post("/messages/numbers", new Uint8Array(1024 * 1024 + 1)), status: 413, code: "RIFF_MESSAGE_TOO_LARGE" },
@@ -147,6 +152,13 @@ describe("hostile input", () => {
     { name: "a custom YAML tag", send: applyApi(`${topic("tagged")}  partitions: !!js/function "() => 1"\n`), status: 400, code: "RIFF_INVALID_RESOURCE" },
     { name: "__proto__ in a resource", send: applyApi(`${topic("proto")}  __proto__: {polluted: true}\n`), status: 400, code: "RIFF_INVALID_RESOURCE" },
     { name: "binary bytes as YAML", send: applyFile("binary.yaml", "\u0000\u0001\u0002\uffff"), status: 1, code: "RIFF_INVALID_RESOURCE" },
+    // spec.env may not name what riff sets for every replica: it would be dropped without a word.
+    ...["PATH", "HOME", "RIFF_FUNCTION_NAME"].map((key) => ({
+      name: `spec.env.${key}`, send: applyFile(`env-${key}.yaml`, fn("envy", "envy-in", `  artifact: square.js\n  env:\n    ${key}: x\n`)), status: 1, code: "RIFF_INVALID_RESOURCE", names: `spec.env.${key}`,
+    })),
+    // An artifact in riff's home (its token, secrets, data), or one that holds it.
+    { name: "spec.artifact in riff's home", send: () => applyFile("in-home.yaml", fn("thief", "thief-in", `  artifact: ${join(riff.home, "token")}\n`))(), status: 1, code: "RIFF_INVALID_RESOURCE", names: "spec.artifact" },
+    { name: "spec.artifact holding riff's home", send: () => applyFile("holds-home.yaml", fn("thief", "thief-in", "  artifact: /\n"))(), status: 1, code: "RIFF_INVALID_RESOURCE", names: "spec.artifact" },
     // CLI flags.
     ...(
       [
@@ -158,6 +170,7 @@ describe("hostile input", () => {
         [["--max-connections", "0"], "--max-connections 0"],
         [["--max-hops", "-3"], "--max-hops"],
         [["--pool-size", "x"], "--pool-size x"],
+        [["--host", "203.0.113.7"], "--host 203.0.113.7"],
       ] as const
     ).map(([args, flag]) => ({ name: `riff system start ${args.join(" ")}`, send: startIn([...args]), status: 1, code: "RIFF_INVALID_ARGUMENT", names: flag })),
     ...(
@@ -226,6 +239,18 @@ describe("hostile input", () => {
       const got = await hostIs(host)();
       expect(got.status, `${host}: ${got.text}`).toBe(200);
     }
+  });
+
+  it("an apply whose code cannot be prepared makes none of its topics", async () => {
+    writeFileSync(join(yamlDir, "not-a-script.txt"), "echo hi\n");
+    const doc = `apiVersion: ${API}\nkind: Function\nmetadata:\n  name: noexec\nspec:\n  invoker: command\n  input: noexec-in\n  artifact: not-a-script.txt\n`;
+    const r = await applyFile("noexec.yaml", doc)();
+    expect(r.status, r.text).toBe(1);
+    expect(r.text).toContain("is not executable and has no #! line");
+    const topics = await riff.cli(["topics", "list"]);
+    expect(topics.code, topics.stderr).toBe(0);
+    expect(topics.stdout).not.toContain("noexec-in");
+    expect(topics.stdout).not.toContain("noexec-dead-letters");
   });
 
   it("after all of it, the daemon still serves", async () => {

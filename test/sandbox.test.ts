@@ -1,13 +1,16 @@
 import { execFile, execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { deployNode } from "./helpers/functions.js";
 import { RIFF_BIN, startRiff, type RiffFixture } from "./helpers/riff.js";
 import { pooledProcessWaiting } from "./helpers/pool.js";
 import { until } from "./helpers/until.js";
+
+/** The riff checkout these tests run from: a function sees its packages (the shims), not the rest. */
+const CHECKOUT = dirname(import.meta.dirname);
 
 // Needs bubblewrap (.ci/run installs it): riff refuses to start without it, so every test here
 // fails, naming it, where it is missing. Each rule of docs/security.md is a function trying to
@@ -58,6 +61,8 @@ module.exports = () => ({
   otherCode: tryRead(${JSON.stringify(`${riff.home}/functions/other/rev-1/other.js`)}),
   daemonEnv: tryRead("/proc/${riff.pid()}/environ"),
   work: tryList(${JSON.stringify(riff.work)}),
+  history: tryList(${JSON.stringify(join(CHECKOUT, ".git"))}), tests: tryList(${JSON.stringify(join(CHECKOUT, "test"))}),
+  manifest: tryRead(${JSON.stringify(join(CHECKOUT, "package.json"))}),
   ownFolder: tryWrite("mine.txt"), etc: tryWrite("/etc/riff-was-here"),
   tmp: tryWrite("/tmp/scratch"), home: tryWrite(os.homedir() + "/scratch"),
 });
@@ -80,6 +85,9 @@ module.exports = () => ({
       otherCode: "ENOENT",
       daemonEnv: "ENOENT",
       work: "ENOENT",
+      history: "ENOENT",
+      tests: "ENOENT",
+      manifest: "ENOENT",
       ownFolder: "EROFS",
       etc: "EACCES",
       tmp: "written",

@@ -35,7 +35,15 @@ export function copyArtifact(artifact: string, dir: string): string {
   const st = statSync(artifact, { throwIfNoEntry: false });
   if (st === undefined) throw artifactNotFound(artifact);
   const target = st.isDirectory() ? dir : join(dir, basename(artifact));
-  cpSync(artifact, target, { recursive: true, filter: (src) => !SKIPPED_ENTRIES.has(basename(src)) || src === artifact });
+  try {
+    cpSync(artifact, target, { recursive: true, filter: (src) => !SKIPPED_ENTRIES.has(basename(src)) || src === artifact });
+  } catch (err) {
+    // A file riff may not read, a special file, a folder that holds the copy: the artifact's fault.
+    throw new RiffError("RIFF_INVALID_ARGUMENT", `artifact '${artifact}' cannot be copied: ${(err as Error).message}`, {
+      hint: "point spec.artifact (riff create --artifact) at a readable file, or a folder of your function's own files",
+      cause: err,
+    });
+  }
   return target;
 }
 
@@ -78,7 +86,13 @@ export class LocalArtifactStore implements ArtifactStore {
     const folder = join(this.dir, digest);
     rmSync(folder, { recursive: true, force: true });
     mkdirSync(folder, { recursive: true });
-    const copied = copyArtifact(path, folder);
+    let copied: string;
+    try {
+      copied = copyArtifact(path, folder);
+    } catch (err) {
+      rmSync(folder, { recursive: true, force: true });
+      throw err;
+    }
     writeFileSync(join(this.dir, `${digest}${KEPT_ENTRY}`), copied === folder ? "" : basename(copied));
   }
 

@@ -119,9 +119,6 @@ export class Deployer {
     const digest = rollbackDigest ?? (await this.o.artifacts.upload(spec.artifact));
     const here = this.o.host.get(spec.name);
     if (current !== undefined && current.value.digest === digest && sameSpec(current.value, spec)) return this.unchanged(current.value);
-    for (const input of spec.inputs) await this.o.broker.ensureTopic(input);
-    if (spec.output !== undefined) await this.o.broker.ensureTopic(spec.output);
-    await this.o.broker.ensureTopic(deadLetterTopicOf(spec));
     const now = new Date().toISOString();
     const fn: StoredFunction = {
       ...spec,
@@ -134,11 +131,14 @@ export class Deployer {
     const history = historyAfter(current?.value);
     if (history !== undefined) fn.history = history;
     if (!(this.o.runsHere?.(fn.name) ?? true)) {
+      await this.ensureTopics(fn);
       this.o.catalog.take({ type: "put", name: fn.name, value: fn, revision: await this.o.store.put(fn.name, fn, current?.revision ?? 0) });
       return { kind: "Function", name: fn.name, action: current === undefined ? "created" : "updated", revision: fn.revision };
     }
     const code = await this.o.host.prepare(fn, progress);
     fn.entry = code.artifact === code.dir ? "" : code.artifact.slice(code.dir.length + 1);
+    // Only once the code is prepared: code that cannot be installed or built leaves no topics.
+    await this.ensureTopics(fn);
     if (current === undefined || here === undefined || !sameTopology(here.fn, fn)) {
       // Stored first: a function that cannot start stays deployed (failed), to be fixed with `riff update`.
       this.o.catalog.take({ type: "put", name: fn.name, value: fn, revision: await this.o.store.put(fn.name, fn, current?.revision ?? 0) });
@@ -153,6 +153,13 @@ export class Deployer {
     await this.o.host.warm(fn.name);
     const shape = this.o.host.snapshot(fn.name)?.shape;
     return { kind: "Function", name: fn.name, action: current === undefined ? "created" : "updated", revision: fn.revision, shape };
+  }
+
+  /** Makes the topics `fn` reads, writes and dead-letters to, where they are missing. */
+  private async ensureTopics(fn: ResolvedFunction): Promise<void> {
+    for (const input of fn.inputs) await this.o.broker.ensureTopic(input);
+    if (fn.output !== undefined) await this.o.broker.ensureTopic(fn.output);
+    await this.o.broker.ensureTopic(deadLetterTopicOf(fn));
   }
 
   /** Same code and settings; a function that failed to start here is tried again at once. */

@@ -74,7 +74,17 @@ export const functionSchema = z.strictObject({
     replyFrom: z.enum(["self", "end"]).optional(),
     retries: z.number().int().min(0).max(MAX_RETRIES).optional(),
     deadLetter: name.optional(),
-    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name"), z.string()).optional(),
+    env: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name"), z.string())
+      .superRefine((env, ctx) => {
+        // riff sets these for every replica: a value here would be dropped without a word.
+        for (const key of Object.keys(env)) {
+          if (key === "PATH" || key === "HOME" || key.startsWith("RIFF_")) {
+            ctx.addIssue({ code: "custom", path: [key], message: `is set by riff for every replica (${key.startsWith("RIFF_") ? "RIFF_* names are riff's" : key === "HOME" ? "the function's own folder" : "the daemon's programs"}); use another name` });
+          }
+        }
+      })
+      .optional(),
     resources: z
       .strictObject({
         memory: memory.pipe(z.number().min(16 * 1024 * 1024, "must be at least 16Mi")).optional(),

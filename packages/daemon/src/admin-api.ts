@@ -27,6 +27,8 @@ export interface AdminApiOptions {
   token: string;
   /** The address the daemon listens on: with loopback names, what `Host` may say. */
   host: string;
+  /** riff's home: no function's artifact may be in it (or hold it). */
+  home: string;
   broker: Broker;
   deployer: Deployer;
   catalog: FunctionCatalog;
@@ -91,7 +93,7 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
         hint: "restore the file, or apply a new one with `riff apply -f FILE`",
       });
     }
-    const resolved = resolveDocuments([{ file: fn.source, text }], o.invokers);
+    const resolved = resolveDocuments([{ file: fn.source, text }], o.invokers, o.home);
     const results = await o.deployer.apply(resolved.resources, false, progress);
     if (!results.some((r) => r.kind === "Function" && r.name === name)) {
       throw new RiffError("RIFF_FUNCTION_NOT_FOUND", `${fn.source} no longer declares function '${name}'`);
@@ -103,7 +105,7 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
     ["GET", /^status$/, async (_q, res) => sendJson(res, 200, await o.status())],
     ["POST", /^apply$/, async (req, res, _p, query) => {
       const { documents, dryRun } = applyBody(await jsonBody(req));
-      const resolved = resolveDocuments(documents, o.invokers);
+      const resolved = resolveDocuments(documents, o.invokers, o.home);
       await withProgress(res, query, async (progress) => withNotes(await o.deployer.apply(resolved.resources, dryRun, progress), resolved));
     }],
     ["GET", /^invokers$/, async (_q, res) => sendJson(res, 200, { invokers: o.invokers.list() })],

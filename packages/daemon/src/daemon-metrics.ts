@@ -7,6 +7,7 @@ import type { FunctionView } from "@riff/controller";
 import { guardServer, sendError, sendJson, serverOptions } from "@riff/gateway";
 import { FastHistogram } from "./fast-metrics.js";
 import { createHostCheck } from "./host-check.js";
+import { listen } from "./listen.js";
 import type { ResolvedMetricsOptions } from "./metrics-options.js";
 import type { ResolvedDaemonOptions } from "./options.js";
 import { registerScrapeMetrics } from "./scrape-metrics.js";
@@ -96,12 +97,7 @@ export class DaemonMetrics {
     });
     guardServer(server, this.#o.daemon.server, this.#o.logger.child({ component: "metrics" }));
     this.#server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", (err: NodeJS.ErrnoException) =>
-        reject(err.code === "EADDRINUSE" ? new RiffError("RIFF_PORT_IN_USE", `--metrics-port ${port} on ${this.#o.daemon.host} is already in use`, { hint: "pick another one: riff system start --metrics-port 9464" }) : err),
-      );
-      server.listen(port, this.#o.daemon.host, () => resolve());
-    });
+    await listen(server, port, this.#o.daemon.host, { port: "--metrics-port", example: "riff system start --metrics-port 9464" });
     const host = this.#o.daemon.host.includes(":") && !this.#o.daemon.host.startsWith("[") ? `[${this.#o.daemon.host}]` : this.#o.daemon.host;
     return `http://${host}:${(server.address() as AddressInfo).port}/metrics`;
   }

@@ -9,6 +9,7 @@ import { createGateway, guardServer, refuseWithoutHost, ReplyHub, sendError, sen
 import { builtinInvokers, CallerRegistry, detectLimiter, detectSandbox } from "@riff/runtime";
 import { Dashboard } from "@riff/dashboard";
 import { createAdminApi } from "./admin-api.js";
+import { listen } from "./listen.js";
 import { dashboardRoutes } from "./dashboard-api.js";
 import { dashboardSources } from "./dashboard-sources.js";
 import { createHostCheck } from "./host-check.js";
@@ -124,7 +125,7 @@ export class Daemon {
     const server = createServer({ keepAliveTimeout: 65_000, ...serverOptions(this.options.server) }, (req, res) => handle(req, res));
     guardServer(server, this.options.server, this.logger.child({ component: "http" }));
     this.server = server;
-    await listen(server, port, host);
+    await listen(server, port, host, { port: "--port", example: "riff system start --port 8081" });
     const modeOptions = { options: this.options, paths: this.paths, hub: this.replies, token: this.options.tokenFile === undefined ? ensureToken(this.paths.token) : readTokenFile(this.options.tokenFile), logger: this.logger };
     const mode = this.options.cluster === undefined ? await localMode(modeOptions) : await clusterMode(modeOptions);
     this.mode = mode;
@@ -194,6 +195,7 @@ export class Daemon {
     const admin = createAdminApi({
       token: mode.token,
       host,
+      home,
       broker,
       deployer: parts.deployer,
       catalog: parts.catalog,
@@ -294,15 +296,3 @@ async function unrecordedWarnings(broker: Broker): Promise<string[]> {
   ];
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once("error", (err: NodeJS.ErrnoException) => {
-      if (err.code === "EADDRINUSE") {
-        reject(new RiffError("RIFF_PORT_IN_USE", `port ${port} on ${host} is already in use`, {
-          hint: "stop what uses it, or start riff on another port: riff system start --port 8081",
-        }));
-      } else reject(err);
-    });
-    server.listen(port, host, () => resolve());
-  });
-}

@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { readFileSync, realpathSync } from "node:fs";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import {
   deadLetterTopicOf,
   withFunctionDefaults,
@@ -43,7 +43,7 @@ export type DocumentResult = (ApplyResult | { kind: "Invoker"; name: string; act
  * gets resources, never YAML. Every file is checked before anything is applied, and the
  * problems of all of them are reported at once: fixing one file per run is tedious.
  */
-export function resolveDocuments(documents: SourceDocument[], invokers: InvokerRegistry): ResolvedDocuments {
+export function resolveDocuments(documents: SourceDocument[], invokers: InvokerRegistry, home?: string): ResolvedDocuments {
   const out: ResolvedResources = { topics: [], invokers: [], functions: [] };
   const warnings = new Map<string, string[]>();
   const builtins: BuiltinMapping[] = [];
@@ -82,7 +82,10 @@ export function resolveDocuments(documents: SourceDocument[], invokers: InvokerR
   const declared = new Map(out.invokers.map((i) => [i.metadata.name, i] as const));
   for (const { resource, file } of functionDocs) {
     try {
-      out.functions.push(resolveFunction(invokers, declared, resource, file));
+      const fn = resolveFunction(invokers, declared, resource, file);
+      const outside = checkArtifactPlace(fn.artifact, file, resource.spec.artifact, home);
+      if (outside !== undefined) warnings.set(`Function/${fn.name}`, [...(warnings.get(`Function/${fn.name}`) ?? []), outside]);
+      out.functions.push(fn);
     } catch (err) {
       if (!(err instanceof RiffError) || failures.length === 0) throw err;
       failures.push(err);
@@ -173,4 +176,40 @@ function checkDeadLetter({ metadata, spec }: FunctionResource, file: string): vo
       hint: "name another topic with spec.deadLetter; a function that handles dead letters needs a dead-letter topic of its own",
     });
   }
+}
+
+/** Whether `path` is `dir` or inside it. */
+function within(path: string, dir: string): boolean {
+  const r = relative(dir, path);
+  return r === "" || (!r.startsWith("..") && !isAbsolute(r));
+}
+
+/** The path with its links resolved, where it exists (a missing artifact is reported when it is read). */
+function real(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/**
+ * Refuses an artifact in riff's home, or one that holds it: its copy would put riff's token,
+ * secrets and data in reach of the function (and a folder cannot be copied into itself). An
+ * artifact outside the YAML file's folder is taken, with a warning: the function can read
+ * every file it names, and a YAML from someone else's repository should not pick them.
+ */
+function checkArtifactPlace(artifact: string, file: string, given: string, home: string | undefined): string | undefined {
+  const at = real(artifact);
+  if (home !== undefined) {
+    const h = real(home);
+    if (within(at, h) || within(h, at)) {
+      throw new RiffError("RIFF_INVALID_RESOURCE", `${file}: spec.artifact: '${given}' ${within(at, h) ? "is inside" : "holds"} riff's home (${h}), where its token, secrets and data are`, {
+        hint: "point spec.artifact (riff create --artifact) at your function's own file or folder, outside the riff home",
+        details: { file, field: "spec.artifact" },
+      });
+    }
+  }
+  if (within(at, real(dirname(file)))) return undefined;
+  return `${file}: spec.artifact '${given}' is outside this file's folder: the function can read every file of ${at}; move the code next to the YAML if that is not meant`;
 }

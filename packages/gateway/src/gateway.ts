@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { DEAD_LETTER_TOPIC, HeaderNames, RECORDS_TOPIC, HOPS_PATTERN, parseDuration, isSampledFlags, RiffError, toMicros, traceparentOf, type Logger, silentLogger, type TelemetrySink } from "@riff/core";
+import { DEAD_LETTER_TOPIC, HeaderNames, RECORDS_TOPIC, HOPS_PATTERN, isValidName, parseDuration, isSampledFlags, RiffError, toMicros, traceparentOf, type Logger, silentLogger, type TelemetrySink } from "@riff/core";
 import type { Broker, Position, PublishMessage } from "@riff/broker";
 import { CE_HEADER_PREFIX, eventFormatOf } from "@riff/protocol";
 import { readBody, sendError, sendJson } from "./http-util.js";
@@ -131,6 +131,14 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
       throw err;
     }
     checkHops(req);
+    if (!isValidName(topic)) {
+      req.resume();
+      const path = reply ? REQUESTS : MESSAGES;
+      throw new RiffError("RIFF_INVALID_NAME", topic === "" ? `the path names no topic: POST ${path}TOPIC` : `topic '${topic.slice(0, 80)}' in the path is not a valid name`, {
+        hint: `topic names are at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit: POST ${path}numbers`,
+        details: { field: "path" },
+      });
+    }
     if (topic === RECORDS_TOPIC) {
       req.resume();
       throw new RiffError("RIFF_TOPIC_PROTECTED", `topic '${topic}' is riff's own: it holds riff's invocation records`, {

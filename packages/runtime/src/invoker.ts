@@ -51,16 +51,17 @@ export interface Invoker {
  * bundle costs ~55 ms on every Node start.
  */
 export function baseEnv(fn: PreparedFunction): Record<string, string> {
-  const env: Record<string, string> = {
-    ...fn.env,
-    PATH: process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
-    HOME: fn.dir,
-    LANG: process.env["LANG"] ?? "C.UTF-8",
-    RIFF_FUNCTION_NAME: fn.name,
-    RIFF_FUNCTION_REVISION: String(fn.revision),
-  };
+  // LANG and TZ are the daemon's unless the function sets them (spec.env); PATH, HOME and
+  // RIFF_* are riff's, and spec.env may not name them (the schema refuses them).
+  const env: Record<string, string> = { LANG: process.env["LANG"] ?? "C.UTF-8" };
   const tz = process.env["TZ"];
   if (tz !== undefined) env["TZ"] = tz;
+  Object.assign(env, fn.env, {
+    PATH: process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
+    HOME: fn.dir,
+    RIFF_FUNCTION_NAME: fn.name,
+    RIFF_FUNCTION_REVISION: String(fn.revision),
+  });
   // So a function can publish through the gateway (the daemon sets it once it listens).
   const gateway = process.env["RIFF_GATEWAY_URL"];
   if (gateway !== undefined) env["RIFF_GATEWAY_URL"] = gateway;

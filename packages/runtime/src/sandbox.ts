@@ -47,6 +47,15 @@ const ETC = ["ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "ssl/c
 
 /** riff's own code (the shims replicas run): the workspace root, three levels above this file's package folder. */
 const INSTALL_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+/**
+ * What of {@link INSTALL_ROOT} a replica sees: the packages (shims, SDKs) and the modules they
+ * import, not the checkout's history, tests or scripts; the whole root when it is not laid out
+ * as riff's workspace.
+ */
+const RIFF_CODE = (() => {
+  const parts = ["packages", "node_modules"].map((d) => join(INSTALL_ROOT, d));
+  return parts.every((d) => existsSync(d)) ? parts : [INSTALL_ROOT];
+})();
 
 /**
  * A bubblewrap sandbox. `state` is a folder of riff's for what the sandbox mounts (its passwd
@@ -94,9 +103,9 @@ export function createBwrapSandbox(o: { state: string; hidden: string; bwrap?: s
       // A command in the riff home (a command function's script) is in its revision's folder.
       const prefix = runtimePrefix(command);
       if (prefix !== undefined && !isInside(prefix, o.hidden) && !isInside(o.hidden, prefix)) mount("--ro-bind", prefix);
-      mount("--ro-bind", INSTALL_ROOT);
+      for (const code of RIFF_CODE) mount("--ro-bind", code);
       // A riff home inside riff's own code (a development set-up) stays hidden all the same.
-      if (isInside(o.hidden, INSTALL_ROOT)) a.push("--tmpfs", o.hidden);
+      if (RIFF_CODE.some((code) => isInside(o.hidden, code))) a.push("--tmpfs", o.hidden);
       mount("--ro-bind", run.dir);
       mount("--bind", run.home, SANDBOX_HOME);
       a.push("--chdir", run.dir, "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--new-session");
