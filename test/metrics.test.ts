@@ -132,7 +132,12 @@ describe("metrics, scraped by a real Prometheus", () => {
     expect((await deployNode(riff, "scaled", "module.exports = (x) => x\n", ["--input", "scaled-in", "--idle-timeout", "1s"])).code).toBe(0);
     // The replica `riff create` started is stopped once idle for a second: a decision down, for idleness.
     const text = await waitForScrape(metricsUrl, (t) => sumOf(t, "riff_autoscaler_decisions_total", { function: "scaled", direction: "down" }) >= 1);
-    expect(matching(text, "riff_autoscaler_decisions_total", { function: "scaled", direction: "down" }).map((d) => d.labels["reason"])).toEqual(["idle"]);
+    // Each reason's series starts at 0 with the function (increase() sees the first one); the
+    // only one that moved down is idleness, and the replica `riff create` started counts up.
+    const moved = (direction: string) => matching(text, "riff_autoscaler_decisions_total", { function: "scaled", direction }).filter((d) => d.value > 0);
+    expect(moved("down").map((d) => [d.labels["reason"], d.value])).toEqual([["idle", 1]]);
+    expect(moved("up").map((d) => [d.labels["reason"], d.value])).toEqual([["started", 1]]);
+    expect(sumOf(text, "riff_autoscaler_decisions_total", { function: "scaled", direction: "up", reason: "backlog" })).toBe(0);
     await prometheus.waitFor('riff_autoscaler_decisions_total{function="scaled",direction="down",reason="idle"} >= 1', (s) => s.length === 1);
   });
 
@@ -141,6 +146,10 @@ describe("metrics, scraped by a real Prometheus", () => {
     const examples = [...doc.matchAll(/```promql\n([\s\S]*?)```/g)].flatMap((m) => (m[1] ?? "").split("\n")).filter((l) => l.trim() !== "" && !l.startsWith("#"));
     expect(examples.length).toBeGreaterThan(3);
     for (const expr of examples) await expect(prometheus.query(expr), expr).resolves.toBeInstanceOf(Array);
+    // Valid is not enough: a ratio of series whose labels differ matches nothing, ever.
+    const ratio = examples.find((e) => e.includes("riff_function_max_replicas"));
+    expect(ratio).toBeDefined();
+    await prometheus.waitFor(ratio ?? "", (series) => series.length > 0);
   });
 
   it("a deleted function's series, and its deleted topics' series, disappear", async () => {

@@ -66,6 +66,8 @@ export interface ScaleTarget {
  */
 export class Scaler {
   private readonly memory = new Map<string, Memory>();
+  /** When this autoscaler began: a function made since had no replica before it first looked. */
+  private readonly bornAt = Date.now();
 
   constructor(
     private readonly broker: Broker,
@@ -190,7 +192,11 @@ export class Scaler {
     // A function deleted and created again (on another node of a cluster, whose leader was
     // not told of the delete) must not show the old one's decisions as its own.
     if (m === undefined || m.createdAt !== createdAt) {
-      m = { createdAt, downSince: undefined, lastTick: now, handled: new Map(), rates: new Map(), endTotal: undefined, arrivalRate: 0, decisions: [], desired: undefined, seen: running.length, seenIds: new Set(running), lag: 0, maxReplicas: 0 };
+      // Replicas of a function made while this autoscaler ran were started by its `riff
+      // create` (0 -> N, told as "started"); those of an older one ran before it looked.
+      const fresh = Date.parse(createdAt) >= this.bornAt;
+      const seen = fresh ? [] : running;
+      m = { createdAt, downSince: undefined, lastTick: now, handled: new Map(), rates: new Map(), endTotal: undefined, arrivalRate: 0, decisions: [], desired: undefined, seen: seen.length, seenIds: new Set(seen), lag: 0, maxReplicas: 0 };
       this.memory.set(name, m);
     }
     return m;

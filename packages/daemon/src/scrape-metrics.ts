@@ -23,8 +23,8 @@ interface Snapshot {
 export interface ScrapeSources {
   broker: Broker;
   functions(): Promise<FunctionView[]>;
-  /** Called at each scrape with the functions and topics that exist, to drop the gone ones' series. */
-  retain(functions: ReadonlySet<string>, topics: ReadonlySet<string> | undefined): void;
+  /** Called at each scrape with the functions (name -> invoker) and topics that exist, to drop the gone ones' series. */
+  retain(functions: ReadonlyMap<string, string>, topics: ReadonlySet<string> | undefined): void;
   now?: () => number;
 }
 
@@ -100,7 +100,7 @@ export function registerScrapeMetrics(registry: Registry, sources: ScrapeSources
 async function take(sources: ScrapeSources, now: () => number): Promise<Snapshot> {
   const [functions, names] = await Promise.all([sources.functions().catch(() => undefined), sources.broker.listTopics().then((ts) => ts.map((t) => t.name)).catch(() => undefined)]);
   const topicNames = names === undefined ? undefined : new Set(names);
-  if (functions !== undefined) sources.retain(new Set(functions.map((f) => f.name)), topicNames);
+  if (functions !== undefined) sources.retain(new Map(functions.map((f) => [f.name, f.invoker])), topicNames);
   const scraped = (names ?? []).slice(0, MAX_SCRAPED_TOPICS);
   const offsets = await Promise.all(
     scraped.map(async (name) => {

@@ -55,12 +55,15 @@ describe("TelemetryMetrics", () => {
     metrics.request(request("gone-topic", 202));
     metrics.request(request("kept-topic", 202));
     metrics.request(request("", 404));
-    metrics.retainFunctions(new Set(["kept", "new"]));
+    metrics.retainFunctions(new Map([["kept", "node"], ["new", "python3"]]));
     metrics.retainTopics(new Set(["kept-topic"]));
     const text = await registry.metrics();
     expect(text).not.toMatch(/"gone/);
     expect(text).toContain('riff_function_deadlettered_total{function="kept",reason="RIFF_FUNCTION_ERROR"} 1');
     expect(text).toContain('riff_function_invocations_total{function="new",outcome="success"} 0');
+    // Its first cold start and scaling decision count from 0 too, for increase() and rate().
+    expect(text).toContain('riff_function_coldstarts_total{function="new",invoker="python3"} 0');
+    expect(text).toContain('riff_autoscaler_decisions_total{function="new",direction="up",reason="started"} 0');
     expect(text).toContain('riff_gateway_requests_total{topic="kept-topic",path="messages",code="202"} 1');
     expect(text).toContain('riff_gateway_requests_total{topic="",path="messages",code="404"} 1');
     // A function that comes back starts again from nothing.

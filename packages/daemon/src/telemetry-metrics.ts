@@ -1,5 +1,5 @@
 import type { Registry } from "prom-client";
-import type { ColdStart, InvocationRecord, InvocationStatus, RequestSpan, ScalingDecision, TelemetrySink } from "@riff/core";
+import type { ColdStart, InvocationRecord, InvocationStatus, RequestSpan, ScalingDecision, ScalingReason, TelemetrySink } from "@riff/core";
 import { FastCounter, FastHistogram } from "./fast-metrics.js";
 
 /** Latencies from a millisecond to a minute: function calls, gateway requests, queue waits. */
@@ -19,6 +19,20 @@ interface Observe {
  * and an invocation must cost a map lookup and an add, not that. `removers` take every
  * series of the function out of the registry when it is deleted.
  */
+interface ColdStartSeries {
+  count: Inc;
+  init: Observe;
+}
+
+/** The autoscaler's decisions, by direction and reason, whose series every function has from 0. */
+const DECISIONS: readonly (readonly [ScalingDecision["direction"], ScalingReason])[] = [
+  ["up", "started"],
+  ["up", "backlog"],
+  ["up", "min-replicas"],
+  ["down", "idle"],
+  ["down", "load"],
+];
+
 interface FunctionSeries {
   outcomes: Record<InvocationStatus, Inc>;
   /** By trigger: `http` when a /requests caller waited, `pubsub` when nobody did. */
@@ -26,7 +40,7 @@ interface FunctionSeries {
   queueWait: Observe;
   retries: Inc;
   /** By invoker. */
-  coldStarts: Map<string, { count: Inc; init: Observe }>;
+  coldStarts: Map<string, ColdStartSeries>;
   /** By the RiffError code why. */
   deadLettered: Map<string, Inc>;
   /** By `direction reason`. */
@@ -105,16 +119,20 @@ export class TelemetryMetrics implements TelemetrySink {
   }
 
   coldStart(event: ColdStart): void {
-    const s = this.#function(event.function);
-    let c = s.coldStarts.get(event.invoker);
-    if (c === undefined) {
-      const labels = { function: event.function, invoker: event.invoker };
-      c = { count: this.#coldStarts.labels(labels), init: this.#initSeconds.labels(labels) };
-      s.coldStarts.set(event.invoker, c);
-      s.removers.push(() => this.#coldStarts.remove(labels), () => this.#initSeconds.remove(labels));
-    }
+    const c = this.#coldStartSeries(this.#function(event.function), event.function, event.invoker);
     c.count.inc();
     c.init.observe(event.initMs / 1000);
+  }
+
+  #coldStartSeries(s: FunctionSeries, fn: string, invoker: string): ColdStartSeries {
+    let c = s.coldStarts.get(invoker);
+    if (c === undefined) {
+      const labels = { function: fn, invoker };
+      c = { count: this.#coldStarts.labels(labels), init: this.#initSeconds.labels(labels) };
+      s.coldStarts.set(invoker, c);
+      s.removers.push(() => this.#coldStarts.remove(labels), () => this.#initSeconds.remove(labels));
+    }
+    return c;
   }
 
   retry(fn: string): void {
@@ -127,19 +145,27 @@ export class TelemetryMetrics implements TelemetrySink {
   }
 
   scaling(decision: ScalingDecision): void {
-    const s = this.#function(decision.function);
-    const labels = { function: decision.function, direction: decision.direction, reason: decision.reason };
-    this.#child(s, s.decisions, `${decision.direction} ${decision.reason}`, this.#decisions, labels).inc();
+    this.#decision(this.#function(decision.function), decision.function, decision.direction, decision.reason).inc();
+  }
+
+  #decision(s: FunctionSeries, fn: string, direction: ScalingDecision["direction"], reason: ScalingReason): Inc {
+    return this.#child(s, s.decisions, `${direction} ${reason}`, this.#decisions, { function: fn, direction, reason });
   }
 
   /**
-   * Makes the series of every function in `names` (at 0, so that `rate()` sees the first
-   * invocation) and drops those of every function not in it (deleted since).
+   * Makes the series of every function in `functions` (name -> invoker) at 0, so that `rate()`
+   * and `increase()` see its first invocation, cold start and scaling decision, and drops those
+   * of every function not in it (deleted since). Dead letters are by error code, an open set:
+   * theirs appear at the first.
    */
-  retainFunctions(names: ReadonlySet<string>): void {
-    for (const name of names) this.#function(name);
+  retainFunctions(functions: ReadonlyMap<string, string>): void {
+    for (const [name, invoker] of functions) {
+      const s = this.#function(name);
+      this.#coldStartSeries(s, name, invoker);
+      for (const [direction, reason] of DECISIONS) this.#decision(s, name, direction, reason);
+    }
     for (const [name, s] of this.#functions) {
-      if (names.has(name)) continue;
+      if (functions.has(name)) continue;
       for (const remove of s.removers) remove();
       this.#functions.delete(name);
     }

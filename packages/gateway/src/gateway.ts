@@ -158,6 +158,8 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
         hint: `create it with \`riff topics create ${topic}\`, or deploy a function that reads it`,
       });
     }
+    // Only a topic that exists is a label (metrics, spans): a caller cannot make up series.
+    span.topic = topic;
     if (reply && options.hasReaders?.(topic) === false) {
       // Nothing could answer: say so now rather than after the timeout, and store nothing.
       req.resume();
@@ -181,7 +183,6 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
       req.resume();
       throw refused;
     }
-    span.topic = topic;
     // The caller can find the trace (`riff trace ID`): W3C Trace Context's response header.
     res.setHeader("traceresponse", traceparentOf(span.traceId, span.spanId, span.flags));
     const payload = await readBody(req, maxBody);
