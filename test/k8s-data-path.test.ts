@@ -92,6 +92,20 @@ describe("riff on Kubernetes: the data path through the generated pods", () => {
     expect(fn?.status?.["revision"]).toBe(1);
   });
 
+  it("a Function whose image holds its code runs the code at spec.artifact, with no upload", async () => {
+    // The pod runs here, so "the image's file system" is this machine's: the code at an absolute path.
+    const image = mkdtempSync(join(tmpdir(), "riff-image-"));
+    writeFileSync(join(image, "shout.js"), "module.exports = (s) => `${s}!`.toUpperCase()\n");
+    const spec = { invoker: "node", input: "shouts", artifact: join(image, "shout.js"), container: { image: "registry.example/me/shout:1" } };
+    await kubectl(["apply", "--server-side", "-f", "-"], stringify({ apiVersion: "projectriff.io/v1alpha1", kind: "Function", metadata: { name: "shout", namespace: "default" }, spec }));
+    const deployment = await until("the Deployment of shout", () => api.get(DEPLOYMENTS, "default", "shout"), 30_000);
+    expect(containerOf(deployment).image).toBe("registry.example/me/shout:1");
+    pods.push(await runPodLocally(containerOf(deployment), { podName: "shout-6b7c-klmno" }));
+    const answer = await fetch(`${gateway.url}/requests/shouts`, { method: "POST", headers: { "content-type": "text/plain" }, body: "hey", signal: AbortSignal.timeout(30_000) });
+    expect(answer.status).toBe(200);
+    expect(await answer.text()).toBe("HEY!");
+  });
+
   it("the same CLI: riff create, list, describe, publish, logs and delete with --kubeconfig", async () => {
     const dir = mkdtempSync(join(tmpdir(), "riff-cube-"));
     writeFileSync(join(dir, "cube.js"), "module.exports = (x) => { console.log(`cubing ${x}`); return x ** 3 }\n");

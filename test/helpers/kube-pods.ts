@@ -8,6 +8,7 @@ const DAEMON_MAIN = resolve(import.meta.dirname, "../../packages/daemon/dist/mai
 
 /** A container of a generated pod template, as far as running it needs. */
 export interface ContainerSpec {
+  image?: string;
   args?: string[];
   env?: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
 }

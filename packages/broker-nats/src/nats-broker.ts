@@ -166,6 +166,8 @@ export class NatsBroker implements Broker, AsyncDisposable {
   async getTopic(name: string, options?: { fresh?: boolean }): Promise<TopicInfo | undefined> {
     if (options?.fresh === true) await this.catalog().forgetIfGone(name);
     const t = await this.catalog().find(name);
+    // An open topic's partitions may have been raised by another instance since.
+    if (t !== undefined && options?.fresh === true) await t.refresh();
     return t === undefined ? undefined : { ...t.info };
   }
 

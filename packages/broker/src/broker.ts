@@ -186,8 +186,9 @@ export interface Broker {
   listTopics(): Promise<TopicInfo[]>;
   /**
    * The topic's settings, or undefined. `fresh`: look past what this instance keeps of topics
-   * another instance can delete (a cluster's other node), for a decision that must see such a
-   * delete at once (creating the topic again); the gateway's lookup per message does without.
+   * another instance can delete or change (a cluster's other node), for a decision that must
+   * see such a delete or a raised partition count at once (creating the topic again, resizing
+   * it); the gateway's lookup per message does without.
    */
   getTopic(name: string, options?: { fresh?: boolean }): Promise<TopicInfo | undefined>;
   describeTopic(name: string): Promise<TopicDescription>;

@@ -1,5 +1,12 @@
 import { deadLetterTopicOf, type ResolvedFunction } from "@riff/core";
 
+/**
+ * The digest of a function whose code is in the image its pods run (Kubernetes,
+ * `spec.container.image`), followed by the image's name: the code is read from `artifact` in
+ * the pod's own file system, not fetched from the artifact store.
+ */
+export const IMAGE_DIGEST_PREFIX = "image:";
+
 /** A deployed function as the stores keep it: its resolved spec and the revision it runs. */
 export interface StoredFunction extends ResolvedFunction {
   /** Grows with every change of code or settings; replicas and logs name it. */

@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { DEFAULT_MEMORY_BYTES, DEFAULT_PIDS, RiffError, toRiffError } from "@riff/core";
 import type { Invoker, PreparedFunction } from "@riff/runtime";
-import { artifactDigest } from "./artifacts.js";
-import type { StoredFunction } from "./function-spec.js";
+import { artifactDigest, copyArtifact } from "./artifacts.js";
+import { IMAGE_DIGEST_PREFIX, type StoredFunction } from "./function-spec.js";
 import type { ArtifactStore } from "./stores.js";
 
 /** Written last into a revision folder: its presence says the folder is complete. */
@@ -71,6 +71,7 @@ export class RevisionFolders {
 
   /** The artifact from the store; failing that, from the user's own path on this node when its content still matches. */
   private async fetch(fn: StoredFunction, dir: string): Promise<string> {
+    if (fn.digest.startsWith(IMAGE_DIGEST_PREFIX)) return fromImage(fn, dir);
     try {
       return await this.artifacts.fetch(fn.digest, dir);
     } catch (err) {
@@ -85,6 +86,22 @@ export class RevisionFolders {
       return this.artifacts.fetch(fn.digest, dir);
     }
   }
+}
+
+/**
+ * The code of a function whose image holds it: `artifact` in this container's file system
+ * (relative to its working folder), copied like a fetched artifact so that it is built and run
+ * the same way.
+ */
+function fromImage(fn: StoredFunction, dir: string): string {
+  const image = fn.digest.slice(IMAGE_DIGEST_PREFIX.length);
+  const path = isAbsolute(fn.artifact) ? fn.artifact : resolve(fn.artifact);
+  if (!existsSync(path)) {
+    throw new RiffError("RIFF_ARTIFACT_NOT_FOUND", `function '${fn.name}': the image ${image} holds no ${path} (spec.artifact)`, {
+      hint: "build the image with the function's code at spec.artifact (an absolute path, or one relative to the image's working folder), or drop spec.container.image to run riff's invoker image with uploaded code",
+    });
+  }
+  return copyArtifact(path, dir);
 }
 
 function describe(fn: StoredFunction, dir: string, artifact: string): PreparedFunction {

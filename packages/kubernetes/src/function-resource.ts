@@ -1,7 +1,7 @@
 import { posix } from "node:path";
 import { functionSchema } from "@riff/core/validation";
 import { API_VERSION, withFunctionDefaults, type FunctionResource } from "@riff/core";
-import type { StoredFunction } from "@riff/controller";
+import { IMAGE_DIGEST_PREFIX, type StoredFunction } from "@riff/controller";
 import { builtinInvokers } from "@riff/runtime";
 import type { FunctionCustomResource } from "./deployment.js";
 import type { KubeObject } from "./kube-api.js";
@@ -67,7 +67,7 @@ export function toStoredFunction(cr: KubeObject, invokers: InvokerLookup = built
     fn: {
       ...resolved,
       revision: generation,
-      digest: extras.digest ?? `image:${extras.container?.image ?? ""}`,
+      digest: extras.digest ?? `${IMAGE_DIGEST_PREFIX}${extras.container?.image ?? ""}`,
       // A folder (".", "dir/") is the artifact itself; a file is found by its name in the code.
       entry: artifact === "." || artifact.endsWith("/") ? "" : posix.basename(artifact),
       createdAt: created,

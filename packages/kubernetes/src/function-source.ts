@@ -1,4 +1,5 @@
 import { RiffError, type Logger } from "@riff/core";
+import { nameTakenMessage, olderFirst } from "./cluster-names.js";
 import type { ResourceStore, Revisioned, StoreEvent, StoredFunction } from "@riff/controller";
 import type { FunctionCustomResource } from "./deployment.js";
 import { toStoredFunction, type Conversion, type InvokerLookup, type KubeFunctionExtras } from "./function-resource.js";
@@ -131,15 +132,11 @@ export class KubeFunctionSource implements ResourceStore<StoredFunction> {
   }
 }
 
-function olderFirst(a: KubeObject, b: KubeObject): number {
-  return (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? "") || (a.metadata.namespace ?? "").localeCompare(b.metadata.namespace ?? "");
-}
-
 function nameTaken(cr: KubeObject, holder: KubeObject): Rejected {
   return {
     cr,
     reason: "NameTaken",
-    message: `function names are the riff cluster's: '${cr.metadata.name}' already runs from namespace ${holder.metadata.namespace ?? ""}; rename this one`,
+    message: nameTakenMessage("function", cr, holder),
   };
 }
 

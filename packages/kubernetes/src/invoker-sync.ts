@@ -1,6 +1,7 @@
 import { API_VERSION, toRiffError, type InvokerResource, type Logger } from "@riff/core";
 import { invokerSchema } from "@riff/core/validation";
 import type { FunctionCatalog, InvokerRegistry } from "@riff/controller";
+import { keyOf, NameHolders } from "./cluster-names.js";
 import { inform } from "./informer.js";
 import { INVOKERS, type KubeApi, type KubeObject } from "./kube-api.js";
 import type { EventRecorder, StatusWriter } from "./status.js";
@@ -26,26 +27,78 @@ export interface InvokerSyncOptions {
  * goes unless a function still uses it. Their functions run in an image of the user's
  * (`spec.container.image`) that holds the invoker's command.
  */
+/** How often an invoker kept for its functions is tried again for removal. */
+const LINGER_RETRY_MS = 2000;
+
 export class InvokerSync {
+  /** Invokers whose resource went while functions used them: removed at a relist once unused. */
+  private readonly lingering = new Map<string, KubeObject>();
+
   constructor(private readonly o: InvokerSyncOptions) {}
 
   async run(signal: AbortSignal): Promise<void> {
     const known = new Map<string, KubeObject>();
+    const names = new NameHolders("invoker");
+    // Each lingering invoker is tried again until its last function is gone.
+    const retry = setInterval(() => {
+      if (!this.o.may()) return;
+      for (const [name, cr] of this.lingering) if (!known.has(name)) void this.remove(cr);
+    }, LINGER_RETRY_MS);
+    try {
+      await this.follow(signal, known, names);
+    } finally {
+      clearInterval(retry);
+    }
+  }
+
+  private async follow(signal: AbortSignal, known: Map<string, KubeObject>, names: NameHolders): Promise<void> {
+    /** The generation last acted on, by namespace/name: a status write comes back as an event. */
+    const acted = new Map<string, number | undefined>();
     for await (const e of inform(this.o.api, INVOKERS, signal, this.o.logger, this.o.namespace)) {
       if (!this.o.may()) continue;
       if (e.type === "listed") {
-        for (const cr of e.items) await this.declare(cr);
-        const listed = new Set(e.items.map((cr) => cr.metadata.name));
-        for (const [name, cr] of known) if (!listed.has(name)) await this.remove(cr);
+        names.reset(e.items);
+        acted.clear();
+        for (const cr of e.items) acted.set(keyOf(cr), cr.metadata.generation);
+        for (const { cr, holder } of names.refused()) await this.refuse(cr, "NameTaken", names.message(cr, holder));
+        const holders = e.items.filter((cr) => names.holds(cr));
+        for (const cr of holders) await this.declare(cr);
+        const listed = new Set(holders.map((cr) => cr.metadata.name));
+        for (const [name, cr] of [...known, ...this.lingering]) if (!listed.has(name)) await this.remove(cr);
         known.clear();
-        for (const cr of e.items) known.set(cr.metadata.name, cr);
-      } else if (e.event.type === "DELETED") {
-        known.delete(e.event.object.metadata.name);
-        await this.remove(e.event.object);
-      } else if (known.get(e.event.object.metadata.name)?.metadata.generation !== e.event.object.metadata.generation) {
-        known.set(e.event.object.metadata.name, e.event.object);
-        await this.declare(e.event.object);
+        for (const cr of holders) known.set(cr.metadata.name, cr);
+        continue;
       }
+      const cr = e.event.object;
+      const name = cr.metadata.name;
+      if (e.event.type === "DELETED") {
+        const held = names.holds(cr);
+        names.delete(cr);
+        acted.delete(keyOf(cr));
+        if (!held) {
+          this.o.status.forget(cr);
+          continue;
+        }
+        known.delete(name);
+        // The name passes to the next namespace that declares it, else the invoker goes.
+        const next = names.holder(name);
+        if (next === undefined) await this.remove(cr);
+        else {
+          known.set(name, next);
+          await this.declare(next);
+        }
+        continue;
+      }
+      if (acted.has(keyOf(cr)) && acted.get(keyOf(cr)) === cr.metadata.generation) continue;
+      acted.set(keyOf(cr), cr.metadata.generation);
+      names.set(cr);
+      const holder = names.holder(name);
+      if (holder !== undefined && !names.holds(cr)) {
+        await this.refuse(cr, "NameTaken", names.message(cr, holder));
+        continue;
+      }
+      known.set(name, cr);
+      await this.declare(cr);
     }
   }
 
@@ -59,6 +112,7 @@ export class InvokerSync {
     }
     try {
       const how = await this.o.registry.apply(parsed.data as unknown as InvokerResource, false);
+      this.lingering.delete(name);
       await this.o.status.write(INVOKERS, cr, { ready: { status: true, reason: "Declared", message: `the riff cluster's nodes run functions of invoker ${name} with: ${(parsed.data.spec.command).join(" ")}` } });
       if (how !== "unchanged") {
         await this.o.events.record(cr, "Normal", "Declared", `invoker ${name} ${how}`);
@@ -76,10 +130,18 @@ export class InvokerSync {
     const users = this.o.catalog.list().filter((fn) => fn.invoker === name).map((fn) => fn.name);
     try {
       await this.o.registry.delete(name, users);
+      this.lingering.delete(name);
       this.o.changed(name);
     } catch (err) {
-      // Still used, or never declared (a refused resource): the functions keep running.
-      this.o.logger.warn("an Invoker resource went, its invoker stays", { invoker: name, err: toRiffError(err).message });
+      // Still used: the functions keep running, and the next relist tries again. Never
+      // declared (a refused resource): nothing to remove.
+      const e = toRiffError(err);
+      if (e.code === "RIFF_INVOKER_NOT_FOUND") {
+        this.lingering.delete(name);
+        return;
+      }
+      if (!this.lingering.has(name)) this.o.logger.warn("an Invoker resource went, its invoker stays while functions use it", { invoker: name, users, err: e.message });
+      this.lingering.set(name, cr);
     }
   }
 

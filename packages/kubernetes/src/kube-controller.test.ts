@@ -105,6 +105,46 @@ describe("the Kubernetes controller (in-memory API, real NATS)", () => {
     await expect.poll(async () => (await ready(INVOKERS, "node"))?.reason, { timeout: 15_000 }).toBe("BuiltIn");
   });
 
+  it("a topic or invoker name declared in a second namespace is refused with NameTaken; the first keeps it, and the second takes it when the first goes", async () => {
+    const inDemo = (o: KubeObject): KubeObject => ({ ...o, metadata: { ...o.metadata, namespace: "demo" } });
+    const invoker = (name: string, command: string[]): KubeObject => ({ apiVersion: apiVersionOf(INVOKERS), kind: "Invoker", metadata: { name, namespace: "default" }, spec: { command, protocol: "lines" } });
+    const condition = async (kind: KindRef, namespace: string, name: string) =>
+      ((await api.get(kind, namespace, name))?.status?.["conditions"] as { type: string; reason: string; message: string }[] | undefined)?.find((c) => c.type === "Ready");
+    await api.create(topic("shared", { partitions: 1 }));
+    await expect.poll(async () => (await ready(TOPICS, "shared"))?.status, { timeout: 15_000 }).toBe("True");
+    await api.create(inDemo(topic("shared", { partitions: 3 })));
+    await expect.poll(async () => (await condition(TOPICS, "demo", "shared"))?.reason, { timeout: 15_000 }).toBe("NameTaken");
+    expect((await condition(TOPICS, "demo", "shared"))?.message).toContain("already declared in namespace default");
+    expect((await broker.getTopic("shared", { fresh: true }))?.partitions).toBe(1);
+    await api.delete(TOPICS, "default", "shared");
+    await expect.poll(async () => (await condition(TOPICS, "demo", "shared"))?.reason, { timeout: 15_000 }).toBe("Ready");
+    expect((await broker.getTopic("shared", { fresh: true }))?.partitions).toBe(3);
+
+    await api.create(invoker("fortran", ["gfortran-run", "{artifact}"]));
+    await expect.poll(async () => (await ready(INVOKERS, "fortran"))?.reason, { timeout: 15_000 }).toBe("Declared");
+    await api.create(inDemo(invoker("fortran", ["evil"])));
+    await expect.poll(async () => (await condition(INVOKERS, "demo", "fortran"))?.reason, { timeout: 15_000 }).toBe("NameTaken");
+    // Deleting the refused one leaves the declared one alone: a function of it still deploys.
+    await api.delete(INVOKERS, "demo", "fortran");
+    await api.create(fn("ftn", { invoker: "fortran", input: "ftn-in", artifact: "ftn.f90", container: { image: "example/fortran:1" } }));
+    await expect.poll(async () => (await ready(FUNCTIONS, "ftn"))?.reason, { timeout: 15_000 }).toBe("Deployed");
+    expect((await ready(INVOKERS, "fortran"))?.message).toContain("gfortran-run");
+  });
+
+  it("an invoker whose resource went while a function used it goes once that function does", async () => {
+    const invoker: KubeObject = { apiVersion: apiVersionOf(INVOKERS), kind: "Invoker", metadata: { name: "cobol", namespace: "default" }, spec: { command: ["cobc-run", "{artifact}"], protocol: "lines" } };
+    await api.create(invoker);
+    await expect.poll(async () => (await ready(INVOKERS, "cobol"))?.reason, { timeout: 15_000 }).toBe("Declared");
+    await api.create(fn("ledger", { invoker: "cobol", input: "ledger-in", artifact: "ledger.cbl", container: { image: "example/cobol:1" } }));
+    await expect.poll(async () => (await ready(FUNCTIONS, "ledger"))?.reason, { timeout: 15_000 }).toBe("Deployed");
+    await api.delete(INVOKERS, "default", "cobol");
+    // Kept while its function runs: the function is not broken by the delete.
+    await expect.poll(async () => (await ready(FUNCTIONS, "ledger"))?.reason, { timeout: 5_000 }).toBe("Deployed");
+    expect(controller.invokerNames()).toContain("cobol");
+    await api.delete(FUNCTIONS, "default", "ledger");
+    await expect.poll(() => controller.invokerNames().includes("cobol"), { timeout: 15_000 }).toBe(false);
+  });
+
   it("refuses to decrease a topic's partitions", async () => {
     await api.create(topic("events", { partitions: 4 }));
     await expect.poll(async () => (await ready(TOPICS, "events"))?.status, { timeout: 15_000 }).toBe("True");

@@ -105,6 +105,11 @@ export class KubeController {
     return this.election.isLeader;
   }
 
+  /** The riff cluster's invokers as this controller knows them: built in, and declared. */
+  invokerNames(): string[] {
+    return this.invokers.names();
+  }
+
   start(): void {
     this.presence.start();
     this.election.start();

@@ -47,7 +47,9 @@ export class KubeScaling {
         fn,
         snapshot: snapshotOf(fn, nodes, scale.replicas),
         scaleTo: (desired, decision) => {
-          if (!this.o.may()) return;
+          // A pod still running after its Deployment was scaled down (it is terminating) makes
+          // the autoscaler ask for the count the Deployment has already: nothing to write or tell.
+          if (!this.o.may() || desired === scale.replicas) return;
           void this.o.api.setScale(namespace, fn.name, desired).then(
             () => {
               const cr = this.o.source.resource(fn.name)?.cr;

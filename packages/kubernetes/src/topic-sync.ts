@@ -1,6 +1,7 @@
 import { API_VERSION, toRiffError, type Logger, type TopicSpec } from "@riff/core";
 import { topicSchema } from "@riff/core/validation";
 import type { Broker } from "@riff/broker";
+import { keyOf, NameHolders } from "./cluster-names.js";
 import { inform } from "./informer.js";
 import { TOPICS, type KubeApi, type KubeObject } from "./kube-api.js";
 import type { EventRecorder, Observed, StatusWriter } from "./status.js";
@@ -29,28 +30,41 @@ export class TopicSync {
   /** Follows Topic resources until `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
     const latest = new Map<string, KubeObject>();
+    const names = new NameHolders("topic");
     for await (const e of inform(this.o.api, TOPICS, signal, this.o.logger, this.o.namespace)) {
       const changed: KubeObject[] = [];
       if (e.type === "listed") {
         latest.clear();
         for (const cr of e.items) latest.set(keyOf(cr), cr);
+        names.reset(e.items);
         changed.push(...e.items);
       } else if (e.event.type === "DELETED") {
-        latest.delete(keyOf(e.event.object));
-        this.o.status.forget(e.event.object);
+        const gone = e.event.object;
+        const held = names.holds(gone);
+        latest.delete(keyOf(gone));
+        names.delete(gone);
+        this.o.status.forget(gone);
+        // The name passes to the next namespace that declares it.
+        const next = held ? names.holder(gone.metadata.name) : undefined;
+        if (next !== undefined) changed.push(next);
       } else {
         const before = latest.get(keyOf(e.event.object));
         latest.set(keyOf(e.event.object), e.event.object);
+        names.set(e.event.object);
         // A status write comes back as an event; only a new generation is news.
         if (before?.metadata.generation !== e.event.object.metadata.generation || e.event.object.status === undefined) changed.push(e.event.object);
       }
-      for (const cr of changed) if (this.o.may()) await this.sync(cr);
+      for (const cr of changed) if (this.o.may()) await this.sync(cr, names);
     }
   }
 
-  /** Brings the topic of `cr` to its spec and writes its status. */
-  async sync(cr: KubeObject): Promise<void> {
-    const observed = await this.observe(cr).catch((err: unknown): Observed => ({ ready: { status: false, reason: "BrokerError", message: toRiffError(err).message } }));
+  /** Brings the topic of `cr` to its spec and writes its status; one whose name another namespace holds is refused. */
+  async sync(cr: KubeObject, names?: NameHolders): Promise<void> {
+    const holder = names?.holder(cr.metadata.name);
+    const observed: Observed =
+      names !== undefined && holder !== undefined && !names.holds(cr)
+        ? { ready: { status: false, reason: "NameTaken", message: names.message(cr, holder) } }
+        : await this.observe(cr).catch((err: unknown): Observed => ({ ready: { status: false, reason: "BrokerError", message: toRiffError(err).message } }));
     if (!this.o.may()) return;
     await this.o.status.write(TOPICS, cr, observed);
     if (!observed.ready.status) await this.o.events.record(cr, "Warning", observed.ready.reason, observed.ready.message);
@@ -65,7 +79,7 @@ export class TopicSync {
     }
     const spec = parsed.data.spec as TopicSpec;
     const config = { partitions: spec.partitions, retentionMs: spec.retentionMs, retentionBytes: spec.retentionBytes, durability: spec.durability, replicas: spec.replicas };
-    const existing = await this.o.broker.getTopic(name);
+    const existing = await this.o.broker.getTopic(name, { fresh: true });
     if (existing === undefined) {
       const made = await this.o.broker.createTopic(name, config);
       await this.o.events.record(cr, "Normal", "Created", `topic ${name} created with ${made.partitions} partition(s)`);
@@ -89,8 +103,4 @@ export class TopicSync {
     }
     return { ready: { status: true, reason: "Ready", message: `${info.partitions} partition(s)` }, fields: { partitions: info.partitions, stream: name } };
   }
-}
-
-function keyOf(cr: KubeObject): string {
-  return `${cr.metadata.namespace ?? ""}/${cr.metadata.name}`;
 }
