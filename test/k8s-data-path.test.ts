@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import { create as tar } from "tar";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { ClientKubeApi, DEPLOYMENTS, FUNCTIONS, loadKubeConfig, type KubeObject } from "@riff/kubernetes";
+import { ClientKubeApi, DEPLOYMENTS, FUNCTIONS, INVOKERS, loadKubeConfig, TOPICS, type KubeObject } from "@riff/kubernetes";
 import { startTestNatsServer, type TestNatsServer } from "../packages/broker-nats/src/nats-server.test-util.js";
 import { startControlPlane, type ControlPlane } from "./helpers/kube.js";
 import { startController, type ControllerProcess } from "./helpers/kube-controller.js";
@@ -22,6 +22,8 @@ import { until } from "./helpers/until.js";
 
 const run = promisify(execFile);
 const CLUSTER = "riffdata";
+const EXAMPLES = join(import.meta.dirname, "../examples");
+const SAMPLES = join(import.meta.dirname, "fixtures/riff-samples");
 const TOKEN = "k8s-data-path-test-token-0123456789abcdef";
 
 let plane: ControlPlane;
@@ -130,5 +132,32 @@ describe("riff on Kubernetes: the data path through the generated pods", () => {
     const deleted = await k(["delete", "cube"]);
     expect(deleted.code, deleted.stderr).toBe(0);
     await until("cube's Deployment gone", async () => (await api.get(DEPLOYMENTS, "default", "cube")) === undefined, 60_000);
+  });
+
+  it("riff apply --kubeconfig takes what riff apply takes: an Invoker document, and Project riff's Function YAML with its Dockerfile", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "riff-k8s-apply-"));
+    const k = (args: string[]) => cli(join(dir, "no-home"), [...args, "--kubeconfig", plane.kubeconfig, "--namespace", "default", "--gateway", gateway.url], dir);
+    const perl = await k(["apply", "-f", join(EXAMPLES, "perl")]);
+    expect(perl.code, perl.stderr).toBe(0);
+    expect(perl.stdout).toContain("invoker/perl created");
+    expect(perl.stdout).toContain("function/upper-perl created");
+    expect((await api.get(INVOKERS, "default", "perl"))?.spec).toMatchObject({ protocol: "lines" });
+    const echo = await k(["apply", "-f", join(SAMPLES, "echo")]);
+    expect(echo.code, echo.stderr).toBe(0);
+    expect(echo.stderr).toMatch(/warning: .*echo-function\.yaml:\d+: spec\.protocol \(grpc\): ignored/);
+    // The Dockerfile named the invoker and the code; the build image is not the pod's.
+    const spec = (await api.get(FUNCTIONS, "default", "echo"))?.spec;
+    expect(spec).toMatchObject({ invoker: "command", input: "names", artifact: "echo.sh" });
+    expect(spec?.["container"]).toBeUndefined();
+  });
+
+  it("riff create --kubeconfig without a gateway URL changes nothing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "riff-quad-"));
+    writeFileSync(join(dir, "quad.js"), "module.exports = (x) => x ** 4\n");
+    const r = await cli(join(dir, "no-home"), ["create", "node", "--name", "quad", "--input", "quads", "--filepath", dir, "--kubeconfig", plane.kubeconfig, "--namespace", "default"], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("needs a URL: --gateway or RIFF_GATEWAY");
+    expect(await api.get(TOPICS, "default", "quads")).toBeUndefined();
+    expect(await api.get(FUNCTIONS, "default", "quad")).toBeUndefined();
   });
 });

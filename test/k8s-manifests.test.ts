@@ -53,9 +53,12 @@ describe("riff system install --kubernetes", () => {
 
   it("makes up a random token when none is given", () => {
     const token = (out: string) => /token: (\S+)/.exec(out)?.[1];
-    const [a, b] = [riff("system", "install", "--kubernetes").stdout, riff("system", "install", "--kubernetes").stdout];
+    const [first, second] = [riff("system", "install", "--kubernetes"), riff("system", "install", "--kubernetes")];
+    const [a, b] = [first.stdout, second.stdout];
     expect(token(a)).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(token(a)).not.toBe(token(b));
+    // Applied over an installed riff it would replace the running gateways' token: it says how to keep it.
+    expect(first.stderr).toContain("keep the current one with: --token \"$(kubectl -n riff-system get secret riff-admin");
   });
 
   it("writes the Dockerfiles with --dockerfiles, and says what it wrote", () => {

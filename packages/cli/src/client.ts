@@ -87,7 +87,7 @@ export class DaemonClient {
     this.info = info;
     let token: string | undefined;
     try {
-      token = readToken(info.tokenFile ?? join(home, "token"));
+      token = info.tokenFile === undefined ? readToken(join(home, "token")) : readToken(info.tokenFile, { ownGroup: true });
     } catch (err) {
       // A token others may read is refused with its own error; any other failure is access.
       if (err instanceof RiffError) throw err;

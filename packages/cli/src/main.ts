@@ -107,7 +107,8 @@ example(
   `riff system install --kubernetes | kubectl apply --server-side -f -
   riff system install --kubernetes --nats nats://nats.messaging.svc:4222 --image-prefix registry.example/riff > riff.yaml
   riff system install --kubernetes --dockerfiles images/      # then build the images as the files say
-  riff system install --kubernetes --token "$(openssl rand -hex 32)"   # choose the admin token (default: a random one)`,
+  riff system install --kubernetes --token "$(openssl rand -hex 32)"   # choose the admin token (the global --token; default: a random one)
+  riff system install --kubernetes --token "$(kubectl -n riff-system get secret riff-admin -o jsonpath='{.data.token}' | base64 -d)" | kubectl apply --server-side -f -   # upgrade, keeping the token`,
 );
 example(system.command("stop").description("stop the daemon after draining functions (in a cluster, its partitions go to the other nodes first)").action(run(async () => (await import("./commands/system.js")).stop)), "riff system stop");
 example(

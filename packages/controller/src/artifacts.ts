@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { basename, join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { RiffError } from "@riff/core";
 import type { ArtifactStore } from "./stores.js";
 
@@ -120,5 +120,18 @@ export class LocalArtifactStore implements ArtifactStore {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+}
+
+/**
+ * The Dockerfile next to a YAML file, as Project riff's `riff init` wrote it: its base image and
+ * FUNCTION_URI name the invoker and the artifact of riff's Function documents, which carry
+ * neither (the parse options of `parseDocuments`).
+ */
+export function dockerfileNextTo(file: string): { dockerfile?: string } {
+  try {
+    return { dockerfile: readFileSync(join(dirname(file), "Dockerfile"), "utf8") };
+  } catch {
+    return {};
   }
 }

@@ -1,5 +1,5 @@
-import { readFileSync, realpathSync } from "node:fs";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { realpathSync } from "node:fs";
+import { dirname, isAbsolute, relative, resolve } from "node:path";
 import {
   deadLetterTopicOf,
   withFunctionDefaults,
@@ -11,7 +11,7 @@ import {
   type ResolvedFunction,
 } from "@riff/core";
 import { parseDocuments, type SourcedResource } from "@riff/core/validation";
-import type { ApplyResult, InvokerRegistry, ResolvedResources } from "@riff/controller";
+import { dockerfileNextTo, type ApplyResult, type InvokerRegistry, type ResolvedResources } from "@riff/controller";
 
 /** One YAML file sent by the CLI: its absolute path (artifacts resolve against it) and text. */
 export interface SourceDocument {
@@ -111,17 +111,6 @@ export function withNotes(results: ApplyResult[], resolved: ResolvedDocuments): 
   return [...mapped, ...annotated];
 }
 
-/**
- * The Dockerfile next to a YAML file, as `riff init` wrote it: its base image and FUNCTION_URI
- * name the invoker and the artifact of riff's Function documents, which carry neither.
- */
-function dockerfileNextTo(file: string): { dockerfile?: string } {
-  try {
-    return { dockerfile: readFileSync(join(dirname(file), "Dockerfile"), "utf8") };
-  } catch {
-    return {};
-  }
-}
 
 /**
  * Records a resource, or refuses a second one of the same kind and name: otherwise the last

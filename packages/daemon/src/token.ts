@@ -7,16 +7,20 @@ import { RiffError } from "@riff/core";
  * any code as riff's user. Both the daemon and the CLI read it through here. Undefined when
  * the file does not exist.
  */
-export function readToken(path: string): string | undefined {
+export function readToken(path: string, options: { ownGroup?: boolean } = {}): string | undefined {
   let mode: number;
+  let gid: number;
   try {
-    mode = statSync(path).mode;
+    ({ mode, gid } = statSync(path));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
   }
+  // With `ownGroup`, a file riff's own group may read passes too: Kubernetes mounts a Secret
+  // of a pod with fsGroup as 0440, group-owned by that group (riff's, in its pods).
+  const forbidden = options.ownGroup === true && gid === process.getgid?.() ? 0o037 : 0o077;
   // Windows has no such bits to check.
-  if (process.platform !== "win32" && (mode & 0o077) !== 0) {
+  if (process.platform !== "win32" && (mode & forbidden) !== 0) {
     throw new RiffError("RIFF_TOKEN_UNSAFE", `the admin token file ${path} has mode 0${(mode & 0o777).toString(8)}: others than its owner may read it, so riff will not use it`, {
       hint: `run: chmod 600 ${path}`,
       details: { file: path, mode: `0${(mode & 0o777).toString(8)}` },
@@ -30,10 +34,11 @@ const MIN_TOKEN_CHARS = 16;
 
 /**
  * The admin token from `--token-file` (a Kubernetes Secret mounted with mode 0400, say): the
- * file must exist, be readable by its owner alone, and hold a token of 16 characters or more.
+ * file must exist, be readable by its owner and riff's own group alone, and hold a token of 16
+ * characters or more.
  */
 export function readTokenFile(path: string): string {
-  const token = readToken(path);
+  const token = readToken(path, { ownGroup: true });
   if (token === undefined) {
     throw new RiffError("RIFF_INVALID_ARGUMENT", `--token-file ${path}: no such file`, {
       hint: "give a file that holds the admin token, readable by riff's user only (chmod 600 FILE)",

@@ -11,7 +11,7 @@ export const CLI_FIELD_MANAGER = "riff-cli";
 
 /** A riff resource as its YAML says it (kind, name, spec). */
 export interface RiffDocument {
-  kind: "Function" | "Topic";
+  kind: "Function" | "Topic" | "Invoker";
   metadata: { name: string; labels?: Record<string, string> | undefined };
   spec: Record<string, unknown>;
 }

@@ -46,10 +46,15 @@ export async function uploadCode(gateway: string, token: string, path: string): 
   return JSON.parse(text) as UploadedCode;
 }
 
+const TOKEN_HINT =
+  "the gateway refused the token (--token, $RIFF_TOKEN, else Secret riff-admin in riff-system): a reinstall without --token makes a new Secret, which running gateways take only when they restart (kubectl -n riff-system rollout restart deployment/riff-gateway)";
+
 /** The gateway's RiffError from a failed answer, or one that says the status. */
 export function gatewayError(status: number, text: string): RiffError {
   try {
     const parsed = JSON.parse(text) as { error?: ErrorBody };
+    // The daemon's own hint names a home's token file; here the token comes from the cluster.
+    if (parsed.error?.code === "RIFF_UNAUTHORIZED") return fromErrorBody({ ...parsed.error, hint: TOKEN_HINT });
     if (parsed.error !== undefined) return fromErrorBody(parsed.error);
   } catch {
     // not riff's JSON: something else answered

@@ -33,7 +33,7 @@ export interface KubeTargetOptions {
 }
 
 /** The kinds of riff's custom resources the CLI handles. */
-export type RiffKind = "Function" | "Topic";
+export type RiffKind = "Function" | "Topic" | "Invoker";
 
 /** One Kubernetes cluster, as the kubeconfig reaches it, through the controller's own {@link ClientKubeApi}. */
 export class KubeTarget {

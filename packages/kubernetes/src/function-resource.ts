@@ -17,7 +17,7 @@ export interface KubeFunctionExtras {
 /** A Function custom resource turned into what riff's stores keep, or why it cannot be. */
 export type Conversion =
   | { ok: true; fn: StoredFunction; extras: KubeFunctionExtras; resource: FunctionCustomResource }
-  | { ok: false; reason: "InvalidSpec" | "CodeMissing"; message: string };
+  | { ok: false; reason: "InvalidSpec" | "CodeMissing" | "ImageMissing"; message: string };
 
 /**
  * Reads a Function custom resource with riff's own schema (the one `riff apply` uses), so a
@@ -46,6 +46,13 @@ export function toStoredFunction(cr: KubeObject, invokers: InvokerLookup = built
   const invoker = invokers(resource.spec.invoker);
   if (invoker === undefined) {
     return { ok: false, reason: "InvalidSpec", message: `spec.invoker: unknown invoker '${resource.spec.invoker}' (built in: ${[...builtinInvokers.keys()].join(", ")}); declare it with an Invoker resource` };
+  }
+  if (!builtinInvokers.has(resource.spec.invoker) && extras.container === undefined) {
+    return {
+      ok: false,
+      reason: "ImageMissing",
+      message: `spec.container.image: invoker '${resource.spec.invoker}' is not built into riff, and riff ships images for its built-in invokers only; set spec.container.image to an image of yours that holds the invoker's command`,
+    };
   }
   if (extras.digest === undefined && extras.container === undefined) {
     return {

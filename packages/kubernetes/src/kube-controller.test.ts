@@ -101,6 +101,10 @@ describe("the Kubernetes controller (in-memory API, real NATS)", () => {
     await expect.poll(async () => (await ready(FUNCTIONS, "greet"))?.reason, { timeout: 15_000 }).toBe("Deployed");
     const d = (await api.get(DEPLOYMENTS, "default", "greet")) as KubeObject;
     expect(JSON.stringify(d.spec)).toContain("example/perl-riff:1");
+    // riff has no image of perl: without one of the user's, its pods could never start.
+    await api.create(fn("greet-bare", { invoker: "perl", input: "names", artifact: "greet.pl", digest: DIGEST }));
+    await expect.poll(async () => (await ready(FUNCTIONS, "greet-bare"))?.reason, { timeout: 15_000 }).toBe("ImageMissing");
+    expect(await api.get(DEPLOYMENTS, "default", "greet-bare")).toBeUndefined();
     await api.create(invoker("node", { command: ["node"], protocol: "lines" }));
     await expect.poll(async () => (await ready(INVOKERS, "node"))?.reason, { timeout: 15_000 }).toBe("BuiltIn");
   });

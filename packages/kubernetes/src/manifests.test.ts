@@ -1,3 +1,7 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CustomResourceDefinition } from "kubernetes-models/apiextensions.k8s.io/v1";
 import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
@@ -5,6 +9,7 @@ import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from "kubernete
 import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import { functionDeployment, type FunctionCustomResource } from "./deployment.js";
 import { installManifests } from "./install.js";
+import { natsConfig } from "./nats.js";
 import { DEFAULT_INSTALL_SETTINGS } from "./settings.js";
 
 /** kubernetes-models' ajv validators, by `apiVersion/kind`. */
@@ -99,5 +104,22 @@ describe("the RBAC is least privilege", () => {
       "/events: create,patch",
     ]);
     expect(JSON.stringify(role)).not.toContain("*");
+  });
+});
+
+describe("the installed NATS's configuration", () => {
+  it("is one nats-server takes, with room for riff's largest message and its headers", () => {
+    const dir = mkdtempSync(join(tmpdir(), "riff-nats-conf-"));
+    try {
+      const file = join(dir, "nats.conf");
+      writeFileSync(file, natsConfig());
+      // -t: check the file and exit (nats-server of Debian, as the tests' servers are).
+      const checked = spawnSync("nats-server", ["-c", file, "-t"], { encoding: "utf8", env: { ...process.env, POD_NAME: "riff-nats-0" } });
+      expect(checked.error, "nats-server is needed (apt-get install nats-server)").toBeUndefined();
+      expect(checked.status, checked.stderr).toBe(0);
+      expect(natsConfig()).toMatch(/^max_payload: 2MB$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

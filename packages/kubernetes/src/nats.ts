@@ -26,6 +26,8 @@ export function natsConfig(): string {
     "http_port: 8222",
     "server_name: $POD_NAME",
     "lame_duck_duration: 30s",
+    "# riff's largest message (1 MiB, --max-body-bytes) with its headers: NATS' default is 1 MB.",
+    "max_payload: 2MB",
     "jetstream {",
     "  store_dir: /data/jetstream",
     "}",

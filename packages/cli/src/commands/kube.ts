@@ -10,6 +10,7 @@ export async function kubeApply(files: string[], dryRun: boolean): Promise<{ kin
   const target = await kubeTarget();
   const results = await applyToKubernetes(target, files, dryRun);
   for (const r of results) {
+    for (const w of r.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
     process.stdout.write(`${r.kind.toLowerCase()}/${r.name} ${r.action} in namespace ${target.namespace}${r.digest === undefined ? "" : ` (code ${r.digest})`}\n`);
   }
   return results;
