@@ -158,14 +158,16 @@ describe("riff's commands, without traps", () => {
     mkdirSync(dir);
     writeFileSync(join(dir, "a-topic.yaml"), "apiVersion: projectriff.io/v1alpha1\nkind: Topic\nmetadata:\n  name: fresh\n");
     writeFileSync(join(dir, "b-typo.yaml"), "apiVersion: projectriff.io/v1alpha1\nkind: Functoin\nmetadata:\n  name: x\n");
-    writeFileSync(join(dir, "c-field.yaml"), "apiVersion: projectriff.io/v1alpha1\nkind: Topic\nmetadata:\n  name: y\nspec:\n  partitons: 2\n");
+    writeFileSync(join(dir, "c-field.yaml"), "apiVersion: projectriff.io/v1alpha1\nkind: Topic\nmetadata:\n  name: y\nspec:\n  partitons: 2\n  retenshun: 1h\n");
     writeFileSync(join(dir, "d-empty.yaml"), "# nothing yet\n");
     const r = await riff.cli(["apply", "-f", dir]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("b-typo.yaml:2: kind: unknown kind 'Functoin'; did you mean 'Function'?");
     expect(r.stderr).toContain("c-field.yaml:6: spec.partitons: unknown field; did you mean 'partitions'?");
     expect(r.stderr).toContain("d-empty.yaml: the file holds no resource");
-    expect(r.stderr).toContain("fix these 3 problems and apply again; nothing was changed");
+    // Problems, not files: c-field.yaml has two.
+    expect(r.stderr).toContain("c-field.yaml:7: spec.retenshun: unknown field");
+    expect(r.stderr).toContain("fix these 4 problems and apply again; nothing was changed");
     expect((await riff.cli(["topics", "list"])).stdout).not.toContain("fresh");
   });
 

@@ -155,6 +155,20 @@ describe("the CLI's errors", () => {
     const ok = await riff.cli(["create", "node", "--name", "t", "--input", "t-in", "--timeout", "5s"], dir);
     expect(ok.code).toBe(0);
     expect(ok.stderr).not.toContain("kept the existing");
+    // A create that fails at the daemon keeps its YAML (to apply once the cause is fixed); one
+    // with other flags is not silently given that YAML again.
+    const other = mkdtempSync(join(tmpdir(), "riff-flags-"));
+    writeFileSync(join(other, "u.js"), "module.exports = (x) => x;\n");
+    const failed = await riff.cli(["create", "node", "--name", "u", "--input", "u-in", "--secret", "nope"], other);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain("the YAML stays in");
+    const again = await riff.cli(["create", "node", "--name", "u", "--input", "u-in"], other);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`u-function.yaml is already in ${other}, and differs from what these flags write`);
+    expect(again.stderr).toContain("--force");
+    const forced = await riff.cli(["create", "node", "--name", "u", "--input", "u-in", "--force"], other);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(readFileSync(join(other, "u-function.yaml"), "utf8")).not.toContain("nope");
     const bare = await riff.cli(["topics", "create", "t-in", "--retention", "10"]);
     expect(bare.code).toBe(1);
     expect(bare.stderr).toContain("--retention 10: give a unit");

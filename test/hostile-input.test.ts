@@ -185,8 +185,15 @@ describe("hostile input", () => {
         [["topics", "create", "t", "--retention", "10"], "--retention 10"],
         [["topics", "tail", "numbers", "--count", "-5"], "--count"],
         [["logs", "-n", "square", "--tail", "lots"], "--tail lots"],
+        // Checked in the YAML riff create would write, and said of the flag, not of that file.
+        [["create", "node", "--name", "x", "--input", "numbers", "--memory", "lots"], "--memory lots:"],
+        [["create", "node", "--name", "x", "--input", "numbers", "--cpu", "abc"], "--cpu abc:"],
+        [["topics", "create", "t", "--durability", "maybe"], "--durability"],
+        [["topics", "create", "t", "--replicas", "2"], "--replicas"],
       ] as const
     ).map(([args, flag]) => ({ name: `riff ${args.join(" ")}`, send: run([...args]), status: 1, code: "RIFF_INVALID_ARGUMENT", names: flag })),
+    { name: "riff create --dry-run of an invoker the daemon does not know", send: run(["create", "cobol", "--name", "x", "--input", "numbers", "--dry-run"]), status: 1, code: "RIFF_INVOKER_NOT_FOUND", names: "cobol" },
+    { name: "riff create --artifact of a file that is not there", send: run(["create", "node", "--name", "x", "--input", "numbers", "--artifact", "nothere.js", "--dry-run"]), status: 1, code: "RIFF_ARTIFACT_NOT_FOUND", names: "--artifact nothere.js" },
     { name: "riff publish with X-Riff-Hops: -10", send: run(["publish", "--input", "numbers", "--data", "1", "--header", "x-riff-hops:-10"]), status: 1, code: "RIFF_INVALID_HEADER", names: "X-Riff-Hops" },
   ];
 

@@ -67,6 +67,15 @@ describe("the python3 invoker", () => {
     await expectRefusedUncalled(riff, "shape-in");
   });
 
+  it("refuses text that is not UTF-8 with 400 RIFF_INVALID_ARGUMENT, not as the function's error", async () => {
+    for (const type of ["text/plain; charset=latin1", "application/json", "application/x-www-form-urlencoded"]) {
+      const r = await request(riff, "shape-in", new Uint8Array([0x63, 0x61, 0x66, 0xe9]), { "content-type": type });
+      expect(r.status, r.text).toBe(400);
+      expect(errorOf(r.text)).toMatchObject({ code: "RIFF_INVALID_ARGUMENT" });
+      expect(errorOf(r.text).message).toContain("is not UTF-8 text");
+    }
+  });
+
   it("a raised exception is a 500 with the message and the traceback, and the replica survives", async () => {
     const r = await request(riff, "boom-in", "now");
     // Taken after the first call: the replica warmed at create may have idled out by now.

@@ -182,7 +182,11 @@ describe("metrics flags", () => {
     const { metricsUrl, port } = JSON.parse(readFileSync(join(riff.home, "daemon.json"), "utf8")) as { metricsUrl: string; port: number };
     expect(new URL(metricsUrl).port).not.toBe(String(port));
     expect(await scrape(metricsUrl)).toContain("# TYPE riff_build_info gauge");
-    expect((await fetch(`${riff.url}/metrics`)).status).toBe(404);
+    const here = await fetch(`${riff.url}/metrics`);
+    expect(here.status).toBe(404);
+    // The daemon's port says where the metrics went, and so does riff system status.
+    expect(((await here.json()) as { error: { hint: string } }).error.hint).toContain(metricsUrl);
+    expect((await riff.cli(["system", "status"])).stdout).toContain(`metrics: ${metricsUrl}`);
     expect((await fetch(new URL("/healthz", metricsUrl))).status).toBe(404);
   });
 

@@ -31,7 +31,7 @@ describe("the node invoker", () => {
   };
   const anonKiB = (pid: number) => Number(/RssAnon:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
 
-  const post = (topic: string, body: string, headers: Record<string, string> = {}) =>
+  const post = (topic: string, body: string | Uint8Array, headers: Record<string, string> = {}) =>
     fetch(`${riff.url}/requests/${topic}`, { method: "POST", body, headers });
 
   it("a stream function: a running mean over 100, 200, 0, 300 gives 100, 150, 100, 150 on the output topic", async () => {
@@ -94,6 +94,18 @@ module.exports = fn;
     const res = await post("upper-in", "x", { "content-type": "image/png" });
     expect(res.status).toBe(415);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("RIFF_CONTENT_TYPE_UNSUPPORTED");
+  });
+
+  it("refuses text that is not UTF-8 with 400 RIFF_INVALID_ARGUMENT, instead of changing it to U+FFFD", async () => {
+    expect((await deployNode(riff, "echo-text", "module.exports = (x) => x\n", ["--input", "echo-text-in"])).code).toBe(0);
+    for (const type of ["text/plain; charset=latin1", "application/json", "application/x-www-form-urlencoded"]) {
+      const res = await post("echo-text-in", new Uint8Array([0x63, 0x61, 0x66, 0xe9]), { "content-type": type });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: "RIFF_INVALID_ARGUMENT", message: expect.stringContaining("is not UTF-8 text") });
+    }
+    // UTF-8 text passes as it came.
+    const ok = await post("echo-text-in", "café", { "content-type": "text/plain; charset=utf-8" });
+    expect(await ok.text()).toBe("café");
   });
 
   it("runs TypeScript without a build step", async () => {

@@ -101,6 +101,8 @@ describe("pipelines", () => {
     expect(text.stdout).toContain("c-numbers ─▶ [c-square] ─▶ c-squares");
     expect(text.stdout).not.toContain("riff-dead-letters");
     expect(text.stdout).not.toContain("riff-invocations");
+    // Nor a function's own dead-letter topic: riff writes it for the function.
+    expect(text.stdout).not.toContain("c-square-dead-letters");
   });
 
   it("stops a loop through the gateway at the hop limit and sends the message to the dead-letter topic", async () => {

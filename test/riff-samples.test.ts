@@ -35,6 +35,9 @@ describe("riff's own samples", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("invoker/node built-in: riff's built-in 'node' invoker runs its functions");
     for (const field of ["spec.version", "spec.functionTemplate", "spec.files", "spec.doc"]) expect(r.stderr).toMatch(new RegExp(`warning: .*node-invoker\\.yaml:\\d+: ${field.replace(".", "\\.")}: ignored; `));
+    // Each warning names the line of its field, not the document's first.
+    const yaml = readFileSync(join(samples, "invokers/node-invoker.yaml"), "utf8").split("\n");
+    expect(r.stderr).toContain(`node-invoker.yaml:${yaml.findIndex((l) => l.startsWith("  version:")) + 1}: spec.version`);
     const java = await riff.cli(["invokers", "apply", "-f", join(samples, "invokers/java-invoker.yaml")]);
     expect(java.code).toBe(0);
     expect(java.stderr).toContain("spec.handler.default: ignored");

@@ -133,10 +133,31 @@ export function publishFailed(topic: string, err: PublishError): RiffError {
   }
 }
 
-/** Wraps a NATS failure of `what` into a system RiffError; RiffErrors pass through. */
+/** Wraps a NATS failure of `what` into a RiffError (a passing one when JetStream did not answer); RiffErrors pass through. */
 export function natsFailed(what: string, err: unknown): RiffError {
   if (err instanceof RiffError) return err;
+  if (electionLike(err)) return notAnswered(what, err);
   return new RiffError("RIFF_INTERNAL", `${what} failed: ${describe(err)}`, { cause: err });
+}
+
+/**
+ * Whether a JetStream call failed in a way an election explains: no answer in time, no
+ * responders (the meta or a stream leader is being elected), or "temporarily unavailable".
+ */
+export function electionLike(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === "TIMEOUT" || code === "503" || apiErrorCode(err) === JsErrorCodes.temporarilyUnavailable;
+}
+
+/**
+ * RIFF_BROKER_UNAVAILABLE (503) for a call JetStream did not answer: after a NATS server is
+ * lost, its streams' new leaders take seconds to be elected. Not riff's failure, and it passes.
+ */
+export function notAnswered(what: string, err: unknown): RiffError {
+  return new RiffError("RIFF_BROKER_UNAVAILABLE", `JetStream did not answer ${what} (${describe(err)}): a NATS server may be down and its streams' leaders being elected`, {
+    hint: "retry in a few seconds; if it lasts, check the NATS servers (riff system status, riff nodes)",
+    cause: err,
+  });
 }
 
 /** The JetStream API's error code (10059 = stream not found, ...), if `err` carries one. */

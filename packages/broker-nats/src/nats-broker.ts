@@ -164,10 +164,10 @@ export class NatsBroker implements Broker, AsyncDisposable {
   }
 
   async getTopic(name: string, options?: { fresh?: boolean }): Promise<TopicInfo | undefined> {
+    // Also takes a partition count another instance raised; a record that cannot be read now
+    // (an election) leaves what this instance knows.
     if (options?.fresh === true) await this.catalog().forgetIfGone(name);
     const t = await this.catalog().find(name);
-    // An open topic's partitions may have been raised by another instance since.
-    if (t !== undefined && options?.fresh === true) await t.refresh();
     return t === undefined ? undefined : { ...t.info };
   }
 

@@ -2,7 +2,7 @@ import type { PartitionOffsets, StoredMessage, TopicInfo } from "@riff/broker";
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg, type StreamInfo } from "nats";
 import { openReader } from "./reader.js";
 import { decodeMessage } from "./codec.js";
-import { type HeldStream, JsErrorCodes, apiErrorCode, topicNotFound, topicUnrecorded } from "./errors.js";
+import { type HeldStream, JsErrorCodes, apiErrorCode, electionLike, notAnswered, topicNotFound, topicUnrecorded } from "./errors.js";
 import type { NatsNames } from "./names.js";
 import { streamConfig } from "./stream-config.js";
 
@@ -125,7 +125,8 @@ export class PartitionStreams {
   /** A partition's stream; RIFF_TOPIC_NOT_FOUND when it is gone (the topic was deleted, perhaps through another node). */
   async info(topic: string, partition: number): Promise<StreamInfo> {
     return this.jsm.streams.info(this.names.stream(topic, partition)).catch((err: unknown) => {
-      throw apiErrorCode(err) === JsErrorCodes.streamNotFound ? topicNotFound(topic) : err;
+      if (apiErrorCode(err) === JsErrorCodes.streamNotFound) throw topicNotFound(topic);
+      throw electionLike(err) ? notAnswered(`about partition ${partition} of topic '${topic}'`, err) : err;
     });
   }
 
@@ -149,6 +150,8 @@ export class PartitionStreams {
     const consumer = await openReader(this.readers, this.js, this.names.stream(topic, partition), {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: first + 1,
+    }).catch((err: unknown) => {
+      throw electionLike(err) ? notAnswered(`a read of partition ${partition} of topic '${topic}'`, err) : err;
     });
     const out: StoredMessage[] = [];
     try {

@@ -1,18 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "@riff/core";
-import { apiErrorCode, JsErrorCodes } from "./errors.js";
+import { electionLike } from "./errors.js";
 
 /** @default 60 s: how long a start waits for JetStream to answer (an election after a server loss takes 5-10 s). */
 export const DEFAULT_START_PATIENCE_MS = 60_000;
-
-/**
- * Whether a JetStream call failed in a way an election explains: no answer in time, no
- * responders (the meta or a stream leader is being elected), or "temporarily unavailable".
- */
-export function electionLike(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === "TIMEOUT" || code === "503" || apiErrorCode(err) === JsErrorCodes.temporarilyUnavailable;
-}
 
 /**
  * Runs `attempt` until it succeeds, while its failures look like a leader election, for at

@@ -1,5 +1,5 @@
 import { AckPolicy, type Consumer, type ConsumerConfig, type JetStreamClient, type JetStreamManager, type NatsConnection, nanos } from "nats";
-import { electionLike } from "./patience.js";
+import { electionLike } from "./errors.js";
 
 /** @default 5 min: a reader left behind by a process that died is dropped by the server after this long idle. */
 const READER_IDLE_MS = 5 * 60_000;

@@ -143,8 +143,9 @@ export class TopicCatalog {
    * Closes and forgets the open topic `name` if it was deleted elsewhere: its record is gone and
    * so are its streams (a record lost with its streams kept is the KV bucket's loss, not a
    * delete: the topic stays open, see recover), or its record has fewer partitions than this
-   * instance knows (deleted and made again). True if it was forgotten. Never throws: a look
-   * that fails (NATS away) leaves the topic as it was.
+   * instance knows (deleted and made again). A record with more partitions raises this
+   * instance's count (the sweep takes such a raise within its period). True if it was
+   * forgotten. Never throws: a look that fails (NATS away) leaves the topic as it was.
    */
   async forgetIfGone(name: string): Promise<boolean> {
     const t = this.open.get(name);
@@ -152,6 +153,8 @@ export class TopicCatalog {
     try {
       const { meta, streams } = this.session;
       const info = await meta.getTopic(name);
+      // A count another instance raised is taken on the way.
+      if (info !== undefined && info.partitions > t.info.partitions) t.setPartitions(info);
       if (info !== undefined ? info.partitions >= t.info.partitions : (await streams.existing(name)).some((si) => si !== undefined)) return false;
     } catch (err) {
       this.logger.debug("looking whether a topic was deleted elsewhere failed", { topic: name, err: String(err) });

@@ -37,7 +37,7 @@ export function addKeyCommands(program: Command): void {
       .option("-t, --topic <topic>", "a topic it may publish to (repeat for more)", (v: string, prev: string[] = []) => [...prev, v])
       .option("--rate <n>", "requests per second per topic, past which the gateway answers 429 with Retry-After")
       .action(run(async () => async (home: string, o: { topic?: string[]; rate?: string }) => (await import("./commands/keys.js")).create(home, { topic: o.topic ?? [], ...(o.rate === undefined ? {} : { rate: o.rate }) }))),
-    "riff keys create --topic orders --rate 50\n  curl -H \"Authorization: Bearer $KEY\" --data 7 http://127.0.0.1:8080/messages/orders",
+    "riff keys create --topic orders --rate 50\n  curl -H \"Authorization: Bearer $KEY\" -H \"Content-Type: text/plain\" --data-binary 7 http://127.0.0.1:8080/messages/orders",
   );
   example(
     keys.command("list").description("list keys: ids, topics and rates, never the keys").addOption(output())

@@ -25,6 +25,8 @@ const program = new Command("riff")
   .option("--namespace <name>", "with Kubernetes: the namespace of the Function and Topic resources (default: the context's, else default)")
   .option("--gateway <url>", "with Kubernetes: riff's gateway, for code uploads, logs and publish (default $RIFF_GATEWAY), e.g. after kubectl -n riff-system port-forward svc/riff-gateway 8080:80")
   .option("--token <token>", "with Kubernetes: the admin token (default $RIFF_TOKEN, else Secret riff-admin key token in riff-system)")
+  // Each command's --help lists these too: `riff system start --help` must say --home.
+  .configureHelp({ showGlobalOptions: true })
   .showHelpAfterError("(run with --help for usage)")
   .showSuggestionAfterError(true)
   // commander's own errors (unknown flag or command, missing value) carry a code like riff's.
@@ -184,8 +186,8 @@ example(
     .option("-p, --partitions <n>", "number of partitions (default for a new topic: 1)")
     .option("--retention <duration>", "keep messages this long, e.g. 12h or 7d (default for a new topic: 7d)")
     .option("--retention-bytes <size>", "keep at most this much, e.g. 512MiB (default for a new topic: 1GiB)")
-    .option("--durability <mode>", "process (survives a crash of riff) or fsync (survives power loss); default process")
-    .option("--replicas <n>", "copies kept on the NATS servers: 1 or 3 (default on a NATS cluster of 3 or more: 3; the embedded log keeps 1)")
+    .addOption(new Option("--durability <mode>", "process (survives a crash of riff) or fsync (survives power loss); default process").choices(["process", "fsync"]))
+    .addOption(new Option("--replicas <n>", "copies kept on the NATS servers: 1 or 3 (default on a NATS cluster of 3 or more: 3; the embedded log keeps 1)").choices(["1", "3"]))
     .option("--rate <n>", "publishes per second through the gateway, all callers together (429 past it); none lifts it (default: no rate)")
     .action(run(async () => async (home: string, name: string, o: TopicCreateOptions) =>
       (await import("./commands/inspect.js")).topics.create(home, name, o))),

@@ -1,4 +1,4 @@
-import { LineCounter, parseAllDocuments, isNode, type Document } from "yaml";
+import { LineCounter, parseAllDocuments, isMap, isNode, isScalar, type Document } from "yaml";
 import { RiffError } from "./errors.js";
 import type { Resource } from "./resources.js";
 import { problemsOf, type Problem } from "./parse-issues.js";
@@ -81,7 +81,7 @@ export function parseDocuments(text: string, file: string, options: ParseOptions
       continue;
     }
     if (mapped !== undefined) {
-      riffInvokers.push({ ...mapped, file, line: docLine });
+      riffInvokers.push({ ...mapped, warnings: mapped.warnings.map((w) => `${file}:${warningLine(doc, lineCounter, w) ?? docLine}: ${w}`), file, line: docLine });
       continue;
     }
     const { value, warnings } = fromRiffYaml(raw, options.dockerfile);
@@ -94,7 +94,7 @@ export function parseDocuments(text: string, file: string, options: ParseOptions
       }
       continue;
     }
-    out.push({ resource: result.data as Resource, file, line: docLine, document: index + 1, warnings: warnings.map((w) => `${file}:${docLine}: ${w}`) });
+    out.push({ resource: result.data as Resource, file, line: docLine, document: index + 1, warnings: warnings.map((w) => `${file}:${warningLine(doc, lineCounter, w) ?? docLine}: ${w}`) });
   }
   if (problems.length > 0) throw invalid(file, problems.sort((a, b) => a.line - b.line));
   return { resources: out, riffInvokers };
@@ -143,6 +143,18 @@ function schemaFor(value: unknown): unknown {
 }
 
 /** The line of the deepest node that exists along `path` (a missing field points at its parent). */
+/** The line of the field a warning of riff's YAML is about: it starts with the field's path (`spec.protocol (grpc): ...`). */
+function warningLine(doc: Document, counter: LineCounter, warning: string): number | undefined {
+  const path = /^((?:metadata|spec)(?:\.[A-Za-z0-9_-]+)*)/.exec(warning)?.[1]?.split(".");
+  if (path === undefined) return undefined;
+  // The line of the field's key (a map's value starts on the line after it).
+  const parent: unknown = doc.getIn(path.slice(0, -1), true);
+  const pair = isMap(parent) ? parent.items.find((p) => isScalar(p.key) && p.key.value === path.at(-1)) : undefined;
+  const key: unknown = pair?.key;
+  if (isNode(key) && key.range) return counter.linePos(key.range[0]).line;
+  return lineOf(doc, counter, path);
+}
+
 function lineOf(doc: Document, counter: LineCounter, path: (string | number)[]): number | undefined {
   for (let depth = path.length; depth >= 0; depth--) {
     const node: unknown = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { assertValidName, LOGS_UNANSWERED_HEADER, RiffError, toRiffError, type LogHistory, type Logger } from "@riff/core";
 import type { Broker, TopicInfo } from "@riff/broker";
 import { functionNotFound, reconcileTopic, type ApplyResult, type Deployer, type FunctionCatalog, type InvokerRegistry, type Scaler, type TopicRates } from "@riff/controller";
+import { electionLike, notAnswered } from "@riff/broker-nats";
 import { sendError, sendJson } from "@riff/gateway";
 import { applyBody, jsonBody, queryNumber, topicBody } from "./admin-bodies.js";
 import { resolveDocuments, withNotes, type DocumentResult } from "./documents.js";
@@ -235,7 +236,10 @@ export function createAdminApi(o: AdminApiOptions): (req: IncomingMessage, res: 
       const params = (route[1].exec(path) ?? []).slice(1).map(decodePathPart);
       await route[2](req, res, params, url.searchParams);
     };
-    run().catch((err: unknown) => {
+    run().catch((caught: unknown) => {
+      // A JetStream call no one answered (a leader election after a server loss) passes: a
+      // 503 to retry, not riff's failure with a stack.
+      const err = !(caught instanceof RiffError) && electionLike(caught) ? notAnswered(`${req.method ?? ""} ${url.pathname}`, caught) : caught;
       if (!(err instanceof RiffError) || err.kind === "system") o.logger.error("admin request failed", { err: String(err), stack: (err as Error).stack });
       sendError(res, err, { stack: true });
     });

@@ -210,15 +210,19 @@ export class Daemon {
       routes: [...mode.routes(), ...secretRoutes(mode.stores.secrets), ...keyRoutes(mode.stores.keys), ...recordRoutes(this.sinks.records, broker, (fn) => parts.catalog.get(fn) !== undefined), ...artifactRoutes({ artifacts: mode.stores.artifacts, uploads: this.paths.uploads }), ...dashboardRoutes(dashboard, () => this.info?.url)],
       warnings,
     });
+    /** Where /metrics is served, once it is (this port, or --metrics-port's). */
+    let metricsUrl: string | undefined;
     handle = (req, res) => {
       if (refuseWithoutHost(req, res)) return;
       if (!fromReplica(req, res, callers)) return;
       if (metricsHere?.serve(req, res) === true || gateway(req, res) || admin(req, res) || dashboard.handle(req, res)) return;
       if (req.url === "/healthz") return mode.healthz(req, res);
-      sendJson(res, 404, { error: { code: "RIFF_NOT_FOUND", message: `nothing at ${req.url ?? "/"}`, hint: "POST to /messages/TOPIC or /requests/TOPIC" } });
+      // With --metrics-port, a scrape of this port is pointed there.
+      const hint = metricsUrl !== undefined && metricsHere === undefined && req.url?.startsWith("/metrics") === true ? `riff's metrics are at ${metricsUrl} (--metrics-port)` : "POST to /messages/TOPIC or /requests/TOPIC";
+      sendJson(res, 404, { error: { code: "RIFF_NOT_FOUND", message: `nothing at ${req.url ?? "/"}`, hint } });
     };
     const bound = (server.address() as AddressInfo).port;
-    const metricsUrl = await metrics?.start(`http://${host}:${bound}`);
+    metricsUrl = await metrics?.start(`http://${host}:${bound}`);
     process.env["RIFF_GATEWAY_URL"] = `http://${host}:${bound}`;
     // Pooled processes get riff's default limits, and their function's once one takes them.
     const confinement = { sandbox, limiter, limits: { memoryBytes: DEFAULT_MEMORY_BYTES, pids: DEFAULT_PIDS, cpu: undefined }, network: "host" as const };

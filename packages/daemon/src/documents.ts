@@ -62,8 +62,9 @@ export function resolveDocuments(documents: SourceDocument[], invokers: InvokerR
       for (const m of parsed.riffInvokers) {
         const known = invokers.get(m.builtin);
         const extra = m.matchers.filter((p) => known !== undefined && !known.matchers.includes(p));
-        const notes = extra.length === 0 ? m.warnings : [...m.warnings, `spec.matchers ${extra.join(", ")}: not used; the built-in '${m.builtin}' invoker finds ${known?.matchers.join(", ") ?? ""} (pass --artifact for anything else)`];
-        builtins.push({ name: m.name, builtin: m.builtin, warnings: notes.map((w) => `${m.file}:${m.line}: ${w}`) });
+        // m.warnings name their lines already.
+        const notes = extra.length === 0 ? m.warnings : [...m.warnings, `${m.file}:${m.line}: spec.matchers ${extra.join(", ")}: not used; the built-in '${m.builtin}' invoker finds ${known?.matchers.join(", ") ?? ""} (pass --artifact for anything else)`];
+        builtins.push({ name: m.name, builtin: m.builtin, warnings: notes });
       }
       for (const sourced of parsed.resources) {
         const { resource } = sourced;
@@ -93,8 +94,10 @@ export function resolveDocuments(documents: SourceDocument[], invokers: InvokerR
   }
   if (failures.length === 1 && failures[0] !== undefined) throw failures[0];
   if (failures.length > 1) {
+    // A file's error lists each of its problems: the count is theirs, not the files'.
+    const count = failures.reduce((n, f) => n + Math.max(1, (f.details?.["problems"] as unknown[] | undefined)?.length ?? 1), 0);
     throw new RiffError("RIFF_INVALID_RESOURCE", failures.map((f) => f.message).join("\n"), {
-      hint: `fix these ${failures.length} problems and apply again; nothing was changed`,
+      hint: `fix these ${count} problems and apply again; nothing was changed`,
       details: { problems: failures.map((f) => f.toJSON()) },
     });
   }

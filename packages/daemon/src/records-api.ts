@@ -77,7 +77,7 @@ async function traceOf(records: RecordReader, id: string): Promise<{ traceId: st
   const spans = traceId === undefined ? [] : await records.trace(traceId);
   if (traceId === undefined || spans.length === 0) {
     throw new RiffError("RIFF_RECORD_NOT_FOUND", `no trace '${id}' is kept`, {
-      hint: "give a trace id (32 hex digits) or an invocation id (16), as `riff invocations NAME -o wide` shows them",
+      hint: "give a trace id (32 hex digits) or an invocation id (16), as `riff invocations NAME -o wide` shows them; a trace is kept only if it was sampled (a caller's traceparent ending in -00 asks for none; past --records-rate new traces are sampled out) and until --records-max newer records push it out",
     });
   }
   return { traceId, spans };

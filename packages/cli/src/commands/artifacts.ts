@@ -18,6 +18,11 @@ const BUILTIN_MATCHERS: Record<string, string[]> = {
 };
 
 /** The invoker's artifact patterns: from the daemon, else (no daemon, for `riff init`) the built-in ones. */
+/** Whether `invoker` is one of riff's built-in invokers (known without asking a daemon). */
+export function isBuiltinInvoker(invoker: string): boolean {
+  return Object.hasOwn(BUILTIN_MATCHERS, invoker);
+}
+
 export async function invokerMatchers(client: DaemonClient | undefined, invoker: string): Promise<string[]> {
   if (client === undefined) return BUILTIN_MATCHERS[invoker] ?? ["*"];
   const { invokers } = await client.call<{ invokers: { name: string; matchers: string[] }[] }>("GET", "invokers");

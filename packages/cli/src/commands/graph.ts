@@ -1,10 +1,10 @@
-import { isRiffTopic } from "@riff/core";
+import { deadLetterTopicOf, isRiffTopic } from "@riff/core";
 import { DaemonClient } from "../client.js";
 import { printData } from "../output.js";
 
 interface Graph {
   topics: string[];
-  functions: { name: string; inputs: string[]; output?: string; status: string }[];
+  functions: { name: string; inputs: string[]; output?: string; deadLetter?: string; status: string }[];
 }
 
 const id = (kind: "t" | "f", name: string) => `${kind}_${name.replace(/-/g, "_")}`;
@@ -59,7 +59,9 @@ export function toText(g: Graph): string {
   for (const t of starts.length > 0 ? starts : [...readers.keys()].slice(0, 1)) walk(t, "");
   for (const f of g.functions) if (!seen.has(f.name) && !out.some((l) => l.includes(`[${f.name}]`))) walk(f.inputs[0] ?? "", "");
   // riff's own topics (records, dead letters) are not the user's to wire: `riff topics list --all` shows them.
-  const idle = g.topics.filter((t) => !readers.has(t) && !written.has(t) && !isRiffTopic(t));
+  // A function's dead-letter topic is written by riff for it: used, though no function reads it.
+  const deadLetters = new Set(g.functions.map((f) => deadLetterTopicOf(f)));
+  const idle = g.topics.filter((t) => !readers.has(t) && !written.has(t) && !deadLetters.has(t) && !isRiffTopic(t));
   if (idle.length > 0) out.push(`unused topics: ${idle.join(", ")}`);
   return `${out.join("\n")}\n`;
 }

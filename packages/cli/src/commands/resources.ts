@@ -3,8 +3,9 @@ import { basename, join, relative, resolve } from "node:path";
 import { assertValidName, API_VERSION, RiffError } from "@riff/core";
 import { DaemonClient } from "../client.js";
 import { badArgument, flagDuration, flagWholeNumber, info } from "../output.js";
-import { detectArtifact, FOLDER_MARKERS, invokerMatchers } from "./artifacts.js";
+import { detectArtifact, FOLDER_MARKERS, invokerMatchers, isBuiltinInvoker } from "./artifacts.js";
 import { onKubernetes } from "../target.js";
+import { asFlagError } from "./create-flags.js";
 
 interface ApplyResult {
   kind: string;
@@ -150,12 +151,16 @@ async function writeFunction(home: string, invoker: string, o: CreateOptions, de
   if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw badArgument(`--filepath ${o.filepath}: no such folder`);
   // On Kubernetes the invokers are riff's built-in ones: their patterns find the code.
   const kube = onKubernetes();
-  const client = o.dryRun === true || kube ? undefined : deploy ? new DaemonClient(home) : optionalClient(home);
+  // A dry run asks a running daemon too, so that an invoker it does not know is named now.
+  const client = kube ? undefined : deploy && o.dryRun !== true ? new DaemonClient(home) : optionalClient(home);
+  if (client === undefined && !kube && !isBuiltinInvoker(invoker)) info(`invoker '${invoker}' is not one of riff's built-in ones, and no daemon runs to ask whether it is declared`);
   const matchers = await invokerMatchers(client, invoker);
   // `--artifact package.json` (or go.mod, pom.xml...) means its package: the folder, as in Project riff.
   const given = o.artifact;
   const artifact = given === undefined ? detectArtifact(dir, name, matchers) : FOLDER_MARKERS.includes(basename(given)) ? relative(dir, resolve(dir, given, "..")) || "." : given;
-  if (!existsSync(resolve(dir, artifact))) throw badArgument(`--artifact ${artifact}: not found in ${dir}`);
+  if (!existsSync(resolve(dir, artifact))) {
+    throw new RiffError("RIFF_ARTIFACT_NOT_FOUND", `--artifact ${artifact}: not found in ${dir}`, { hint: "give a file or folder in --filepath (or a path relative to it)" });
+  }
   const { stringify } = await import("yaml");
   const spec: Record<string, unknown> = { invoker, input: inputs.length === 1 ? inputs[0] : inputs };
   if (o.output !== undefined) spec["output"] = o.output;
@@ -188,8 +193,12 @@ async function writeFunction(home: string, invoker: string, o: CreateOptions, de
   // Checked before anything is written: a refused value must not be kept in the files, where
   // the next `riff create` would find it again.
   const { parseResources } = await import("@riff/core/validation");
-  parseResources(fnYaml, fnFile);
-  parseResources(topicsYaml, topicsFile);
+  try {
+    parseResources(fnYaml, fnFile);
+    parseResources(topicsYaml, topicsFile);
+  } catch (err) {
+    throw asFlagError(err, o);
+  }
   if (o.dryRun === true) {
     process.stdout.write(`# ${fnFile}\n${fnYaml}---\n# ${topicsFile}\n${topicsYaml}`);
     return;
@@ -197,8 +206,17 @@ async function writeFunction(home: string, invoker: string, o: CreateOptions, de
   // Before anything is written: a second create of a name must not silently replace the function.
   if (deploy && client !== undefined && o.force !== true) await refuseExisting(client, name);
   if (deploy && kube && o.force !== true) await (await import("./kube.js")).kubeRefuseExisting(name);
-  for (const [file, text] of [[topicsFile, topicsYaml], [fnFile, fnYaml]] as const) {
-    if (existsSync(file) && o.force !== true) info(`kept the existing ${basename(file)} (--force overwrites it)`);
+  const files = [[topicsFile, topicsYaml], [fnFile, fnYaml]] as const;
+  // A file kept from an earlier create (one that failed, say) must not silently win over
+  // flags that say something else: the user would deploy the old mistake again.
+  const differing = o.force === true ? [] : files.filter(([file, text]) => existsSync(file) && readFileSync(file, "utf8") !== text).map(([file]) => basename(file));
+  if (differing.length > 0) {
+    throw new RiffError("RIFF_INVALID_ARGUMENT", `${differing.join(" and ")} ${differing.length === 1 ? "is" : "are"} already in ${dir}, and differ${differing.length === 1 ? "s" : ""} from what these flags write (kept from an earlier riff create)`, {
+      hint: `write ${differing.length === 1 ? "it" : "them"} from these flags with --force, or deploy ${differing.length === 1 ? "it" : "them"} as ${differing.length === 1 ? "it is" : "they are"} with riff apply -f ${relative(process.cwd(), dir) || "."}`,
+    });
+  }
+  for (const [file, text] of files) {
+    if (existsSync(file) && o.force !== true) info(`kept the existing ${basename(file)} (the same as these flags write)`);
     else {
       writeFileSync(file, text);
       if (!deploy) process.stdout.write(`wrote ${relative(process.cwd(), file) || file}\n`);
@@ -213,7 +231,13 @@ async function writeFunction(home: string, invoker: string, o: CreateOptions, de
     info(`deploy it with: riff apply${resolve(o.filepath) === process.cwd() ? "" : ` -f ${o.filepath}`}`);
     return;
   }
-  const results = await applyFiles(client, [topicsFile, fnFile], false);
+  let results: Awaited<ReturnType<typeof applyFiles>>;
+  try {
+    results = await applyFiles(client, [topicsFile, fnFile], false);
+  } catch (err) {
+    info(`the YAML stays in ${relative(process.cwd(), dir) || "."}: once the cause is fixed, riff apply -f ${relative(process.cwd(), dir) || "."}; to write it from other flags, riff create ... --force`);
+    throw err;
+  }
   report(results);
   // A stream function sends no replies: its outputs go to its output topic.
   const stream = results.some((r) => r.kind === "Function" && r.shape === "stream");

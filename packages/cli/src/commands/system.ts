@@ -249,6 +249,7 @@ export async function status(home: string, output: string | undefined): Promise<
   const client = new DaemonClient(home);
   const s = await client.call<{
     url: string;
+    metricsUrl?: string;
     pid: number;
     uptimeMs: number;
     version: string;
@@ -270,6 +271,7 @@ export async function status(home: string, output: string | undefined): Promise<
   process.stdout.write(
     `riff ${s.version} is ${s.state} at ${s.url}\n  pid ${s.pid}, up ${formatDuration(s.uptimeMs)}, home ${home}\n  ${functions.length} function(s), sandbox: ${s.sandbox}, topics: ${s.broker ?? "embedded"}\n  limits enforced by ${s.limits ?? "nothing"}\n`,
   );
+  if (s.metricsUrl !== undefined) process.stdout.write(`  metrics: ${s.metricsUrl}\n`);
   // Absent from daemons older than these fields.
   if (s.runs !== undefined) process.stdout.write(`  runs: ${s.runs}, autoscaler: ${s.autoscaler ?? "on"}\n`);
   if (s.cluster !== undefined) {

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { isSupportedType, mediaType, negotiate, type SupportedType } from "../../content.js";
 
 /** A failure the caller caused; it becomes an ERROR frame with this stable code. */
@@ -15,23 +16,35 @@ export function decodePayload(contentType: string | undefined, payload: Buffer):
   const type = mediaType(contentType);
   switch (type) {
     case "text/plain":
-      return payload.toString("utf8");
+      return text(type, payload);
     case "application/json":
       try {
-        return JSON.parse(payload.toString("utf8")) as unknown;
+        return JSON.parse(text(type, payload)) as unknown;
       } catch (err) {
+        if (err instanceof ContentError) throw err;
         throw new ContentError("RIFF_INVALID_ARGUMENT", `payload is not valid JSON: ${(err as Error).message}`);
       }
     case "application/octet-stream":
       return payload;
     case "application/x-www-form-urlencoded":
-      return Object.fromEntries(new URLSearchParams(payload.toString("utf8")));
+      return Object.fromEntries(new URLSearchParams(text(type, payload)));
     default:
       throw new ContentError(
         "RIFF_CONTENT_TYPE_UNSUPPORTED",
         `content type '${type}' is not supported; send text/plain, application/json, application/octet-stream or application/x-www-form-urlencoded`,
       );
   }
+}
+
+/**
+ * The payload as text. riff's text is UTF-8 (a charset parameter does not change that): bytes
+ * that are not would reach the function as U+FFFD, silently changed.
+ */
+function text(type: string, payload: Buffer): string {
+  if (!isUtf8(payload)) {
+    throw new ContentError("RIFF_INVALID_ARGUMENT", `payload is not UTF-8 text (Content-Type ${type}); send UTF-8, or application/octet-stream for bytes`);
+  }
+  return payload.toString("utf8");
 }
 
 /** Checks, before the function runs, that some reply type satisfies Accept. */

@@ -63,21 +63,31 @@ def check(content_type, accept):
                            "no supported reply type satisfies Accept '%s'; accept %s" % (accept or "", SUPPORTED_LIST))
 
 
+def _text(t, payload):
+    """The payload as text: riff's text is UTF-8 (a charset parameter does not change that)."""
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ContentError("RIFF_INVALID_ARGUMENT",
+                           "payload is not UTF-8 text (Content-Type %s): %s; send UTF-8, or application/octet-stream for bytes" % (t, e))
+
+
 def decode(content_type, payload):
     t = media_type(content_type)
     if t == "text/plain":
-        return payload.decode("utf-8")
+        return _text(t, payload)
     if t == "application/json":
         import json
+        text = _text(t, payload)
         try:
-            return json.loads(payload.decode("utf-8"))
+            return json.loads(text)
         except ValueError as e:
             raise ContentError("RIFF_INVALID_ARGUMENT", "payload is not valid JSON: %s" % e)
     if t == "application/octet-stream":
         return payload
     if t == "application/x-www-form-urlencoded":
         from urllib.parse import parse_qsl
-        return dict(parse_qsl(payload.decode("utf-8"), keep_blank_values=True))
+        return dict(parse_qsl(_text(t, payload), keep_blank_values=True))
     raise ContentError("RIFF_CONTENT_TYPE_UNSUPPORTED", "content type '%s' is not supported; send %s" % (t, SUPPORTED_LIST))
 
 
