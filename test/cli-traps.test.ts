@@ -31,6 +31,23 @@ describe("riff's commands, without traps", () => {
     expect((await riff.cli(["publish", "-i", "numbers", "-d", "10", "-r"])).stdout).toBe("100\n");
     expect((await riff.cli(["list"])).stdout).toMatch(/^square\s+node\s+numbers/m);
     expect((await riff.cli(["logs", "--name", "square"])).stdout).toContain("replica started");
+    // More of riff 0.0.x's flags: taken, and what has no meaning here says so.
+    const twice = await riff.cli(["publish", "-i", "numbers", "-d", "3", "-c", "2", "--pause", "0.1"]);
+    expect(twice.code, twice.stderr).toBe(0);
+    expect(twice.stdout.match(/published to topic numbers/g)).toHaveLength(2);
+    const pauseAsP = await riff.cli(["publish", "-i", "numbers", "-d", "3", "-c", "2", "-p", "1"]);
+    expect(pauseAsP.stderr).toContain("riff 0.0.x's -p (seconds between messages) is --pause 1 here");
+    const main = await riff.cli(["logs", "-n", "square", "-c", "main"]);
+    expect(main.code, main.stderr).toBe(0);
+    expect(main.stderr).toContain("-c main: ignored");
+    // In the function's folder, logs needs no name (as publish needs no -i).
+    expect((await riff.cli(["logs"], dir)).stdout).toContain("replica started");
+    const image = await riff.cli(["create", "node", "--name", "square", "--input", "numbers", "-u", "me", "--invoker-version", "0.0.8", "--push", "--dry-run"], dir);
+    expect(image.code, image.stderr).toBe(0);
+    expect(image.stderr).toContain("warning: -u me, --invoker-version 0.0.8, --push: ignored; riff builds no image");
+    const dry = await riff.cli(["delete", "--dry-run", "-n", "square", "--all"]);
+    expect(dry.stdout).toContain("would delete function/square, and topic numbers, square-dead-letters unless another function uses it (dry run: nothing was deleted)");
+    expect((await riff.cli(["list"])).stdout).toMatch(/^square\s/m);
     const d = await riff.cli(["delete", "--name", "square", "--all"]);
     expect(d.stdout).toContain("function/square deleted");
     expect(d.stdout).toContain("topic/numbers deleted");

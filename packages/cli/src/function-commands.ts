@@ -32,7 +32,11 @@ function functionFlags(cmd: Command): Command {
     .option("--cpu <cores>", "CPU per replica, e.g. 0.5 or 500m (default: unlimited)")
     .option("--pids <n>", "processes and threads per replica (default 256)")
     .addOption(new Option("--network <mode>", "host: the machine's network (default); none: no network at all").choices(["host", "none"]))
-    .option("--dry-run", "print the YAML instead of writing (and deploying) it");
+    .option("--dry-run", "print the YAML instead of writing (and deploying) it")
+    // riff 0.0.x's image flags: taken, with a warning that riff builds no image.
+    .addOption(new Option("-u, --useraccount <name>", "riff 0.0.x: the image's account (ignored)").hideHelp())
+    .addOption(new Option("--invoker-version <version>", "riff 0.0.x: the invoker image's version (ignored)").hideHelp())
+    .addOption(new Option("--push", "riff 0.0.x: push the image (ignored)").hideHelp());
 }
 
 /** Adds the commands that make, change and feed functions to `program`. */
@@ -93,6 +97,7 @@ export function addFunctionCommands(program: Command): void {
       .argument("[name]", "function name")
       .option("-n, --name <name>", "function name")
       .option("--all", "also delete its input and output topics")
+      .option("--dry-run", "say what would be deleted, and delete nothing")
       .action(res("deleteCommand")),
     "riff delete square\n  riff delete --all square",
   );
@@ -106,6 +111,7 @@ export function addFunctionCommands(program: Command): void {
       .option("-p, --content-type <type>", "Content-Type of the body", "text/plain")
       .option("-H, --header <name:value>", "extra header (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
       .option("-c, --count <n>", "publish this many times", "1")
+      .option("--pause <seconds>", "wait this long between two of --count's messages (riff 0.0.x's -p)")
       .option("--timeout <duration>", "how long to wait for the reply (e.g. 5s)")
       .option("--id <key>", "an Idempotency-Key: the same key within 2 minutes publishes once, and gets the first answer again")
       .action(run(async () => (await import("./commands/publish.js")).publish)),
@@ -119,6 +125,7 @@ export function addFunctionCommands(program: Command): void {
       .option("-n, --name <name>", "function name")
       .option("-f, --follow", "keep printing new lines")
       .option("-t, --tail <n>", "lines of history to print", "200")
+      .addOption(new Option("-c, --container <name>", "riff 0.0.x's sidecar or main container: ignored, a replica's output is the function's").hideHelp())
       .action(res("logsCommand")),
     "riff logs square -f\n  riff logs square -t 50",
   );

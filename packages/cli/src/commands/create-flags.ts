@@ -1,4 +1,11 @@
 import { RiffError } from "@riff/core";
+import { info } from "../output.js";
+
+/** riff 0.0.x's image flags of `riff init` and `riff create`: taken, and said to do nothing here. */
+export function warnImageFlags(o: { useraccount?: string | undefined; invokerVersion?: string | undefined; push?: boolean | undefined }): void {
+  const given = [o.useraccount === undefined ? "" : `-u ${o.useraccount}`, o.invokerVersion === undefined ? "" : `--invoker-version ${o.invokerVersion}`, o.push === true ? "--push" : ""].filter((f) => f !== "");
+  if (given.length > 0) info(`warning: ${given.join(", ")}: ignored; riff builds no image, it runs the code in the function's folder`);
+}
 
 /** The flags of `riff create` whose values an error quotes. */
 export interface FlagValues {

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { basename, join } from "node:path";
 import { RiffError } from "@riff/core";
 import { DaemonClient, errorFrom } from "../client.js";
@@ -16,6 +17,8 @@ export interface PublishOptions {
   contentType: string;
   header: string[];
   count: string;
+  /** riff 0.0.x's `--pause`: seconds between two of `--count` messages. */
+  pause?: string;
   timeout?: string;
   id?: string;
 }
@@ -39,8 +42,10 @@ export async function publish(home: string, o: PublishOptions): Promise<void> {
   const count = flagWholeNumber(o.count, "--count", 1) ?? 1;
   // riff 0.0.x's -p was --pause (seconds); here it is the content type, as riff's README has it.
   if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+(\s*;.*)?$/.test(o.contentType)) {
-    throw badArgument(`--content-type ${o.contentType}: not a media type (type/subtype)`, "for example -p application/json or --content-type text/plain");
+    const pause = /^\d+(\.\d+)?$/.test(o.contentType) ? `; riff 0.0.x's -p (seconds between messages) is --pause ${o.contentType} here` : "";
+    throw badArgument(`--content-type ${o.contentType}: not a media type (type/subtype)${pause}`, "for example -p application/json or --content-type text/plain");
   }
+  const pauseMs = o.pause === undefined ? 0 : seconds(o.pause);
   const input = o.input ?? defaultInput(process.cwd());
   const headers: Record<string, string> = { "content-type": o.contentType };
   for (const h of o.header) {
@@ -63,6 +68,7 @@ export async function publish(home: string, o: PublishOptions): Promise<void> {
   const path = `/${o.reply === true ? "requests" : "messages"}/${encodeURIComponent(input)}`;
   info(`Posting to ${client.info.url}${path}`);
   for (let i = 0; i < count; i++) {
+    if (i > 0 && pauseMs > 0) await sleep(pauseMs);
     // The admin token: the operator may publish whatever API keys the gateway wants of others.
     const res = await client.fetch(path, { method: "POST", headers, body: o.data, auth: headers["authorization"] === undefined });
     const body = Buffer.from(await res.arrayBuffer());
@@ -72,6 +78,12 @@ export async function publish(home: string, o: PublishOptions): Promise<void> {
       if (err instanceof RiffError && err.code === "RIFF_REPLY_TIMEOUT") {
         throw new RiffError(err.code, err.message, {
           hint: "the message is kept and will still be processed; wait longer with --timeout (e.g. --timeout 2m), or see what the function does with `riff logs -n NAME`",
+        });
+      }
+      if (err instanceof RiffError && err.code === "RIFF_FUNCTION_ERROR" && err.hint === undefined) {
+        throw new RiffError(err.code, err.message, {
+          hint: `the function failed on this message: its stack is in riff invocations NAME --status error, and its output in riff logs -n NAME (NAME: the function reading ${input})`,
+          details: err.details,
         });
       }
       throw err;
@@ -84,4 +96,11 @@ export async function publish(home: string, o: PublishOptions): Promise<void> {
       process.stdout.write(`published to topic ${p.topic}, partition ${p.partition}, offset ${p.offset}\n`);
     }
   }
+}
+
+/** `--pause` in seconds (riff 0.0.x's unit), as milliseconds. */
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !(n <= 3600)) throw badArgument(`--pause ${value}: give seconds from 0 to 3600`, "for example --count 5 --pause 1");
+  return n * 1000;
 }

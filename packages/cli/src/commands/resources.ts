@@ -1,11 +1,11 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
-import { assertValidName, API_VERSION, RiffError } from "@riff/core";
+import { assertValidName, API_VERSION, deadLetterTopicOf, RiffError } from "@riff/core";
 import { DaemonClient } from "../client.js";
 import { badArgument, flagDuration, flagWholeNumber, info } from "../output.js";
 import { detectArtifact, FOLDER_MARKERS, invokerMatchers, isBuiltinInvoker } from "./artifacts.js";
 import { onKubernetes } from "../target.js";
-import { asFlagError } from "./create-flags.js";
+import { asFlagError, warnImageFlags } from "./create-flags.js";
 
 interface ApplyResult {
   kind: string;
@@ -101,6 +101,9 @@ export interface CreateOptions {
   network?: string;
   force?: boolean;
   dryRun?: boolean;
+  useraccount?: string;
+  invokerVersion?: string;
+  push?: boolean;
 }
 
 /** `riff create <invoker>`: writes the function and topic YAML next to the code, then applies them. */
@@ -128,6 +131,7 @@ function nameAndInputs(o: CreateOptions): { name: string; inputs: string[] } {
 }
 
 async function writeFunction(home: string, invoker: string, o: CreateOptions, deploy: boolean): Promise<void> {
+  warnImageFlags(o);
   const { name, inputs } = nameAndInputs(o);
   for (const t of inputs) assertValidName(t, "--input");
   if (o.output !== undefined) assertValidName(o.output, "--output");
@@ -285,15 +289,24 @@ export async function updateCommand(home: string, positional: string | undefined
 }
 
 /** `riff delete NAME [--all]`. */
-export async function deleteCommand(home: string, positional: string | undefined, o: { name?: string; all?: boolean }): Promise<void> {
+export async function deleteCommand(home: string, positional: string | undefined, o: { name?: string; all?: boolean; dryRun?: boolean }): Promise<void> {
   const fn = o.name ?? positional;
   if (fn === undefined) throw badArgument("name the function to delete", "riff delete square (with --all, also its topics)");
+  if (o.dryRun === true && !onKubernetes()) {
+    // What the daemon would be asked to delete; it keeps a topic another function uses.
+    const f = await new DaemonClient(home).call<{ name: string; inputs: string[]; output?: string; deadLetter?: string }>("GET", `functions/${encodeURIComponent(fn)}`);
+    const topics = [...f.inputs, ...(f.output === undefined ? [] : [f.output]), deadLetterTopicOf(f)];
+    process.stdout.write(`would delete function/${f.name}${o.all === true ? `, and topic ${topics.join(", ")} unless another function uses it` : ""} (dry run: nothing was deleted)\n`);
+    return;
+  }
   await remove(home, fn, o.all === true);
 }
 
-/** `riff logs NAME [-t N] [-f]`. */
-export async function logsCommand(home: string, positional: string | undefined, o: { name?: string; follow?: boolean; tail: string }): Promise<void> {
-  const fn = o.name ?? positional;
+/** `riff logs NAME [-t N] [-f]`; without a name, the function whose YAML is in this folder. */
+export async function logsCommand(home: string, positional: string | undefined, o: { name?: string; follow?: boolean; tail: string; container?: string }): Promise<void> {
+  if (o.container !== undefined) info(`-c ${o.container}: ignored; riff 0.0.x's containers are one process here, whose output riff logs prints`);
+  const here = functionsHere(process.cwd());
+  const fn = o.name ?? positional ?? (here.length === 1 ? here[0] : undefined);
   if (fn === undefined) throw badArgument("name the function whose logs to print", "riff logs square -f (see riff list)");
   const { logs } = await import("./inspect.js");
   await logs(home, fn, o.follow === true, o.tail);
