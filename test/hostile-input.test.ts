@@ -248,6 +248,16 @@ describe("hostile input", () => {
     }
   });
 
+  it("a function file of the user's at the top of riff's home is taken; riff's own files there are not", async () => {
+    writeFileSync(join(riff.home, "mine.js"), "module.exports = (x) => x + 1\n");
+    const ok = await applyFile("mine.yaml", fn("mine", "mine-in", `  artifact: ${join(riff.home, "mine.js")}\n`))();
+    expect(ok.status, ok.text).toBe(0);
+    const daemonLog = await applyFile("log.yaml", fn("thief", "thief-in", `  artifact: ${join(riff.home, "daemon.log")}\n`))();
+    expect(daemonLog.status).toBe(1);
+    expect(daemonLog.text).toContain("is inside riff's home");
+    expect((await riff.cli(["delete", "--all", "mine"])).code).toBe(0);
+  });
+
   it("an apply whose code cannot be prepared makes none of its topics", async () => {
     writeFileSync(join(yamlDir, "not-a-script.txt"), "echo hi\n");
     const doc = `apiVersion: ${API}\nkind: Function\nmetadata:\n  name: noexec\nspec:\n  invoker: command\n  input: noexec-in\n  artifact: not-a-script.txt\n`;

@@ -1,5 +1,5 @@
-import { realpathSync } from "node:fs";
-import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { realpathSync, statSync } from "node:fs";
+import { basename, dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import {
   deadLetterTopicOf,
   withFunctionDefaults,
@@ -11,6 +11,7 @@ import {
   type ResolvedFunction,
 } from "@riff/core";
 import { parseDocuments, type SourcedResource } from "@riff/core/validation";
+import { homePaths } from "./options.js";
 import { dockerfileNextTo, type ApplyResult, type InvokerRegistry, type ResolvedResources } from "@riff/controller";
 
 /** One YAML file sent by the CLI: its absolute path (artifacts resolve against it) and text. */
@@ -170,6 +171,11 @@ function checkDeadLetter({ metadata, spec }: FunctionResource, file: string): vo
   }
 }
 
+/** The names of what riff keeps at the top of a home (`homePaths`, and the sandbox's and port's files). */
+function riffEntries(home: string): Set<string> {
+  return new Set([...Object.values(homePaths(home)).map((p) => basename(p)), "sandbox", "last-port"]);
+}
+
 /** Whether `path` is `dir` or inside it. */
 function within(path: string, dir: string): boolean {
   const r = relative(dir, path);
@@ -187,7 +193,9 @@ function real(path: string): string {
 
 /**
  * Refuses an artifact in riff's home, or one that holds it: its copy would put riff's token,
- * secrets and data in reach of the function (and a folder cannot be copied into itself). An
+ * secrets and data in reach of the function (and a folder cannot be copied into itself). A
+ * file of the user's at the home's top, not one of riff's, is taken (a home made in the code's
+ * folder, as the benchmarks do). An
  * artifact outside the YAML file's folder is taken, with a warning: the function can read
  * every file it names, and a YAML from someone else's repository should not pick them.
  */
@@ -195,7 +203,10 @@ function checkArtifactPlace(artifact: string, file: string, given: string, home:
   const at = real(artifact);
   if (home !== undefined) {
     const h = real(home);
-    if (within(at, h) || within(h, at)) {
+    // A file of the user's right in the home (a home made in the code's folder) is theirs.
+    const rel = relative(h, at);
+    const ownFile = rel !== "" && !rel.includes(sep) && !riffEntries(h).has(rel) && statSync(at, { throwIfNoEntry: false })?.isFile() === true;
+    if (within(h, at) || (within(at, h) && !ownFile)) {
       throw new RiffError("RIFF_INVALID_RESOURCE", `${file}: spec.artifact: '${given}' ${within(at, h) ? "is inside" : "holds"} riff's home (${h}), where its token, secrets and data are`, {
         hint: "point spec.artifact (riff create --artifact) at your function's own file or folder, outside the riff home",
         details: { file, field: "spec.artifact" },
