@@ -76,3 +76,13 @@ function unwrap(s: unknown): unknown {
   }
   return cur;
 }
+
+/**
+ * The first problem of a failed parse as one line, `field: what is wrong` ("spec.input: must be a
+ * string or a list, not a mapping"), for where one line is all there is room for (a
+ * Kubernetes condition).
+ */
+export function firstProblem(issues: readonly Issue[], value: unknown, schema: unknown): string {
+  const p = problemsOf(issues, value, schema)[0];
+  return p === undefined ? "spec: invalid" : `${p.path.join(".") || "spec"}: ${p.message}`;
+}

@@ -3,3 +3,4 @@
 export * from "./schema.js";
 export * from "./parse.js";
 export * from "./riff-yaml.js";
+export { firstProblem } from "./parse-issues.js";

@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import { functionSchema } from "@riff/core/validation";
+import { firstProblem, functionSchema } from "@riff/core/validation";
 import { API_VERSION, withFunctionDefaults, type FunctionResource } from "@riff/core";
 import { IMAGE_DIGEST_PREFIX, type StoredFunction } from "@riff/controller";
 import { builtinInvokers } from "@riff/runtime";
@@ -37,11 +37,7 @@ export function toStoredFunction(cr: KubeObject, invokers: InvokerLookup = built
   delete spec["container"];
   const doc = { apiVersion: API_VERSION, kind: "Function", metadata: { name: cr.metadata.name, ...(cr.metadata.labels === undefined ? {} : { labels: cr.metadata.labels }) }, spec };
   const parsed = functionSchema.safeParse(doc);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue?.path.map(String).join(".") ?? "spec";
-    return { ok: false, reason: "InvalidSpec", message: `${field}: ${issue?.message ?? "invalid"}` };
-  }
+  if (!parsed.success) return { ok: false, reason: "InvalidSpec", message: firstProblem(parsed.error.issues, doc, functionSchema) };
   const resource = parsed.data as unknown as FunctionResource;
   const invoker = invokers(resource.spec.invoker);
   if (invoker === undefined) {

@@ -1,5 +1,5 @@
 import { API_VERSION, toRiffError, type InvokerResource, type Logger } from "@riff/core";
-import { invokerSchema } from "@riff/core/validation";
+import { firstProblem, invokerSchema } from "@riff/core/validation";
 import type { FunctionCatalog, InvokerRegistry } from "@riff/controller";
 import { keyOf, NameHolders } from "./cluster-names.js";
 import { inform } from "./informer.js";
@@ -31,7 +31,7 @@ export interface InvokerSyncOptions {
 const LINGER_RETRY_MS = 2000;
 
 export class InvokerSync {
-  /** Invokers whose resource went while functions used them: removed at a relist once unused. */
+  /** Invokers whose resource went while functions used them: tried every LINGER_RETRY_MS, removed once unused. */
   private readonly lingering = new Map<string, KubeObject>();
 
   constructor(private readonly o: InvokerSyncOptions) {}
@@ -91,12 +91,15 @@ export class InvokerSync {
       }
       if (acted.has(keyOf(cr)) && acted.get(keyOf(cr)) === cr.metadata.generation) continue;
       acted.set(keyOf(cr), cr.metadata.generation);
+      const before = names.holder(name);
       names.set(cr);
       const holder = names.holder(name);
       if (holder !== undefined && !names.holds(cr)) {
         await this.refuse(cr, "NameTaken", names.message(cr, holder));
         continue;
       }
+      // Made in the same second as the holder, in a namespace that sorts first: it holds now.
+      if (before !== undefined && before.metadata.namespace !== cr.metadata.namespace) await this.refuse(before, "NameTaken", names.message(before, cr));
       known.set(name, cr);
       await this.declare(cr);
     }
@@ -104,10 +107,10 @@ export class InvokerSync {
 
   private async declare(cr: KubeObject): Promise<void> {
     const name = cr.metadata.name;
-    const parsed = invokerSchema.safeParse({ apiVersion: API_VERSION, kind: "Invoker", metadata: { name }, spec: cr.spec ?? {} });
+    const doc = { apiVersion: API_VERSION, kind: "Invoker", metadata: { name }, spec: cr.spec ?? {} };
+    const parsed = invokerSchema.safeParse(doc);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      await this.refuse(cr, "InvalidSpec", `${issue?.path.map(String).join(".") ?? "spec"}: ${issue?.message ?? "invalid"}`);
+      await this.refuse(cr, "InvalidSpec", firstProblem(parsed.error.issues, doc, invokerSchema));
       return;
     }
     try {

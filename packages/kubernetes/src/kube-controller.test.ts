@@ -87,6 +87,9 @@ describe("the Kubernetes controller (in-memory API, real NATS)", () => {
     await expect.poll(async () => (await ready(FUNCTIONS, "nocode"))?.reason, { timeout: 15_000 }).toBe("CodeMissing");
     await expect.poll(async () => (await ready(FUNCTIONS, "badinput"))?.reason, { timeout: 15_000 }).toBe("InvalidSpec");
     expect((await ready(FUNCTIONS, "badinput"))?.message).toMatch(/^spec\.input/);
+    // A mapping where a topic name belongs is said as such, not as "Invalid input".
+    await api.create(fn("mapinput", { invoker: "node", input: { name: "numbers" }, artifact: "x.js", digest: DIGEST }));
+    await expect.poll(async () => (await ready(FUNCTIONS, "mapinput"))?.message, { timeout: 15_000 }).toMatch(/^spec\.input: must be a string or a list, not a mapping/);
     await expect.poll(async () => (await ready(FUNCTIONS, "pong"))?.reason, { timeout: 15_000 }).toBe("TopologyCycle");
     expect(await api.get(DEPLOYMENTS, "default", "nocode")).toBeUndefined();
     expect(await api.get(DEPLOYMENTS, "default", "pong")).toBeUndefined();

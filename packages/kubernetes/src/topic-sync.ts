@@ -1,5 +1,5 @@
 import { API_VERSION, toRiffError, type Logger, type TopicSpec } from "@riff/core";
-import { topicSchema } from "@riff/core/validation";
+import { firstProblem, topicSchema } from "@riff/core/validation";
 import type { Broker } from "@riff/broker";
 import { keyOf, NameHolders } from "./cluster-names.js";
 import { inform } from "./informer.js";
@@ -49,8 +49,11 @@ export class TopicSync {
         if (next !== undefined) changed.push(next);
       } else {
         const before = latest.get(keyOf(e.event.object));
+        const holder = names.holder(e.event.object.metadata.name);
         latest.set(keyOf(e.event.object), e.event.object);
         names.set(e.event.object);
+        // Made in the same second as the holder, in a namespace that sorts first: it holds now.
+        if (holder !== undefined && names.holder(holder.metadata.name)?.metadata.namespace !== holder.metadata.namespace) changed.push(holder);
         // A status write comes back as an event; only a new generation is news.
         if (before?.metadata.generation !== e.event.object.metadata.generation || e.event.object.status === undefined) changed.push(e.event.object);
       }
@@ -72,11 +75,9 @@ export class TopicSync {
 
   private async observe(cr: KubeObject): Promise<Observed> {
     const name = cr.metadata.name;
-    const parsed = topicSchema.safeParse({ apiVersion: API_VERSION, kind: "Topic", metadata: { name }, spec: cr.spec ?? {} });
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      return { ready: { status: false, reason: "InvalidSpec", message: `${issue?.path.map(String).join(".") ?? "spec"}: ${issue?.message ?? "invalid"}` } };
-    }
+    const doc = { apiVersion: API_VERSION, kind: "Topic", metadata: { name }, spec: cr.spec ?? {} };
+    const parsed = topicSchema.safeParse(doc);
+    if (!parsed.success) return { ready: { status: false, reason: "InvalidSpec", message: firstProblem(parsed.error.issues, doc, topicSchema) } };
     const spec = parsed.data.spec as TopicSpec;
     const config = { partitions: spec.partitions, retentionMs: spec.retentionMs, retentionBytes: spec.retentionBytes, durability: spec.durability, replicas: spec.replicas };
     const existing = await this.o.broker.getTopic(name, { fresh: true });
