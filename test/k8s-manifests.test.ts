@@ -61,6 +61,31 @@ describe("riff system install --kubernetes", () => {
     expect(first.stderr).toContain("keep the current one with: --token \"$(kubectl -n riff-system get secret riff-admin");
   });
 
+  it("the riff image's tarball recipe holds what riff reads at run time, and its caches go to the pod's writable home", () => {
+    const dir = mkdtempSync(join(tmpdir(), "riff-dockerfiles-"));
+    dirs.push(dir);
+    expect(riff("system", "install", "--kubernetes", "--dockerfiles", dir).status).toBe(0);
+    const dockerfile = readFileSync(join(dir, "Dockerfile.riff"), "utf8");
+    // The recipe's tar line, as a user would run it on this (built) checkout.
+    const recipe = /#\s+(tar czf riff\.tgz(?:[^\n]*\\\n#)*[^\n]*)/.exec(dockerfile)?.[1]?.replace(/\\\n#\s*/g, " ");
+    expect(recipe).toBeDefined();
+    const unpacked = join(dir, "unpacked");
+    const tgz = join(dir, "riff.tgz");
+    expect(spawnSync("sh", ["-c", (recipe ?? "").replace("riff.tgz", tgz)], { cwd: root, encoding: "utf8" }).status).toBe(0);
+    spawnSync("mkdir", ["-p", unpacked]);
+    expect(spawnSync("tar", ["xzf", tgz, "-C", unpacked]).status).toBe(0);
+    for (const file of [
+      "packages/daemon/dist/main.js",
+      "packages/runtime/src/invokers/python/_riff_shim.py",
+      "packages/runtime/src/invokers/java/RiffShim.java",
+      "packages/runtime/src/invokers/go/riffgo/frames.go",
+      "packages/runtime/src/invokers/go/plugin-host/main.go",
+      "packages/dashboard/static/dashboard.js",
+      "packages/sdk/python/riff_windows.py",
+    ]) expect(spawnSync("test", ["-f", join(unpacked, file)]).status, file).toBe(0);
+    expect(dockerfile).toContain("RIFF_CACHE_DIR=/var/lib/riff/cache");
+  });
+
   it("writes the Dockerfiles with --dockerfiles, and says what it wrote", () => {
     const dir = mkdtempSync(join(tmpdir(), "riff-dockerfiles-"));
     dirs.push(dir);

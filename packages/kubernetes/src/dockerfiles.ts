@@ -38,7 +38,10 @@ function riffDockerfile(nodeImage: string, tag: string): string {
 #
 # Build context: this file, .dockerignore and riff.tgz, a tarball of a built riff checkout:
 #   npm ci && npm run build
-#   tar czf riff.tgz package.json package-lock.json packages/*/package.json packages/*/dist packages/cli/bin
+#   tar czf riff.tgz package.json package-lock.json packages/*/package.json packages/*/dist packages/cli/bin \\
+#     packages/runtime/src/invokers packages/dashboard/static packages/sdk/python
+# (the runtime reads its Python, Java and Go shims' sources at run time, the dashboard its
+# static files, Python functions the SDK's modules).
 # Build: docker build -f Dockerfile.riff -t ${tag} .
 ARG BASE=${nodeImage}
 
@@ -53,7 +56,9 @@ FROM \${BASE}
 COPY --from=build /opt/riff /opt/riff
 # The root filesystem is read-only in riff's pods: home, temporary files and caches go to the
 # emptyDir mounted at ${POD_RIFF_HOME}.
-ENV NODE_ENV=production HOME=${POD_RIFF_HOME} TMPDIR=${POD_RIFF_HOME} RIFF_HOME=${POD_RIFF_HOME}
+# RIFF_CACHE_DIR: riff's compiled shims, venvs and tools, which it keeps next to its install
+# elsewhere.
+ENV NODE_ENV=production HOME=${POD_RIFF_HOME} TMPDIR=${POD_RIFF_HOME} RIFF_HOME=${POD_RIFF_HOME} RIFF_CACHE_DIR=${POD_RIFF_HOME}/cache
 USER 1000
 EXPOSE 8080
 ENTRYPOINT ["node", "${DAEMON_MAIN}"]

@@ -7,7 +7,18 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { RiffError } from "@riff/core";
+
+/**
+ * A cache folder of riff's (compiled shims, venvs, tools): `name` under `$RIFF_CACHE_DIR` when
+ * it is set (an image whose install is read-only, as riff's Kubernetes images are), else next to
+ * the runtime's dist/.
+ */
+export function riffCacheDir(name: string): string {
+  const root = process.env["RIFF_CACHE_DIR"];
+  return root !== undefined && root !== "" ? join(root, name) : fileURLToPath(new URL(`../../dist/${name}/`, import.meta.url));
+}
 
 /** How to run a build tool. */
 export interface BuildToolOptions {

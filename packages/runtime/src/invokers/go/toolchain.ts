@@ -5,14 +5,13 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { once, runBuildTool } from "../build-tool.js";
+import { once, riffCacheDir, runBuildTool } from "../build-tool.js";
 
 /** What `prepare` says to install when `go` is missing. */
 export const GO_INSTALL = "Go (apt-get install golang, or go.dev/dl) and put go on the daemon's PATH";
 
 /** The build cache when the daemon has no HOME to keep Go's own in (a service's environment). */
-const FALLBACK_GO_HOME = fileURLToPath(new URL("../../../dist/.go-home/", import.meta.url));
+const FALLBACK_GO_HOME = riffCacheDir(".go-home");
 
 /** The daemon's Go: its version (`go1.19.8`), which keys riff's cached tools. */
 export const goVersion = once(async () => (await runGo(["env", "GOVERSION"], process.cwd())).trim());

@@ -9,12 +9,12 @@ import { readdirSync, readFileSync } from "node:fs";
 import { copyFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cachedBuild, once } from "../build-tool.js";
+import { cachedBuild, once, riffCacheDir } from "../build-tool.js";
 import { goEnv, goVersion, runGo } from "./toolchain.js";
 
 /** The Go sources ship in src/ (tsc does not copy .go files to dist/). */
 const SOURCES = fileURLToPath(new URL("../../../src/invokers/go/", import.meta.url));
-const CACHE = fileURLToPath(new URL("../../../dist/.go-tools/", import.meta.url));
+const CACHE = riffCacheDir(".go-tools");
 
 /** The file name of a built plugin host. */
 export const PLUGIN_HOST = "riff-go-plugin-host";

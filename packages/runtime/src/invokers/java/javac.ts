@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { chmod, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cachedBuild, once, runBuildTool } from "../build-tool.js";
+import { cachedBuild, once, riffCacheDir, runBuildTool } from "../build-tool.js";
 
 /** The shim's source ships in src/ (tsc does not copy .java files to dist/). */
 const SHIM_SOURCES = ["RiffShim.java", "RiffPool.java"].map((f) => fileURLToPath(new URL(`../../../src/invokers/java/${f}`, import.meta.url)));
@@ -12,7 +12,7 @@ const SDK_SOURCES = [fileURLToPath(new URL("../../../src/invokers/java/riff/NonR
 /** Compiled into `warm-up/` of the shim's folder, off its class path: see WarmUp.java. */
 const WARM_UP_SOURCE = fileURLToPath(new URL("../../../src/invokers/java/warm-up/WarmUp.java", import.meta.url));
 /** Compiled shims, one folder per version of the source, next to dist/ (never committed). */
-const SHIM_CACHE = fileURLToPath(new URL("../../../dist/.java-shim/", import.meta.url));
+const SHIM_CACHE = riffCacheDir(".java-shim");
 
 /** Runs javac; rejects with javac's own output, which is what a user needs to fix the code. */
 export function javac(args: string[], cwd: string): Promise<string> {

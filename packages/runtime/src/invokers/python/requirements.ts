@@ -7,8 +7,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { cachedBuild, runBuildTool } from "../build-tool.js";
+import { cachedBuild, riffCacheDir, runBuildTool } from "../build-tool.js";
 import type { PythonInterpreter } from "./interpreter.js";
 
 /** The file that makes a Python folder a project with dependencies. */
@@ -19,7 +18,7 @@ export const REQUIREMENTS = "requirements.txt";
  * folder, which the sandbox mounts read-only at the same path, and never in the riff home,
  * which a replica must not see.
  */
-const VENV_CACHE = fileURLToPath(new URL("../../../dist/.python-venvs/", import.meta.url));
+const VENV_CACHE = riffCacheDir(".python-venvs");
 
 /** Written last into a finished venv: a venv without it was never completed. */
 const MARKER = "riff-installed";
