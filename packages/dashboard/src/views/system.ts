@@ -8,10 +8,11 @@ export function invokersTable(invokers: InvokerSummary[]): SafeHtml {
 ${invokers.map((i) => html`<tr><td>${i.name}</td><td>${i.builtin ? "built-in" : `user (${i.protocol ?? "-"})`}</td><td>${i.matchers.join(", ")}</td><td>${i.description}</td></tr>`)}</tbody></table>`;
 }
 
-/** `riff system status` as a table; nested values as JSON text (escaped like everything else). */
+/** `riff system status` as a table; durations (`...Ms`) read as such, nested values as JSON text (escaped like everything else). */
 export function systemRegion(status: Record<string, unknown>, warnings: string[]): SafeHtml {
+  const cell = (k: string, v: unknown) => (typeof v === "object" && v !== null ? html`<pre>${JSON.stringify(v, null, 2)}</pre>` : k.endsWith("Ms") && typeof v === "number" ? ms(v) : String(v));
   return html`${warnings.length === 0 ? "" : html`<ul class="attention">${warnings.map((w) => html`<li class="bad">${w}</li>`)}</ul>`}
-<table class="grid" data-testid="system"><tbody>${Object.entries(status).map(([k, v]) => html`<tr><th>${k}</th><td>${typeof v === "object" && v !== null ? html`<pre>${JSON.stringify(v, null, 2)}</pre>` : String(v)}</td></tr>`)}</tbody></table>`;
+<table class="grid" data-testid="system"><tbody>${Object.entries(status).map(([k, v]) => html`<tr><th>${k.endsWith("Ms") ? k.slice(0, -2) : k}</th><td>${cell(k, v)}</td></tr>`)}</tbody></table>`;
 }
 
 /** One record in full, and its trace as a waterfall of bars (SVG, so no inline style is needed). */
