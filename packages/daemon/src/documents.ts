@@ -195,9 +195,9 @@ function real(path: string): string {
  * Refuses an artifact in riff's home, or one that holds it: its copy would put riff's token,
  * secrets and data in reach of the function (and a folder cannot be copied into itself). A
  * file of the user's at the home's top, not one of riff's, is taken (a home made in the code's
- * folder, as the benchmarks do). An
- * artifact outside the YAML file's folder is taken, with a warning: the function can read
- * every file it names, and a YAML from someone else's repository should not pick them.
+ * folder, as the benchmarks do). An artifact outside the YAML file's folder is taken, with a
+ * warning: the function can read every file it names, and a YAML from someone else's
+ * repository should not pick them.
  */
 function checkArtifactPlace(artifact: string, file: string, given: string, home: string | undefined): string | undefined {
   const at = real(artifact);
