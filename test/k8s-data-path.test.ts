@@ -129,6 +129,10 @@ describe("riff on Kubernetes: the data path through the generated pods", () => {
       return r.stdout.includes("cubing 3") ? r.stdout : undefined;
     }, 30_000);
     expect(logs).toContain("cubing 3");
+    // --dry-run says what would go, and deletes nothing.
+    const dry = await k(["delete", "--dry-run", "--all", "cube"]);
+    expect(dry.stdout).toContain("would delete function/cube in namespace default, and topic cubes unless another function uses it (dry run: nothing was deleted)");
+    expect(await api.get(FUNCTIONS, "default", "cube")).toBeDefined();
     const deleted = await k(["delete", "cube"]);
     expect(deleted.code, deleted.stderr).toBe(0);
     await until("cube's Deployment gone", async () => (await api.get(DEPLOYMENTS, "default", "cube")) === undefined, 60_000);

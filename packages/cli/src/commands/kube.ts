@@ -55,11 +55,17 @@ export async function kubeDescribe(name: string, output: string | undefined): Pr
 }
 
 /** `riff delete NAME [--all]` on Kubernetes; with --all also its Topic resources that no other Function names. */
-export async function kubeDelete(name: string, all: boolean): Promise<void> {
+export async function kubeDelete(name: string, all: boolean, dryRun = false): Promise<void> {
   const { functionRow } = await import("@riff/kubernetes/cli-target");
   const target = await kubeTarget();
   const cr = await target.get("Function", name);
   if (cr === undefined) throw new RiffError("RIFF_FUNCTION_NOT_FOUND", `no function '${name}' in namespace ${target.namespace}`, { hint: "see what there is: riff list --kubeconfig ..." });
+  if (dryRun) {
+    const mine = functionRow(cr);
+    const topics = [...mine.inputs, ...(mine.output === undefined ? [] : [mine.output])];
+    process.stdout.write(`would delete function/${name} in namespace ${target.namespace}${all ? `, and topic ${topics.join(", ")} unless another function uses it` : ""} (dry run: nothing was deleted)\n`);
+    return;
+  }
   await target.delete("Function", name);
   process.stdout.write(`function/${name} deleted\n`);
   if (!all) return;

@@ -292,7 +292,11 @@ export async function updateCommand(home: string, positional: string | undefined
 export async function deleteCommand(home: string, positional: string | undefined, o: { name?: string; all?: boolean; dryRun?: boolean }): Promise<void> {
   const fn = o.name ?? positional;
   if (fn === undefined) throw badArgument("name the function to delete", "riff delete square (with --all, also its topics)");
-  if (o.dryRun === true && !onKubernetes()) {
+  if (o.dryRun === true && onKubernetes()) {
+    await (await import("./kube.js")).kubeDelete(fn, o.all === true, true);
+    return;
+  }
+  if (o.dryRun === true) {
     // What the daemon would be asked to delete; it keeps a topic another function uses.
     const f = await new DaemonClient(home).call<{ name: string; inputs: string[]; output?: string; deadLetter?: string }>("GET", `functions/${encodeURIComponent(fn)}`);
     const topics = [...f.inputs, ...(f.output === undefined ? [] : [f.output]), deadLetterTopicOf(f)];
