@@ -129,6 +129,11 @@ describe("riff on Kubernetes: the data path through the generated pods", () => {
       return r.stdout.includes("cubing 3") ? r.stdout : undefined;
     }, 30_000);
     expect(logs).toContain("cubing 3");
+    // The riff cluster's topics, through the gateway.
+    const topics = await k(["topics", "list"]);
+    expect(topics.code, topics.stderr).toBe(0);
+    expect(topics.stdout).toMatch(/^cubes\s+1\s/m);
+    expect((await k(["topics", "describe", "cubes"])).stdout).toContain("topic cubes: 1 partition(s)");
     // --dry-run says what would go, and deletes nothing.
     const dry = await k(["delete", "--dry-run", "--all", "cube"]);
     expect(dry.stdout).toContain("would delete function/cube in namespace default, and topic cubes unless another function uses it (dry run: nothing was deleted)");

@@ -162,14 +162,15 @@ export const topics = {
     );
   },
   async list(home: string, output: string | undefined, showAll = false): Promise<void> {
-    const { topics: every } = await new DaemonClient(home).call<{ topics: TopicDescription[] }>("GET", "topics");
+    // On Kubernetes, the riff cluster's topics as its gateway sees them (Topic resources are kubectl's to list).
+    const { topics: every } = await (await apiClient(home)).call<{ topics: TopicDescription[] }>("GET", "topics");
     // riff's own topics (riff-dead-letters) only with --all.
     const all = showAll ? every : every.filter((t) => !isRiffTopic(t.name));
     if (await printData(output, all)) return;
     printTable(["NAME", "PARTITIONS", "REPLICAS", "DURABILITY", "RETENTION"], all.map((t) => [t.name, String(t.partitions), String(t.replicas ?? 1), t.durability, formatDuration(t.retentionMs)]));
   },
   async describe(home: string, name: string, output: string | undefined): Promise<void> {
-    const t = await new DaemonClient(home).call<TopicDescription>("GET", `topics/${encodeURIComponent(name)}`);
+    const t = await (await apiClient(home)).call<TopicDescription>("GET", `topics/${encodeURIComponent(name)}`);
     if (await printData(output, t)) return;
     process.stdout.write(
       `topic ${t.name}: ${t.partitions} partition(s), ${t.replicas ?? 1} cop${(t.replicas ?? 1) === 1 ? "y" : "ies"}, ${t.durability} durability, ${t.sizeBytes} bytes on disk\n` +
