@@ -31,6 +31,16 @@ export class NameHolders {
     if (all?.size === 0) this.byName.delete(cr.metadata.name);
   }
 
+  /** The resource last seen of `cr`'s namespace and name. */
+  at(cr: KubeObject): KubeObject | undefined {
+    return this.byName.get(cr.metadata.name)?.get(cr.metadata.namespace ?? "");
+  }
+
+  /** The holder of every name. */
+  holders(): KubeObject[] {
+    return [...this.byName.keys()].map((name) => this.holder(name) as KubeObject);
+  }
+
   /** The resource that holds `name`: the oldest of those that declare it. */
   holder(name: string): KubeObject | undefined {
     return [...(this.byName.get(name)?.values() ?? [])].sort(olderFirst)[0];
@@ -63,11 +73,6 @@ export function nameTakenMessage(kind: string, cr: KubeObject, holder: KubeObjec
   return `${kind} names are the riff cluster's: '${cr.metadata.name}' is already declared in namespace ${holder.metadata.namespace ?? ""}; rename this one, or delete that one`;
 }
 
-export function olderFirst(a: KubeObject, b: KubeObject): number {
+function olderFirst(a: KubeObject, b: KubeObject): number {
   return (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? "") || (a.metadata.namespace ?? "").localeCompare(b.metadata.namespace ?? "");
-}
-
-/** A namespaced resource's key: namespace/name. */
-export function keyOf(cr: KubeObject): string {
-  return `${cr.metadata.namespace ?? ""}/${cr.metadata.name}`;
 }

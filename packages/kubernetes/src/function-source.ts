@@ -1,5 +1,5 @@
 import { RiffError, type Logger } from "@riff/core";
-import { nameTakenMessage, olderFirst } from "./cluster-names.js";
+import { NameHolders, nameTakenMessage } from "./cluster-names.js";
 import type { ResourceStore, Revisioned, StoreEvent, StoredFunction } from "@riff/controller";
 import type { FunctionCustomResource } from "./deployment.js";
 import { toStoredFunction, type Conversion, type InvokerLookup, type KubeFunctionExtras } from "./function-resource.js";
@@ -87,15 +87,11 @@ export class KubeFunctionSource implements ResourceStore<StoredFunction> {
 
   /** Replaces what is known with `items`, deciding name clashes and conversions. */
   private take(items: KubeObject[]): void {
-    const byName = new Map<string, KubeObject[]>();
-    for (const cr of items) byName.set(cr.metadata.name, [...(byName.get(cr.metadata.name) ?? []), cr]);
+    const names = new NameHolders("function");
+    names.reset(items);
     this.known.clear();
-    for (const [, crs] of byName) {
-      const [first, ...others] = crs.sort(olderFirst);
-      if (first === undefined) continue;
-      for (const other of others) this.onRejected(other, nameTaken(other, first));
-      this.accept(first);
-    }
+    for (const { cr, holder } of names.refused()) this.onRejected(cr, nameTaken(cr, holder));
+    for (const cr of names.holders()) this.accept(cr);
   }
 
   private *event(e: WatchEvent): Generator<StoreEvent<StoredFunction>> {

@@ -1,7 +1,7 @@
 import { API_VERSION, toRiffError, type InvokerResource, type Logger } from "@riff/core";
 import { firstProblem, invokerSchema } from "@riff/core/validation";
 import type { FunctionCatalog, InvokerRegistry } from "@riff/controller";
-import { keyOf, NameHolders } from "./cluster-names.js";
+import { NameHolders } from "./cluster-names.js";
 import { inform } from "./informer.js";
 import { INVOKERS, type KubeApi, type KubeObject } from "./kube-api.js";
 import type { EventRecorder, StatusWriter } from "./status.js";
@@ -37,36 +37,30 @@ export class InvokerSync {
   constructor(private readonly o: InvokerSyncOptions) {}
 
   async run(signal: AbortSignal): Promise<void> {
-    const known = new Map<string, KubeObject>();
     const names = new NameHolders("invoker");
     // Each lingering invoker is tried again until its last function is gone.
     const retry = setInterval(() => {
       if (!this.o.may()) return;
-      for (const [name, cr] of this.lingering) if (!known.has(name)) void this.remove(cr);
+      for (const [name, cr] of this.lingering) if (names.holder(name) === undefined) void this.remove(cr);
     }, LINGER_RETRY_MS);
     try {
-      await this.follow(signal, known, names);
+      await this.follow(signal, names);
     } finally {
       clearInterval(retry);
     }
   }
 
-  private async follow(signal: AbortSignal, known: Map<string, KubeObject>, names: NameHolders): Promise<void> {
-    /** The generation last acted on, by namespace/name: a status write comes back as an event. */
-    const acted = new Map<string, number | undefined>();
+  private async follow(signal: AbortSignal, names: NameHolders): Promise<void> {
     for await (const e of inform(this.o.api, INVOKERS, signal, this.o.logger, this.o.namespace)) {
       if (!this.o.may()) continue;
       if (e.type === "listed") {
+        const before = names.holders();
         names.reset(e.items);
-        acted.clear();
-        for (const cr of e.items) acted.set(keyOf(cr), cr.metadata.generation);
         for (const { cr, holder } of names.refused()) await this.refuse(cr, "NameTaken", names.message(cr, holder));
-        const holders = e.items.filter((cr) => names.holds(cr));
+        const holders = names.holders();
         for (const cr of holders) await this.declare(cr);
         const listed = new Set(holders.map((cr) => cr.metadata.name));
-        for (const [name, cr] of [...known, ...this.lingering]) if (!listed.has(name)) await this.remove(cr);
-        known.clear();
-        for (const cr of holders) known.set(cr.metadata.name, cr);
+        for (const cr of [...before, ...this.lingering.values()]) if (!listed.has(cr.metadata.name)) await this.remove(cr);
         continue;
       }
       const cr = e.event.object;
@@ -74,23 +68,22 @@ export class InvokerSync {
       if (e.event.type === "DELETED") {
         const held = names.holds(cr);
         names.delete(cr);
-        acted.delete(keyOf(cr));
         if (!held) {
           this.o.status.forget(cr);
           continue;
         }
-        known.delete(name);
         // The name passes to the next namespace that declares it, else the invoker goes.
         const next = names.holder(name);
         if (next === undefined) await this.remove(cr);
-        else {
-          known.set(name, next);
-          await this.declare(next);
-        }
+        else await this.declare(next);
         continue;
       }
-      if (acted.has(keyOf(cr)) && acted.get(keyOf(cr)) === cr.metadata.generation) continue;
-      acted.set(keyOf(cr), cr.metadata.generation);
+      // A status write comes back as an event; only a new generation is news.
+      const seen = names.at(cr);
+      if (seen !== undefined && seen.metadata.generation === cr.metadata.generation) {
+        names.set(cr);
+        continue;
+      }
       const before = names.holder(name);
       names.set(cr);
       const holder = names.holder(name);
@@ -100,7 +93,6 @@ export class InvokerSync {
       }
       // Made in the same second as the holder, in a namespace that sorts first: it holds now.
       if (before !== undefined && before.metadata.namespace !== cr.metadata.namespace) await this.refuse(before, "NameTaken", names.message(before, cr));
-      known.set(name, cr);
       await this.declare(cr);
     }
   }

@@ -1,7 +1,7 @@
 import { API_VERSION, toRiffError, type Logger, type TopicSpec } from "@riff/core";
 import { firstProblem, topicSchema } from "@riff/core/validation";
 import type { Broker } from "@riff/broker";
-import { keyOf, NameHolders } from "./cluster-names.js";
+import { NameHolders } from "./cluster-names.js";
 import { inform } from "./informer.js";
 import { TOPICS, type KubeApi, type KubeObject } from "./kube-api.js";
 import type { EventRecorder, Observed, StatusWriter } from "./status.js";
@@ -29,33 +29,29 @@ export class TopicSync {
 
   /** Follows Topic resources until `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
-    const latest = new Map<string, KubeObject>();
     const names = new NameHolders("topic");
     for await (const e of inform(this.o.api, TOPICS, signal, this.o.logger, this.o.namespace)) {
       const changed: KubeObject[] = [];
       if (e.type === "listed") {
-        latest.clear();
-        for (const cr of e.items) latest.set(keyOf(cr), cr);
         names.reset(e.items);
         changed.push(...e.items);
       } else if (e.event.type === "DELETED") {
         const gone = e.event.object;
         const held = names.holds(gone);
-        latest.delete(keyOf(gone));
         names.delete(gone);
         this.o.status.forget(gone);
         // The name passes to the next namespace that declares it.
         const next = held ? names.holder(gone.metadata.name) : undefined;
         if (next !== undefined) changed.push(next);
       } else {
-        const before = latest.get(keyOf(e.event.object));
-        const holder = names.holder(e.event.object.metadata.name);
-        latest.set(keyOf(e.event.object), e.event.object);
-        names.set(e.event.object);
+        const cr = e.event.object;
+        const before = names.at(cr);
+        const holder = names.holder(cr.metadata.name);
+        names.set(cr);
         // Made in the same second as the holder, in a namespace that sorts first: it holds now.
         if (holder !== undefined && names.holder(holder.metadata.name)?.metadata.namespace !== holder.metadata.namespace) changed.push(holder);
         // A status write comes back as an event; only a new generation is news.
-        if (before?.metadata.generation !== e.event.object.metadata.generation || e.event.object.status === undefined) changed.push(e.event.object);
+        if (before?.metadata.generation !== cr.metadata.generation || cr.status === undefined) changed.push(cr);
       }
       for (const cr of changed) if (this.o.may()) await this.sync(cr, names);
     }
